@@ -1,0 +1,1 @@
+//! Placeholder: the CRM emulator (issue 3).

@@ -1,0 +1,129 @@
+//! The customer as stored locally and as it crosses the IPC boundary.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+/// The client-generated key of a customer. It is the customer's identity
+/// everywhere: locally, in the outbox, and as the external id in every CRM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[ts(export, type = "string")]
+pub struct CustomerId(pub Uuid);
+
+impl CustomerId {
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for CustomerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.hyphenated().fmt(f)
+    }
+}
+
+impl FromStr for CustomerId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s.trim()).map(CustomerId)
+    }
+}
+
+/// Where a customer stands with the CRM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SyncState {
+    /// Stored locally, its outbox message not yet delivered.
+    Pending,
+    /// The CRM confirmed it; `crm_id` is known.
+    Synced,
+    /// The CRM refused it for a reason a person must look at.
+    NeedsAttention,
+}
+
+impl SyncState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncState::Pending => "pending",
+            SyncState::Synced => "synced",
+            SyncState::NeedsAttention => "needs_attention",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(SyncState::Pending),
+            "synced" => Some(SyncState::Synced),
+            "needs_attention" => Some(SyncState::NeedsAttention),
+            _ => None,
+        }
+    }
+}
+
+/// What a person typed into the create form or the CLI. Untrusted: every field
+/// is optional here and [`crate::validation::validate`] decides what is acceptable.
+/// Unknown fields are rejected so a typo in a caller never silently drops data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields, default)]
+#[ts(export, optional_fields)]
+pub struct NewCustomer {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 code, e.g. "DE".
+    pub country: Option<String>,
+    pub tax_id: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// A stored customer. Field names are part of the CLI's `--json` contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Customer {
+    /// The client key (UUIDv7 by default).
+    pub id: CustomerId,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub tax_id: Option<String>,
+    pub notes: Option<String>,
+    /// The CRM's own id, once the CRM has confirmed the customer.
+    pub crm_id: Option<String>,
+    pub sync_state: SyncState,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Customer {
+    /// The name a person would read: "First Last", else the company.
+    pub fn display_name(&self) -> String {
+        let person = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if person.is_empty() {
+            self.company.clone().unwrap_or_default()
+        } else {
+            person
+        }
+    }
+}

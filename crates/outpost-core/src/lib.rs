@@ -1,0 +1,23 @@
+//! Outpost's engine: everything that is not UI.
+//!
+//! A customer typed at the till travels: [`NewCustomer`] (untrusted input) →
+//! [`validation::validate`] → [`Store::create_customer`], which writes the row and
+//! its outbox message in one transaction. Nothing here knows about Tauri; the app
+//! and the CLI are thin shells over [`Store`].
+
+pub mod customer;
+pub mod error;
+pub mod keys;
+pub mod outbox;
+pub mod paths;
+pub mod search;
+pub mod status;
+pub mod store;
+pub mod validation;
+
+pub use customer::{Customer, CustomerId, NewCustomer, SyncState};
+pub use error::{Error, FieldError, ValidationErrors};
+pub use keys::{KeyGenerator, UuidV7Keys};
+pub use outbox::{OutboxMessage, OutboxState};
+pub use status::{ConnectionState, StatusSnapshot};
+pub use store::{Store, StoreEvent, StoreOptions};

@@ -1,0 +1,194 @@
+//! Customer rows and their full-text index entries.
+
+use chrono::{DateTime, Utc};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+
+use super::time;
+use crate::customer::{Customer, CustomerId, SyncState};
+use crate::error::{Error, Result};
+use crate::search;
+use crate::validation::ValidCustomer;
+
+const COLUMNS: &str = "id, first_name, last_name, company, email, phone, street, city, postal_code, \
+                       country, tax_id, notes, crm_id, sync_state, created_at, updated_at";
+
+pub(super) async fn insert(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+    c: &ValidCustomer,
+    now: DateTime<Utc>,
+) -> Result<Customer> {
+    let stamp = time::to_db(now);
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (id, first_name, last_name, company, email, phone, phone_digits, street, city,
+                                postal_code, country, tax_id, notes, sync_state, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'pending', ?14, ?14)
+         RETURNING seq",
+    )
+    .bind(id.to_string())
+    .bind(&c.first_name)
+    .bind(&c.last_name)
+    .bind(&c.company)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.phone_digits)
+    .bind(&c.street)
+    .bind(&c.city)
+    .bind(&c.postal_code)
+    .bind(&c.country)
+    .bind(&c.tax_id)
+    .bind(&c.notes)
+    .bind(&stamp)
+    .fetch_one(&mut *conn)
+    .await?;
+
+    let [first, last, company, email, phone, city] = search::index_columns(c);
+    sqlx::query(
+        "INSERT INTO customers_fts (rowid, first_name, last_name, company, email, phone, city)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(seq)
+    .bind(first)
+    .bind(last)
+    .bind(company)
+    .bind(email)
+    .bind(phone)
+    .bind(city)
+    .execute(&mut *conn)
+    .await?;
+
+    Ok(Customer {
+        id,
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        company: c.company.clone(),
+        email: c.email.clone(),
+        phone: c.phone.clone(),
+        street: c.street.clone(),
+        city: c.city.clone(),
+        postal_code: c.postal_code.clone(),
+        country: c.country.clone(),
+        tax_id: c.tax_id.clone(),
+        notes: c.notes.clone(),
+        crm_id: None,
+        sync_state: SyncState::Pending,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+pub(super) async fn get(pool: &SqlitePool, id: CustomerId) -> Result<Option<Customer>> {
+    let row: Option<CustomerRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?;
+    row.map(Customer::try_from).transpose()
+}
+
+pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<Vec<Customer>> {
+    let Some(query) = search::parse(raw) else {
+        return recent(pool, limit).await;
+    };
+    let mut conn = pool.acquire().await?;
+    let mut found: Vec<Customer> = Vec::with_capacity(limit as usize);
+
+    if let Some(email) = &query.exact_email {
+        let rows = fetch(&mut conn, &format!("SELECT {COLUMNS} FROM customers WHERE email = ?1 ORDER BY seq DESC LIMIT ?2"), email, limit).await?;
+        extend_unique(&mut found, rows, limit);
+    }
+    if let Some(digits) = &query.exact_phone {
+        let rows = fetch(&mut conn, &format!("SELECT {COLUMNS} FROM customers WHERE phone_digits = ?1 ORDER BY seq DESC LIMIT ?2"), digits, limit).await?;
+        extend_unique(&mut found, rows, limit);
+    }
+    for expr in [&query.names, &query.any] {
+        if found.len() >= limit as usize {
+            break;
+        }
+        // Fetch a few more than needed: some may already be in an earlier tier.
+        let want = limit + found.len() as u32;
+        let sql = format!(
+            "SELECT {COLUMNS} FROM customers WHERE seq IN
+               (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2)
+             ORDER BY seq DESC"
+        );
+        let rows = fetch(&mut conn, &sql, expr, want).await?;
+        extend_unique(&mut found, rows, limit);
+    }
+    Ok(found)
+}
+
+async fn recent(pool: &SqlitePool, limit: u32) -> Result<Vec<Customer>> {
+    let rows: Vec<CustomerRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers ORDER BY seq DESC LIMIT ?1"))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter().map(Customer::try_from).collect()
+}
+
+async fn fetch(conn: &mut SqliteConnection, sql: &str, arg: &str, limit: u32) -> Result<Vec<Customer>> {
+    let rows: Vec<CustomerRow> = sqlx::query_as::<Sqlite, CustomerRow>(sql)
+        .bind(arg)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter().map(Customer::try_from).collect()
+}
+
+fn extend_unique(found: &mut Vec<Customer>, rows: Vec<Customer>, limit: u32) {
+    for c in rows {
+        if found.len() >= limit as usize {
+            return;
+        }
+        if !found.iter().any(|f| f.id == c.id) {
+            found.push(c);
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CustomerRow {
+    id: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    company: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    street: Option<String>,
+    city: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    tax_id: Option<String>,
+    notes: Option<String>,
+    crm_id: Option<String>,
+    sync_state: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl TryFrom<CustomerRow> for Customer {
+    type Error = Error;
+    fn try_from(r: CustomerRow) -> Result<Self> {
+        Ok(Customer {
+            id: r
+                .id
+                .parse()
+                .map_err(|_| Error::Corrupt(format!("customer key {:?}", r.id)))?,
+            sync_state: SyncState::parse(&r.sync_state)
+                .ok_or_else(|| Error::Corrupt(format!("sync state {:?}", r.sync_state)))?,
+            created_at: time::from_db(&r.created_at)?,
+            updated_at: time::from_db(&r.updated_at)?,
+            first_name: r.first_name,
+            last_name: r.last_name,
+            company: r.company,
+            email: r.email,
+            phone: r.phone,
+            street: r.street,
+            city: r.city,
+            postal_code: r.postal_code,
+            country: r.country,
+            tax_id: r.tax_id,
+            notes: r.notes,
+            crm_id: r.crm_id,
+        })
+    }
+}

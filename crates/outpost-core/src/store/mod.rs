@@ -1,0 +1,178 @@
+//! The local SQLite store: one file, opened with explicit pragmas, migrated at
+//! start-up, shared by the app and the CLI.
+
+mod customers;
+pub(crate) mod time;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use tokio::sync::broadcast;
+
+use crate::customer::{Customer, CustomerId, NewCustomer};
+use crate::error::{Error, Result};
+use crate::keys::{KeyGenerator, UuidV7Keys};
+use crate::outbox::{self, OutboxMessage, OutboxState};
+use crate::status::{ConnectionState, StatusSnapshot};
+use crate::validation;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// Something changed in the store; the app turns these into UI events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreEvent {
+    CustomerCreated(CustomerId),
+    OutboxChanged,
+}
+
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// Readers run concurrently under WAL; SQLite has one writer at a time
+    /// whatever the pool size, so a few connections are plenty.
+    pub max_connections: u32,
+    /// How long a writer waits for another writer before giving up.
+    pub busy_timeout: Duration,
+    pub keys: Arc<dyn KeyGenerator>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 4,
+            busy_timeout: Duration::from_secs(5),
+            keys: Arc::new(UuidV7Keys),
+        }
+    }
+}
+
+/// Cheap to clone: all clones share one pool and one event channel.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+    keys: Arc<dyn KeyGenerator>,
+    events: broadcast::Sender<StoreEvent>,
+}
+
+impl Store {
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, StoreOptions::default()).await
+    }
+
+    pub async fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        create_private_file(&path).map_err(|source| Error::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let connect = SqliteConnectOptions::new()
+            .filename(&path)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable across application crashes under WAL; only a
+            // power cut can lose the last commits, never corrupt the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(options.busy_timeout)
+            .optimize_on_close(true, None);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .min_connections(1)
+            .connect_with(connect)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        let (events, _) = broadcast::channel(256);
+        Ok(Store {
+            pool,
+            path,
+            keys: options.keys,
+            events,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<StoreEvent> {
+        self.events.subscribe()
+    }
+
+    /// Validates, then stores the customer and its `customer.create` outbox
+    /// message in one transaction: both or neither.
+    pub async fn create_customer(&self, input: &NewCustomer) -> Result<Customer> {
+        let valid = validation::validate(input)?;
+        let id = self.keys.generate();
+        let now = time::now();
+        let mut tx = self.pool.begin().await?;
+        let customer = customers::insert(&mut tx, id, &valid, now).await?;
+        let payload = serde_json::to_value(&customer).expect("a customer always serializes");
+        outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
+        tx.commit().await?;
+        // Nobody listening is fine: the CLI has no subscribers.
+        let _ = self.events.send(StoreEvent::CustomerCreated(id));
+        let _ = self.events.send(StoreEvent::OutboxChanged);
+        tracing::info!(customer = %id, "customer created and queued for the CRM");
+        Ok(customer)
+    }
+
+    pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>> {
+        customers::get(&self.pool, id).await
+    }
+
+    /// Ranked type-ahead search; a blank query lists the most recent customers.
+    pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<Customer>> {
+        customers::search(&self.pool, query, limit.clamp(1, 500)).await
+    }
+
+    pub async fn outbox(&self, state: Option<OutboxState>, limit: u32) -> Result<Vec<OutboxMessage>> {
+        outbox::list(&self.pool, state, limit).await
+    }
+
+    pub async fn status(&self) -> Result<StatusSnapshot> {
+        let counts = outbox::counts(&self.pool).await?;
+        let count = |s: OutboxState| counts.iter().find(|(st, _)| *st == s).map_or(0, |(_, n)| *n);
+        let customers: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(StatusSnapshot {
+            pending: count(OutboxState::Pending) + count(OutboxState::InFlight),
+            in_flight: count(OutboxState::InFlight),
+            needs_attention: count(OutboxState::NeedsAttention),
+            sent: count(OutboxState::Sent),
+            customers: customers as u64,
+            connection: ConnectionState::NotConfigured,
+        })
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Creates the database file (and its directory) readable by the owner only,
+/// before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(dir)?;
+        }
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?;
+    Ok(())
+}
