@@ -53,7 +53,10 @@ mod tests {
     fn v7_keys_increase_within_a_thread() {
         let keys = UuidV7Keys;
         let batch: Vec<_> = (0..10_000).map(|_| keys.generate()).collect();
-        assert!(batch.windows(2).all(|w| w[0] < w[1]), "keys must be time-ordered");
+        assert!(
+            batch.windows(2).all(|w| w[0] < w[1]),
+            "keys must be time-ordered"
+        );
         assert!(batch.iter().all(|k| k.as_uuid().get_version_num() == 7));
     }
 

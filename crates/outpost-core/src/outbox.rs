@@ -116,8 +116,9 @@ impl TryFrom<OutboxRow> for OutboxMessage {
                 .parse()
                 .map_err(|_| Error::Corrupt(format!("outbox {} has a bad customer key", r.id)))?,
             kind: r.kind,
-            state: OutboxState::parse(&r.state)
-                .ok_or_else(|| Error::Corrupt(format!("outbox {} has state {:?}", r.id, r.state)))?,
+            state: OutboxState::parse(&r.state).ok_or_else(|| {
+                Error::Corrupt(format!("outbox {} has state {:?}", r.id, r.state))
+            })?,
             attempts: r.attempts,
             next_attempt_at: time::from_db(&r.next_attempt_at)?,
             last_error: r.last_error,
@@ -129,7 +130,11 @@ impl TryFrom<OutboxRow> for OutboxMessage {
 }
 
 /// Messages in delivery order, optionally only those in one state.
-pub(crate) async fn list<'e, E>(exec: E, state: Option<OutboxState>, limit: u32) -> Result<Vec<OutboxMessage>>
+pub(crate) async fn list<'e, E>(
+    exec: E,
+    state: Option<OutboxState>,
+    limit: u32,
+) -> Result<Vec<OutboxMessage>>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
@@ -149,9 +154,10 @@ pub(crate) async fn counts<'e, E>(exec: E) -> Result<Vec<(OutboxState, u64)>>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state")
-        .fetch_all(exec)
-        .await?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state")
+            .fetch_all(exec)
+            .await?;
     rows.into_iter()
         .map(|(s, n)| {
             OutboxState::parse(&s)

@@ -21,7 +21,10 @@ pub(crate) fn index_columns(c: &ValidCustomer) -> [String; 6] {
         c.last_name.clone().unwrap_or_default(),
         c.company.clone().unwrap_or_default(),
         c.email.clone().unwrap_or_default(),
-        c.phone_digits.as_deref().map(phone_suffixes).unwrap_or_default(),
+        c.phone_digits
+            .as_deref()
+            .map(phone_suffixes)
+            .unwrap_or_default(),
         c.city.clone().unwrap_or_default(),
     ]
 }
@@ -56,7 +59,9 @@ pub(crate) struct Query {
 pub(crate) fn parse(raw: &str) -> Option<Query> {
     let raw = raw.trim();
     let phone_like = raw.chars().filter(char::is_ascii_digit).count() >= MIN_PHONE_SUFFIX
-        && raw.chars().all(|c| c.is_ascii_digit() || " +-.()/".contains(c));
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()/".contains(c));
     let tokens: Vec<String> = if phone_like {
         vec![raw.chars().filter(char::is_ascii_digit).collect()]
     } else {
@@ -101,7 +106,10 @@ mod tests {
     fn words_become_prefix_terms() {
         let q = parse("  jo  Mül ").unwrap();
         assert_eq!(q.any, "\"jo\"* \"Mül\"*");
-        assert_eq!(q.names, "{first_name last_name company} : (\"jo\"* \"Mül\"*)");
+        assert_eq!(
+            q.names,
+            "{first_name last_name company} : (\"jo\"* \"Mül\"*)"
+        );
         assert_eq!(q.exact_email, None);
     }
 

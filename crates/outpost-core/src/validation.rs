@@ -45,15 +45,16 @@ pub struct ValidCustomer {
 
 pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> {
     let mut errors = Vec::new();
-    let mut text = |field: &str, value: &Option<String>, max: usize, multiline: bool| {
-        match clean_text(value, max, multiline) {
+    let mut text =
+        |field: &str, value: &Option<String>, max: usize, multiline: bool| match clean_text(
+            value, max, multiline,
+        ) {
             Ok(v) => v,
             Err(msg) => {
                 errors.push(FieldError::new(field, msg));
                 None
             }
-        }
-    };
+        };
 
     let first_name = text("first_name", &input.first_name, limits::NAME, false);
     let last_name = text("last_name", &input.last_name, limits::NAME, false);
@@ -62,7 +63,12 @@ pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> 
     let phone = text("phone", &input.phone, limits::PHONE, false);
     let street = text("street", &input.street, limits::STREET, false);
     let city = text("city", &input.city, limits::CITY, false);
-    let postal_code = text("postal_code", &input.postal_code, limits::POSTAL_CODE, false);
+    let postal_code = text(
+        "postal_code",
+        &input.postal_code,
+        limits::POSTAL_CODE,
+        false,
+    );
     let country = text("country", &input.country, 2 * limits::NAME, false);
     let tax_id = text("tax_id", &input.tax_id, limits::TAX_ID, false);
     let notes = text("notes", &input.notes, limits::NOTES, true);
@@ -121,7 +127,11 @@ pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> 
 
 /// Trims, treats blank as absent, bounds the length and refuses control
 /// characters (which only ever arrive by accident or malice).
-fn clean_text(value: &Option<String>, max: usize, multiline: bool) -> Result<Option<String>, String> {
+fn clean_text(
+    value: &Option<String>,
+    max: usize,
+    multiline: bool,
+) -> Result<Option<String>, String> {
     let Some(raw) = value else { return Ok(None) };
     let trimmed = raw.trim();
     if trimmed.is_empty() {
@@ -132,7 +142,10 @@ fn clean_text(value: &Option<String>, max: usize, multiline: bool) -> Result<Opt
         return Err(format!("Too long: {len} characters, at most {max}."));
     }
     let allowed_control = |c: char| multiline && (c == '\n' || c == '\t' || c == '\r');
-    if trimmed.chars().any(|c| c.is_control() && !allowed_control(c)) {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && !allowed_control(c))
+    {
         return Err("Contains invisible control characters.".into());
     }
     Ok(Some(trimmed.to_owned()))
@@ -161,7 +174,9 @@ fn normalise_email(email: &str) -> Result<String, String> {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         })
-        && labels.last().is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic));
     if local_ok && domain_ok {
         Ok(email)
     } else {
@@ -271,7 +286,10 @@ mod tests {
             ..Default::default()
         })
         .unwrap_err();
-        assert!(err.for_field("first_name").unwrap().contains("first or last name"));
+        assert!(err
+            .for_field("first_name")
+            .unwrap()
+            .contains("first or last name"));
 
         let only_company = NewCustomer {
             company: Some("Acme GmbH".into()),
@@ -294,7 +312,16 @@ mod tests {
         .unwrap();
         assert_eq!(ok.email.as_deref(), Some("ada.lovelace@example.org"));
 
-        for bad in ["ada", "ada@", "@example.org", "ada@example", "a..b@example.org", "ada@exa mple.org", "ada@-x.org", "ada@x.1"] {
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.org",
+            "ada@example",
+            "a..b@example.org",
+            "ada@exa mple.org",
+            "ada@-x.org",
+            "ada@x.1",
+        ] {
             let err = validate(&NewCustomer {
                 email: Some(bad.into()),
                 ..input()

@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::search;
 use crate::validation::ValidCustomer;
 
-const COLUMNS: &str = "id, first_name, last_name, company, email, phone, street, city, postal_code, \
+const COLUMNS: &str =
+    "id, first_name, last_name, company, email, phone, street, city, postal_code, \
                        country, tax_id, notes, crm_id, sync_state, created_at, updated_at";
 
 pub(super) async fn insert(
@@ -78,10 +79,11 @@ pub(super) async fn insert(
 }
 
 pub(super) async fn get(pool: &SqlitePool, id: CustomerId) -> Result<Option<Customer>> {
-    let row: Option<CustomerRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))
-        .bind(id.to_string())
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<CustomerRow> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))
+            .bind(id.to_string())
+            .fetch_optional(pool)
+            .await?;
     row.map(Customer::try_from).transpose()
 }
 
@@ -93,7 +95,13 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
     let mut found: Vec<Customer> = Vec::with_capacity(limit as usize);
 
     if let Some(email) = &query.exact_email {
-        let rows = fetch(&mut conn, &format!("SELECT {COLUMNS} FROM customers WHERE email = ?1 ORDER BY seq DESC LIMIT ?2"), email, limit).await?;
+        let rows = fetch(
+            &mut conn,
+            &format!("SELECT {COLUMNS} FROM customers WHERE email = ?1 ORDER BY seq DESC LIMIT ?2"),
+            email,
+            limit,
+        )
+        .await?;
         extend_unique(&mut found, rows, limit);
     }
     if let Some(digits) = &query.exact_phone {
@@ -118,14 +126,21 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
 }
 
 async fn recent(pool: &SqlitePool, limit: u32) -> Result<Vec<Customer>> {
-    let rows: Vec<CustomerRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers ORDER BY seq DESC LIMIT ?1"))
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<CustomerRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM customers ORDER BY seq DESC LIMIT ?1"
+    ))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
     rows.into_iter().map(Customer::try_from).collect()
 }
 
-async fn fetch(conn: &mut SqliteConnection, sql: &str, arg: &str, limit: u32) -> Result<Vec<Customer>> {
+async fn fetch(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    arg: &str,
+    limit: u32,
+) -> Result<Vec<Customer>> {
     let rows: Vec<CustomerRow> = sqlx::query_as::<Sqlite, CustomerRow>(sql)
         .bind(arg)
         .bind(limit)

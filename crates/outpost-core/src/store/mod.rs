@@ -131,13 +131,22 @@ impl Store {
         customers::search(&self.pool, query, limit.clamp(1, 500)).await
     }
 
-    pub async fn outbox(&self, state: Option<OutboxState>, limit: u32) -> Result<Vec<OutboxMessage>> {
+    pub async fn outbox(
+        &self,
+        state: Option<OutboxState>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>> {
         outbox::list(&self.pool, state, limit).await
     }
 
     pub async fn status(&self) -> Result<StatusSnapshot> {
         let counts = outbox::counts(&self.pool).await?;
-        let count = |s: OutboxState| counts.iter().find(|(st, _)| *st == s).map_or(0, |(_, n)| *n);
+        let count = |s: OutboxState| {
+            counts
+                .iter()
+                .find(|(st, _)| *st == s)
+                .map_or(0, |(_, n)| *n)
+        };
         let customers: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
             .fetch_one(&self.pool)
             .await?;

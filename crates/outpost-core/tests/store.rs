@@ -1,0 +1,327 @@
+//! The store on real SQLite files: durability, concurrency, atomic enqueue, search.
+
+use std::collections::HashSet;
+
+use outpost_core::{Error, NewCustomer, OutboxState, Store, SyncState};
+use tempfile::TempDir;
+
+fn person(first: &str, last: &str) -> NewCustomer {
+    NewCustomer {
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        ..Default::default()
+    }
+}
+
+async fn open(dir: &TempDir) -> Store {
+    Store::open(dir.path().join("outpost.db")).await.unwrap()
+}
+
+#[tokio::test]
+async fn creating_a_customer_queues_one_outbox_message() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir).await;
+    let c = store
+        .create_customer(&NewCustomer {
+            email: Some("Ada@Example.org".into()),
+            ..person("Ada", "Lovelace")
+        })
+        .await
+        .unwrap();
+    assert_eq!(c.sync_state, SyncState::Pending);
+    assert_eq!(c.email.as_deref(), Some("ada@example.org"));
+
+    let outbox = store.outbox(None, 100).await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    let m = &outbox[0];
+    assert_eq!(m.customer_id, c.id);
+    assert_eq!(m.kind, "customer.create");
+    assert_eq!(m.state, OutboxState::Pending);
+    assert_eq!(m.attempts, 0);
+    assert_eq!(m.last_error, None);
+    assert_eq!(m.payload["email"], "ada@example.org");
+    assert_eq!(m.payload["id"], c.id.to_string());
+
+    let status = store.status().await.unwrap();
+    assert_eq!((status.pending, status.customers), (1, 1));
+}
+
+#[tokio::test]
+async fn invalid_input_stores_nothing() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir).await;
+    let err = store
+        .create_customer(&NewCustomer {
+            email: Some("not-an-email".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    let Error::Validation(v) = err else {
+        panic!("expected validation, got {err}")
+    };
+    assert!(v.for_field("email").is_some());
+    assert!(v.for_field("first_name").is_some());
+    assert_eq!(store.status().await.unwrap().customers, 0);
+    assert!(store.outbox(None, 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_enqueue_rolls_the_customer_back() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir).await;
+    store
+        .create_customer(&person("Before", "Failure"))
+        .await
+        .unwrap();
+    // Simulate the outbox write failing after the customer row was inserted
+    // in the same transaction (disk full, constraint, crash of the statement).
+    sqlx::query("CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'simulated outbox failure'); END")
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+    let err = store
+        .create_customer(&person("Lost", "Cause"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Database(_)), "{err}");
+    assert!(err.to_string().contains("simulated outbox failure"));
+
+    // Neither the row, nor its search entry, nor a message survived.
+    assert_eq!(store.status().await.unwrap().customers, 1);
+    assert!(store.search("lost", 10).await.unwrap().is_empty());
+    assert_eq!(store.outbox(None, 10).await.unwrap().len(), 1);
+    let fts_rows: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM customers_fts WHERE customers_fts MATCH 'cause'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(fts_rows, 0);
+}
+
+#[tokio::test]
+async fn everything_is_still_there_after_a_restart() {
+    let dir = TempDir::new().unwrap();
+    let mut keys = Vec::new();
+    {
+        let store = open(&dir).await;
+        for i in 0..50 {
+            keys.push(
+                store
+                    .create_customer(&person(&format!("Name{i}"), "Restart"))
+                    .await
+                    .unwrap()
+                    .id,
+            );
+        }
+        store.close().await;
+    }
+    let store = open(&dir).await;
+    for k in &keys {
+        let c = store
+            .customer(*k)
+            .await
+            .unwrap()
+            .expect("customer survives a restart");
+        assert_eq!(c.last_name.as_deref(), Some("Restart"));
+    }
+    assert_eq!(store.search("restart", 100).await.unwrap().len(), 50);
+    assert_eq!(
+        store
+            .outbox(Some(OutboxState::Pending), 1000)
+            .await
+            .unwrap()
+            .len(),
+        50
+    );
+}
+
+#[tokio::test]
+async fn two_connections_writing_at_once_lose_nothing() {
+    let dir = TempDir::new().unwrap();
+    // Two independent stores (two pools) on one file, as the app and the CLI would be.
+    let a = open(&dir).await;
+    let b = open(&dir).await;
+    let write = |store: Store, tag: &'static str| {
+        tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..200 {
+                ids.push(
+                    store
+                        .create_customer(&person(&format!("{tag}{i}"), tag))
+                        .await
+                        .unwrap()
+                        .id,
+                );
+            }
+            ids
+        })
+    };
+    let (ra, rb) = tokio::join!(write(a.clone(), "Alpha"), write(b.clone(), "Beta"));
+    let all: HashSet<_> = ra.unwrap().into_iter().chain(rb.unwrap()).collect();
+    assert_eq!(all.len(), 400);
+    let status = a.status().await.unwrap();
+    assert_eq!((status.customers, status.pending), (400, 400));
+    let outbox = b.outbox(None, 1000).await.unwrap();
+    assert!(outbox.windows(2).all(|w| w[0].id < w[1].id));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("nested").join("outpost.db");
+    let store = Store::open(&path).await.unwrap();
+    store
+        .create_customer(&person("Private", "Data"))
+        .await
+        .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+    let wal = path.with_extension("db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600);
+    }
+}
+
+mod search {
+    use super::*;
+
+    async fn seeded() -> (TempDir, Store) {
+        let dir = TempDir::new().unwrap();
+        let store = open(&dir).await;
+        let rows = [
+            NewCustomer {
+                email: Some("maria.garcia@example.com".into()),
+                phone: Some("+34 600 123 456".into()),
+                city: Some("Madrid".into()),
+                ..person("María", "García")
+            },
+            NewCustomer {
+                email: Some("mario@shop.example".into()),
+                city: Some("Marseille".into()),
+                ..person("Mario", "Rossi")
+            },
+            NewCustomer {
+                company: Some("Marble & Co".into()),
+                phone: Some("030 555 0199".into()),
+                ..person("Jens", "Olsen")
+            },
+            NewCustomer {
+                city: Some("Marbella".into()),
+                email: Some("sam@example.com".into()),
+                ..person("Sam", "Smith")
+            },
+            NewCustomer {
+                company: Some("Zeta Müller GmbH".into()),
+                ..Default::default()
+            },
+        ];
+        for r in rows {
+            store.create_customer(&r).await.unwrap();
+        }
+        (dir, store)
+    }
+
+    fn names(found: &[outpost_core::Customer]) -> Vec<String> {
+        found.iter().map(|c| c.display_name()).collect()
+    }
+
+    #[tokio::test]
+    async fn prefixes_are_case_and_accent_insensitive() {
+        let (_d, store) = seeded().await;
+        assert_eq!(
+            names(&store.search("garc", 10).await.unwrap()),
+            ["María García"]
+        );
+        assert_eq!(
+            names(&store.search("MARIA", 10).await.unwrap()),
+            ["María García"]
+        );
+        assert_eq!(
+            names(&store.search("muller", 10).await.unwrap()),
+            ["Zeta Müller GmbH"]
+        );
+        assert_eq!(
+            names(&store.search("ma ga", 10).await.unwrap()),
+            ["María García"]
+        );
+    }
+
+    #[tokio::test]
+    async fn names_rank_before_other_fields_and_recent_first_within_a_tier() {
+        let (_d, store) = seeded().await;
+        // "mar" is in two first names, a company, and three cities/emails.
+        let found = names(&store.search("mar", 10).await.unwrap());
+        assert_eq!(
+            found,
+            ["Jens Olsen", "Mario Rossi", "María García", "Sam Smith"]
+        );
+    }
+
+    #[tokio::test]
+    async fn exact_email_ranks_first() {
+        let (_d, store) = seeded().await;
+        // "sam@example.com" shares the "example" and "com" tokens with others.
+        let found = store.search("Sam@Example.com", 10).await.unwrap();
+        assert_eq!(found[0].display_name(), "Sam Smith");
+    }
+
+    #[tokio::test]
+    async fn phone_fragments_match_anywhere_in_the_number() {
+        let (_d, store) = seeded().await;
+        assert_eq!(
+            names(&store.search("0199", 10).await.unwrap()),
+            ["Jens Olsen"]
+        );
+        assert_eq!(
+            names(&store.search("555-01", 10).await.unwrap()),
+            ["Jens Olsen"]
+        );
+        assert_eq!(
+            names(&store.search("+34 600", 10).await.unwrap()),
+            ["María García"]
+        );
+        // Exact number typed differently still ranks its owner first.
+        assert_eq!(
+            names(&store.search("030 5550199", 10).await.unwrap()),
+            ["Jens Olsen"]
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_query_lists_recent_customers() {
+        let (_d, store) = seeded().await;
+        let found = names(&store.search("  ", 3).await.unwrap());
+        assert_eq!(found, ["Zeta Müller GmbH", "Sam Smith", "Jens Olsen"]);
+    }
+
+    #[tokio::test]
+    async fn fts_operators_in_queries_are_plain_text() {
+        let (_d, store) = seeded().await;
+        for q in [
+            "\"",
+            "mar*",
+            "NEAR(mar",
+            "mar OR sam",
+            "-",
+            "^",
+            "{city}:mar",
+        ] {
+            store
+                .search(q, 10)
+                .await
+                .unwrap_or_else(|e| panic!("{q:?} failed: {e}"));
+        }
+        assert!(store.search("mar OR sam", 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn limit_is_respected() {
+        let (_d, store) = seeded().await;
+        assert_eq!(store.search("example", 2).await.unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,14 @@
+fn main() {
+    // Declaring the app's commands makes Tauri require an explicit permission
+    // for each, so the capability file is the single list of what the UI may call.
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "create_customer",
+        "search_customers",
+        "get_customer",
+        "get_status",
+    ]);
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("src-tauri/capabilities/**/*")
+        .app_manifest(manifest);
+    tauri_build::try_build(attributes).expect("tauri-build failed");
+}

@@ -1,0 +1,69 @@
+//! Tauri commands: validate the raw IPC arguments, delegate to the core, done.
+
+use outpost_core::{Customer, CustomerId, NewCustomer, StatusSnapshot, Store};
+use tauri::State;
+
+use crate::error::IpcError;
+
+/// Longest search query accepted; anything longer is not a lookup.
+const MAX_QUERY_CHARS: usize = 200;
+const MAX_SEARCH_LIMIT: u32 = 200;
+const DEFAULT_SEARCH_LIMIT: u32 = 50;
+
+#[tauri::command]
+pub async fn create_customer(
+    store: State<'_, Store>,
+    input: serde_json::Value,
+) -> Result<Customer, IpcError> {
+    // Deserialized here rather than by Tauri so a bad field comes back as a
+    // field-level IpcError instead of an opaque string.
+    let input: NewCustomer = serde_json::from_value(input)?;
+    Ok(store.create_customer(&input).await?)
+}
+
+#[tauri::command]
+pub async fn search_customers(
+    store: State<'_, Store>,
+    query: String,
+    limit: Option<u32>,
+) -> Result<Vec<Customer>, IpcError> {
+    let (query, limit) = search_args(query, limit)?;
+    Ok(store.search(&query, limit).await?)
+}
+
+#[tauri::command]
+pub async fn get_customer(store: State<'_, Store>, id: String) -> Result<Customer, IpcError> {
+    let key = parse_key(&id)?;
+    store
+        .customer(key)
+        .await?
+        .ok_or_else(|| outpost_core::Error::CustomerNotFound(id).into())
+}
+
+#[tauri::command]
+pub async fn get_status(store: State<'_, Store>) -> Result<StatusSnapshot, IpcError> {
+    Ok(store.status().await?)
+}
+
+pub(crate) fn search_args(query: String, limit: Option<u32>) -> Result<(String, u32), IpcError> {
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(IpcError::invalid_input(
+            "query",
+            format!("A search is at most {MAX_QUERY_CHARS} characters."),
+        ));
+    }
+    let limit = limit.unwrap_or(DEFAULT_SEARCH_LIMIT);
+    if !(1..=MAX_SEARCH_LIMIT).contains(&limit) {
+        return Err(IpcError::invalid_input(
+            "limit",
+            format!("The limit must be between 1 and {MAX_SEARCH_LIMIT}."),
+        ));
+    }
+    Ok((query, limit))
+}
+
+pub(crate) fn parse_key(key: &str) -> Result<CustomerId, IpcError> {
+    key.parse().map_err(|_| {
+        IpcError::invalid_input("id", format!("\"{key}\" is not a customer key (a UUID)."))
+    })
+}

@@ -1,0 +1,9 @@
+//! The Outpost desktop app: a thin Tauri shell and a headless CLI over
+//! `outpost-core`. Nothing here decides anything about customers or the outbox;
+//! it parses, delegates and presents.
+
+pub mod app;
+pub mod cli;
+mod commands;
+pub mod error;
+mod events;
