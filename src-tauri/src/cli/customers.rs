@@ -10,7 +10,7 @@ use crate::error::IpcError;
 #[derive(Debug, Subcommand)]
 pub enum CustomersCommand {
     /// Create a customer locally and queue it for the CRM; prints its key.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// Search local customers (names, company, email, phone, city).
     Search {
         /// Words or fragments; empty lists the most recent customers.
@@ -71,7 +71,7 @@ impl From<AddArgs> for NewCustomer {
 pub async fn run(store: &Store, command: CustomersCommand, out: &Output) -> Result<(), IpcError> {
     match command {
         CustomersCommand::Add(args) => {
-            let customer = store.create_customer(&args.into()).await?;
+            let customer = store.create_customer(&(*args).into()).await?;
             out.print(&customer, || customer.id.to_string());
         }
         CustomersCommand::Search { query, limit } => {
