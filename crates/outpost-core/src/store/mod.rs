@@ -1,6 +1,7 @@
 //! The local SQLite store: one file, opened with explicit pragmas, migrated at
 //! start-up, shared by the app and the CLI.
 
+mod checkpoint;
 mod customers;
 pub(crate) mod time;
 
@@ -76,13 +77,18 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout)
-            .optimize_on_close(true, None);
+            .optimize_on_close(true, None)
+            // Checkpoints run in the background (see `checkpoint`), not inside
+            // whichever create happens to cross the threshold: that kept
+            // create latency's p99 at 5 ms instead of under 2.
+            .pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .min_connections(1)
             .connect_with(connect)
             .await?;
         MIGRATOR.run(&pool).await?;
+        checkpoint::spawn(pool.clone());
         let (events, _) = broadcast::channel(256);
         Ok(Store {
             pool,
@@ -120,6 +126,28 @@ impl Store {
         let _ = self.events.send(StoreEvent::OutboxChanged);
         tracing::info!(customer = %id, "customer created and queued for the CRM");
         Ok(customer)
+    }
+
+    /// Creates many customers in one transaction (imports, seeding): each is
+    /// validated first, and one invalid input stores none of them.
+    pub async fn create_customers(&self, inputs: &[NewCustomer]) -> Result<Vec<CustomerId>> {
+        let valid = inputs
+            .iter()
+            .map(validation::validate)
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = time::now();
+        let mut ids = Vec::with_capacity(valid.len());
+        let mut tx = self.pool.begin().await?;
+        for v in &valid {
+            let id = self.keys.generate();
+            let customer = customers::insert(&mut tx, id, v, now).await?;
+            let payload = serde_json::to_value(&customer).expect("a customer always serializes");
+            outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        let _ = self.events.send(StoreEvent::OutboxChanged);
+        Ok(ids)
     }
 
     pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>> {
