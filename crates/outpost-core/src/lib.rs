@@ -5,14 +5,17 @@
 //! its outbox message in one transaction. Nothing here knows about Tauri; the app
 //! and the CLI are thin shells over [`Store`].
 
+pub mod connectors;
 pub mod customer;
 pub mod error;
 pub mod keys;
 pub mod outbox;
 pub mod paths;
 pub mod search;
+pub mod sensitive;
 pub mod status;
 pub mod store;
+pub mod sync;
 pub mod validation;
 
 pub use customer::{Customer, CustomerId, NewCustomer, SyncState};

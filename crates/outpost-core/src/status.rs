@@ -33,4 +33,8 @@ pub struct StatusSnapshot {
     #[ts(type = "number")]
     pub customers: u64,
     pub connection: ConnectionState,
+    /// When the primary CRM last confirmed a delivery (RFC 3339).
+    pub last_success_at: Option<String>,
+    /// Why the primary CRM is offline or paused, in plain words.
+    pub last_error: Option<String>,
 }

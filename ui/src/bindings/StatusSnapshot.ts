@@ -9,4 +9,12 @@ export type StatusSnapshot = {
 /**
  * Messages not yet delivered: waiting or being sent right now.
  */
-pending: number, in_flight: number, needs_attention: number, sent: number, customers: number, connection: ConnectionState, };
+pending: number, in_flight: number, needs_attention: number, sent: number, customers: number, connection: ConnectionState, 
+/**
+ * When the primary CRM last confirmed a delivery (RFC 3339).
+ */
+last_success_at: string | null, 
+/**
+ * Why the primary CRM is offline or paused, in plain words.
+ */
+last_error: string | null, };

@@ -78,11 +78,14 @@ pub(super) async fn insert(
     })
 }
 
-pub(super) async fn get(pool: &SqlitePool, id: CustomerId) -> Result<Option<Customer>> {
+pub(super) async fn get<'e, E>(exec: E, id: CustomerId) -> Result<Option<Customer>>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
     let row: Option<CustomerRow> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))
             .bind(id.to_string())
-            .fetch_optional(pool)
+            .fetch_optional(exec)
             .await?;
     row.map(Customer::try_from).transpose()
 }

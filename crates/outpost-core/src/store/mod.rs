@@ -3,7 +3,11 @@
 
 mod checkpoint;
 mod customers;
+mod delivery;
+mod endpoints;
 pub(crate) mod time;
+
+pub use delivery::{AuditEntry, Claimed};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,7 +30,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreEvent {
     CustomerCreated(CustomerId),
+    /// Its sync state or CRM id changed.
+    CustomerChanged(CustomerId),
     OutboxChanged,
+    EndpointsChanged,
 }
 
 #[derive(Clone)]
@@ -185,6 +192,8 @@ impl Store {
             sent: count(OutboxState::Sent),
             customers: customers as u64,
             connection: ConnectionState::NotConfigured,
+            last_success_at: None,
+            last_error: None,
         })
     }
 

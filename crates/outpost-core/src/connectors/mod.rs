@@ -1,0 +1,101 @@
+//! CRM connectors: each speaks one CRM's real API through [`CrmConnector`].
+//!
+//! [`CrmConnector`]: crate::sync::connector::CrmConnector
+
+pub mod generic_rest;
+pub mod http;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::customer::{Customer, CustomerId};
+use crate::sync::connector::{
+    Capabilities, CrmConnector, Delivery, Page, RateLimit, RemoteCustomer,
+};
+use crate::sync::endpoint::{AuthMethod, EndpointConfig, EndpointKind};
+use crate::sync::error::{ConnectorError, QueueProblem};
+use crate::sync::secrets::{SecretKind, SecretStore};
+use crate::sync::throttle::Throttle;
+
+/// Builds the connector an endpoint's settings describe, with its secrets
+/// from the keyring and its throttle.
+pub async fn build(
+    config: &EndpointConfig,
+    secrets: &dyn SecretStore,
+) -> Result<Arc<dyn CrmConnector>, ConnectorError> {
+    let secret = |kind| async move {
+        secrets
+            .get(&config.name, kind)
+            .await
+            .map_err(|e| ConnectorError::Queue(QueueProblem::Misconfigured(e.to_string())))?
+            .ok_or(ConnectorError::Queue(QueueProblem::CredentialsMissing))
+    };
+    let rate = |default: Option<RateLimit>| match config.settings.rate_limit {
+        Some(requests) => Some(RateLimit {
+            requests,
+            per: std::time::Duration::from_secs(
+                config.settings.rate_window_secs.unwrap_or(10).max(1) as u64,
+            ),
+        }),
+        None => default,
+    };
+    match (config.kind, config.settings.auth) {
+        (EndpointKind::GenericRest, AuthMethod::Token) => {
+            let http = http::Http::new(Arc::new(Throttle::new(rate(
+                generic_rest::GenericRest::default_rate_limit(),
+            ))));
+            Ok(Arc::new(generic_rest::GenericRest::new(
+                config.url(),
+                secret(SecretKind::Token).await?,
+                http,
+            )))
+        }
+        (EndpointKind::GenericRest, other) => {
+            Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(
+                "the generic REST API takes a token, not {other:?}"
+            ))))
+        }
+        (EndpointKind::Hubspot, _) => Err(ConnectorError::Queue(QueueProblem::Misconfigured(
+            "the HubSpot connector is not available in this build".into(),
+        ))),
+    }
+}
+
+/// Stands in for an endpoint whose connector could not be built, so its
+/// monitor still shows why.
+pub(crate) struct Unusable(pub ConnectorError);
+
+#[async_trait]
+impl CrmConnector for Unusable {
+    fn kind(&self) -> &'static str {
+        "unusable"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            max_batch: 1,
+            upsert_by_external_id: false,
+            rate_limit: None,
+        }
+    }
+    async fn probe(&self) -> Result<(), ConnectorError> {
+        Err(self.0.clone())
+    }
+    async fn upsert_batch(&self, _: &[Customer]) -> Result<Vec<Delivery>, ConnectorError> {
+        Err(self.0.clone())
+    }
+    async fn get(&self, _: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {
+        Err(self.0.clone())
+    }
+    async fn search(&self, _: &str, _: usize) -> Result<Vec<RemoteCustomer>, ConnectorError> {
+        Err(self.0.clone())
+    }
+    async fn list_modified_since(
+        &self,
+        _: Option<DateTime<Utc>>,
+        _: Option<String>,
+    ) -> Result<Page, ConnectorError> {
+        Err(self.0.clone())
+    }
+}

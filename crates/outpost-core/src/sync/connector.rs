@@ -1,0 +1,124 @@
+//! What every CRM connector provides. The sync engine only talks to CRMs
+//! through this trait, so a new CRM is one new implementation.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::{ConnectorError, RecordError};
+use crate::customer::{Customer, CustomerId};
+use crate::keys::KeyGenerator;
+
+/// A request budget the CRM enforces: at most `requests` per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Most records one `upsert_batch` call may carry.
+    pub max_batch: usize,
+    /// True when the CRM can create-or-update by Outpost's key in one request,
+    /// making every retry safe. When false the connector looks the key up first.
+    pub upsert_by_external_id: bool,
+    /// The CRM's documented limit, used by the throttle unless an admin sets one.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// The outcome for one record of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// The CRM holds the customer under this id (created now or earlier).
+    Delivered { crm_id: String },
+    /// The CRM refused this record; the others are unaffected.
+    Rejected(RecordError),
+    /// The request carrying this record failed as a whole (connectors that
+    /// send one request per record report such failures per record).
+    Failed(ConnectorError),
+}
+
+/// The remote call that carried a record, for the audit log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallInfo {
+    /// HTTP status, when a response came back.
+    pub status: Option<u16>,
+    pub duration: Duration,
+    /// The CRM's correlation / request id, when it sends one.
+    pub request_id: Option<String>,
+}
+
+/// One record's result, in the order the batch was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub outcome: RecordOutcome,
+    pub call: CallInfo,
+}
+
+/// A customer as a CRM returned it (search, get, incremental listing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteCustomer {
+    pub crm_id: String,
+    /// Outpost's key when the record was created by Outpost (or carries it).
+    pub key: Option<CustomerId>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// One page of an incremental listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub items: Vec<RemoteCustomer>,
+    /// Pass back to continue; `None` when the listing is complete.
+    pub next: Option<String>,
+}
+
+#[async_trait]
+pub trait CrmConnector: Send + Sync + 'static {
+    /// The kind, for logs and the audit table ("generic-rest", "hubspot", ...).
+    fn kind(&self) -> &'static str;
+
+    fn capabilities(&self) -> Capabilities;
+
+    /// A cheap authenticated request proving the CRM is reachable and accepts
+    /// our credentials.
+    async fn probe(&self) -> Result<(), ConnectorError>;
+
+    /// Creates or updates each customer keyed by its Outpost key. A batch-wide
+    /// failure (unreachable, 5xx, 429, credentials) is an `Err`; per-record
+    /// refusals are `Ok` with `Rejected` entries, one `Delivery` per input in
+    /// input order. Must be safe to repeat.
+    async fn upsert_batch(&self, batch: &[Customer]) -> Result<Vec<Delivery>, ConnectorError>;
+
+    /// The CRM's record for an Outpost key, if there is one.
+    async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError>;
+
+    async fn search(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<RemoteCustomer>, ConnectorError>;
+
+    /// Records changed since `since`, one page at a time (`cursor` from the
+    /// previous page). Used by the working-set pull.
+    async fn list_modified_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> Result<Page, ConnectorError>;
+
+    /// A CRM that needs keys in its own format supplies its generator.
+    fn key_generator(&self) -> Option<Arc<dyn KeyGenerator>> {
+        None
+    }
+}

@@ -1,0 +1,244 @@
+//! A configured CRM endpoint: where it is, what kind, how creations behave
+//! when it is unreachable. Validated before it is stored.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use url::Url;
+
+use crate::error::{FieldError, ValidationErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum EndpointKind {
+    GenericRest,
+    Hubspot,
+}
+
+impl EndpointKind {
+    pub const ALL: [EndpointKind; 2] = [EndpointKind::GenericRest, EndpointKind::Hubspot];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndpointKind::GenericRest => "generic-rest",
+            EndpointKind::Hubspot => "hubspot",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Openbravo's "connectivity type": may creations queue while the CRM is away?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Connectivity {
+    /// Creations are stored and queued whatever the CRM's state.
+    #[default]
+    OnlineOffline,
+    /// A creation is refused while the CRM is unreachable; nothing is queued.
+    OnlineOnly,
+}
+
+impl Connectivity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connectivity::OnlineOffline => "online-offline",
+            Connectivity::OnlineOnly => "online-only",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Connectivity::OnlineOffline, Connectivity::OnlineOnly]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// How the endpoint authenticates. The secrets themselves are in the keyring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum AuthMethod {
+    /// A static API / private-app token.
+    #[default]
+    Token,
+    /// OAuth2 refresh-token flow (client id here; secret and refresh token in the keyring).
+    OauthRefresh,
+}
+
+/// Non-secret settings; every field has a connector default.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(default, deny_unknown_fields)]
+#[ts(export, optional_fields)]
+pub struct EndpointSettings {
+    pub auth: AuthMethod,
+    pub client_id: Option<String>,
+    /// Records per request; the connector's maximum when absent.
+    pub batch_size: Option<u32>,
+    /// Requests allowed per `rate_window_secs`; the connector's default when absent.
+    pub rate_limit: Option<u32>,
+    pub rate_window_secs: Option<u32>,
+    /// The CRM property holding Outpost's key (HubSpot: a unique custom property).
+    pub key_property: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct EndpointConfig {
+    pub name: String,
+    pub kind: EndpointKind,
+    pub base_url: String,
+    pub connectivity: Connectivity,
+    /// Lower is preferred; the lowest is the primary endpoint.
+    pub priority: i64,
+    pub settings: EndpointSettings,
+}
+
+impl EndpointConfig {
+    /// Checks every field, reporting each problem against its field.
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = Vec::new();
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 64
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !name_ok {
+            errors.push(FieldError::new(
+                "name",
+                "Use 1 to 64 letters, digits, '-', '_' or '.'.",
+            ));
+        }
+        if let Err(msg) = check_url(&self.base_url) {
+            errors.push(FieldError::new("base_url", msg));
+        }
+        if !(0..=1000).contains(&self.priority) {
+            errors.push(FieldError::new(
+                "priority",
+                "Use a priority from 0 to 1000.",
+            ));
+        }
+        if let Some(b) = self.settings.batch_size {
+            if !(1..=1000).contains(&b) {
+                errors.push(FieldError::new(
+                    "batch_size",
+                    "Use a batch size from 1 to 1000.",
+                ));
+            }
+        }
+        if let Some(r) = self.settings.rate_limit {
+            if r == 0 || r > 100_000 {
+                errors.push(FieldError::new(
+                    "rate_limit",
+                    "Use a rate limit from 1 to 100000 requests.",
+                ));
+            }
+        }
+        if let Some(p) = &self.settings.key_property {
+            if p.is_empty()
+                || p.len() > 100
+                || !p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                errors.push(FieldError::new(
+                    "key_property",
+                    "A property name uses letters, digits and '_' (at most 100).",
+                ));
+            }
+        }
+        if self.settings.auth == AuthMethod::OauthRefresh
+            && self.settings.client_id.as_deref().unwrap_or("").is_empty()
+        {
+            errors.push(FieldError::new(
+                "client_id",
+                "OAuth needs the app's client id.",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(errors))
+        }
+    }
+
+    pub fn url(&self) -> Url {
+        Url::parse(&self.base_url).expect("validated before use")
+    }
+}
+
+/// https everywhere; plain http only to this machine (the emulator, a local proxy).
+pub fn check_url(raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| format!("Not a URL ({e}); write it like https://crm.example.com."))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(
+                "Plain http is only allowed to this machine (localhost); use https so customer data and credentials are encrypted."
+                    .into(),
+            )
+        }
+        other => return Err(format!("Use an https:// URL, not {other}://.")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("The URL has no host name.".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("Do not put credentials in the URL; enter them as the token instead.".into());
+    }
+    Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_only_to_loopback() {
+        assert!(check_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_url("http://localhost:1").is_ok());
+        assert!(check_url("http://[::1]:9").is_ok());
+        assert!(check_url("https://crm.example.com/api").is_ok());
+        assert!(check_url("http://crm.example.com")
+            .unwrap_err()
+            .contains("https"));
+        assert!(check_url("http://10.0.0.1").is_err());
+        assert!(check_url("ftp://x.example").is_err());
+        assert!(check_url("https://user:pw@x.example").is_err());
+        assert!(check_url("not a url").is_err());
+    }
+
+    #[test]
+    fn reports_each_bad_field() {
+        let c = EndpointConfig {
+            name: "bad name!".into(),
+            kind: EndpointKind::Hubspot,
+            base_url: "http://crm.example.com".into(),
+            connectivity: Connectivity::OnlineOffline,
+            priority: -1,
+            settings: EndpointSettings {
+                batch_size: Some(0),
+                ..Default::default()
+            },
+        };
+        let e = c.validate().unwrap_err();
+        for f in ["name", "base_url", "priority", "batch_size"] {
+            assert!(e.for_field(f).is_some(), "{f}");
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Runs the sync machinery: a monitor per configured endpoint and a flusher
+//! for the primary one, rebuilt whenever the endpoint settings change.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{broadcast, Mutex};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::connector::CrmConnector;
+use super::endpoint::{Connectivity, EndpointConfig};
+use super::error::ConnectorError;
+use super::flusher::{Flusher, RoundResult};
+use super::monitor::{EndpointStatus, Monitor};
+use super::secrets::SecretStore;
+use crate::connectors;
+use crate::error::Result;
+use crate::status::{ConnectionState, StatusSnapshot};
+use crate::store::{Store, StoreEvent};
+
+/// One endpoint's running parts.
+struct Runtime {
+    config: EndpointConfig,
+    monitor: Arc<Monitor>,
+    /// Only the primary endpoint has one.
+    flusher: Option<Arc<Flusher>>,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct CreateRefused(pub String);
+
+pub struct SyncEngine {
+    store: Store,
+    secrets: Arc<dyn SecretStore>,
+    runtimes: Mutex<Vec<Runtime>>,
+    /// Cancels the current runtimes' tasks (replaced on reload).
+    generation: Mutex<(CancellationToken, JoinSet<()>)>,
+    cancel: CancellationToken,
+    status_events: broadcast::Sender<()>,
+}
+
+impl SyncEngine {
+    /// Recovers messages a crash left in flight, then starts every endpoint.
+    pub async fn start(store: Store, secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>> {
+        let recovered = store.recover_in_flight().await?;
+        if recovered > 0 {
+            tracing::info!(
+                recovered,
+                "messages left in flight by an earlier run are due again"
+            );
+        }
+        let (status_events, _) = broadcast::channel(64);
+        let engine = Arc::new(SyncEngine {
+            store,
+            secrets,
+            runtimes: Mutex::new(Vec::new()),
+            generation: Mutex::new((CancellationToken::new(), JoinSet::new())),
+            cancel: CancellationToken::new(),
+            status_events,
+        });
+        engine.reload().await?;
+        engine.clone().watch_store();
+        Ok(engine)
+    }
+
+    /// Something the status bar shows may have changed.
+    pub fn subscribe(&self) -> broadcast::Receiver<()> {
+        self.status_events.subscribe()
+    }
+
+    /// Stops every endpoint and starts them again from the stored settings.
+    /// A paused queue resumes by itself if the new settings work.
+    pub async fn reload(self: &Arc<Self>) -> Result<()> {
+        let configs = self.store.endpoints().await?;
+        let mut generation = self.generation.lock().await;
+        generation.0.cancel();
+        while generation.1.join_next().await.is_some() {}
+        let token = self.cancel.child_token();
+        let mut tasks = JoinSet::new();
+        let mut runtimes = Vec::new();
+        for (i, config) in configs.into_iter().enumerate() {
+            let runtime = match connectors::build(&config, self.secrets.as_ref()).await {
+                Ok(connector) => self.start_runtime(config, connector, i == 0, &token, &mut tasks),
+                Err(e) => {
+                    tracing::warn!(endpoint = %config.name, error = %e, "endpoint cannot start");
+                    let monitor =
+                        Monitor::new(&config.name, Arc::new(connectors::Unusable(e.clone())));
+                    monitor.report_failure(&e);
+                    Runtime {
+                        config,
+                        monitor,
+                        flusher: None,
+                    }
+                }
+            };
+            self.forward_status(runtime.monitor.clone(), &token, &mut tasks);
+            runtimes.push(runtime);
+        }
+        *self.runtimes.lock().await = runtimes;
+        *generation = (token, tasks);
+        let _ = self.status_events.send(());
+        Ok(())
+    }
+
+    fn start_runtime(
+        &self,
+        config: EndpointConfig,
+        connector: Arc<dyn CrmConnector>,
+        primary: bool,
+        token: &CancellationToken,
+        tasks: &mut JoinSet<()>,
+    ) -> Runtime {
+        let monitor = Monitor::new(&config.name, connector.clone());
+        tasks.spawn(monitor.clone().run(token.clone()));
+        let flusher = primary.then(|| {
+            let batch = config.settings.batch_size.unwrap_or(u32::MAX);
+            let f = Flusher::new(
+                &config.name,
+                self.store.clone(),
+                connector,
+                monitor.clone(),
+                batch,
+            );
+            tasks.spawn(f.clone().run(token.clone()));
+            f
+        });
+        Runtime {
+            config,
+            monitor,
+            flusher,
+        }
+    }
+
+    fn forward_status(
+        &self,
+        monitor: Arc<Monitor>,
+        token: &CancellationToken,
+        tasks: &mut JoinSet<()>,
+    ) {
+        let events = self.status_events.clone();
+        let token = token.clone();
+        let mut rx = monitor.subscribe();
+        tasks.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = token.cancelled() => return,
+                    changed = rx.changed() => if changed.is_err() { return },
+                }
+                let _ = events.send(());
+            }
+        });
+    }
+
+    /// New customers wake the flusher; changed endpoints rebuild everything.
+    fn watch_store(self: Arc<Self>) {
+        let mut events = self.store.subscribe();
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            loop {
+                let event = tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    e = events.recv() => e,
+                };
+                match event {
+                    Ok(StoreEvent::CustomerCreated(_)) => self.wake().await,
+                    Ok(StoreEvent::EndpointsChanged) => {
+                        if let Err(e) = self.reload().await {
+                            tracing::error!(error = %e, "could not apply the new endpoint settings");
+                        }
+                    }
+                    Ok(StoreEvent::OutboxChanged) => {
+                        let _ = self.status_events.send(());
+                    }
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    async fn wake(&self) {
+        for r in self.runtimes.lock().await.iter() {
+            if let Some(f) = &r.flusher {
+                f.wake();
+            }
+        }
+    }
+
+    /// "Sync now": probe every endpoint and flush what is due.
+    pub async fn sync_now(&self) {
+        for r in self.runtimes.lock().await.iter() {
+            r.monitor.probe_now();
+            if let Some(f) = &r.flusher {
+                f.wake();
+            }
+        }
+    }
+
+    /// "Retry now" / the window regained focus: probe at once.
+    pub async fn retry_now(&self) {
+        for r in self.runtimes.lock().await.iter() {
+            r.monitor.probe_now();
+        }
+    }
+
+    pub async fn endpoint_statuses(&self) -> Vec<EndpointStatus> {
+        self.runtimes
+            .lock()
+            .await
+            .iter()
+            .map(|r| r.monitor.status())
+            .collect()
+    }
+
+    /// The store's counts with the primary endpoint's connection state.
+    pub async fn status(&self) -> Result<StatusSnapshot> {
+        let mut snapshot = self.store.status().await?;
+        if let Some(primary) = self.runtimes.lock().await.first() {
+            snapshot.connection = primary.monitor.state();
+            snapshot.last_success_at = self
+                .store
+                .last_success(&primary.config.name)
+                .await?
+                .map(|t| t.to_rfc3339());
+            snapshot.last_error = primary.monitor.status().last_error;
+        }
+        Ok(snapshot)
+    }
+
+    /// Online-only endpoints refuse creations while their CRM is unreachable.
+    pub async fn check_can_create(&self) -> Result<(), CreateRefused> {
+        let runtimes = self.runtimes.lock().await;
+        let Some(primary) = runtimes.first() else {
+            return Ok(());
+        };
+        if primary.config.connectivity == Connectivity::OnlineOnly
+            && primary.monitor.state() != ConnectionState::Online
+        {
+            return Err(CreateRefused(format!(
+                "The CRM ({}) is unreachable and this till is set to work online only, so the customer was not saved. Try again when the connection is back.",
+                primary.config.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Cancels every task and waits for them, at most `timeout`. Messages cut
+    /// off mid-flight stay in flight and are recovered at the next start.
+    pub async fn stop(&self, timeout: Duration) {
+        self.cancel.cancel();
+        let mut generation = self.generation.lock().await;
+        let drain = async { while generation.1.join_next().await.is_some() {} };
+        if tokio::time::timeout(timeout, drain).await.is_err() {
+            tracing::warn!("sync tasks did not stop in time; aborting them");
+            generation.1.abort_all();
+        }
+    }
+}
+
+/// Flushes what is due for the primary endpoint once and returns (used by
+/// `outpost sync --once`): probe, then rounds until nothing due is left.
+pub async fn flush_once(
+    store: &Store,
+    secrets: &dyn SecretStore,
+) -> Result<FlushSummary, FlushError> {
+    store.recover_in_flight().await?;
+    let config = store
+        .endpoints()
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(FlushError::NoEndpoint)?;
+    let connector = connectors::build(&config, secrets)
+        .await
+        .map_err(FlushError::Connector)?;
+    let monitor = Monitor::new(&config.name, connector.clone());
+    connector.probe().await.map_err(FlushError::Connector)?;
+    monitor.report_success();
+    let flusher = Flusher::new(
+        &config.name,
+        store.clone(),
+        connector,
+        monitor.clone(),
+        config.settings.batch_size.unwrap_or(u32::MAX),
+    );
+    let mut total = RoundResult::default();
+    loop {
+        let r = flusher.round().await?;
+        total.delivered += r.delivered;
+        total.rejected += r.rejected;
+        total.deferred += r.deferred;
+        if r == RoundResult::default() || monitor.state() != ConnectionState::Online {
+            break;
+        }
+    }
+    Ok(FlushSummary {
+        round: total,
+        status: monitor.status(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct FlushSummary {
+    pub round: RoundResult,
+    pub status: EndpointStatus,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlushError {
+    #[error("no CRM endpoint is configured: add one with `outpost endpoints add`")]
+    NoEndpoint,
+    #[error(transparent)]
+    Connector(ConnectorError),
+    #[error(transparent)]
+    Store(#[from] crate::error::Error),
+}

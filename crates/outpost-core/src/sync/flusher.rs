@@ -1,0 +1,235 @@
+//! The outbox flusher: one per endpoint that receives creations. Takes due
+//! messages in order, at most a batch at a time, delivers them through the
+//! connector and records every outcome. Wakes on a new message, the monitor
+//! going online, the next retry falling due, or "Sync now".
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::Backoff;
+use super::connector::{CallInfo, CrmConnector, Delivery, RecordOutcome};
+use super::error::{ConnectorError, ErrorClass};
+use super::monitor::Monitor;
+use crate::error::Result;
+use crate::status::ConnectionState;
+use crate::store::{AuditEntry, Claimed, Store};
+
+/// Per-message retry delays after 5xx / 429 answers.
+pub const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
+/// Upper bound on an idle wait, so a clock change cannot strand the queue.
+const MAX_IDLE: Duration = Duration::from_secs(60);
+
+/// What one round delivered.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RoundResult {
+    pub delivered: u64,
+    pub rejected: u64,
+    pub deferred: u64,
+}
+
+pub struct Flusher {
+    endpoint: String,
+    store: Store,
+    connector: Arc<dyn CrmConnector>,
+    monitor: Arc<Monitor>,
+    batch_size: u32,
+    wake: Notify,
+}
+
+impl Flusher {
+    pub fn new(
+        endpoint: &str,
+        store: Store,
+        connector: Arc<dyn CrmConnector>,
+        monitor: Arc<Monitor>,
+        batch_size: u32,
+    ) -> Arc<Self> {
+        let max = connector.capabilities().max_batch.max(1) as u32;
+        Arc::new(Flusher {
+            endpoint: endpoint.to_owned(),
+            store,
+            connector,
+            monitor,
+            batch_size: batch_size.clamp(1, max),
+            wake: Notify::new(),
+        })
+    }
+
+    /// A new message, or "Sync now".
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs until cancelled. Store errors are logged and retried: the queue
+    /// must not die because the disk hiccupped once.
+    pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        let mut status = self.monitor.subscribe();
+        loop {
+            if cancel.is_cancelled() {
+                return;
+            }
+            if self.monitor.state() != ConnectionState::Online {
+                status.borrow_and_update();
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = status.changed() => {}
+                    _ = self.wake.notified() => self.monitor.probe_now(),
+                }
+                continue;
+            }
+            match self.round().await {
+                Ok(r) if r.delivered + r.rejected + r.deferred > 0 => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(endpoint = %self.endpoint, error = %e, "outbox round failed")
+                }
+            }
+            let wait = match self.store.next_due(&self.endpoint).await {
+                Ok(Some(at)) => (at - Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO)
+                    .min(MAX_IDLE),
+                Ok(None) => MAX_IDLE,
+                Err(_) => Duration::from_secs(1),
+            };
+            status.borrow_and_update();
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = status.changed() => {}
+            }
+        }
+    }
+
+    /// Claims one batch of due messages and delivers it. An empty result
+    /// means nothing was due.
+    pub async fn round(&self) -> Result<RoundResult> {
+        let claimed = self
+            .store
+            .claim_due(&self.endpoint, self.batch_size, Utc::now())
+            .await?;
+        if claimed.is_empty() {
+            return Ok(RoundResult::default());
+        }
+        let customers: Vec<_> = claimed.iter().map(|c| c.customer.clone()).collect();
+        let deliveries = match self.connector.upsert_batch(&customers).await {
+            Ok(d) if d.len() == claimed.len() => d,
+            Ok(d) => {
+                let e = ConnectorError::Protocol(format!(
+                    "{} results for {} records",
+                    d.len(),
+                    claimed.len()
+                ));
+                claimed.iter().map(|_| failed(e.clone())).collect()
+            }
+            Err(e) => claimed.iter().map(|_| failed(e.clone())).collect(),
+        };
+        self.record(&claimed, &deliveries).await
+    }
+
+    async fn record(&self, claimed: &[Claimed], deliveries: &[Delivery]) -> Result<RoundResult> {
+        let mut result = RoundResult::default();
+        let mut audit = Vec::with_capacity(claimed.len());
+        let mut any_success = false;
+        for (c, d) in claimed.iter().zip(deliveries) {
+            let key = c.customer.id;
+            let (outcome, crm_id, detail) = match &d.outcome {
+                RecordOutcome::Delivered { crm_id } => {
+                    self.store.mark_delivered(c.message_id, key, crm_id).await?;
+                    result.delivered += 1;
+                    any_success = true;
+                    ("delivered", Some(crm_id.as_str()), None)
+                }
+                RecordOutcome::Rejected(r) => {
+                    let reason = match &r.field {
+                        Some(f) => format!("{f}: {}", r.message),
+                        None => r.message.clone(),
+                    };
+                    self.store.mark_rejected(c.message_id, key, &reason).await?;
+                    result.rejected += 1;
+                    any_success = true;
+                    ("rejected", None, Some(reason))
+                }
+                RecordOutcome::Failed(e) => {
+                    self.defer(c, e).await?;
+                    result.deferred += 1;
+                    (class_name(e.class()), None, Some(e.to_string()))
+                }
+            };
+            audit.push((
+                key,
+                outcome,
+                crm_id.map(str::to_owned),
+                detail,
+                d.call.clone(),
+            ));
+        }
+        if any_success {
+            self.monitor.report_success();
+            self.store.record_success(&self.endpoint).await?;
+        }
+        let entries: Vec<AuditEntry<'_>> = audit
+            .iter()
+            .map(|(key, outcome, crm_id, detail, call)| AuditEntry {
+                endpoint: &self.endpoint,
+                operation: "customer.upsert",
+                customer_id: Some(*key),
+                crm_id: crm_id.as_deref(),
+                outcome: match call.status {
+                    Some(s) => format!("{s} {outcome}"),
+                    None => (*outcome).to_owned(),
+                },
+                duration_ms: call.duration.as_millis() as i64,
+                request_id: call.request_id.as_deref(),
+                detail: detail.as_deref(),
+            })
+            .collect();
+        self.store.audit(&entries).await?;
+        tracing::info!(
+            endpoint = %self.endpoint,
+            delivered = result.delivered,
+            rejected = result.rejected,
+            deferred = result.deferred,
+            "outbox round"
+        );
+        Ok(result)
+    }
+
+    /// Puts a message back according to its failure's class.
+    async fn defer(&self, c: &Claimed, e: &ConnectorError) -> Result<()> {
+        self.monitor.report_failure(e);
+        let now = Utc::now();
+        let next = match e.class() {
+            // Not the message's fault: due again the moment the CRM is back.
+            ErrorClass::Offline | ErrorClass::Queue => now,
+            ErrorClass::Transient => {
+                let backoff = RETRY_BACKOFF.delay(c.attempts.saturating_sub(1) as u32);
+                let wait = e.retry_after().map_or(backoff, |ra| ra.max(backoff));
+                now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
+            }
+        };
+        self.store
+            .release(&[c.message_id], next, Some(&e.to_string()))
+            .await
+    }
+}
+
+fn failed(e: ConnectorError) -> Delivery {
+    Delivery {
+        outcome: RecordOutcome::Failed(e),
+        call: CallInfo::default(),
+    }
+}
+
+fn class_name(c: ErrorClass) -> &'static str {
+    match c {
+        ErrorClass::Offline => "offline",
+        ErrorClass::Transient => "transient",
+        ErrorClass::Queue => "queue-paused",
+    }
+}

@@ -1,0 +1,12 @@
+//! Delivering the outbox to CRMs: connectors, the remote-server monitor, the
+//! flusher, and the engine that runs one of each per endpoint.
+
+pub mod backoff;
+pub mod connector;
+pub mod endpoint;
+pub mod engine;
+pub mod error;
+pub mod flusher;
+pub mod monitor;
+pub mod secrets;
+pub mod throttle;
