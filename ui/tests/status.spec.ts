@@ -77,3 +77,17 @@ test.describe('status bar', () => {
     expect(await app.page.locator('[style]').count()).toBe(0);
   });
 });
+
+test('without a backend at all the app explains instead of crashing', async ({ page }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto('/'); // no mock injected: window.__TAURI_INTERNALS__ is missing
+  await expect(page.locator('#search')).toBeFocused();
+  await expect(page.getByTestId('search-error')).toContainText('not reachable');
+  await expect(page.getByTestId('status-error')).toContainText('Status unavailable');
+  await page.keyboard.press('Control+n');
+  await page.locator('#first_name').fill('Offline');
+  await page.locator('#first_name').press('Enter');
+  await expect(page.getByTestId('form-error')).toContainText('Could not save the customer');
+  expect(pageErrors).toEqual([]);
+});
