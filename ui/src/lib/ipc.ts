@@ -1,0 +1,139 @@
+// The typed API between the UI and the Rust core. Every `invoke` and `listen`
+// of the app lives here and nowhere else.
+//
+// Every call rejects with an `IpcError` and nothing else: whatever the backend
+// (or its absence) throws is normalised by `toIpcError`, so the screens can
+// always show `error.message` in plain words.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { Customer } from '../bindings/Customer';
+import type { CustomerId } from '../bindings/CustomerId';
+import type { FieldError } from '../bindings/FieldError';
+import type { NewCustomer } from '../bindings/NewCustomer';
+import type { StatusSnapshot } from '../bindings/StatusSnapshot';
+
+export type { Customer, CustomerId, FieldError, NewCustomer, StatusSnapshot };
+
+// ---------------------------------------------------------------------------
+// IpcError. Defined here only, until ts-rs generates `bindings/IpcError.ts`;
+// then replace this block with:
+//   import type { IpcError } from '../bindings/IpcError';
+//   export type { IpcError };
+// (IpcErrorCode can then be `IpcError['code']`.)
+export type IpcErrorCode = 'validation' | 'not_found' | 'invalid_input' | 'storage' | 'internal';
+
+export type IpcError = {
+  code: IpcErrorCode;
+  message: string;
+  fields: Array<FieldError>;
+};
+// ---------------------------------------------------------------------------
+
+const CODES: ReadonlySet<string> = new Set<IpcErrorCode>([
+  'validation',
+  'not_found',
+  'invalid_input',
+  'storage',
+  'internal',
+]);
+
+function isFieldError(v: unknown): v is FieldError {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Record<string, unknown>).field === 'string' &&
+    typeof (v as Record<string, unknown>).message === 'string'
+  );
+}
+
+/** Turns anything a rejected call can produce into an `IpcError`. */
+export function toIpcError(raw: unknown): IpcError {
+  if (typeof raw === 'object' && raw !== null && !(raw instanceof Error)) {
+    const r = raw as Record<string, unknown>;
+    const code = typeof r.code === 'string' && CODES.has(r.code) ? (r.code as IpcErrorCode) : 'internal';
+    const fields = Array.isArray(r.fields) ? r.fields.filter(isFieldError) : [];
+    const message =
+      typeof r.message === 'string' && r.message.trim() !== ''
+        ? r.message
+        : fields.length > 0
+          ? 'Some fields need attention.'
+          : 'Something went wrong in the app.';
+    return { code, message, fields };
+  }
+  if (typeof raw === 'string' && raw.trim() !== '') {
+    return { code: 'internal', message: raw, fields: [] };
+  }
+  if (raw instanceof Error) {
+    // Outside the Tauri window (a plain browser) the internals are missing.
+    const missing = typeof window !== 'undefined' && !('__TAURI_INTERNALS__' in window);
+    return {
+      code: 'internal',
+      message: missing ? 'The app’s local database is not reachable (not running inside Outpost).' : raw.message,
+      fields: [],
+    };
+  }
+  return { code: 'internal', message: 'Something went wrong in the app.', fields: [] };
+}
+
+export function isIpcError(v: unknown): v is IpcError {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Record<string, unknown>).code === 'string' &&
+    typeof (v as Record<string, unknown>).message === 'string' &&
+    Array.isArray((v as Record<string, unknown>).fields)
+  );
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+
+/** How many rows a type-ahead search asks for. */
+export const SEARCH_LIMIT = 50;
+
+export const api = {
+  /** Stores a customer locally; never waits on the network. */
+  createCustomer(input: NewCustomer): Promise<Customer> {
+    return call<Customer>('create_customer', { input });
+  },
+  /** Ranked type-ahead; an empty query gives the most recent customers. */
+  searchCustomers(query: string, limit: number = SEARCH_LIMIT): Promise<Customer[]> {
+    return call<Customer[]>('search_customers', { query, limit });
+  },
+  /** Rejects with code `not_found` for an unknown id. */
+  getCustomer(id: CustomerId): Promise<Customer> {
+    return call<Customer>('get_customer', { id });
+  },
+  getStatus(): Promise<StatusSnapshot> {
+    return call<StatusSnapshot>('get_status');
+  },
+};
+
+export type CustomersChanged = { id: CustomerId };
+
+export const events = {
+  STATUS_CHANGED: 'status-changed',
+  CUSTOMERS_CHANGED: 'customers-changed',
+} as const;
+
+async function subscribe<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {
+  try {
+    return await listen<T>(event, (e) => handler(e.payload));
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+
+export function onStatusChanged(handler: (s: StatusSnapshot) => void): Promise<UnlistenFn> {
+  return subscribe<StatusSnapshot>(events.STATUS_CHANGED, handler);
+}
+
+export function onCustomersChanged(handler: (p: CustomersChanged) => void): Promise<UnlistenFn> {
+  return subscribe<CustomersChanged>(events.CUSTOMERS_CHANGED, handler);
+}

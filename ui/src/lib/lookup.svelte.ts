@@ -1,0 +1,76 @@
+// The lookup screen's state. It lives outside the component so that leaving
+// for the detail or create screen and coming back keeps the query, the
+// results and the selection.
+
+import { api, type Customer, type CustomerId, type IpcError } from './ipc';
+
+export class LookupState {
+  /** What is in the search box. */
+  query = $state('');
+  /** The rows shown: the answer to `shownQuery`. */
+  results = $state<Customer[]>([]);
+  /** The query the shown results answer (null before the first answer). */
+  shownQuery = $state<string | null>(null);
+  /** Index of the selected row, -1 when there are none. */
+  selected = $state(-1);
+  error = $state<IpcError | null>(null);
+
+  /** Bumped for every request; only the latest one's answer is used. */
+  #seq = 0;
+
+  get selectedCustomer(): Customer | undefined {
+    return this.results[this.selected];
+  }
+
+  /**
+   * Asks for the rows matching the current query. Answers to earlier requests
+   * that arrive late are dropped. With `keepSelection` (a refresh after a
+   * change) the same customer stays selected if it is still listed.
+   */
+  async search(opts: { keepSelection?: boolean } = {}): Promise<void> {
+    const seq = ++this.#seq;
+    const query = this.query.trim();
+    const keepId = opts.keepSelection ? this.selectedCustomer?.id : undefined;
+    try {
+      const rows = await api.searchCustomers(query);
+      if (seq !== this.#seq) return;
+      this.#show(query, rows, keepId);
+      this.error = null;
+    } catch (e) {
+      if (seq !== this.#seq) return;
+      this.error = e as IpcError;
+    }
+  }
+
+  /** Shows a just-created customer at the top at once, before any search. */
+  showCreated(customer: Customer): void {
+    this.#seq++; // an older answer in flight must not replace this
+    this.query = '';
+    const rest = this.shownQuery === '' ? this.results.filter((c) => c.id !== customer.id) : [];
+    this.#show('', [customer, ...rest], customer.id);
+  }
+
+  /** Puts a fresh copy of one customer in place, if it is listed. */
+  replace(customer: Customer): void {
+    const i = this.results.findIndex((c) => c.id === customer.id);
+    if (i >= 0) this.results[i] = customer;
+  }
+
+  move(delta: number): void {
+    const n = this.results.length;
+    if (n === 0) return;
+    const from = this.selected < 0 ? (delta > 0 ? -1 : n) : this.selected;
+    this.selected = Math.min(n - 1, Math.max(0, from + delta));
+  }
+
+  select(index: number): void {
+    if (index >= 0 && index < this.results.length) this.selected = index;
+  }
+
+  #show(query: string, rows: Customer[], keepId: CustomerId | undefined): void {
+    this.results = rows;
+    this.shownQuery = query;
+    const kept = keepId === undefined ? -1 : rows.findIndex((c) => c.id === keepId);
+    this.selected = kept >= 0 ? kept : rows.length > 0 ? 0 : -1;
+  }
+}

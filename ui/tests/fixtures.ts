@@ -1,0 +1,187 @@
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import type { Customer } from '../src/bindings/Customer';
+import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
+import { COUNTRIES } from '../src/lib/countries';
+import { installMockBackend, type MockControl, type MockOptions } from './mock-backend';
+
+export { expect };
+
+function customer(partial: Partial<Customer> & Pick<Customer, 'id' | 'created_at'>): Customer {
+  return {
+    first_name: null,
+    last_name: null,
+    company: null,
+    email: null,
+    phone: null,
+    street: null,
+    city: null,
+    postal_code: null,
+    country: null,
+    tax_id: null,
+    notes: null,
+    crm_id: null,
+    sync_state: 'pending',
+    updated_at: partial.created_at,
+    ...partial,
+  };
+}
+
+export const ANNA = customer({
+  id: '01944a0b-1c00-7a00-8000-000000000001',
+  first_name: 'Anna',
+  last_name: 'Schmidt',
+  email: 'anna.schmidt@example.de',
+  phone: '+49 30 1234567',
+  street: 'Torstraße 12',
+  postal_code: '10119',
+  city: 'Berlin',
+  country: 'DE',
+  tax_id: 'DE123456789',
+  notes: 'Prefers email.\nRegular since 2019.',
+  crm_id: 'CRM-1001',
+  sync_state: 'synced',
+  created_at: '2025-01-10T09:15:00Z',
+  updated_at: '2025-01-12T16:40:00Z',
+});
+export const JUERGEN = customer({
+  id: '01944a0b-1c00-7a00-8000-000000000002',
+  first_name: 'Jürgen',
+  last_name: 'Schneider',
+  company: 'Schneider & Söhne',
+  email: 'j.schneider@example.de',
+  phone: '089 555 0101',
+  city: 'München',
+  country: 'DE',
+  created_at: '2025-02-01T10:00:00Z',
+});
+export const BART = customer({
+  id: '01944a0b-1c00-7a00-8000-000000000003',
+  first_name: 'Bart',
+  last_name: 'Jansen',
+  company: 'Jansen Fietsen BV',
+  email: 'bart@jansen.nl',
+  phone: '+31 20 555 1234',
+  city: 'Amsterdam',
+  country: 'NL',
+  sync_state: 'needs_attention',
+  created_at: '2025-03-05T08:30:00Z',
+});
+export const CAFE = customer({
+  id: '01944a0b-1c00-7a00-8000-000000000004',
+  company: 'Café Olé',
+  email: 'info@cafeole.fr',
+  city: 'Paris',
+  country: 'FR',
+  crm_id: 'CRM-1004',
+  sync_state: 'synced',
+  created_at: '2025-03-20T14:00:00Z',
+});
+export const MARTA = customer({
+  id: '01944a0b-1c00-7a00-8000-000000000005',
+  first_name: 'Marta',
+  last_name: 'Schmitz',
+  email: 'marta@schmitz.koeln',
+  phone: '0221 987654',
+  city: 'Köln',
+  country: 'DE',
+  created_at: '2025-04-02T11:20:00Z',
+});
+
+export const SEED: Customer[] = [ANNA, JUERGEN, BART, CAFE, MARTA];
+
+export const SEED_STATUS: StatusSnapshot = {
+  pending: 2,
+  in_flight: 0,
+  needs_attention: 1,
+  sent: 2,
+  customers: 5,
+  connection: 'not_configured',
+};
+
+export type AppOptions = Partial<Omit<MockOptions, 'countryCodes'>>;
+
+/** The app in a page, with the mock backend behind it. */
+export class App {
+  readonly search: Locator;
+  readonly results: Locator;
+  readonly names: Locator;
+  readonly detail: Locator;
+  readonly statusBar: Locator;
+
+  constructor(readonly page: Page) {
+    this.search = page.locator('#search');
+    this.results = page.getByTestId('result');
+    this.names = this.results.locator('.name');
+    this.detail = page.getByTestId('customer-detail');
+    this.statusBar = page.getByTestId('status-bar');
+  }
+
+  result(id: string): Locator {
+    return this.page.locator(`[data-testid="result"][data-id="${id}"]`);
+  }
+
+  selected(): Locator {
+    return this.page.locator('[data-testid="result"][aria-selected="true"]');
+  }
+
+  /** A copy of the mock backend's recorded state, read from the page. */
+  async backend(): Promise<Pick<MockControl, 'calls' | 'customers' | 'status' | 'answered'>> {
+    return this.page.evaluate(() => {
+      const m = (window as unknown as { __mock: MockControl }).__mock;
+      return { calls: m.calls, customers: m.customers, status: m.status, answered: m.answered };
+    });
+  }
+
+  /** The queries the app sent to `search_customers`, in order. */
+  async searches(): Promise<string[]> {
+    const { calls } = await this.backend();
+    return calls.filter((c) => c.cmd === 'search_customers').map((c) => String(c.args.query));
+  }
+
+  async emit(event: string, payload: unknown): Promise<void> {
+    await this.page.evaluate(
+      ([e, p]) => (window as unknown as { __mock: MockControl }).__mock.emit(e as string, p),
+      [event, payload] as const,
+    );
+  }
+
+  async openCreate(): Promise<void> {
+    await this.page.keyboard.press('Control+n');
+    await expect(this.page.locator('#first_name')).toBeFocused();
+  }
+}
+
+type Fixtures = { openApp: (options?: AppOptions) => Promise<App> };
+
+export const test = base.extend<Fixtures>({
+  openApp: async ({ page }, use) => {
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+    });
+    let opened = false;
+    await use(async (options: AppOptions = {}) => {
+      const opts: MockOptions = {
+        customers: options.customers ?? SEED,
+        status: options.status ?? SEED_STATUS,
+        countryCodes: COUNTRIES.map(([code]) => code),
+        searchDelays: options.searchDelays ?? {},
+        failures: options.failures ?? {},
+      };
+      await page.addInitScript(installMockBackend, opts);
+      await page.goto('/');
+      opened = true;
+      const app = new App(page);
+      await expect(app.statusBar).toBeVisible();
+      return app;
+    });
+    // Whatever a test did, the app must not have thrown, logged errors, or
+    // tried anything the Content Security Policy blocks.
+    if (opened) {
+      const csp = await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
+      expect(csp, 'CSP violations').toEqual([]);
+    }
+    expect(problems, 'errors in the page').toEqual([]);
+  },
+});

@@ -1,0 +1,337 @@
+// An in-memory stand-in for the Rust core, injected into the page with
+// `page.addInitScript(installMockBackend, options)` before the app's scripts
+// run. It implements the IPC contract the app uses (commands, events and the
+// IpcError rejections) the way `@tauri-apps/api/mocks` `mockIPC` wires up
+// `window.__TAURI_INTERNALS__`, so the app under test runs its real
+// `invoke`/`listen` code paths.
+//
+// IMPORTANT: this function is serialised into the page. It must not refer to
+// anything outside its own body (imports are types only).
+
+import type { Customer } from '../src/bindings/Customer';
+import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
+
+export type MockOptions = {
+  customers: Customer[];
+  status: StatusSnapshot;
+  /** ISO 3166-1 alpha-2 codes the server accepts. */
+  countryCodes: string[];
+  /** Milliseconds to hold back the answer of `search_customers` for a given query. */
+  searchDelays?: Record<string, number>;
+  /** Make a command reject with this error value instead of answering. */
+  failures?: Record<string, unknown>;
+};
+
+export type MockCall = { cmd: string; args: Record<string, unknown> };
+
+/** What tests can reach through `window.__mock` in the page. */
+export type MockControl = {
+  calls: MockCall[];
+  customers: Customer[];
+  status: StatusSnapshot;
+  /** Queries whose search answer has been delivered, in delivery order. */
+  answered: string[];
+  emit(event: string, payload: unknown): void;
+  listenerCount(event: string): number;
+  setFailure(cmd: string, error: unknown): void;
+  setSearchDelay(query: string, ms: number): void;
+};
+
+export function installMockBackend(opts: MockOptions): void {
+  type Row = Customer;
+  type FieldError = { field: string; message: string };
+  type Win = Window & {
+    __TAURI_INTERNALS__?: unknown;
+    __TAURI_EVENT_PLUGIN_INTERNALS__?: unknown;
+    __mock?: unknown;
+  };
+  const w = window as Win;
+
+  const customers: Row[] = opts.customers.map((c) => ({ ...c }));
+  const status: StatusSnapshot = { ...opts.status };
+  const delays: Record<string, number> = { ...(opts.searchDelays ?? {}) };
+  const failures: Record<string, unknown> = { ...(opts.failures ?? {}) };
+  const countries = new Set(opts.countryCodes);
+  const calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
+  const answered: string[] = [];
+
+  // --- callbacks and events, as in @tauri-apps/api/mocks -------------------
+  const callbacks = new Map<number, (data: unknown) => void>();
+  let nextId = 1;
+  function transformCallback(cb?: (data: unknown) => void, once = false): number {
+    const id = nextId++;
+    callbacks.set(id, (data) => {
+      if (once) callbacks.delete(id);
+      if (cb) cb(data);
+    });
+    return id;
+  }
+  function unregisterCallback(id: number): void {
+    callbacks.delete(id);
+  }
+  function runCallback(id: number, data: unknown): void {
+    const cb = callbacks.get(id);
+    if (cb) cb(data);
+  }
+  const listeners = new Map<string, number[]>();
+  let nextEventId = 1;
+  function emit(event: string, payload: unknown): void {
+    for (const handler of [...(listeners.get(event) ?? [])]) {
+      runCallback(handler, { event, id: nextEventId++, payload });
+    }
+  }
+
+  // --- the store --------------------------------------------------------------
+  const fold = (s: string) =>
+    s
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase();
+  const digitsOf = (s: string | null) => (s ?? '').replace(/\D/g, '');
+  const words = (s: string | null) => fold(s ?? '').split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
+
+  /** Prefix match per word, as FTS5 does; phone digits match from any position (3+ digits). */
+  function rank(c: Row, tokens: string[]): number | null {
+    const nameWords = [...words(c.first_name), ...words(c.last_name), ...words(c.company)];
+    const otherWords = [...words(c.email), ...words(c.city), fold(c.email ?? '')];
+    const phone = digitsOf(c.phone);
+    let score = 0;
+    for (const t of tokens) {
+      const digits = /^\+?[\d\s\-.()/]+$/.test(t) ? t.replace(/\D/g, '') : '';
+      if (nameWords.some((w) => w.startsWith(t))) score += 0;
+      else if (otherWords.some((w) => w.startsWith(t))) score += 1;
+      else if (digits !== '' && (phone.startsWith(digits) || (digits.length >= 3 && phone.includes(digits))))
+        score += 1;
+      else return null;
+    }
+    return score;
+  }
+  const byRecency = (a: Row, b: Row) => b.created_at.localeCompare(a.created_at);
+
+  function search(query: string, limit: number): Row[] {
+    const q = fold(query.trim());
+    if (q === '') return [...customers].sort(byRecency).slice(0, limit);
+    // A phone-like query (3+ digits, phone punctuation only) is one digit string.
+    const phoneLike = /^[\d\s+\-.()/]+$/.test(q) && digitsOf(q).length >= 3;
+    const tokens = phoneLike ? [digitsOf(q)] : q.split(/\s+/).filter((t) => t !== '');
+    const exact = customers.filter((c) => fold(c.email ?? '') === q || (digitsOf(q) !== '' && digitsOf(c.phone) === digitsOf(q) && /^[\d\s+\-.()/]+$/.test(q)));
+    const scored = customers
+      .filter((c) => !exact.includes(c))
+      .map((c) => ({ c, s: rank(c, tokens) }))
+      .filter((x): x is { c: Row; s: number } => x.s !== null)
+      .sort((a, b) => a.s - b.s || byRecency(a.c, b.c))
+      .map((x) => x.c);
+    return [...exact, ...scored].slice(0, limit);
+  }
+
+  // --- validation, mirroring outpost-core's validation.rs ---------------------
+  const LIMITS: Record<string, number> = {
+    first_name: 100,
+    last_name: 100,
+    company: 200,
+    email: 254,
+    phone: 32,
+    street: 200,
+    city: 100,
+    postal_code: 20,
+    country: 200,
+    tax_id: 32,
+    notes: 2000,
+  };
+  function validate(input: Record<string, unknown>): { ok: Record<string, string | null> } | { errors: FieldError[] } {
+    const errors: FieldError[] = [];
+    const out: Record<string, string | null> = {};
+    for (const [field, max] of Object.entries(LIMITS)) {
+      const raw = input[field];
+      if (raw === undefined || raw === null) {
+        out[field] = null;
+        continue;
+      }
+      const v = String(raw).trim();
+      if (v === '') {
+        out[field] = null;
+        continue;
+      }
+      const len = [...v].length;
+      if (len > max) {
+        errors.push({ field, message: `Too long: ${len} characters, at most ${max}.` });
+        out[field] = null;
+        continue;
+      }
+      out[field] = v;
+    }
+    const nameError = errors.some((e) => ['first_name', 'last_name', 'company'].includes(e.field));
+    if (!out.first_name && !out.last_name && !out.company && !nameError) {
+      errors.push({ field: 'first_name', message: 'Enter a first or last name, or a company.' });
+    }
+    if (out.email) {
+      const email = out.email.toLowerCase();
+      const at = email.indexOf('@');
+      const local = at < 0 ? '' : email.slice(0, at);
+      const labels = at < 0 ? [] : email.slice(at + 1).split('.');
+      const tld = labels[labels.length - 1] ?? '';
+      const ok =
+        at > 0 &&
+        /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+$/u.test(local) &&
+        !local.startsWith('.') &&
+        !local.endsWith('.') &&
+        !local.includes('..') &&
+        labels.length >= 2 &&
+        labels.every((l) => /^[\p{L}\p{N}-]+$/u.test(l) && !l.startsWith('-') && !l.endsWith('-')) &&
+        /^\p{L}{2,}$/u.test(tld);
+      if (ok) out.email = email;
+      else errors.push({ field: 'email', message: `"${email}" is not an email address (like name@example.com).` });
+    }
+    if (out.phone) {
+      const bad = [...out.phone].find((ch, i) => !/[0-9 \-.()/]/.test(ch) && !(ch === '+' && i === 0));
+      const n = digitsOf(out.phone).length;
+      if (bad !== undefined)
+        errors.push({
+          field: 'phone',
+          message: `Use digits, spaces and - . ( ) / only, with an optional leading +; '${bad}' is not allowed.`,
+        });
+      else if (n < 5 || n > 15)
+        errors.push({ field: 'phone', message: `A phone number has 5 to 15 digits; this one has ${n}.` });
+    }
+    if (out.country) {
+      const code = out.country.toUpperCase();
+      if (countries.has(code)) out.country = code;
+      else
+        errors.push({
+          field: 'country',
+          message: `"${out.country}" is not a two-letter ISO country code (like DE, FR or US).`,
+        });
+    }
+    return errors.length > 0 ? { errors } : { ok: out };
+  }
+
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const reject = (code: string, message: string, fields: FieldError[] = []) => {
+    // Tauri rejects with the command's serialised error value.
+    throw { code, message, fields };
+  };
+  const uuid = () =>
+    typeof crypto.randomUUID === 'function'
+      ? crypto.randomUUID()
+      : `0190${Math.random().toString(16).slice(2, 10)}-0000-7000-8000-${Date.now().toString(16).padStart(12, '0')}`;
+
+  async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
+    if (cmd in failures) throw failures[cmd];
+    switch (cmd) {
+      case 'plugin:event|listen': {
+        const event = String(args.event);
+        const handler = Number(args.handler);
+        listeners.set(event, [...(listeners.get(event) ?? []), handler]);
+        return handler;
+      }
+      case 'plugin:event|unlisten': {
+        const event = String(args.event);
+        listeners.set(
+          event,
+          (listeners.get(event) ?? []).filter((h) => h !== Number(args.eventId)),
+        );
+        return null;
+      }
+      case 'get_status':
+        return { ...status };
+      case 'search_customers': {
+        if (typeof args.query !== 'string') return reject('invalid_input', 'query must be a string');
+        const query = args.query;
+        const limit = typeof args.limit === 'number' ? args.limit : 20;
+        const rows = search(query, limit).map((c) => ({ ...c }));
+        const delay = delays[query] ?? 0;
+        if (delay > 0) await sleep(delay);
+        answered.push(query);
+        return rows;
+      }
+      case 'get_customer': {
+        const found = customers.find((c) => c.id === args.id);
+        if (!found) return reject('not_found', `No customer with id ${String(args.id)}.`);
+        return { ...found };
+      }
+      case 'create_customer': {
+        const input = args.input;
+        if (typeof input !== 'object' || input === null) return reject('invalid_input', 'input is missing');
+        const unknown = Object.keys(input).filter((k) => !(k in LIMITS));
+        if (unknown.length > 0) return reject('invalid_input', `unknown field \`${unknown[0]}\``);
+        const result = validate(input as Record<string, unknown>);
+        if ('errors' in result) return reject('validation', 'Some fields need attention.', result.errors);
+        const now = new Date().toISOString();
+        const o = result.ok;
+        const created: Row = {
+          id: uuid(),
+          first_name: o.first_name ?? null,
+          last_name: o.last_name ?? null,
+          company: o.company ?? null,
+          email: o.email ?? null,
+          phone: o.phone ?? null,
+          street: o.street ?? null,
+          city: o.city ?? null,
+          postal_code: o.postal_code ?? null,
+          country: o.country ?? null,
+          tax_id: o.tax_id ?? null,
+          notes: o.notes ?? null,
+          crm_id: null,
+          sync_state: 'pending',
+          created_at: now,
+          updated_at: now,
+        };
+        customers.push(created);
+        status.pending += 1;
+        status.customers += 1;
+        // Like the real core: events follow the command's answer.
+        setTimeout(() => {
+          emit('customers-changed', { id: created.id });
+          emit('status-changed', { ...status });
+        }, 0);
+        return { ...created };
+      }
+      default:
+        return reject('internal', `unknown command ${cmd}`);
+    }
+  }
+
+  async function invoke(cmd: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) as Record<string, unknown> });
+    return handle(cmd, args);
+  }
+
+  w.__TAURI_INTERNALS__ = {
+    invoke,
+    transformCallback,
+    unregisterCallback,
+    runCallback,
+    callbacks,
+    convertFileSrc: (path: string) => path,
+    metadata: {
+      currentWindow: { label: 'main' },
+      currentWebview: { windowLabel: 'main', label: 'main' },
+    },
+  };
+  w.__TAURI_EVENT_PLUGIN_INTERNALS__ = {
+    unregisterListener: (_event: string, id: number) => unregisterCallback(id),
+  };
+
+  const control: MockControl = {
+    calls,
+    customers,
+    status,
+    answered,
+    emit,
+    listenerCount: (event) => (listeners.get(event) ?? []).length,
+    setFailure: (cmd, error) => {
+      failures[cmd] = error;
+    },
+    setSearchDelay: (query, ms) => {
+      delays[query] = ms;
+    },
+  };
+  w.__mock = control;
+
+  // Anything the CSP blocks is recorded, so tests can assert there was none.
+  const violations: string[] = [];
+  (w as Win & { __cspViolations?: string[] }).__cspViolations = violations;
+  document.addEventListener('securitypolicyviolation', (e) => {
+    violations.push(`${e.violatedDirective}: ${e.blockedURI || e.sample}`);
+  });
+}
