@@ -6,6 +6,9 @@ fn main() {
         "search_customers",
         "get_customer",
         "get_status",
+        "sync_now",
+        "list_outbox",
+        "retry_customer",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")

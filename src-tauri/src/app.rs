@@ -1,29 +1,60 @@
-//! The desktop window: opens the store, registers the commands, forwards events.
+//! The desktop window: opens the store, starts the sync engine, registers the
+//! commands, forwards events, and stops the engine on exit.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use outpost_core::sync::engine::SyncEngine;
+use outpost_core::sync::secrets::KeyringSecrets;
 use outpost_core::Store;
-use tauri::Manager;
+use tauri::{Manager, RunEvent, WindowEvent};
 
+use crate::state::AppState;
 use crate::{commands, events};
+
+/// How long the engine may take to finish its current request on exit.
+const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     let path = db.unwrap_or_else(outpost_core::paths::default_db_path);
-    tauri::Builder::default()
+    let app = tauri::Builder::default()
         .setup(move |app| {
-            let store = tauri::async_runtime::block_on(Store::open(&path))?;
-            tracing::info!(db = %path.display(), "local store open");
-            events::forward(app.handle().clone(), store.clone());
-            app.manage(store);
+            let (store, engine) = tauri::async_runtime::block_on(async {
+                let store = Store::open(&path).await?;
+                let engine =
+                    SyncEngine::start(store.clone(), Arc::new(KeyringSecrets::default())).await?;
+                Ok::<_, outpost_core::Error>((store, engine))
+            })?;
+            tracing::info!(db = %path.display(), "local store open, sync engine started");
+            events::forward(app.handle().clone(), store.clone(), engine.clone());
+            app.manage(AppState { store, engine });
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Coming back to the window is a good moment to re-check the CRM.
+            if let WindowEvent::Focused(true) = event {
+                let engine = window.state::<AppState>().engine.clone();
+                tauri::async_runtime::spawn(async move { engine.retry_now().await });
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::create_customer,
             commands::search_customers,
             commands::get_customer,
             commands::get_status,
+            commands::sync_now,
+            commands::list_outbox,
+            commands::retry_customer,
         ])
-        .run(tauri::generate_context!())
-        .context("the Outpost window failed")
+        .build(tauri::generate_context!())
+        .context("the Outpost window could not be created")?;
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            let engine = handle.state::<AppState>().engine.clone();
+            tauri::async_runtime::block_on(engine.stop(STOP_TIMEOUT));
+        }
+    });
+    Ok(())
 }

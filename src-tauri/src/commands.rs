@@ -1,48 +1,86 @@
 //! Tauri commands: validate the raw IPC arguments, delegate to the core, done.
 
-use outpost_core::{Customer, CustomerId, NewCustomer, StatusSnapshot, Store};
+use outpost_core::{Customer, CustomerId, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot};
 use tauri::State;
 
 use crate::error::IpcError;
+use crate::state::AppState;
 
 /// Longest search query accepted; anything longer is not a lookup.
 const MAX_QUERY_CHARS: usize = 200;
 const MAX_SEARCH_LIMIT: u32 = 200;
 const DEFAULT_SEARCH_LIMIT: u32 = 50;
+const OUTBOX_PAGE: u32 = 500;
 
 #[tauri::command]
 pub async fn create_customer(
-    store: State<'_, Store>,
+    state: State<'_, AppState>,
     input: serde_json::Value,
 ) -> Result<Customer, IpcError> {
     // Deserialized here rather than by Tauri so a bad field comes back as a
     // field-level IpcError instead of an opaque string.
     let input: NewCustomer = serde_json::from_value(input)?;
-    Ok(store.create_customer(&input).await?)
+    state.engine.check_can_create().await?;
+    Ok(state.store.create_customer(&input).await?)
 }
 
 #[tauri::command]
 pub async fn search_customers(
-    store: State<'_, Store>,
+    state: State<'_, AppState>,
     query: String,
     limit: Option<u32>,
 ) -> Result<Vec<Customer>, IpcError> {
     let (query, limit) = search_args(query, limit)?;
-    Ok(store.search(&query, limit).await?)
+    Ok(state.store.search(&query, limit).await?)
 }
 
 #[tauri::command]
-pub async fn get_customer(store: State<'_, Store>, id: String) -> Result<Customer, IpcError> {
+pub async fn get_customer(state: State<'_, AppState>, id: String) -> Result<Customer, IpcError> {
     let key = parse_key(&id)?;
-    store
+    state
+        .store
         .customer(key)
         .await?
         .ok_or_else(|| outpost_core::Error::CustomerNotFound(id).into())
 }
 
 #[tauri::command]
-pub async fn get_status(store: State<'_, Store>) -> Result<StatusSnapshot, IpcError> {
-    Ok(store.status().await?)
+pub async fn get_status(state: State<'_, AppState>) -> Result<StatusSnapshot, IpcError> {
+    Ok(state.engine.status().await?)
+}
+
+/// "Sync now" / "Retry now": probe the CRM and flush what is due.
+#[tauri::command]
+pub async fn sync_now(state: State<'_, AppState>) -> Result<(), IpcError> {
+    state.engine.sync_now().await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn list_outbox(
+    state: State<'_, AppState>,
+    state_filter: Option<String>,
+) -> Result<Vec<OutboxMessage>, IpcError> {
+    let filter = state_filter
+        .map(|s| {
+            OutboxState::parse(&s).ok_or_else(|| {
+                IpcError::invalid_input(
+                    "state_filter",
+                    "Use pending, in-flight, needs-attention or sent.",
+                )
+            })
+        })
+        .transpose()?;
+    Ok(state.store.outbox(filter, OUTBOX_PAGE).await?)
+}
+
+/// Resubmit a customer whose delivery needs attention.
+#[tauri::command]
+pub async fn retry_customer(state: State<'_, AppState>, id: String) -> Result<u64, IpcError> {
+    let key = parse_key(&id)?;
+    let n = state.store.retry_customer(key).await?;
+    state.engine.sync_now().await;
+    Ok(n)
 }
 
 pub(crate) fn search_args(query: String, limit: Option<u32>) -> Result<(String, u32), IpcError> {

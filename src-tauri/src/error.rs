@@ -13,6 +13,8 @@ pub enum ErrorCode {
     /// Field-level problems in a customer; see `fields`.
     Validation,
     NotFound,
+    /// The action is not possible right now (e.g. online-only and offline).
+    Refused,
     /// A malformed argument (bad key, unknown field, out-of-range limit).
     InvalidInput,
     /// The local database failed.
@@ -64,6 +66,7 @@ impl std::fmt::Display for IpcError {
 impl From<Error> for IpcError {
     fn from(e: Error) -> Self {
         let (code, fields) = match &e {
+            Error::Refused(_) => (ErrorCode::Refused, vec![]),
             Error::Validation(v) => (ErrorCode::Validation, v.fields().to_vec()),
             Error::CustomerNotFound(_) => (ErrorCode::NotFound, vec![]),
             Error::Open { .. } | Error::Migration(_) | Error::Database(_) | Error::Corrupt(_) => {
@@ -79,6 +82,16 @@ impl From<Error> for IpcError {
             code,
             message,
             fields,
+        }
+    }
+}
+
+impl From<outpost_core::sync::engine::CreateRefused> for IpcError {
+    fn from(e: outpost_core::sync::engine::CreateRefused) -> Self {
+        IpcError {
+            code: ErrorCode::Refused,
+            message: e.0,
+            fields: vec![],
         }
     }
 }

@@ -1,5 +1,8 @@
-//! Turns store events into the UI's live updates.
+//! Turns store and sync-engine events into the UI's live updates.
 
+use std::sync::Arc;
+
+use outpost_core::sync::engine::SyncEngine;
 use outpost_core::{Store, StoreEvent};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
@@ -13,25 +16,33 @@ struct CustomerChanged {
     id: String,
 }
 
-/// Runs for the life of the app, forwarding store events to the window.
-pub fn forward(app: AppHandle, store: Store) {
-    let mut events = store.subscribe();
+/// Runs for the life of the app, forwarding events to the window.
+pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
+    let mut store_events = store.subscribe();
+    let customers_app = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
-            match events.recv().await {
-                Ok(StoreEvent::CustomerCreated(id)) => {
-                    let _ = app.emit(CUSTOMERS_CHANGED, CustomerChanged { id: id.to_string() });
+            match store_events.recv().await {
+                Ok(StoreEvent::CustomerCreated(id)) | Ok(StoreEvent::CustomerChanged(id)) => {
+                    let _ = customers_app
+                        .emit(CUSTOMERS_CHANGED, CustomerChanged { id: id.to_string() });
                 }
-                // After a lag some events are gone: resend the status, which is
-                // all the UI derives from them.
-                Ok(StoreEvent::OutboxChanged) | Err(RecvError::Lagged(_)) => {
-                    match store.status().await {
-                        Ok(status) => {
-                            let _ = app.emit(STATUS_CHANGED, status);
-                        }
-                        Err(e) => tracing::warn!(error = %e, "could not read the outbox status"),
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+    // The engine signals every change of the outbox or a connection.
+    let mut status_events = engine.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match status_events.recv().await {
+                Ok(()) | Err(RecvError::Lagged(_)) => match engine.status().await {
+                    Ok(status) => {
+                        let _ = app.emit(STATUS_CHANGED, status);
                     }
-                }
+                    Err(e) => tracing::warn!(error = %e, "could not read the sync status"),
+                },
                 Err(RecvError::Closed) => break,
             }
         }

@@ -7,3 +7,4 @@ pub mod cli;
 mod commands;
 pub mod error;
 mod events;
+mod state;

@@ -84,6 +84,10 @@ test('a customer created in the window is found at once, pending, and queued', a
 
     mkdirSync(artifacts, { recursive: true });
     writeFileSync(join(artifacts, 'smoke.png'), await app.screenshot());
+  } catch (e) {
+    mkdirSync(artifacts, { recursive: true });
+    writeFileSync(join(artifacts, 'smoke-failure.png'), await app.screenshot().catch(() => Buffer.alloc(0)));
+    throw e;
   } finally {
     await app.stop();
   }

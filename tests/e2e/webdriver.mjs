@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
 
-const ELEMENT = 'element-6066-11e4-a6ae-4a4d4e454c';
+// A W3C element reference is an object with a single, well-known key.
+const elementId = (ref) => Object.values(ref)[0];
 
 async function freePort() {
   return new Promise((resolve, reject) => {
@@ -107,12 +108,12 @@ class App {
 
   async find(css) {
     const v = await this.cmd('POST', '/element', { using: 'css selector', value: css });
-    return new Element(this, v[ELEMENT]);
+    return new Element(this, v);
   }
 
   async findAll(css) {
     const v = await this.cmd('POST', '/elements', { using: 'css selector', value: css });
-    return v.map((e) => new Element(this, e[ELEMENT]));
+    return v.map((e) => new Element(this, e));
   }
 
   /** Waits until `css` matches, then returns the element. */
@@ -131,12 +132,15 @@ class App {
 }
 
 class Element {
-  constructor(app, id) {
+  constructor(app, ref) {
     this.app = app;
-    this.id = id;
+    this.ref = ref;
+    this.id = elementId(ref);
   }
+  /** The rendered text (innerText): WebKitWebDriver's own "element text"
+   * returns only part of it for rows with ARIA roles. */
   text() {
-    return this.app.cmd('GET', `/element/${this.id}/text`);
+    return this.app.cmd('POST', '/execute/sync', { script: 'return arguments[0].innerText', args: [this.ref] });
   }
   click() {
     return this.app.cmd('POST', `/element/${this.id}/click`, {});

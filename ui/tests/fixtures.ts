@@ -96,6 +96,8 @@ export const SEED_STATUS: StatusSnapshot = {
   sent: 2,
   customers: 5,
   connection: 'not_configured',
+  last_success_at: null,
+  last_error: null,
 };
 
 export type AppOptions = Partial<Omit<MockOptions, 'countryCodes'>>;

@@ -36,7 +36,7 @@ test.describe('status bar', () => {
   test('an empty store says there is nothing to sync', async ({ openApp }) => {
     const app = await openApp({
       customers: [],
-      status: { pending: 0, in_flight: 0, needs_attention: 0, sent: 0, customers: 0, connection: 'not_configured' },
+      status: { pending: 0, in_flight: 0, needs_attention: 0, sent: 0, customers: 0, connection: 'not_configured', last_success_at: null, last_error: null },
     });
     await expect(app.page.getByTestId('status-pending')).toHaveText('Nothing to sync');
     await expect(app.page.getByTestId('empty-state')).toContainText('No customers yet.');

@@ -67,6 +67,8 @@ pub enum Error {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("local database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Refused(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

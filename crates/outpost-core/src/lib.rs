@@ -22,5 +22,6 @@ pub use customer::{Customer, CustomerId, NewCustomer, SyncState};
 pub use error::{Error, FieldError, ValidationErrors};
 pub use keys::{KeyGenerator, UuidV7Keys};
 pub use outbox::{OutboxMessage, OutboxState};
+pub use sensitive::Sensitive;
 pub use status::{ConnectionState, StatusSnapshot};
 pub use store::{Store, StoreEvent, StoreOptions};

@@ -1,6 +1,8 @@
 //! `outpost customers add|search|show`.
 
 use clap::{Args, Subcommand};
+use outpost_core::sync::engine::check_can_create_once;
+use outpost_core::sync::secrets::SecretStore;
 use outpost_core::{NewCustomer, Store};
 
 use super::output::{customer_details, customer_line, Output};
@@ -68,9 +70,15 @@ impl From<AddArgs> for NewCustomer {
     }
 }
 
-pub async fn run(store: &Store, command: CustomersCommand, out: &Output) -> Result<(), IpcError> {
+pub async fn run(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    command: CustomersCommand,
+    out: &Output,
+) -> Result<(), IpcError> {
     match command {
         CustomersCommand::Add(args) => {
+            check_can_create_once(store, secrets).await??;
             let customer = store.create_customer(&(*args).into()).await?;
             out.print(&customer, || customer.id.to_string());
         }

@@ -3,13 +3,16 @@
 //! (see README): extend it compatibly, never change it.
 
 mod customers;
+mod endpoints;
 mod outbox;
 mod output;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use outpost_core::sync::secrets::KeyringSecrets;
 use outpost_core::Store;
 
 use crate::error::IpcError;
@@ -48,6 +51,15 @@ pub enum Command {
     Outbox(outbox::OutboxCommand),
     /// Outbox counts and the CRM connection state.
     Status,
+    /// Configure the CRM endpoints customers are delivered to.
+    #[command(subcommand)]
+    Endpoints(endpoints::EndpointsCommand),
+    /// Deliver queued customers to the CRM.
+    Sync {
+        /// Flush what is due once, wait for the outcome, and exit.
+        #[arg(long, required = true)]
+        once: bool,
+    },
 }
 
 pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
@@ -65,10 +77,13 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
             .clone()
             .unwrap_or_else(outpost_core::paths::default_db_path);
         let store = Store::open(&path).await?;
+        let secrets = KeyringSecrets::default();
         let result = match command {
-            Command::Customers(cmd) => customers::run(&store, cmd, &out).await,
+            Command::Customers(cmd) => customers::run(&store, &secrets, cmd, &out).await,
             Command::Outbox(cmd) => outbox::run(&store, cmd, &out).await,
-            Command::Status => outbox::status(&store, &out).await,
+            Command::Status => outbox::status(&store, &secrets, &out).await,
+            Command::Endpoints(cmd) => endpoints::run(&store, &secrets, cmd, &out).await,
+            Command::Sync { .. } => sync::once(&store, &secrets, &out).await,
         };
         store.close().await;
         result

@@ -1,9 +1,12 @@
 //! `outpost outbox list` and `outpost status`.
 
 use clap::Subcommand;
+use outpost_core::sync::engine::probe_primary;
+use outpost_core::sync::secrets::SecretStore;
 use outpost_core::{OutboxState, Store};
 
 use super::output::Output;
+use crate::commands::parse_key;
 use crate::error::IpcError;
 
 #[derive(Debug, Subcommand)]
@@ -14,6 +17,11 @@ pub enum OutboxCommand {
         state: Option<OutboxState>,
         #[arg(long, default_value_t = 1000)]
         limit: u32,
+    },
+    /// Send a customer whose delivery needs attention again (after a fix).
+    Retry {
+        /// The customer's key.
+        key: String,
     },
 }
 
@@ -48,12 +56,40 @@ pub async fn run(store: &Store, command: OutboxCommand, out: &Output) -> Result<
                     .join("\n")
             });
         }
+        OutboxCommand::Retry { key } => {
+            let id = parse_key(&key)?;
+            if store.customer(id).await?.is_none() {
+                return Err(outpost_core::Error::CustomerNotFound(key).into());
+            }
+            let requeued = store.retry_customer(id).await?;
+            #[derive(serde::Serialize)]
+            struct Retried {
+                requeued: u64,
+            }
+            out.print(&Retried { requeued }, || match requeued {
+                0 => format!("{key} has nothing waiting for attention"),
+                n => format!("{n} message(s) of {key} queued again"),
+            });
+        }
     }
     Ok(())
 }
 
-pub async fn status(store: &Store, out: &Output) -> Result<(), IpcError> {
-    let s = store.status().await?;
+/// Counts from the store, with the primary CRM probed once for its state.
+pub async fn status(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    out: &Output,
+) -> Result<(), IpcError> {
+    let mut s = store.status().await?;
+    if let Some((config, endpoint)) = probe_primary(store, secrets).await? {
+        s.connection = endpoint.state;
+        s.last_error = endpoint.last_error;
+        s.last_success_at = store
+            .last_success(&config.name)
+            .await?
+            .map(|t| t.to_rfc3339());
+    }
     out.print(&s, || {
         format!(
             "CRM: {}\npending: {}\nin flight: {}\nneeds attention: {}\nsent: {}\ncustomers: {}",

@@ -15,20 +15,10 @@ import type { StatusSnapshot } from '../bindings/StatusSnapshot';
 
 export type { Customer, CustomerId, FieldError, NewCustomer, StatusSnapshot };
 
-// ---------------------------------------------------------------------------
-// IpcError. Defined here only, until ts-rs generates `bindings/IpcError.ts`;
-// then replace this block with:
-//   import type { IpcError } from '../bindings/IpcError';
-//   export type { IpcError };
-// (IpcErrorCode can then be `IpcError['code']`.)
-export type IpcErrorCode = 'validation' | 'not_found' | 'invalid_input' | 'storage' | 'internal';
-
-export type IpcError = {
-  code: IpcErrorCode;
-  message: string;
-  fields: Array<FieldError>;
-};
-// ---------------------------------------------------------------------------
+// The rejection value of every command, generated from the Rust `IpcError`.
+import type { IpcError } from '../bindings/IpcError';
+import type { ErrorCode as IpcErrorCode } from '../bindings/ErrorCode';
+export type { IpcError, IpcErrorCode };
 
 const CODES: ReadonlySet<string> = new Set<IpcErrorCode>([
   'validation',

@@ -31,6 +31,12 @@ struct Runtime {
 #[error("{0}")]
 pub struct CreateRefused(pub String);
 
+impl From<CreateRefused> for crate::error::Error {
+    fn from(e: CreateRefused) -> Self {
+        crate::error::Error::Refused(e.0)
+    }
+}
+
 pub struct SyncEngine {
     store: Store,
     secrets: Arc<dyn SecretStore>,
@@ -315,4 +321,51 @@ pub enum FlushError {
     Connector(ConnectorError),
     #[error(transparent)]
     Store(#[from] crate::error::Error),
+}
+
+/// Probes the primary endpoint once, for callers without a running monitor
+/// (the CLI). `None` when no endpoint is configured.
+pub async fn probe_primary(
+    store: &Store,
+    secrets: &dyn SecretStore,
+) -> Result<Option<(EndpointConfig, EndpointStatus)>> {
+    let Some(config) = store.endpoints().await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let connector: Arc<dyn CrmConnector> = match connectors::build(&config, secrets).await {
+        Ok(c) => c,
+        Err(e) => Arc::new(connectors::Unusable(e)),
+    };
+    let monitor = Monitor::new(&config.name, connector.clone());
+    match connector.probe().await {
+        Ok(()) => monitor.report_success(),
+        Err(e) if e.class() == super::error::ErrorClass::Transient => monitor.report_success(),
+        Err(e) => monitor.report_failure(&e),
+    }
+    let status = monitor.status();
+    Ok(Some((config, status)))
+}
+
+/// The CLI's version of [`SyncEngine::check_can_create`]: probes first.
+pub async fn check_can_create_once(
+    store: &Store,
+    secrets: &dyn SecretStore,
+) -> Result<Result<(), CreateRefused>> {
+    let Some(primary) = store.endpoints().await?.into_iter().next() else {
+        return Ok(Ok(()));
+    };
+    if primary.connectivity != Connectivity::OnlineOnly {
+        return Ok(Ok(()));
+    }
+    let (config, status) = probe_primary(store, secrets)
+        .await?
+        .expect("an endpoint exists");
+    if status.state == ConnectionState::Online {
+        return Ok(Ok(()));
+    }
+    Ok(Err(CreateRefused(format!(
+        "The CRM ({}) is unreachable and this till is set to work online only, so the customer was not saved: {}",
+        config.name,
+        status.last_error.unwrap_or_default()
+    ))))
 }

@@ -1,0 +1,11 @@
+//! What the window's commands share: the store and the running sync engine.
+
+use std::sync::Arc;
+
+use outpost_core::sync::engine::SyncEngine;
+use outpost_core::Store;
+
+pub struct AppState {
+    pub store: Store,
+    pub engine: Arc<SyncEngine>,
+}
