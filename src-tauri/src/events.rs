@@ -35,15 +35,13 @@ pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
     // The engine signals every change of the outbox or a connection.
     let mut status_events = engine.subscribe();
     tauri::async_runtime::spawn(async move {
-        loop {
-            match status_events.recv().await {
-                Ok(()) | Err(RecvError::Lagged(_)) => match engine.status().await {
-                    Ok(status) => {
-                        let _ = app.emit(STATUS_CHANGED, status);
-                    }
-                    Err(e) => tracing::warn!(error = %e, "could not read the sync status"),
-                },
-                Err(RecvError::Closed) => break,
+        // A lagged receiver skipped some signals: one status read covers them all.
+        while let Ok(()) | Err(RecvError::Lagged(_)) = status_events.recv().await {
+            match engine.status().await {
+                Ok(status) => {
+                    let _ = app.emit(STATUS_CHANGED, status);
+                }
+                Err(e) => tracing::warn!(error = %e, "could not read the sync status"),
             }
         }
     });
