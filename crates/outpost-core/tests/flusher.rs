@@ -1,0 +1,327 @@
+//! The flusher and monitor against a scripted connector: what happens to each
+//! message for each kind of answer, without a network.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use outpost_core::sync::connector::{
+    CallInfo, Capabilities, CrmConnector, Delivery, Page, RecordOutcome, RemoteCustomer,
+};
+use outpost_core::sync::error::{ConnectorError, QueueProblem, RecordError};
+use outpost_core::sync::flusher::Flusher;
+use outpost_core::sync::monitor::Monitor;
+use outpost_core::{
+    ConnectionState, Customer, CustomerId, NewCustomer, OutboxState, Store, SyncState,
+};
+use tempfile::TempDir;
+
+/// What the fake CRM answers to the next upsert call.
+#[derive(Clone)]
+enum Answer {
+    /// Every record delivered.
+    Ok,
+    /// Reject records whose last name is this.
+    RejectLastName(&'static str),
+    Fail(ConnectorError),
+}
+
+#[derive(Default)]
+struct Fake {
+    answers: Mutex<VecDeque<Answer>>,
+    /// Every record key sent, in order, per call.
+    calls: Mutex<Vec<Vec<CustomerId>>>,
+}
+
+#[async_trait]
+impl CrmConnector for Fake {
+    fn kind(&self) -> &'static str {
+        "fake"
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            max_batch: 10,
+            upsert_by_external_id: true,
+            rate_limit: None,
+        }
+    }
+    async fn probe(&self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+    async fn upsert_batch(&self, batch: &[Customer]) -> Result<Vec<Delivery>, ConnectorError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(batch.iter().map(|c| c.id).collect());
+        let answer = self
+            .answers
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Answer::Ok);
+        let call = CallInfo {
+            status: Some(200),
+            duration: Duration::from_millis(1),
+            request_id: Some("req-1".into()),
+        };
+        match answer {
+            Answer::Fail(e) => Err(e),
+            Answer::Ok | Answer::RejectLastName(_) => Ok(batch
+                .iter()
+                .map(|c| {
+                    let outcome = match &answer {
+                        Answer::RejectLastName(n) if c.last_name.as_deref() == Some(n) => {
+                            RecordOutcome::Rejected(RecordError {
+                                message: "Enter a valid phone number.".into(),
+                                field: Some("phone".into()),
+                            })
+                        }
+                        _ => RecordOutcome::Delivered {
+                            crm_id: format!("crm-{}", c.id),
+                        },
+                    };
+                    Delivery {
+                        outcome,
+                        call: call.clone(),
+                    }
+                })
+                .collect()),
+        }
+    }
+    async fn get(&self, _: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {
+        Ok(None)
+    }
+    async fn search(&self, _: &str, _: usize) -> Result<Vec<RemoteCustomer>, ConnectorError> {
+        Ok(vec![])
+    }
+    async fn list_modified_since(
+        &self,
+        _: Option<DateTime<Utc>>,
+        _: Option<String>,
+    ) -> Result<Page, ConnectorError> {
+        Ok(Page {
+            items: vec![],
+            next: None,
+        })
+    }
+}
+
+struct Setup {
+    _dir: TempDir,
+    store: Store,
+    fake: Arc<Fake>,
+    monitor: Arc<Monitor>,
+    flusher: Arc<Flusher>,
+}
+
+async fn setup(answers: Vec<Answer>) -> Setup {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(dir.path().join("o.db")).await.unwrap();
+    let fake = Arc::new(Fake::default());
+    fake.answers.lock().unwrap().extend(answers);
+    let monitor = Monitor::new("crm", fake.clone());
+    monitor.report_success();
+    let flusher = Flusher::new("crm", store.clone(), fake.clone(), monitor.clone(), 10);
+    Setup {
+        _dir: dir,
+        store,
+        fake,
+        monitor,
+        flusher,
+    }
+}
+
+async fn add(store: &Store, last: &str) -> CustomerId {
+    store
+        .create_customer(&NewCustomer {
+            last_name: Some(last.into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+#[tokio::test]
+async fn delivers_in_creation_order_and_marks_customers_synced() {
+    let s = setup(vec![]).await;
+    let mut keys = Vec::new();
+    for i in 0..25 {
+        keys.push(add(&s.store, &format!("N{i}")).await);
+    }
+    let mut delivered = 0;
+    loop {
+        let r = s.flusher.round().await.unwrap();
+        if r.delivered == 0 {
+            break;
+        }
+        delivered += r.delivered;
+    }
+    assert_eq!(delivered, 25);
+    let sent: Vec<CustomerId> = s.fake.calls.lock().unwrap().concat();
+    assert_eq!(sent, keys, "creation order is kept");
+    assert_eq!(
+        s.fake.calls.lock().unwrap()[0].len(),
+        10,
+        "batches are bounded"
+    );
+    for k in &keys {
+        let c = s.store.customer(*k).await.unwrap().unwrap();
+        assert_eq!(c.sync_state, SyncState::Synced);
+        assert_eq!(c.crm_id, Some(format!("crm-{k}")));
+    }
+    let status = s.store.status().await.unwrap();
+    assert_eq!((status.pending, status.sent), (0, 25));
+    let audit: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sync_audit WHERE outcome = '200 delivered' AND request_id = 'req-1'",
+    )
+    .fetch_one(s.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(audit, 25);
+}
+
+#[tokio::test]
+async fn a_rejected_record_waits_for_a_person_and_never_blocks_the_others() {
+    let s = setup(vec![Answer::RejectLastName("Bad")]).await;
+    let good1 = add(&s.store, "Good1").await;
+    let bad = add(&s.store, "Bad").await;
+    let good2 = add(&s.store, "Good2").await;
+    let r = s.flusher.round().await.unwrap();
+    assert_eq!((r.delivered, r.rejected), (2, 1));
+    let bad_c = s.store.customer(bad).await.unwrap().unwrap();
+    assert_eq!(bad_c.sync_state, SyncState::NeedsAttention);
+    let attention = s
+        .store
+        .outbox(Some(OutboxState::NeedsAttention), 10)
+        .await
+        .unwrap();
+    assert_eq!(attention.len(), 1);
+    assert_eq!(attention[0].customer_id, bad);
+    assert_eq!(
+        attention[0].last_error.as_deref(),
+        Some("phone: Enter a valid phone number.")
+    );
+    for k in [good1, good2] {
+        assert_eq!(
+            s.store.customer(k).await.unwrap().unwrap().sync_state,
+            SyncState::Synced
+        );
+    }
+    // Nothing else is due: the rejected one is not retried on its own.
+    assert_eq!(s.flusher.round().await.unwrap().delivered, 0);
+    // After a fix, a person resubmits it.
+    assert_eq!(s.store.retry_customer(bad).await.unwrap(), 1);
+    assert_eq!(s.flusher.round().await.unwrap().delivered, 1);
+    assert_eq!(
+        s.store.customer(bad).await.unwrap().unwrap().sync_state,
+        SyncState::Synced
+    );
+}
+
+#[tokio::test]
+async fn unreachable_turns_the_monitor_offline_and_keeps_messages_due() {
+    let s = setup(vec![Answer::Fail(ConnectorError::Unreachable(
+        "connection refused".into(),
+    ))])
+    .await;
+    let k = add(&s.store, "Offline").await;
+    let r = s.flusher.round().await.unwrap();
+    assert_eq!((r.delivered, r.deferred), (0, 1));
+    assert_eq!(s.monitor.state(), ConnectionState::Offline);
+    let m = &s.store.outbox(None, 10).await.unwrap()[0];
+    assert_eq!(m.state, OutboxState::Pending);
+    assert_eq!(m.attempts, 1);
+    assert!(m.last_error.as_deref().unwrap().contains("unreachable"));
+    assert!(
+        m.next_attempt_at <= Utc::now(),
+        "due again as soon as the CRM is back"
+    );
+    assert_eq!(
+        s.store.customer(k).await.unwrap().unwrap().sync_state,
+        SyncState::Pending
+    );
+}
+
+#[tokio::test]
+async fn busy_crm_delays_the_retry_by_at_least_retry_after() {
+    let s = setup(vec![Answer::Fail(ConnectorError::Transient {
+        reason: "HTTP 429".into(),
+        retry_after: Some(Duration::from_secs(7)),
+    })])
+    .await;
+    add(&s.store, "Busy").await;
+    let before = Utc::now();
+    s.flusher.round().await.unwrap();
+    assert_eq!(
+        s.monitor.state(),
+        ConnectionState::Online,
+        "a 429 proves the CRM is there"
+    );
+    let m = &s.store.outbox(None, 10).await.unwrap()[0];
+    assert_eq!(m.state, OutboxState::Pending);
+    assert!(m.next_attempt_at >= before + chrono::Duration::seconds(7));
+    assert_eq!(
+        s.flusher.round().await.unwrap().delivered,
+        0,
+        "not due before Retry-After"
+    );
+}
+
+#[tokio::test]
+async fn rejected_credentials_pause_the_queue_without_failing_anything() {
+    let s = setup(vec![Answer::Fail(ConnectorError::Queue(
+        QueueProblem::Unauthorized("HTTP 401".into()),
+    ))])
+    .await;
+    let k = add(&s.store, "Paused").await;
+    s.flusher.round().await.unwrap();
+    assert_eq!(s.monitor.state(), ConnectionState::Unauthorized);
+    let m = &s.store.outbox(None, 10).await.unwrap()[0];
+    assert_eq!(m.state, OutboxState::Pending);
+    assert_eq!(
+        s.store.customer(k).await.unwrap().unwrap().sync_state,
+        SyncState::Pending
+    );
+    assert_eq!(s.store.status().await.unwrap().needs_attention, 0);
+}
+
+#[tokio::test]
+async fn messages_left_in_flight_by_a_crash_are_due_again() {
+    let s = setup(vec![]).await;
+    add(&s.store, "Crash").await;
+    let claimed = s.store.claim_due("crm", 10, Utc::now()).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    // The process dies here. A new run recovers.
+    assert_eq!(s.store.recover_in_flight().await.unwrap(), 1);
+    assert_eq!(s.flusher.round().await.unwrap().delivered, 1);
+}
+
+#[tokio::test]
+async fn the_running_flusher_delivers_as_soon_as_the_monitor_is_online() {
+    let s = setup(vec![]).await;
+    s.monitor
+        .report_failure(&ConnectorError::Unreachable("down".into()));
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(s.flusher.clone().run(cancel.clone()));
+    let k = add(&s.store, "Later").await;
+    s.flusher.wake();
+    tokio::task::yield_now().await;
+    assert_eq!(
+        s.store.customer(k).await.unwrap().unwrap().sync_state,
+        SyncState::Pending
+    );
+    s.monitor.report_success();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while s.store.customer(k).await.unwrap().unwrap().sync_state != SyncState::Synced {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not delivered after the monitor came online"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cancel.cancel();
+    task.await.unwrap();
+}
