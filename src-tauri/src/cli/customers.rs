@@ -4,6 +4,7 @@ use clap::{Args, Subcommand};
 use outpost_core::sync::engine::check_can_create_once;
 use outpost_core::sync::secrets::SecretStore;
 use outpost_core::{NewCustomer, Store};
+use std::sync::Arc;
 
 use super::output::{customer_details, customer_line, Output};
 use crate::commands::{parse_key, search_args};
@@ -72,13 +73,13 @@ impl From<AddArgs> for NewCustomer {
 
 pub async fn run(
     store: &Store,
-    secrets: &dyn SecretStore,
+    secrets: &Arc<dyn SecretStore>,
     command: CustomersCommand,
     out: &Output,
 ) -> Result<(), IpcError> {
     match command {
         CustomersCommand::Add(args) => {
-            check_can_create_once(store, secrets).await??;
+            check_can_create_once(store, secrets.clone()).await??;
             let customer = store.create_customer(&(*args).into()).await?;
             out.print(&customer, || customer.id.to_string());
         }

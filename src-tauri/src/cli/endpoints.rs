@@ -2,6 +2,7 @@
 //! stdin (never argv, which other users can see) and kept in the OS keyring.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use outpost_core::sync::endpoint::{
@@ -60,7 +61,7 @@ fn parse_connectivity(s: &str) -> Result<Connectivity, String> {
 
 pub async fn run(
     store: &Store,
-    secrets: &dyn SecretStore,
+    secrets: &Arc<dyn SecretStore>,
     command: EndpointsCommand,
     out: &Output,
 ) -> Result<(), IpcError> {

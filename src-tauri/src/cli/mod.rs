@@ -10,9 +10,10 @@ mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use outpost_core::sync::secrets::KeyringSecrets;
+use outpost_core::sync::secrets::{KeyringSecrets, SecretStore};
 use outpost_core::Store;
 
 use crate::error::IpcError;
@@ -77,7 +78,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
             .clone()
             .unwrap_or_else(outpost_core::paths::default_db_path);
         let store = Store::open(&path).await?;
-        let secrets = KeyringSecrets::default();
+        let secrets: Arc<dyn SecretStore> = Arc::new(KeyringSecrets::default());
         let result = match command {
             Command::Customers(cmd) => customers::run(&store, &secrets, cmd, &out).await,
             Command::Outbox(cmd) => outbox::run(&store, cmd, &out).await,

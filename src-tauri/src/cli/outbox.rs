@@ -4,6 +4,7 @@ use clap::Subcommand;
 use outpost_core::sync::engine::probe_primary;
 use outpost_core::sync::secrets::SecretStore;
 use outpost_core::{OutboxState, Store};
+use std::sync::Arc;
 
 use super::output::Output;
 use crate::commands::parse_key;
@@ -78,11 +79,11 @@ pub async fn run(store: &Store, command: OutboxCommand, out: &Output) -> Result<
 /// Counts from the store, with the primary CRM probed once for its state.
 pub async fn status(
     store: &Store,
-    secrets: &dyn SecretStore,
+    secrets: &Arc<dyn SecretStore>,
     out: &Output,
 ) -> Result<(), IpcError> {
     let mut s = store.status().await?;
-    if let Some((config, endpoint)) = probe_primary(store, secrets).await? {
+    if let Some((config, endpoint)) = probe_primary(store, secrets.clone()).await? {
         s.connection = endpoint.state;
         s.last_error = endpoint.last_error;
         s.last_success_at = store

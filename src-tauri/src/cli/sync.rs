@@ -4,6 +4,7 @@ use outpost_core::sync::engine::{flush_once, FlushError};
 use outpost_core::sync::secrets::SecretStore;
 use outpost_core::Store;
 use serde::Serialize;
+use std::sync::Arc;
 
 use super::output::Output;
 use crate::error::IpcError;
@@ -18,11 +19,17 @@ struct SyncReport {
     connection: outpost_core::ConnectionState,
 }
 
-pub async fn once(store: &Store, secrets: &dyn SecretStore, out: &Output) -> Result<(), IpcError> {
-    let summary = flush_once(store, secrets).await.map_err(|e| match e {
-        FlushError::Store(e) => IpcError::from(e),
-        other => IpcError::from_other(other.to_string()),
-    })?;
+pub async fn once(
+    store: &Store,
+    secrets: &Arc<dyn SecretStore>,
+    out: &Output,
+) -> Result<(), IpcError> {
+    let summary = flush_once(store, secrets.clone())
+        .await
+        .map_err(|e| match e {
+            FlushError::Store(e) => IpcError::from(e),
+            other => IpcError::from_other(other.to_string()),
+        })?;
     let status = store.status().await?;
     let report = SyncReport {
         delivered: summary.round.delivered,

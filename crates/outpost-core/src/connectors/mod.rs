@@ -4,6 +4,7 @@
 
 pub mod generic_rest;
 pub mod http;
+pub mod hubspot;
 
 use std::sync::Arc;
 
@@ -23,8 +24,10 @@ use crate::sync::throttle::Throttle;
 /// from the keyring and its throttle.
 pub async fn build(
     config: &EndpointConfig,
-    secrets: &dyn SecretStore,
+    secrets: Arc<dyn SecretStore>,
 ) -> Result<Arc<dyn CrmConnector>, ConnectorError> {
+    let secrets_for_oauth = secrets.clone();
+    let secrets = secrets.as_ref();
     let secret = |kind| async move {
         secrets
             .get(&config.name, kind)
@@ -57,9 +60,35 @@ pub async fn build(
                 "the generic REST API takes a token, not {other:?}"
             ))))
         }
-        (EndpointKind::Hubspot, _) => Err(ConnectorError::Queue(QueueProblem::Misconfigured(
-            "the HubSpot connector is not available in this build".into(),
-        ))),
+        (EndpointKind::Hubspot, method) => {
+            let http = http::Http::new(Arc::new(Throttle::new(rate(Some(
+                hubspot::DEFAULT_RATE_LIMIT,
+            )))));
+            let auth = match method {
+                AuthMethod::Token => hubspot::Auth::PrivateApp(secret(SecretKind::Token).await?),
+                AuthMethod::OauthRefresh => {
+                    let mut token_url = config.url();
+                    token_url.set_path("/oauth/v1/token");
+                    hubspot::Auth::OAuth(hubspot::OAuth {
+                        endpoint: config.name.clone(),
+                        token_url,
+                        client_id: config.settings.client_id.clone().unwrap_or_default(),
+                        client_secret: secret(SecretKind::ClientSecret).await?,
+                        refresh_token: tokio::sync::Mutex::new(
+                            secret(SecretKind::RefreshToken).await?,
+                        ),
+                        secrets: secrets_for_oauth,
+                        access: tokio::sync::Mutex::new(None),
+                    })
+                }
+            };
+            Ok(Arc::new(hubspot::HubSpot::new(
+                config.url(),
+                auth,
+                config.settings.key_property.clone(),
+                http,
+            )))
+        }
     }
 }
 

@@ -87,7 +87,7 @@ impl SyncEngine {
         let mut tasks = JoinSet::new();
         let mut runtimes = Vec::new();
         for (i, config) in configs.into_iter().enumerate() {
-            let runtime = match connectors::build(&config, self.secrets.as_ref()).await {
+            let runtime = match connectors::build(&config, self.secrets.clone()).await {
                 Ok(connector) => self.start_runtime(config, connector, i == 0, &token, &mut tasks),
                 Err(e) => {
                     tracing::warn!(endpoint = %config.name, error = %e, "endpoint cannot start");
@@ -269,7 +269,7 @@ impl SyncEngine {
 /// `outpost sync --once`): probe, then rounds until nothing due is left.
 pub async fn flush_once(
     store: &Store,
-    secrets: &dyn SecretStore,
+    secrets: Arc<dyn SecretStore>,
 ) -> Result<FlushSummary, FlushError> {
     store.recover_in_flight().await?;
     let config = store
@@ -278,7 +278,7 @@ pub async fn flush_once(
         .into_iter()
         .next()
         .ok_or(FlushError::NoEndpoint)?;
-    let connector = connectors::build(&config, secrets)
+    let connector = connectors::build(&config, secrets.clone())
         .await
         .map_err(FlushError::Connector)?;
     let monitor = Monitor::new(&config.name, connector.clone());
@@ -327,12 +327,12 @@ pub enum FlushError {
 /// (the CLI). `None` when no endpoint is configured.
 pub async fn probe_primary(
     store: &Store,
-    secrets: &dyn SecretStore,
+    secrets: Arc<dyn SecretStore>,
 ) -> Result<Option<(EndpointConfig, EndpointStatus)>> {
     let Some(config) = store.endpoints().await?.into_iter().next() else {
         return Ok(None);
     };
-    let connector: Arc<dyn CrmConnector> = match connectors::build(&config, secrets).await {
+    let connector: Arc<dyn CrmConnector> = match connectors::build(&config, secrets.clone()).await {
         Ok(c) => c,
         Err(e) => Arc::new(connectors::Unusable(e)),
     };
@@ -349,7 +349,7 @@ pub async fn probe_primary(
 /// The CLI's version of [`SyncEngine::check_can_create`]: probes first.
 pub async fn check_can_create_once(
     store: &Store,
-    secrets: &dyn SecretStore,
+    secrets: Arc<dyn SecretStore>,
 ) -> Result<Result<(), CreateRefused>> {
     let Some(primary) = store.endpoints().await?.into_iter().next() else {
         return Ok(Ok(()));
