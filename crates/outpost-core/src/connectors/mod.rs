@@ -69,7 +69,7 @@ pub async fn build(
                 AuthMethod::OauthRefresh => {
                     let mut token_url = config.url();
                     token_url.set_path("/oauth/v1/token");
-                    hubspot::Auth::OAuth(hubspot::OAuth {
+                    hubspot::Auth::OAuth(Box::new(hubspot::OAuth {
                         endpoint: config.name.clone(),
                         token_url,
                         client_id: config.settings.client_id.clone().unwrap_or_default(),
@@ -79,7 +79,7 @@ pub async fn build(
                         ),
                         secrets: secrets_for_oauth,
                         access: tokio::sync::Mutex::new(None),
-                    })
+                    }))
                 }
             };
             Ok(Arc::new(hubspot::HubSpot::new(

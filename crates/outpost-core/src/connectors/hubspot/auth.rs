@@ -20,7 +20,7 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(120);
 
 pub enum Auth {
     PrivateApp(Sensitive<String>),
-    OAuth(OAuth),
+    OAuth(Box<OAuth>),
 }
 
 pub struct OAuth {
