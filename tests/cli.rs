@@ -273,3 +273,205 @@ fn db_path_comes_from_the_environment_too() {
     assert!(Path::new(&db).exists());
     assert!(stdout(&run(&["customers", "search", "env"])).contains("Env"));
 }
+
+mod endpoints {
+    use super::*;
+    use std::io::Write;
+    use std::process::Stdio;
+
+    /// Runs with `input` on stdin (for `--token-stdin`).
+    fn run_with_stdin(o: &Outpost, args: &[&str], input: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_outpost"))
+            .arg("--db")
+            .arg(&o.db)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// A loopback port with nothing listening.
+    fn closed_port() -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }
+
+    #[test]
+    fn the_token_goes_to_the_keyring_never_to_the_database() {
+        let o = Outpost::new();
+        let token = format!("tok-{}", uuid::Uuid::new_v4());
+        let url = format!("http://127.0.0.1:{}", closed_port());
+        let out = run_with_stdin(
+            &o,
+            &[
+                "endpoints",
+                "add",
+                "--name",
+                "main-crm",
+                "--kind",
+                "generic-rest",
+                "--url",
+                &url,
+                "--token-stdin",
+            ],
+            &format!("{token}\n"),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let list = o.json(&["endpoints", "list"]);
+        assert_eq!(list[0]["name"], "main-crm");
+        assert_eq!(list[0]["kind"], "generic-rest");
+        assert_eq!(list[0]["connectivity"], "online-offline");
+        for file in std::fs::read_dir(o.db.parent().unwrap()).unwrap() {
+            let bytes = std::fs::read(file.unwrap().path()).unwrap();
+            assert!(
+                !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+                "the token must not be stored in the database files"
+            );
+        }
+    }
+
+    #[test]
+    fn http_to_a_public_host_and_empty_tokens_are_refused() {
+        let o = Outpost::new();
+        let out = run_with_stdin(
+            &o,
+            &[
+                "endpoints",
+                "add",
+                "--name",
+                "x",
+                "--kind",
+                "hubspot",
+                "--url",
+                "http://crm.example.com",
+                "--token-stdin",
+            ],
+            "secret",
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("base_url") && stderr(&out).contains("https"),
+            "{}",
+            stderr(&out)
+        );
+
+        let out = run_with_stdin(
+            &o,
+            &[
+                "endpoints",
+                "add",
+                "--name",
+                "x",
+                "--kind",
+                "generic-rest",
+                "--url",
+                "http://127.0.0.1:9",
+                "--token-stdin",
+            ],
+            "  \n",
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("token"));
+        assert!(
+            o.json(&["endpoints", "list"])
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "nothing was saved"
+        );
+
+        let out = o.run(&[
+            "endpoints",
+            "add",
+            "--name",
+            "x",
+            "--kind",
+            "salesforce",
+            "--url",
+            "https://x.example",
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+    }
+
+    #[test]
+    fn online_only_refuses_creations_while_the_crm_is_unreachable() {
+        let o = Outpost::new();
+        let url = format!("http://127.0.0.1:{}", closed_port());
+        let out = run_with_stdin(
+            &o,
+            &[
+                "endpoints",
+                "add",
+                "--name",
+                "till",
+                "--kind",
+                "generic-rest",
+                "--url",
+                &url,
+                "--token-stdin",
+                "--connectivity",
+                "online-only",
+            ],
+            "t0ken",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = o.run(&["customers", "add", "--last-name", "Refused"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("online only"), "{}", stderr(&out));
+        let status = o.json(&["status"]);
+        assert_eq!(status["customers"], 0);
+        assert_eq!(status["pending"], 0);
+        assert_eq!(status["connection"], "offline");
+    }
+
+    #[test]
+    fn online_and_offline_queues_creations_while_the_crm_is_unreachable() {
+        let o = Outpost::new();
+        let url = format!("http://127.0.0.1:{}", closed_port());
+        let out = run_with_stdin(
+            &o,
+            &[
+                "endpoints",
+                "add",
+                "--name",
+                "field",
+                "--kind",
+                "generic-rest",
+                "--url",
+                &url,
+                "--token-stdin",
+            ],
+            "t0ken",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(o
+            .run(&["customers", "add", "--last-name", "Queued"])
+            .status
+            .success());
+        let out = o.run(&["sync", "--once", "--json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "an unreachable CRM is a failure of the sync run"
+        );
+        assert!(stderr(&out).contains("unreachable"), "{}", stderr(&out));
+        assert_eq!(o.json(&["status"])["pending"], 1, "nothing lost");
+    }
+
+    #[test]
+    fn sync_without_an_endpoint_says_what_to_do() {
+        let o = Outpost::new();
+        let out = o.run(&["sync", "--once"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("outpost endpoints add"));
+    }
+}
