@@ -1,8 +1,11 @@
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import type { ConnectionState } from '../src/bindings/ConnectionState';
 import type { Customer } from '../src/bindings/Customer';
+import type { OutboxMessage } from '../src/bindings/OutboxMessage';
+import type { OutboxState } from '../src/bindings/OutboxState';
 import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
 import { COUNTRIES } from '../src/lib/countries';
-import { installMockBackend, type MockControl, type MockOptions } from './mock-backend';
+import { installMockBackend, type MockControl, type MockMessage, type MockOptions } from './mock-backend';
 
 export { expect };
 
@@ -100,6 +103,43 @@ export const SEED_STATUS: StatusSnapshot = {
   last_error: null,
 };
 
+/** The CRM's reason for refusing Bart, in the words the Rust side stores. */
+export const BART_REASON = 'phone: Enter a valid phone number (7-25 characters, digits and separators only)';
+
+function message(
+  id: number,
+  c: Customer,
+  state: OutboxState,
+  extra: Partial<Pick<OutboxMessage, 'attempts' | 'last_error' | 'next_attempt_at'>> = {},
+): MockMessage {
+  const { id: _key, crm_id: _crm, sync_state: _sync, created_at: _c, updated_at: _u, ...payload } = c;
+  return {
+    id,
+    customer_id: c.id,
+    kind: 'customer.create',
+    state,
+    attempts: state === 'pending' ? 0 : 1,
+    next_attempt_at: c.created_at,
+    last_error: null,
+    created_at: c.created_at,
+    payload,
+    ...extra,
+  };
+}
+
+/** One creation message per seed customer, matching SEED_STATUS (2 pending, 1 needs attention, 2 sent). */
+export const SEED_OUTBOX: MockMessage[] = [
+  message(1, ANNA, 'sent'),
+  message(2, JUERGEN, 'pending'),
+  message(3, BART, 'needs-attention', { attempts: 1, last_error: BART_REASON }),
+  message(4, CAFE, 'sent'),
+  message(5, MARTA, 'pending', {
+    attempts: 2,
+    last_error: 'The CRM did not answer in time.',
+    next_attempt_at: '2099-01-01T00:00:00Z',
+  }),
+];
+
 export type AppOptions = Partial<Omit<MockOptions, 'countryCodes'>>;
 
 /** The app in a page, with the mock backend behind it. */
@@ -147,6 +187,37 @@ export class App {
     );
   }
 
+  /** The monitor changing state (emits status-changed). */
+  async setConnection(connection: ConnectionState, lastError: string | null = null): Promise<void> {
+    await this.page.evaluate(
+      ([c, e]) => (window as unknown as { __mock: MockControl }).__mock.setConnection(c as ConnectionState, e),
+      [connection, lastError] as const,
+    );
+  }
+
+  /** The flusher recording an outcome for a customer's messages (emits customers-changed and status-changed). */
+  async moveMessages(customerId: string, to: OutboxState, lastError: string | null = null): Promise<number> {
+    return this.page.evaluate(
+      ([id, s, e]) => (window as unknown as { __mock: MockControl }).__mock.moveMessages(id, s as OutboxState, e),
+      [customerId, to, lastError] as const,
+    );
+  }
+
+  /** Resolves once the app listens to `event` (so an emitted event is not lost). */
+  async listening(event: string): Promise<void> {
+    await expect
+      .poll(() =>
+        this.page.evaluate((e) => (window as unknown as { __mock: MockControl }).__mock.listenerCount(e), event),
+      )
+      .toBeGreaterThan(0);
+  }
+
+  /** The commands the app called, in order (event plugin calls left out). */
+  async commands(): Promise<string[]> {
+    const { calls } = await this.backend();
+    return calls.map((c) => c.cmd).filter((c) => !c.startsWith('plugin:'));
+  }
+
   async openCreate(): Promise<void> {
     await this.page.keyboard.press('Control+n');
     await expect(this.page.locator('#first_name')).toBeFocused();
@@ -167,6 +238,7 @@ export const test = base.extend<Fixtures>({
       const opts: MockOptions = {
         customers: options.customers ?? SEED,
         status: options.status ?? SEED_STATUS,
+        outbox: options.outbox ?? (options.customers ? [] : SEED_OUTBOX),
         countryCodes: COUNTRIES.map(([code]) => code),
         searchDelays: options.searchDelays ?? {},
         failures: options.failures ?? {},

@@ -8,12 +8,20 @@
 // IMPORTANT: this function is serialised into the page. It must not refer to
 // anything outside its own body (imports are types only).
 
+import type { ConnectionState } from '../src/bindings/ConnectionState';
 import type { Customer } from '../src/bindings/Customer';
+import type { OutboxMessage } from '../src/bindings/OutboxMessage';
+import type { OutboxState } from '../src/bindings/OutboxState';
 import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
+
+/** An outbox message whose payload is a flat snapshot (the recursive JsonValue is too deep for Playwright's argument types). */
+export type MockMessage = Omit<OutboxMessage, 'payload'> & { payload: Record<string, string | null> };
 
 export type MockOptions = {
   customers: Customer[];
   status: StatusSnapshot;
+  /** The outbox, in any order (`list_outbox` answers by id). Counts in `status` are not derived from it. */
+  outbox?: MockMessage[];
   /** ISO 3166-1 alpha-2 codes the server accepts. */
   countryCodes: string[];
   /** Milliseconds to hold back the answer of `search_customers` for a given query. */
@@ -29,12 +37,23 @@ export type MockControl = {
   calls: MockCall[];
   customers: Customer[];
   status: StatusSnapshot;
+  outbox: MockMessage[];
   /** Queries whose search answer has been delivered, in delivery order. */
   answered: string[];
   emit(event: string, payload: unknown): void;
   listenerCount(event: string): number;
   setFailure(cmd: string, error: unknown): void;
+  clearFailure(cmd: string): void;
   setSearchDelay(query: string, ms: number): void;
+  /** The monitor changing state: sets `connection` and `last_error`, emits status-changed. */
+  setConnection(connection: ConnectionState, lastError?: string | null): void;
+  /**
+   * The flusher recording outcomes: moves a customer's undelivered messages to
+   * `to` (sent: the customer becomes synced with a CRM id; needs-attention:
+   * with `lastError` as the CRM's reason), keeps the counts right, and emits
+   * customers-changed and status-changed as the core does. Returns how many moved.
+   */
+  moveMessages(customerId: string, to: OutboxState, lastError?: string | null): number;
 };
 
 export function installMockBackend(opts: MockOptions): void {
@@ -49,6 +68,7 @@ export function installMockBackend(opts: MockOptions): void {
 
   const customers: Row[] = opts.customers.map((c) => ({ ...c }));
   const status: StatusSnapshot = { ...opts.status };
+  const outbox: MockMessage[] = (opts.outbox ?? []).map((m) => ({ ...m, payload: { ...m.payload } }));
   const delays: Record<string, number> = { ...(opts.searchDelays ?? {}) };
   const failures: Record<string, unknown> = { ...(opts.failures ?? {}) };
   const countries = new Set(opts.countryCodes);
@@ -215,6 +235,50 @@ export function installMockBackend(opts: MockOptions): void {
       ? crypto.randomUUID()
       : `0190${Math.random().toString(16).slice(2, 10)}-0000-7000-8000-${Date.now().toString(16).padStart(12, '0')}`;
 
+  // --- the outbox ---------------------------------------------------------------
+  const OUTBOX_STATES: OutboxState[] = ['pending', 'in-flight', 'needs-attention', 'sent'];
+  /** Moves one message and keeps the snapshot's counts in step (pending includes in flight). */
+  function setState(m: MockMessage, to: OutboxState): void {
+    const count = (s: OutboxState, d: number) => {
+      if (s === 'pending' || s === 'in-flight') status.pending = Math.max(0, status.pending + d);
+      if (s === 'in-flight') status.in_flight = Math.max(0, status.in_flight + d);
+      if (s === 'needs-attention') status.needs_attention = Math.max(0, status.needs_attention + d);
+      if (s === 'sent') status.sent = Math.max(0, status.sent + d);
+    };
+    count(m.state, -1);
+    count(to, +1);
+    m.state = to;
+  }
+  /** Like the core: the customer's event, then the status. */
+  function changed(customerId: string | null): void {
+    setTimeout(() => {
+      if (customerId !== null) emit('customers-changed', { id: customerId });
+      emit('status-changed', { ...status });
+    }, 0);
+  }
+  function moveMessages(customerId: string, to: OutboxState, lastError: string | null = null): number {
+    const now = new Date().toISOString();
+    let n = 0;
+    for (const m of outbox) {
+      if (m.customer_id !== customerId || m.state === 'sent' || m.state === to) continue;
+      setState(m, to);
+      if (to === 'in-flight') m.attempts += 1;
+      if (to === 'needs-attention' || to === 'pending') m.last_error = lastError;
+      if (to === 'pending') m.next_attempt_at = now;
+      n += 1;
+    }
+    const c = customers.find((x) => x.id === customerId);
+    if (c && n > 0) {
+      if (to === 'sent') {
+        c.sync_state = 'synced';
+        c.crm_id = c.crm_id ?? `CRM-${customerId.slice(-4)}`;
+        status.last_success_at = now;
+      } else c.sync_state = to === 'needs-attention' ? 'needs_attention' : 'pending';
+    }
+    changed(customerId);
+    return n;
+  }
+
   async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
     if (cmd in failures) throw failures[cmd];
     switch (cmd) {
@@ -277,6 +341,17 @@ export function installMockBackend(opts: MockOptions): void {
           updated_at: now,
         };
         customers.push(created);
+        outbox.push({
+          id: outbox.reduce((max, m) => Math.max(max, m.id), 0) + 1,
+          customer_id: created.id,
+          kind: 'customer.create',
+          state: 'pending',
+          attempts: 0,
+          next_attempt_at: now,
+          last_error: null,
+          created_at: now,
+          payload: Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null)),
+        });
         status.pending += 1;
         status.customers += 1;
         // Like the real core: events follow the command's answer.
@@ -285,6 +360,40 @@ export function installMockBackend(opts: MockOptions): void {
           emit('status-changed', { ...status });
         }, 0);
         return { ...created };
+      }
+      case 'sync_now':
+        return null;
+      case 'list_outbox': {
+        const filter = args.stateFilter;
+        if (filter !== undefined && filter !== null && !OUTBOX_STATES.includes(filter as OutboxState))
+          return reject('invalid_input', 'Use pending, in-flight, needs-attention or sent.', [
+            { field: 'state_filter', message: 'Use pending, in-flight, needs-attention or sent.' },
+          ]);
+        return outbox
+          .filter((m) => filter === undefined || filter === null || m.state === filter)
+          .sort((a, b) => a.id - b.id)
+          .slice(0, 500)
+          .map((m) => ({ ...m, payload: { ...m.payload } }));
+      }
+      case 'retry_customer': {
+        const id = typeof args.id === 'string' ? args.id : '';
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id))
+          return reject('invalid_input', `"${id}" is not a customer key (a UUID).`, [
+            { field: 'id', message: `"${id}" is not a customer key (a UUID).` },
+          ]);
+        const now = new Date().toISOString();
+        let n = 0;
+        for (const m of outbox) {
+          if (m.customer_id === id && m.state === 'needs-attention') {
+            setState(m, 'pending');
+            m.next_attempt_at = now;
+            n += 1;
+          }
+        }
+        const c = customers.find((x) => x.id === id);
+        if (n > 0 && c) c.sync_state = 'pending';
+        changed(id);
+        return n;
       }
       default:
         return reject('internal', `unknown command ${cmd}`);
@@ -316,15 +425,25 @@ export function installMockBackend(opts: MockOptions): void {
     calls,
     customers,
     status,
+    outbox,
     answered,
     emit,
     listenerCount: (event) => (listeners.get(event) ?? []).length,
     setFailure: (cmd, error) => {
       failures[cmd] = error;
     },
+    clearFailure: (cmd) => {
+      delete failures[cmd];
+    },
     setSearchDelay: (query, ms) => {
       delays[query] = ms;
     },
+    setConnection: (connection, lastError = null) => {
+      status.connection = connection;
+      status.last_error = lastError;
+      changed(null);
+    },
+    moveMessages,
   };
   w.__mock = control;
 

@@ -12,21 +12,28 @@ import type { CustomerId } from '../bindings/CustomerId';
 import type { FieldError } from '../bindings/FieldError';
 import type { NewCustomer } from '../bindings/NewCustomer';
 import type { StatusSnapshot } from '../bindings/StatusSnapshot';
+import type { ConnectionState } from '../bindings/ConnectionState';
+import type { OutboxMessage } from '../bindings/OutboxMessage';
+import type { OutboxState } from '../bindings/OutboxState';
+import type { JsonValue } from '../bindings/serde_json/JsonValue';
 
-export type { Customer, CustomerId, FieldError, NewCustomer, StatusSnapshot };
+export type { ConnectionState, Customer, CustomerId, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
 
 // The rejection value of every command, generated from the Rust `IpcError`.
 import type { IpcError } from '../bindings/IpcError';
 import type { ErrorCode as IpcErrorCode } from '../bindings/ErrorCode';
 export type { IpcError, IpcErrorCode };
 
-const CODES: ReadonlySet<string> = new Set<IpcErrorCode>([
-  'validation',
-  'not_found',
-  'invalid_input',
-  'storage',
-  'internal',
-]);
+// Every generated code, spelled out so a new one in Rust fails the type check here.
+const CODE_LIST: Record<IpcErrorCode, true> = {
+  validation: true,
+  not_found: true,
+  refused: true,
+  invalid_input: true,
+  storage: true,
+  internal: true,
+};
+const CODES: ReadonlySet<string> = new Set(Object.keys(CODE_LIST));
 
 function isFieldError(v: unknown): v is FieldError {
   return (
@@ -102,6 +109,18 @@ export const api = {
   },
   getStatus(): Promise<StatusSnapshot> {
     return call<StatusSnapshot>('get_status');
+  },
+  /** "Sync now" / "Retry now": probe the CRM at once and send what is due. */
+  syncNow(): Promise<void> {
+    return call<void>('sync_now');
+  },
+  /** Outbox messages in delivery order (at most 500), optionally of one state only. */
+  listOutbox(stateFilter?: OutboxState): Promise<OutboxMessage[]> {
+    return call<OutboxMessage[]>('list_outbox', stateFilter === undefined ? {} : { stateFilter });
+  },
+  /** Requeues a customer's needs-attention messages and syncs; resolves to how many were requeued. */
+  retryCustomer(id: CustomerId): Promise<number> {
+    return call<number>('retry_customer', { id });
   },
 };
 

@@ -1,0 +1,118 @@
+// Words for the sync engine's states, shared by the status bar, the Sync
+// screen and the detail view.
+
+import type { JsonValue, OutboxMessage, StatusSnapshot } from './ipc';
+
+export type Tone = 'muted' | 'ok' | 'warn' | 'bad';
+
+export type ConnectionView = {
+  /** What the status bar shows, e.g. "CRM: Offline". */
+  text: string;
+  tone: Tone;
+  /** A second line in plain words (why offline, what to do), if any. */
+  hint: string | null;
+  /** Whether "Retry now" makes sense. */
+  canRetry: boolean;
+};
+
+export function connectionView(status: StatusSnapshot | null): ConnectionView {
+  if (!status) return { text: 'CRM: …', tone: 'muted', hint: null, canRetry: false };
+  const why = status.last_error?.trim() || null;
+  switch (status.connection) {
+    case 'not_configured':
+      return { text: 'CRM: not configured', tone: 'muted', hint: null, canRetry: false };
+    case 'online':
+      return status.pending > 0
+        ? { text: `CRM: Syncing ${status.pending}`, tone: 'ok', hint: null, canRetry: false }
+        : { text: 'CRM: Online', tone: 'ok', hint: null, canRetry: false };
+    case 'offline':
+      return { text: 'CRM: Offline', tone: 'warn', hint: why, canRetry: true };
+    case 'unauthorized':
+      return {
+        text: 'CRM: Credentials rejected',
+        tone: 'bad',
+        hint: why === null ? 'an admin must fix the settings' : /admin/i.test(why) ? why : `${why} · an admin must fix the settings`,
+        canRetry: true,
+      };
+    default:
+      return { text: `CRM: ${String(status.connection)}`, tone: 'muted', hint: why, canRetry: false };
+  }
+}
+
+/** The connection in a sentence, for the Sync screen. */
+export function connectionSentence(status: StatusSnapshot): string {
+  switch (status.connection) {
+    case 'not_configured':
+      return 'No CRM is set up yet. Customers are kept on this computer.';
+    case 'online':
+      return status.pending > 0 ? 'Connected to the CRM; sending now.' : 'Connected to the CRM.';
+    case 'offline':
+      return 'The CRM cannot be reached. Customers are kept here and sent when it is back.';
+    case 'unauthorized':
+      return 'The CRM rejected the credentials. Sending is paused until an admin fixes the settings; nothing is lost.';
+    default:
+      return String(status.connection);
+  }
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/**
+ * "just now", "3 min ago", "2 hours ago", "yesterday", "4 days ago", then the
+ * date. `null` gives "never"; an unparsable stamp is shown as it is.
+ */
+export function relativeTime(iso: string | null, now: number = Date.now()): string {
+  if (iso === null) return 'never';
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return iso;
+  const ago = now - t;
+  if (ago < MINUTE) return 'just now'; // also a clock slightly ahead of ours
+  if (ago < HOUR) return `${Math.floor(ago / MINUTE)} min ago`;
+  if (ago < DAY) {
+    const h = Math.floor(ago / HOUR);
+    return h === 1 ? '1 hour ago' : `${h} hours ago`;
+  }
+  const d = Math.floor(ago / DAY);
+  if (d === 1) return 'yesterday';
+  if (d < 7) return `${d} days ago`;
+  return dateTime.format(new Date(t));
+}
+
+/** When a message will be tried next: "now", "in 40 s", "in 3 min", or a time. */
+export function untilTime(iso: string, now: number = Date.now()): string {
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return iso;
+  const ahead = t - now;
+  if (ahead <= 1000) return 'now';
+  if (ahead < MINUTE) return `in ${Math.ceil(ahead / 1000)} s`;
+  if (ahead < HOUR) return `in ${Math.ceil(ahead / MINUTE)} min`;
+  return dateTime.format(new Date(t));
+}
+
+function text(v: JsonValue | undefined): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+/** The customer's name as it was when the message was made (its payload snapshot). */
+export function messageName(m: OutboxMessage): string {
+  const p = m.payload;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'Unnamed customer';
+  const person = [text(p.first_name), text(p.last_name)].filter((s) => s !== '').join(' ');
+  return person || text(p.company) || 'Unnamed customer';
+}
+
+/** The company from the payload, when the name shown is a person's. */
+export function messageCompany(m: OutboxMessage): string | null {
+  const p = m.payload;
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return null;
+  const person = [text(p.first_name), text(p.last_name)].some((s) => s !== '');
+  const company = text(p.company);
+  return person && company !== '' ? company : null;
+}
+
+export function attemptsText(n: number): string {
+  return n === 1 ? '1 attempt' : `${n} attempts`;
+}
