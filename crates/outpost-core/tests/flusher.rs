@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use outpost_core::sync::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Page, RecordOutcome, RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, RecordOutcome, RemoteCustomer,
 };
 use outpost_core::sync::error::{ConnectorError, QueueProblem, RecordError};
 use outpost_core::sync::flusher::Flusher;
@@ -50,7 +50,8 @@ impl CrmConnector for Fake {
     async fn probe(&self) -> Result<(), ConnectorError> {
         Ok(())
     }
-    async fn upsert_batch(&self, batch: &[Customer]) -> Result<Vec<Delivery>, ConnectorError> {
+    async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
+        let batch: Vec<Customer> = batch.iter().map(|o| o.customer.clone()).collect();
         self.calls
             .lock()
             .unwrap()

@@ -13,6 +13,7 @@ use url::Url;
 use super::http::{Http, Timed};
 use crate::customer::{Customer, CustomerId};
 use crate::sensitive::Sensitive;
+use crate::sync::connector::Outgoing;
 use crate::sync::connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Page, RateLimit, RecordOutcome, RemoteCustomer,
 };
@@ -254,10 +255,10 @@ impl CrmConnector for GenericRest {
             })
     }
 
-    async fn upsert_batch(&self, batch: &[Customer]) -> Result<Vec<Delivery>, ConnectorError> {
+    async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
         let mut results: Vec<Option<Delivery>> = vec![None; batch.len()];
         for (chunk_no, chunk) in batch.chunks(IN_FLIGHT).enumerate() {
-            let done = join_all(chunk.iter().map(|c| self.upsert_one(c))).await;
+            let done = join_all(chunk.iter().map(|o| self.upsert_one(&o.customer))).await;
             for (i, d) in done.into_iter().enumerate() {
                 results[chunk_no * IN_FLIGHT + i] = Some(d);
             }

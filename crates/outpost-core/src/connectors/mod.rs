@@ -11,7 +11,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::customer::{Customer, CustomerId};
+use crate::customer::CustomerId;
+use crate::sync::connector::Outgoing;
 use crate::sync::connector::{
     Capabilities, CrmConnector, Delivery, Page, RateLimit, RemoteCustomer,
 };
@@ -111,7 +112,7 @@ impl CrmConnector for Unusable {
     async fn probe(&self) -> Result<(), ConnectorError> {
         Err(self.0.clone())
     }
-    async fn upsert_batch(&self, _: &[Customer]) -> Result<Vec<Delivery>, ConnectorError> {
+    async fn upsert_batch(&self, _: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
         Err(self.0.clone())
     }
     async fn get(&self, _: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {

@@ -59,6 +59,16 @@ pub struct Delivery {
     pub call: CallInfo,
 }
 
+/// A customer to deliver, with what the outbox knows about earlier tries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub customer: Customer,
+    /// How many times this message was sent before. More than zero means an
+    /// earlier send may have reached the CRM even though no answer came back:
+    /// a connector without upsert must look the key up before creating.
+    pub earlier_attempts: u32,
+}
+
 /// A customer as a CRM returned it (search, get, incremental listing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteCustomer {
@@ -98,7 +108,7 @@ pub trait CrmConnector: Send + Sync + 'static {
     /// failure (unreachable, 5xx, 429, credentials) is an `Err`; per-record
     /// refusals are `Ok` with `Rejected` entries, one `Delivery` per input in
     /// input order. Must be safe to repeat.
-    async fn upsert_batch(&self, batch: &[Customer]) -> Result<Vec<Delivery>, ConnectorError>;
+    async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError>;
 
     /// The CRM's record for an Outpost key, if there is one.
     async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError>;

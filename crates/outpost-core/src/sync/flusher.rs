@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
-use super::connector::{CallInfo, CrmConnector, Delivery, RecordOutcome};
+use super::connector::{CallInfo, CrmConnector, Delivery, Outgoing, RecordOutcome};
 use super::error::{ConnectorError, ErrorClass};
 use super::monitor::Monitor;
 use crate::error::Result;
@@ -116,8 +116,14 @@ impl Flusher {
         if claimed.is_empty() {
             return Ok(RoundResult::default());
         }
-        let customers: Vec<_> = claimed.iter().map(|c| c.customer.clone()).collect();
-        let deliveries = match self.connector.upsert_batch(&customers).await {
+        let outgoing: Vec<_> = claimed
+            .iter()
+            .map(|c| Outgoing {
+                customer: c.customer.clone(),
+                earlier_attempts: c.attempts.saturating_sub(1).max(0) as u32,
+            })
+            .collect();
+        let deliveries = match self.connector.upsert_batch(&outgoing).await {
             Ok(d) if d.len() == claimed.len() => d,
             Ok(d) => {
                 let e = ConnectorError::Protocol(format!(

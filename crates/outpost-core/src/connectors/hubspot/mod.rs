@@ -16,7 +16,8 @@ use url::Url;
 use super::http::{Http, Timed};
 use crate::customer::{Customer, CustomerId};
 use crate::sync::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Page, RateLimit, RecordOutcome, RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, RateLimit, RecordOutcome,
+    RemoteCustomer,
 };
 use crate::sync::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
@@ -353,7 +354,9 @@ impl CrmConnector for HubSpot {
         self.check_key_property().await
     }
 
-    async fn upsert_batch(&self, batch: &[Customer]) -> Result<Vec<Delivery>, ConnectorError> {
+    async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
+        // An upsert by key is safe to repeat: earlier attempts need no look-up.
+        let batch: Vec<Customer> = batch.iter().map(|o| o.customer.clone()).collect();
         let mut out = Vec::with_capacity(batch.len());
         for chunk in batch.chunks(MAX_BATCH) {
             out.extend(self.upsert(chunk).await?);
