@@ -26,7 +26,7 @@ pub enum EndpointsCommand {
 pub struct AddArgs {
     #[arg(long)]
     name: String,
-    /// generic-rest or hubspot.
+    /// generic-rest, hubspot or bottlecrm.
     #[arg(long, value_parser = parse_kind)]
     kind: EndpointKind,
     #[arg(long)]
@@ -52,7 +52,7 @@ pub struct AddArgs {
 }
 
 fn parse_kind(s: &str) -> Result<EndpointKind, String> {
-    EndpointKind::parse(s).ok_or_else(|| "expected generic-rest or hubspot".into())
+    EndpointKind::parse(s).ok_or_else(|| "expected generic-rest, hubspot or bottlecrm".into())
 }
 
 fn parse_connectivity(s: &str) -> Result<Connectivity, String> {

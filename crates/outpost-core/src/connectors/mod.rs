@@ -2,6 +2,7 @@
 //!
 //! [`CrmConnector`]: crate::sync::connector::CrmConnector
 
+pub mod bottlecrm;
 pub mod generic_rest;
 pub mod http;
 pub mod hubspot;
@@ -56,9 +57,20 @@ pub async fn build(
                 http,
             )))
         }
-        (EndpointKind::GenericRest, other) => {
+        (EndpointKind::Bottlecrm, AuthMethod::Token) => {
+            let http = http::Http::new(Arc::new(Throttle::new(rate(
+                bottlecrm::BottleCrm::default_rate_limit(),
+            ))));
+            Ok(Arc::new(bottlecrm::BottleCrm::new(
+                config.url(),
+                secret(SecretKind::Token).await?,
+                http,
+            )))
+        }
+        (EndpointKind::GenericRest | EndpointKind::Bottlecrm, other) => {
             Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(
-                "the generic REST API takes a token, not {other:?}"
+                "{} takes a token, not {other:?}",
+                config.kind.as_str()
             ))))
         }
         (EndpointKind::Hubspot, method) => {

@@ -15,15 +15,21 @@ use crate::error::{FieldError, ValidationErrors};
 pub enum EndpointKind {
     GenericRest,
     Hubspot,
+    Bottlecrm,
 }
 
 impl EndpointKind {
-    pub const ALL: [EndpointKind; 2] = [EndpointKind::GenericRest, EndpointKind::Hubspot];
+    pub const ALL: [EndpointKind; 3] = [
+        EndpointKind::GenericRest,
+        EndpointKind::Hubspot,
+        EndpointKind::Bottlecrm,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             EndpointKind::GenericRest => "generic-rest",
             EndpointKind::Hubspot => "hubspot",
+            EndpointKind::Bottlecrm => "bottlecrm",
         }
     }
 
