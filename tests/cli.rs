@@ -475,3 +475,123 @@ mod endpoints {
         assert!(stderr(&out).contains("outpost endpoints add"));
     }
 }
+
+mod admin {
+    use super::*;
+
+    fn with_env(o: &Outpost, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_outpost"));
+        cmd.arg("--db")
+            .arg(&o.db)
+            .args(args)
+            .env_remove("OUTPOST_ADMIN_PASSPHRASE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.stdin(std::process::Stdio::null()).output().unwrap()
+    }
+
+    #[test]
+    fn settings_commands_need_the_passphrase_once_it_is_set() {
+        let o = Outpost::new();
+        let set = with_env(
+            &o,
+            &["admin", "set-passphrase"],
+            &[("OUTPOST_ADMIN_NEW_PASSPHRASE", "till-admin-2026")],
+        );
+        assert!(set.status.success(), "{}", stderr(&set));
+
+        // No passphrase and no terminal: refused, with the way out named.
+        let out = with_env(&o, &["endpoints", "list"], &[]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("OUTPOST_ADMIN_PASSPHRASE"),
+            "{}",
+            stderr(&out)
+        );
+
+        let out = with_env(
+            &o,
+            &["endpoints", "list"],
+            &[("OUTPOST_ADMIN_PASSPHRASE", "wrong-guess")],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("wrong"));
+
+        let out = with_env(
+            &o,
+            &["endpoints", "list", "--json"],
+            &[("OUTPOST_ADMIN_PASSPHRASE", "till-admin-2026")],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+
+        // Repeated wrong guesses are slowed down, even for the right one next.
+        for _ in 0..3 {
+            with_env(
+                &o,
+                &["endpoints", "list"],
+                &[("OUTPOST_ADMIN_PASSPHRASE", "wrong-guess")],
+            );
+        }
+        let out = with_env(
+            &o,
+            &["endpoints", "list"],
+            &[("OUTPOST_ADMIN_PASSPHRASE", "till-admin-2026")],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("try again in"), "{}", stderr(&out));
+
+        // Clerk commands never need it.
+        assert!(
+            with_env(&o, &["customers", "add", "--last-name", "Clerk"], &[])
+                .status
+                .success()
+        );
+        assert!(with_env(&o, &["status"], &[]).status.success());
+    }
+
+    #[test]
+    fn export_and_import_roll_a_configuration_out_without_secrets() {
+        let a = Outpost::new();
+        let out = with_env(
+            &a,
+            &[
+                "endpoints",
+                "add",
+                "--name",
+                "hq",
+                "--kind",
+                "hubspot",
+                "--url",
+                "https://api.hubapi.com",
+                "--priority",
+                "1",
+                "--key-property",
+                "outpost_key",
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let export = with_env(&a, &["endpoints", "export"], &[]);
+        assert!(export.status.success());
+        let text = stdout(&export);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["endpoints"][0]["settings"]["key_property"], "outpost_key");
+
+        let b = Outpost::new();
+        let file = b.db.with_file_name("fleet.json");
+        std::fs::write(&file, &text).unwrap();
+        let out = with_env(&b, &["endpoints", "import", file.to_str().unwrap()], &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let list = b.json(&["endpoints", "list"]);
+        assert_eq!(list[0]["name"], "hq");
+        assert_eq!(list[0]["base_url"], "https://api.hubapi.com");
+
+        // A bad file changes nothing.
+        std::fs::write(&file, r#"{"version":1,"endpoints":[{"name":"x","kind":"hubspot","base_url":"http://evil.example","connectivity":"online-offline","priority":1,"settings":{}}]}"#).unwrap();
+        let out = with_env(&b, &["endpoints", "import", file.to_str().unwrap()], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(b.json(&["endpoints", "list"]).as_array().unwrap().len(), 1);
+    }
+}

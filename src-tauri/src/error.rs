@@ -15,6 +15,8 @@ pub enum ErrorCode {
     NotFound,
     /// The action is not possible right now (e.g. online-only and offline).
     Refused,
+    /// Admin rights are needed (settings locked, wrong passphrase).
+    Forbidden,
     /// A malformed argument (bad key, unknown field, out-of-range limit).
     InvalidInput,
     /// The local database failed.
@@ -37,6 +39,22 @@ impl IpcError {
             code: ErrorCode::InvalidInput,
             fields: vec![FieldError::new(field, message.clone())],
             message: format!("{field}: {message}"),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        IpcError {
+            code: ErrorCode::NotFound,
+            message: message.into(),
+            fields: vec![],
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        IpcError {
+            code: ErrorCode::Forbidden,
+            message: message.into(),
+            fields: vec![],
         }
     }
 

@@ -5,6 +5,7 @@
 //! its outbox message in one transaction. Nothing here knows about Tauri; the app
 //! and the CLI are thin shells over [`Store`].
 
+pub mod admin;
 pub mod connectors;
 pub mod customer;
 pub mod error;

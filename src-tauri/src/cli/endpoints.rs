@@ -1,18 +1,26 @@
-//! `outpost endpoints add|list`: configure the CRMs. Secrets are read from
-//! stdin (never argv, which other users can see) and kept in the OS keyring.
+//! `outpost endpoints ...`: configure the CRMs. Secrets are read from stdin
+//! (never argv, which other users can see) and kept in the OS keyring. Once
+//! an admin passphrase is set, every command here requires it.
 
+use std::collections::HashMap;
 use std::io::Read;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use outpost_core::sync::diagnose::{test_connection, TestOutcome};
 use outpost_core::sync::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
 use outpost_core::sync::secrets::{SecretKind, SecretStore};
 use outpost_core::{Sensitive, Store};
+use serde::{Deserialize, Serialize};
 
+use super::admin;
 use super::output::Output;
 use crate::error::IpcError;
+
+const EXPORT_VERSION: u32 = 1;
 
 #[derive(Debug, Subcommand)]
 pub enum EndpointsCommand {
@@ -20,6 +28,23 @@ pub enum EndpointsCommand {
     Add(Box<AddArgs>),
     /// List the configured endpoints, primary first.
     List,
+    /// Show one endpoint's settings and which secrets are set.
+    Show { name: String },
+    /// Change some settings of an endpoint (the others stay).
+    Set(Box<SetArgs>),
+    /// Probe an endpoint with its stored settings and say what is wrong, if anything.
+    Test { name: String },
+    /// Remove an endpoint and its secrets.
+    Remove { name: String },
+    /// Print the non-secret configuration of every endpoint as JSON.
+    Export,
+    /// Apply an exported configuration (FILE, or - for stdin).
+    Import {
+        file: PathBuf,
+        /// Read secrets as JSON from stdin: {"NAME": {"token": "..."}}.
+        #[arg(long)]
+        secrets_stdin: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -39,6 +64,28 @@ pub struct AddArgs {
     /// Lower is preferred; the lowest is the primary endpoint.
     #[arg(long, default_value_t = 100)]
     priority: i64,
+    #[command(flatten)]
+    tuning: Tuning,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    #[arg(long)]
+    name: String,
+    #[arg(long)]
+    url: Option<String>,
+    #[arg(long)]
+    token_stdin: bool,
+    #[arg(long, value_parser = parse_connectivity)]
+    connectivity: Option<Connectivity>,
+    #[arg(long)]
+    priority: Option<i64>,
+    #[command(flatten)]
+    tuning: Tuning,
+}
+
+#[derive(Debug, Args)]
+pub struct Tuning {
     #[arg(long)]
     batch_size: Option<u32>,
     /// Requests per 10 s (or per --rate-window-secs).
@@ -51,6 +98,15 @@ pub struct AddArgs {
     key_property: Option<String>,
 }
 
+impl Tuning {
+    fn apply(self, s: &mut EndpointSettings) {
+        s.batch_size = self.batch_size.or(s.batch_size);
+        s.rate_limit = self.rate_limit.or(s.rate_limit);
+        s.rate_window_secs = self.rate_window_secs.or(s.rate_window_secs);
+        s.key_property = self.key_property.or(s.key_property.take());
+    }
+}
+
 fn parse_kind(s: &str) -> Result<EndpointKind, String> {
     EndpointKind::parse(s).ok_or_else(|| "expected generic-rest, hubspot or bottlecrm".into())
 }
@@ -59,38 +115,64 @@ fn parse_connectivity(s: &str) -> Result<Connectivity, String> {
     Connectivity::parse(s).ok_or_else(|| "expected online-offline or online-only".into())
 }
 
+#[derive(Serialize)]
+struct Shown {
+    #[serde(flatten)]
+    config: EndpointConfig,
+    /// "set" / "not set": secrets never leave the keyring.
+    token: &'static str,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Export {
+    version: u32,
+    endpoints: Vec<EndpointConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportedSecrets {
+    token: Option<String>,
+    client_secret: Option<String>,
+    refresh_token: Option<String>,
+}
+
 pub async fn run(
     store: &Store,
     secrets: &Arc<dyn SecretStore>,
     command: EndpointsCommand,
     out: &Output,
 ) -> Result<(), IpcError> {
+    admin::require(store).await?;
     match command {
         EndpointsCommand::Add(args) => {
+            let args = *args;
+            let mut settings = EndpointSettings {
+                auth: AuthMethod::Token,
+                ..Default::default()
+            };
+            args.tuning.apply(&mut settings);
             let config = EndpointConfig {
                 name: args.name.trim().to_owned(),
                 kind: args.kind,
                 base_url: args.url.trim().to_owned(),
                 connectivity: args.connectivity,
                 priority: args.priority,
-                settings: EndpointSettings {
-                    auth: AuthMethod::Token,
-                    batch_size: args.batch_size,
-                    rate_limit: args.rate_limit,
-                    rate_window_secs: args.rate_window_secs,
-                    key_property: args.key_property,
-                    ..Default::default()
-                },
+                settings,
             };
-            config.validate().map_err(outpost_core::Error::Validation)?;
-            if args.token_stdin {
-                let token = read_secret_from_stdin()?;
-                secrets
-                    .set(&config.name, SecretKind::Token, &token)
-                    .await
-                    .map_err(|e| IpcError::from_other(e.to_string()))?;
+            save(store, secrets, &config, args.token_stdin).await?;
+            out.print(&config, || format!("endpoint {} saved", config.name));
+        }
+        EndpointsCommand::Set(args) => {
+            let args = *args;
+            let mut config = find(store, &args.name).await?;
+            if let Some(url) = args.url {
+                config.base_url = url.trim().to_owned();
             }
-            store.save_endpoint(&config).await?;
+            config.connectivity = args.connectivity.unwrap_or(config.connectivity);
+            config.priority = args.priority.unwrap_or(config.priority);
+            args.tuning.apply(&mut config.settings);
+            save(store, secrets, &config, args.token_stdin).await?;
             out.print(&config, || format!("endpoint {} saved", config.name));
         }
         EndpointsCommand::List => {
@@ -112,18 +194,164 @@ pub async fn run(
                     .join("\n")
             });
         }
+        EndpointsCommand::Show { name } => {
+            let config = find(store, &name).await?;
+            let token = match secrets.get(&name, SecretKind::Token).await {
+                Ok(Some(_)) => "set",
+                Ok(None) => "not set",
+                Err(e) => return Err(IpcError::from_other(e.to_string())),
+            };
+            let shown = Shown { config, token };
+            out.print(&shown, || {
+                serde_json::to_string_pretty(&shown).expect("serializes")
+            });
+        }
+        EndpointsCommand::Test { name } => {
+            let config = find(store, &name).await?;
+            let result = test_connection(&config, secrets.clone()).await;
+            out.print(&result, || result.message.clone());
+            if result.outcome != TestOutcome::Ok {
+                return Err(IpcError::from_other(result.message));
+            }
+        }
+        EndpointsCommand::Remove { name } => {
+            find(store, &name).await?;
+            for kind in [
+                SecretKind::Token,
+                SecretKind::ClientSecret,
+                SecretKind::RefreshToken,
+            ] {
+                secrets
+                    .delete(&name, kind)
+                    .await
+                    .map_err(|e| IpcError::from_other(e.to_string()))?;
+            }
+            store.remove_endpoint(&name).await?;
+            #[derive(Serialize)]
+            struct Removed {
+                removed: String,
+            }
+            out.print(
+                &Removed {
+                    removed: name.clone(),
+                },
+                || format!("endpoint {name} removed"),
+            );
+        }
+        EndpointsCommand::Export => {
+            let export = Export {
+                version: EXPORT_VERSION,
+                endpoints: store.endpoints().await?,
+            };
+            // Always JSON: an export is for machines.
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&export).expect("serializes")
+            );
+        }
+        EndpointsCommand::Import {
+            file,
+            secrets_stdin,
+        } => {
+            let text = if file.as_os_str() == "-" {
+                if secrets_stdin {
+                    return Err(IpcError::invalid_input(
+                        "file",
+                        "stdin cannot carry both the file and the secrets",
+                    ));
+                }
+                read_stdin(1 << 20)?
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| {
+                    IpcError::invalid_input("file", format!("cannot read {}: {e}", file.display()))
+                })?
+            };
+            let import: Export = serde_json::from_str(&text).map_err(|e| {
+                IpcError::invalid_input("file", format!("not an Outpost endpoint export: {e}"))
+            })?;
+            if import.version != EXPORT_VERSION {
+                return Err(IpcError::invalid_input(
+                    "version",
+                    format!("unsupported export version {}", import.version),
+                ));
+            }
+            // Validate everything before saving anything.
+            for c in &import.endpoints {
+                c.validate().map_err(outpost_core::Error::Validation)?;
+            }
+            let provided: HashMap<String, ImportedSecrets> = if secrets_stdin {
+                serde_json::from_str(&read_stdin(1 << 20)?).map_err(|e| {
+                    IpcError::invalid_input(
+                        "secrets",
+                        format!("expected {{\"NAME\": {{\"token\": \"...\"}}}}: {e}"),
+                    )
+                })?
+            } else {
+                HashMap::new()
+            };
+            for c in &import.endpoints {
+                store.save_endpoint(c).await?;
+                if let Some(s) = provided.get(&c.name) {
+                    for (kind, value) in [
+                        (SecretKind::Token, &s.token),
+                        (SecretKind::ClientSecret, &s.client_secret),
+                        (SecretKind::RefreshToken, &s.refresh_token),
+                    ] {
+                        if let Some(v) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+                            secrets
+                                .set(&c.name, kind, &Sensitive::new(v.trim().to_owned()))
+                                .await
+                                .map_err(|e| IpcError::from_other(e.to_string()))?;
+                        }
+                    }
+                }
+            }
+            out.print(&import.endpoints, || {
+                format!("{} endpoint(s) imported", import.endpoints.len())
+            });
+        }
     }
     Ok(())
 }
 
-fn read_secret_from_stdin() -> Result<Sensitive<String>, IpcError> {
+async fn find(store: &Store, name: &str) -> Result<EndpointConfig, IpcError> {
+    store
+        .endpoint(name)
+        .await?
+        .ok_or_else(|| IpcError::not_found(format!("no endpoint named {name}")))
+}
+
+/// Validates, stores the token first (so a keyring failure saves nothing),
+/// then the settings.
+async fn save(
+    store: &Store,
+    secrets: &Arc<dyn SecretStore>,
+    config: &EndpointConfig,
+    token_stdin: bool,
+) -> Result<(), IpcError> {
+    config.validate().map_err(outpost_core::Error::Validation)?;
+    if token_stdin {
+        let token = read_secret_from_stdin()?;
+        secrets
+            .set(&config.name, SecretKind::Token, &token)
+            .await
+            .map_err(|e| IpcError::from_other(e.to_string()))?;
+    }
+    store.save_endpoint(config).await?;
+    Ok(())
+}
+
+fn read_stdin(limit: u64) -> Result<String, IpcError> {
     let mut raw = String::new();
     std::io::stdin()
-        .take(16 * 1024)
+        .take(limit)
         .read_to_string(&mut raw)
-        .map_err(|e| {
-            IpcError::invalid_input("token", format!("could not read it from stdin: {e}"))
-        })?;
+        .map_err(|e| IpcError::invalid_input("stdin", format!("could not read it: {e}")))?;
+    Ok(raw)
+}
+
+fn read_secret_from_stdin() -> Result<Sensitive<String>, IpcError> {
+    let raw = read_stdin(16 * 1024)?;
     let token = raw.trim();
     if token.is_empty() {
         return Err(IpcError::invalid_input(

@@ -2,6 +2,7 @@
 //! tests. Its subcommands, flags, `--json` names and exit codes are a contract
 //! (see README): extend it compatibly, never change it.
 
+mod admin;
 mod customers;
 mod endpoints;
 mod outbox;
@@ -55,6 +56,9 @@ pub enum Command {
     /// Configure the CRM endpoints customers are delivered to.
     #[command(subcommand)]
     Endpoints(endpoints::EndpointsCommand),
+    /// Protect the settings with an admin passphrase.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Deliver queued customers to the CRM.
     Sync {
         /// Flush what is due once, wait for the outcome, and exit.
@@ -84,6 +88,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
             Command::Outbox(cmd) => outbox::run(&store, cmd, &out).await,
             Command::Status => outbox::status(&store, &secrets, &out).await,
             Command::Endpoints(cmd) => endpoints::run(&store, &secrets, cmd, &out).await,
+            Command::Admin(cmd) => admin::run(&store, cmd, &out).await,
             Command::Sync { .. } => sync::once(&store, &secrets, &out).await,
         };
         store.close().await;

@@ -3,6 +3,7 @@
 
 pub mod backoff;
 pub mod connector;
+pub mod diagnose;
 pub mod endpoint;
 pub mod engine;
 pub mod error;
