@@ -9,6 +9,14 @@ fn main() {
         "sync_now",
         "list_outbox",
         "retry_customer",
+        "admin_status",
+        "admin_set_passphrase",
+        "admin_unlock",
+        "admin_lock",
+        "list_endpoints",
+        "test_endpoint",
+        "save_endpoint",
+        "remove_endpoint",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::sync::secrets::KeyringSecrets;
+use outpost_core::sync::secrets::{KeyringSecrets, SecretStore};
 use outpost_core::Store;
 use tauri::{Manager, RunEvent, WindowEvent};
 
+use crate::admin_session::AdminSession;
 use crate::state::AppState;
 use crate::{commands, events};
 
@@ -21,15 +22,20 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     let path = db.unwrap_or_else(outpost_core::paths::default_db_path);
     let app = tauri::Builder::default()
         .setup(move |app| {
+            let secrets: Arc<dyn SecretStore> = Arc::new(KeyringSecrets::default());
             let (store, engine) = tauri::async_runtime::block_on(async {
                 let store = Store::open(&path).await?;
-                let engine =
-                    SyncEngine::start(store.clone(), Arc::new(KeyringSecrets::default())).await?;
+                let engine = SyncEngine::start(store.clone(), secrets.clone()).await?;
                 Ok::<_, outpost_core::Error>((store, engine))
             })?;
             tracing::info!(db = %path.display(), "local store open, sync engine started");
             events::forward(app.handle().clone(), store.clone(), engine.clone());
-            app.manage(AppState { store, engine });
+            app.manage(AppState {
+                store,
+                engine,
+                secrets,
+                admin: AdminSession::default(),
+            });
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -40,13 +46,21 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
             }
         })
         .invoke_handler(tauri::generate_handler![
-            commands::create_customer,
-            commands::search_customers,
-            commands::get_customer,
-            commands::get_status,
-            commands::sync_now,
-            commands::list_outbox,
-            commands::retry_customer,
+            commands::customers::create_customer,
+            commands::customers::search_customers,
+            commands::customers::get_customer,
+            commands::customers::get_status,
+            commands::sync::sync_now,
+            commands::sync::list_outbox,
+            commands::sync::retry_customer,
+            commands::settings::admin_status,
+            commands::settings::admin_set_passphrase,
+            commands::settings::admin_unlock,
+            commands::settings::admin_lock,
+            commands::settings::list_endpoints,
+            commands::settings::test_endpoint,
+            commands::settings::save_endpoint,
+            commands::settings::remove_endpoint,
         ])
         .build(tauri::generate_context!())
         .context("the Outpost window could not be created")?;

@@ -2,6 +2,7 @@
 //! `outpost-core`. Nothing here decides anything about customers or the outbox;
 //! it parses, delegates and presents.
 
+pub mod admin_session;
 pub mod app;
 pub mod cli;
 mod commands;

@@ -3,9 +3,14 @@
 use std::sync::Arc;
 
 use outpost_core::sync::engine::SyncEngine;
+use outpost_core::sync::secrets::SecretStore;
 use outpost_core::Store;
+
+use crate::admin_session::AdminSession;
 
 pub struct AppState {
     pub store: Store,
     pub engine: Arc<SyncEngine>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub admin: AdminSession,
 }

@@ -9,5 +9,6 @@ pub mod engine;
 pub mod error;
 pub mod flusher;
 pub mod monitor;
+pub mod overlay;
 pub mod secrets;
 pub mod throttle;

@@ -1,6 +1,6 @@
-//! Tauri commands: validate the raw IPC arguments, delegate to the core, done.
+//! Lookup, create and detail.
 
-use outpost_core::{Customer, CustomerId, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot};
+use outpost_core::{Customer, CustomerId, NewCustomer, StatusSnapshot};
 use tauri::State;
 
 use crate::error::IpcError;
@@ -10,7 +10,6 @@ use crate::state::AppState;
 const MAX_QUERY_CHARS: usize = 200;
 const MAX_SEARCH_LIMIT: u32 = 200;
 const DEFAULT_SEARCH_LIMIT: u32 = 50;
-const OUTBOX_PAGE: u32 = 500;
 
 #[tauri::command]
 pub async fn create_customer(
@@ -47,40 +46,6 @@ pub async fn get_customer(state: State<'_, AppState>, id: String) -> Result<Cust
 #[tauri::command]
 pub async fn get_status(state: State<'_, AppState>) -> Result<StatusSnapshot, IpcError> {
     Ok(state.engine.status().await?)
-}
-
-/// "Sync now" / "Retry now": probe the CRM and flush what is due.
-#[tauri::command]
-pub async fn sync_now(state: State<'_, AppState>) -> Result<(), IpcError> {
-    state.engine.sync_now().await;
-    Ok(())
-}
-
-#[tauri::command]
-pub async fn list_outbox(
-    state: State<'_, AppState>,
-    state_filter: Option<String>,
-) -> Result<Vec<OutboxMessage>, IpcError> {
-    let filter = state_filter
-        .map(|s| {
-            OutboxState::parse(&s).ok_or_else(|| {
-                IpcError::invalid_input(
-                    "state_filter",
-                    "Use pending, in-flight, needs-attention or sent.",
-                )
-            })
-        })
-        .transpose()?;
-    Ok(state.store.outbox(filter, OUTBOX_PAGE).await?)
-}
-
-/// Resubmit a customer whose delivery needs attention.
-#[tauri::command]
-pub async fn retry_customer(state: State<'_, AppState>, id: String) -> Result<u64, IpcError> {
-    let key = parse_key(&id)?;
-    let n = state.store.retry_customer(key).await?;
-    state.engine.sync_now().await;
-    Ok(n)
 }
 
 pub(crate) fn search_args(query: String, limit: Option<u32>) -> Result<(String, u32), IpcError> {

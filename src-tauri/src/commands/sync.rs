@@ -1,0 +1,44 @@
+//! The Sync screen: "Sync now", the outbox lists, resubmitting.
+
+use outpost_core::{OutboxMessage, OutboxState};
+use tauri::State;
+
+use super::parse_key;
+use crate::error::IpcError;
+use crate::state::AppState;
+
+const OUTBOX_PAGE: u32 = 500;
+
+/// "Sync now" / "Retry now": probe the CRM and flush what is due.
+#[tauri::command]
+pub async fn sync_now(state: State<'_, AppState>) -> Result<(), IpcError> {
+    state.engine.sync_now().await;
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn list_outbox(
+    state: State<'_, AppState>,
+    state_filter: Option<String>,
+) -> Result<Vec<OutboxMessage>, IpcError> {
+    let filter = state_filter
+        .map(|s| {
+            OutboxState::parse(&s).ok_or_else(|| {
+                IpcError::invalid_input(
+                    "state_filter",
+                    "Use pending, in-flight, needs-attention or sent.",
+                )
+            })
+        })
+        .transpose()?;
+    Ok(state.store.outbox(filter, OUTBOX_PAGE).await?)
+}
+
+/// Resubmit a customer whose delivery needs attention.
+#[tauri::command]
+pub async fn retry_customer(state: State<'_, AppState>, id: String) -> Result<u64, IpcError> {
+    let key = parse_key(&id)?;
+    let n = state.store.retry_customer(key).await?;
+    state.engine.sync_now().await;
+    Ok(n)
+}
