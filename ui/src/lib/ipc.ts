@@ -29,6 +29,7 @@ const CODE_LIST: Record<IpcErrorCode, true> = {
   validation: true,
   not_found: true,
   refused: true,
+  forbidden: true,
   invalid_input: true,
   storage: true,
   internal: true,
