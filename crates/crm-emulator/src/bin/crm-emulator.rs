@@ -26,11 +26,11 @@ struct Args {
     #[arg(long)]
     state: Option<PathBuf>,
     /// Rolling-window limit for both APIs, e.g. 100/10s, or off.
-    #[arg(long, default_value = "100/10s", value_parser = parse_rate_limit)]
-    rate_limit: Option<RateLimit>,
+    #[arg(long, default_value = "100/10s", value_parser = limit_arg)]
+    rate_limit: LimitArg,
     /// Rolling-window limit for the generic REST API only (default: --rate-limit).
-    #[arg(long, value_parser = parse_rate_limit)]
-    rest_rate_limit: Option<Option<RateLimit>>,
+    #[arg(long, value_parser = limit_arg)]
+    rest_rate_limit: Option<LimitArg>,
     /// Seed of the fault RNG.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -51,6 +51,14 @@ struct Args {
     no_unique_property: bool,
 }
 
+/// Wrapper so clap does not read `Option` as "flag may be absent".
+#[derive(Debug, Clone, Copy)]
+struct LimitArg(Option<RateLimit>);
+
+fn limit_arg(s: &str) -> Result<LimitArg, String> {
+    parse_rate_limit(s).map(LimitArg).map_err(|e| e.to_string())
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
@@ -66,8 +74,8 @@ fn main() -> ExitCode {
         control_port: args.control_port,
         token: args.token,
         state: args.state,
-        hubspot_rate_limit: args.rate_limit,
-        rest_rate_limit: args.rest_rate_limit.unwrap_or(args.rate_limit),
+        hubspot_rate_limit: args.rate_limit.0,
+        rest_rate_limit: args.rest_rate_limit.unwrap_or(args.rate_limit).0,
         retry_after: !args.no_retry_after,
         seed: args.seed,
         access_token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
