@@ -1,1 +1,38 @@
-//! Placeholder: the CRM emulator (issue 3).
+//! A local server that speaks the CRM APIs Outpost syncs to (Outpost's generic
+//! REST contract and HubSpot CRM v3), with fault injection and a control API.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), crm_emulator::Error> {
+//! use crm_emulator::{Config, Emulator, Faults};
+//! let emu = Emulator::start(Config::unlimited()).await?;
+//! let base = emu.crm_url();
+//! emu.set_faults(Faults { error_rate: 0.2, ..Faults::default() });
+//! // ... drive the sync engine against `base` ...
+//! assert_eq!(emu.count("PUT /customers/{key}", 201), 0);
+//! emu.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+pub mod api;
+pub mod auth;
+pub mod config;
+mod control;
+mod emulator;
+pub mod error;
+pub mod faults;
+mod persist;
+pub mod ratelimit;
+mod server;
+pub mod state;
+pub mod stats;
+pub mod store;
+
+pub use api::hubspot::model::ObjectType;
+pub use api::rest::model::CustomerFields;
+pub use config::{parse_rate_limit, Config, RateLimit};
+pub use emulator::Emulator;
+pub use error::Error;
+pub use faults::{ErrorKind, Faults};
+pub use state::Api;
+pub use stats::StatsSnapshot;
+pub use store::StoredRecord;

@@ -1,0 +1,362 @@
+//! HubSpot object and property model shared by the HubSpot handlers and the store.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// CRM object types the emulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ObjectType {
+    Contacts,
+    Companies,
+}
+
+impl ObjectType {
+    pub const ALL: [ObjectType; 2] = [ObjectType::Contacts, ObjectType::Companies];
+
+    /// Path segment: `/crm/v3/objects/{path}`.
+    pub fn path(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "contacts",
+            ObjectType::Companies => "companies",
+        }
+    }
+
+    pub fn from_path(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.path() == s)
+    }
+
+    /// Used in messages: "Contact already exists", "Could not get some CONTACT objects".
+    pub fn upper(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "CONTACT",
+            ObjectType::Companies => "COMPANY",
+        }
+    }
+
+    /// Companies name their modification stamp differently from contacts.
+    pub fn modified_property(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "lastmodifieddate",
+            ObjectType::Companies => "hs_lastmodifieddate",
+        }
+    }
+
+    /// Properties returned when a request names none (HubSpot's documented defaults).
+    pub fn default_returned(self) -> &'static [&'static str] {
+        match self {
+            ObjectType::Contacts => &[
+                "createdate",
+                "email",
+                "firstname",
+                "hs_object_id",
+                "lastmodifieddate",
+                "lastname",
+            ],
+            ObjectType::Companies => &[
+                "createdate",
+                "domain",
+                "hs_lastmodifieddate",
+                "hs_object_id",
+                "name",
+            ],
+        }
+    }
+
+    /// Properties a free-text search `query` looks at.
+    pub fn text_search_properties(self) -> &'static [&'static str] {
+        match self {
+            ObjectType::Contacts => &[
+                "firstname",
+                "lastname",
+                "email",
+                "phone",
+                "mobilephone",
+                "company",
+            ],
+            ObjectType::Companies => &["name", "domain", "website", "phone"],
+        }
+    }
+
+    pub fn read_scope(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "crm.objects.contacts.read",
+            ObjectType::Companies => "crm.objects.companies.read",
+        }
+    }
+
+    pub fn write_scope(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "crm.objects.contacts.write",
+            ObjectType::Companies => "crm.objects.companies.write",
+        }
+    }
+
+    pub fn schema_read_scope(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "crm.schemas.contacts.read",
+            ObjectType::Companies => "crm.schemas.companies.read",
+        }
+    }
+
+    pub fn schema_write_scope(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "crm.schemas.contacts.write",
+            ObjectType::Companies => "crm.schemas.companies.write",
+        }
+    }
+
+    /// Store kind of this type's objects and of its property definitions.
+    pub fn object_kind(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "hubspot_contacts",
+            ObjectType::Companies => "hubspot_companies",
+        }
+    }
+
+    pub fn property_kind(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "hubspot_property_contacts",
+            ObjectType::Companies => "hubspot_property_companies",
+        }
+    }
+
+    /// A subset of HubSpot's default properties: enough for Outpost's mapping.
+    pub fn default_properties(self, unique: Option<&str>) -> BTreeMap<String, PropertyDef> {
+        let (group, defs): (&str, &[(&str, &str, &str)]) = match self {
+            ObjectType::Contacts => (
+                "contactinformation",
+                &[
+                    ("email", "Email", "string"),
+                    ("firstname", "First Name", "string"),
+                    ("lastname", "Last Name", "string"),
+                    ("phone", "Phone Number", "string"),
+                    ("mobilephone", "Mobile Phone Number", "string"),
+                    ("company", "Company Name", "string"),
+                    ("jobtitle", "Job Title", "string"),
+                    ("website", "Website URL", "string"),
+                    ("address", "Street Address", "string"),
+                    ("city", "City", "string"),
+                    ("state", "State/Region", "string"),
+                    ("zip", "Postal Code", "string"),
+                    ("country", "Country/Region", "string"),
+                    ("lifecyclestage", "Lifecycle Stage", "enumeration"),
+                    ("hs_lead_status", "Lead Status", "enumeration"),
+                    ("message", "Message", "string"),
+                    ("createdate", "Create Date", "datetime"),
+                    ("lastmodifieddate", "Last Modified Date", "datetime"),
+                    ("hs_object_id", "Record ID", "number"),
+                ],
+            ),
+            ObjectType::Companies => (
+                "companyinformation",
+                &[
+                    ("name", "Company name", "string"),
+                    ("domain", "Company Domain Name", "string"),
+                    ("website", "Website URL", "string"),
+                    ("phone", "Phone Number", "string"),
+                    ("address", "Street Address", "string"),
+                    ("city", "City", "string"),
+                    ("zip", "Postal Code", "string"),
+                    ("country", "Country/Region", "string"),
+                    ("industry", "Industry", "string"),
+                    ("createdate", "Create Date", "datetime"),
+                    ("hs_lastmodifieddate", "Last Modified Date", "datetime"),
+                    ("hs_object_id", "Record ID", "number"),
+                ],
+            ),
+        };
+        let mut map: BTreeMap<String, PropertyDef> = defs
+            .iter()
+            .map(|(name, label, kind)| {
+                let def = PropertyDef::new(name, label, kind, group, true, false);
+                (name.to_string(), def)
+            })
+            .collect();
+        if let (ObjectType::Contacts, Some(name)) = (self, unique) {
+            let def = PropertyDef::new(name, "Outpost key", "string", group, false, true);
+            map.insert(name.to_string(), def);
+        }
+        map
+    }
+}
+
+/// Properties the server maintains; writes to them are ignored.
+pub fn is_read_only(name: &str) -> bool {
+    matches!(
+        name,
+        "hs_object_id" | "createdate" | "lastmodifieddate" | "hs_lastmodifieddate"
+    )
+}
+
+/// A property definition as the Properties API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertyDef {
+    pub name: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub field_type: String,
+    pub group_name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub options: Vec<Value>,
+    #[serde(default)]
+    pub has_unique_value: bool,
+    #[serde(default)]
+    pub hubspot_defined: bool,
+    #[serde(default)]
+    pub form_field: bool,
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+impl PropertyDef {
+    pub fn new(
+        name: &str,
+        label: &str,
+        kind: &str,
+        group: &str,
+        hubspot_defined: bool,
+        unique: bool,
+    ) -> Self {
+        let field_type = match kind {
+            "datetime" => "date",
+            "number" => "number",
+            "enumeration" => "select",
+            _ => "text",
+        };
+        PropertyDef {
+            name: name.to_string(),
+            label: label.to_string(),
+            kind: kind.to_string(),
+            field_type: field_type.to_string(),
+            group_name: group.to_string(),
+            description: String::new(),
+            options: Vec::new(),
+            has_unique_value: unique,
+            hubspot_defined,
+            form_field: !is_read_only(name),
+            hidden: false,
+        }
+    }
+}
+
+/// One stored CRM object. Property values are strings, as HubSpot returns them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HsObject {
+    pub id: u64,
+    pub properties: BTreeMap<String, String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// HubSpot's timestamp format: RFC 3339 with milliseconds and `Z`.
+pub fn hs_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl HsObject {
+    /// The object as the API renders it, with `wanted` properties (or the defaults).
+    pub fn render(&self, ty: ObjectType, wanted: Option<&[String]>) -> Value {
+        let props: serde_json::Map<String, Value> = match wanted {
+            Some(names) if !names.is_empty() => names
+                .iter()
+                .map(|n| {
+                    let v = self.properties.get(n).map_or(Value::Null, |v| json!(v));
+                    (n.clone(), v)
+                })
+                .collect(),
+            _ => ty
+                .default_returned()
+                .iter()
+                .map(|n| {
+                    let v = self.properties.get(*n).map_or(Value::Null, |v| json!(v));
+                    (n.to_string(), v)
+                })
+                .collect(),
+        };
+        json!({
+            "id": self.id.to_string(),
+            "properties": props,
+            "createdAt": hs_time(self.created_at),
+            "updatedAt": hs_time(self.updated_at),
+            "archived": false,
+        })
+    }
+}
+
+/// The objects and property definitions of one type.
+#[derive(Debug, Clone, Default)]
+pub struct ObjectTable {
+    pub objects: BTreeMap<u64, HsObject>,
+    pub properties: BTreeMap<String, PropertyDef>,
+}
+
+impl ObjectTable {
+    /// Finds the object whose `prop` equals `value` (emails compare case-insensitively).
+    pub fn find_by(&self, prop: &str, value: &str) -> Option<u64> {
+        if prop == "hs_object_id" {
+            let id = value.parse().ok()?;
+            return self.objects.contains_key(&id).then_some(id);
+        }
+        let ci = prop == "email";
+        self.objects
+            .values()
+            .find(|o| {
+                o.properties.get(prop).is_some_and(|v| {
+                    if ci {
+                        v.eq_ignore_ascii_case(value)
+                    } else {
+                        v == value
+                    }
+                })
+            })
+            .map(|o| o.id)
+    }
+}
+
+/// All HubSpot data of the emulator.
+#[derive(Debug, Clone, Default)]
+pub struct HubSpotData {
+    pub contacts: ObjectTable,
+    pub companies: ObjectTable,
+    /// Next numeric id; shared by all types like HubSpot's portal-wide ids.
+    pub next_id: u64,
+}
+
+impl HubSpotData {
+    pub const FIRST_ID: u64 = 1001;
+
+    pub fn new(unique: Option<&str>) -> Self {
+        HubSpotData {
+            contacts: ObjectTable {
+                objects: BTreeMap::new(),
+                properties: ObjectType::Contacts.default_properties(unique),
+            },
+            companies: ObjectTable {
+                objects: BTreeMap::new(),
+                properties: ObjectType::Companies.default_properties(None),
+            },
+            next_id: Self::FIRST_ID,
+        }
+    }
+
+    pub fn table(&self, ty: ObjectType) -> &ObjectTable {
+        match ty {
+            ObjectType::Contacts => &self.contacts,
+            ObjectType::Companies => &self.companies,
+        }
+    }
+
+    pub fn table_mut(&mut self, ty: ObjectType) -> &mut ObjectTable {
+        match ty {
+            ObjectType::Contacts => &mut self.contacts,
+            ObjectType::Companies => &mut self.companies,
+        }
+    }
+}

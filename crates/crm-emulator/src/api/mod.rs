@@ -1,0 +1,155 @@
+//! The CRM-facing HTTP surface: both APIs on one port, plus the middleware that
+//! counts requests and injects faults.
+
+pub mod body;
+pub mod hubspot;
+pub mod limit;
+pub mod rest;
+
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use self::hubspot::error::HsError;
+use self::rest::error::RestError;
+use crate::faults::ErrorKind;
+use crate::server::ConnKill;
+use crate::state::{Api, Shared};
+
+/// Label used by the stats for requests that matched no route.
+pub const UNMATCHED: &str = "<unmatched>";
+
+pub fn crm_router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .merge(rest::router(shared.clone()))
+        .merge(hubspot::router(shared.clone()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), observe))
+        .with_state(shared)
+}
+
+/// Which API's error shape a path gets.
+pub fn api_of(path: &str) -> Api {
+    if path.starts_with("/crm/") || path.starts_with("/oauth/") {
+        Api::Hubspot
+    } else {
+        Api::Rest
+    }
+}
+
+async fn not_found(req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    match api_of(&path) {
+        Api::Hubspot => HsError::not_found(format!("resource not found: {path}")).into_response(),
+        Api::Rest => RestError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no route for {} {path}", req.method()),
+        )
+        .into_response(),
+    }
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    let message = format!("method {} is not allowed on {path}", req.method());
+    match api_of(&path) {
+        Api::Hubspot => {
+            HsError::new(StatusCode::METHOD_NOT_ALLOWED, "VALIDATION_ERROR", message).into_response()
+        }
+        Api::Rest => {
+            RestError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message)
+                .into_response()
+        }
+    }
+}
+
+fn injected(api: Api, kind: ErrorKind) -> Response {
+    let (status, text) = match kind {
+        ErrorKind::TooManyRequests => {
+            let mut r = limit::too_many(api);
+            r.headers_mut().insert("retry-after", 1.into());
+            return r;
+        }
+        ErrorKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "service unavailable"),
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+    };
+    match api {
+        Api::Hubspot => {
+            let category = if status == StatusCode::SERVICE_UNAVAILABLE {
+                "SERVICE_UNAVAILABLE"
+            } else {
+                "INTERNAL_ERROR"
+            };
+            HsError::new(status, category, text).into_response()
+        }
+        Api::Rest => {
+            let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+                "unavailable"
+            } else {
+                "internal"
+            };
+            RestError::new(status, code, format!("{text} (injected)")).into_response()
+        }
+    }
+}
+
+/// Resets the connection and never answers; without a connection handle (a
+/// request not served by our server) it degrades to a 500.
+async fn reset(kill: Option<ConnKill>) -> Response {
+    match kill {
+        Some(k) => {
+            k.fire();
+            std::future::pending().await
+        }
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Counts every request by endpoint template and outcome, and applies the
+/// fault plan: latency, then an injected error, or the real handler followed by
+/// an optional drop-after-commit.
+async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED, |m| m.as_str())
+        .to_string();
+    let endpoint = format!("{} {template}", req.method());
+    let api = api_of(req.uri().path());
+    let kill = req.extensions().get::<ConnKill>().cloned();
+    let decision = shared.faults().decide();
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
+    }
+    match decision.error {
+        Some(ErrorKind::Reset) => {
+            shared.stats.record(&endpoint, "reset");
+            return reset(kill).await;
+        }
+        Some(ErrorKind::Timeout) => {
+            shared.stats.record(&endpoint, "timeout");
+            tokio::time::sleep(shared.config.timeout_hold).await;
+            return reset(kill).await;
+        }
+        Some(kind) => {
+            let resp = injected(api, kind);
+            shared.stats.record(&endpoint, resp.status().as_str());
+            return resp;
+        }
+        None => {}
+    }
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let resp = next.run(req).await;
+    if decision.drop_after_commit && writes && resp.status().is_success() {
+        shared.stats.record(&endpoint, "dropped_after_commit");
+        return reset(kill).await;
+    }
+    shared.stats.record(&endpoint, resp.status().as_str());
+    resp
+}

@@ -1,0 +1,353 @@
+//! Outpost's generic REST contract (docs/crm-rest-api.md).
+
+pub mod error;
+pub mod model;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use self::error::RestError;
+use self::model::{validate_key, Customer, CustomerFields, IdempotentReply};
+use crate::api::body::read_limited;
+use crate::auth::bearer;
+use crate::state::{durable, Api, Shared};
+use crate::store::REST_KIND;
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 500;
+
+pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/customers/{key}", get(get_customer).put(put_customer))
+        .route("/customers", get(list_customers))
+        .route("/metadata", get(metadata))
+        .route_layer(axum::middleware::from_fn_with_state(
+            (shared, Api::Rest),
+            crate::api::limit::rate_limit,
+        ))
+        // Health stays outside auth and the rate limit: it is a liveness probe.
+        .route("/health", get(health))
+}
+
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), RestError> {
+    shared
+        .tokens()
+        .check(bearer(headers), None, Utc::now())
+        .map_err(RestError::from)
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+fn json_bytes(status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn put_customer(
+    State(shared): State<Arc<Shared>>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, RestError> {
+    authorize(&shared, &headers)?;
+    let body = read_limited(body, shared.config.max_body_bytes).await?;
+    validate_key(&key)?;
+    let fields = CustomerFields::parse(&body)?;
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let fingerprint = format!(
+        "PUT {key} {}",
+        serde_json::to_string(&fields).expect("fields serialize")
+    );
+
+    let (status, reply, barrier) = {
+        let mut store = shared.store();
+        if let Some(ik) = &idempotency_key {
+            if let Some(prev) = store.rest.idempotency.get(ik) {
+                if prev.fingerprint != fingerprint {
+                    return Err(RestError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was used with a different request",
+                    ));
+                }
+                let status = StatusCode::from_u16(prev.status).unwrap_or(StatusCode::OK);
+                return Ok(json_bytes(status, prev.body.clone()));
+            }
+        }
+        let now = model::now();
+        let rest = &mut store.rest;
+        let (status, customer, changed) = match rest.customers.get_mut(&key) {
+            Some(c) if c.fields == fields => (StatusCode::OK, c.clone(), false),
+            Some(c) => {
+                c.fields = fields;
+                c.updated_at = now;
+                (StatusCode::OK, c.clone(), true)
+            }
+            None => {
+                let c = Customer {
+                    id: Customer::format_id(rest.next_id),
+                    key: key.clone(),
+                    fields,
+                    created_at: now,
+                    updated_at: now,
+                };
+                rest.next_id += 1;
+                rest.customers.insert(key.clone(), c.clone());
+                (StatusCode::CREATED, c, true)
+            }
+        };
+        let reply = serde_json::to_vec(&customer).expect("customer serializes");
+        if let Some(ik) = idempotency_key {
+            store.rest.idempotency.insert(
+                ik,
+                IdempotentReply {
+                    fingerprint,
+                    status: status.as_u16(),
+                    body: reply.clone(),
+                },
+            );
+        }
+        if changed {
+            store.put(REST_KIND, &key, &customer);
+        }
+        (status, reply, store.barrier())
+    };
+    durable(barrier).await;
+    Ok(json_bytes(status, reply))
+}
+
+async fn get_customer(
+    State(shared): State<Arc<Shared>>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Customer>, RestError> {
+    authorize(&shared, &headers)?;
+    let store = shared.store();
+    store.rest.customers.get(&key).cloned().map(Json).ok_or_else(|| {
+        RestError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no customer with key {key:?}"),
+        )
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    q: Option<String>,
+    modified_since: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Position after which a page continues. Listing by `modified_since` orders by
+/// `(updated_at, id)`; other listings order by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Position {
+    Modified { micros: i64, seq: u64 },
+    Id { seq: u64 },
+}
+
+impl Position {
+    fn of(c: &Customer, by_modified: bool) -> Self {
+        if by_modified {
+            Position::Modified {
+                micros: c.updated_at.timestamp_micros(),
+                seq: c.seq(),
+            }
+        } else {
+            Position::Id { seq: c.seq() }
+        }
+    }
+
+    /// Opaque to clients: hex of a small text form.
+    fn encode(self) -> String {
+        let text = match self {
+            Position::Modified { micros, seq } => format!("m{micros}:{seq}"),
+            Position::Id { seq } => format!("i{seq}"),
+        };
+        text.bytes().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn decode(cursor: &str) -> Option<Self> {
+        if cursor.len() % 2 != 0 || cursor.len() > 128 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..cursor.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
+            .collect();
+        let text = String::from_utf8(bytes?).ok()?;
+        if let Some(rest) = text.strip_prefix('m') {
+            let (micros, seq) = rest.split_once(':')?;
+            Some(Position::Modified {
+                micros: micros.parse().ok()?,
+                seq: seq.parse().ok()?,
+            })
+        } else {
+            Some(Position::Id {
+                seq: text.strip_prefix('i')?.parse().ok()?,
+            })
+        }
+    }
+}
+
+async fn list_customers(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, RestError> {
+    authorize(&shared, &headers)?;
+    let Query(params) =
+        params.map_err(|e| RestError::bad_request("invalid_query", e.body_text()))?;
+    let limit = match params.limit.as_deref() {
+        None => DEFAULT_LIMIT,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                RestError::bad_request(
+                    "invalid_limit",
+                    format!("limit must be an integer from 1 to {MAX_LIMIT}"),
+                )
+                .with_field("limit")
+            })?,
+    };
+    let since = params
+        .modified_since
+        .as_deref()
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    RestError::bad_request(
+                        "invalid_modified_since",
+                        "modified_since must be an RFC 3339 timestamp",
+                    )
+                    .with_field("modified_since")
+                })
+        })
+        .transpose()?;
+    let by_modified = since.is_some();
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            Position::decode(c)
+                .filter(|p| matches!(p, Position::Modified { .. }) == by_modified)
+                .ok_or_else(|| {
+                    RestError::bad_request("invalid_cursor", "cursor is not valid for this query")
+                        .with_field("cursor")
+                })
+        })
+        .transpose()?;
+    let needle = params.q.as_deref().map(str::to_lowercase);
+
+    let store = shared.store();
+    let mut hits: Vec<(Position, &Customer)> = store
+        .rest
+        .customers
+        .values()
+        .filter(|c| since.is_none_or(|t| c.updated_at >= t))
+        .filter(|c| {
+            needle.as_deref().is_none_or(|n| {
+                c.fields
+                    .searchable()
+                    .iter()
+                    .flatten()
+                    .any(|v| v.to_lowercase().contains(n))
+            })
+        })
+        .map(|c| (Position::of(c, by_modified), c))
+        .filter(|(p, _)| after.is_none_or(|a| *p > a))
+        .collect();
+    hits.sort_by_key(|(p, _)| *p);
+    let more = hits.len() > limit;
+    hits.truncate(limit);
+    let next_cursor = more
+        .then(|| hits.last().map(|(p, _)| p.encode()))
+        .flatten();
+    let items: Vec<&Customer> = hits.into_iter().map(|(_, c)| c).collect();
+    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
+}
+
+/// Form metadata for the customer editor (issue: dynamic forms).
+async fn metadata(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, RestError> {
+    authorize(&shared, &headers)?;
+    let fields: Vec<Value> = model::FIELDS
+        .iter()
+        .map(|f| {
+            let kind = match *f {
+                "email" => "email",
+                "phone" => "phone",
+                "country" => "picklist",
+                "notes" => "text",
+                _ => "string",
+            };
+            json!({ "name": f, "type": kind, "max_length": model::MAX_FIELD_CHARS })
+        })
+        .collect();
+    Ok(Json(json!({
+        "version": 1,
+        "required_one_of": ["first_name", "last_name", "company"],
+        "fields": fields,
+        "picklists": {
+            "country": [
+                {"value": "AT", "label": "Austria"},
+                {"value": "BE", "label": "Belgium"},
+                {"value": "CH", "label": "Switzerland"},
+                {"value": "DE", "label": "Germany"},
+                {"value": "ES", "label": "Spain"},
+                {"value": "FR", "label": "France"},
+                {"value": "GB", "label": "United Kingdom"},
+                {"value": "IT", "label": "Italy"},
+                {"value": "NL", "label": "Netherlands"},
+                {"value": "US", "label": "United States"}
+            ],
+            "lead_source": [
+                {"value": "walk_in", "label": "Walk-in"},
+                {"value": "phone", "label": "Phone"},
+                {"value": "web", "label": "Website"},
+                {"value": "referral", "label": "Referral"},
+                {"value": "event", "label": "Event"}
+            ]
+        }
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Position;
+
+    #[test]
+    fn cursor_round_trip() {
+        for p in [
+            Position::Modified {
+                micros: 1_700_000_000_123_456,
+                seq: 42,
+            },
+            Position::Id { seq: 7 },
+        ] {
+            assert_eq!(Position::decode(&p.encode()), Some(p));
+        }
+        assert_eq!(Position::decode("zz"), None);
+        assert_eq!(Position::decode("abc"), None);
+    }
+}

@@ -1,0 +1,228 @@
+//! Customer record of the generic REST API and its validation.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::error::RestError;
+
+/// The writable customer fields, in the contract's order.
+pub const FIELDS: [&str; 11] = [
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "postal_code",
+    "country",
+    "tax_id",
+    "notes",
+];
+
+/// Longest accepted field value, in characters (documented in the contract).
+pub const MAX_FIELD_CHARS: usize = 10_000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerFields {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub tax_id: Option<String>,
+    pub notes: Option<String>,
+}
+
+impl CustomerFields {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "first_name" => &mut self.first_name,
+            "last_name" => &mut self.last_name,
+            "company" => &mut self.company,
+            "email" => &mut self.email,
+            "phone" => &mut self.phone,
+            "street" => &mut self.street,
+            "city" => &mut self.city,
+            "postal_code" => &mut self.postal_code,
+            "country" => &mut self.country,
+            "tax_id" => &mut self.tax_id,
+            "notes" => &mut self.notes,
+            _ => return None,
+        })
+    }
+
+    /// Parses and validates a PUT body, naming the offending field on error.
+    pub fn parse(body: &[u8]) -> Result<Self, RestError> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| {
+            RestError::bad_request("invalid_json", format!("request body is not valid JSON: {e}"))
+        })?;
+        let Value::Object(map) = value else {
+            return Err(RestError::bad_request(
+                "invalid_json",
+                "request body must be a JSON object",
+            ));
+        };
+        let mut fields = CustomerFields::default();
+        for (name, v) in map {
+            let Some(slot) = fields.slot(&name) else {
+                return Err(RestError::bad_request(
+                    "unknown_field",
+                    format!("unknown field {name:?}; allowed: {}", FIELDS.join(", ")),
+                )
+                .with_field(name));
+            };
+            *slot = match v {
+                Value::Null => None,
+                Value::String(s) if s.chars().count() > MAX_FIELD_CHARS => {
+                    return Err(RestError::bad_request(
+                        "too_long",
+                        format!("{name} is longer than {MAX_FIELD_CHARS} characters"),
+                    )
+                    .with_field(name))
+                }
+                Value::String(s) => Some(s),
+                _ => {
+                    return Err(RestError::bad_request(
+                        "invalid_type",
+                        format!("{name} must be a string or null"),
+                    )
+                    .with_field(name))
+                }
+            };
+        }
+        let named = [&fields.first_name, &fields.last_name, &fields.company]
+            .iter()
+            .any(|f| f.as_deref().is_some_and(|s| !s.trim().is_empty()));
+        if !named {
+            return Err(RestError::bad_request(
+                "required",
+                "at least one of first_name, last_name or company is required",
+            )
+            .with_field("last_name"));
+        }
+        if let Some(email) = fields.email.as_deref().filter(|e| !e.is_empty()) {
+            if !is_valid_email(email) {
+                return Err(RestError::bad_request(
+                    "invalid_email",
+                    format!("{email:?} is not a valid email address"),
+                )
+                .with_field("email"));
+            }
+        }
+        Ok(fields)
+    }
+
+    /// Text the `q` search looks at.
+    pub fn searchable(&self) -> [Option<&str>; 5] {
+        [
+            self.first_name.as_deref(),
+            self.last_name.as_deref(),
+            self.company.as_deref(),
+            self.email.as_deref(),
+            self.phone.as_deref(),
+        ]
+    }
+}
+
+/// `local@domain.tld` without spaces: the syntax check both APIs apply.
+pub fn is_valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && !s.chars().any(char::is_whitespace)
+        && domain
+            .split_once('.')
+            .is_some_and(|(host, tld)| !host.is_empty() && !tld.is_empty())
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+}
+
+/// Keys are what Outpost generates (UUIDs) plus common id characters.
+pub fn validate_key(key: &str) -> Result<(), RestError> {
+    let ok = !key.is_empty()
+        && key.len() <= 128
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(RestError::bad_request(
+            "invalid_key",
+            "key must be 1-128 characters of A-Z a-z 0-9 - _ . :",
+        )
+        .with_field("key"))
+    }
+}
+
+/// A stored customer as the API returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub key: String,
+    #[serde(flatten)]
+    pub fields: CustomerFields,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Customer {
+    pub fn format_id(seq: u64) -> String {
+        format!("cus_{seq:06}")
+    }
+
+    /// The numeric part of the id; orders ids past `cus_999999` correctly.
+    pub fn seq(&self) -> u64 {
+        self.id
+            .strip_prefix("cus_")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// Timestamps are kept at microsecond precision so they round-trip through JSON.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A remembered answer to an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct IdempotentReply {
+    /// The request it answered: path key plus normalized body.
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        assert!(is_valid_email("a@b.co"));
+        assert!(!is_valid_email("a@b"));
+        assert!(!is_valid_email("a b@c.de"));
+        assert!(!is_valid_email("@c.de"));
+        assert!(!is_valid_email("a@@c.de"));
+    }
+
+    #[test]
+    fn parse_rejects_unknown_and_nameless() {
+        let e = CustomerFields::parse(br#"{"last_name":"x","age":"3"}"#).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), ("unknown_field", Some("age")));
+        let e = CustomerFields::parse(br#"{"email":"a@b.co"}"#).unwrap_err();
+        assert_eq!(e.code, "required");
+        let e = CustomerFields::parse(br#"{"company":1}"#).unwrap_err();
+        assert_eq!(e.code, "invalid_type");
+        assert!(CustomerFields::parse(br#"{"company":"ACME"}"#).is_ok());
+    }
+}

@@ -1,0 +1,137 @@
+//! `crm-emulator --port N --control-port M [--token T] [--state FILE]
+//! [--rate-limit 100/10s|off] [--seed S]`
+//!
+//! Prints one JSON line with the bound URLs on stdout, then logs to stderr.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use crm_emulator::{parse_rate_limit, Config, Emulator, RateLimit};
+
+#[derive(Debug, Parser)]
+#[command(name = "crm-emulator", version, about)]
+struct Args {
+    /// CRM port (both APIs); 0 picks a free port.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Control API port; 0 picks a free port.
+    #[arg(long, default_value_t = 0)]
+    control_port: u16,
+    /// Static bearer token (REST token and HubSpot private-app token).
+    #[arg(long, env = "CRM_EMULATOR_TOKEN", default_value = "outpost-test-token")]
+    token: String,
+    /// SQLite file that keeps records across restarts (default: memory only).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Rolling-window limit for both APIs, e.g. 100/10s, or off.
+    #[arg(long, default_value = "100/10s", value_parser = limit_arg)]
+    rate_limit: LimitArg,
+    /// Rolling-window limit for the generic REST API only (default: --rate-limit).
+    #[arg(long, value_parser = limit_arg)]
+    rest_rate_limit: Option<LimitArg>,
+    /// Seed of the fault RNG.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Address to bind (loopback by default).
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// Lifetime of issued OAuth access tokens, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    token_lifetime: u64,
+    /// Milliseconds a new or changed HubSpot object stays invisible to search.
+    #[arg(long, default_value_t = 0)]
+    search_lag_ms: u64,
+    /// Do not send Retry-After on 429 answers.
+    #[arg(long)]
+    no_retry_after: bool,
+    /// Start without the unique `outpost_key` contact property.
+    #[arg(long)]
+    no_unique_property: bool,
+}
+
+/// Wrapper so clap does not read `Option` as "flag may be absent".
+#[derive(Debug, Clone, Copy)]
+struct LimitArg(Option<RateLimit>);
+
+fn limit_arg(s: &str) -> Result<LimitArg, String> {
+    parse_rate_limit(s).map(LimitArg).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let config = Config {
+        bind: args.bind,
+        port: args.port,
+        control_port: args.control_port,
+        token: args.token,
+        state: args.state,
+        hubspot_rate_limit: args.rate_limit.0,
+        rest_rate_limit: args.rest_rate_limit.unwrap_or(args.rate_limit).0,
+        retry_after: !args.no_retry_after,
+        seed: args.seed,
+        access_token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
+        search_index_lag: std::time::Duration::from_millis(args.search_lag_ms),
+        unique_property: (!args.no_unique_property).then(|| "outpost_key".to_string()),
+        ..Config::default()
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("crm-emulator: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(config))
+}
+
+async fn run(config: Config) -> ExitCode {
+    let emu = match Emulator::start(config).await {
+        Ok(emu) => emu,
+        Err(e) => {
+            eprintln!("crm-emulator: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let line = serde_json::json!({ "crm": emu.crm_url(), "control": emu.control_url() });
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    drop(out);
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    emu.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Ctrl-C or SIGTERM, so `kill` flushes the state file.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,301 @@
+//! The control API: its own port, so it answers while the CRM port is down.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::api::hubspot::model::ObjectType;
+use crate::api::rest::model::CustomerFields;
+use crate::config::parse_rate_limit;
+use crate::emulator::Inner;
+use crate::faults::Faults;
+use crate::state::Api;
+
+type S = State<Arc<Inner>>;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct ControlError(String);
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        (StatusCode::BAD_REQUEST, Json(json!({ "error": self.0 }))).into_response()
+    }
+}
+
+/// Parses a JSON body; an empty body means "all defaults".
+fn body<T: DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, ControlError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(bytes).map_err(|e| ControlError(format!("invalid JSON body: {e}")))
+}
+
+pub fn router(inner: Arc<Inner>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/down", post(down))
+        .route("/up", post(up))
+        .route("/faults", get(get_faults).post(set_faults).delete(clear_faults))
+        .route("/reset", post(reset))
+        .route("/records", get(records))
+        .route("/stats", get(stats))
+        .route("/tokens/expire", post(expire))
+        .route("/tokens/revoke", post(revoke))
+        .route("/tokens/restore", post(restore))
+        .route("/tokens/scopes", post(scopes))
+        .route("/tokens/issue", post(issue))
+        .route("/rate-limit", get(get_rate_limit).post(set_rate_limit))
+        .route("/search-lag", post(search_lag))
+        .route("/hubspot/properties/remove", post(remove_property))
+        .route("/seed", post(seed))
+        .fallback(|| async {
+            (StatusCode::NOT_FOUND, Json(json!({"error": "unknown control endpoint"})))
+        })
+        .with_state(inner)
+}
+
+async fn down(State(i): S) -> Json<Value> {
+    i.crm.down().await;
+    Json(json!({"up": false}))
+}
+
+async fn up(State(i): S) -> Response {
+    match i.crm.up().await {
+        Ok(()) => Json(json!({"up": true})).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn get_faults(State(i): S) -> Json<Faults> {
+    Json(i.shared.faults().plan().clone())
+}
+
+async fn set_faults(State(i): S, b: Bytes) -> Result<Json<Faults>, ControlError> {
+    let faults: Faults = body(&b)?;
+    for (name, rate) in [
+        ("error_rate", faults.error_rate),
+        ("drop_after_commit_rate", faults.drop_after_commit_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(ControlError(format!("{name} must be between 0 and 1")));
+        }
+    }
+    i.set_faults(faults.clone());
+    Ok(Json(faults))
+}
+
+async fn clear_faults(State(i): S) -> Json<Faults> {
+    i.shared.faults().clear();
+    Json(Faults::default())
+}
+
+async fn reset(State(i): S) -> Json<Value> {
+    i.reset().await;
+    Json(json!({"reset": true}))
+}
+
+async fn records(State(i): S) -> Json<Value> {
+    Json(json!({ "records": i.shared.store().records() }))
+}
+
+async fn stats(State(i): S) -> Json<crate::stats::StatsSnapshot> {
+    Json(i.shared.stats.snapshot())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct TokenSel {
+    token: Option<String>,
+}
+
+async fn expire(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let sel: TokenSel = body(&b)?;
+    let n = i.shared.tokens().expire(sel.token.as_deref(), Utc::now());
+    Ok(Json(json!({"expired": n})))
+}
+
+async fn revoke(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let sel: TokenSel = body(&b)?;
+    let n = i.shared.tokens().revoke(sel.token.as_deref());
+    Ok(Json(json!({"revoked": n})))
+}
+
+async fn restore(State(i): S) -> Json<Value> {
+    i.restore_tokens();
+    Json(json!({"restored": true}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ScopesReq {
+    token: Option<String>,
+    /// Granted scopes; `null` grants all.
+    scopes: Option<Vec<String>>,
+}
+
+async fn scopes(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: ScopesReq = body(&b)?;
+    let n = i.shared.tokens().set_scopes(req.token.as_deref(), req.scopes);
+    Ok(Json(json!({"updated": n})))
+}
+
+async fn issue(State(i): S) -> Json<Value> {
+    let mut tokens = i.shared.tokens();
+    let token = tokens.issue(Utc::now());
+    Json(json!({"access_token": token, "expires_in": tokens.lifetime().as_secs()}))
+}
+
+fn limits_json(i: &Inner) -> Value {
+    let show = |api| {
+        i.shared
+            .limiter(api)
+            .limit()
+            .map_or_else(|| "off".to_string(), |l| l.to_string())
+    };
+    json!({
+        "hubspot": show(Api::Hubspot),
+        "rest": show(Api::Rest),
+        "retry_after": i.shared.retry_after.load(Ordering::Relaxed),
+    })
+}
+
+async fn get_rate_limit(State(i): S) -> Json<Value> {
+    Json(limits_json(&i))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RateLimitReq {
+    /// `"100/10s"` or `"off"`.
+    hubspot: Option<String>,
+    rest: Option<String>,
+    retry_after: Option<bool>,
+}
+
+async fn set_rate_limit(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: RateLimitReq = body(&b)?;
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .map(parse_rate_limit)
+            .transpose()
+            .map_err(|e| ControlError(e.to_string()))
+    };
+    let (hubspot, rest) = (parse(&req.hubspot)?, parse(&req.rest)?);
+    if let Some(l) = hubspot {
+        i.shared.limiter(Api::Hubspot).set_limit(l);
+    }
+    if let Some(l) = rest {
+        i.shared.limiter(Api::Rest).set_limit(l);
+    }
+    if let Some(on) = req.retry_after {
+        i.shared.retry_after.store(on, Ordering::Relaxed);
+    }
+    Ok(Json(limits_json(&i)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct LagReq {
+    ms: u64,
+}
+
+async fn search_lag(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: LagReq = body(&b)?;
+    i.shared.set_search_lag(Duration::from_millis(req.ms));
+    Ok(Json(json!({"search_lag_ms": req.ms})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RemovePropertyReq {
+    object: String,
+    name: String,
+}
+
+async fn remove_property(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: RemovePropertyReq = body(&b)?;
+    let ty = ObjectType::from_path(&req.object)
+        .ok_or_else(|| ControlError(format!("unknown object type {:?}", req.object)))?;
+    crate::api::hubspot::properties::remove(&i.shared, ty, &req.name)
+        .map_err(|e| ControlError(e.message))?;
+    Ok(Json(json!({"removed": req.name})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SeedReq {
+    /// `hubspot` (default) or `rest`.
+    api: Option<Api>,
+    /// `contacts` (default) or `companies`; ignored for `rest`.
+    object: Option<String>,
+    /// Synthetic records to generate.
+    count: usize,
+    /// Explicit records: HubSpot properties, or REST fields plus `key`.
+    records: Vec<BTreeMap<String, String>>,
+}
+
+const MAX_SEED: usize = 100_000;
+
+async fn seed(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: SeedReq = body(&b)?;
+    if req.count + req.records.len() > MAX_SEED {
+        return Err(ControlError(format!("at most {MAX_SEED} records per call")));
+    }
+    let ids = match req.api.unwrap_or(Api::Hubspot) {
+        Api::Hubspot => {
+            let object = req.object.unwrap_or_else(|| "contacts".into());
+            if ObjectType::from_path(&object).is_none() {
+                return Err(ControlError(format!("unknown object type {object:?}")));
+            }
+            let mut records = req.records;
+            records.extend((0..req.count).map(|n| {
+                BTreeMap::from([
+                    ("email".to_string(), format!("seed{n}@example.com")),
+                    ("firstname".to_string(), "Seed".to_string()),
+                    ("lastname".to_string(), format!("Contact {n}")),
+                    ("name".to_string(), format!("Seed Company {n}")),
+                ])
+            }));
+            i.seed_hubspot(&object, records)
+        }
+        Api::Rest => {
+            let mut records = Vec::new();
+            for mut r in req.records {
+                let key = r
+                    .remove("key")
+                    .ok_or_else(|| ControlError("each REST record needs a key".into()))?;
+                let fields: CustomerFields = serde_json::from_value(json!(r))
+                    .map_err(|e| ControlError(format!("invalid REST record: {e}")))?;
+                records.push((key, fields));
+            }
+            records.extend((0..req.count).map(|n| {
+                let fields = CustomerFields {
+                    first_name: Some("Seed".into()),
+                    last_name: Some(format!("Customer {n}")),
+                    email: Some(format!("seed{n}@example.com")),
+                    ..CustomerFields::default()
+                };
+                (format!("seed-{n}"), fields)
+            }));
+            i.seed_rest(records)
+        }
+    };
+    Ok(Json(json!({ "ids": ids })))
+}

@@ -1,0 +1,280 @@
+//! The public handle: start an emulator, drive its faults and inspect its state.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::api::hubspot::model::ObjectType;
+use crate::api::hubspot::objects;
+use crate::api::rest::model::{self as rest_model, Customer, CustomerFields};
+use crate::config::{Config, RateLimit};
+use crate::error::Error;
+use crate::faults::Faults;
+use crate::persist::Writer;
+use crate::server::HttpServer;
+use crate::state::{Api, Shared};
+use crate::stats::StatsSnapshot;
+use crate::store::{StoredRecord, Store, REST_KIND};
+
+/// State and CRM server, shared by the handle and the control API.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub shared: Arc<Shared>,
+    pub crm: HttpServer,
+}
+
+/// A running emulator. Dropping it stops both servers (without flushing a
+/// state file; call [`Emulator::shutdown`] for that).
+#[derive(Debug)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+    control: HttpServer,
+}
+
+impl Emulator {
+    /// Loads state (if configured), binds both ports and starts serving.
+    pub async fn start(config: Config) -> Result<Emulator, Error> {
+        let store = match &config.state {
+            None => Store::new(config.unique_property.clone()),
+            Some(path) => {
+                let (writer, rows) = Writer::open(path).await?;
+                Store::load(config.unique_property.clone(), writer, rows)?
+            }
+        };
+        let crm_addr = SocketAddr::new(config.bind, config.port);
+        let control_addr = SocketAddr::new(config.bind, config.control_port);
+        let shared = Arc::new(Shared::new(config, store));
+        let crm = HttpServer::start(crm_addr, crate::api::crm_router(shared.clone())).await?;
+        let inner = Arc::new(Inner { shared, crm });
+        let control =
+            HttpServer::start(control_addr, crate::control::router(inner.clone())).await?;
+        tracing::info!(crm = %inner.crm.addr(), control = %control.addr(), "crm emulator listening");
+        Ok(Emulator { inner, control })
+    }
+
+    pub fn crm_addr(&self) -> SocketAddr {
+        self.inner.crm.addr()
+    }
+
+    /// Base URL of both CRM APIs, e.g. `http://127.0.0.1:41234`.
+    pub fn crm_url(&self) -> String {
+        format!("http://{}", self.crm_addr())
+    }
+
+    pub fn control_addr(&self) -> SocketAddr {
+        self.control.addr()
+    }
+
+    pub fn control_url(&self) -> String {
+        format!("http://{}", self.control_addr())
+    }
+
+    /// The static bearer token (REST token and HubSpot private-app token).
+    pub fn token(&self) -> &str {
+        &self.inner.shared.config.token
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.shared.config
+    }
+
+    /// Stops the CRM port: new connections are refused, open ones are reset.
+    pub async fn down(&self) {
+        self.inner.crm.down().await;
+    }
+
+    /// Listens again on the same port, with the same data.
+    pub async fn up(&self) -> Result<(), Error> {
+        self.inner.crm.up().await
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.inner.crm.is_up()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.inner.set_faults(faults);
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.inner.shared.faults().plan().clone()
+    }
+
+    pub fn clear_faults(&self) {
+        self.inner.shared.faults().clear();
+    }
+
+    /// Clears records, faults, counters, rate-limit windows and token changes.
+    pub async fn reset(&self) {
+        self.inner.reset().await;
+    }
+
+    /// Every stored record of both APIs.
+    pub fn records(&self) -> Vec<StoredRecord> {
+        self.inner.shared.store().records()
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.shared.stats.snapshot()
+    }
+
+    /// Requests to `endpoint` (e.g. `"PUT /customers/{key}"`) answered with `status`.
+    pub fn count(&self, endpoint: &str, status: u16) -> u64 {
+        self.stats().count(endpoint, &status.to_string())
+    }
+
+    /// Requests to `endpoint` with a fault outcome (`"reset"`, `"timeout"`,
+    /// `"dropped_after_commit"`) or a status given as text.
+    pub fn count_outcome(&self, endpoint: &str, outcome: &str) -> u64 {
+        self.stats().count(endpoint, outcome)
+    }
+
+    /// All requests to `endpoint`.
+    pub fn count_endpoint(&self, endpoint: &str) -> u64 {
+        self.stats().count_endpoint(endpoint)
+    }
+
+    /// Expires one token, or all of them (`None`), as of one second ago.
+    pub fn expire_tokens(&self, token: Option<&str>) -> usize {
+        self.inner.shared.tokens().expire(token, Utc::now())
+    }
+
+    /// Revokes one token, or all tokens and refresh tokens (`None`).
+    pub fn revoke_tokens(&self, token: Option<&str>) -> usize {
+        self.inner.shared.tokens().revoke(token)
+    }
+
+    pub fn restore_tokens(&self) {
+        self.inner.restore_tokens();
+    }
+
+    /// Grants only `scopes` to a token (or all tokens); `None` grants every scope.
+    pub fn set_token_scopes(&self, token: Option<&str>, scopes: Option<Vec<String>>) -> usize {
+        self.inner.shared.tokens().set_scopes(token, scopes)
+    }
+
+    /// Issues an OAuth access token without an HTTP round trip.
+    pub fn issue_access_token(&self) -> String {
+        self.inner.shared.tokens().issue(Utc::now())
+    }
+
+    /// Changes the lifetime of access tokens issued from now on.
+    pub fn set_access_token_lifetime(&self, lifetime: Duration) {
+        self.inner.shared.tokens().set_lifetime(lifetime);
+    }
+
+    pub fn set_rate_limit(&self, api: Api, limit: Option<RateLimit>) {
+        self.inner.shared.limiter(api).set_limit(limit);
+    }
+
+    pub fn rate_limit(&self, api: Api) -> Option<RateLimit> {
+        self.inner.shared.limiter(api).limit()
+    }
+
+    /// Whether 429 answers carry `Retry-After`.
+    pub fn set_retry_after(&self, on: bool) {
+        self.inner.shared.retry_after.store(on, Ordering::Relaxed);
+    }
+
+    /// How long new or changed HubSpot objects stay invisible to search.
+    pub fn set_search_index_lag(&self, lag: Duration) {
+        self.inner.shared.set_search_lag(lag);
+    }
+
+    /// Removes a custom HubSpot property (e.g. `outpost_key`) so clients see
+    /// "property does not exist" errors. False if it was absent or built in.
+    pub fn remove_hubspot_property(&self, object: &str, name: &str) -> bool {
+        ObjectType::from_path(object).is_some_and(|ty| {
+            crate::api::hubspot::properties::remove(&self.inner.shared, ty, name).is_ok()
+        })
+    }
+
+    /// Stores HubSpot objects directly (no HTTP, no validation): cheap seeding
+    /// for paging tests. Returns their ids.
+    pub fn seed_hubspot(&self, object: &str, records: Vec<BTreeMap<String, String>>) -> Vec<String> {
+        self.inner.seed_hubspot(object, records)
+    }
+
+    /// Stores generic REST customers directly by key. Returns their ids.
+    pub fn seed_rest(&self, records: Vec<(String, CustomerFields)>) -> Vec<String> {
+        self.inner.seed_rest(records)
+    }
+
+    /// Stops both servers and flushes the state file.
+    pub async fn shutdown(self) {
+        self.control.down().await;
+        self.inner.crm.down().await;
+        let writer = self.inner.shared.store().take_writer();
+        if let Some(w) = writer {
+            w.close().await;
+        }
+    }
+}
+
+impl Inner {
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.faults().set(faults);
+    }
+
+    pub fn restore_tokens(&self) {
+        let refresh = self.shared.config.oauth_refresh_token.clone();
+        self.shared.tokens().restore(&refresh, Utc::now());
+    }
+
+    pub async fn reset(&self) {
+        let barrier = {
+            let mut store = self.shared.store();
+            store.clear();
+            store.barrier()
+        };
+        self.shared.faults().clear();
+        self.shared.stats.reset();
+        self.shared.limiter(Api::Rest).reset();
+        self.shared.limiter(Api::Hubspot).reset();
+        self.restore_tokens();
+        self.shared
+            .set_search_lag(self.shared.config.search_index_lag);
+        crate::state::durable(barrier).await;
+    }
+
+    pub fn seed_hubspot(&self, object: &str, records: Vec<BTreeMap<String, String>>) -> Vec<String> {
+        let Some(ty) = ObjectType::from_path(object) else {
+            return Vec::new();
+        };
+        let mut store = self.shared.store();
+        let at = objects::now();
+        let mut ids = Vec::with_capacity(records.len());
+        for props in records {
+            let id = objects::insert_seed(&mut store.hubspot, ty, props, at);
+            let obj = &store.hubspot.table(ty).objects[&id];
+            store.put(ty.object_kind(), &id.to_string(), obj);
+            ids.push(id.to_string());
+        }
+        ids
+    }
+
+    pub fn seed_rest(&self, records: Vec<(String, CustomerFields)>) -> Vec<String> {
+        let mut store = self.shared.store();
+        let now = rest_model::now();
+        let mut ids = Vec::with_capacity(records.len());
+        for (key, fields) in records {
+            let id = Customer::format_id(store.rest.next_id);
+            store.rest.next_id += 1;
+            let c = Customer {
+                id: id.clone(),
+                key: key.clone(),
+                fields,
+                created_at: now,
+                updated_at: now,
+            };
+            store.put(REST_KIND, &key, &c);
+            store.rest.customers.insert(key, c);
+            ids.push(id);
+        }
+        ids
+    }
+}

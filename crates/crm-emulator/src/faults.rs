@@ -1,0 +1,140 @@
+//! Fault plan (latency, injected errors, drop-after-commit) and its seeded RNG.
+
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+/// A kind of injected failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorKind {
+    #[serde(rename = "500")]
+    InternalError,
+    #[serde(rename = "503")]
+    Unavailable,
+    #[serde(rename = "429")]
+    TooManyRequests,
+    /// Reset the connection before reading the handler's answer.
+    #[serde(rename = "reset")]
+    Reset,
+    /// Hold the request (no answer) until the client gives up.
+    #[serde(rename = "timeout")]
+    Timeout,
+}
+
+/// The fault plan, as posted to `POST /faults`. Every field is optional in JSON.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Added to every request before it is handled.
+    pub latency_ms: u64,
+    /// Extra uniform random latency in `0..=jitter_ms`.
+    pub jitter_ms: u64,
+    /// Probability (0..=1) that a request fails with one of `error_kinds`.
+    pub error_rate: f64,
+    /// Kinds picked uniformly when an error is injected; empty means `["500"]`.
+    pub error_kinds: Vec<ErrorKind>,
+    /// Probability that a successful write is stored and then the connection is reset.
+    pub drop_after_commit_rate: f64,
+    /// Re-seeds the RNG; `None` keeps the emulator's `--seed`.
+    pub seed: Option<u64>,
+}
+
+/// What to do with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Decision {
+    pub delay: Duration,
+    pub error: Option<ErrorKind>,
+    pub drop_after_commit: bool,
+}
+
+#[derive(Debug)]
+pub struct FaultState {
+    plan: Faults,
+    rng: StdRng,
+    default_seed: u64,
+}
+
+impl FaultState {
+    pub fn new(seed: u64) -> Self {
+        FaultState {
+            plan: Faults::default(),
+            rng: StdRng::seed_from_u64(seed),
+            default_seed: seed,
+        }
+    }
+
+    pub fn plan(&self) -> &Faults {
+        &self.plan
+    }
+
+    /// Installs a plan and re-seeds, so the same plan replays the same decisions.
+    pub fn set(&mut self, plan: Faults) {
+        self.rng = StdRng::seed_from_u64(plan.seed.unwrap_or(self.default_seed));
+        self.plan = plan;
+    }
+
+    pub fn clear(&mut self) {
+        self.set(Faults::default());
+    }
+
+    /// Draws the decision for the next request. Quiet plans draw nothing, so
+    /// they do not advance the RNG.
+    pub fn decide(&mut self) -> Decision {
+        let p = &self.plan;
+        let mut d = Decision {
+            delay: Duration::from_millis(p.latency_ms),
+            ..Decision::default()
+        };
+        if p.jitter_ms > 0 {
+            d.delay += Duration::from_millis(self.rng.random_range(0..=p.jitter_ms));
+        }
+        if p.error_rate > 0.0 && self.rng.random_bool(p.error_rate.min(1.0)) {
+            let kinds = if p.error_kinds.is_empty() {
+                &[ErrorKind::InternalError][..]
+            } else {
+                &p.error_kinds[..]
+            };
+            d.error = Some(kinds[self.rng.random_range(0..kinds.len())]);
+        }
+        if p.drop_after_commit_rate > 0.0 {
+            d.drop_after_commit = self.rng.random_bool(p.drop_after_commit_rate.min(1.0));
+        }
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_decisions() {
+        let plan = Faults {
+            jitter_ms: 50,
+            error_rate: 0.5,
+            error_kinds: vec![ErrorKind::InternalError, ErrorKind::Reset],
+            seed: Some(7),
+            ..Faults::default()
+        };
+        let run = || {
+            let mut f = FaultState::new(1);
+            f.set(plan.clone());
+            (0..50).map(|_| f.decide()).collect::<Vec<_>>()
+        };
+        assert_eq!(run(), run());
+        assert!(run().iter().any(|d| d.error.is_some()));
+        assert!(run().iter().any(|d| d.error.is_none()));
+    }
+
+    #[test]
+    fn kinds_parse_from_json() {
+        let f: Faults =
+            serde_json::from_str(r#"{"error_rate":1,"error_kinds":["503","timeout"]}"#).unwrap();
+        assert_eq!(
+            f.error_kinds,
+            vec![ErrorKind::Unavailable, ErrorKind::Timeout]
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! Rolling-window rate limiter (HubSpot's `TEN_SECONDLY_ROLLING` policy).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::config::RateLimit;
+
+/// Outcome of one request against the limiter.
+#[derive(Debug, Clone, Copy)]
+pub struct Verdict {
+    pub allowed: bool,
+    pub limit: RateLimit,
+    /// Requests still allowed in the current window after this one.
+    pub remaining: u32,
+    /// When the oldest counted request leaves the window (for `Retry-After`).
+    pub retry_after: Duration,
+}
+
+/// Counts only admitted requests: a rejected request does not extend the penalty.
+#[derive(Debug, Default)]
+pub struct RateLimiter {
+    limit: Option<RateLimit>,
+    hits: VecDeque<Instant>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: Option<RateLimit>) -> Self {
+        RateLimiter {
+            limit,
+            hits: VecDeque::new(),
+        }
+    }
+
+    pub fn limit(&self) -> Option<RateLimit> {
+        self.limit
+    }
+
+    /// Changes the budget and forgets the history (a fresh window).
+    pub fn set_limit(&mut self, limit: Option<RateLimit>) {
+        self.limit = limit;
+        self.hits.clear();
+    }
+
+    pub fn reset(&mut self) {
+        self.hits.clear();
+    }
+
+    /// Admits or rejects one request at `now`; `None` when limiting is off.
+    pub fn check(&mut self, now: Instant) -> Option<Verdict> {
+        let limit = self.limit?;
+        while let Some(&oldest) = self.hits.front() {
+            if now.duration_since(oldest) >= limit.window {
+                self.hits.pop_front();
+            } else {
+                break;
+            }
+        }
+        let allowed = (self.hits.len() as u32) < limit.max;
+        if allowed {
+            self.hits.push_back(now);
+        }
+        let retry_after = self
+            .hits
+            .front()
+            .map(|&oldest| limit.window.saturating_sub(now.duration_since(oldest)))
+            .unwrap_or_default();
+        Some(Verdict {
+            allowed,
+            limit,
+            remaining: limit.max.saturating_sub(self.hits.len() as u32),
+            retry_after,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rolls_the_window() {
+        let mut rl = RateLimiter::new(Some(RateLimit {
+            max: 2,
+            window: Duration::from_secs(10),
+        }));
+        let t0 = Instant::now();
+        assert!(rl.check(t0).unwrap().allowed);
+        let v = rl.check(t0 + Duration::from_secs(1)).unwrap();
+        assert!(v.allowed);
+        assert_eq!(v.remaining, 0);
+        let v = rl.check(t0 + Duration::from_secs(2)).unwrap();
+        assert!(!v.allowed);
+        assert_eq!(v.retry_after, Duration::from_secs(8));
+        assert!(rl.check(t0 + Duration::from_secs(10)).unwrap().allowed);
+        assert!(RateLimiter::new(None).check(t0).is_none());
+    }
+}

@@ -1,0 +1,95 @@
+//! State shared by the CRM handlers, the control API and the Rust handle.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::auth::Tokens;
+use crate::config::Config;
+use crate::faults::FaultState;
+use crate::ratelimit::RateLimiter;
+use crate::stats::Stats;
+use crate::store::Store;
+
+/// Which emulated API a setting applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// Outpost's generic REST contract (`/customers`).
+    Rest,
+    /// HubSpot CRM v3 (`/crm/v3/...`, `/oauth/v1/token`).
+    Hubspot,
+}
+
+#[derive(Debug)]
+pub struct Shared {
+    pub config: Config,
+    pub store: Mutex<Store>,
+    pub faults: Mutex<FaultState>,
+    pub stats: Stats,
+    pub rest_limiter: Mutex<RateLimiter>,
+    pub hubspot_limiter: Mutex<RateLimiter>,
+    pub tokens: Mutex<Tokens>,
+    pub search_lag: Mutex<Duration>,
+    pub retry_after: AtomicBool,
+}
+
+// Locks are held only for short synchronous sections; a poisoned lock means a
+// handler panicked mid-update, which is a bug worth surfacing loudly.
+impl Shared {
+    pub fn new(config: Config, store: Store) -> Self {
+        Shared {
+            store: Mutex::new(store),
+            faults: Mutex::new(FaultState::new(config.seed)),
+            stats: Stats::default(),
+            rest_limiter: Mutex::new(RateLimiter::new(config.rest_rate_limit)),
+            hubspot_limiter: Mutex::new(RateLimiter::new(config.hubspot_rate_limit)),
+            tokens: Mutex::new(Tokens::new(
+                &config.token,
+                &config.oauth_refresh_token,
+                config.access_token_lifetime,
+            )),
+            search_lag: Mutex::new(config.search_index_lag),
+            retry_after: AtomicBool::new(config.retry_after),
+            config,
+        }
+    }
+
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().expect("store lock")
+    }
+
+    pub fn tokens(&self) -> MutexGuard<'_, Tokens> {
+        self.tokens.lock().expect("tokens lock")
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, FaultState> {
+        self.faults.lock().expect("faults lock")
+    }
+
+    pub fn limiter(&self, api: Api) -> MutexGuard<'_, RateLimiter> {
+        match api {
+            Api::Rest => self.rest_limiter.lock(),
+            Api::Hubspot => self.hubspot_limiter.lock(),
+        }
+        .expect("limiter lock")
+    }
+
+    pub fn search_lag(&self) -> Duration {
+        *self.search_lag.lock().expect("lag lock")
+    }
+
+    pub fn set_search_lag(&self, lag: Duration) {
+        *self.search_lag.lock().expect("lag lock") = lag;
+    }
+}
+
+/// Waits until writes made before `barrier` was taken are in the state file.
+pub async fn durable(barrier: Option<oneshot::Receiver<()>>) {
+    if let Some(rx) = barrier {
+        let _ = rx.await;
+    }
+}

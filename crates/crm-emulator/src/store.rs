@@ -1,0 +1,190 @@
+//! All stored CRM data, behind one lock, plus the hooks that mirror writes into
+//! the optional state file.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use crate::api::hubspot::model::{HsObject, HubSpotData, ObjectType, PropertyDef};
+use crate::api::rest::model::{Customer, IdempotentReply};
+use crate::error::Error;
+use crate::persist::{Op, StoredRow, Writer};
+
+pub const REST_KIND: &str = "rest_customer";
+
+/// Generic REST data.
+#[derive(Debug, Default)]
+pub struct RestData {
+    pub customers: HashMap<String, Customer>,
+    pub next_id: u64,
+    /// Replies by `Idempotency-Key` (memory only: a restart forgets them).
+    pub idempotency: HashMap<String, IdempotentReply>,
+}
+
+/// One record as `GET /records` and [`crate::Emulator::records`] show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    /// `rest` or `hubspot`.
+    pub api: String,
+    /// `customers`, `contacts`, `companies`.
+    pub object: String,
+    /// The server-assigned id.
+    pub id: String,
+    /// The Outpost key the record was upserted by, if any.
+    pub key: Option<String>,
+    /// The record as the API renders it.
+    pub record: Value,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    pub rest: RestData,
+    pub hubspot: HubSpotData,
+    unique_property: Option<String>,
+    writer: Option<Writer>,
+}
+
+impl Store {
+    pub fn new(unique_property: Option<String>) -> Self {
+        Store {
+            rest: RestData {
+                next_id: 1,
+                ..RestData::default()
+            },
+            hubspot: HubSpotData::new(unique_property.as_deref()),
+            unique_property,
+            writer: None,
+        }
+    }
+
+    /// Rebuilds the store from a state file's rows; a fresh file gets the defaults.
+    pub fn load(
+        unique_property: Option<String>,
+        writer: Writer,
+        rows: Vec<StoredRow>,
+    ) -> Result<Self, Error> {
+        let mut store = Store::new(unique_property);
+        let fresh = rows.is_empty();
+        let mut loaded_props: HashMap<ObjectType, bool> = HashMap::new();
+        for row in rows {
+            let corrupt = |source| Error::CorruptRow {
+                kind: row.kind.clone(),
+                id: row.id.clone(),
+                source,
+            };
+            if row.kind == REST_KIND {
+                let c: Customer = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.rest.next_id = store.rest.next_id.max(c.seq() + 1);
+                store.rest.customers.insert(c.key.clone(), c);
+                continue;
+            }
+            for ty in ObjectType::ALL {
+                if row.kind == ty.object_kind() {
+                    let o: HsObject = serde_json::from_str(&row.body).map_err(corrupt)?;
+                    store.hubspot.next_id = store.hubspot.next_id.max(o.id + 1);
+                    store.hubspot.table_mut(ty).objects.insert(o.id, o);
+                } else if row.kind == ty.property_kind() {
+                    let p: PropertyDef = serde_json::from_str(&row.body).map_err(corrupt)?;
+                    let table = store.hubspot.table_mut(ty);
+                    if !loaded_props.contains_key(&ty) {
+                        // Saved definitions replace the defaults (a removed one stays removed).
+                        table.properties.clear();
+                        loaded_props.insert(ty, true);
+                    }
+                    table.properties.insert(p.name.clone(), p);
+                }
+            }
+        }
+        store.writer = Some(writer);
+        if fresh {
+            store.persist_properties();
+        }
+        Ok(store)
+    }
+
+    fn persist_properties(&self) {
+        for ty in ObjectType::ALL {
+            for p in self.hubspot.table(ty).properties.values() {
+                self.put(ty.property_kind(), &p.name, p);
+            }
+        }
+    }
+
+    /// Mirrors a record write into the state file (no-op in memory mode).
+    pub fn put<T: Serialize>(&self, kind: &str, id: &str, value: &T) {
+        if let Some(w) = &self.writer {
+            let body = serde_json::to_string(value).expect("records serialize");
+            w.send(Op::Put(StoredRow {
+                kind: kind.to_string(),
+                id: id.to_string(),
+                body,
+            }));
+        }
+    }
+
+    pub fn delete(&self, kind: &str, id: &str) {
+        if let Some(w) = &self.writer {
+            w.send(Op::Delete {
+                kind: kind.to_string(),
+                id: id.to_string(),
+            });
+        }
+    }
+
+    /// A receiver that fires once all writes queued so far are on disk.
+    pub fn barrier(&self) -> Option<oneshot::Receiver<()>> {
+        let w = self.writer.as_ref()?;
+        let (tx, rx) = oneshot::channel();
+        w.send(Op::Barrier(tx));
+        Some(rx)
+    }
+
+    /// Forgets every record and restores the default property definitions.
+    pub fn clear(&mut self) {
+        let writer = self.writer.take();
+        *self = Store::new(self.unique_property.take());
+        self.writer = writer;
+        if let Some(w) = &self.writer {
+            w.send(Op::Clear);
+        }
+        self.persist_properties();
+    }
+
+    pub fn take_writer(&mut self) -> Option<Writer> {
+        self.writer.take()
+    }
+
+    pub fn records(&self) -> Vec<StoredRecord> {
+        let mut out: Vec<StoredRecord> = self
+            .rest
+            .customers
+            .values()
+            .map(|c| StoredRecord {
+                api: "rest".into(),
+                object: "customers".into(),
+                id: c.id.clone(),
+                key: Some(c.key.clone()),
+                record: serde_json::to_value(c).expect("customers serialize"),
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        for ty in ObjectType::ALL {
+            for o in self.hubspot.table(ty).objects.values() {
+                let all: Vec<String> = o.properties.keys().cloned().collect();
+                out.push(StoredRecord {
+                    api: "hubspot".into(),
+                    object: ty.path().into(),
+                    id: o.id.to_string(),
+                    key: self
+                        .unique_property
+                        .as_ref()
+                        .and_then(|p| o.properties.get(p).cloned()),
+                    record: o.render(ty, Some(&all)),
+                });
+            }
+        }
+        out
+    }
+}
