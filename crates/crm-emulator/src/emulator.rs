@@ -18,7 +18,7 @@ use crate::persist::Writer;
 use crate::server::HttpServer;
 use crate::state::{Api, Shared};
 use crate::stats::StatsSnapshot;
-use crate::store::{StoredRecord, Store, REST_KIND};
+use crate::store::{Store, StoredRecord, REST_KIND};
 
 /// State and CRM server, shared by the handle and the control API.
 #[derive(Debug)]
@@ -195,7 +195,11 @@ impl Emulator {
 
     /// Stores HubSpot objects directly (no HTTP, no validation): cheap seeding
     /// for paging tests. Returns their ids.
-    pub fn seed_hubspot(&self, object: &str, records: Vec<BTreeMap<String, String>>) -> Vec<String> {
+    pub fn seed_hubspot(
+        &self,
+        object: &str,
+        records: Vec<BTreeMap<String, String>>,
+    ) -> Vec<String> {
         self.inner.seed_hubspot(object, records)
     }
 
@@ -241,7 +245,11 @@ impl Inner {
         crate::state::durable(barrier).await;
     }
 
-    pub fn seed_hubspot(&self, object: &str, records: Vec<BTreeMap<String, String>>) -> Vec<String> {
+    pub fn seed_hubspot(
+        &self,
+        object: &str,
+        records: Vec<BTreeMap<String, String>>,
+    ) -> Vec<String> {
         let Some(ty) = ObjectType::from_path(object) else {
             return Vec::new();
         };

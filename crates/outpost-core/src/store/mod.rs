@@ -153,6 +153,10 @@ impl Store {
             ids.push(id);
         }
         tx.commit().await?;
+        // One event for the batch: listeners refresh, they need not know each key.
+        if let Some(last) = ids.last() {
+            let _ = self.events.send(StoreEvent::CustomerCreated(*last));
+        }
         let _ = self.events.send(StoreEvent::OutboxChanged);
         Ok(ids)
     }

@@ -179,7 +179,12 @@ impl SyncEngine {
                     Ok(StoreEvent::OutboxChanged) => {
                         let _ = self.status_events.send(());
                     }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    // Missed events may have included new customers.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        self.wake().await;
+                        let _ = self.status_events.send(());
+                    }
+                    Ok(_) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
             }

@@ -142,6 +142,9 @@ impl Flusher {
         let mut result = RoundResult::default();
         let mut audit = Vec::with_capacity(claimed.len());
         let mut any_success = false;
+        // One retry time per round: records that failed together wait together,
+        // so a failing CRM sees one retry, not one per record.
+        let mut retry_at = None;
         for (c, d) in claimed.iter().zip(deliveries) {
             let key = c.customer.id;
             let (outcome, crm_id, detail) = match &d.outcome {
@@ -162,7 +165,11 @@ impl Flusher {
                     ("rejected", None, Some(reason))
                 }
                 RecordOutcome::Failed(e) => {
-                    self.defer(c, e).await?;
+                    let next = *retry_at.get_or_insert_with(|| next_attempt(c, e));
+                    self.monitor.report_failure(e);
+                    self.store
+                        .release(&[c.message_id], next, Some(&e.to_string()))
+                        .await?;
                     result.deferred += 1;
                     (class_name(e.class()), None, Some(e.to_string()))
                 }
@@ -205,23 +212,19 @@ impl Flusher {
         );
         Ok(result)
     }
+}
 
-    /// Puts a message back according to its failure's class.
-    async fn defer(&self, c: &Claimed, e: &ConnectorError) -> Result<()> {
-        self.monitor.report_failure(e);
-        let now = Utc::now();
-        let next = match e.class() {
-            // Not the message's fault: due again the moment the CRM is back.
-            ErrorClass::Offline | ErrorClass::Queue => now,
-            ErrorClass::Transient => {
-                let backoff = RETRY_BACKOFF.delay(c.attempts.saturating_sub(1) as u32);
-                let wait = e.retry_after().map_or(backoff, |ra| ra.max(backoff));
-                now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
-            }
-        };
-        self.store
-            .release(&[c.message_id], next, Some(&e.to_string()))
-            .await
+/// When a message that failed with `e` is due again, by the failure's class.
+fn next_attempt(c: &Claimed, e: &ConnectorError) -> chrono::DateTime<Utc> {
+    let now = Utc::now();
+    match e.class() {
+        // Not the message's fault: due again the moment the CRM is back.
+        ErrorClass::Offline | ErrorClass::Queue => now,
+        ErrorClass::Transient => {
+            let backoff = RETRY_BACKOFF.delay(c.attempts.saturating_sub(1) as u32);
+            let wait = e.retry_after().map_or(backoff, |ra| ra.max(backoff));
+            now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
+        }
     }
 }
 

@@ -1,0 +1,543 @@
+//! The sync engine against the CRM emulator over real HTTP on loopback, with
+//! real SQLite files: delivery exactly once through outages, lost responses,
+//! crashes, rate limits, server errors, bad records and credential trouble.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crm_emulator::{Config, Emulator, ErrorKind, Faults};
+use outpost_core::sync::endpoint::{
+    AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
+};
+use outpost_core::sync::engine::SyncEngine;
+use outpost_core::sync::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::{ConnectionState, NewCustomer, OutboxState, Sensitive, Store, SyncState};
+use tempfile::TempDir;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let end = Instant::now() + deadline;
+    while !check().await {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+struct World {
+    _dir: TempDir,
+    db: std::path::PathBuf,
+    store: Store,
+    secrets: Arc<dyn SecretStore>,
+    emu: Emulator,
+}
+
+impl World {
+    async fn new(config: Config) -> World {
+        let dir = TempDir::new().unwrap();
+        let db = dir.path().join("outpost.db");
+        let store = Store::open(&db).await.unwrap();
+        let emu = Emulator::start(config).await.unwrap();
+        World {
+            _dir: dir,
+            db,
+            store,
+            secrets: Arc::new(MemorySecrets::default()),
+            emu,
+        }
+    }
+
+    async fn endpoint(&self, kind: EndpointKind, settings: EndpointSettings) {
+        let config = EndpointConfig {
+            name: "crm".into(),
+            kind,
+            base_url: self.emu.crm_url(),
+            connectivity: Connectivity::OnlineOffline,
+            priority: 1,
+            settings,
+        };
+        if settings_need_token(&config.settings) {
+            self.secrets
+                .set(
+                    "crm",
+                    SecretKind::Token,
+                    &Sensitive::new(self.emu.token().to_owned()),
+                )
+                .await
+                .unwrap();
+        }
+        self.store.save_endpoint(&config).await.unwrap();
+    }
+
+    async fn add(&self, n: usize, tag: &str) -> Vec<outpost_core::CustomerId> {
+        let inputs: Vec<NewCustomer> = (0..n)
+            .map(|i| NewCustomer {
+                first_name: Some(format!("{tag}{i}")),
+                last_name: Some("Field".into()),
+                email: Some(format!("{tag}.{i}@example.com").to_lowercase()),
+                ..Default::default()
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for chunk in inputs.chunks(500) {
+            ids.extend(self.store.create_customers(chunk).await.unwrap());
+        }
+        ids
+    }
+
+    async fn pending(&self) -> u64 {
+        self.store.status().await.unwrap().pending
+    }
+
+    /// Records in the CRM per Outpost key.
+    fn records_per_key(&self) -> HashMap<String, usize> {
+        let mut per = HashMap::new();
+        for r in self.emu.records() {
+            if let Some(k) = r.key {
+                *per.entry(k).or_default() += 1;
+            }
+        }
+        per
+    }
+
+    fn assert_exactly_once(&self, keys: &[outpost_core::CustomerId]) {
+        let per = self.records_per_key();
+        for k in keys {
+            assert_eq!(
+                per.get(&k.to_string()),
+                Some(&1),
+                "customer {k} must be in the CRM exactly once"
+            );
+        }
+        assert_eq!(per.len(), keys.len(), "no other records");
+    }
+}
+
+/// 429 answers across every endpoint.
+fn count_429(emu: &Emulator) -> u64 {
+    emu.stats()
+        .endpoints
+        .values()
+        .filter_map(|m| m.get("429"))
+        .sum()
+}
+
+fn settings_need_token(s: &EndpointSettings) -> bool {
+    s.auth == AuthMethod::Token
+}
+
+fn hubspot() -> EndpointSettings {
+    EndpointSettings::default()
+}
+
+#[tokio::test]
+async fn a_thousand_customers_created_offline_arrive_exactly_once_when_the_crm_returns() {
+    let w = World::new(Config::unlimited()).await;
+    w.emu.down().await;
+    w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
+        .await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    let keys = w.add(1000, "Offline").await;
+    wait_until("the monitor to see the CRM down", DEADLINE, || async {
+        engine.status().await.unwrap().connection == ConnectionState::Offline
+    })
+    .await;
+    assert_eq!(w.pending().await, 1000);
+
+    w.emu.up().await.unwrap();
+    wait_until("all 1000 to be delivered", DEADLINE, || async {
+        w.pending().await == 0
+    })
+    .await;
+
+    assert_eq!(w.emu.count("PUT /customers/{key}", 201), 1000);
+    w.assert_exactly_once(&keys);
+    let status = w.store.status().await.unwrap();
+    assert_eq!((status.sent, status.needs_attention), (1000, 0));
+    for k in keys.iter().step_by(97) {
+        let c = w.store.customer(*k).await.unwrap().unwrap();
+        assert_eq!(c.sync_state, SyncState::Synced);
+        assert!(c.crm_id.as_deref().unwrap().starts_with("cus_"));
+    }
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn lost_responses_after_commit_never_create_duplicates() {
+    let w = World::new(Config::unlimited()).await;
+    w.endpoint(
+        EndpointKind::Hubspot,
+        EndpointSettings {
+            batch_size: Some(10),
+            ..hubspot()
+        },
+    )
+    .await;
+    w.emu.set_faults(Faults {
+        drop_after_commit_rate: 0.2,
+        seed: Some(7),
+        ..Faults::default()
+    });
+    let keys = w.add(200, "Dropped").await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("all 200 to be delivered", DEADLINE, || async {
+        w.pending().await == 0
+    })
+    .await;
+    assert!(
+        w.emu.count_outcome(
+            "POST /crm/v3/objects/contacts/batch/upsert",
+            "dropped_after_commit"
+        ) > 0,
+        "the fault was exercised"
+    );
+    w.assert_exactly_once(&keys);
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn an_engine_stopped_mid_batch_loses_and_duplicates_nothing_after_restart() {
+    let w = World::new(Config::unlimited()).await;
+    w.endpoint(
+        EndpointKind::Hubspot,
+        EndpointSettings {
+            batch_size: Some(20),
+            ..hubspot()
+        },
+    )
+    .await;
+    w.emu.set_faults(Faults {
+        latency_ms: 150,
+        ..Faults::default()
+    });
+    let keys = w.add(300, "Crash").await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("some deliveries", DEADLINE, || async {
+        w.store.status().await.unwrap().sent >= 40
+    })
+    .await;
+    // Abrupt: no time to finish the batch in flight.
+    engine.stop(Duration::ZERO).await;
+    drop(engine);
+    w.store.close().await;
+
+    let store = Store::open(&w.db).await.unwrap();
+    let in_flight = store
+        .outbox(Some(OutboxState::InFlight), 1000)
+        .await
+        .unwrap()
+        .len();
+    let engine = SyncEngine::start(store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    w.emu.clear_faults();
+    wait_until("the rest to be delivered", DEADLINE, || async {
+        store.status().await.unwrap().pending == 0
+    })
+    .await;
+    w.assert_exactly_once(&keys);
+    assert_eq!(
+        store.status().await.unwrap().sent,
+        300,
+        "{in_flight} were in flight at the stop"
+    );
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_rate_limited_crm_is_not_hammered_and_retry_after_is_honoured() {
+    let mut config = Config::unlimited();
+    config.hubspot_rate_limit = Some(crm_emulator::RateLimit {
+        max: 5,
+        window: Duration::from_secs(1),
+    });
+    let w = World::new(config).await;
+    // The admin told Outpost a much higher limit than the CRM has, so 429s happen.
+    w.endpoint(
+        EndpointKind::Hubspot,
+        EndpointSettings {
+            batch_size: Some(1),
+            rate_limit: Some(1000),
+            rate_window_secs: Some(1),
+            ..hubspot()
+        },
+    )
+    .await;
+    let keys = w.add(20, "Limited").await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("all 20 to be delivered", DEADLINE, || async {
+        w.pending().await == 0
+    })
+    .await;
+    w.assert_exactly_once(&keys);
+    let rejected = count_429(&w.emu);
+    // Without Retry-After handling a client retries in a tight loop and
+    // collects hundreds of 429s; honouring it costs at most a few per window.
+    assert!(
+        rejected <= 12,
+        "{rejected} requests bounced off the rate limit"
+    );
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn a_throttle_set_to_the_crm_limit_never_bounces() {
+    let mut config = Config::unlimited();
+    config.hubspot_rate_limit = Some(crm_emulator::RateLimit {
+        max: 5,
+        window: Duration::from_secs(1),
+    });
+    let w = World::new(config).await;
+    w.endpoint(
+        EndpointKind::Hubspot,
+        EndpointSettings {
+            batch_size: Some(1),
+            rate_limit: Some(5),
+            rate_window_secs: Some(1),
+            ..hubspot()
+        },
+    )
+    .await;
+    let keys = w.add(12, "Polite").await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("all 12 to be delivered", DEADLINE, || async {
+        w.pending().await == 0
+    })
+    .await;
+    w.assert_exactly_once(&keys);
+    assert_eq!(count_429(&w.emu), 0);
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn server_errors_back_off_and_delivery_resumes_when_they_stop() {
+    let w = World::new(Config::unlimited()).await;
+    w.endpoint(EndpointKind::Hubspot, hubspot()).await;
+    w.emu.set_faults(Faults {
+        error_rate: 1.0,
+        error_kinds: vec![ErrorKind::InternalError],
+        ..Faults::default()
+    });
+    let keys = w.add(3, "Storm").await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await; // let the storm run
+    let upserts = w
+        .emu
+        .count_endpoint("POST /crm/v3/objects/contacts/batch/upsert");
+    // 1 s × 2^n with full jitter: a handful of tries in 3 s, not a tight loop.
+    assert!(
+        (1..=6).contains(&upserts),
+        "{upserts} upsert attempts in 3 s"
+    );
+    let m = &w
+        .store
+        .outbox(Some(OutboxState::Pending), 10)
+        .await
+        .unwrap()[0];
+    assert!(
+        m.last_error.as_deref().unwrap().contains("busy or failing"),
+        "{:?}",
+        m.last_error
+    );
+    assert!(
+        m.next_attempt_at <= chrono::Utc::now() + chrono::Duration::seconds(300),
+        "capped at 5 min"
+    );
+    assert_eq!(
+        engine.status().await.unwrap().connection,
+        ConnectionState::Online
+    );
+
+    w.emu.clear_faults();
+    // Messages wait for their backoff; "Sync now" does not skip it, so make
+    // them due as a later retry would.
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z' WHERE state = 'pending'",
+    )
+    .execute(w.store.pool())
+    .await
+    .unwrap();
+    engine.sync_now().await;
+    wait_until("delivery after the storm", DEADLINE, || async {
+        w.pending().await == 0
+    })
+    .await;
+    w.assert_exactly_once(&keys);
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn one_refused_record_goes_to_needs_attention_and_the_other_99_arrive() {
+    let w = World::new(Config::unlimited()).await;
+    w.endpoint(EndpointKind::Hubspot, hubspot()).await;
+    // Someone already entered this email in HubSpot by hand.
+    w.emu.seed_hubspot(
+        "contacts",
+        vec![BTreeMap::from([(
+            "email".to_owned(),
+            "taken.42@example.com".to_owned(),
+        )])],
+    );
+    let keys = w.add(100, "Taken").await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("the batch to be settled", DEADLINE, || async {
+        w.pending().await == 0
+    })
+    .await;
+    let status = w.store.status().await.unwrap();
+    assert_eq!((status.sent, status.needs_attention), (99, 1));
+    let attention = w
+        .store
+        .outbox(Some(OutboxState::NeedsAttention), 10)
+        .await
+        .unwrap();
+    assert_eq!(attention[0].customer_id, keys[42]);
+    let reason = attention[0].last_error.as_deref().unwrap();
+    assert!(
+        reason.contains("already has a contact with this email"),
+        "{reason}"
+    );
+    let per = w.records_per_key();
+    assert_eq!(per.len(), 99);
+    assert!(!per.contains_key(&keys[42].to_string()));
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn an_expired_oauth_token_is_refreshed_once_and_the_queue_continues() {
+    let w = World::new(Config::unlimited()).await;
+    let settings = EndpointSettings {
+        auth: AuthMethod::OauthRefresh,
+        client_id: Some(w.emu.config().oauth_client_id.clone()),
+        batch_size: Some(10),
+        ..hubspot()
+    };
+    w.secrets
+        .set(
+            "crm",
+            SecretKind::ClientSecret,
+            &Sensitive::new(w.emu.config().oauth_client_secret.clone()),
+        )
+        .await
+        .unwrap();
+    w.secrets
+        .set(
+            "crm",
+            SecretKind::RefreshToken,
+            &Sensitive::new(w.emu.config().oauth_refresh_token.clone()),
+        )
+        .await
+        .unwrap();
+    w.endpoint(EndpointKind::Hubspot, settings).await;
+    let first = w.add(30, "OAuth").await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("the first 30", DEADLINE, || async {
+        w.pending().await == 0
+    })
+    .await;
+    let refreshes = w.emu.count("POST /oauth/v1/token", 200);
+    assert_eq!(refreshes, 1);
+
+    w.emu.expire_tokens(None);
+    let second = w.add(30, "Expired").await;
+    wait_until("the next 30", DEADLINE, || async { w.pending().await == 0 }).await;
+    assert_eq!(
+        w.emu.count("POST /oauth/v1/token", 200),
+        refreshes + 1,
+        "one refresh after the expiry"
+    );
+    w.assert_exactly_once(&[first, second].concat());
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn revoked_credentials_pause_the_queue_until_the_settings_change() {
+    let w = World::new(Config::unlimited()).await;
+    w.endpoint(EndpointKind::Hubspot, hubspot()).await;
+    w.emu.revoke_tokens(None);
+    let keys = w.add(5, "Revoked").await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("credentials rejected", DEADLINE, || async {
+        engine.status().await.unwrap().connection == ConnectionState::Unauthorized
+    })
+    .await;
+    let status = w.store.status().await.unwrap();
+    assert_eq!(
+        (status.pending, status.needs_attention, status.sent),
+        (5, 0, 0),
+        "nothing marked failed"
+    );
+
+    // The admin enters a working token: saving the endpoint restarts it.
+    w.emu.restore_tokens();
+    w.endpoint(EndpointKind::Hubspot, hubspot()).await;
+    wait_until("delivery with the new credentials", DEADLINE, || async {
+        w.pending().await == 0
+    })
+    .await;
+    w.assert_exactly_once(&keys);
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn the_first_flush_starts_within_two_seconds_of_the_crm_coming_back() {
+    let w = World::new(Config::unlimited()).await;
+    w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
+        .await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("online", DEADLINE, || async {
+        engine.status().await.unwrap().connection == ConnectionState::Online
+    })
+    .await;
+    w.emu.down().await;
+    engine.sync_now().await;
+    let keys = w.add(1, "Back").await;
+    wait_until("offline", DEADLINE, || async {
+        engine.status().await.unwrap().connection == ConnectionState::Offline
+    })
+    .await;
+    // Stay down long enough for the probe backoff to grow.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    w.emu.up().await.unwrap();
+    let back = Instant::now();
+    wait_until(
+        "the customer to be synced",
+        Duration::from_secs(10),
+        || async {
+            w.store.customer(keys[0]).await.unwrap().unwrap().sync_state == SyncState::Synced
+        },
+    )
+    .await;
+    let took = back.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "first flush {took:?} after the CRM came back"
+    );
+    engine.stop(Duration::from_secs(5)).await;
+}
