@@ -1,0 +1,203 @@
+//! `outpost sync --once` as a real process against the emulator, including
+//! a SIGKILL in the middle of a flush. Needs the OS keyring (the README's test
+//! command runs the tests inside a private D-Bus session with gnome-keyring).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crm_emulator::{Config, Emulator, Faults};
+use outpost_core::{NewCustomer, Store};
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn outpost(db: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_outpost"));
+    c.arg("--db")
+        .arg(db)
+        .env_remove("OUTPOST_DB")
+        .env_remove("OUTPOST_ADMIN_PASSPHRASE");
+    c
+}
+
+fn add_endpoint(db: &Path, name: &str, kind: &str, url: &str, token: &str, extra: &[&str]) {
+    let mut child = outpost(db)
+        .args([
+            "endpoints",
+            "add",
+            "--name",
+            name,
+            "--kind",
+            kind,
+            "--url",
+            url,
+            "--token-stdin",
+        ])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(token.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn seed(db: &PathBuf, n: usize) -> Vec<String> {
+    let store = Store::open(db).await.unwrap();
+    let inputs: Vec<_> = (0..n)
+        .map(|i| NewCustomer {
+            first_name: Some(format!("Killed{i}")),
+            last_name: Some("Midflight".into()),
+            email: Some(format!("killed.{i}@example.com")),
+            ..Default::default()
+        })
+        .collect();
+    let ids = store.create_customers(&inputs).await.unwrap();
+    store.close().await;
+    ids.into_iter().map(|k| k.to_string()).collect()
+}
+
+fn per_key(emu: &Emulator) -> HashMap<String, usize> {
+    let mut m = HashMap::new();
+    for r in emu.records() {
+        if let Some(k) = r.key {
+            *m.entry(k).or_default() += 1;
+        }
+    }
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_killed_with_sigkill_mid_flush_loses_and_duplicates_nothing() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("rep.db");
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    add_endpoint(
+        &db,
+        "hubspot",
+        "hubspot",
+        &emu.crm_url(),
+        emu.token(),
+        &["--batch-size", "10"],
+    );
+    let keys = seed(&db, 200).await;
+    emu.set_faults(Faults {
+        latency_ms: 120,
+        ..Faults::default()
+    });
+
+    let mut child = outpost(&db)
+        .args(["sync", "--once"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(60);
+    while per_key(&emu).len() < 30 {
+        assert!(Instant::now() < end, "the first sync made no progress");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "sync finished before it could be killed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to record anything
+    child.wait().unwrap();
+    let delivered_before = per_key(&emu).len();
+    assert!(delivered_before < 200, "killed mid-flush");
+
+    emu.clear_faults();
+    let out = outpost(&db)
+        .args(["sync", "--once", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["pending"], 0);
+    assert_eq!(report["needs_attention"], 0);
+
+    let per = per_key(&emu);
+    assert_eq!(per.len(), 200, "every customer arrived");
+    for k in &keys {
+        assert_eq!(per.get(k), Some(&1), "{k} exactly once");
+    }
+    let status: Value = serde_json::from_slice(
+        &outpost(&db)
+            .args(["status", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(status["sent"], 200);
+    assert_eq!(status["connection"], "online");
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_once_reports_deliveries_and_refusals_in_json() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("till.db");
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    add_endpoint(
+        &db,
+        "rest",
+        "generic-rest",
+        &emu.crm_url(),
+        emu.token(),
+        &[],
+    );
+    for name in ["Ada", "Grace", "Edsger"] {
+        let out = outpost(&db)
+            .args(["customers", "add", "--first-name", name])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let out = outpost(&db)
+        .args(["sync", "--once", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            report["delivered"].as_u64(),
+            report["needs_attention"].as_u64(),
+            report["pending"].as_u64()
+        ),
+        (Some(3), Some(0), Some(0))
+    );
+    let shown: Value = serde_json::from_slice(
+        &outpost(&db)
+            .args(["customers", "search", "grace", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(shown[0]["sync_state"], "synced");
+    assert!(shown[0]["crm_id"].as_str().unwrap().starts_with("cus_"));
+    emu.shutdown().await;
+}
