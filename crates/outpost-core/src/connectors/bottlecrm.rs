@@ -236,7 +236,19 @@ impl BottleCrm {
         url.query_pairs_mut().append_pair("target_model", "Contact");
         let timed = self.send(Method::GET, url, None).await?;
         if !timed.response.status().is_success() {
-            return Err(error_for(timed).await);
+            return match error_for(timed).await {
+                // Tokens made for syncing often lack custom-fields:read; the
+                // check is a courtesy, not a reason to stop the queue.
+                ConnectorError::Queue(QueueProblem::Forbidden(why))
+                    if why.contains("custom-fields") =>
+                {
+                    tracing::info!(
+                        "cannot list BottleCRM custom fields ({why}); not checking for {KEY_FIELD}"
+                    );
+                    Ok(())
+                }
+                other => Err(other),
+            };
         }
         let body: Value = timed.response.json().await.unwrap_or(Value::Null);
         let fields = body
