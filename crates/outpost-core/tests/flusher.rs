@@ -326,3 +326,48 @@ async fn the_running_flusher_delivers_as_soon_as_the_monitor_is_online() {
     cancel.cancel();
     task.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_refused_customer_can_be_corrected_and_resent_or_discarded() {
+    let s = setup(vec![Answer::RejectLastName("Bad"), Answer::Ok, Answer::RejectLastName("Worse")]).await;
+    let fixable = add(&s.store, "Bad").await;
+    s.flusher.round().await.unwrap();
+    assert_eq!(s.store.customer(fixable).await.unwrap().unwrap().sync_state, SyncState::NeedsAttention);
+
+    // A person corrects the field the CRM named and resubmits.
+    let fixed = s
+        .store
+        .update_unsent_customer(
+            fixable,
+            &NewCustomer {
+                last_name: Some("Fixed".into()),
+                phone: Some("+49 30 1234567".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(fixed.last_name.as_deref(), Some("Fixed"));
+    assert_eq!(s.store.search("fixed", 5).await.unwrap().len(), 1, "the search index follows the edit");
+    assert!(s.store.search("bad", 5).await.unwrap().is_empty());
+    s.store.retry_customer(fixable).await.unwrap();
+    assert_eq!(s.flusher.round().await.unwrap().delivered, 1);
+    let sent = s.fake.calls.lock().unwrap().last().unwrap().clone();
+    assert_eq!(sent, vec![fixable], "the corrected customer was sent");
+    assert!(s
+        .store
+        .update_unsent_customer(fixable, &NewCustomer { last_name: Some("Late".into()), ..Default::default() })
+        .await
+        .is_err(), "a delivered customer is not edited locally");
+
+    // Another is a mistake: discarded after confirmation.
+    let mistake = add(&s.store, "Worse").await;
+    s.flusher.round().await.unwrap();
+    s.store.discard_refused_customer(mistake).await.unwrap();
+    assert!(s.store.customer(mistake).await.unwrap().is_none());
+    assert!(s.store.search("worse", 5).await.unwrap().is_empty());
+    let status = s.store.status().await.unwrap();
+    assert_eq!((status.needs_attention, status.pending), (0, 0));
+    // Queued or delivered customers cannot be discarded.
+    assert!(s.store.discard_refused_customer(fixable).await.is_err());
+}

@@ -43,20 +43,7 @@ pub(super) async fn insert(
     .fetch_one(&mut *conn)
     .await?;
 
-    let [first, last, company, email, phone, city] = search::index_columns(c);
-    sqlx::query(
-        "INSERT INTO customers_fts (rowid, first_name, last_name, company, email, phone, city)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .bind(seq)
-    .bind(first)
-    .bind(last)
-    .bind(company)
-    .bind(email)
-    .bind(phone)
-    .bind(city)
-    .execute(&mut *conn)
-    .await?;
+    index(conn, seq, c).await?;
 
     Ok(Customer {
         id,
@@ -76,6 +63,76 @@ pub(super) async fn insert(
         created_at: now,
         updated_at: now,
     })
+}
+
+/// Rewrites a customer's fields and its search entry. `None` if unknown.
+pub(super) async fn update(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+    c: &ValidCustomer,
+    now: DateTime<Utc>,
+) -> Result<Option<Customer>> {
+    let seq: Option<i64> = sqlx::query_scalar(
+        "UPDATE customers SET first_name = ?2, last_name = ?3, company = ?4, email = ?5, phone = ?6,
+                phone_digits = ?7, street = ?8, city = ?9, postal_code = ?10, country = ?11, tax_id = ?12,
+                notes = ?13, updated_at = ?14
+         WHERE id = ?1 RETURNING seq",
+    )
+    .bind(id.to_string())
+    .bind(&c.first_name)
+    .bind(&c.last_name)
+    .bind(&c.company)
+    .bind(&c.email)
+    .bind(&c.phone)
+    .bind(&c.phone_digits)
+    .bind(&c.street)
+    .bind(&c.city)
+    .bind(&c.postal_code)
+    .bind(&c.country)
+    .bind(&c.tax_id)
+    .bind(&c.notes)
+    .bind(time::to_db(now))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(seq) = seq else { return Ok(None) };
+    sqlx::query("DELETE FROM customers_fts WHERE rowid = ?1")
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+    index(conn, seq, c).await?;
+    get(&mut *conn, id).await
+}
+
+pub(super) async fn delete(conn: &mut SqliteConnection, id: CustomerId) -> Result<()> {
+    let seq: Option<i64> = sqlx::query_scalar("DELETE FROM customers WHERE id = ?1 RETURNING seq")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(seq) = seq {
+        sqlx::query("DELETE FROM customers_fts WHERE rowid = ?1")
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn index(conn: &mut SqliteConnection, seq: i64, c: &ValidCustomer) -> Result<()> {
+    let [first, last, company, email, phone, city] = search::index_columns(c);
+    sqlx::query(
+        "INSERT INTO customers_fts (rowid, first_name, last_name, company, email, phone, city)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(seq)
+    .bind(first)
+    .bind(last)
+    .bind(company)
+    .bind(email)
+    .bind(phone)
+    .bind(city)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 pub(super) async fn get<'e, E>(exec: E, id: CustomerId) -> Result<Option<Customer>>

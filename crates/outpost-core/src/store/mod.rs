@@ -161,6 +161,61 @@ impl Store {
         Ok(ids)
     }
 
+    /// Corrects a customer the CRM has not accepted yet (pending, or refused
+    /// and waiting for attention): the next delivery sends the corrected row.
+    /// A customer already in the CRM is refused: editing synced customers
+    /// needs an update message, which this version does not send.
+    pub async fn update_unsent_customer(&self, id: CustomerId, input: &NewCustomer) -> Result<Customer> {
+        let valid = validation::validate(input)?;
+        let mut tx = self.pool.begin().await?;
+        let delivered: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state = 'sent')")
+                .bind(id.to_string())
+                .fetch_one(&mut *tx)
+                .await?;
+        if delivered {
+            return Err(Error::Refused(
+                "This customer is already in the CRM; change it there (editing synced customers comes in a later version)."
+                    .into(),
+            ));
+        }
+        let customer = customers::update(&mut tx, id, &valid, time::now())
+            .await?
+            .ok_or_else(|| Error::CustomerNotFound(id.to_string()))?;
+        tx.commit().await?;
+        let _ = self.events.send(StoreEvent::CustomerChanged(id));
+        Ok(customer)
+    }
+
+    /// Gives up on delivering a customer the CRM refused: after a person
+    /// confirmed it, the customer and its undelivered messages are removed
+    /// from this device (the CRM never had it).
+    pub async fn discard_refused_customer(&self, id: CustomerId) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let states: Vec<String> = sqlx::query_scalar("SELECT state FROM outbox WHERE customer_id = ?1")
+            .bind(id.to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+        if states.is_empty() && customers::get(&mut *tx, id).await?.is_none() {
+            return Err(Error::CustomerNotFound(id.to_string()));
+        }
+        if states.iter().any(|s| s != "needs-attention") {
+            return Err(Error::Refused(
+                "Only a customer the CRM refused can be discarded; this one is queued or already delivered.".into(),
+            ));
+        }
+        sqlx::query("DELETE FROM outbox WHERE customer_id = ?1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        customers::delete(&mut tx, id).await?;
+        tx.commit().await?;
+        tracing::info!(customer = %id, "refused customer discarded by a person");
+        let _ = self.events.send(StoreEvent::CustomerChanged(id));
+        let _ = self.events.send(StoreEvent::OutboxChanged);
+        Ok(())
+    }
+
     pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>> {
         customers::get(&self.pool, id).await
     }
