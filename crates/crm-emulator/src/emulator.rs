@@ -108,7 +108,8 @@ impl Emulator {
         self.inner.shared.faults().clear();
     }
 
-    /// Clears records, faults, counters, rate-limit windows and token changes.
+    /// Back to the start state: no records, no faults, zero counters, the
+    /// configured rate limits and search lag, and every token restored.
     pub async fn reset(&self) {
         self.inner.reset().await;
     }
@@ -233,8 +234,10 @@ impl Inner {
         };
         self.shared.faults().clear();
         self.shared.stats.reset();
-        self.shared.limiter(Api::Rest).reset();
-        self.shared.limiter(Api::Hubspot).reset();
+        let cfg = &self.shared.config;
+        self.shared.limiter(Api::Rest).set_limit(cfg.rest_rate_limit);
+        self.shared.limiter(Api::Hubspot).set_limit(cfg.hubspot_rate_limit);
+        self.shared.retry_after.store(cfg.retry_after, Ordering::Relaxed);
         self.restore_tokens();
         self.shared
             .set_search_lag(self.shared.config.search_index_lag);
