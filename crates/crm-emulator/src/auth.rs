@@ -12,8 +12,12 @@ pub enum AuthError {
     Missing,
     /// Unknown or revoked token.
     Invalid,
-    Expired { seconds_ago: i64 },
-    MissingScope { required: String },
+    Expired {
+        seconds_ago: i64,
+    },
+    MissingScope {
+        required: String,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -48,7 +48,10 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/down", post(down))
         .route("/up", post(up))
-        .route("/faults", get(get_faults).post(set_faults).delete(clear_faults))
+        .route(
+            "/faults",
+            get(get_faults).post(set_faults).delete(clear_faults),
+        )
         .route("/reset", post(reset))
         .route("/records", get(records))
         .route("/stats", get(stats))
@@ -62,7 +65,10 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/hubspot/properties/remove", post(remove_property))
         .route("/seed", post(seed))
         .fallback(|| async {
-            (StatusCode::NOT_FOUND, Json(json!({"error": "unknown control endpoint"})))
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "unknown control endpoint"})),
+            )
         })
         .with_state(inner)
 }
@@ -152,7 +158,10 @@ struct ScopesReq {
 
 async fn scopes(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
     let req: ScopesReq = body(&b)?;
-    let n = i.shared.tokens().set_scopes(req.token.as_deref(), req.scopes);
+    let n = i
+        .shared
+        .tokens()
+        .set_scopes(req.token.as_deref(), req.scopes);
     Ok(Json(json!({"updated": n})))
 }
 

@@ -18,7 +18,7 @@ use crate::persist::Writer;
 use crate::server::HttpServer;
 use crate::state::{Api, Shared};
 use crate::stats::StatsSnapshot;
-use crate::store::{StoredRecord, Store, REST_KIND};
+use crate::store::{Store, StoredRecord, REST_KIND};
 
 /// State and CRM server, shared by the handle and the control API.
 #[derive(Debug)]
@@ -196,7 +196,11 @@ impl Emulator {
 
     /// Stores HubSpot objects directly (no HTTP, no validation): cheap seeding
     /// for paging tests. Returns their ids.
-    pub fn seed_hubspot(&self, object: &str, records: Vec<BTreeMap<String, String>>) -> Vec<String> {
+    pub fn seed_hubspot(
+        &self,
+        object: &str,
+        records: Vec<BTreeMap<String, String>>,
+    ) -> Vec<String> {
         self.inner.seed_hubspot(object, records)
     }
 
@@ -235,16 +239,26 @@ impl Inner {
         self.shared.faults().clear();
         self.shared.stats.reset();
         let cfg = &self.shared.config;
-        self.shared.limiter(Api::Rest).set_limit(cfg.rest_rate_limit);
-        self.shared.limiter(Api::Hubspot).set_limit(cfg.hubspot_rate_limit);
-        self.shared.retry_after.store(cfg.retry_after, Ordering::Relaxed);
+        self.shared
+            .limiter(Api::Rest)
+            .set_limit(cfg.rest_rate_limit);
+        self.shared
+            .limiter(Api::Hubspot)
+            .set_limit(cfg.hubspot_rate_limit);
+        self.shared
+            .retry_after
+            .store(cfg.retry_after, Ordering::Relaxed);
         self.restore_tokens();
         self.shared
             .set_search_lag(self.shared.config.search_index_lag);
         crate::state::durable(barrier).await;
     }
 
-    pub fn seed_hubspot(&self, object: &str, records: Vec<BTreeMap<String, String>>) -> Vec<String> {
+    pub fn seed_hubspot(
+        &self,
+        object: &str,
+        records: Vec<BTreeMap<String, String>>,
+    ) -> Vec<String> {
         let Some(ty) = ObjectType::from_path(object) else {
             return Vec::new();
         };

@@ -22,7 +22,10 @@ pub struct StoredRow {
 #[derive(Debug)]
 pub enum Op {
     Put(StoredRow),
-    Delete { kind: String, id: String },
+    Delete {
+        kind: String,
+        id: String,
+    },
     Clear,
     /// Acknowledged once every earlier op is committed.
     Barrier(oneshot::Sender<()>),

@@ -10,7 +10,18 @@ async fn binary_prints_urls_serves_and_stops() {
     let state = dir.path().join("cli.db");
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_crm-emulator"))
-            .args(["--port", "0", "--control-port", "0", "--token", "cli-token", "--rate-limit", "off", "--seed", "7"])
+            .args([
+                "--port",
+                "0",
+                "--control-port",
+                "0",
+                "--token",
+                "cli-token",
+                "--rate-limit",
+                "off",
+                "--seed",
+                "7",
+            ])
             .arg("--state")
             .arg(&state)
             .env("RUST_LOG", "warn")
@@ -21,17 +32,40 @@ async fn binary_prints_urls_serves_and_stops() {
     };
     let read_urls = |child: &mut std::process::Child| {
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-        (v["crm"].as_str().unwrap().to_string(), v["control"].as_str().unwrap().to_string())
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        (
+            v["crm"].as_str().unwrap().to_string(),
+            v["control"].as_str().unwrap().to_string(),
+        )
     };
-    let c = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let c = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
 
     let mut child = spawn();
     let (crm, control) = read_urls(&mut child);
     assert!(crm.starts_with("http://127.0.0.1:") && control.starts_with("http://127.0.0.1:"));
-    assert_eq!(c.get(format!("{crm}/health")).send().await.unwrap().status(), 200);
-    assert_eq!(c.get(format!("{control}/health")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(format!("{crm}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(format!("{control}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let r = c
         .put(format!("{crm}/customers/cli"))
         .bearer_auth("cli-token")
@@ -45,7 +79,12 @@ async fn binary_prints_urls_serves_and_stops() {
     // Restarted on the same state file, the record is still there.
     let mut child = spawn();
     let (crm, _) = read_urls(&mut child);
-    let r = c.get(format!("{crm}/customers/cli")).bearer_auth("cli-token").send().await.unwrap();
+    let r = c
+        .get(format!("{crm}/customers/cli"))
+        .bearer_auth("cli-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     stop(&mut child);
 

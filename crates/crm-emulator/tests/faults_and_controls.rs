@@ -24,11 +24,20 @@ async fn down_refuses_connections_and_up_keeps_port_and_data() {
     assert!(!emu.is_up());
     let err = put(&c, &emu, "k2").send().await.unwrap_err();
     assert!(err.is_connect() || err.is_request(), "{err:?}");
-    assert!(std::net::TcpStream::connect(addr).is_err(), "connection refused");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "connection refused"
+    );
 
     emu.up().await.unwrap();
     assert_eq!(emu.crm_addr(), addr);
-    let (status, got) = json(req(&c, &emu, Method::GET, "/customers/k").send().await.unwrap()).await;
+    let (status, got) = json(
+        req(&c, &emu, Method::GET, "/customers/k")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, got["company"].as_str()), (200, Some("ACME")));
     emu.shutdown().await;
 }
@@ -36,12 +45,21 @@ async fn down_refuses_connections_and_up_keeps_port_and_data() {
 #[tokio::test]
 async fn drop_after_commit_stores_but_client_sees_an_error() {
     let emu = start().await;
-    emu.set_faults(Faults { drop_after_commit_rate: 1.0, ..Faults::default() });
+    emu.set_faults(Faults {
+        drop_after_commit_rate: 1.0,
+        ..Faults::default()
+    });
     let c = client();
     let err = put(&c, &emu, "dup").send().await.unwrap_err();
-    assert!(!err.is_status() && !err.is_timeout(), "transport error, not an answer: {err:?}");
+    assert!(
+        !err.is_status() && !err.is_timeout(),
+        "transport error, not an answer: {err:?}"
+    );
     assert_eq!(emu.records().len(), 1, "the write was committed");
-    assert_eq!(emu.count_outcome("PUT /customers/{key}", "dropped_after_commit"), 1);
+    assert_eq!(
+        emu.count_outcome("PUT /customers/{key}", "dropped_after_commit"),
+        1
+    );
 
     // Reads are not dropped; a naive retry after clearing faults sees 200, not 201.
     emu.clear_faults();
@@ -53,30 +71,59 @@ async fn drop_after_commit_stores_but_client_sees_an_error() {
 async fn injected_status_errors_use_each_api_shape() {
     let emu = start().await;
     let c = client();
-    for (kind, status) in [(ErrorKind::InternalError, 500), (ErrorKind::Unavailable, 503), (ErrorKind::TooManyRequests, 429)] {
-        emu.set_faults(Faults { error_rate: 1.0, error_kinds: vec![kind], ..Faults::default() });
+    for (kind, status) in [
+        (ErrorKind::InternalError, 500),
+        (ErrorKind::Unavailable, 503),
+        (ErrorKind::TooManyRequests, 429),
+    ] {
+        emu.set_faults(Faults {
+            error_rate: 1.0,
+            error_kinds: vec![kind],
+            ..Faults::default()
+        });
         let (s, body) = json(put(&c, &emu, "k").send().await.unwrap()).await;
         assert_eq!(s, status);
         assert!(body["code"].is_string(), "{body}");
-        let (s, body) = json(req(&c, &emu, Method::GET, "/crm/v3/objects/contacts").send().await.unwrap()).await;
+        let (s, body) = json(
+            req(&c, &emu, Method::GET, "/crm/v3/objects/contacts")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(s, status);
         assert_eq!(body["status"], "error");
     }
-    assert!(emu.records().is_empty(), "injected errors happen before the handler");
+    assert!(
+        emu.records().is_empty(),
+        "injected errors happen before the handler"
+    );
     assert_eq!(emu.count("PUT /customers/{key}", 503), 1);
     emu.shutdown().await;
 }
 
 #[tokio::test]
 async fn reset_and_timeout_faults() {
-    let emu = start_with(Config { timeout_hold: Duration::from_secs(2), ..Config::unlimited() }).await;
+    let emu = start_with(Config {
+        timeout_hold: Duration::from_secs(2),
+        ..Config::unlimited()
+    })
+    .await;
     let c = client();
-    emu.set_faults(Faults { error_rate: 1.0, error_kinds: vec![ErrorKind::Reset], ..Faults::default() });
+    emu.set_faults(Faults {
+        error_rate: 1.0,
+        error_kinds: vec![ErrorKind::Reset],
+        ..Faults::default()
+    });
     let err = put(&c, &emu, "k").send().await.unwrap_err();
     assert!(!err.is_timeout(), "{err:?}");
     assert_eq!(emu.count_outcome("PUT /customers/{key}", "reset"), 1);
 
-    emu.set_faults(Faults { error_rate: 1.0, error_kinds: vec![ErrorKind::Timeout], ..Faults::default() });
+    emu.set_faults(Faults {
+        error_rate: 1.0,
+        error_kinds: vec![ErrorKind::Timeout],
+        ..Faults::default()
+    });
     let err = put(&c, &emu, "k")
         .timeout(Duration::from_millis(300))
         .send()
@@ -91,7 +138,11 @@ async fn reset_and_timeout_faults() {
 #[tokio::test]
 async fn latency_is_applied() {
     let emu = start().await;
-    emu.set_faults(Faults { latency_ms: 150, jitter_ms: 50, ..Faults::default() });
+    emu.set_faults(Faults {
+        latency_ms: 150,
+        jitter_ms: 50,
+        ..Faults::default()
+    });
     let c = client();
     let t = std::time::Instant::now();
     assert_eq!(put(&c, &emu, "k").send().await.unwrap().status(), 201);
@@ -104,11 +155,23 @@ async fn latency_is_applied() {
 async fn seeded_faults_replay_identically() {
     let outcomes = |seed: u64| async move {
         let emu = start().await;
-        emu.set_faults(Faults { error_rate: 0.5, error_kinds: vec![ErrorKind::InternalError], seed: Some(seed), ..Faults::default() });
+        emu.set_faults(Faults {
+            error_rate: 0.5,
+            error_kinds: vec![ErrorKind::InternalError],
+            seed: Some(seed),
+            ..Faults::default()
+        });
         let c = client();
         let mut v = Vec::new();
         for i in 0..30 {
-            v.push(put(&c, &emu, &format!("k{i}")).send().await.unwrap().status().as_u16());
+            v.push(
+                put(&c, &emu, &format!("k{i}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16(),
+            );
         }
         emu.shutdown().await;
         v
@@ -122,25 +185,43 @@ async fn seeded_faults_replay_identically() {
 async fn state_file_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("emu.db");
-    let config = Config { state: Some(path.clone()), ..Config::unlimited() };
+    let config = Config {
+        state: Some(path.clone()),
+        ..Config::unlimited()
+    };
     let emu = start_with(config.clone()).await;
     let c = client();
-    assert_eq!(put(&c, &emu, "persist-me").send().await.unwrap().status(), 201);
+    assert_eq!(
+        put(&c, &emu, "persist-me").send().await.unwrap().status(),
+        201
+    );
     let r = req(&c, &emu, Method::POST, "/crm/v3/objects/contacts/batch/upsert")
         .json(&json!({"inputs": [{"idProperty": "outpost_key", "id": "hk", "properties": {"email": "p@example.com"}}]}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(emu.remove_hubspot_property("companies", "industry") == false, "built-in stays");
+    assert!(
+        !emu.remove_hubspot_property("companies", "industry"),
+        "built-in stays"
+    );
     let before = emu.records();
     emu.shutdown().await;
 
     let emu = start_with(config).await;
     assert_eq!(emu.records(), before);
-    assert_eq!(put(&c, &emu, "persist-me").send().await.unwrap().status(), 200);
+    assert_eq!(
+        put(&c, &emu, "persist-me").send().await.unwrap().status(),
+        200
+    );
     assert_eq!(put(&c, &emu, "second").send().await.unwrap().status(), 201);
-    let (_, second) = json(req(&c, &emu, Method::GET, "/customers/second").send().await.unwrap()).await;
+    let (_, second) = json(
+        req(&c, &emu, Method::GET, "/customers/second")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(second["id"], "cus_000002", "ids continue after a restart");
     let r = req(&c, &emu, Method::POST, "/crm/v3/objects/contacts")
         .json(&json!({"properties": {"email": "q@example.com"}}))
@@ -172,24 +253,63 @@ async fn control_api_over_http() {
     assert_eq!(c.post(ctl("/up")).send().await.unwrap().status(), 200);
     assert_eq!(put(&c, &emu, "k").send().await.unwrap().status(), 200);
 
-    let (status, _) = json(c.post(ctl("/faults")).json(&json!({"error_rate": 1, "error_kinds": ["503"]})).send().await.unwrap()).await;
+    let (status, _) = json(
+        c.post(ctl("/faults"))
+            .json(&json!({"error_rate": 1, "error_kinds": ["503"]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(put(&c, &emu, "k").send().await.unwrap().status(), 503);
-    let (status, _) = json(c.post(ctl("/faults")).json(&json!({"error_rate": 2})).send().await.unwrap()).await;
+    let (status, _) = json(
+        c.post(ctl("/faults"))
+            .json(&json!({"error_rate": 2}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, _) = json(c.post(ctl("/faults")).json(&json!({"bogus": 1})).send().await.unwrap()).await;
+    let (status, _) = json(
+        c.post(ctl("/faults"))
+            .json(&json!({"bogus": 1}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 400);
 
-    let (_, limits) = json(c.post(ctl("/rate-limit")).json(&json!({"rest": "1/10s"})).send().await.unwrap()).await;
+    let (_, limits) = json(
+        c.post(ctl("/rate-limit"))
+            .json(&json!({"rest": "1/10s"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(limits["rest"], "1/10000ms");
     assert_eq!(limits["hubspot"], "off");
 
     c.post(ctl("/tokens/expire")).send().await.unwrap();
-    c.post(ctl("/faults")).json(&json!({})).send().await.unwrap();
+    c.post(ctl("/faults"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     let (status, err) = json(put(&c, &emu, "k").send().await.unwrap()).await;
     assert_eq!((status, err["code"].as_str()), (401, Some("token_expired")));
 
-    let (_, seeded) = json(c.post(ctl("/seed")).json(&json!({"object": "contacts", "count": 5})).send().await.unwrap()).await;
+    let (_, seeded) = json(
+        c.post(ctl("/seed"))
+            .json(&json!({"object": "contacts", "count": 5}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(seeded["ids"].as_array().unwrap().len(), 5);
 
     let (status, _) = json(c.post(ctl("/reset")).send().await.unwrap()).await;
@@ -197,6 +317,10 @@ async fn control_api_over_http() {
     assert!(emu.records().is_empty());
     assert_eq!(emu.stats().total, 0);
     assert!(emu.faults() == Faults::default());
-    assert_eq!(put(&c, &emu, "k").send().await.unwrap().status(), 201, "tokens restored");
+    assert_eq!(
+        put(&c, &emu, "k").send().await.unwrap().status(),
+        201,
+        "tokens restored"
+    );
     emu.shutdown().await;
 }

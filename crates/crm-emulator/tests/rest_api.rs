@@ -28,13 +28,29 @@ async fn put_creates_then_replays_then_updates() {
     let (status, changed) = json(put(json!({"last_name": "Byron"})).await.unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(changed["id"], "cus_000001");
-    assert_eq!(changed["first_name"], serde_json::Value::Null, "PUT replaces");
+    assert_eq!(
+        changed["first_name"],
+        serde_json::Value::Null,
+        "PUT replaces"
+    );
     assert_ne!(changed["updated_at"], first["updated_at"]);
     assert_eq!(changed["created_at"], first["created_at"]);
 
-    let (status, got) = json(req(&c, &emu, Method::GET, "/customers/k-1").send().await.unwrap()).await;
+    let (status, got) = json(
+        req(&c, &emu, Method::GET, "/customers/k-1")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, got), (200, changed));
-    let (status, err) = json(req(&c, &emu, Method::GET, "/customers/nope").send().await.unwrap()).await;
+    let (status, err) = json(
+        req(&c, &emu, Method::GET, "/customers/nope")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
 
     assert_eq!(emu.count("PUT /customers/{key}", 201), 1);
@@ -49,15 +65,27 @@ async fn validation_errors_name_the_field() {
     let emu = start().await;
     let c = client();
     let cases = [
-        (json!({"last_name": "X", "age": "3"}), "unknown_field", Some("age")),
+        (
+            json!({"last_name": "X", "age": "3"}),
+            "unknown_field",
+            Some("age"),
+        ),
         (json!({"email": "a@b.co"}), "required", Some("last_name")),
-        (json!({"last_name": "X", "email": "not-an-email"}), "invalid_email", Some("email")),
+        (
+            json!({"last_name": "X", "email": "not-an-email"}),
+            "invalid_email",
+            Some("email"),
+        ),
         (json!({"company": 42}), "invalid_type", Some("company")),
         (json!(["a"]), "invalid_json", None),
     ];
     for (body, code, field) in cases {
         let (status, err) = json(
-            req(&c, &emu, Method::PUT, "/customers/k").json(&body).send().await.unwrap(),
+            req(&c, &emu, Method::PUT, "/customers/k")
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
         )
         .await;
         assert_eq!(status, 400, "{body}");
@@ -94,7 +122,11 @@ async fn malformed_json_is_400_and_server_keeps_running() {
     assert_eq!(status, 400);
     assert_eq!(err["code"], "invalid_json");
     assert!(err["message"].as_str().unwrap().contains("not valid JSON"));
-    let resp = c.get(format!("{}/health", emu.crm_url())).send().await.unwrap();
+    let resp = c
+        .get(format!("{}/health", emu.crm_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     emu.shutdown().await;
 }
@@ -103,7 +135,10 @@ async fn malformed_json_is_400_and_server_keeps_running() {
 async fn oversize_body_is_413() {
     let emu = start().await;
     let c = client();
-    let huge = format!("{{\"notes\":\"{}\"}}", "x".repeat(emu.config().max_body_bytes + 10));
+    let huge = format!(
+        "{{\"notes\":\"{}\"}}",
+        "x".repeat(emu.config().max_body_bytes + 10)
+    );
     let (status, err) = json(
         req(&c, &emu, Method::PUT, "/customers/k")
             .header("content-type", "application/json")
@@ -113,7 +148,10 @@ async fn oversize_body_is_413() {
             .unwrap(),
     )
     .await;
-    assert_eq!((status, err["code"].as_str()), (413, Some("payload_too_large")));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
     emu.shutdown().await;
 }
 
@@ -123,9 +161,24 @@ async fn unknown_paths_and_methods_get_json() {
     let c = client();
     let (status, err) = json(req(&c, &emu, Method::GET, "/nowhere").send().await.unwrap()).await;
     assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
-    let (status, err) = json(req(&c, &emu, Method::DELETE, "/customers/k").send().await.unwrap()).await;
-    assert_eq!((status, err["code"].as_str()), (405, Some("method_not_allowed")));
-    let (status, err) = json(req(&c, &emu, Method::GET, "/crm/v3/nothing").send().await.unwrap()).await;
+    let (status, err) = json(
+        req(&c, &emu, Method::DELETE, "/customers/k")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    let (status, err) = json(
+        req(&c, &emu, Method::GET, "/crm/v3/nothing")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, err["status"].as_str()), (404, Some("error")));
     assert_eq!(emu.count("GET <unmatched>", 404), 2);
     emu.shutdown().await;
@@ -146,7 +199,11 @@ async fn auth_is_required_except_for_health() {
     emu.restore_tokens();
     let resp = c.get(&url).bearer_auth(emu.token()).send().await.unwrap();
     assert_eq!(resp.status(), 404);
-    let resp = c.get(format!("{}/health", emu.crm_url())).send().await.unwrap();
+    let resp = c
+        .get(format!("{}/health", emu.crm_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     emu.shutdown().await;
 }
@@ -166,7 +223,10 @@ async fn idempotency_key_replays_or_rejects() {
     assert_eq!((s1, s2), (201, 201), "replay repeats the first status");
     assert_eq!(b1, b2);
     let (s3, b3) = json(send(json!({"company": "Other"})).await.unwrap()).await;
-    assert_eq!((s3, b3["code"].as_str()), (422, Some("idempotency_key_reused")));
+    assert_eq!(
+        (s3, b3["code"].as_str()),
+        (422, Some("idempotency_key_reused"))
+    );
     assert_eq!(emu.records()[0].record["company"], "ACME");
     emu.shutdown().await;
 }
@@ -199,7 +259,11 @@ async fn concurrent_upserts_of_one_key_make_one_record() {
 async fn search_and_incremental_listing_page_with_cursors() {
     let emu = start().await;
     let c = client();
-    for (k, last, company) in [("a", "Alpha", "Zeta GmbH"), ("b", "Beta", "Acme"), ("c", "Gamma", "ACME Corp")] {
+    for (k, last, company) in [
+        ("a", "Alpha", "Zeta GmbH"),
+        ("b", "Beta", "Acme"),
+        ("c", "Gamma", "ACME Corp"),
+    ] {
         let r = req(&c, &emu, Method::PUT, &format!("/customers/{k}"))
             .json(&json!({"last_name": last, "company": company}))
             .send()
@@ -207,9 +271,20 @@ async fn search_and_incremental_listing_page_with_cursors() {
             .unwrap();
         assert_eq!(r.status(), 201);
     }
-    let (status, found) = json(req(&c, &emu, Method::GET, "/customers?q=acme").send().await.unwrap()).await;
+    let (status, found) = json(
+        req(&c, &emu, Method::GET, "/customers?q=acme")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
-    let keys: Vec<&str> = found["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
     assert_eq!(keys, ["b", "c"]);
     assert!(found["next_cursor"].is_null());
 
@@ -238,50 +313,117 @@ async fn search_and_incremental_listing_page_with_cursors() {
     }
     assert_eq!(seen, ["b", "c", "a"]);
 
-    let (status, err) = json(req(&c, &emu, Method::GET, "/customers?modified_since=yesterday").send().await.unwrap()).await;
-    assert_eq!((status, err["field"].as_str()), (400, Some("modified_since")));
-    let (status, err) = json(req(&c, &emu, Method::GET, "/customers?limit=0").send().await.unwrap()).await;
+    let (status, err) = json(
+        req(&c, &emu, Method::GET, "/customers?modified_since=yesterday")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (400, Some("modified_since"))
+    );
+    let (status, err) = json(
+        req(&c, &emu, Method::GET, "/customers?limit=0")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, err["field"].as_str()), (400, Some("limit")));
-    let (status, err) = json(req(&c, &emu, Method::GET, "/customers?cursor=zz").send().await.unwrap()).await;
-    assert_eq!((status, err["code"].as_str()), (400, Some("invalid_cursor")));
+    let (status, err) = json(
+        req(&c, &emu, Method::GET, "/customers?cursor=zz")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("invalid_cursor"))
+    );
     emu.shutdown().await;
 }
 
 #[tokio::test]
 async fn metadata_lists_required_fields_and_picklists() {
     let emu = start().await;
-    let (status, meta) = json(req(&client(), &emu, Method::GET, "/metadata").send().await.unwrap()).await;
+    let (status, meta) = json(
+        req(&client(), &emu, Method::GET, "/metadata")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
-    assert_eq!(meta["required_one_of"], json!(["first_name", "last_name", "company"]));
-    assert!(meta["picklists"]["country"].as_array().unwrap().iter().any(|c| c["value"] == "DE"));
-    assert!(!meta["picklists"]["lead_source"].as_array().unwrap().is_empty());
+    assert_eq!(
+        meta["required_one_of"],
+        json!(["first_name", "last_name", "company"])
+    );
+    assert!(meta["picklists"]["country"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["value"] == "DE"));
+    assert!(!meta["picklists"]["lead_source"]
+        .as_array()
+        .unwrap()
+        .is_empty());
     emu.shutdown().await;
 }
 
 #[tokio::test]
 async fn rest_rate_limit_answers_429_with_headers() {
     let emu = start_with(Config {
-        rest_rate_limit: Some(RateLimit { max: 3, window: Duration::from_secs(60) }),
+        rest_rate_limit: Some(RateLimit {
+            max: 3,
+            window: Duration::from_secs(60),
+        }),
         ..Config::unlimited()
     })
     .await;
     let c = client();
     for expected_remaining in ["2", "1", "0"] {
-        let r = req(&c, &emu, Method::GET, "/customers/x").send().await.unwrap();
+        let r = req(&c, &emu, Method::GET, "/customers/x")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404);
         assert_eq!(r.headers()["x-ratelimit-remaining"], expected_remaining);
     }
-    let r = req(&c, &emu, Method::GET, "/customers/x").send().await.unwrap();
+    let r = req(&c, &emu, Method::GET, "/customers/x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 429);
     assert_eq!(r.headers()["x-ratelimit-limit"], "3");
-    let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry));
     let (_, body) = json(r).await;
     assert_eq!(body["code"], "rate_limited");
     // Health is exempt; lifting the limit makes the API answer again.
-    assert_eq!(c.get(format!("{}/health", emu.crm_url())).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(format!("{}/health", emu.crm_url()))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     emu.set_rate_limit(Api::Rest, None);
-    assert_eq!(req(&c, &emu, Method::GET, "/customers/x").send().await.unwrap().status(), 404);
+    assert_eq!(
+        req(&c, &emu, Method::GET, "/customers/x")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     emu.shutdown().await;
 }
 
@@ -290,11 +432,25 @@ async fn seeded_rest_records_are_listed() {
     let emu = start().await;
     let ids = emu.seed_rest(
         (0..3)
-            .map(|i| (format!("s{i}"), CustomerFields { company: Some(format!("Co {i}")), ..Default::default() }))
+            .map(|i| {
+                (
+                    format!("s{i}"),
+                    CustomerFields {
+                        company: Some(format!("Co {i}")),
+                        ..Default::default()
+                    },
+                )
+            })
             .collect(),
     );
     assert_eq!(ids, ["cus_000001", "cus_000002", "cus_000003"]);
-    let (_, page) = json(req(&client(), &emu, Method::GET, "/customers").send().await.unwrap()).await;
+    let (_, page) = json(
+        req(&client(), &emu, Method::GET, "/customers")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(page["items"].as_array().unwrap().len(), 3);
     emu.shutdown().await;
 }

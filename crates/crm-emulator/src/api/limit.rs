@@ -1,7 +1,7 @@
 //! Rate-limit middleware for both APIs, with each API's 429 body and headers.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{Request, State};

@@ -29,7 +29,10 @@ pub fn crm_router(shared: Arc<Shared>) -> Router {
         .merge(hubspot::router(shared.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(shared.clone(), observe))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            observe,
+        ))
         .with_state(shared)
 }
 
@@ -59,13 +62,14 @@ async fn method_not_allowed(req: Request) -> Response {
     let path = req.uri().path().to_string();
     let message = format!("method {} is not allowed on {path}", req.method());
     match api_of(&path) {
-        Api::Hubspot => {
-            HsError::new(StatusCode::METHOD_NOT_ALLOWED, "VALIDATION_ERROR", message).into_response()
-        }
-        Api::Rest => {
-            RestError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message)
-                .into_response()
-        }
+        Api::Hubspot => HsError::new(StatusCode::METHOD_NOT_ALLOWED, "VALIDATION_ERROR", message)
+            .into_response(),
+        Api::Rest => RestError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            message,
+        )
+        .into_response(),
     }
 }
 

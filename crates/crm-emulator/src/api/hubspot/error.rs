@@ -77,9 +77,8 @@ impl HsError {
 
 impl From<AuthError> for HsError {
     fn from(e: AuthError) -> Self {
-        let unauthorized = |category, message: String| {
-            HsError::new(StatusCode::UNAUTHORIZED, category, message)
-        };
+        let unauthorized =
+            |category, message: String| HsError::new(StatusCode::UNAUTHORIZED, category, message);
         match e {
             AuthError::Missing => unauthorized(
                 "INVALID_AUTHENTICATION",
@@ -116,9 +115,11 @@ impl From<AuthError> for HsError {
 impl From<BodyError> for HsError {
     fn from(e: BodyError) -> Self {
         match e {
-            BodyError::TooLarge { .. } => {
-                HsError::new(StatusCode::PAYLOAD_TOO_LARGE, "VALIDATION_ERROR", e.to_string())
-            }
+            BodyError::TooLarge { .. } => HsError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "VALIDATION_ERROR",
+                e.to_string(),
+            ),
             BodyError::Read(_) => HsError::validation(e.to_string()),
         }
     }

@@ -51,9 +51,11 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
                           h: HeaderMap,
                           b: Body| objects::update(ty, s, id, p, h, b),
                 )
-                .delete(move |State(s): S, Path(id): Path<String>, h: HeaderMap| {
-                    objects::archive(ty, s, id, h)
-                }),
+                .delete(
+                    move |State(s): S, Path(id): Path<String>, h: HeaderMap| {
+                        objects::archive(ty, s, id, h)
+                    },
+                ),
             )
             .route(
                 &format!("{base}/batch/create"),
@@ -84,9 +86,11 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
                 get(move |State(s): S, Path(n): Path<String>, h: HeaderMap| {
                     properties::get_one(ty, s, n, h)
                 })
-                .delete(move |State(s): S, Path(n): Path<String>, h: HeaderMap| {
-                    properties::archive(ty, s, n, h)
-                }),
+                .delete(
+                    move |State(s): S, Path(n): Path<String>, h: HeaderMap| {
+                        properties::archive(ty, s, n, h)
+                    },
+                ),
             );
     }
     r.route_layer(axum::middleware::from_fn_with_state(

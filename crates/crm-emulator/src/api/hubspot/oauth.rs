@@ -34,7 +34,12 @@ pub async fn token(shared: Arc<Shared>, body: Body) -> Response {
     };
     let form: HashMap<String, String> = match serde_urlencoded_parse(&body) {
         Some(f) => f,
-        None => return oauth_error("BAD_REQUEST", "body must be application/x-www-form-urlencoded"),
+        None => {
+            return oauth_error(
+                "BAD_REQUEST",
+                "body must be application/x-www-form-urlencoded",
+            )
+        }
     };
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let cfg = &shared.config;

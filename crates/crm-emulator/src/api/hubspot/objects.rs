@@ -76,7 +76,10 @@ pub fn validate_properties(
             problems.push((
                 name.clone(),
                 "INVALID_PROPERTY_VALUE",
-                format!("{text:?} was not a valid {} value: leading or trailing spaces", def.kind),
+                format!(
+                    "{text:?} was not a valid {} value: leading or trailing spaces",
+                    def.kind
+                ),
             ));
             continue;
         }
@@ -176,7 +179,11 @@ fn persist(store: &Store, ty: ObjectType, id: u64) {
 
 /// Properties to return after a write: the defaults plus those written.
 fn written_names<'a>(ty: ObjectType, names: impl Iterator<Item = &'a String>) -> Vec<String> {
-    let mut set: BTreeSet<String> = ty.default_returned().iter().map(|s| s.to_string()).collect();
+    let mut set: BTreeSet<String> = ty
+        .default_returned()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     set.extend(names.cloned());
     set.into_iter().collect()
 }
@@ -308,7 +315,8 @@ pub async fn get_one(
     if let Some(p) = id_property {
         check_id_property(table, ty, p)?;
     }
-    let found = lookup(table, id_property, &id).ok_or_else(|| HsError::not_found("resource not found"))?;
+    let found =
+        lookup(table, id_property, &id).ok_or_else(|| HsError::not_found("resource not found"))?;
     Ok(Json(table.objects[&found].render(ty, Some(&wanted))))
 }
 
@@ -329,12 +337,20 @@ pub async fn list(
             .ok_or_else(|| HsError::validation("limit must be between 1 and 100"))?,
     };
     let after: u64 = query_one(&params, "after")
-        .map(|s| s.parse().map_err(|_| HsError::validation("after must be an object id")))
+        .map(|s| {
+            s.parse()
+                .map_err(|_| HsError::validation("after must be an object id"))
+        })
         .transpose()?
         .unwrap_or(0);
     let store = shared.store();
     let table = store.hubspot.table(ty);
-    let mut page: Vec<&HsObject> = table.objects.range(after..).map(|(_, o)| o).take(limit + 1).collect();
+    let mut page: Vec<&HsObject> = table
+        .objects
+        .range(after..)
+        .map(|(_, o)| o)
+        .take(limit + 1)
+        .collect();
     let next = (page.len() > limit).then(|| page[limit].id);
     page.truncate(limit);
     let results: Vec<Value> = page.iter().map(|o| o.render(ty, Some(&wanted))).collect();
@@ -362,7 +378,9 @@ pub async fn update(
     authorize(&shared, &headers, ty.write_scope())?;
     let input: UpdateInput = parse_json(&read_body(&shared, body).await?)?;
     if input.properties.is_empty() {
-        return Err(HsError::validation("No properties found to update, please provide at least one."));
+        return Err(HsError::validation(
+            "No properties found to update, please provide at least one.",
+        ));
     }
     let id_property = query_one(&params, "idProperty");
     let (reply, barrier) = {
@@ -371,13 +389,19 @@ pub async fn update(
         if let Some(p) = id_property {
             check_id_property(table, ty, p)?;
         }
-        let found = lookup(table, id_property, &id).ok_or_else(|| HsError::not_found("resource not found"))?;
+        let found = lookup(table, id_property, &id)
+            .ok_or_else(|| HsError::not_found("resource not found"))?;
         let props = validate_properties(table, &input.properties)?;
         if let Some(existing) = conflict(table, ty, &props, Some(found)) {
             return Err(conflict_error(ty, existing));
         }
         let names = written_names(ty, props.keys());
-        let obj = store.hubspot.table_mut(ty).objects.get_mut(&found).expect("found above");
+        let obj = store
+            .hubspot
+            .table_mut(ty)
+            .objects
+            .get_mut(&found)
+            .expect("found above");
         if apply_update(obj, ty, props, now()) {
             persist(&store, ty, found);
         }
@@ -584,7 +608,12 @@ pub async fn batch_upsert(
             let names = written_names(ty, props.keys());
             let (id, new) = match existing {
                 Some(id) => {
-                    let obj = store.hubspot.table_mut(ty).objects.get_mut(&id).expect("looked up");
+                    let obj = store
+                        .hubspot
+                        .table_mut(ty)
+                        .objects
+                        .get_mut(&id)
+                        .expect("looked up");
                     if apply_update(obj, ty, props, at) {
                         persist(&store, ty, id);
                     }

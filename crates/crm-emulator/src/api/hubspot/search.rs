@@ -205,12 +205,7 @@ impl Filter {
         let value = self.value.as_ref().map(text).unwrap_or_default();
         let cmp = |given: &str| stored.and_then(|s| compare(kind, s, given));
         let eq = |given: &str| cmp(given) == Some(Ordering::Equal);
-        let in_values = || {
-            self.values
-                .iter()
-                .flatten()
-                .any(|v| eq(&text(v)))
-        };
+        let in_values = || self.values.iter().flatten().any(|v| eq(&text(v)));
         match self.operator.as_str() {
             "EQ" => eq(&value),
             "NEQ" => !eq(&value),
@@ -323,7 +318,10 @@ pub async fn search(
         hits.sort_by(|a, b| {
             for s in &req.sorts {
                 let (name, desc) = s.key();
-                let kind = table.properties.get(name).map_or("string", |d| d.kind.as_str());
+                let kind = table
+                    .properties
+                    .get(name)
+                    .map_or("string", |d| d.kind.as_str());
                 let (va, vb) = (a.properties.get(name), b.properties.get(name));
                 let ord = match (va, vb) {
                     (Some(x), Some(y)) => compare(kind, x, y).unwrap_or(Ordering::Equal),

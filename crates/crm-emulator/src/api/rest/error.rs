@@ -57,9 +57,11 @@ impl From<AuthError> for RestError {
 impl From<BodyError> for RestError {
     fn from(e: BodyError) -> Self {
         match e {
-            BodyError::TooLarge { .. } => {
-                RestError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", e.to_string())
-            }
+            BodyError::TooLarge { .. } => RestError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                e.to_string(),
+            ),
             BodyError::Read(_) => RestError::bad_request("invalid_body", e.to_string()),
         }
     }

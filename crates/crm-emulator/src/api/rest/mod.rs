@@ -136,13 +136,19 @@ async fn get_customer(
 ) -> Result<Json<Customer>, RestError> {
     authorize(&shared, &headers)?;
     let store = shared.store();
-    store.rest.customers.get(&key).cloned().map(Json).ok_or_else(|| {
-        RestError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no customer with key {key:?}"),
-        )
-    })
+    store
+        .rest
+        .customers
+        .get(&key)
+        .cloned()
+        .map(Json)
+        .ok_or_else(|| {
+            RestError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no customer with key {key:?}"),
+            )
+        })
 }
 
 #[derive(Debug, Deserialize)]
@@ -278,9 +284,7 @@ async fn list_customers(
     hits.sort_by_key(|(p, _)| *p);
     let more = hits.len() > limit;
     hits.truncate(limit);
-    let next_cursor = more
-        .then(|| hits.last().map(|(p, _)| p.encode()))
-        .flatten();
+    let next_cursor = more.then(|| hits.last().map(|(p, _)| p.encode())).flatten();
     let items: Vec<&Customer> = hits.into_iter().map(|(_, c)| c).collect();
     Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
 }

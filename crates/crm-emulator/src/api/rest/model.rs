@@ -60,7 +60,10 @@ impl CustomerFields {
     /// Parses and validates a PUT body, naming the offending field on error.
     pub fn parse(body: &[u8]) -> Result<Self, RestError> {
         let value: Value = serde_json::from_slice(body).map_err(|e| {
-            RestError::bad_request("invalid_json", format!("request body is not valid JSON: {e}"))
+            RestError::bad_request(
+                "invalid_json",
+                format!("request body is not valid JSON: {e}"),
+            )
         })?;
         let Value::Object(map) = value else {
             return Err(RestError::bad_request(
