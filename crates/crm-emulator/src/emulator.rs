@@ -17,7 +17,7 @@ use crate::faults::Faults;
 use crate::persist::Writer;
 use crate::server::HttpServer;
 use crate::state::{Api, Shared};
-use crate::stats::StatsSnapshot;
+use crate::stats::{RequestLogEntry, StatsSnapshot};
 use crate::store::{Store, StoredRecord, REST_KIND};
 
 /// State and CRM server, shared by the handle and the control API.
@@ -121,6 +121,11 @@ impl Emulator {
 
     pub fn stats(&self) -> StatsSnapshot {
         self.inner.shared.stats.snapshot()
+    }
+
+    /// The most recent CRM requests (up to 10,000), oldest first.
+    pub fn requests(&self) -> Vec<RequestLogEntry> {
+        self.inner.shared.stats.log()
     }
 
     /// Requests to `endpoint` (e.g. `"PUT /customers/{key}"`) answered with `status`.

@@ -243,6 +243,11 @@ async fn control_api_over_http() {
     let (_, stats) = json(c.get(ctl("/stats")).send().await.unwrap()).await;
     assert_eq!(stats["total"], 1);
     assert_eq!(stats["endpoints"]["PUT /customers/{key}"]["201"], 1);
+    let (_, log) = json(c.get(ctl("/requests")).send().await.unwrap()).await;
+    assert_eq!(log["requests"][0]["path"], "/customers/k");
+    assert_eq!(log["requests"][0]["endpoint"], "PUT /customers/{key}");
+    assert_eq!(log["requests"][0]["outcome"], "201");
+    assert_eq!(emu.requests().len(), 1);
     let (_, records) = json(c.get(ctl("/records")).send().await.unwrap()).await;
     assert_eq!(records["records"][0]["key"], "k");
 
