@@ -444,7 +444,7 @@ async fn search_stops_at_ten_thousand_results() {
 #[tokio::test]
 async fn search_index_lag_hides_fresh_writes() {
     let emu = start_with(Config {
-        search_index_lag: Duration::from_millis(300),
+        search_index_lag: Duration::from_secs(2),
         ..Config::unlimited()
     })
     .await;
@@ -465,14 +465,14 @@ async fn search_index_lag_hides_fresh_writes() {
         json(r).await.1["total"].as_u64().unwrap()
     };
     assert_eq!(total().await, 0, "invisible right after the write");
-    assert!(eventually(Duration::from_secs(5), || async { total().await == 1 }).await);
+    assert!(eventually(Duration::from_secs(10), || async { total().await == 1 }).await);
     emu.shutdown().await;
 }
 
 #[tokio::test]
 async fn oauth_refresh_expiry_and_revocation() {
     let emu = start_with(Config {
-        access_token_lifetime: Duration::from_secs(1),
+        access_token_lifetime: Duration::from_secs(2),
         ..Config::unlimited()
     })
     .await;
@@ -497,7 +497,7 @@ async fn oauth_refresh_expiry_and_revocation() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(tok["token_type"], "bearer");
-    assert_eq!(tok["expires_in"], 1);
+    assert_eq!(tok["expires_in"], 2);
     assert_eq!(tok["refresh_token"], cfg.oauth_refresh_token.as_str());
     let access = tok["access_token"].as_str().unwrap().to_string();
     let get = || {
