@@ -198,6 +198,17 @@ async fn batch_upsert_create_read_and_limits() {
     )
     .await;
     assert_eq!(status, 400);
+    let (status, err) = json(
+        upsert(json!([
+            {"idProperty": "outpost_key", "id": "d1", "properties": {"email": "dup@example.com"}},
+            {"idProperty": "outpost_key", "id": "d2", "properties": {"email": "DUP@example.com"}}
+        ]))
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!((status, err["category"].as_str()), (409, Some("CONFLICT")));
+    assert_eq!(emu.records().len(), 2, "nothing half-applied");
     let too_many: Vec<Value> = (0..101)
         .map(|i| json!({"idProperty": "outpost_key", "id": format!("b{i}"), "properties": {}}))
         .collect();
