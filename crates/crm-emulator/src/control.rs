@@ -55,6 +55,7 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/reset", post(reset))
         .route("/records", get(records))
         .route("/stats", get(stats))
+        .route("/requests", get(requests))
         .route("/tokens/expire", post(expire))
         .route("/tokens/revoke", post(revoke))
         .route("/tokens/restore", post(restore))
@@ -123,6 +124,10 @@ async fn records(State(i): S) -> Json<Value> {
 
 async fn stats(State(i): S) -> Json<crate::stats::StatsSnapshot> {
     Json(i.shared.stats.snapshot())
+}
+
+async fn requests(State(i): S) -> Json<Value> {
+    Json(json!({ "requests": i.shared.stats.log() }))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -17,7 +17,7 @@ use crate::faults::Faults;
 use crate::persist::Writer;
 use crate::server::HttpServer;
 use crate::state::{Api, Shared};
-use crate::stats::StatsSnapshot;
+use crate::stats::{RequestLogEntry, StatsSnapshot};
 use crate::store::{Store, StoredRecord, REST_KIND};
 
 /// State and CRM server, shared by the handle and the control API.
@@ -108,7 +108,8 @@ impl Emulator {
         self.inner.shared.faults().clear();
     }
 
-    /// Clears records, faults, counters, rate-limit windows and token changes.
+    /// Back to the start state: no records, no faults, zero counters, the
+    /// configured rate limits and search lag, and every token restored.
     pub async fn reset(&self) {
         self.inner.reset().await;
     }
@@ -120,6 +121,11 @@ impl Emulator {
 
     pub fn stats(&self) -> StatsSnapshot {
         self.inner.shared.stats.snapshot()
+    }
+
+    /// The most recent CRM requests (up to 10,000), oldest first.
+    pub fn requests(&self) -> Vec<RequestLogEntry> {
+        self.inner.shared.stats.log()
     }
 
     /// Requests to `endpoint` (e.g. `"PUT /customers/{key}"`) answered with `status`.
@@ -237,8 +243,16 @@ impl Inner {
         };
         self.shared.faults().clear();
         self.shared.stats.reset();
-        self.shared.limiter(Api::Rest).reset();
-        self.shared.limiter(Api::Hubspot).reset();
+        let cfg = &self.shared.config;
+        self.shared
+            .limiter(Api::Rest)
+            .set_limit(cfg.rest_rate_limit);
+        self.shared
+            .limiter(Api::Hubspot)
+            .set_limit(cfg.hubspot_rate_limit);
+        self.shared
+            .retry_after
+            .store(cfg.retry_after, Ordering::Relaxed);
         self.restore_tokens();
         self.shared
             .set_search_lag(self.shared.config.search_index_lag);

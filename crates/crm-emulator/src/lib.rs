@@ -34,5 +34,5 @@ pub use emulator::Emulator;
 pub use error::Error;
 pub use faults::{ErrorKind, Faults};
 pub use state::Api;
-pub use stats::StatsSnapshot;
+pub use stats::{RequestLogEntry, StatsSnapshot};
 pub use store::StoredRecord;

@@ -1,8 +1,10 @@
 //! Request counters per endpoint template and outcome, so tests can assert
 //! "exactly N create calls".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Serialize};
 
@@ -33,20 +35,56 @@ impl StatsSnapshot {
     }
 }
 
+/// One entry of the request log, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestLogEntry {
+    /// Position in the whole run (survives log trimming, reset by `reset`).
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    /// `"PUT /customers/{key}"`.
+    pub endpoint: String,
+    /// The concrete path, e.g. `/customers/abc`.
+    pub path: String,
+    /// Status or fault outcome, as in [`StatsSnapshot`].
+    pub outcome: String,
+}
+
+/// The log keeps the most recent requests only, so long runs stay bounded.
+pub const LOG_CAPACITY: usize = 10_000;
+
 #[derive(Debug, Default)]
 pub struct Stats {
     inner: Mutex<StatsSnapshot>,
+    log: Mutex<VecDeque<RequestLogEntry>>,
 }
 
 impl Stats {
-    pub fn record(&self, endpoint: &str, outcome: &str) {
-        let mut s = self.inner.lock().expect("stats lock");
-        s.total += 1;
-        *s.endpoints
-            .entry(endpoint.to_string())
-            .or_default()
-            .entry(outcome.to_string())
-            .or_default() += 1;
+    pub fn record(&self, endpoint: &str, path: &str, outcome: &str) {
+        let seq = {
+            let mut s = self.inner.lock().expect("stats lock");
+            s.total += 1;
+            *s.endpoints
+                .entry(endpoint.to_string())
+                .or_default()
+                .entry(outcome.to_string())
+                .or_default() += 1;
+            s.total
+        };
+        let mut log = self.log.lock().expect("log lock");
+        if log.len() == LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(RequestLogEntry {
+            seq,
+            at: Utc::now(),
+            endpoint: endpoint.to_string(),
+            path: path.to_string(),
+            outcome: outcome.to_string(),
+        });
+    }
+
+    pub fn log(&self) -> Vec<RequestLogEntry> {
+        self.log.lock().expect("log lock").iter().cloned().collect()
     }
 
     pub fn snapshot(&self) -> StatsSnapshot {
@@ -55,5 +93,6 @@ impl Stats {
 
     pub fn reset(&self) {
         *self.inner.lock().expect("stats lock") = StatsSnapshot::default();
+        self.log.lock().expect("log lock").clear();
     }
 }

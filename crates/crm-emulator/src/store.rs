@@ -1,7 +1,7 @@
 //! All stored CRM data, behind one lock, plus the hooks that mirror writes into
 //! the optional state file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -67,7 +67,7 @@ impl Store {
     ) -> Result<Self, Error> {
         let mut store = Store::new(unique_property);
         let fresh = rows.is_empty();
-        let mut loaded_props: HashMap<ObjectType, bool> = HashMap::new();
+        let mut loaded_props: HashSet<ObjectType> = HashSet::new();
         for row in rows {
             let corrupt = |source| Error::CorruptRow {
                 kind: row.kind.clone(),
@@ -88,10 +88,9 @@ impl Store {
                 } else if row.kind == ty.property_kind() {
                     let p: PropertyDef = serde_json::from_str(&row.body).map_err(corrupt)?;
                     let table = store.hubspot.table_mut(ty);
-                    if !loaded_props.contains_key(&ty) {
-                        // Saved definitions replace the defaults (a removed one stays removed).
+                    // Saved definitions replace the defaults (a removed one stays removed).
+                    if loaded_props.insert(ty) {
                         table.properties.clear();
-                        loaded_props.insert(ty, true);
                     }
                     table.properties.insert(p.name.clone(), p);
                 }

@@ -125,7 +125,8 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
         .map_or(UNMATCHED, |m| m.as_str())
         .to_string();
     let endpoint = format!("{} {template}", req.method());
-    let api = api_of(req.uri().path());
+    let path = req.uri().path().to_string();
+    let api = api_of(&path);
     let kill = req.extensions().get::<ConnKill>().cloned();
     let decision = shared.faults().decide();
     if !decision.delay.is_zero() {
@@ -133,17 +134,19 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
     }
     match decision.error {
         Some(ErrorKind::Reset) => {
-            shared.stats.record(&endpoint, "reset");
+            shared.stats.record(&endpoint, &path, "reset");
             return reset(kill).await;
         }
         Some(ErrorKind::Timeout) => {
-            shared.stats.record(&endpoint, "timeout");
+            shared.stats.record(&endpoint, &path, "timeout");
             tokio::time::sleep(shared.config.timeout_hold).await;
             return reset(kill).await;
         }
         Some(kind) => {
             let resp = injected(api, kind);
-            shared.stats.record(&endpoint, resp.status().as_str());
+            shared
+                .stats
+                .record(&endpoint, &path, resp.status().as_str());
             return resp;
         }
         None => {}
@@ -151,9 +154,13 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
     let writes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let resp = next.run(req).await;
     if decision.drop_after_commit && writes && resp.status().is_success() {
-        shared.stats.record(&endpoint, "dropped_after_commit");
+        shared
+            .stats
+            .record(&endpoint, &path, "dropped_after_commit");
         return reset(kill).await;
     }
-    shared.stats.record(&endpoint, resp.status().as_str());
+    shared
+        .stats
+        .record(&endpoint, &path, resp.status().as_str());
     resp
 }

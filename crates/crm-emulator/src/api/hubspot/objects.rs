@@ -128,6 +128,15 @@ pub fn insert_seed(
     insert_new(data, ty, props, at)
 }
 
+/// Two inputs of one batch claiming the same email.
+fn duplicate_email(email: &str) -> HsError {
+    HsError::new(
+        StatusCode::CONFLICT,
+        "CONFLICT",
+        format!("Duplicate email in batch input: {email}"),
+    )
+}
+
 fn insert_new(
     data: &mut HubSpotData,
     ty: ObjectType,
@@ -464,11 +473,7 @@ pub async fn batch_create(
         for props in &all {
             if let Some(email) = props.get("email").filter(|e| !e.is_empty()) {
                 if !seen.insert(email.to_lowercase()) {
-                    return Err(HsError::new(
-                        StatusCode::CONFLICT,
-                        "CONFLICT",
-                        format!("Duplicate email in batch input: {email}"),
-                    ));
+                    return Err(duplicate_email(email));
                 }
             }
         }
@@ -573,6 +578,7 @@ pub async fn batch_upsert(
         // Validate everything first so a bad input leaves nothing half-applied.
         let mut plan = Vec::with_capacity(input.inputs.len());
         let mut seen = HashSet::new();
+        let mut emails = HashSet::new();
         {
             let table = store.hubspot.table(ty);
             for i in &input.inputs {
@@ -598,6 +604,11 @@ pub async fn batch_upsert(
                 }
                 if let Some(other) = conflict(table, ty, &props, existing) {
                     return Err(conflict_error(ty, other));
+                }
+                if let Some(email) = props.get("email").filter(|e| !e.is_empty()) {
+                    if !emails.insert(email.to_lowercase()) {
+                        return Err(duplicate_email(email));
+                    }
                 }
                 plan.push((existing, props));
             }
