@@ -329,10 +329,18 @@ async fn the_running_flusher_delivers_as_soon_as_the_monitor_is_online() {
 
 #[tokio::test]
 async fn a_refused_customer_can_be_corrected_and_resent_or_discarded() {
-    let s = setup(vec![Answer::RejectLastName("Bad"), Answer::Ok, Answer::RejectLastName("Worse")]).await;
+    let s = setup(vec![
+        Answer::RejectLastName("Bad"),
+        Answer::Ok,
+        Answer::RejectLastName("Worse"),
+    ])
+    .await;
     let fixable = add(&s.store, "Bad").await;
     s.flusher.round().await.unwrap();
-    assert_eq!(s.store.customer(fixable).await.unwrap().unwrap().sync_state, SyncState::NeedsAttention);
+    assert_eq!(
+        s.store.customer(fixable).await.unwrap().unwrap().sync_state,
+        SyncState::NeedsAttention
+    );
 
     // A person corrects the field the CRM named and resubmits.
     let fixed = s
@@ -348,17 +356,29 @@ async fn a_refused_customer_can_be_corrected_and_resent_or_discarded() {
         .await
         .unwrap();
     assert_eq!(fixed.last_name.as_deref(), Some("Fixed"));
-    assert_eq!(s.store.search("fixed", 5).await.unwrap().len(), 1, "the search index follows the edit");
+    assert_eq!(
+        s.store.search("fixed", 5).await.unwrap().len(),
+        1,
+        "the search index follows the edit"
+    );
     assert!(s.store.search("bad", 5).await.unwrap().is_empty());
     s.store.retry_customer(fixable).await.unwrap();
     assert_eq!(s.flusher.round().await.unwrap().delivered, 1);
     let sent = s.fake.calls.lock().unwrap().last().unwrap().clone();
     assert_eq!(sent, vec![fixable], "the corrected customer was sent");
-    assert!(s
-        .store
-        .update_unsent_customer(fixable, &NewCustomer { last_name: Some("Late".into()), ..Default::default() })
-        .await
-        .is_err(), "a delivered customer is not edited locally");
+    assert!(
+        s.store
+            .update_unsent_customer(
+                fixable,
+                &NewCustomer {
+                    last_name: Some("Late".into()),
+                    ..Default::default()
+                }
+            )
+            .await
+            .is_err(),
+        "a delivered customer is not edited locally"
+    );
 
     // Another is a mistake: discarded after confirmation.
     let mistake = add(&s.store, "Worse").await;

@@ -165,14 +165,19 @@ impl Store {
     /// and waiting for attention): the next delivery sends the corrected row.
     /// A customer already in the CRM is refused: editing synced customers
     /// needs an update message, which this version does not send.
-    pub async fn update_unsent_customer(&self, id: CustomerId, input: &NewCustomer) -> Result<Customer> {
+    pub async fn update_unsent_customer(
+        &self,
+        id: CustomerId,
+        input: &NewCustomer,
+    ) -> Result<Customer> {
         let valid = validation::validate(input)?;
         let mut tx = self.pool.begin().await?;
-        let delivered: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state = 'sent')")
-                .bind(id.to_string())
-                .fetch_one(&mut *tx)
-                .await?;
+        let delivered: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state = 'sent')",
+        )
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
         if delivered {
             return Err(Error::Refused(
                 "This customer is already in the CRM; change it there (editing synced customers comes in a later version)."
@@ -192,10 +197,11 @@ impl Store {
     /// from this device (the CRM never had it).
     pub async fn discard_refused_customer(&self, id: CustomerId) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let states: Vec<String> = sqlx::query_scalar("SELECT state FROM outbox WHERE customer_id = ?1")
-            .bind(id.to_string())
-            .fetch_all(&mut *tx)
-            .await?;
+        let states: Vec<String> =
+            sqlx::query_scalar("SELECT state FROM outbox WHERE customer_id = ?1")
+                .bind(id.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
         if states.is_empty() && customers::get(&mut *tx, id).await?.is_none() {
             return Err(Error::CustomerNotFound(id.to_string()));
         }
