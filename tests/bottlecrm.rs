@@ -52,9 +52,9 @@ fn server() -> Option<&'static Server> {
 }
 
 /// Tests here share one server and start/stop it: run them one at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
 }
 
 fn script(path: &str, args: &[&str]) -> Output {
@@ -186,7 +186,7 @@ fn unique(tag: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customers_created_while_the_crm_is_down_arrive_exactly_once_with_their_fields() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(server) = server() else { return };
     let till = Till::new(server, &server.token);
     script("scripts/bottlecrm-down", &["--server-only"]);
@@ -235,7 +235,7 @@ async fn customers_created_while_the_crm_is_down_arrive_exactly_once_with_their_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_flush_loses_and_duplicates_nothing() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(server) = server() else { return };
     let till = Till::new(server, &server.token);
     let run = unique("killed");
@@ -282,7 +282,7 @@ async fn a_server_killed_mid_flush_loses_and_duplicates_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_token_pauses_the_queue_until_a_working_one_is_set() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(server) = server() else { return };
     let minted: Value = serde_json::from_slice(
         &script("scripts/bottlecrm/token", &["new", "--name", "revoke-me"]).stdout,
@@ -331,7 +331,7 @@ async fn a_revoked_token_pauses_the_queue_until_a_working_one_is_set() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bottlecrm_field_errors_land_in_needs_attention_with_its_message() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(server) = server() else { return };
     let till = Till::new(server, &server.token);
     let run = unique("phone");
@@ -368,7 +368,7 @@ async fn bottlecrm_field_errors_land_in_needs_attention_with_its_message() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_emails_are_linked_after_an_ambiguous_attempt_and_refused_otherwise() {
-    let _g = serial();
+    let _g = serial().await;
     let Some(server) = server() else { return };
     let client = reqwest::Client::new();
     let till = Till::new(server, &server.token);
