@@ -9,6 +9,8 @@ fn main() {
         "sync_now",
         "list_outbox",
         "retry_customer",
+        "update_customer",
+        "discard_customer",
         "admin_status",
         "admin_set_passphrase",
         "admin_unlock",

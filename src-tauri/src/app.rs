@@ -53,6 +53,8 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
             commands::sync::sync_now,
             commands::sync::list_outbox,
             commands::sync::retry_customer,
+            commands::sync::update_customer,
+            commands::sync::discard_customer,
             commands::settings::admin_status,
             commands::settings::admin_set_passphrase,
             commands::settings::admin_unlock,

@@ -42,3 +42,22 @@ pub async fn retry_customer(state: State<'_, AppState>, id: String) -> Result<u6
     state.engine.sync_now().await;
     Ok(n)
 }
+
+/// Correct a customer the CRM has not accepted yet (e.g. the field it refused).
+#[tauri::command]
+pub async fn update_customer(
+    state: State<'_, AppState>,
+    id: String,
+    input: serde_json::Value,
+) -> Result<outpost_core::Customer, IpcError> {
+    let key = parse_key(&id)?;
+    let input: outpost_core::NewCustomer = serde_json::from_value(input)?;
+    Ok(state.store.update_unsent_customer(key, &input).await?)
+}
+
+/// Give up on a customer the CRM refused (the UI asks for confirmation first).
+#[tauri::command]
+pub async fn discard_customer(state: State<'_, AppState>, id: String) -> Result<(), IpcError> {
+    let key = parse_key(&id)?;
+    Ok(state.store.discard_refused_customer(key).await?)
+}
