@@ -84,7 +84,7 @@ impl Store {
                 if row.kind == ty.object_kind() {
                     let o: HsObject = serde_json::from_str(&row.body).map_err(corrupt)?;
                     store.hubspot.next_id = store.hubspot.next_id.max(o.id + 1);
-                    store.hubspot.table_mut(ty).objects.insert(o.id, o);
+                    store.hubspot.table_mut(ty).insert(o);
                 } else if row.kind == ty.property_kind() {
                     let p: PropertyDef = serde_json::from_str(&row.body).map_err(corrupt)?;
                     let table = store.hubspot.table_mut(ty);

@@ -154,7 +154,7 @@ fn insert_new(
         created_at: at,
         updated_at: at,
     };
-    data.table_mut(ty).objects.insert(id, obj);
+    data.table_mut(ty).insert(obj);
     id
 }
 
@@ -405,13 +405,13 @@ pub async fn update(
             return Err(conflict_error(ty, existing));
         }
         let names = written_names(ty, props.keys());
-        let obj = store
+        let at = now();
+        let changed = store
             .hubspot
             .table_mut(ty)
-            .objects
-            .get_mut(&found)
+            .update(found, |obj| apply_update(obj, ty, props, at))
             .expect("found above");
-        if apply_update(obj, ty, props, now()) {
+        if changed {
             persist(&store, ty, found);
         }
         let reply = store.hubspot.table(ty).objects[&found].render(ty, Some(&names));
@@ -432,7 +432,7 @@ pub async fn archive(
         let mut store = shared.store();
         // HubSpot answers 204 for unknown ids too.
         if let Ok(n) = id.parse::<u64>() {
-            if store.hubspot.table_mut(ty).objects.remove(&n).is_some() {
+            if store.hubspot.table_mut(ty).remove(n).is_some() {
                 store.delete(ty.object_kind(), &id);
             }
         }
@@ -619,13 +619,12 @@ pub async fn batch_upsert(
             let names = written_names(ty, props.keys());
             let (id, new) = match existing {
                 Some(id) => {
-                    let obj = store
+                    let changed = store
                         .hubspot
                         .table_mut(ty)
-                        .objects
-                        .get_mut(&id)
+                        .update(id, |obj| apply_update(obj, ty, props, at))
                         .expect("looked up");
-                    if apply_update(obj, ty, props, at) {
+                    if changed {
                         persist(&store, ty, id);
                     }
                     (id, false)
