@@ -89,14 +89,7 @@ impl BottleCrm {
     }
 
     fn url(&self, path: &str) -> Url {
-        let mut url = self.base.clone();
-        let joined = format!(
-            "{}/{}",
-            url.path().trim_end_matches('/'),
-            path.trim_start_matches('/')
-        );
-        url.set_path(&joined);
-        url
+        super::http::join(&self.base, path)
     }
 
     async fn send(

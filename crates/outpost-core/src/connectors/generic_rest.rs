@@ -87,14 +87,7 @@ impl GenericRest {
     }
 
     fn url(&self, path: &str) -> Url {
-        let mut url = self.base.clone();
-        let joined = format!(
-            "{}/{}",
-            url.path().trim_end_matches('/'),
-            path.trim_start_matches('/')
-        );
-        url.set_path(&joined);
-        url
+        super::http::join(&self.base, path)
     }
 
     fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {

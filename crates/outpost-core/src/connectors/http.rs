@@ -12,6 +12,19 @@ use crate::sync::throttle::Throttle;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// `path` under `base`, keeping any path prefix the base URL has
+/// (`https://crm.example.com/api` + `customers/1` → `.../api/customers/1`).
+pub fn join(base: &url::Url, path: &str) -> url::Url {
+    let mut url = base.clone();
+    let joined = format!(
+        "{}/{}",
+        url.path().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    url.set_path(&joined);
+    url
+}
+
 #[derive(Debug, Clone)]
 pub struct Http {
     client: reqwest::Client,

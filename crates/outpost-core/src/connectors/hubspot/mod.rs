@@ -98,14 +98,7 @@ impl HubSpot {
     }
 
     fn url(&self, path: &str) -> Url {
-        let mut url = self.base.clone();
-        let joined = format!(
-            "{}/{}",
-            url.path().trim_end_matches('/'),
-            path.trim_start_matches('/')
-        );
-        url.set_path(&joined);
-        url
+        crate::connectors::http::join(&self.base, path)
     }
 
     /// Sends with the current bearer token; on a 401 renews an OAuth token
