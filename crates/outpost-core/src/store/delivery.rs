@@ -93,27 +93,38 @@ impl Store {
         customer: CustomerId,
         crm_id: &str,
     ) -> Result<()> {
+        self.mark_all_delivered(&[(message_id, customer, crm_id.to_owned())])
+            .await
+    }
+
+    /// [`Store::mark_delivered`] for a whole batch, in one transaction.
+    pub async fn mark_all_delivered(&self, delivered: &[(i64, CustomerId, String)]) -> Result<()> {
+        if delivered.is_empty() {
+            return Ok(());
+        }
         let now = time::to_db(time::now());
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', last_error = NULL, updated_at = ?2 WHERE id = ?1",
-        )
-        .bind(message_id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE customers SET crm_id = ?2,
-               sync_state = CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state != 'sent')
-                                 THEN sync_state ELSE 'synced' END
-             WHERE id = ?1",
-        )
-        .bind(customer.to_string())
-        .bind(crm_id)
-        .execute(&mut *tx)
-        .await?;
+        for (message_id, customer, crm_id) in delivered {
+            sqlx::query("UPDATE outbox SET state = 'sent', last_error = NULL, updated_at = ?2 WHERE id = ?1")
+                .bind(message_id)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE customers SET crm_id = ?2,
+                   sync_state = CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state != 'sent')
+                                     THEN sync_state ELSE 'synced' END
+                 WHERE id = ?1",
+            )
+            .bind(customer.to_string())
+            .bind(crm_id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        let _ = self.events.send(StoreEvent::CustomerChanged(customer));
+        for (_, customer, _) in delivered {
+            let _ = self.events.send(StoreEvent::CustomerChanged(*customer));
+        }
         let _ = self.events.send(StoreEvent::OutboxChanged);
         Ok(())
     }

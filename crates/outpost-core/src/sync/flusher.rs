@@ -145,11 +145,13 @@ impl Flusher {
         // One retry time per round: records that failed together wait together,
         // so a failing CRM sees one retry, not one per record.
         let mut retry_at = None;
+        // Recorded together below: one transaction per round, not per record.
+        let mut delivered = Vec::new();
         for (c, d) in claimed.iter().zip(deliveries) {
             let key = c.customer.id;
             let (outcome, crm_id, detail) = match &d.outcome {
                 RecordOutcome::Delivered { crm_id } => {
-                    self.store.mark_delivered(c.message_id, key, crm_id).await?;
+                    delivered.push((c.message_id, key, crm_id.clone()));
                     result.delivered += 1;
                     any_success = true;
                     ("delivered", Some(crm_id.as_str()), None)
@@ -182,6 +184,7 @@ impl Flusher {
                 d.call.clone(),
             ));
         }
+        self.store.mark_all_delivered(&delivered).await?;
         if any_success {
             self.monitor.report_success();
             self.store.record_success(&self.endpoint).await?;
