@@ -46,7 +46,7 @@ impl Store {
         let ids: Vec<(i64, i64)> = sqlx::query_as(
             "UPDATE outbox SET state = 'in-flight', endpoint = ?1, attempts = attempts + 1, updated_at = ?2
              WHERE id IN (
-               SELECT o.id FROM outbox o
+               SELECT o.id FROM outbox o INDEXED BY outbox_state_order
                WHERE o.state = 'pending' AND (o.endpoint IS NULL OR o.endpoint = ?1) AND o.next_attempt_at <= ?2
                  AND NOT EXISTS (
                    SELECT 1 FROM outbox e
