@@ -541,3 +541,76 @@ async fn the_first_flush_starts_within_two_seconds_of_the_crm_coming_back() {
     );
     engine.stop(Duration::from_secs(5)).await;
 }
+
+mod test_connection {
+    use super::*;
+    use outpost_core::sync::diagnose::{test_connection, TestOutcome};
+
+    async fn hubspot_config(w: &World) -> EndpointConfig {
+        EndpointConfig {
+            name: "crm".into(),
+            kind: EndpointKind::Hubspot,
+            base_url: w.emu.crm_url(),
+            connectivity: Connectivity::OnlineOffline,
+            priority: 1,
+            settings: hubspot(),
+        }
+    }
+
+    async fn with_token(w: &World, token: &str) -> Arc<dyn SecretStore> {
+        let s: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
+        s.set("crm", SecretKind::Token, &Sensitive::new(token.into()))
+            .await
+            .unwrap();
+        let _ = w;
+        s
+    }
+
+    #[tokio::test]
+    async fn reports_each_failure_class_in_plain_words() {
+        let w = World::new(Config::unlimited()).await;
+        let config = hubspot_config(&w).await;
+        let good = with_token(&w, w.emu.token()).await;
+
+        let r = test_connection(&config, good.clone()).await;
+        assert_eq!(r.outcome, TestOutcome::Ok, "{}", r.message);
+
+        let r = test_connection(&config, with_token(&w, "not-the-token").await).await;
+        assert_eq!(r.outcome, TestOutcome::CredentialsRejected, "{}", r.message);
+
+        let r = test_connection(&config, Arc::new(MemorySecrets::default())).await;
+        assert_eq!(r.outcome, TestOutcome::CredentialsMissing, "{}", r.message);
+
+        w.emu.set_token_scopes(
+            Some(w.emu.token()),
+            Some(vec!["crm.objects.companies.read".into()]),
+        );
+        let r = test_connection(&config, good.clone()).await;
+        assert_eq!(r.outcome, TestOutcome::MissingPermission, "{}", r.message);
+        w.emu.set_token_scopes(Some(w.emu.token()), None);
+
+        assert!(w.emu.remove_hubspot_property("contacts", "outpost_key"));
+        let r = test_connection(&config, good.clone()).await;
+        assert_eq!(r.outcome, TestOutcome::Misconfigured, "{}", r.message);
+        assert!(
+            r.message.contains("Require unique values"),
+            "says how to create it: {}",
+            r.message
+        );
+
+        w.emu.down().await;
+        let r = test_connection(&config, good).await;
+        assert_eq!(r.outcome, TestOutcome::Unreachable, "{}", r.message);
+    }
+
+    #[tokio::test]
+    async fn refuses_plain_http_to_a_public_host_before_any_request() {
+        let w = World::new(Config::unlimited()).await;
+        let mut config = hubspot_config(&w).await;
+        config.base_url = "http://crm.example.com".into();
+        let r = test_connection(&config, with_token(&w, "t").await).await;
+        assert_eq!(r.outcome, TestOutcome::Misconfigured);
+        assert!(r.message.contains("https"), "{}", r.message);
+        assert_eq!(w.emu.stats().total, 0);
+    }
+}
