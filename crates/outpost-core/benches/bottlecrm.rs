@@ -2,7 +2,7 @@
 //! the server itself can take, measured in the same run: the baseline posts
 //! contacts straight to its API with 4 requests in flight (its measured best).
 //!
-//!     scripts/bottlecrm-up && cargo bench --bench bottlecrm [-- RECORDS]   (default 200)
+//!     cargo bench -p outpost-core --bench bottlecrm [-- RECORDS]   (default 200; starts the server if needed)
 
 use std::process::Command;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ async fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(200);
-    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/bottlecrm-up"))
+    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bottlecrm-up"))
         .output()
         .unwrap();
     assert!(
