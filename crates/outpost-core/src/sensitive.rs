@@ -1,4 +1,5 @@
-//! A wrapper for secrets and personal data that must not leak into logs.
+//! A wrapper for secrets that must not leak into logs, JSON or the UI.
+//! (Personal data is kept out of logs by logging customer keys only.)
 
 use std::fmt;
 
@@ -40,17 +41,6 @@ impl From<String> for Sensitive<String> {
     }
 }
 
-/// Masks an email for logs: "ada.lovelace@example.org" → "a***@example.org".
-pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        None => "***".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,11 +53,5 @@ mod tests {
             "[redacted] [redacted] Some([redacted])"
         );
         assert_eq!(s.expose(), "hunter2");
-    }
-
-    #[test]
-    fn masks_emails() {
-        assert_eq!(mask_email("ada.lovelace@example.org"), "a***@example.org");
-        assert_eq!(mask_email("nonsense"), "***");
     }
 }
