@@ -21,9 +21,12 @@ async fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(200);
-    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/bottlecrm-up"))
-        .output()
-        .unwrap();
+    let out = Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/bottlecrm-up"
+    ))
+    .output()
+    .unwrap();
     assert!(
         out.status.success(),
         "scripts/bottlecrm-up: {}",
