@@ -395,6 +395,40 @@ export function installMockBackend(opts: MockOptions): void {
         changed(id);
         return n;
       }
+      case 'update_customer': {
+        const id = typeof args.id === 'string' ? args.id : '';
+        const c = customers.find((x) => x.id === id);
+        if (!c) return reject('not_found', `no customer with key ${id}`);
+        if (c.sync_state === 'synced')
+          return reject('refused', 'This customer is already in the CRM; change it there (editing synced customers comes in a later version).');
+        const input = args.input;
+        if (typeof input !== 'object' || input === null) return reject('invalid_input', 'input is missing');
+        const result = validate(input as Record<string, unknown>);
+        if ('errors' in result) return reject('validation', 'Some fields need attention.', result.errors);
+        for (const k of Object.keys(LIMITS)) {
+          (c as unknown as Record<string, unknown>)[k] = result.ok[k] ?? null;
+        }
+        c.updated_at = new Date().toISOString();
+        changed(id);
+        return { ...c };
+      }
+      case 'discard_customer': {
+        const id = typeof args.id === 'string' ? args.id : '';
+        const c = customers.find((x) => x.id === id);
+        if (!c) return reject('not_found', `no customer with key ${id}`);
+        const mine = outbox.filter((m) => m.customer_id === id);
+        if (mine.some((m) => m.state !== 'needs-attention'))
+          return reject('refused', 'Only a customer the CRM refused can be discarded; this one is queued or already delivered.');
+        for (const m of mine) {
+          setState(m, 'sent');
+          status.sent -= 1;
+          outbox.splice(outbox.indexOf(m), 1);
+        }
+        customers.splice(customers.indexOf(c), 1);
+        status.customers -= 1;
+        changed(id);
+        return null;
+      }
       default:
         return reject('internal', `unknown command ${cmd}`);
     }

@@ -296,3 +296,54 @@ test('a refused creation shows the core’s message and keeps what was typed', a
   await expect(app.page.getByTestId('notice')).toHaveText('Customer saved');
   expect((await app.backend()).customers).toHaveLength(6);
 });
+
+test.describe('fixing or discarding a refused customer', () => {
+  type Opened = Awaited<ReturnType<Parameters<Parameters<typeof test>[2]>[0]['openApp']>>;
+  async function openBart(app: Opened): Promise<Opened> {
+    await app.search.fill('jansen');
+    await expect(app.selected()).toContainText('Bart');
+    await app.search.press('Enter');
+    await expect(app.detail.getByTestId('detail-reason')).toHaveText(BART_REASON);
+    return app;
+  }
+
+  test('Fix and resend edits the field the CRM named, then queues it again', async ({ openApp }) => {
+    const app = await openBart(await openApp({ status: { ...SEED_STATUS, connection: 'online' } }));
+    await app.detail.getByTestId('fix-customer').click();
+    const input = app.detail.locator('#fix-value');
+    await expect(input).toBeFocused();
+    await expect(input).toHaveValue('+31 20 555 1234');
+    await expect(app.detail.getByTestId('fix-error')).toHaveText(BART_REASON);
+
+    // A value the server refuses stays in the form with its message.
+    await input.fill('call me');
+    await input.press('Enter');
+    await expect(app.detail.getByTestId('fix-error')).toContainText('not allowed');
+    await expect(input).toBeFocused();
+
+    await input.fill('+31 20 555 12345');
+    await input.press('Enter');
+    await expect(app.detail.getByTestId('sync-badge')).toHaveText('Pending');
+    await expect(app.detail.getByTestId('detail-attention')).toHaveCount(0);
+    await expect(app.detail).toContainText('+31 20 555 12345');
+    await expect(app.page.getByTestId('status-attention')).toHaveCount(0);
+  });
+
+  test('Discard asks first; Cancel and Escape keep the customer', async ({ openApp }) => {
+    const app = await openBart(await openApp({ status: { ...SEED_STATUS, connection: 'online' } }));
+    await app.detail.getByTestId('discard-customer').click();
+    await expect(app.detail.getByTestId('discard-confirm')).toContainText('Discard Bart Jansen?');
+    await expect(app.detail.getByTestId('confirm-discard')).toBeFocused();
+    await app.page.keyboard.press('Escape');
+    await expect(app.detail.getByTestId('discard-confirm')).toHaveCount(0);
+    await expect(app.detail).toBeVisible();
+
+    await app.detail.getByTestId('discard-customer').click();
+    await app.detail.getByTestId('confirm-discard').click();
+    await expect(app.page.getByTestId('notice')).toHaveText('Customer discarded');
+    await expect(app.search).toBeVisible();
+    await app.search.fill('jansen');
+    await expect(app.page.getByTestId('result')).toHaveCount(0);
+    await expect(app.page.getByTestId('status-attention')).toHaveCount(0);
+  });
+});

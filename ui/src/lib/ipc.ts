@@ -123,6 +123,14 @@ export const api = {
   retryCustomer(id: CustomerId): Promise<number> {
     return call<number>('retry_customer', { id });
   },
+  /** Corrects a customer the CRM has not accepted yet (does not resend). */
+  updateCustomer(id: CustomerId, input: NewCustomer): Promise<Customer> {
+    return call<Customer>('update_customer', { id, input });
+  },
+  /** Removes a customer the CRM refused from this computer. */
+  discardCustomer(id: CustomerId): Promise<void> {
+    return call<void>('discard_customer', { id });
+  },
 };
 
 export type CustomersChanged = { id: CustomerId };
