@@ -5,7 +5,13 @@ import type { OutboxMessage } from '../src/bindings/OutboxMessage';
 import type { OutboxState } from '../src/bindings/OutboxState';
 import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
 import { COUNTRIES } from '../src/lib/countries';
-import { installMockBackend, type MockControl, type MockMessage, type MockOptions } from './mock-backend';
+import {
+  installMockBackend,
+  type MockControl,
+  type MockEndpoint,
+  type MockMessage,
+  type MockOptions,
+} from './mock-backend';
 
 export { expect };
 
@@ -140,6 +146,39 @@ export const SEED_OUTBOX: MockMessage[] = [
   }),
 ];
 
+/** The admin passphrase of the fixtures that have one set. */
+export const ADMIN_PASSPHRASE = 'till-proof passphrase';
+
+export const HUBSPOT: MockEndpoint = {
+  config: {
+    name: 'hubspot-main',
+    kind: 'hubspot',
+    base_url: 'https://api.hubapi.com',
+    connectivity: 'online-offline',
+    priority: 10,
+    settings: { auth: 'token', key_property: 'outpost_key' },
+  },
+  token: 'pat-na1-0000-secret',
+  status: { endpoint: 'hubspot-main', state: 'online', since: '2025-05-01T08:00:00Z', last_error: null },
+};
+
+export const EMULATOR: MockEndpoint = {
+  config: {
+    name: 'emulator',
+    kind: 'generic-rest',
+    base_url: 'http://127.0.0.1:8787',
+    connectivity: 'online-only',
+    priority: 50,
+    settings: { auth: 'token', batch_size: 25 },
+  },
+  status: {
+    endpoint: 'emulator',
+    state: 'offline',
+    since: '2025-05-01T08:00:00Z',
+    last_error: 'Could not connect to 127.0.0.1:8787 (connection refused).',
+  },
+};
+
 export type AppOptions = Partial<Omit<MockOptions, 'countryCodes'>>;
 
 /** The app in a page, with the mock backend behind it. */
@@ -218,6 +257,34 @@ export class App {
     return calls.map((c) => c.cmd).filter((c) => !c.startsWith('plugin:'));
   }
 
+  /** The mock core's admin session and stored endpoints (with their secrets). */
+  async settingsBackend(): Promise<Pick<MockControl, 'admin' | 'endpoints'>> {
+    return this.page.evaluate(() => {
+      const m = (window as unknown as { __mock: MockControl }).__mock;
+      return { admin: m.admin, endpoints: m.endpoints };
+    });
+  }
+
+  /** The arguments of every call to `cmd`, in order. */
+  async callsOf(cmd: string): Promise<Array<Record<string, unknown>>> {
+    const { calls } = await this.backend();
+    return calls.filter((c) => c.cmd === cmd).map((c) => c.args);
+  }
+
+  /** Settings via the header; waits for the passphrase gate. */
+  async openSettings(): Promise<void> {
+    await this.page.getByTestId('nav-settings').click();
+    await expect(this.page.getByTestId('settings-screen')).toBeVisible();
+  }
+
+  /** Opens the settings and unlocks them with the fixtures' passphrase. */
+  async unlockSettings(passphrase: string = ADMIN_PASSPHRASE): Promise<void> {
+    await this.openSettings();
+    await this.page.locator('#admin-passphrase').fill(passphrase);
+    await this.page.getByRole('button', { name: 'Unlock' }).click();
+    await expect(this.page.getByTestId('add-endpoint')).toBeVisible();
+  }
+
   async openCreate(): Promise<void> {
     await this.page.keyboard.press('Control+n');
     await expect(this.page.locator('#first_name')).toBeFocused();
@@ -242,6 +309,9 @@ export const test = base.extend<Fixtures>({
         countryCodes: COUNTRIES.map(([code]) => code),
         searchDelays: options.searchDelays ?? {},
         failures: options.failures ?? {},
+        adminPassphrase: options.adminPassphrase ?? null,
+        endpoints: options.endpoints ?? [],
+        testResults: options.testResults ?? {},
       };
       await page.addInitScript(installMockBackend, opts);
       await page.goto('/');

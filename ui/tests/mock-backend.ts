@@ -13,6 +13,29 @@ import type { Customer } from '../src/bindings/Customer';
 import type { OutboxMessage } from '../src/bindings/OutboxMessage';
 import type { OutboxState } from '../src/bindings/OutboxState';
 import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
+import type { EndpointConfig } from '../src/bindings/EndpointConfig';
+import type { EndpointStatus } from '../src/bindings/EndpointStatus';
+import type { TestResult } from '../src/bindings/TestResult';
+
+/** On the wire `priority` is a JSON number (ts-rs types the i64 as bigint). */
+export type MockEndpointConfig = Omit<EndpointConfig, 'priority'> & { priority: number };
+
+/** A stored endpoint: its config, the keyring's secrets under its name, its monitor's status. */
+export type MockEndpoint = {
+  config: MockEndpointConfig;
+  token?: string;
+  client_secret?: string;
+  refresh_token?: string;
+  status?: EndpointStatus | null;
+};
+
+/** The admin session as the core keeps it (argon2 hash and attempt counter in the store). */
+export type MockAdmin = {
+  passphrase: string | null;
+  unlocked: boolean;
+  failures: number;
+  lastFailureAt: number | null;
+};
 
 /** An outbox message whose payload is a flat snapshot (the recursive JsonValue is too deep for Playwright's argument types). */
 export type MockMessage = Omit<OutboxMessage, 'payload'> & { payload: Record<string, string | null> };
@@ -28,6 +51,11 @@ export type MockOptions = {
   searchDelays?: Record<string, number>;
   /** Make a command reject with this error value instead of answering. */
   failures?: Record<string, unknown>;
+  /** The admin passphrase already set (null: first run). */
+  adminPassphrase?: string | null;
+  endpoints?: MockEndpoint[];
+  /** What "Test connection" answers for a base URL once config and credentials are fine (default: ok). */
+  testResults?: Record<string, TestResult>;
 };
 
 export type MockCall = { cmd: string; args: Record<string, unknown> };
@@ -54,6 +82,12 @@ export type MockControl = {
    * customers-changed and status-changed as the core does. Returns how many moved.
    */
   moveMessages(customerId: string, to: OutboxState, lastError?: string | null): number;
+  admin: MockAdmin;
+  /** The stored endpoints with their secrets (what the core would have in SQLite and the keyring). */
+  endpoints: MockEndpoint[];
+  /** The core's idle lock: the next endpoint command rejects with `forbidden`. */
+  expireAdminSession(): void;
+  setEndpointStatus(name: string, status: EndpointStatus | null): void;
 };
 
 export function installMockBackend(opts: MockOptions): void {
@@ -74,6 +108,12 @@ export function installMockBackend(opts: MockOptions): void {
   const countries = new Set(opts.countryCodes);
   const calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
   const answered: string[] = [];
+  const admin: MockAdmin = { passphrase: opts.adminPassphrase ?? null, unlocked: false, failures: 0, lastFailureAt: null };
+  const endpoints: MockEndpoint[] = (opts.endpoints ?? []).map((e) => ({
+    ...e,
+    config: { ...e.config, settings: { ...e.config.settings } },
+  }));
+  const testResults: Record<string, TestResult> = { ...(opts.testResults ?? {}) };
 
   // --- callbacks and events, as in @tauri-apps/api/mocks -------------------
   const callbacks = new Map<number, (data: unknown) => void>();
@@ -279,6 +319,134 @@ export function installMockBackend(opts: MockOptions): void {
     return n;
   }
 
+
+  // --- admin and endpoints, mirroring src-tauri/src/commands/settings.rs ---------
+  const LOCKED = 'The settings are locked: enter the admin passphrase.';
+  const adminStatus = () => ({ passphrase_set: admin.passphrase !== null, unlocked: admin.unlocked });
+  /** admin::verify: 3 free attempts, then 2 s, doubling, capped at 5 min. */
+  function verify(candidate: string): void {
+    if (admin.passphrase === null) reject('forbidden', 'no admin passphrase is set yet');
+    if (admin.failures >= 3 && admin.lastFailureAt !== null) {
+      const delay = Math.min(2 ** (admin.failures - 3 + 1), 300);
+      const elapsed = Math.max(0, Math.floor((Date.now() - admin.lastFailureAt) / 1000));
+      if (elapsed < delay) reject('forbidden', `too many wrong admin passphrases: try again in ${delay - elapsed} s`);
+    }
+    if (candidate === admin.passphrase) {
+      admin.failures = 0;
+      return;
+    }
+    admin.failures += 1;
+    admin.lastFailureAt = Date.now();
+    reject('forbidden', 'the admin passphrase is wrong');
+  }
+  function requireUnlocked(): void {
+    if (!admin.unlocked) reject('forbidden', LOCKED);
+  }
+  const invalidInput = (field: string, message: string) =>
+    reject('invalid_input', `${field}: ${message}`, [{ field, message }]);
+  const SETTINGS_KEYS = ['auth', 'client_id', 'batch_size', 'rate_limit', 'rate_window_secs', 'key_property'];
+  const isU32 = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4294967295;
+
+  /** endpoint::check_url */
+  function urlProblem(raw: string): string | null {
+    let url: URL;
+    try {
+      url = new URL(raw.trim());
+    } catch {
+      return 'Not a URL (relative URL without a base); write it like https://crm.example.com.';
+    }
+    const scheme = url.protocol.replace(/:$/, '');
+    const host = url.hostname.toLowerCase();
+    const loopback = host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
+    if (scheme === 'http' && !loopback)
+      return 'Plain http is only allowed to this machine (localhost); use https so customer data and credentials are encrypted.';
+    if (scheme !== 'https' && scheme !== 'http') return `Use an https:// URL, not ${scheme}://.`;
+    if (host === '') return 'The URL has no host name.';
+    if (url.username !== '' || url.password !== '')
+      return 'Do not put credentials in the URL; enter them as the token instead.';
+    return null;
+  }
+
+  /** settings::parse_form: serde's shape checks, then EndpointConfig::validate and the secrets' checks. */
+  function parseForm(rawConfig: unknown, rawSecrets: unknown): { config: MockEndpointConfig; entered: Record<string, string> } {
+    if (typeof rawConfig !== 'object' || rawConfig === null) return invalidInput('input', 'invalid type: expected struct EndpointConfig');
+    const c = rawConfig as Record<string, unknown>;
+    for (const k of ['name', 'kind', 'base_url', 'connectivity', 'priority', 'settings'])
+      if (!(k in c)) return invalidInput('input', `missing field \`${k}\``);
+    if (typeof c.name !== 'string' || typeof c.base_url !== 'string') return invalidInput('input', 'invalid type: expected a string');
+    if (!['generic-rest', 'hubspot', 'bottlecrm'].includes(String(c.kind))) return invalidInput('input', `unknown variant \`${String(c.kind)}\``);
+    if (!['online-offline', 'online-only'].includes(String(c.connectivity)))
+      return invalidInput('input', `unknown variant \`${String(c.connectivity)}\``);
+    if (typeof c.priority !== 'number' || !Number.isInteger(c.priority)) return invalidInput('input', 'invalid type: expected i64');
+    const st = (c.settings ?? {}) as Record<string, unknown>;
+    for (const k of Object.keys(st)) if (!SETTINGS_KEYS.includes(k)) return invalidInput(k, `unknown field \`${k}\``);
+    if (st.auth !== undefined && !['token', 'oauth-refresh'].includes(String(st.auth))) return invalidInput('input', 'unknown variant');
+    for (const k of ['batch_size', 'rate_limit', 'rate_window_secs'])
+      if (st[k] !== undefined && st[k] !== null && !isU32(st[k])) return invalidInput('input', `invalid value: expected u32 for ${k}`);
+    for (const k of ['client_id', 'key_property'])
+      if (st[k] !== undefined && st[k] !== null && typeof st[k] !== 'string') return invalidInput(k, 'invalid type: expected a string');
+    const settings: MockEndpointConfig['settings'] = { auth: (st.auth as 'token' | 'oauth-refresh' | undefined) ?? 'token' };
+    if (typeof st.client_id === 'string') settings.client_id = st.client_id;
+    if (typeof st.batch_size === 'number') settings.batch_size = st.batch_size;
+    if (typeof st.rate_limit === 'number') settings.rate_limit = st.rate_limit;
+    if (typeof st.rate_window_secs === 'number') settings.rate_window_secs = st.rate_window_secs;
+    if (typeof st.key_property === 'string') settings.key_property = st.key_property;
+    const config: MockEndpointConfig = {
+      name: c.name,
+      kind: c.kind as MockEndpointConfig['kind'],
+      base_url: c.base_url,
+      connectivity: c.connectivity as MockEndpointConfig['connectivity'],
+      priority: c.priority,
+      settings,
+    };
+    const errors: FieldError[] = [];
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.name))
+      errors.push({ field: 'name', message: "Use 1 to 64 letters, digits, '-', '_' or '.'." });
+    const urlErr = urlProblem(config.base_url);
+    if (urlErr !== null) errors.push({ field: 'base_url', message: urlErr });
+    if (config.priority < 0 || config.priority > 1000) errors.push({ field: 'priority', message: 'Use a priority from 0 to 1000.' });
+    if (settings.batch_size !== undefined && (settings.batch_size < 1 || settings.batch_size > 1000))
+      errors.push({ field: 'batch_size', message: 'Use a batch size from 1 to 1000.' });
+    if (settings.rate_limit !== undefined && (settings.rate_limit === 0 || settings.rate_limit > 100000))
+      errors.push({ field: 'rate_limit', message: 'Use a rate limit from 1 to 100000 requests.' });
+    if (settings.key_property !== undefined && !/^[A-Za-z0-9_]{1,100}$/.test(settings.key_property))
+      errors.push({ field: 'key_property', message: "A property name uses letters, digits and '_' (at most 100)." });
+    if (settings.auth === 'oauth-refresh' && (settings.client_id ?? '') === '')
+      errors.push({ field: 'client_id', message: "OAuth needs the app's client id." });
+
+    const entered: Record<string, string> = {};
+    if (rawSecrets !== undefined && rawSecrets !== null) {
+      if (typeof rawSecrets !== 'object') return invalidInput('input', 'invalid type: expected struct SecretsInput');
+      const sec = rawSecrets as Record<string, unknown>;
+      for (const k of Object.keys(sec))
+        if (!['token', 'client_secret', 'refresh_token'].includes(k)) return invalidInput(k, `unknown field \`${k}\``);
+      for (const k of ['token', 'client_secret', 'refresh_token']) {
+        const raw = sec[k];
+        if (raw === undefined || raw === null) continue;
+        const v = String(raw).trim();
+        if (v === '') continue;
+        // eslint-disable-next-line no-control-regex
+        if ([...v].length > 4096 || /[\u0000-\u001f\u007f]/.test(v))
+          errors.push({ field: k, message: 'One line of at most 4096 characters.' });
+        else entered[k] = v;
+      }
+    }
+    if (errors.length > 0) reject('validation', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+    return { config, entered };
+  }
+
+  function sortEndpoints(): void {
+    endpoints.sort((a, b) => a.config.priority - b.config.priority || a.config.name.localeCompare(b.config.name));
+  }
+  sortEndpoints();
+  const viewOf = (e: MockEndpoint) => ({
+    config: { ...e.config, settings: { ...e.config.settings } },
+    token_set: e.token !== undefined,
+    client_secret_set: e.client_secret !== undefined,
+    refresh_token_set: e.refresh_token !== undefined,
+    status: e.status ?? null,
+  });
+
   async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
     if (cmd in failures) throw failures[cmd];
     switch (cmd) {
@@ -429,6 +597,71 @@ export function installMockBackend(opts: MockOptions): void {
         changed(id);
         return null;
       }
+      case 'admin_status':
+        return adminStatus();
+      case 'admin_set_passphrase': {
+        const passphrase = typeof args.passphrase === 'string' ? args.passphrase : '';
+        const len = [...passphrase].length;
+        if (len < 8 || len > 256) return invalidInput('passphrase', 'the admin passphrase must be 8 to 256 characters long');
+        if (admin.passphrase !== null) {
+          if (typeof args.current !== 'string') return reject('forbidden', 'an admin passphrase is already set');
+          verify(args.current);
+        }
+        admin.passphrase = passphrase;
+        admin.unlocked = true;
+        return adminStatus();
+      }
+      case 'admin_unlock': {
+        const passphrase = typeof args.passphrase === 'string' ? args.passphrase : '';
+        if ([...passphrase].length > 256) return invalidInput('passphrase', 'That is longer than any passphrase.');
+        verify(passphrase);
+        admin.unlocked = true;
+        return adminStatus();
+      }
+      case 'admin_lock':
+        admin.unlocked = false;
+        return adminStatus();
+      case 'list_endpoints':
+        requireUnlocked();
+        return endpoints.map(viewOf);
+      case 'test_endpoint': {
+        requireUnlocked();
+        const { config, entered } = parseForm(args.config, args.secrets);
+        const stored = endpoints.find((e) => e.config.name === config.name);
+        const has = (k: 'token' | 'client_secret' | 'refresh_token') => k in entered || (stored !== undefined && stored[k] !== undefined);
+        const missing =
+          config.settings.auth === 'oauth-refresh' ? !has('client_secret') || !has('refresh_token') : !has('token');
+        if (missing)
+          return { outcome: 'credentials_missing', message: 'No credentials are stored for this endpoint yet: enter the token.' };
+        return testResults[config.base_url.trim()] ?? { outcome: 'ok', message: `Reached ${config.base_url} and authenticated.` };
+      }
+      case 'save_endpoint': {
+        requireUnlocked();
+        const { config, entered } = parseForm(args.config, args.secrets);
+        const previous = typeof args.previousName === 'string' ? args.previousName : null;
+        const existing = endpoints.find((e) => e.config.name === config.name);
+        const isNew = previous !== config.name && existing === undefined;
+        if (isNew && !('token' in entered) && config.settings.auth === 'token')
+          return reject('validation', 'token: Enter the API token.', [{ field: 'token', message: 'Enter the API token.' }]);
+        // The keyring is keyed by name: a renamed endpoint keeps only what was entered now.
+        const target: MockEndpoint = existing ?? { config };
+        target.config = config;
+        for (const [k, v] of Object.entries(entered)) (target as Record<string, unknown>)[k] = v;
+        if (!existing) endpoints.push(target);
+        if (previous !== null && previous !== config.name) {
+          const i = endpoints.findIndex((e) => e.config.name === previous);
+          if (i >= 0) endpoints.splice(i, 1);
+        }
+        sortEndpoints();
+        return { ...config, settings: { ...config.settings } };
+      }
+      case 'remove_endpoint': {
+        requireUnlocked();
+        const i = endpoints.findIndex((e) => e.config.name === args.name);
+        if (i < 0) return reject('not_found', `no endpoint named ${String(args.name)}`);
+        endpoints.splice(i, 1);
+        return null;
+      }
       default:
         return reject('internal', `unknown command ${cmd}`);
     }
@@ -478,6 +711,15 @@ export function installMockBackend(opts: MockOptions): void {
       changed(null);
     },
     moveMessages,
+    admin,
+    endpoints,
+    expireAdminSession: () => {
+      admin.unlocked = false;
+    },
+    setEndpointStatus: (name, st) => {
+      const e = endpoints.find((x) => x.config.name === name);
+      if (e) e.status = st;
+    },
   };
   w.__mock = control;
 

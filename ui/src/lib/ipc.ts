@@ -17,7 +17,28 @@ import type { OutboxMessage } from '../bindings/OutboxMessage';
 import type { OutboxState } from '../bindings/OutboxState';
 import type { JsonValue } from '../bindings/serde_json/JsonValue';
 
+import type { AdminStatus } from '../bindings/AdminStatus';
+import type { AuthMethod } from '../bindings/AuthMethod';
+import type { Connectivity } from '../bindings/Connectivity';
+import type { EndpointConfig as GeneratedEndpointConfig } from '../bindings/EndpointConfig';
+import type { EndpointKind } from '../bindings/EndpointKind';
+import type { EndpointSettings } from '../bindings/EndpointSettings';
+import type { EndpointStatus } from '../bindings/EndpointStatus';
+import type { EndpointView as GeneratedEndpointView } from '../bindings/EndpointView';
+import type { SecretsInput } from '../bindings/SecretsInput';
+import type { TestOutcome } from '../bindings/TestOutcome';
+import type { TestResult } from '../bindings/TestResult';
+
 export type { ConnectionState, Customer, CustomerId, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
+export type { AdminStatus, AuthMethod, Connectivity, EndpointKind, EndpointSettings, EndpointStatus, SecretsInput, TestOutcome, TestResult };
+
+/**
+ * `priority` is an `i64` in Rust, which ts-rs types as `bigint`; serde_json
+ * sends and expects a plain JSON number (and `JSON.stringify` throws on a
+ * bigint), so on the wire it is a `number`, always 0 to 1000 once validated.
+ */
+export type EndpointConfig = Omit<GeneratedEndpointConfig, 'priority'> & { priority: number };
+export type EndpointView = Omit<GeneratedEndpointView, 'config'> & { config: EndpointConfig };
 
 // The rejection value of every command, generated from the Rust `IpcError`.
 import type { IpcError } from '../bindings/IpcError';
@@ -130,6 +151,41 @@ export const api = {
   /** Removes a customer the CRM refused from this computer. */
   discardCustomer(id: CustomerId): Promise<void> {
     return call<void>('discard_customer', { id });
+  },
+
+  // --- admin settings: every endpoint command rejects with `forbidden` while locked ---
+  adminStatus(): Promise<AdminStatus> {
+    return call<AdminStatus>('admin_status');
+  },
+  /** First run: `current` absent. Changing it needs the current one. Unlocks on success. */
+  adminSetPassphrase(passphrase: string, current?: string): Promise<AdminStatus> {
+    return call<AdminStatus>('admin_set_passphrase', current === undefined ? { passphrase } : { current, passphrase });
+  },
+  /** Wrong or rate-limited: `forbidden`, with the core's words as the message. */
+  adminUnlock(passphrase: string): Promise<AdminStatus> {
+    return call<AdminStatus>('admin_unlock', { passphrase });
+  },
+  adminLock(): Promise<AdminStatus> {
+    return call<AdminStatus>('admin_lock');
+  },
+  /** Primary first (lowest priority). Secrets come back only as "set" flags. */
+  listEndpoints(): Promise<EndpointView[]> {
+    return call<EndpointView[]>('list_endpoints');
+  },
+  /** Probes with the values as entered (empty secrets: the stored ones); saves nothing. */
+  testEndpoint(config: EndpointConfig, secrets?: SecretsInput): Promise<TestResult> {
+    return call<TestResult>('test_endpoint', secrets === undefined ? { config } : { config, secrets });
+  },
+  /** Empty or absent secrets keep the stored ones; `previousName` when renaming. */
+  saveEndpoint(config: EndpointConfig, secrets?: SecretsInput, previousName?: string): Promise<EndpointConfig> {
+    const args: Record<string, unknown> = { config };
+    if (secrets !== undefined) args.secrets = secrets;
+    if (previousName !== undefined) args.previousName = previousName;
+    return call<EndpointConfig>('save_endpoint', args);
+  },
+  /** Also deletes the endpoint's secrets from the keyring. */
+  removeEndpoint(name: string): Promise<void> {
+    return call<void>('remove_endpoint', { name });
   },
 };
 
