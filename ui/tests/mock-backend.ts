@@ -567,12 +567,15 @@ export function installMockBackend(opts: MockOptions): void {
         const id = typeof args.id === 'string' ? args.id : '';
         const c = customers.find((x) => x.id === id);
         if (!c) return reject('not_found', `no customer with key ${id}`);
-        if (c.sync_state === 'synced')
-          return reject('refused', 'This customer is already in the CRM; change it there (editing synced customers comes in a later version).');
         const input = args.input;
         if (typeof input !== 'object' || input === null) return reject('invalid_input', 'input is missing');
+        const unknownField = Object.keys(input).find((k) => !(k in LIMITS));
+        if (unknownField !== undefined) return reject('invalid_input', `unknown field \`${unknownField}\``);
+        // As update_unsent_customer: validation first, then "already in the CRM" (a delivered message).
         const result = validate(input as Record<string, unknown>);
         if ('errors' in result) return reject('validation', 'Some fields need attention.', result.errors);
+        if (c.sync_state === 'synced' || outbox.some((m) => m.customer_id === id && m.state === 'sent'))
+          return reject('refused', 'This customer is already in the CRM; change it there (editing synced customers comes in a later version).');
         for (const k of Object.keys(LIMITS)) {
           (c as unknown as Record<string, unknown>)[k] = result.ok[k] ?? null;
         }
