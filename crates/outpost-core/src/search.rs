@@ -1,11 +1,17 @@
 //! Full-text lookup: what is indexed for a customer and how a typed query
 //! becomes an FTS5 expression.
 //!
+//! Two indexes: names, company and city (a small vocabulary) in one; email and
+//! phone-digit suffixes (nearly one unique token per customer) in the other,
+//! so a name prefix never has to merge a million email terms.
+//!
 //! Ranking is done in tiers, each a bounded query, so a one-letter prefix over
 //! a million customers costs the same as a long one:
 //! 1. exact email or phone match (B-tree lookups),
 //! 2. matches in a name or the company, most recent first,
-//! 3. matches in any field (email, phone, city), most recent first.
+//! 3. matches in the names index (adds the city), then in the contact index,
+//! 4. for several words, customers where each word matches in either index
+//!    ("ada 0151": a name and a phone fragment).
 
 use crate::validation::ValidCustomer;
 
@@ -13,19 +19,25 @@ use crate::validation::ValidCustomer;
 /// this matches only at the start of the number.
 const MIN_PHONE_SUFFIX: usize = 3;
 
-/// The text indexed for each FTS column, in column order
-/// (first_name, last_name, company, email, phone, city).
-pub(crate) fn index_columns(c: &ValidCustomer) -> [String; 6] {
+/// The text indexed in `customers_names_fts`, in column order
+/// (first_name, last_name, company, city).
+pub(crate) fn name_columns(c: &ValidCustomer) -> [String; 4] {
     [
         c.first_name.clone().unwrap_or_default(),
         c.last_name.clone().unwrap_or_default(),
         c.company.clone().unwrap_or_default(),
+        c.city.clone().unwrap_or_default(),
+    ]
+}
+
+/// The text indexed in `customers_contact_fts` (email, phone suffixes).
+pub(crate) fn contact_columns(c: &ValidCustomer) -> [String; 2] {
+    [
         c.email.clone().unwrap_or_default(),
         c.phone_digits
             .as_deref()
             .map(phone_suffixes)
             .unwrap_or_default(),
-        c.city.clone().unwrap_or_default(),
     ]
 }
 
@@ -45,10 +57,12 @@ fn phone_suffixes(digits: &str) -> String {
 /// A parsed search query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Query {
-    /// FTS5 expression matching any column.
+    /// FTS5 expression matching any column of one index.
     pub any: String,
     /// The same, limited to the name and company columns.
     pub names: String,
+    /// One prefix term per word, for matching words across both indexes.
+    pub terms: Vec<String>,
     /// The whole query if it looks like an email address (lower-cased).
     pub exact_email: Option<String>,
     /// The digits if the query looks like a phone number.
@@ -77,16 +91,14 @@ pub(crate) fn parse(raw: &str) -> Option<Query> {
     if tokens.is_empty() {
         return None;
     }
-    let expr = tokens
-        .iter()
-        .map(|t| format!("\"{t}\"*"))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let terms: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"*")).collect();
+    let expr = terms.join(" ");
     let exact_email = raw.contains('@').then(|| raw.to_lowercase());
     let exact_phone = phone_like.then(|| tokens[0].clone());
     Some(Query {
         names: format!("{{first_name last_name company}} : ({expr})"),
         any: expr,
+        terms,
         exact_email,
         exact_phone,
     })

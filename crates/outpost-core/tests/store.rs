@@ -93,7 +93,7 @@ async fn a_failed_enqueue_rolls_the_customer_back() {
     assert!(store.search("lost", 10).await.unwrap().is_empty());
     assert_eq!(store.outbox(None, 10).await.unwrap().len(), 1);
     let fts_rows: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM customers_fts WHERE customers_fts MATCH 'cause'")
+        sqlx::query_scalar("SELECT count(*) FROM customers_names_fts WHERE customers_names_fts MATCH 'cause'")
             .fetch_one(store.pool())
             .await
             .unwrap();
@@ -320,8 +320,65 @@ mod search {
     }
 
     #[tokio::test]
+    async fn words_can_match_a_name_and_a_phone_or_email_fragment() {
+        let (_d, store) = seeded().await;
+        assert_eq!(
+            names(&store.search("jens 0199", 10).await.unwrap()),
+            ["Jens Olsen"]
+        );
+        assert_eq!(
+            names(&store.search("smith sam@exa", 10).await.unwrap()),
+            ["Sam Smith"]
+        );
+        assert!(store.search("jens 600", 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
     async fn limit_is_respected() {
         let (_d, store) = seeded().await;
         assert_eq!(store.search("example", 2).await.unwrap().len(), 2);
+    }
+}
+
+/// A store written before the search index was split (migration 5) is
+/// re-indexed on upgrade: names, emails and phone fragments are all found.
+#[tokio::test]
+async fn customers_indexed_before_the_index_split_are_found_after_the_upgrade() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("outpost.db");
+    {
+        let pool = sqlx::SqlitePool::connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+        let mut before_split = sqlx::migrate!("../../migrations");
+        let first_four = before_split.migrations[..4].to_vec();
+        before_split.migrations = std::borrow::Cow::Owned(first_four);
+        before_split.run(&pool).await.unwrap();
+        sqlx::query(
+            "INSERT INTO customers (seq, id, first_name, last_name, email, phone, phone_digits, city, created_at, updated_at)
+             VALUES (7, '0190b1d2-0000-7000-8000-000000000001', 'Greta', 'Lindqvist', 'greta@fjord.example',
+                     '+46 70 123 4567', '46701234567', 'Umeå', '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO customers_fts (rowid, first_name, last_name, company, email, phone, city)
+             VALUES (7, 'Greta', 'Lindqvist', '', 'greta@fjord.example', '46701234567 6701234567 701234567', 'Umeå')",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+    let store = Store::open(&path).await.unwrap();
+    for q in ["lindq", "umea", "fjord", "4567", "012345", "greta 4567"] {
+        let found = store.search(q, 10).await.unwrap();
+        assert_eq!(found.len(), 1, "{q:?} found {found:?}");
+        assert_eq!(found[0].display_name(), "Greta Lindqvist");
     }
 }

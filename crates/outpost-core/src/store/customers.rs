@@ -95,10 +95,7 @@ pub(super) async fn update(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(seq) = seq else { return Ok(None) };
-    sqlx::query("DELETE FROM customers_fts WHERE rowid = ?1")
-        .bind(seq)
-        .execute(&mut *conn)
-        .await?;
+    unindex(conn, seq).await?;
     index(conn, seq, c).await?;
     get(&mut *conn, id).await
 }
@@ -109,29 +106,41 @@ pub(super) async fn delete(conn: &mut SqliteConnection, id: CustomerId) -> Resul
         .fetch_optional(&mut *conn)
         .await?;
     if let Some(seq) = seq {
-        sqlx::query("DELETE FROM customers_fts WHERE rowid = ?1")
-            .bind(seq)
-            .execute(&mut *conn)
-            .await?;
+        unindex(conn, seq).await?;
     }
     Ok(())
 }
 
 async fn index(conn: &mut SqliteConnection, seq: i64, c: &ValidCustomer) -> Result<()> {
-    let [first, last, company, email, phone, city] = search::index_columns(c);
+    let [first, last, company, city] = search::name_columns(c);
     sqlx::query(
-        "INSERT INTO customers_fts (rowid, first_name, last_name, company, email, phone, city)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO customers_names_fts (rowid, first_name, last_name, company, city)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .bind(seq)
     .bind(first)
     .bind(last)
     .bind(company)
-    .bind(email)
-    .bind(phone)
     .bind(city)
     .execute(&mut *conn)
     .await?;
+    let [email, phone] = search::contact_columns(c);
+    sqlx::query("INSERT INTO customers_contact_fts (rowid, email, phone) VALUES (?1, ?2, ?3)")
+        .bind(seq)
+        .bind(email)
+        .bind(phone)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn unindex(conn: &mut SqliteConnection, seq: i64) -> Result<()> {
+    for table in ["customers_names_fts", "customers_contact_fts"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE rowid = ?1"))
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -168,21 +177,58 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
         let rows = fetch(&mut conn, &format!("SELECT {COLUMNS} FROM customers WHERE phone_digits = ?1 ORDER BY seq DESC LIMIT ?2"), digits, limit).await?;
         extend_unique(&mut found, rows, limit);
     }
-    for expr in [&query.names, &query.any] {
+    let tiers = [
+        ("customers_names_fts", &query.names),
+        ("customers_names_fts", &query.any),
+        ("customers_contact_fts", &query.any),
+    ];
+    for (table, expr) in tiers {
         if found.len() >= limit as usize {
-            break;
+            return Ok(found);
         }
         // Fetch a few more than needed: some may already be in an earlier tier.
         let want = limit + found.len() as u32;
         let sql = format!(
             "SELECT {COLUMNS} FROM customers WHERE seq IN
-               (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2)
+               (SELECT rowid FROM {table} WHERE {table} MATCH ?1 ORDER BY rowid DESC LIMIT ?2)
              ORDER BY seq DESC"
         );
         let rows = fetch(&mut conn, &sql, expr, want).await?;
         extend_unique(&mut found, rows, limit);
     }
+    if found.len() < limit as usize && query.terms.len() > 1 {
+        let rows = words_across_indexes(&mut conn, &query.terms, limit + found.len() as u32).await?;
+        extend_unique(&mut found, rows, limit);
+    }
     Ok(found)
+}
+
+/// Customers where every word matches in one index or the other: the only
+/// tier that needs both, so it runs last and only for several words.
+async fn words_across_indexes(
+    conn: &mut SqliteConnection,
+    terms: &[String],
+    limit: u32,
+) -> Result<Vec<Customer>> {
+    let per_word = (1..=terms.len())
+        .map(|i| {
+            format!(
+                "SELECT seq FROM (SELECT rowid AS seq FROM customers_names_fts WHERE customers_names_fts MATCH ?{i}
+                                  UNION SELECT rowid FROM customers_contact_fts WHERE customers_contact_fts MATCH ?{i})"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" INTERSECT ");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customers WHERE seq IN ({per_word} ORDER BY seq DESC LIMIT {limit})
+         ORDER BY seq DESC"
+    );
+    let mut q = sqlx::query_as::<Sqlite, CustomerRow>(&sql);
+    for t in terms {
+        q = q.bind(t);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.into_iter().map(Customer::try_from).collect()
 }
 
 async fn recent(pool: &SqlitePool, limit: u32) -> Result<Vec<Customer>> {
