@@ -2,30 +2,15 @@
 // down shows "Pending" and turns "Synced" by itself once the CRM is back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { launchApp, waitFor, Keys } from './webdriver.mjs';
+import { startEmulator } from './emulator.mjs';
 
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
-
-/** Starts the emulator binary on free loopback ports; resolves its addresses. */
-async function startEmulator() {
-  const child = spawn(process.env.CRM_EMULATOR_BIN, ['--port', '0', '--control-port', '0', '--rate-limit', 'off'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  const line = await new Promise((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout });
-    rl.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`crm-emulator exited with ${code}`)));
-  });
-  const addrs = JSON.parse(line);
-  const control = (path) => fetch(`${addrs.control}${path}`, { method: 'POST' });
-  return { ...addrs, control, stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))) };
-}
 
 test('a customer created while the CRM is down turns synced by itself when it is back', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-sync-e2e-'));

@@ -126,6 +126,29 @@ class App {
     return v;
   }
 
+  /** Runs `script` in the page; it ends by calling its last argument with the result. */
+  async executeAsync(script, args = []) {
+    return this.cmd('POST', '/execute/async', { script, args });
+  }
+
+  /** Presses `key` with Control held (Ctrl+N, Ctrl+, ...). */
+  async pressCtrl(key) {
+    await this.cmd('POST', '/actions', {
+      actions: [
+        {
+          type: 'key',
+          id: 'keyboard',
+          actions: [
+            { type: 'keyDown', value: '\uE009' },
+            { type: 'keyDown', value: key },
+            { type: 'keyUp', value: key },
+            { type: 'keyUp', value: '\uE009' },
+          ],
+        },
+      ],
+    });
+  }
+
   async screenshot() {
     return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64');
   }
