@@ -114,6 +114,17 @@ impl From<outpost_core::sync::engine::CreateRefused> for IpcError {
     }
 }
 
+impl From<outpost_core::admin::endpoints::EndpointError> for IpcError {
+    fn from(e: outpost_core::admin::endpoints::EndpointError) -> Self {
+        use outpost_core::admin::endpoints::EndpointError;
+        match e {
+            EndpointError::NotFound(_) => IpcError::not_found(e.to_string()),
+            EndpointError::Secrets(s) => IpcError::from_other(s.to_string()),
+            EndpointError::Store(s) => s.into(),
+        }
+    }
+}
+
 /// A request whose JSON does not fit the expected shape, e.g. an unknown field.
 impl From<serde_json::Error> for IpcError {
     fn from(e: serde_json::Error) -> Self {

@@ -121,6 +121,21 @@ test('an admin configures the emulator as HubSpot in Settings and the waiting cu
     await (await app.find('#admin-passphrase')).type(PASSPHRASE + Keys.ENTER);
     const online = await app.waitFind('[data-testid="endpoint-row"][data-name="hubspot"] [data-testid="endpoint-state"]');
     await waitFor(async () => /Online/.test(await online.text()), { what: 'the endpoint to show Online' });
+
+    // Renamed without typing the token again: the keyring entry follows the name.
+    await (await app.find('[data-testid="endpoint-row"][data-name="hubspot"] [data-testid="edit-endpoint"]')).click();
+    const name = await app.waitFind('#ep-name');
+    await name.clear();
+    await name.type('hubspot-eu');
+    await (await app.find('[data-testid="endpoint-form"] button[type="submit"]')).click();
+    await waitFor(async () => /Saved hubspot-eu/.test(await (await app.find('[data-testid="settings-notice"]')).text()), {
+      what: 'the renamed endpoint saved',
+    });
+    const renamed = '[data-testid="endpoint-row"][data-name="hubspot-eu"]';
+    assert.equal(await (await app.find(`${renamed} [data-testid="endpoint-token"]`)).text(), 'set');
+    await waitFor(async () => /Online/.test(await (await app.find(`${renamed} [data-testid="endpoint-state"]`)).text()), {
+      what: 'the renamed endpoint to authenticate and show Online',
+    });
     await (await app.find('[data-testid="lock-settings"]')).click();
     await app.waitFind('[data-testid="unlock-form"]');
     assert.equal((await invoke('list_endpoints')).err?.code, 'forbidden');
@@ -132,6 +147,14 @@ test('an admin configures the emulator as HubSpot in Settings and the waiting cu
     await app.stop();
   }
 
+  // The CLI agrees: the renamed endpoint tests fine with the moved token.
+  const tested = JSON.parse(
+    execFileSync(process.env.OUTPOST_BIN, ['--db', db, '--json', 'endpoints', 'test', 'hubspot-eu'], {
+      encoding: 'utf8',
+      env: { ...process.env, OUTPOST_ADMIN_PASSPHRASE: PASSPHRASE },
+    }),
+  );
+  assert.equal(tested.outcome, 'ok');
   const status = cli(db, 'status');
   assert.equal(status.sent, 2);
   assert.equal(status.pending, 0);

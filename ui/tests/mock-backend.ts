@@ -643,18 +643,22 @@ export function installMockBackend(opts: MockOptions): void {
         const { config, entered } = parseForm(args.config, args.secrets);
         const previous = typeof args.previousName === 'string' ? args.previousName : null;
         const existing = endpoints.find((e) => e.config.name === config.name);
-        const isNew = previous !== config.name && existing === undefined;
+        const renamedFrom = previous !== null && previous !== config.name ? endpoints.find((e) => e.config.name === previous) : undefined;
+        if (previous !== null && previous !== config.name) {
+          if (renamedFrom === undefined) return reject('not_found', `no endpoint named ${previous}`);
+          if (existing !== undefined)
+            return reject('validation', 'name: Another endpoint already has this name.', [
+              { field: 'name', message: 'Another endpoint already has this name.' },
+            ]);
+        }
+        const isNew = previous === null && existing === undefined;
         if (isNew && !('token' in entered) && config.settings.auth === 'token')
           return reject('validation', 'token: Enter the API token.', [{ field: 'token', message: 'Enter the API token.' }]);
-        // The keyring is keyed by name: a renamed endpoint keeps only what was entered now.
-        const target: MockEndpoint = existing ?? { config };
+        // The keyring is keyed by name: a rename moves the stored secrets to the new name.
+        const target: MockEndpoint = existing ?? renamedFrom ?? { config };
         target.config = config;
         for (const [k, v] of Object.entries(entered)) (target as Record<string, unknown>)[k] = v;
-        if (!existing) endpoints.push(target);
-        if (previous !== null && previous !== config.name) {
-          const i = endpoints.findIndex((e) => e.config.name === previous);
-          if (i >= 0) endpoints.splice(i, 1);
-        }
+        if (!existing && !renamedFrom) endpoints.push(target);
         sortEndpoints();
         return { ...config, settings: { ...config.settings } };
       }

@@ -408,6 +408,34 @@ test.describe('settings: endpoints', () => {
     expect(stored?.token).toBe(HUBSPOT.token);
   });
 
+  test('rename: the stored secrets follow the new name; a taken name is refused beside the field', async ({ openApp }) => {
+    const app = await openApp(WITH_ENDPOINTS);
+    const { page } = app;
+    await app.unlockSettings();
+    await row(page, 'hubspot-main').getByTestId('edit-endpoint').click();
+    await expect(page.getByTestId('renamed-help')).toHaveCount(0);
+
+    await page.locator('#ep-name').fill('emulator');
+    await expect(page.getByTestId('renamed-help')).toHaveText('Renaming keeps the stored secrets and the waiting customers.');
+    await expect(page.locator('#ep-token')).toHaveAttribute('placeholder', 'set — leave empty to keep');
+    await save(page);
+    await expectError(page, 'name', 'Another endpoint already has this name.');
+    await expect(page.locator('#ep-name')).toBeFocused();
+    expect((await app.settingsBackend()).endpoints.map((e) => e.config.name)).toEqual(['hubspot-main', 'emulator']);
+
+    await page.locator('#ep-name').fill('hubspot-eu');
+    await save(page);
+    await expect(page.getByTestId('settings-notice')).toHaveText('Saved hubspot-eu.');
+    await expect(rows(page).getByTestId('endpoint-name')).toHaveText(['hubspot-eu', 'emulator']);
+    await expect(row(page, 'hubspot-eu').getByTestId('endpoint-token')).toHaveText('set');
+    // No secret was sent: the core moved the stored one.
+    const call = (await app.callsOf('save_endpoint')).at(-1);
+    expect(call).toMatchObject({ previousName: 'hubspot-main', config: { name: 'hubspot-eu' } });
+    expect(call).not.toHaveProperty('secrets');
+    const stored = (await app.settingsBackend()).endpoints.find((e) => e.config.name === 'hubspot-eu');
+    expect(stored?.token).toBe(HUBSPOT.token);
+  });
+
   test('remove asks first; Esc or "Keep it" keeps the endpoint', async ({ openApp }) => {
     const app = await openApp(WITH_ENDPOINTS);
     const { page } = app;

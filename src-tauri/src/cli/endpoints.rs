@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use outpost_core::admin::endpoints::{self, Entered};
 use outpost_core::sync::diagnose::{test_connection, TestOutcome};
 use outpost_core::sync::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
@@ -215,18 +216,7 @@ pub async fn run(
             }
         }
         EndpointsCommand::Remove { name } => {
-            find(store, &name).await?;
-            for kind in [
-                SecretKind::Token,
-                SecretKind::ClientSecret,
-                SecretKind::RefreshToken,
-            ] {
-                secrets
-                    .delete(&name, kind)
-                    .await
-                    .map_err(|e| IpcError::from_other(e.to_string()))?;
-            }
-            store.remove_endpoint(&name).await?;
+            endpoints::remove(store, secrets.as_ref(), &name).await?;
             #[derive(Serialize)]
             struct Removed {
                 removed: String,
@@ -321,8 +311,8 @@ async fn find(store: &Store, name: &str) -> Result<EndpointConfig, IpcError> {
         .ok_or_else(|| IpcError::not_found(format!("no endpoint named {name}")))
 }
 
-/// Validates, stores the token first (so a keyring failure saves nothing),
-/// then the settings.
+/// Validates, then stores the secret read from stdin and the settings
+/// (the secret first, so a keyring failure saves nothing).
 async fn save(
     store: &Store,
     secrets: &Arc<dyn SecretStore>,
@@ -330,14 +320,11 @@ async fn save(
     token_stdin: bool,
 ) -> Result<(), IpcError> {
     config.validate().map_err(outpost_core::Error::Validation)?;
+    let mut entered = Entered::new();
     if token_stdin {
-        let token = read_secret_from_stdin()?;
-        secrets
-            .set(&config.name, SecretKind::Token, &token)
-            .await
-            .map_err(|e| IpcError::from_other(e.to_string()))?;
+        entered.insert(SecretKind::Token, read_secret_from_stdin()?);
     }
-    store.save_endpoint(config).await?;
+    endpoints::save(store, secrets.as_ref(), config, &entered, None).await?;
     Ok(())
 }
 

@@ -4,19 +4,20 @@
 
 use std::collections::HashMap;
 
+use outpost_core::admin::endpoints::{self, field_name, secrets_used};
 use outpost_core::admin::{self, AdminError};
 use outpost_core::sync::diagnose::{test_connection, TestResult};
 use outpost_core::sync::endpoint::EndpointConfig;
 use outpost_core::sync::monitor::EndpointStatus;
 use outpost_core::sync::overlay::OverlaySecrets;
 use outpost_core::sync::secrets::SecretKind;
-use outpost_core::{FieldError, Sensitive};
+use outpost_core::{FieldError, Sensitive, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tauri::State;
 use ts_rs::TS;
 
-use crate::error::{ErrorCode, IpcError};
+use crate::error::IpcError;
 use crate::state::AppState;
 
 const MAX_SECRET_CHARS: usize = 4096;
@@ -134,8 +135,9 @@ pub async fn test_endpoint(
     Ok(test_connection(&config, overlay).await)
 }
 
-/// Saves an endpoint (a renamed one replaces `previous_name`); the engine
-/// restarts it at once, so a paused queue resumes if the new settings work.
+/// Saves an endpoint; with `previous_name`, renames that one (its secrets
+/// and queue follow). The engine restarts it at once, so a paused queue
+/// resumes if the new settings work.
 #[tauri::command]
 pub async fn save_endpoint(
     state: State<'_, AppState>,
@@ -145,49 +147,41 @@ pub async fn save_endpoint(
 ) -> Result<EndpointConfig, IpcError> {
     require_unlocked(&state)?;
     let (config, entered) = parse_form(config, secrets)?;
-    let is_new = previous_name.as_deref() != Some(config.name.as_str())
-        && state.store.endpoint(&config.name).await?.is_none();
-    if is_new
-        && !entered.contains_key(&SecretKind::Token)
-        && config.settings.auth == Default::default()
-    {
-        return Err(IpcError {
-            code: ErrorCode::Validation,
-            message: "token: Enter the API token.".into(),
-            fields: vec![FieldError::new("token", "Enter the API token.")],
-        });
+    let is_new = previous_name.is_none() && state.store.endpoint(&config.name).await?.is_none();
+    if is_new {
+        // The form asks for every secret of a new endpoint; the CLI may add them later.
+        let missing: Vec<FieldError> = secrets_used(config.settings.auth)
+            .iter()
+            .filter(|kind| !entered.contains_key(kind))
+            .map(|&kind| FieldError::new(field_name(kind), missing_words(kind)))
+            .collect();
+        if !missing.is_empty() {
+            return Err(outpost_core::Error::Validation(ValidationErrors(missing)).into());
+        }
     }
-    for (kind, value) in &entered {
-        state
-            .secrets
-            .set(&config.name, *kind, value)
-            .await
-            .map_err(|e| IpcError::from_other(e.to_string()))?;
-    }
-    state.store.save_endpoint(&config).await?;
-    if let Some(old) = previous_name.filter(|old| *old != config.name) {
-        state.store.remove_endpoint(&old).await?;
-    }
+    endpoints::save(
+        &state.store,
+        state.secrets.as_ref(),
+        &config,
+        &entered,
+        previous_name.as_deref(),
+    )
+    .await?;
     Ok(config)
+}
+
+fn missing_words(kind: SecretKind) -> &'static str {
+    match kind {
+        SecretKind::Token => "Enter the API token.",
+        SecretKind::ClientSecret => "Enter the client secret.",
+        SecretKind::RefreshToken => "Enter the refresh token.",
+    }
 }
 
 #[tauri::command]
 pub async fn remove_endpoint(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
     require_unlocked(&state)?;
-    for kind in [
-        SecretKind::Token,
-        SecretKind::ClientSecret,
-        SecretKind::RefreshToken,
-    ] {
-        state
-            .secrets
-            .delete(&name, kind)
-            .await
-            .map_err(|e| IpcError::from_other(e.to_string()))?;
-    }
-    if !state.store.remove_endpoint(&name).await? {
-        return Err(IpcError::not_found(format!("no endpoint named {name}")));
-    }
+    endpoints::remove(&state.store, state.secrets.as_ref(), &name).await?;
     Ok(())
 }
 

@@ -70,6 +70,50 @@ impl Store {
         Ok(self.endpoints().await?.into_iter().find(|e| e.name == name))
     }
 
+    /// Renames `old` to `config.name` and applies `config`, in one
+    /// transaction: the endpoint's queued messages and its sync bookkeeping
+    /// follow the new name, so nothing waits for an endpoint that no longer
+    /// exists. False when `old` does not exist.
+    pub async fn rename_endpoint(&self, old: &str, config: &EndpointConfig) -> Result<bool> {
+        config.validate()?;
+        let now = time::to_db(time::now());
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO endpoints (name, kind, base_url, connectivity, priority, settings, created_at, updated_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, created_at, ?7 FROM endpoints WHERE name = ?8",
+        )
+        .bind(&config.name)
+        .bind(config.kind.as_str())
+        .bind(config.base_url.trim())
+        .bind(config.connectivity.as_str())
+        .bind(config.priority)
+        .bind(serde_json::to_string(&config.settings).expect("settings serialize"))
+        .bind(&now)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(false);
+        }
+        for sql in [
+            "DELETE FROM endpoints WHERE name = ?2",
+            "UPDATE outbox SET endpoint = ?1 WHERE endpoint = ?2",
+            "DELETE FROM endpoint_sync WHERE endpoint = ?1",
+            "UPDATE endpoint_sync SET endpoint = ?1 WHERE endpoint = ?2",
+        ] {
+            sqlx::query(sql)
+                .bind(&config.name)
+                .bind(old)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        let _ = self.events.send(StoreEvent::EndpointsChanged);
+        let _ = self.events.send(StoreEvent::OutboxChanged);
+        Ok(true)
+    }
+
     pub async fn remove_endpoint(&self, name: &str) -> Result<bool> {
         let n = sqlx::query("DELETE FROM endpoints WHERE name = ?1")
             .bind(name)
