@@ -197,7 +197,8 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
         extend_unique(&mut found, rows, limit);
     }
     if found.len() < limit as usize && query.terms.len() > 1 {
-        let rows = words_across_indexes(&mut conn, &query.terms, limit + found.len() as u32).await?;
+        let rows =
+            words_across_indexes(&mut conn, &query.terms, limit + found.len() as u32).await?;
         extend_unique(&mut found, rows, limit);
     }
     Ok(found)
