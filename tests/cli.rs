@@ -400,6 +400,27 @@ mod endpoints {
             "https://x.example",
         ]);
         assert_eq!(out.status.code(), Some(2));
+
+        let out = o.run(&[
+            "endpoints",
+            "add",
+            "--name",
+            "x",
+            "--kind",
+            "generic-rest",
+            "--url",
+            "https://x.example",
+            "--rate-limit",
+            "10",
+            "--rate-window-secs",
+            "0",
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("rate_window_secs"),
+            "{}",
+            stderr(&out)
+        );
     }
 
     #[test]

@@ -17,8 +17,7 @@ import type { EndpointConfig } from '../src/bindings/EndpointConfig';
 import type { EndpointStatus } from '../src/bindings/EndpointStatus';
 import type { TestResult } from '../src/bindings/TestResult';
 
-/** On the wire `priority` is a JSON number (ts-rs types the i64 as bigint). */
-export type MockEndpointConfig = Omit<EndpointConfig, 'priority'> & { priority: number };
+export type MockEndpointConfig = EndpointConfig;
 
 /** A stored endpoint: its config, the keyring's secrets under its name, its monitor's status. */
 export type MockEndpoint = {
@@ -409,6 +408,8 @@ export function installMockBackend(opts: MockOptions): void {
       errors.push({ field: 'batch_size', message: 'Use a batch size from 1 to 1000.' });
     if (settings.rate_limit !== undefined && (settings.rate_limit === 0 || settings.rate_limit > 100000))
       errors.push({ field: 'rate_limit', message: 'Use a rate limit from 1 to 100000 requests.' });
+    if (settings.rate_window_secs !== undefined && (settings.rate_window_secs < 1 || settings.rate_window_secs > 3600))
+      errors.push({ field: 'rate_window_secs', message: 'Use a window from 1 to 3600 seconds.' });
     if (settings.key_property !== undefined && !/^[A-Za-z0-9_]{1,100}$/.test(settings.key_property))
       errors.push({ field: 'key_property', message: "A property name uses letters, digits and '_' (at most 100)." });
     if (settings.auth === 'oauth-refresh' && (settings.client_id ?? '') === '')

@@ -321,6 +321,7 @@ test.describe('settings: endpoints', () => {
     await page.locator('#ep-priority').fill('5000');
     await page.locator('#ep-batch-size').fill('5000');
     await page.locator('#ep-rate-limit').fill('1000000');
+    await page.locator('#ep-rate-window').fill('0');
     await page.locator('#ep-key-property').fill('outpost-key');
     await page.locator('#ep-token').fill('x'.repeat(5000));
     await save(page);
@@ -328,6 +329,7 @@ test.describe('settings: endpoints', () => {
     await expectError(page, 'priority', 'Use a priority from 0 to 1000.');
     await expectError(page, 'batch_size', 'Use a batch size from 1 to 1000.');
     await expectError(page, 'rate_limit', 'Use a rate limit from 1 to 100000 requests.');
+    await expectError(page, 'rate_window_secs', 'Use a window from 1 to 3600 seconds.');
     await expectError(page, 'key_property', "A property name uses letters, digits and '_' (at most 100).");
     await expectError(page, 'token', 'One line of at most 4096 characters.');
     await expect(page.locator('#ep-name')).toBeFocused();
@@ -337,7 +339,7 @@ test.describe('settings: endpoints', () => {
     await page.locator('#ep-rate-window').fill('99999999999999');
     await save(page);
     await expectError(page, 'batch_size', 'Enter a whole number.');
-    await expectError(page, 'rate_window_secs', 'Enter the window in whole seconds.');
+    await expectError(page, 'rate_window_secs', 'Use a window from 1 to 3600 seconds.');
 
     // An empty token for a new endpoint.
     await page.locator('#ep-name').fill('fine');

@@ -98,7 +98,11 @@ pub async fn admin_lock(state: State<'_, AppState>) -> Result<AdminStatus, IpcEr
 
 #[tauri::command]
 pub async fn list_endpoints(state: State<'_, AppState>) -> Result<Vec<EndpointView>, IpcError> {
-    require_unlocked(&state)?;
+    // The screen reloads the list on every status change: reading is not
+    // admin activity, so an open but unused screen still locks when idle.
+    if !state.admin.is_unlocked() {
+        return Err(locked());
+    }
     let statuses = state.engine.endpoint_statuses().await;
     let mut views = Vec::new();
     for config in state.store.endpoints().await? {
@@ -185,14 +189,17 @@ pub async fn remove_endpoint(state: State<'_, AppState>, name: String) -> Result
     Ok(())
 }
 
+/// For admin actions: refused while locked, and each one restarts the idle clock.
 fn require_unlocked(state: &AppState) -> Result<(), IpcError> {
     if state.admin.touch() {
         Ok(())
     } else {
-        Err(IpcError::forbidden(
-            "The settings are locked: enter the admin passphrase.",
-        ))
+        Err(locked())
     }
+}
+
+fn locked() -> IpcError {
+    IpcError::forbidden("The settings are locked: enter the admin passphrase.")
 }
 
 /// Parses and validates the form; every problem is reported against its field.

@@ -5,6 +5,7 @@ import type { EndpointSettings } from "./EndpointSettings";
 
 export type EndpointConfig = { name: string, kind: EndpointKind, base_url: string, connectivity: Connectivity, 
 /**
- * Lower is preferred; the lowest is the primary endpoint.
+ * Lower is preferred; the lowest is the primary endpoint. A JSON number
+ * on the wire (0 to 1000 once validated), not a TypeScript bigint.
  */
-priority: bigint, settings: EndpointSettings, };
+priority: number, settings: EndpointSettings, };

@@ -230,7 +230,7 @@ const NUMBER_RULES: Record<NumberField, { min: number; max: number; words: strin
   priority: { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, words: 'Use a priority from 0 to 1000.' },
   batch_size: { min: 0, max: U32_MAX, words: 'Use a batch size from 1 to 1000.' },
   rate_limit: { min: 0, max: U32_MAX, words: 'Use a rate limit from 1 to 100000 requests.' },
-  rate_window_secs: { min: 0, max: U32_MAX, words: 'Enter the window in whole seconds.' },
+  rate_window_secs: { min: 0, max: U32_MAX, words: 'Use a window from 1 to 3600 seconds.' },
 };
 
 export type FormOutput =

@@ -20,25 +20,17 @@ import type { JsonValue } from '../bindings/serde_json/JsonValue';
 import type { AdminStatus } from '../bindings/AdminStatus';
 import type { AuthMethod } from '../bindings/AuthMethod';
 import type { Connectivity } from '../bindings/Connectivity';
-import type { EndpointConfig as GeneratedEndpointConfig } from '../bindings/EndpointConfig';
+import type { EndpointConfig } from '../bindings/EndpointConfig';
 import type { EndpointKind } from '../bindings/EndpointKind';
 import type { EndpointSettings } from '../bindings/EndpointSettings';
 import type { EndpointStatus } from '../bindings/EndpointStatus';
-import type { EndpointView as GeneratedEndpointView } from '../bindings/EndpointView';
+import type { EndpointView } from '../bindings/EndpointView';
 import type { SecretsInput } from '../bindings/SecretsInput';
 import type { TestOutcome } from '../bindings/TestOutcome';
 import type { TestResult } from '../bindings/TestResult';
 
 export type { ConnectionState, Customer, CustomerId, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
-export type { AdminStatus, AuthMethod, Connectivity, EndpointKind, EndpointSettings, EndpointStatus, SecretsInput, TestOutcome, TestResult };
-
-/**
- * `priority` is an `i64` in Rust, which ts-rs types as `bigint`; serde_json
- * sends and expects a plain JSON number (and `JSON.stringify` throws on a
- * bigint), so on the wire it is a `number`, always 0 to 1000 once validated.
- */
-export type EndpointConfig = Omit<GeneratedEndpointConfig, 'priority'> & { priority: number };
-export type EndpointView = Omit<GeneratedEndpointView, 'config'> & { config: EndpointConfig };
+export type { AdminStatus, AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings, EndpointStatus, EndpointView, SecretsInput, TestOutcome, TestResult };
 
 // The rejection value of every command, generated from the Rust `IpcError`.
 import type { IpcError } from '../bindings/IpcError';

@@ -100,7 +100,9 @@ pub struct EndpointConfig {
     pub kind: EndpointKind,
     pub base_url: String,
     pub connectivity: Connectivity,
-    /// Lower is preferred; the lowest is the primary endpoint.
+    /// Lower is preferred; the lowest is the primary endpoint. A JSON number
+    /// on the wire (0 to 1000 once validated), not a TypeScript bigint.
+    #[ts(type = "number")]
     pub priority: i64,
     pub settings: EndpointSettings,
 }
@@ -143,6 +145,14 @@ impl EndpointConfig {
                 errors.push(FieldError::new(
                     "rate_limit",
                     "Use a rate limit from 1 to 100000 requests.",
+                ));
+            }
+        }
+        if let Some(w) = self.settings.rate_window_secs {
+            if !(1..=3600).contains(&w) {
+                errors.push(FieldError::new(
+                    "rate_window_secs",
+                    "Use a window from 1 to 3600 seconds.",
                 ));
             }
         }
@@ -239,12 +249,44 @@ mod tests {
             priority: -1,
             settings: EndpointSettings {
                 batch_size: Some(0),
+                rate_window_secs: Some(3601),
                 ..Default::default()
             },
         };
         let e = c.validate().unwrap_err();
-        for f in ["name", "base_url", "priority", "batch_size"] {
+        for f in [
+            "name",
+            "base_url",
+            "priority",
+            "batch_size",
+            "rate_window_secs",
+        ] {
             assert!(e.for_field(f).is_some(), "{f}");
+        }
+    }
+
+    #[test]
+    fn the_rate_window_is_one_second_to_an_hour() {
+        let with_window = |w| EndpointConfig {
+            name: "crm".into(),
+            kind: EndpointKind::GenericRest,
+            base_url: "https://crm.example.com".into(),
+            connectivity: Connectivity::OnlineOffline,
+            priority: 1,
+            settings: EndpointSettings {
+                rate_window_secs: Some(w),
+                ..Default::default()
+            },
+        };
+        for ok in [1, 10, 3600] {
+            assert!(with_window(ok).validate().is_ok(), "{ok}");
+        }
+        for bad in [0, 3601, u32::MAX] {
+            let e = with_window(bad).validate().unwrap_err();
+            assert_eq!(
+                e.for_field("rate_window_secs"),
+                Some("Use a window from 1 to 3600 seconds.")
+            );
         }
     }
 }
