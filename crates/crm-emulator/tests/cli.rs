@@ -25,6 +25,9 @@ async fn binary_prints_urls_serves_and_stops() {
             .arg("--state")
             .arg(&state)
             .env("RUST_LOG", "warn")
+            // Client credentials from the environment, never argv.
+            .env("CRM_EMULATOR_CLIENT_ID", "cli-client")
+            .env("CRM_EMULATOR_CLIENT_SECRET", "cli-secret")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -74,6 +77,14 @@ async fn binary_prints_urls_serves_and_stops() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
+    let token = |secret: &'static str| {
+        c.post(format!("{crm}/oauth/token"))
+            .basic_auth("cli-client", Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    assert_eq!(token("cli-secret").await.unwrap().status(), 200);
+    assert_eq!(token("outpost-client-secret").await.unwrap().status(), 401);
     stop(&mut child);
 
     // Restarted on the same state file, the record is still there.

@@ -454,3 +454,139 @@ async fn seeded_rest_records_are_listed() {
     assert_eq!(page["items"].as_array().unwrap().len(), 3);
     emu.shutdown().await;
 }
+
+/// `POST /oauth/token` with a form body and optional Basic credentials.
+async fn token_request(
+    emu: &crm_emulator::Emulator,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> reqwest::Response {
+    let mut r = client()
+        .post(format!("{}/oauth/token", emu.crm_url()))
+        .form(form);
+    if let Some((id, secret)) = basic {
+        r = r.basic_auth(id, Some(secret));
+    }
+    r.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn client_credentials_issue_bearer_tokens_the_api_accepts_until_they_expire() {
+    let emu = start().await;
+    let cfg = emu.config().clone();
+    let (id, secret) = (
+        cfg.oauth_client_id.as_str(),
+        cfg.oauth_client_secret.as_str(),
+    );
+
+    // Credentials in the body, and with HTTP Basic: both work.
+    let in_body = token_request(
+        &emu,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(in_body.headers()["cache-control"], "no-store");
+    let (status, tok) = json(in_body).await;
+    assert_eq!(status, 200, "{tok}");
+    assert_eq!(tok["token_type"], "Bearer");
+    assert_eq!(tok["expires_in"], 1800);
+    assert!(
+        tok.get("refresh_token").is_none(),
+        "§4.4.3: no refresh token"
+    );
+    let (status, basic) = json(
+        token_request(
+            &emu,
+            &[("grant_type", "client_credentials")],
+            Some((id, secret)),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{basic}");
+    assert_ne!(basic["access_token"], tok["access_token"]);
+
+    let access = tok["access_token"].as_str().unwrap().to_owned();
+    let get = |token: String| {
+        let url = format!("{}/customers?limit=1", emu.crm_url());
+        async move { json(client().get(url).bearer_auth(token).send().await.unwrap()).await }
+    };
+    assert_eq!(get(access.clone()).await.0, 200);
+    assert_eq!(emu.count("POST /oauth/token", 200), 2);
+
+    // Issued tokens expire like any OAuth token.
+    emu.expire_tokens(Some(&access));
+    let (status, body) = get(access).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "token_expired");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn client_credentials_errors_follow_rfc_6749() {
+    let emu = start().await;
+    let cfg = emu.config().clone();
+    let id = cfg.oauth_client_id.as_str();
+    let grant = ("grant_type", "client_credentials");
+
+    let cases: Vec<(Vec<(&str, &str)>, Option<(&str, &str)>, u16, &str)> = vec![
+        // A wrong secret in the body: 400.
+        (
+            vec![grant, ("client_id", id), ("client_secret", "wrong")],
+            None,
+            400,
+            "invalid_client",
+        ),
+        // ... and via Basic: 401 with a challenge.
+        (vec![grant], Some((id, "wrong")), 401, "invalid_client"),
+        (vec![grant], None, 400, "invalid_client"),
+        (
+            vec![
+                ("grant_type", "password"),
+                ("client_id", id),
+                ("client_secret", cfg.oauth_client_secret.as_str()),
+            ],
+            None,
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            vec![
+                ("client_id", id),
+                ("client_secret", cfg.oauth_client_secret.as_str()),
+            ],
+            None,
+            400,
+            "invalid_request",
+        ),
+        // Two authentication methods at once.
+        (
+            vec![
+                grant,
+                ("client_id", id),
+                ("client_secret", cfg.oauth_client_secret.as_str()),
+            ],
+            Some((id, cfg.oauth_client_secret.as_str())),
+            400,
+            "invalid_request",
+        ),
+    ];
+    for (form, basic, want_status, want_error) in cases {
+        let r = token_request(&emu, &form, basic).await;
+        let challenge = r.headers().get("www-authenticate").cloned();
+        let (status, body) = json(r).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (want_status, Some(want_error)),
+            "{form:?} {basic:?}: {body}"
+        );
+        assert!(body["error_description"].is_string());
+        assert_eq!(challenge.is_some(), status == 401);
+    }
+    emu.shutdown().await;
+}

@@ -1,4 +1,6 @@
-//! Bounded request-body reading shared by both APIs.
+//! Bounded request-body reading and form decoding shared by both APIs.
+
+use std::collections::HashMap;
 
 use axum::body::{Body, Bytes};
 use http_body_util::BodyExt;
@@ -34,4 +36,14 @@ pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, BodyError> 
         return Err(BodyError::TooLarge { limit });
     }
     Ok(Bytes::from(buf))
+}
+
+/// `application/x-www-form-urlencoded` via axum's own parser; `None` when the
+/// body is not such a form.
+pub fn parse_form(body: &[u8]) -> Option<HashMap<String, String>> {
+    let text = std::str::from_utf8(body).ok()?;
+    let uri: axum::http::Uri = format!("/?{text}").parse().ok()?;
+    axum::extract::Query::<HashMap<String, String>>::try_from_uri(&uri)
+        .ok()
+        .map(|q| q.0)
 }

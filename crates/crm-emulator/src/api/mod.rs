@@ -38,7 +38,7 @@ pub fn crm_router(shared: Arc<Shared>) -> Router {
 
 /// Which API's error shape a path gets.
 pub fn api_of(path: &str) -> Api {
-    if path.starts_with("/crm/") || path.starts_with("/oauth/") {
+    if path.starts_with("/crm/") || path.starts_with("/oauth/v1/") {
         Api::Hubspot
     } else {
         Api::Rest

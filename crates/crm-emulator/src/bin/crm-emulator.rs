@@ -1,5 +1,6 @@
 //! `crm-emulator --port N --control-port M [--token T] [--state FILE]
-//! [--rate-limit 100/10s|off] [--seed S]`
+//! [--rate-limit 100/10s|off] [--seed S]` (plus the flags below; the
+//! credentials also come from the environment, to keep them out of argv)
 //!
 //! Prints one JSON line with the bound URLs on stdout, then logs to stderr.
 
@@ -22,6 +23,21 @@ struct Args {
     /// Static bearer token (REST token and HubSpot private-app token).
     #[arg(long, env = "CRM_EMULATOR_TOKEN", default_value = "outpost-test-token")]
     token: String,
+    /// OAuth client id (REST client credentials and HubSpot's token endpoint).
+    #[arg(
+        long,
+        env = "CRM_EMULATOR_CLIENT_ID",
+        default_value = "outpost-client-id"
+    )]
+    client_id: String,
+    /// OAuth client secret (prefer the environment variable to argv).
+    #[arg(
+        long,
+        env = "CRM_EMULATOR_CLIENT_SECRET",
+        default_value = "outpost-client-secret",
+        hide_env_values = true
+    )]
+    client_secret: String,
     /// SQLite file that keeps records across restarts (default: memory only).
     #[arg(long)]
     state: Option<PathBuf>,
@@ -72,6 +88,8 @@ fn main() -> ExitCode {
         port: args.port,
         control_port: args.control_port,
         token: args.token,
+        oauth_client_id: args.client_id,
+        oauth_client_secret: args.client_secret,
         state: args.state,
         hubspot_rate_limit: args.rate_limit.0,
         rest_rate_limit: args.rest_rate_limit.unwrap_or(args.rate_limit).0,

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::error::correlation_id;
 use super::read_body;
+use crate::api::body::parse_form;
 use crate::state::Shared;
 
 /// OAuth errors use their own shape: `{status:"BAD_...", message, correlationId}`.
@@ -32,7 +33,7 @@ pub async fn token(shared: Arc<Shared>, body: Body) -> Response {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let form: HashMap<String, String> = match serde_urlencoded_parse(&body) {
+    let form: HashMap<String, String> = match parse_form(&body) {
         Some(f) => f,
         None => {
             return oauth_error(
@@ -68,13 +69,4 @@ pub async fn token(shared: Arc<Shared>, body: Body) -> Response {
         "expires_in": tokens.lifetime().as_secs(),
     }))
     .into_response()
-}
-
-/// `application/x-www-form-urlencoded` via axum's own parser.
-fn serde_urlencoded_parse(body: &[u8]) -> Option<HashMap<String, String>> {
-    let text = std::str::from_utf8(body).ok()?;
-    let uri: axum::http::Uri = format!("/?{text}").parse().ok()?;
-    axum::extract::Query::<HashMap<String, String>>::try_from_uri(&uri)
-        .ok()
-        .map(|q| q.0)
 }

@@ -2,6 +2,7 @@
 
 pub mod error;
 pub mod model;
+pub mod oauth;
 
 use std::sync::Arc;
 
@@ -36,6 +37,13 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         ))
         // Health stays outside auth and the rate limit: it is a liveness probe.
         .route("/health", get(health))
+        // The token endpoint authenticates clients itself and is not rate limited.
+        .route(
+            "/oauth/token",
+            axum::routing::post(|State(s): State<Arc<Shared>>, h: HeaderMap, b: Body| {
+                oauth::token(s, h, b)
+            }),
+        )
 }
 
 fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), RestError> {
