@@ -455,6 +455,14 @@ async fn seeded_rest_records_are_listed() {
     emu.shutdown().await;
 }
 
+/// A token request (form, Basic credentials) and the answer expected (status, `error`).
+type TokenCase<'a> = (
+    Vec<(&'a str, &'a str)>,
+    Option<(&'a str, &'a str)>,
+    u16,
+    &'a str,
+);
+
 /// `POST /oauth/token` with a form body and optional Basic credentials.
 async fn token_request(
     emu: &crm_emulator::Emulator,
@@ -534,7 +542,7 @@ async fn client_credentials_errors_follow_rfc_6749() {
     let id = cfg.oauth_client_id.as_str();
     let grant = ("grant_type", "client_credentials");
 
-    let cases: Vec<(Vec<(&str, &str)>, Option<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<TokenCase> = vec![
         // A wrong secret in the body: 400.
         (
             vec![grant, ("client_id", id), ("client_secret", "wrong")],
