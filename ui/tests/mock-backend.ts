@@ -379,12 +379,13 @@ export function installMockBackend(opts: MockOptions): void {
     if (typeof c.priority !== 'number' || !Number.isInteger(c.priority)) return invalidInput('input', 'invalid type: expected i64');
     const st = (c.settings ?? {}) as Record<string, unknown>;
     for (const k of Object.keys(st)) if (!SETTINGS_KEYS.includes(k)) return invalidInput(k, `unknown field \`${k}\``);
-    if (st.auth !== undefined && !['token', 'oauth-refresh'].includes(String(st.auth))) return invalidInput('input', 'unknown variant');
+    if (st.auth !== undefined && !['token', 'oauth-refresh', 'oauth-client-credentials'].includes(String(st.auth)))
+      return invalidInput('input', 'unknown variant');
     for (const k of ['batch_size', 'rate_limit', 'rate_window_secs'])
       if (st[k] !== undefined && st[k] !== null && !isU32(st[k])) return invalidInput('input', `invalid value: expected u32 for ${k}`);
     for (const k of ['client_id', 'key_property'])
       if (st[k] !== undefined && st[k] !== null && typeof st[k] !== 'string') return invalidInput(k, 'invalid type: expected a string');
-    const settings: MockEndpointConfig['settings'] = { auth: (st.auth as 'token' | 'oauth-refresh' | undefined) ?? 'token' };
+    const settings: MockEndpointConfig['settings'] = { auth: (st.auth as MockEndpointConfig['settings']['auth']) ?? 'token' };
     if (typeof st.client_id === 'string') settings.client_id = st.client_id;
     if (typeof st.batch_size === 'number') settings.batch_size = st.batch_size;
     if (typeof st.rate_limit === 'number') settings.rate_limit = st.rate_limit;
@@ -412,7 +413,18 @@ export function installMockBackend(opts: MockOptions): void {
       errors.push({ field: 'rate_window_secs', message: 'Use a window from 1 to 3600 seconds.' });
     if (settings.key_property !== undefined && !/^[A-Za-z0-9_]{1,100}$/.test(settings.key_property))
       errors.push({ field: 'key_property', message: "A property name uses letters, digits and '_' (at most 100)." });
-    if (settings.auth === 'oauth-refresh' && (settings.client_id ?? '') === '')
+    const methods: Record<string, string[]> = {
+      'generic-rest': ['token', 'oauth-client-credentials'],
+      hubspot: ['token', 'oauth-refresh'],
+      bottlecrm: ['token'],
+    };
+    const auth = settings.auth ?? 'token';
+    if (!(methods[config.kind] ?? []).includes(auth))
+      errors.push({
+        field: 'auth',
+        message: `${config.kind} signs in with ${(methods[config.kind] ?? []).join(' or ')}, not ${auth}.`,
+      });
+    if (auth !== 'token' && (settings.client_id ?? '').trim() === '')
       errors.push({ field: 'client_id', message: "OAuth needs the app's client id." });
 
     const entered: Record<string, string> = {};
@@ -633,10 +645,14 @@ export function installMockBackend(opts: MockOptions): void {
         const { config, entered } = parseForm(args.config, args.secrets);
         const stored = endpoints.find((e) => e.config.name === config.name);
         const has = (k: 'token' | 'client_secret' | 'refresh_token') => k in entered || (stored !== undefined && stored[k] !== undefined);
-        const missing =
-          config.settings.auth === 'oauth-refresh' ? !has('client_secret') || !has('refresh_token') : !has('token');
-        if (missing)
-          return { outcome: 'credentials_missing', message: 'No credentials are stored for this endpoint yet: enter the token.' };
+        const needed = { token: ['token'], 'oauth-refresh': ['client_secret', 'refresh_token'], 'oauth-client-credentials': ['client_secret'] }[
+          config.settings.auth ?? 'token'
+        ] as Array<'token' | 'client_secret' | 'refresh_token'>;
+        if (!needed.every(has))
+          return {
+            outcome: 'credentials_missing',
+            message: 'No credentials are stored for this endpoint yet: enter the token or client secret.',
+          };
         return testResults[config.base_url.trim()] ?? { outcome: 'ok', message: `Reached ${config.base_url} and authenticated.` };
       }
       case 'save_endpoint': {
@@ -653,8 +669,15 @@ export function installMockBackend(opts: MockOptions): void {
             ]);
         }
         const isNew = previous === null && existing === undefined;
-        if (isNew && !('token' in entered) && config.settings.auth === 'token')
-          return reject('validation', 'token: Enter the API token.', [{ field: 'token', message: 'Enter the API token.' }]);
+        if (isNew) {
+          const words = { token: 'Enter the API token.', client_secret: 'Enter the client secret.', refresh_token: 'Enter the refresh token.' };
+          const needed = { token: ['token'], 'oauth-refresh': ['client_secret', 'refresh_token'], 'oauth-client-credentials': ['client_secret'] }[
+            config.settings.auth ?? 'token'
+          ] as Array<keyof typeof words>;
+          const missing = needed.filter((k) => !(k in entered)).map((k) => ({ field: k, message: words[k] }));
+          if (missing.length > 0)
+            return reject('validation', missing.map((m) => `${m.field}: ${m.message}`).join('; '), missing);
+        }
         // The keyring is keyed by name: a rename moves the stored secrets to the new name.
         const target: MockEndpoint = existing ?? renamedFrom ?? { config };
         target.config = config;

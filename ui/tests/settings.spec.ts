@@ -360,7 +360,7 @@ test.describe('settings: endpoints', () => {
     await expect(rows(page).getByTestId('endpoint-name')).toHaveText(['hubspot-main', 'emulator']);
   });
 
-  test('edit: an empty token keeps the stored one; OAuth only for HubSpot', async ({ openApp }) => {
+  test('edit: an empty token keeps the stored one; each kind offers its own sign-in methods', async ({ openApp }) => {
     const app = await openApp(WITH_ENDPOINTS);
     const { page } = app;
     await app.unlockSettings();
@@ -380,8 +380,11 @@ test.describe('settings: endpoints', () => {
     await expect(page.locator('#ep-refresh-token')).toHaveAttribute('placeholder', 'not set');
     await save(page);
     await expectError(page, 'client_id', "OAuth needs the app's client id.");
-    await page.locator('#ep-kind').selectOption('generic-rest');
+    await page.locator('#ep-kind').selectOption('bottlecrm');
     await expect(page.locator('#ep-auth')).toBeDisabled();
+    await expect(page.locator('#ep-auth')).toHaveValue('token');
+    await page.locator('#ep-kind').selectOption('generic-rest');
+    await expect(page.locator('#ep-auth option')).toHaveText(['API token', 'OAuth client credentials']);
     await expect(page.locator('#ep-auth')).toHaveValue('token');
     await page.locator('#ep-kind').selectOption('hubspot');
     await expect(page.locator('#ep-token')).toBeVisible();
@@ -408,6 +411,64 @@ test.describe('settings: endpoints', () => {
     });
     const stored = (await app.settingsBackend()).endpoints.find((e) => e.config.name === 'hubspot-main');
     expect(stored?.token).toBe(HUBSPOT.token);
+  });
+
+  test('generic REST with OAuth client credentials: client id and secret, tested, saved', async ({ openApp }) => {
+    const url = 'http://127.0.0.1:8787';
+    const app = await openApp({
+      adminPassphrase: ADMIN_PASSPHRASE,
+      testResults: {
+        [url]: {
+          outcome: 'credentials_rejected',
+          message: 'The CRM rejected the credentials (the token endpoint rejected the client id or secret (invalid_client)).',
+        },
+      },
+    });
+    const { page } = app;
+    await app.unlockSettings();
+    await page.getByTestId('add-endpoint').click();
+    await fillNew(page, { name: 'in-house', kind: 'generic-rest', url });
+    await page.locator('#ep-auth').selectOption('oauth-client-credentials');
+    await expect(page.locator('#ep-token')).toHaveCount(0);
+    await expect(page.locator('#ep-refresh-token')).toHaveCount(0);
+    await expect(page.locator('#ep-client-secret')).toHaveAttribute('type', 'password');
+    await expect(page.locator('#ep-client-id')).toHaveAccessibleDescription(/short-lived tokens from \/oauth\/token/);
+
+    await save(page);
+    await expectError(page, 'client_id', "OAuth needs the app's client id.");
+    await expect(page.locator('#ep-client-id')).toBeFocused();
+    await page.locator('#ep-client-id').fill('outpost-till');
+    await save(page);
+    await expectError(page, 'client_secret', 'Enter the client secret.');
+
+    await page.locator('#ep-client-secret').fill('wrong-secret');
+    await page.getByTestId('test-connection').click();
+    await expect(page.getByTestId('test-result')).toHaveAttribute('data-outcome', 'credentials_rejected');
+    await expect(page.getByTestId('test-result')).toContainText('invalid_client');
+    expect((await app.callsOf('test_endpoint')).at(-1)).toEqual({
+      config: {
+        name: 'in-house',
+        kind: 'generic-rest',
+        base_url: url,
+        connectivity: 'online-offline',
+        priority: 100,
+        settings: { auth: 'oauth-client-credentials', client_id: 'outpost-till' },
+      },
+      secrets: { client_secret: 'wrong-secret' },
+    });
+
+    await page.locator('#ep-client-secret').fill('right-secret');
+    await save(page);
+    await expect(page.getByTestId('settings-notice')).toHaveText('Added in-house.');
+    const saved = row(page, 'in-house');
+    await expect(saved).toContainText('OAuth client credentials');
+    await expect(saved.getByTestId('endpoint-client-secret')).toHaveText('set');
+    await expect(saved.getByTestId('endpoint-token')).toHaveCount(0);
+    await expect(saved.getByTestId('endpoint-refresh-token')).toHaveCount(0);
+    const stored = (await app.settingsBackend()).endpoints[0];
+    expect(stored?.client_secret).toBe('right-secret');
+    expect(stored?.token).toBeUndefined();
+    await expect(page.locator('body')).not.toContainText('right-secret');
   });
 
   test('rename: the stored secrets follow the new name; a taken name is refused beside the field', async ({ openApp }) => {

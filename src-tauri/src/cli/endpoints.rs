@@ -66,6 +66,8 @@ pub struct AddArgs {
     #[arg(long, default_value_t = 100)]
     priority: i64,
     #[command(flatten)]
+    sign_in: SignIn,
+    #[command(flatten)]
     tuning: Tuning,
 }
 
@@ -82,7 +84,41 @@ pub struct SetArgs {
     #[arg(long)]
     priority: Option<i64>,
     #[command(flatten)]
+    sign_in: SignIn,
+    #[command(flatten)]
     tuning: Tuning,
+}
+
+/// How the endpoint signs in, beyond a plain token.
+#[derive(Debug, Args)]
+pub struct SignIn {
+    /// token (default), oauth-client-credentials (generic REST) or oauth-refresh (HubSpot).
+    #[arg(long, value_parser = parse_auth)]
+    auth: Option<AuthMethod>,
+    /// The OAuth client id (not a secret).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Read the OAuth client secret from standard input.
+    #[arg(long, conflicts_with = "token_stdin")]
+    client_secret_stdin: bool,
+}
+
+impl SignIn {
+    fn apply(&self, s: &mut EndpointSettings) {
+        s.auth = self.auth.unwrap_or(s.auth);
+        if let Some(id) = &self.client_id {
+            s.client_id = Some(id.trim().to_owned());
+        }
+    }
+
+    /// Which secret stdin carries, if any.
+    fn stdin_secret(&self, token_stdin: bool) -> Option<SecretKind> {
+        if self.client_secret_stdin {
+            Some(SecretKind::ClientSecret)
+        } else {
+            token_stdin.then_some(SecretKind::Token)
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +148,11 @@ fn parse_kind(s: &str) -> Result<EndpointKind, String> {
     EndpointKind::parse(s).ok_or_else(|| "expected generic-rest, hubspot or bottlecrm".into())
 }
 
+fn parse_auth(s: &str) -> Result<AuthMethod, String> {
+    AuthMethod::parse(s)
+        .ok_or_else(|| "expected token, oauth-client-credentials or oauth-refresh".into())
+}
+
 fn parse_connectivity(s: &str) -> Result<Connectivity, String> {
     Connectivity::parse(s).ok_or_else(|| "expected online-offline or online-only".into())
 }
@@ -122,6 +163,8 @@ struct Shown {
     config: EndpointConfig,
     /// "set" / "not set": secrets never leave the keyring.
     token: &'static str,
+    client_secret: &'static str,
+    refresh_token: &'static str,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -152,6 +195,7 @@ pub async fn run(
                 auth: AuthMethod::Token,
                 ..Default::default()
             };
+            args.sign_in.apply(&mut settings);
             args.tuning.apply(&mut settings);
             let config = EndpointConfig {
                 name: args.name.trim().to_owned(),
@@ -161,7 +205,8 @@ pub async fn run(
                 priority: args.priority,
                 settings,
             };
-            save(store, secrets, &config, args.token_stdin).await?;
+            let stdin_secret = args.sign_in.stdin_secret(args.token_stdin);
+            save(store, secrets, &config, stdin_secret).await?;
             out.print(&config, || format!("endpoint {} saved", config.name));
         }
         EndpointsCommand::Set(args) => {
@@ -172,8 +217,10 @@ pub async fn run(
             }
             config.connectivity = args.connectivity.unwrap_or(config.connectivity);
             config.priority = args.priority.unwrap_or(config.priority);
+            args.sign_in.apply(&mut config.settings);
             args.tuning.apply(&mut config.settings);
-            save(store, secrets, &config, args.token_stdin).await?;
+            let stdin_secret = args.sign_in.stdin_secret(args.token_stdin);
+            save(store, secrets, &config, stdin_secret).await?;
             out.print(&config, || format!("endpoint {} saved", config.name));
         }
         EndpointsCommand::List => {
@@ -197,12 +244,16 @@ pub async fn run(
         }
         EndpointsCommand::Show { name } => {
             let config = find(store, &name).await?;
-            let token = match secrets.get(&name, SecretKind::Token).await {
-                Ok(Some(_)) => "set",
-                Ok(None) => "not set",
-                Err(e) => return Err(IpcError::from_other(e.to_string())),
+            let set = endpoints::secrets_set(secrets.as_ref(), &name)
+                .await
+                .map_err(|e| IpcError::from_other(e.to_string()))?;
+            let words = |kind| if set[&kind] { "set" } else { "not set" };
+            let shown = Shown {
+                config,
+                token: words(SecretKind::Token),
+                client_secret: words(SecretKind::ClientSecret),
+                refresh_token: words(SecretKind::RefreshToken),
             };
-            let shown = Shown { config, token };
             out.print(&shown, || {
                 serde_json::to_string_pretty(&shown).expect("serializes")
             });
@@ -317,12 +368,22 @@ async fn save(
     store: &Store,
     secrets: &Arc<dyn SecretStore>,
     config: &EndpointConfig,
-    token_stdin: bool,
+    stdin_secret: Option<SecretKind>,
 ) -> Result<(), IpcError> {
     config.validate().map_err(outpost_core::Error::Validation)?;
     let mut entered = Entered::new();
-    if token_stdin {
-        entered.insert(SecretKind::Token, read_secret_from_stdin()?);
+    if let Some(kind) = stdin_secret {
+        if !endpoints::secrets_used(config.settings.auth).contains(&kind) {
+            return Err(IpcError::invalid_input(
+                endpoints::field_name(kind),
+                format!(
+                    "{} does not use a {}",
+                    config.settings.auth.as_str(),
+                    endpoints::field_name(kind).replace('_', " ")
+                ),
+            ));
+        }
+        entered.insert(kind, read_secret_from_stdin(kind)?);
     }
     endpoints::save(store, secrets.as_ref(), config, &entered, None).await?;
     Ok(())
@@ -337,20 +398,26 @@ fn read_stdin(limit: u64) -> Result<String, IpcError> {
     Ok(raw)
 }
 
-fn read_secret_from_stdin() -> Result<Sensitive<String>, IpcError> {
+fn read_secret_from_stdin(kind: SecretKind) -> Result<Sensitive<String>, IpcError> {
+    let field = endpoints::field_name(kind);
+    let what = match kind {
+        SecretKind::Token => "token",
+        SecretKind::ClientSecret => "client secret",
+        SecretKind::RefreshToken => "refresh token",
+    };
     let raw = read_stdin(16 * 1024)?;
-    let token = raw.trim();
-    if token.is_empty() {
+    let secret = raw.trim();
+    if secret.is_empty() {
         return Err(IpcError::invalid_input(
-            "token",
-            "The token read from stdin is empty.",
+            field,
+            format!("The {what} read from stdin is empty."),
         ));
     }
-    if token.chars().any(char::is_control) || token.len() > 4096 {
+    if secret.chars().any(char::is_control) || secret.len() > 4096 {
         return Err(IpcError::invalid_input(
-            "token",
-            "The token must be one line of at most 4096 characters.",
+            field,
+            format!("The {what} must be one line of at most 4096 characters."),
         ));
     }
-    Ok(Sensitive::new(token.to_owned()))
+    Ok(Sensitive::new(secret.to_owned()))
 }

@@ -3,4 +3,4 @@
 /**
  * How the endpoint authenticates. The secrets themselves are in the keyring.
  */
-export type AuthMethod = "token" | "oauth-refresh";
+export type AuthMethod = "token" | "oauth-refresh" | "oauth-client-credentials";

@@ -53,13 +53,38 @@ export const DEFAULTS: Record<EndpointKind, KindDefaults> = {
   bottlecrm: { batchSize: 20, rateLimit: null, rateWindow: 10, keyProperty: null },
 };
 
-/** OAuth (refresh-token flow) exists for HubSpot only; the others take a token. */
+/** How each kind signs in (the core's `EndpointKind::auth_methods`). */
 export function authMethods(kind: EndpointKind): AuthMethod[] {
-  return kind === 'hubspot' ? ['token', 'oauth-refresh'] : ['token'];
+  switch (kind) {
+    case 'hubspot':
+      return ['token', 'oauth-refresh'];
+    case 'generic-rest':
+      return ['token', 'oauth-client-credentials'];
+    default:
+      return ['token'];
+  }
 }
 
+const AUTH_LABELS: Record<AuthMethod, string> = {
+  token: 'API token',
+  'oauth-refresh': 'OAuth refresh token',
+  'oauth-client-credentials': 'OAuth client credentials',
+};
+
 export function authLabel(a: AuthMethod): string {
-  return a === 'token' ? 'API token' : 'OAuth refresh token';
+  return AUTH_LABELS[a] ?? a;
+}
+
+/** The secrets an auth method keeps in the keyring (the core's `secrets_used`). */
+export function secretsOf(a: AuthMethod): ReadonlyArray<(typeof SECRET_FIELDS)[number]> {
+  switch (a) {
+    case 'oauth-refresh':
+      return ['client_secret', 'refresh_token'];
+    case 'oauth-client-credentials':
+      return ['client_secret'];
+    default:
+      return ['token'];
+  }
 }
 
 /** The core locks after 5 min without admin activity; the screen locks after 5 min without input. */
@@ -261,14 +286,14 @@ export function toRequest(d: EndpointDraft): FormOutput {
   };
   const priority = number('priority');
   if (d.priority.trim() === '') errors.priority = 'Enter a priority from 0 to 1000 (lower is preferred).';
-  const settings: EndpointSettings = { auth: d.kind === 'hubspot' ? d.auth : 'token' };
+  const settings: EndpointSettings = { auth: authMethods(d.kind).includes(d.auth) ? d.auth : 'token' };
   const batch = number('batch_size');
   const limit = number('rate_limit');
   const window = number('rate_window_secs');
   if (batch !== undefined) settings.batch_size = batch;
   if (limit !== undefined) settings.rate_limit = limit;
   if (window !== undefined) settings.rate_window_secs = window;
-  if (settings.auth === 'oauth-refresh' && d.client_id.trim() !== '') settings.client_id = d.client_id.trim();
+  if (settings.auth !== 'token' && d.client_id.trim() !== '') settings.client_id = d.client_id.trim();
   if (d.kind === 'hubspot' && d.key_property.trim() !== '') settings.key_property = d.key_property.trim();
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
@@ -281,11 +306,6 @@ export function toRequest(d: EndpointDraft): FormOutput {
     settings,
   };
   const secrets: SecretsInput = {};
-  if (settings.auth === 'token') {
-    if (d.token.trim() !== '') secrets.token = d.token;
-  } else {
-    if (d.client_secret.trim() !== '') secrets.client_secret = d.client_secret;
-    if (d.refresh_token.trim() !== '') secrets.refresh_token = d.refresh_token;
-  }
+  for (const f of secretsOf(settings.auth)) if (d[f].trim() !== '') secrets[f] = d[f];
   return { ok: true, config, secrets: Object.keys(secrets).length > 0 ? secrets : undefined };
 }

@@ -35,6 +35,7 @@ pub fn secrets_used(auth: AuthMethod) -> &'static [SecretKind] {
     match auth {
         AuthMethod::Token => &[SecretKind::Token],
         AuthMethod::OauthRefresh => &[SecretKind::ClientSecret, SecretKind::RefreshToken],
+        AuthMethod::OauthClientCredentials => &[SecretKind::ClientSecret],
     }
 }
 

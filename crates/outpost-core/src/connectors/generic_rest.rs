@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use url::Url;
 
+use super::client_credentials::ClientCredentials;
 use super::http::{Http, Timed};
 use crate::customer::{Customer, CustomerId};
 use crate::sensitive::Sensitive;
@@ -29,7 +30,23 @@ const PAGE_SIZE: usize = 200;
 pub struct GenericRest {
     http: Http,
     base: Url,
-    token: Sensitive<String>,
+    auth: Auth,
+}
+
+/// How requests are authenticated: a static API token, or tokens bought
+/// with OAuth client credentials.
+pub enum Auth {
+    Token(Sensitive<String>),
+    ClientCredentials(Box<ClientCredentials>),
+}
+
+impl Auth {
+    async fn bearer(&self, http: &Http) -> Result<Sensitive<String>, ConnectorError> {
+        match self {
+            Auth::Token(t) => Ok(t.clone()),
+            Auth::ClientCredentials(c) => c.bearer(http).await,
+        }
+    }
 }
 
 /// The contract's error body: `{code, message, field?}`.
@@ -79,7 +96,11 @@ struct List {
 
 impl GenericRest {
     pub fn new(base: Url, token: Sensitive<String>, http: Http) -> Self {
-        GenericRest { http, base, token }
+        Self::with_auth(base, Auth::Token(token), http)
+    }
+
+    pub fn with_auth(base: Url, auth: Auth, http: Http) -> Self {
+        GenericRest { http, base, auth }
     }
 
     pub fn default_rate_limit() -> Option<RateLimit> {
@@ -91,23 +112,38 @@ impl GenericRest {
     }
 
     fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
-        self.http
-            .client()
-            .request(method, url)
-            .bearer_auth(self.token.expose())
+        self.http.client().request(method, url)
+    }
+
+    /// Sends with the current bearer token. A 401 to a bought token buys a
+    /// new one and sends once more; a static token's 401 stands.
+    async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Timed, ConnectorError> {
+        let token = self.auth.bearer(&self.http).await?;
+        let timed = self.http.send(build().bearer_auth(token.expose())).await?;
+        match &self.auth {
+            Auth::ClientCredentials(c) if timed.response.status() == StatusCode::UNAUTHORIZED => {
+                let token = c.renew(&self.http, &token).await?;
+                self.http.send(build().bearer_auth(token.expose())).await
+            }
+            _ => Ok(timed),
+        }
     }
 
     async fn upsert_one(&self, c: &Customer) -> Delivery {
         let url = self.url(&format!("customers/{}", c.id));
-        let request = self
-            .request(Method::PUT, url)
-            // Same key and body on every retry of this version of the customer.
-            .header(
-                "Idempotency-Key",
-                format!("{}-{}", c.id, c.updated_at.timestamp_millis()),
-            )
-            .json(&body(c));
-        match self.http.send(request).await {
+        let request = || {
+            self.request(Method::PUT, url.clone())
+                // Same key and body on every retry of this version of the customer.
+                .header(
+                    "Idempotency-Key",
+                    format!("{}-{}", c.id, c.updated_at.timestamp_millis()),
+                )
+                .json(&body(c))
+        };
+        match self.send(request).await {
             Err(e) => Delivery {
                 outcome: RecordOutcome::Failed(e),
                 call: CallInfo::default(),
@@ -124,7 +160,7 @@ impl GenericRest {
         &self,
         url: Url,
     ) -> Result<Option<T>, ConnectorError> {
-        let timed = self.http.send(self.request(Method::GET, url)).await?;
+        let timed = self.send(|| self.request(Method::GET, url.clone())).await?;
         let status = timed.response.status();
         if status == StatusCode::NOT_FOUND {
             return Ok(None);

@@ -3,6 +3,7 @@
 //! [`CrmConnector`]: crate::sync::connector::CrmConnector
 
 pub mod bottlecrm;
+pub mod client_credentials;
 pub mod generic_rest;
 pub mod http;
 pub mod hubspot;
@@ -57,6 +58,23 @@ pub async fn build(
                 http,
             )))
         }
+        (EndpointKind::GenericRest, AuthMethod::OauthClientCredentials) => {
+            let http = http::Http::new(Arc::new(Throttle::new(rate(
+                generic_rest::GenericRest::default_rate_limit(),
+            ))));
+            let url = config.url();
+            let credentials = client_credentials::ClientCredentials::new(
+                &config.name,
+                &url,
+                config.settings.client_id.clone().unwrap_or_default(),
+                secret(SecretKind::ClientSecret).await?,
+            );
+            Ok(Arc::new(generic_rest::GenericRest::with_auth(
+                url,
+                generic_rest::Auth::ClientCredentials(Box::new(credentials)),
+                http,
+            )))
+        }
         (EndpointKind::Bottlecrm, AuthMethod::Token) => {
             let http = http::Http::new(Arc::new(Throttle::new(rate(
                 bottlecrm::BottleCrm::default_rate_limit(),
@@ -67,19 +85,14 @@ pub async fn build(
                 http,
             )))
         }
-        (EndpointKind::GenericRest | EndpointKind::Bottlecrm, other) => {
-            Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(
-                "{} takes a token, not {other:?}",
-                config.kind.as_str()
-            ))))
-        }
-        (EndpointKind::Hubspot, method) => {
+        (EndpointKind::Hubspot, method @ (AuthMethod::Token | AuthMethod::OauthRefresh)) => {
             let http = http::Http::new(Arc::new(Throttle::new(rate(Some(
                 hubspot::DEFAULT_RATE_LIMIT,
             )))));
             let auth = match method {
                 AuthMethod::Token => hubspot::Auth::PrivateApp(secret(SecretKind::Token).await?),
-                AuthMethod::OauthRefresh => {
+                // OauthRefresh: the arm's pattern admits nothing else.
+                _ => {
                     let mut token_url = config.url();
                     token_url.set_path("/oauth/v1/token");
                     hubspot::Auth::OAuth(Box::new(hubspot::OAuth {
@@ -102,6 +115,12 @@ pub async fn build(
                 http,
             )))
         }
+        // Validation refuses these; a hand-edited database could still hold one.
+        (kind, other) => Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(
+            "{} does not sign in with {}",
+            kind.as_str(),
+            other.as_str()
+        )))),
     }
 }
 

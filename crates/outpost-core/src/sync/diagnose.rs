@@ -63,7 +63,7 @@ fn explain(e: &ConnectorError) -> TestResult {
         ),
         ConnectorError::Queue(QueueProblem::Unauthorized(why)) => (
             TestOutcome::CredentialsRejected,
-            format!("The CRM rejected the credentials ({why}). Enter a valid token."),
+            format!("The CRM rejected the credentials ({why}). Enter a valid token or client secret."),
         ),
         ConnectorError::Queue(QueueProblem::Forbidden(why)) => (
             TestOutcome::MissingPermission,
@@ -71,7 +71,7 @@ fn explain(e: &ConnectorError) -> TestResult {
         ),
         ConnectorError::Queue(QueueProblem::CredentialsMissing) => (
             TestOutcome::CredentialsMissing,
-            "No credentials are stored for this endpoint yet: enter the token.".into(),
+            "No credentials are stored for this endpoint yet: enter the token or client secret.".into(),
         ),
         ConnectorError::Queue(QueueProblem::Misconfigured(why)) => (TestOutcome::Misconfigured, why.clone()),
         ConnectorError::Transient { reason, .. } | ConnectorError::Protocol(reason) => (

@@ -36,6 +36,15 @@ impl EndpointKind {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// How this kind of CRM can authenticate Outpost.
+    pub fn auth_methods(self) -> &'static [AuthMethod] {
+        match self {
+            EndpointKind::GenericRest => &[AuthMethod::Token, AuthMethod::OauthClientCredentials],
+            EndpointKind::Hubspot => &[AuthMethod::Token, AuthMethod::OauthRefresh],
+            EndpointKind::Bottlecrm => &[AuthMethod::Token],
+        }
+    }
 }
 
 /// Openbravo's "connectivity type": may creations queue while the CRM is away?
@@ -75,6 +84,28 @@ pub enum AuthMethod {
     Token,
     /// OAuth2 refresh-token flow (client id here; secret and refresh token in the keyring).
     OauthRefresh,
+    /// OAuth2 client credentials, RFC 6749 §4.4 (client id here; secret in the keyring).
+    OauthClientCredentials,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Token => "token",
+            AuthMethod::OauthRefresh => "oauth-refresh",
+            AuthMethod::OauthClientCredentials => "oauth-client-credentials",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            AuthMethod::Token,
+            AuthMethod::OauthRefresh,
+            AuthMethod::OauthClientCredentials,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
 }
 
 /// Non-secret settings; every field has a connector default.
@@ -167,12 +198,34 @@ impl EndpointConfig {
                 ));
             }
         }
-        if self.settings.auth == AuthMethod::OauthRefresh
-            && self.settings.client_id.as_deref().unwrap_or("").is_empty()
-        {
+        let auth = self.settings.auth;
+        if !self.kind.auth_methods().contains(&auth) {
+            let methods: Vec<&str> = self
+                .kind
+                .auth_methods()
+                .iter()
+                .map(|a| a.as_str())
+                .collect();
+            errors.push(FieldError::new(
+                "auth",
+                format!(
+                    "{} signs in with {}, not {}.",
+                    self.kind.as_str(),
+                    methods.join(" or "),
+                    auth.as_str()
+                ),
+            ));
+        }
+        let client_id = self.settings.client_id.as_deref().unwrap_or("");
+        if auth != AuthMethod::Token && client_id.trim().is_empty() {
             errors.push(FieldError::new(
                 "client_id",
                 "OAuth needs the app's client id.",
+            ));
+        } else if client_id.len() > 512 || client_id.chars().any(char::is_control) {
+            errors.push(FieldError::new(
+                "client_id",
+                "A client id is one line of at most 512 characters.",
             ));
         }
         if errors.is_empty() {
@@ -263,6 +316,54 @@ mod tests {
         ] {
             assert!(e.for_field(f).is_some(), "{f}");
         }
+    }
+
+    #[test]
+    fn each_kind_takes_its_own_sign_in_methods() {
+        let with = |kind, auth, client_id: Option<&str>| EndpointConfig {
+            name: "crm".into(),
+            kind,
+            base_url: "https://crm.example.com".into(),
+            connectivity: Connectivity::OnlineOffline,
+            priority: 1,
+            settings: EndpointSettings {
+                auth,
+                client_id: client_id.map(str::to_owned),
+                ..Default::default()
+            },
+        };
+        let cc = AuthMethod::OauthClientCredentials;
+        assert!(with(EndpointKind::GenericRest, cc, Some("id"))
+            .validate()
+            .is_ok());
+        let e = with(EndpointKind::GenericRest, cc, None)
+            .validate()
+            .unwrap_err();
+        assert!(e.for_field("client_id").is_some());
+        let e = with(EndpointKind::Hubspot, cc, Some("id"))
+            .validate()
+            .unwrap_err();
+        assert_eq!(
+            e.for_field("auth"),
+            Some("hubspot signs in with token or oauth-refresh, not oauth-client-credentials.")
+        );
+        let e = with(
+            EndpointKind::Bottlecrm,
+            AuthMethod::OauthRefresh,
+            Some("id"),
+        )
+        .validate()
+        .unwrap_err();
+        assert!(e.for_field("auth").is_some());
+        assert_eq!(
+            AuthMethod::parse("oauth-client-credentials"),
+            Some(cc),
+            "the CLI's spelling is serde's"
+        );
+        assert_eq!(
+            serde_json::to_value(cc).unwrap(),
+            serde_json::json!("oauth-client-credentials")
+        );
     }
 
     #[test]

@@ -1,0 +1,256 @@
+//! OAuth 2.0 client credentials (RFC 6749 §4.4) for the generic REST
+//! contract: a client id and secret buy a short-lived bearer token at the
+//! CRM's `POST /oauth/token`. The token is cached and bought again shortly
+//! before it expires, and once more when the API answers 401 anyway (a token
+//! can be revoked early). Only one purchase runs at a time: the requests in
+//! flight wait for it instead of each buying their own.
+
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::http::Http;
+use crate::sensitive::Sensitive;
+use crate::sync::error::{classify_status, ConnectorError, QueueProblem};
+
+/// Buy a new token this long before the old one expires (less for short
+/// lifetimes: a quarter of the lifetime).
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+pub struct ClientCredentials {
+    endpoint: String,
+    token_url: Url,
+    client_id: String,
+    client_secret: Sensitive<String>,
+    cached: Mutex<Option<Cached>>,
+}
+
+struct Cached {
+    token: Sensitive<String>,
+    /// When to buy the next one; `None` when the server gave no lifetime.
+    renew_at: Option<Instant>,
+}
+
+impl Cached {
+    fn fresh_at(&self, now: Instant) -> bool {
+        self.renew_at.is_none_or(|at| now < at)
+    }
+}
+
+/// When a token obtained at `obtained` and valid for `expires_in` seconds
+/// should be replaced.
+fn renew_at(obtained: Instant, expires_in: Option<u64>) -> Option<Instant> {
+    let lifetime = Duration::from_secs(expires_in?);
+    Some(obtained + lifetime - REFRESH_MARGIN.min(lifetime / 4))
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: String,
+    expires_in: Option<u64>,
+}
+
+/// RFC 6749 §5.2.
+#[derive(Deserialize)]
+struct TokenError {
+    error: String,
+    error_description: Option<String>,
+}
+
+/// `application/x-www-form-urlencoded`, as §2.3.1 wants the id and secret
+/// encoded before they go into HTTP Basic.
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+impl ClientCredentials {
+    /// `base` is the CRM's base URL; the token endpoint is `{base}/oauth/token`.
+    pub fn new(
+        endpoint: &str,
+        base: &Url,
+        client_id: String,
+        client_secret: Sensitive<String>,
+    ) -> Self {
+        ClientCredentials {
+            endpoint: endpoint.to_owned(),
+            token_url: super::http::join(base, "oauth/token"),
+            client_id,
+            client_secret,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// The token to send now: the cached one while it is fresh, else a new one.
+    pub async fn bearer(&self, http: &Http) -> Result<Sensitive<String>, ConnectorError> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref().filter(|c| c.fresh_at(Instant::now())) {
+            return Ok(c.token.clone());
+        }
+        let fresh = self.buy(http).await?;
+        let token = fresh.token.clone();
+        *cached = Some(fresh);
+        Ok(token)
+    }
+
+    /// After a 401 for `rejected`: a new token, unless another request has
+    /// already replaced that one.
+    pub async fn renew(
+        &self,
+        http: &Http,
+        rejected: &Sensitive<String>,
+    ) -> Result<Sensitive<String>, ConnectorError> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref() {
+            if c.token.expose() != rejected.expose() && c.fresh_at(Instant::now()) {
+                return Ok(c.token.clone());
+            }
+        }
+        *cached = None;
+        let fresh = self.buy(http).await?;
+        let token = fresh.token.clone();
+        *cached = Some(fresh);
+        Ok(token)
+    }
+
+    async fn buy(&self, http: &Http) -> Result<Cached, ConnectorError> {
+        let request = http
+            .client()
+            .post(self.token_url.clone())
+            .basic_auth(
+                form_encode(&self.client_id),
+                Some(form_encode(self.client_secret.expose())),
+            )
+            .form(&[("grant_type", "client_credentials")]);
+        let obtained = Instant::now();
+        let timed = http.send(request).await?;
+        let status = timed.response.status().as_u16();
+        if !timed.response.status().is_success() {
+            let error = timed.response.json::<TokenError>().await.ok();
+            return Err(token_error(status, error));
+        }
+        let body: TokenResponse = timed
+            .response
+            .json()
+            .await
+            .map_err(|e| ConnectorError::Protocol(format!("unreadable token response: {e}")))?;
+        if !body.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(
+                "the token endpoint issues {:?} tokens; Outpost needs Bearer tokens",
+                body.token_type
+            ))));
+        }
+        tracing::info!(endpoint = %self.endpoint, expires_in = ?body.expires_in, "OAuth client-credentials token obtained");
+        Ok(Cached {
+            token: Sensitive::new(body.access_token),
+            renew_at: renew_at(obtained, body.expires_in),
+        })
+    }
+}
+
+/// What a refusal at the token endpoint means for the admin.
+fn token_error(status: u16, error: Option<TokenError>) -> ConnectorError {
+    let Some(TokenError {
+        error,
+        error_description,
+    }) = error
+    else {
+        if status == 404 || status == 405 {
+            return ConnectorError::Queue(QueueProblem::Misconfigured(
+                "the CRM has no OAuth token endpoint at POST /oauth/token: does it offer client credentials?"
+                    .into(),
+            ));
+        }
+        return classify_status(
+            status,
+            format!("token endpoint answered HTTP {status}"),
+            None,
+        );
+    };
+    let why = match &error_description {
+        Some(d) => format!("{error}: {d}"),
+        None => error.clone(),
+    };
+    match error.as_str() {
+        "invalid_client" | "invalid_grant" => ConnectorError::Queue(QueueProblem::Unauthorized(
+            format!("the token endpoint rejected the client id or secret ({why})"),
+        )),
+        "unauthorized_client" | "invalid_scope" | "access_denied" => ConnectorError::Queue(
+            QueueProblem::Forbidden(format!("the client may not use client credentials ({why})")),
+        ),
+        "unsupported_grant_type" | "invalid_request" => {
+            ConnectorError::Queue(QueueProblem::Misconfigured(format!(
+                "the CRM's token endpoint does not accept Outpost's client-credentials request ({why})"
+            )))
+        }
+        _ => classify_status(status, format!("token endpoint: {why}"), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_renewed_shortly_before_it_expires() {
+        let t0 = Instant::now();
+        let hour = renew_at(t0, Some(3600)).unwrap();
+        assert_eq!(hour - t0, Duration::from_secs(3540));
+        // Short lifetimes keep three quarters of their life.
+        let short = renew_at(t0, Some(8)).unwrap();
+        assert_eq!(short - t0, Duration::from_secs(6));
+        let cached = Cached {
+            token: Sensitive::new("t".into()),
+            renew_at: Some(short),
+        };
+        assert!(cached.fresh_at(t0 + Duration::from_secs(5)));
+        assert!(!cached.fresh_at(t0 + Duration::from_secs(6)));
+        // Without expires_in the token is used until the API refuses it.
+        assert!(renew_at(t0, None).is_none());
+    }
+
+    #[test]
+    fn refusals_say_what_to_fix() {
+        let err = |status, error: &str| {
+            token_error(
+                status,
+                Some(TokenError {
+                    error: error.into(),
+                    error_description: None,
+                }),
+            )
+        };
+        assert!(matches!(
+            err(400, "invalid_client"),
+            ConnectorError::Queue(QueueProblem::Unauthorized(_))
+        ));
+        assert!(matches!(
+            err(401, "invalid_client"),
+            ConnectorError::Queue(QueueProblem::Unauthorized(_))
+        ));
+        assert!(matches!(
+            err(400, "unauthorized_client"),
+            ConnectorError::Queue(QueueProblem::Forbidden(_))
+        ));
+        assert!(matches!(
+            err(400, "unsupported_grant_type"),
+            ConnectorError::Queue(QueueProblem::Misconfigured(_))
+        ));
+        assert!(matches!(
+            token_error(404, None),
+            ConnectorError::Queue(QueueProblem::Misconfigured(_))
+        ));
+        assert!(matches!(
+            token_error(503, None),
+            ConnectorError::Transient { .. }
+        ));
+    }
+
+    #[test]
+    fn basic_credentials_are_form_encoded_first() {
+        assert_eq!(form_encode("a b:c/é"), "a+b%3Ac%2F%C3%A9");
+        assert_eq!(form_encode("outpost-client-id"), "outpost-client-id");
+    }
+}

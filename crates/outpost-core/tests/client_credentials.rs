@@ -1,0 +1,233 @@
+//! The generic REST connector with OAuth client credentials, against the CRM
+//! emulator's `POST /oauth/token` over loopback: a token is bought once and
+//! reused, bought again shortly before it expires and once on a 401, and
+//! "Test connection" names each credential problem.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crm_emulator::{Config, Emulator};
+use outpost_core::connectors;
+use outpost_core::sync::connector::{Outgoing, RecordOutcome};
+use outpost_core::sync::diagnose::{test_connection, TestOutcome};
+use outpost_core::sync::endpoint::{
+    AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
+};
+use outpost_core::sync::engine::SyncEngine;
+use outpost_core::sync::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::{NewCustomer, Sensitive, Store};
+use tempfile::TempDir;
+
+const TOKEN: &str = "POST /oauth/token";
+
+async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let end = Instant::now() + deadline;
+    while !check().await {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+struct World {
+    _dir: TempDir,
+    store: Store,
+    emu: Emulator,
+}
+
+impl World {
+    async fn new() -> World {
+        let dir = TempDir::new().unwrap();
+        let store = Store::open(dir.path().join("outpost.db")).await.unwrap();
+        World {
+            _dir: dir,
+            store,
+            emu: Emulator::start(Config::unlimited()).await.unwrap(),
+        }
+    }
+
+    fn config(&self, client_id: &str) -> EndpointConfig {
+        EndpointConfig {
+            name: "crm".into(),
+            kind: EndpointKind::GenericRest,
+            base_url: self.emu.crm_url(),
+            connectivity: Connectivity::OnlineOffline,
+            priority: 1,
+            settings: EndpointSettings {
+                auth: AuthMethod::OauthClientCredentials,
+                client_id: Some(client_id.into()),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The emulator's client id, and secrets holding `secret` as the client secret.
+    async fn secrets(&self, secret: Option<&str>) -> Arc<dyn SecretStore> {
+        let secrets = MemorySecrets::default();
+        if let Some(s) = secret {
+            secrets
+                .set("crm", SecretKind::ClientSecret, &Sensitive::new(s.into()))
+                .await
+                .unwrap();
+        }
+        Arc::new(secrets)
+    }
+
+    async fn right_secrets(&self) -> Arc<dyn SecretStore> {
+        let secret = self.emu.config().oauth_client_secret.clone();
+        self.secrets(Some(&secret)).await
+    }
+
+    fn client_id(&self) -> String {
+        self.emu.config().oauth_client_id.clone()
+    }
+
+    async fn add(&self, n: usize, tag: &str) -> Vec<Outgoing> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            let customer = self
+                .store
+                .create_customer(&NewCustomer {
+                    first_name: Some(format!("{tag}{i}")),
+                    last_name: Some("Client".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            out.push(Outgoing {
+                customer,
+                earlier_attempts: 0,
+            });
+        }
+        out
+    }
+
+    fn unauthorized(&self, endpoint: &str) -> u64 {
+        self.emu.count(endpoint, 401)
+    }
+}
+
+#[tokio::test]
+async fn customers_arrive_exactly_once_with_one_token_bought_for_all() {
+    let w = World::new().await;
+    let added = w.add(30, "cc").await;
+    w.store
+        .save_endpoint(&w.config(&w.client_id()))
+        .await
+        .unwrap();
+    let engine = SyncEngine::start(w.store.clone(), w.right_secrets().await)
+        .await
+        .unwrap();
+    wait_until("the queue to drain", Duration::from_secs(30), || async {
+        w.store.status().await.unwrap().pending == 0
+    })
+    .await;
+    engine.stop(Duration::from_secs(5)).await;
+
+    let mut keys: Vec<String> = w.emu.records().into_iter().filter_map(|r| r.key).collect();
+    keys.sort();
+    let mut want: Vec<String> = added.iter().map(|o| o.customer.id.to_string()).collect();
+    want.sort();
+    assert_eq!(keys, want, "each customer exactly once");
+    assert_eq!(w.emu.count(TOKEN, 200), 1, "one token for every request");
+    assert_eq!(w.unauthorized("PUT /customers/{key}"), 0);
+}
+
+#[tokio::test]
+async fn an_expired_token_is_replaced_once_even_with_requests_in_flight() {
+    let w = World::new().await;
+    let connector = connectors::build(&w.config(&w.client_id()), w.right_secrets().await)
+        .await
+        .unwrap();
+    connector.probe().await.unwrap();
+    assert_eq!(w.emu.count(TOKEN, 200), 1);
+
+    // The CRM ends the token early: the probe's 401 buys one new token.
+    w.emu.expire_tokens(None);
+    connector.probe().await.unwrap();
+    assert_eq!(w.unauthorized("GET /customers"), 1);
+    assert_eq!(w.emu.count(TOKEN, 200), 2);
+
+    // Again, with four PUTs in flight meeting the 401 together: still one purchase.
+    w.emu.expire_tokens(None);
+    let batch = w.add(8, "flight").await;
+    let deliveries = connector.upsert_batch(&batch).await.unwrap();
+    assert!(deliveries
+        .iter()
+        .all(|d| matches!(d.outcome, RecordOutcome::Delivered { .. })));
+    assert!(w.unauthorized("PUT /customers/{key}") >= 1);
+    assert_eq!(w.emu.count(TOKEN, 200), 3);
+    assert_eq!(w.emu.records().len(), 8);
+}
+
+#[tokio::test]
+async fn a_token_is_bought_again_before_it_expires_so_no_request_is_refused() {
+    let w = World::new().await;
+    w.emu.set_access_token_lifetime(Duration::from_secs(2));
+    let connector = connectors::build(&w.config(&w.client_id()), w.right_secrets().await)
+        .await
+        .unwrap();
+    // Keep using the connector until it has renewed on its own (after ~1.5 s).
+    wait_until("a second token", Duration::from_secs(10), || async {
+        connector.probe().await.unwrap();
+        w.emu.count(TOKEN, 200) >= 2
+    })
+    .await;
+    assert_eq!(
+        w.unauthorized("GET /customers"),
+        0,
+        "renewed before the CRM refused the old token"
+    );
+}
+
+#[tokio::test]
+async fn test_connection_names_each_credential_problem() {
+    let w = World::new().await;
+    let right = w.config(&w.client_id());
+
+    let ok = test_connection(&right, w.right_secrets().await).await;
+    assert_eq!(ok.outcome, TestOutcome::Ok, "{}", ok.message);
+
+    let wrong = test_connection(&right, w.secrets(Some("not-the-secret")).await).await;
+    assert_eq!(
+        wrong.outcome,
+        TestOutcome::CredentialsRejected,
+        "{}",
+        wrong.message
+    );
+    assert!(
+        wrong.message.contains("invalid_client"),
+        "{}",
+        wrong.message
+    );
+    assert!(
+        !wrong.message.contains("not-the-secret"),
+        "the secret is never echoed"
+    );
+
+    let unknown_client = test_connection(&w.config("someone-else"), w.right_secrets().await).await;
+    assert_eq!(unknown_client.outcome, TestOutcome::CredentialsRejected);
+
+    let missing = test_connection(&right, w.secrets(None).await).await;
+    assert_eq!(missing.outcome, TestOutcome::CredentialsMissing);
+
+    // A CRM without the token endpoint: said so, not "credentials rejected".
+    let mut elsewhere = right.clone();
+    elsewhere.base_url = format!("{}/no-such-prefix", w.emu.crm_url());
+    let none = test_connection(&elsewhere, w.right_secrets().await).await;
+    assert_eq!(none.outcome, TestOutcome::Misconfigured, "{}", none.message);
+    assert!(none.message.contains("/oauth/token"), "{}", none.message);
+
+    // HubSpot does not offer client credentials: a field error before any request.
+    let mut hubspot = right.clone();
+    hubspot.kind = EndpointKind::Hubspot;
+    let before = w.emu.stats().total;
+    let refused = test_connection(&hubspot, w.right_secrets().await).await;
+    assert_eq!(refused.outcome, TestOutcome::Misconfigured);
+    assert!(refused.message.contains("auth"), "{}", refused.message);
+    assert_eq!(w.emu.stats().total, before);
+}
