@@ -224,3 +224,48 @@ async fn switching_the_auth_method_or_removing_deletes_the_secrets_no_longer_use
         Err(EndpointError::NotFound(_))
     ));
 }
+
+#[tokio::test]
+async fn removing_the_primary_hands_its_waiting_customers_to_the_next_one() {
+    let w = World::new().await;
+    let token = w.emu.token().to_owned();
+    let mut second = w.config("backup");
+    second.priority = 2;
+    w.save(&w.config("main"), &[(SecretKind::Token, &token)], None)
+        .await
+        .unwrap();
+    w.save(&second, &[(SecretKind::Token, &token)], None)
+        .await
+        .unwrap();
+    let customer = w
+        .store
+        .create_customer(&NewCustomer {
+            last_name: Some("Handed".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // "main" tried once and gave up for now.
+    let claimed = w
+        .store
+        .claim_due("main", 10, chrono::Utc::now())
+        .await
+        .unwrap();
+    w.store
+        .release(
+            &[claimed[0].message_id],
+            chrono::Utc::now(),
+            Some("offline"),
+        )
+        .await
+        .unwrap();
+
+    endpoints::remove(&w.store, w.secrets.as_ref(), "main")
+        .await
+        .unwrap();
+    let summary = flush_once(&w.store, w.secrets.clone()).await.unwrap();
+    assert_eq!(summary.status.endpoint, "backup");
+    assert_eq!(summary.round.delivered, 1);
+    let keys: Vec<_> = w.emu.records().into_iter().filter_map(|r| r.key).collect();
+    assert_eq!(keys, [customer.id.to_string()]);
+}

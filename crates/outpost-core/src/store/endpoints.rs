@@ -114,13 +114,22 @@ impl Store {
         Ok(true)
     }
 
+    /// Removes an endpoint. Its undelivered messages become unassigned again,
+    /// so whichever endpoint is primary now delivers them.
     pub async fn remove_endpoint(&self, name: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let n = sqlx::query("DELETE FROM endpoints WHERE name = ?1")
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        sqlx::query("UPDATE outbox SET endpoint = NULL WHERE endpoint = ?1 AND state != 'sent'")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         let _ = self.events.send(StoreEvent::EndpointsChanged);
+        let _ = self.events.send(StoreEvent::OutboxChanged);
         Ok(n > 0)
     }
 }
