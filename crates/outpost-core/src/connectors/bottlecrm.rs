@@ -511,6 +511,10 @@ mod tests {
             sync_state: crate::SyncState::Pending,
             created_at: now,
             updated_at: now,
+            origin: Default::default(),
+            attributes: Default::default(),
+            crm_updated_at: None,
+            crm_version: None,
         }
     }
 

@@ -6,8 +6,10 @@ mod customers;
 mod delivery;
 mod endpoints;
 pub(crate) mod time;
+mod working_set;
 
 pub use delivery::{AuditEntry, Claimed};
+pub use working_set::{PullState, Reconciled, WorkingSet};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +36,8 @@ pub enum StoreEvent {
     CustomerChanged(CustomerId),
     OutboxChanged,
     EndpointsChanged,
+    /// Customers arrived from the CRM, or the pull's progress changed.
+    WorkingSetChanged,
 }
 
 #[derive(Clone)]
@@ -124,7 +128,7 @@ impl Store {
         let id = self.keys.generate();
         let now = time::now();
         let mut tx = self.pool.begin().await?;
-        let customer = customers::insert(&mut tx, id, &valid, now).await?;
+        let customer = customers::insert(&mut tx, id, &valid, now, Default::default()).await?;
         let payload = serde_json::to_value(&customer).expect("a customer always serializes");
         outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
         tx.commit().await?;
@@ -147,7 +151,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for v in &valid {
             let id = self.keys.generate();
-            let customer = customers::insert(&mut tx, id, v, now).await?;
+            let customer = customers::insert(&mut tx, id, v, now, Default::default()).await?;
             let payload = serde_json::to_value(&customer).expect("a customer always serializes");
             outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
             ids.push(id);

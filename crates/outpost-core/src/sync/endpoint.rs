@@ -91,6 +91,16 @@ pub struct EndpointSettings {
     pub rate_window_secs: Option<u32>,
     /// The CRM property holding Outpost's key (HubSpot: a unique custom property).
     pub key_property: Option<String>,
+    /// Keep a working set of the CRM's customers on this device (default on).
+    pub pull_enabled: Option<bool>,
+    /// Only customers changed in the last N days (all when absent).
+    pub pull_modified_within_days: Option<u32>,
+}
+
+impl EndpointSettings {
+    pub fn pulls(&self) -> bool {
+        self.pull_enabled.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -154,6 +164,14 @@ impl EndpointConfig {
                 errors.push(FieldError::new(
                     "key_property",
                     "A property name uses letters, digits and '_' (at most 100).",
+                ));
+            }
+        }
+        if let Some(d) = self.settings.pull_modified_within_days {
+            if !(1..=3650).contains(&d) {
+                errors.push(FieldError::new(
+                    "pull_modified_within_days",
+                    "Use 1 to 3650 days, or leave empty to keep every customer.",
                 ));
             }
         }

@@ -4,6 +4,7 @@
 //! second one.
 
 mod auth;
+mod listing;
 mod mapping;
 
 use async_trait::async_trait;
@@ -388,20 +389,23 @@ impl CrmConnector for HubSpot {
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
     ) -> Result<Page, ConnectorError> {
-        let since_ms = since.map_or(0, |t| t.timestamp_millis());
-        let mut body = json!({
-            "filterGroups": [{"filters": [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": since_ms.to_string()}]}],
-            "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
-            "properties": mapping::read_property_list(&self.key_property),
-            "limit": SEARCH_PAGE,
-        });
-        if let Some(after) = cursor {
-            body["after"] = json!(after);
-        }
+        let position = match cursor {
+            Some(c) => listing::Position::decode(&c)?,
+            None => listing::Position::start(since),
+        };
+        let body = position.request(&mapping::read_property_list(&self.key_property));
         let found = self.search_body(body).await?;
+        let next_after = found
+            .paging
+            .and_then(|p| p.next)
+            .map(|n| n.after.parse::<usize>())
+            .transpose()
+            .map_err(|e| ConnectorError::Protocol(format!("paging.next.after: {e}")))?;
+        let items: Vec<RemoteCustomer> = found.results.into_iter().map(|c| self.remote(c)).collect();
+        let next = position.next(&items, next_after)?;
         Ok(Page {
-            next: found.paging.and_then(|p| p.next).map(|n| n.after),
-            items: found.results.into_iter().map(|c| self.remote(c)).collect(),
+            next: next.map(|p| p.encode()),
+            items,
         })
     }
 }
