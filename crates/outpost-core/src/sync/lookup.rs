@@ -72,11 +72,13 @@ pub async fn lookup(
     limit: u32,
     deadline: Duration,
 ) -> Result<Lookup> {
+    // The local answer is taken first (it is instant), so the CRM's answer,
+    // stored as it arrives, cannot reorder it.
+    let mut customers = store.search(query, limit).await?;
     let asked = remote.filter(|_| query.trim().chars().count() >= MIN_REMOTE_QUERY);
     let pending = asked.as_ref().filter(|r| r.online).map(|r| {
         spawn_remote_search(store.clone(), r.connector.clone(), query, limit)
     });
-    let mut customers = store.search(query, limit).await?;
     let (remote, found) = match (asked, pending) {
         (None, _) => (RemoteLookup::NotAsked, Vec::new()),
         (Some(_), None) => (RemoteLookup::Offline, Vec::new()),
