@@ -3,8 +3,8 @@
 //! every message at once.
 
 use crate::customer::{Attributes, NewCustomer};
-use crate::sync::connector::RemoteCustomer;
 use crate::error::{FieldError, ValidationErrors};
+use crate::sync::connector::RemoteCustomer;
 
 /// Upper bounds, in characters, per field. Generous for real data, small
 /// enough that a runaway caller cannot fill the disk through one record.
@@ -153,7 +153,12 @@ pub fn from_remote(r: &RemoteCustomer) -> ValidCustomer {
     let phone = text(&r.phone, limits::PHONE);
     let phone_digits = phone
         .as_deref()
-        .map(|p| p.chars().filter(char::is_ascii_digit).take(20).collect::<String>())
+        .map(|p| {
+            p.chars()
+                .filter(char::is_ascii_digit)
+                .take(20)
+                .collect::<String>()
+        })
         .filter(|d| !d.is_empty());
     ValidCustomer {
         first_name: text(&r.first_name, limits::NAME),

@@ -92,11 +92,12 @@ async fn a_failed_enqueue_rolls_the_customer_back() {
     assert_eq!(store.status().await.unwrap().customers, 1);
     assert!(store.search("lost", 10).await.unwrap().is_empty());
     assert_eq!(store.outbox(None, 10).await.unwrap().len(), 1);
-    let fts_rows: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM customers_names_fts WHERE customers_names_fts MATCH 'cause'")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+    let fts_rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM customers_names_fts WHERE customers_names_fts MATCH 'cause'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
     assert_eq!(fts_rows, 0);
 }
 

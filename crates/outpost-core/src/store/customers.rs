@@ -250,7 +250,8 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
         extend_unique(&mut found, rows, limit);
     }
     if found.len() < limit as usize && query.terms.len() > 1 {
-        let rows = words_across_indexes(&mut conn, &query.terms, limit + found.len() as u32).await?;
+        let rows =
+            words_across_indexes(&mut conn, &query.terms, limit + found.len() as u32).await?;
         extend_unique(&mut found, rows, limit);
     }
     Ok(found)
@@ -270,7 +271,10 @@ async fn words_across_indexes(
     terms: &[String],
     limit: u32,
 ) -> Result<Vec<Customer>> {
-    if terms.iter().any(|t| t.chars().filter(|c| c.is_alphanumeric()).count() < 2) {
+    if terms
+        .iter()
+        .any(|t| t.chars().filter(|c| c.is_alphanumeric()).count() < 2)
+    {
         return Ok(Vec::new());
     }
     let mut names = Vec::new();

@@ -52,6 +52,7 @@ impl Store {
         .bind(&now)
         .execute(&self.pool)
         .await?;
+        self.forget_form();
         let _ = self.events.send(StoreEvent::EndpointsChanged);
         Ok(())
     }
@@ -76,6 +77,7 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        self.forget_form();
         let _ = self.events.send(StoreEvent::EndpointsChanged);
         Ok(n > 0)
     }

@@ -5,6 +5,7 @@ mod checkpoint;
 mod customers;
 mod delivery;
 mod endpoints;
+mod form_cache;
 pub(crate) mod time;
 mod working_set;
 
@@ -38,6 +39,8 @@ pub enum StoreEvent {
     EndpointsChanged,
     /// Customers arrived from the CRM, or the pull's progress changed.
     WorkingSetChanged,
+    /// The CRM's form metadata was fetched.
+    FormChanged,
 }
 
 #[derive(Clone)]
@@ -67,6 +70,8 @@ pub struct Store {
     path: PathBuf,
     keys: Arc<dyn KeyGenerator>,
     events: broadcast::Sender<StoreEvent>,
+    /// The current creation form, read once and dropped when it may change.
+    form: Arc<std::sync::RwLock<Option<crate::form::FormMetadata>>>,
 }
 
 impl Store {
@@ -106,6 +111,7 @@ impl Store {
             path,
             keys: options.keys,
             events,
+            form: Default::default(),
         })
     }
 
@@ -125,6 +131,7 @@ impl Store {
     /// message in one transaction: both or neither.
     pub async fn create_customer(&self, input: &NewCustomer) -> Result<Customer> {
         let valid = validation::validate(input)?;
+        self.current_form().await?.check(input)?;
         let id = self.keys.generate();
         let now = time::now();
         let mut tx = self.pool.begin().await?;

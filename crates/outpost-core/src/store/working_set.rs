@@ -25,7 +25,7 @@ use ts_rs::TS;
 
 use super::customers::{self, Provenance};
 use super::{time, Store, StoreEvent};
-use crate::customer::{Customer, CustomerId, CrmVersion};
+use crate::customer::{CrmVersion, Customer, CustomerId};
 use crate::error::Result;
 use crate::sync::connector::RemoteCustomer;
 use crate::validation::{self, ValidCustomer};
@@ -70,12 +70,9 @@ pub struct Reconciled {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct WorkingSet {
-    /// Every customer on this device.
+    /// Every customer on this device (created here or received).
     #[ts(type = "number")]
     pub total_local: u64,
-    /// Of those, received from the CRM.
-    #[ts(type = "number")]
-    pub from_crm: u64,
     /// When the last complete pull finished (RFC 3339), if ever.
     pub updated_at: Option<String>,
     /// Records stored by the pass under way, when one is.
@@ -99,7 +96,11 @@ impl Store {
     }
 
     /// Starts a pass listing what changed since `since`.
-    pub async fn begin_pull_pass(&self, endpoint: &str, since: Option<DateTime<Utc>>) -> Result<()> {
+    pub async fn begin_pull_pass(
+        &self,
+        endpoint: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO pull_state (endpoint, since, pass_started_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (endpoint) DO UPDATE SET
@@ -216,18 +217,15 @@ impl Store {
     }
 
     pub async fn working_set(&self, endpoint: Option<&str>) -> Result<WorkingSet> {
-        let (total, from_crm): (i64, i64) = sqlx::query_as(
-            "SELECT count(*), coalesce(sum(origin = 'crm'), 0) FROM customers",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
+            .fetch_one(&self.pool)
+            .await?;
         let state = match endpoint {
             Some(e) => self.pull_state(e).await?,
             None => PullState::default(),
         };
         Ok(WorkingSet {
             total_local: total as u64,
-            from_crm: from_crm as u64,
             updated_at: state.last_complete_at.map(|t| t.to_rfc3339()),
             pulling: state.in_pass().then_some(state.pass_fetched),
             last_error: state.last_error,
@@ -258,7 +256,10 @@ impl Store {
         stats: &mut Reconciled,
     ) -> Result<CustomerId> {
         let remote = validation::from_remote(item);
-        let remote_updated = item.updated_at.map(|t| time::from_db(&time::to_db(t))).transpose()?;
+        let remote_updated = item
+            .updated_at
+            .map(|t| time::from_db(&time::to_db(t)))
+            .transpose()?;
         let Some(local) = find_local(conn, item).await? else {
             let id = match item.key {
                 Some(k) => k,
@@ -349,7 +350,10 @@ impl Store {
 }
 
 /// The local customer a received record is: by Outpost's key, else by CRM id.
-async fn find_local(conn: &mut SqliteConnection, item: &RemoteCustomer) -> Result<Option<Customer>> {
+async fn find_local(
+    conn: &mut SqliteConnection,
+    item: &RemoteCustomer,
+) -> Result<Option<Customer>> {
     if let Some(key) = item.key {
         if let Some(c) = customers::get(&mut *conn, key).await? {
             return Ok(Some(c));

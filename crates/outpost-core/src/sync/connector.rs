@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ConnectorError, RecordError};
 use crate::customer::{Customer, CustomerId};
+use crate::form::CrmForm;
 use crate::keys::KeyGenerator;
 
 /// A request budget the CRM enforces: at most `requests` per `per`.
@@ -126,6 +127,12 @@ pub trait CrmConnector: Send + Sync + 'static {
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
     ) -> Result<Page, ConnectorError>;
+
+    /// What the CRM's creation form needs (required fields, option lists,
+    /// CRM-specific fields); `None` when the CRM publishes nothing.
+    async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
+        Ok(None)
+    }
 
     /// A CRM that needs keys in its own format supplies its generator.
     fn key_generator(&self) -> Option<Arc<dyn KeyGenerator>> {

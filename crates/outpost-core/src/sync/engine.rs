@@ -17,9 +17,9 @@ use super::monitor::{EndpointStatus, Monitor};
 use super::pull::{pull_pass, PullError, PullReport, PullScope, Puller};
 use super::secrets::SecretStore;
 use crate::connectors;
+use crate::customer::Customer;
 use crate::error::Result;
 use crate::status::{ConnectionState, StatusSnapshot};
-use crate::customer::Customer;
 use crate::store::{Store, StoreEvent, WorkingSet};
 
 /// One endpoint's running parts.
@@ -141,6 +141,15 @@ impl SyncEngine {
             tasks.spawn(f.clone().run(token.clone()));
             f
         });
+        if primary {
+            tasks.spawn(super::form_refresh::run(
+                config.name.clone(),
+                self.store.clone(),
+                connector.clone(),
+                monitor.clone(),
+                token.clone(),
+            ));
+        }
         let puller = (primary && config.settings.pulls()).then(|| {
             let p = Puller::new(
                 &config.name,
@@ -233,7 +242,14 @@ impl SyncEngine {
 
     /// Lookup merged from the local store and the primary CRM (see [`lookup`]).
     pub async fn lookup(&self, query: &str, limit: u32) -> Result<Lookup> {
-        lookup::lookup(&self.store, self.primary_remote().await, query, limit, lookup::DEADLINE).await
+        lookup::lookup(
+            &self.store,
+            self.primary_remote().await,
+            query,
+            limit,
+            lookup::DEADLINE,
+        )
+        .await
     }
 
     /// Customers with the same email or phone, here or in the primary CRM.
@@ -263,14 +279,25 @@ impl SyncEngine {
 
     /// Starts a working-set pull now (or when the CRM is back).
     pub async fn pull_now(&self) {
-        if let Some(p) = self.runtimes.lock().await.first().and_then(|r| r.puller.clone()) {
+        if let Some(p) = self
+            .runtimes
+            .lock()
+            .await
+            .first()
+            .and_then(|r| r.puller.clone())
+        {
             p.pull_now();
         }
     }
 
     /// How big and how fresh the working set is.
     pub async fn working_set(&self) -> Result<WorkingSet> {
-        let primary = self.runtimes.lock().await.first().map(|r| r.config.name.clone());
+        let primary = self
+            .runtimes
+            .lock()
+            .await
+            .first()
+            .map(|r| r.config.name.clone());
         self.store.working_set(primary.as_deref()).await
     }
 
@@ -453,14 +480,25 @@ pub async fn pull_once(
             .into_iter()
             .find(|c| c.name == name)
             .ok_or_else(|| PullOnceError::UnknownEndpoint(name.to_owned()))?,
-        None => configs.into_iter().next().ok_or(PullOnceError::NoEndpoint)?,
+        None => configs
+            .into_iter()
+            .next()
+            .ok_or(PullOnceError::NoEndpoint)?,
     };
     let connector = connectors::build(&config, secrets)
         .await
         .map_err(PullOnceError::Connector)?;
     let scope = PullScope::from_settings(&config.settings);
     match pull_pass(store, connector.as_ref(), &config.name, scope, &|_| {}).await {
-        Ok(report) => Ok(report),
+        Ok(report) => {
+            // Going offline next: take the CRM's form along.
+            match connector.form().await {
+                Ok(Some(form)) => store.save_form_metadata(&config.name, &form).await?,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not fetch the CRM's form"),
+            }
+            Ok(report)
+        }
         Err(PullError::Connector { error, .. }) => Err(PullOnceError::Connector(error)),
         Err(PullError::Store(e)) => Err(e.into()),
     }

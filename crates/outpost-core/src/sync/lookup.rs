@@ -76,9 +76,10 @@ pub async fn lookup(
     // stored as it arrives, cannot reorder it.
     let mut customers = store.search(query, limit).await?;
     let asked = remote.filter(|_| query.trim().chars().count() >= MIN_REMOTE_QUERY);
-    let pending = asked.as_ref().filter(|r| r.online).map(|r| {
-        spawn_remote_search(store.clone(), r.connector.clone(), query, limit)
-    });
+    let pending = asked
+        .as_ref()
+        .filter(|r| r.online)
+        .map(|r| spawn_remote_search(store.clone(), r.connector.clone(), query, limit));
     let (remote, found) = match (asked, pending) {
         (None, _) => (RemoteLookup::NotAsked, Vec::new()),
         (Some(_), None) => (RemoteLookup::Offline, Vec::new()),

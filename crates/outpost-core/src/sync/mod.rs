@@ -8,6 +8,7 @@ pub mod endpoint;
 pub mod engine;
 pub mod error;
 pub mod flusher;
+pub mod form_refresh;
 pub mod lookup;
 pub mod monitor;
 pub mod overlay;

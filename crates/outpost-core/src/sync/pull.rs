@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use serde::Serialize;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use serde::Serialize;
 use ts_rs::TS;
 
 use super::backoff::Backoff;
@@ -125,30 +125,34 @@ pub async fn pull_pass(
     let mut retries = 0;
     let mut restarted = false;
     loop {
-        let page =
-            match throttle::background(connector.list_modified_since(since, cursor.clone())).await
-            {
-                Ok(page) => page,
-                // A stored cursor the CRM no longer accepts: start the pass
-                // over from its beginning (records already stored are kept).
-                Err(ConnectorError::Protocol(reason)) if cursor.is_some() && !restarted => {
-                    tracing::warn!(endpoint, %reason, "pull cursor refused; restarting the pass");
-                    restarted = true;
-                    cursor = None;
-                    store.restart_pull_pass(endpoint).await?;
-                    continue;
-                }
-                Err(e) if e.class() == ErrorClass::Transient && retries < PAGE_RETRIES => {
-                    let wait = e.retry_after().unwrap_or_else(|| PAGE_BACKOFF.delay(retries));
-                    retries += 1;
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                Err(error) => {
-                    store.record_pull_error(endpoint, &error.to_string()).await?;
-                    return Err(PullError::Connector { error, report });
-                }
-            };
+        let page = match throttle::background(connector.list_modified_since(since, cursor.clone()))
+            .await
+        {
+            Ok(page) => page,
+            // A stored cursor the CRM no longer accepts: start the pass
+            // over from its beginning (records already stored are kept).
+            Err(ConnectorError::Protocol(reason)) if cursor.is_some() && !restarted => {
+                tracing::warn!(endpoint, %reason, "pull cursor refused; restarting the pass");
+                restarted = true;
+                cursor = None;
+                store.restart_pull_pass(endpoint).await?;
+                continue;
+            }
+            Err(e) if e.class() == ErrorClass::Transient && retries < PAGE_RETRIES => {
+                let wait = e
+                    .retry_after()
+                    .unwrap_or_else(|| PAGE_BACKOFF.delay(retries));
+                retries += 1;
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            Err(error) => {
+                store
+                    .record_pull_error(endpoint, &error.to_string())
+                    .await?;
+                return Err(PullError::Connector { error, report });
+            }
+        };
         retries = 0;
         let stats = store
             .store_pulled_page(endpoint, &page.items, page.next.as_deref())

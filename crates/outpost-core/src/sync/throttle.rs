@@ -124,8 +124,9 @@ impl Throttle {
                             {
                                 st.sent.pop_front();
                             }
-                            let uploads_active =
-                                st.last_upload.is_some_and(|t| now.duration_since(t) < window);
+                            let uploads_active = st
+                                .last_upload
+                                .is_some_and(|t| now.duration_since(t) < window);
                             let reserve = if uploads_active {
                                 (limit.requests / RESERVE_DIV).max(1)
                             } else {
@@ -214,7 +215,10 @@ mod tests {
         t.acquire().await;
         let upload_at = Instant::now();
         let bg_at = bg.await.unwrap();
-        assert!(upload_at <= bg_at, "upload {upload_at:?} after background {bg_at:?}");
+        assert!(
+            upload_at <= bg_at,
+            "upload {upload_at:?} after background {bg_at:?}"
+        );
         assert!(upload_at - start <= Duration::from_millis(1100));
         // While uploads are active, background leaves them a share of the
         // window: 2 of 10 slots are taken, background may add 6 (80 %).

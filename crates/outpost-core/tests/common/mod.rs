@@ -118,7 +118,6 @@ impl World {
     }
 }
 
-
 pub fn settings_need_token(s: &EndpointSettings) -> bool {
     s.auth == AuthMethod::Token
 }

@@ -301,7 +301,7 @@ async fn metadata(
             let kind = match *f {
                 "email" => "email",
                 "phone" => "phone",
-                "country" => "picklist",
+                "country" | "lead_source" => "picklist",
                 "notes" => "text",
                 _ => "string",
             };
@@ -325,13 +325,10 @@ async fn metadata(
                 {"value": "NL", "label": "Netherlands"},
                 {"value": "US", "label": "United States"}
             ],
-            "lead_source": [
-                {"value": "walk_in", "label": "Walk-in"},
-                {"value": "phone", "label": "Phone"},
-                {"value": "web", "label": "Website"},
-                {"value": "referral", "label": "Referral"},
-                {"value": "event", "label": "Event"}
-            ]
+            "lead_source": model::LEAD_SOURCES
+                .iter()
+                .map(|(value, label)| json!({"value": value, "label": label}))
+                .collect::<Vec<_>>()
         }
     })))
 }

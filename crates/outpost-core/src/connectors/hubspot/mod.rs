@@ -16,6 +16,7 @@ use url::Url;
 
 use super::http::{Http, Timed};
 use crate::customer::{Customer, CustomerId};
+use crate::form::CrmForm;
 use crate::sync::connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, RateLimit, RecordOutcome,
     RemoteCustomer,
@@ -76,6 +77,11 @@ struct Contact {
 struct SearchResponse {
     results: Vec<Contact>,
     paging: Option<Paging>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PropertyList {
+    results: Vec<mapping::Property>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -384,6 +390,14 @@ impl CrmConnector for HubSpot {
         Ok(found.results.into_iter().map(|c| self.remote(c)).collect())
     }
 
+    async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
+        let timed = self
+            .send(Method::GET, self.url("crm/v3/properties/contacts"), None)
+            .await?;
+        let list: PropertyList = Self::json(timed).await?;
+        Ok(Some(mapping::form(list.results)))
+    }
+
     async fn list_modified_since(
         &self,
         since: Option<DateTime<Utc>>,
@@ -401,7 +415,8 @@ impl CrmConnector for HubSpot {
             .map(|n| n.after.parse::<usize>())
             .transpose()
             .map_err(|e| ConnectorError::Protocol(format!("paging.next.after: {e}")))?;
-        let items: Vec<RemoteCustomer> = found.results.into_iter().map(|c| self.remote(c)).collect();
+        let items: Vec<RemoteCustomer> =
+            found.results.into_iter().map(|c| self.remote(c)).collect();
         let next = position.next(&items, next_after)?;
         Ok(Page {
             next: next.map(|p| p.encode()),
