@@ -443,3 +443,118 @@ async fn the_engine_pulls_the_working_set_when_the_crm_is_online() {
     assert_eq!(found.customers.len(), 1);
     engine.stop(Duration::from_secs(5)).await;
 }
+
+mod form {
+    use super::*;
+    use outpost_core::sync::engine::flush_once;
+    use outpost_core::Error;
+
+    fn with_attribute(name: &str, value: &str) -> NewCustomer {
+        NewCustomer {
+            first_name: Some("Rita".into()),
+            last_name: Some("Moreno".into()),
+            country: Some("ES".into()),
+            attributes: Some([(name.to_string(), value.to_string())].into()),
+            ..Default::default()
+        }
+    }
+
+    fn field_errors(e: Error) -> Vec<String> {
+        match e {
+            Error::Validation(v) => v.0.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected field errors, got {other}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_crms_form_is_cached_and_enforced_offline() {
+        let w = World::new(Config::unlimited()).await;
+        w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
+            .await;
+
+        // Never online yet: the built-in form, with a note saying so.
+        let form = w.store.current_form().await.unwrap();
+        assert!(form.endpoint.is_none() && form.note.is_some());
+
+        pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
+        w.emu.down().await;
+        let form = w.store.current_form().await.unwrap();
+        assert_eq!(form.endpoint.as_deref(), Some("crm"));
+        assert!(form.fetched_at.is_some() && form.note.is_none());
+        let lead = form
+            .fields
+            .iter()
+            .find(|f| f.name == "lead_source")
+            .expect("the CRM's lead source list");
+        assert!(lead.attribute && lead.options.iter().any(|o| o.value == "walk_in"));
+        let country = form.fields.iter().find(|f| f.name == "country").unwrap();
+        assert!(!country.attribute && country.options.len() >= 5);
+
+        // Offline, the cached lists decide what can be queued.
+        let err = w
+            .store
+            .create_customer(&with_attribute("lead_source", "billboard"))
+            .await
+            .unwrap_err();
+        assert_eq!(field_errors(err), ["lead_source"]);
+        let err = w
+            .store
+            .create_customer(&NewCustomer {
+                country: Some("JP".into()),
+                ..with_attribute("lead_source", "web")
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(field_errors(err), ["country"]);
+        let err = w
+            .store
+            .create_customer(&with_attribute("shoe_size", "42"))
+            .await
+            .unwrap_err();
+        assert_eq!(field_errors(err), ["shoe_size"]);
+        assert_eq!(local_count(&w).await, 0, "nothing refused was stored");
+
+        let rita = w
+            .store
+            .create_customer(&with_attribute("lead_source", "web"))
+            .await
+            .unwrap();
+        assert_eq!(rita.attributes["lead_source"], "web");
+
+        // Back online the CRM receives the picklist value too.
+        w.emu.up().await.unwrap();
+        flush_once(&w.store, w.secrets.clone()).await.unwrap();
+        let records = w.emu.records();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].record["lead_source"], "web");
+    }
+
+    #[tokio::test]
+    async fn hubspot_picklists_come_from_its_properties_api() {
+        let w = World::new(Config::unlimited()).await;
+        w.endpoint(EndpointKind::Hubspot, EndpointSettings::default())
+            .await;
+        pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
+        let form = w.store.current_form().await.unwrap();
+        let stage = form
+            .fields
+            .iter()
+            .find(|f| f.name == "lifecyclestage")
+            .expect("HubSpot's lifecycle stages");
+        assert!(stage.attribute && stage.options.iter().any(|o| o.value == "customer"));
+
+        let c = w
+            .store
+            .create_customer(&NewCustomer {
+                country: None,
+                ..with_attribute("lifecyclestage", "customer")
+            })
+            .await
+            .unwrap();
+        flush_once(&w.store, w.secrets.clone()).await.unwrap();
+        let stored = w.store.customer(c.id).await.unwrap().unwrap();
+        assert_eq!(stored.sync_state, SyncState::Synced);
+        let records = w.emu.records();
+        assert_eq!(records[0].record["properties"]["lifecyclestage"], "customer");
+    }
+}
