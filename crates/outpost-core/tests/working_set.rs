@@ -558,3 +558,106 @@ mod form {
         assert_eq!(records[0].record["properties"]["lifecyclestage"], "customer");
     }
 }
+
+#[tokio::test]
+async fn uploads_are_not_queued_behind_a_long_pull() {
+    let w = World::new(Config::unlimited()).await;
+    w.emu.set_rate_limit(
+        crm_emulator::Api::Hubspot,
+        Some(crm_emulator::RateLimit {
+            max: 5,
+            window: Duration::from_secs(1),
+        }),
+    );
+    w.emu
+        .seed_hubspot("contacts", (0..6000).map(hubspot_contact).collect());
+    w.endpoint(
+        EndpointKind::Hubspot,
+        EndpointSettings {
+            rate_limit: Some(5),
+            rate_window_secs: Some(1),
+            ..EndpointSettings::default()
+        },
+    )
+    .await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("the pull to be under way", DEADLINE, || async {
+        w.store.pull_state("crm").await.unwrap().pass_fetched >= 400
+    })
+    .await;
+    let c = w
+        .store
+        .create_customer(&NewCustomer {
+            first_name: Some("Urgent".into()),
+            last_name: Some("Upload".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    wait_until("the new customer to be delivered", DEADLINE, || async {
+        w.store.customer(c.id).await.unwrap().unwrap().sync_state == SyncState::Synced
+    })
+    .await;
+    let state = w.store.pull_state("crm").await.unwrap();
+    assert!(
+        state.in_pass() && state.pass_fetched < 6000,
+        "delivered while the pull still runs ({} of 6000 pulled)",
+        state.pass_fetched
+    );
+    assert_eq!(w.emu.count("POST /crm/v3/objects/contacts/search", 429), 0);
+    engine.stop(Duration::from_secs(5)).await;
+}
+
+/// Issue 7's "done when", at a size a test can afford (the 100,000-contact
+/// run is in BENCHMARKS.md).
+#[tokio::test]
+async fn a_reps_day_pull_go_offline_find_create_reconcile() {
+    let w = World::new(Config::unlimited()).await;
+    w.emu
+        .seed_hubspot("contacts", (0..3000).map(hubspot_contact).collect());
+    w.endpoint(EndpointKind::Hubspot, EndpointSettings::default())
+        .await;
+    let engine = SyncEngine::start(w.store.clone(), w.secrets.clone())
+        .await
+        .unwrap();
+    wait_until("the working set and the form", DEADLINE, || async {
+        let ws = engine.working_set().await.unwrap();
+        ws.total_local == 3000
+            && ws.updated_at.is_some()
+            && w.store.current_form().await.unwrap().endpoint.is_some()
+    })
+    .await;
+
+    w.emu.down().await;
+    let found = engine.lookup("contact2999@hs", 5).await.unwrap();
+    assert_eq!(found.remote, RemoteLookup::Offline);
+    assert_eq!(found.customers[0].first_name.as_deref(), Some("Contact2999"));
+    let new = w
+        .store
+        .create_customer(&NewCustomer {
+            first_name: Some("Met".into()),
+            last_name: Some("Offline".into()),
+            email: Some("met.offline@example.com".into()),
+            attributes: Some([("lifecyclestage".to_string(), "lead".to_string())].into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    w.emu.up().await.unwrap();
+    engine.retry_now().await;
+    wait_until("the creation to reach the CRM", DEADLINE, || async {
+        w.store.customer(new.id).await.unwrap().unwrap().sync_state == SyncState::Synced
+    })
+    .await;
+    // The next pull brings the new contact back: linked, not duplicated.
+    let report = pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
+    assert_eq!(report.inserted, 0, "{report:?}");
+    assert_eq!(local_count(&w).await, 3001);
+    assert_eq!(w.emu.records().len(), 3001);
+    let stored = w.emu.records().into_iter().find(|r| r.key == Some(new.id.to_string())).unwrap();
+    assert_eq!(stored.record["properties"]["lifecyclestage"], "lead");
+    engine.stop(Duration::from_secs(5)).await;
+}
