@@ -89,6 +89,15 @@ async fn pull_reports_what_it_fetched_and_what_is_on_the_device() {
     assert_eq!(again["total_local"], 301);
     assert_eq!(again["inserted"], 0);
 
+    let set = run(&db, &["endpoints", "set", "--name", &name, "--pull", "off", "--pull-modified-within-days", "30"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let shown = json(&run(&db, &["--json", "endpoints", "show", &name]));
+    assert_eq!(shown["settings"]["pull_enabled"], false);
+    assert_eq!(shown["settings"]["pull_modified_within_days"], 30);
+    let bad = run(&db, &["endpoints", "set", "--name", &name, "--pull-modified-within-days", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("pull_modified_within_days"));
+
     let unknown = run(&db, &["pull", "--endpoint", "nope"]);
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("nope"));
