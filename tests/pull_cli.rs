@@ -48,7 +48,11 @@ fn add_generic_endpoint(db: &Path, name: &str, emu: &Emulator) {
         .write_all(emu.token().as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn seed(emu: &Emulator, n: usize) {
@@ -77,7 +81,18 @@ async fn pull_reports_what_it_fetched_and_what_is_on_the_device() {
     let name = format!("pull-cli-{}", std::process::id());
     add_generic_endpoint(&db, &name, &emu);
     seed(&emu, 300);
-    let created = run(&db, &["--json", "customers", "add", "--first-name", "Made", "--last-name", "Here"]);
+    let created = run(
+        &db,
+        &[
+            "--json",
+            "customers",
+            "add",
+            "--first-name",
+            "Made",
+            "--last-name",
+            "Here",
+        ],
+    );
     assert!(created.status.success());
 
     let first = json(&run(&db, &["--json", "pull"]));
@@ -89,12 +104,38 @@ async fn pull_reports_what_it_fetched_and_what_is_on_the_device() {
     assert_eq!(again["total_local"], 301);
     assert_eq!(again["inserted"], 0);
 
-    let set = run(&db, &["endpoints", "set", "--name", &name, "--pull", "off", "--pull-modified-within-days", "30"]);
-    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    let set = run(
+        &db,
+        &[
+            "endpoints",
+            "set",
+            "--name",
+            &name,
+            "--pull",
+            "off",
+            "--pull-modified-within-days",
+            "30",
+        ],
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
     let shown = json(&run(&db, &["--json", "endpoints", "show", &name]));
     assert_eq!(shown["settings"]["pull_enabled"], false);
     assert_eq!(shown["settings"]["pull_modified_within_days"], 30);
-    let bad = run(&db, &["endpoints", "set", "--name", &name, "--pull-modified-within-days", "0"]);
+    let bad = run(
+        &db,
+        &[
+            "endpoints",
+            "set",
+            "--name",
+            &name,
+            "--pull-modified-within-days",
+            "0",
+        ],
+    );
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("pull_modified_within_days"));
 
@@ -125,17 +166,25 @@ async fn search_merges_the_crms_results_unless_local_is_given() {
     add_generic_endpoint(&db, &name, &emu);
     seed(&emu, 3);
 
-    let local_only = json(&run(&db, &["--json", "customers", "search", "pulled", "--local"]));
+    let local_only = json(&run(
+        &db,
+        &["--json", "customers", "search", "pulled", "--local"],
+    ));
     assert_eq!(local_only.as_array().unwrap().len(), 0);
     assert_eq!(emu.stats().total, 0, "--local never asks the CRM");
 
     let merged = json(&run(&db, &["--json", "customers", "search", "pulled"]));
     let rows = merged.as_array().unwrap();
     assert_eq!(rows.len(), 3);
-    assert!(rows.iter().all(|r| r["source"] == "crm" && r["crm_id"].is_string()));
+    assert!(rows
+        .iter()
+        .all(|r| r["source"] == "crm" && r["crm_id"].is_string()));
 
     // Cached: found locally from now on.
-    let cached = json(&run(&db, &["--json", "customers", "search", "pulled", "--local"]));
+    let cached = json(&run(
+        &db,
+        &["--json", "customers", "search", "pulled", "--local"],
+    ));
     assert_eq!(cached.as_array().unwrap().len(), 3);
     remove_endpoint_secrets(&db, &name);
 }
@@ -143,5 +192,9 @@ async fn search_merges_the_crms_results_unless_local_is_given() {
 /// The endpoints' tokens live in the real keyring: remove them.
 fn remove_endpoint_secrets(db: &Path, name: &str) {
     let out = run(db, &["endpoints", "remove", name]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -100,11 +100,19 @@ async fn hubspot_with(n: usize, rate_limited: bool) -> Emulator {
     emu
 }
 
-async fn device(emu: &Emulator, dir: &tempfile::TempDir, name: &str) -> (Store, Arc<dyn SecretStore>) {
+async fn device(
+    emu: &Emulator,
+    dir: &tempfile::TempDir,
+    name: &str,
+) -> (Store, Arc<dyn SecretStore>) {
     let store = Store::open(dir.path().join(name)).await.unwrap();
     let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
     secrets
-        .set("crm", SecretKind::Token, &Sensitive::new(emu.token().to_owned()))
+        .set(
+            "crm",
+            SecretKind::Token,
+            &Sensitive::new(emu.token().to_owned()),
+        )
         .await
         .unwrap();
     store
@@ -186,11 +194,27 @@ async fn lookups(store: &Store, round: usize) -> Vec<Duration> {
     for i in 0..300 {
         let q = match i % 3 {
             0 => LAST[(i + round) % LAST.len()][..3].to_lowercase(),
-            1 => LAST[(i + round) % LAST.len()].chars().take(6).collect::<String>().to_lowercase(),
+            1 => LAST[(i + round) % LAST.len()]
+                .chars()
+                .take(6)
+                .collect::<String>()
+                .to_lowercase(),
             _ => format!("{:04}", (i * 37 + round) % 10_000),
         };
         let t = Instant::now();
         store.search(&q, 20).await.unwrap();
+        out.push(t.elapsed());
+    }
+    out
+}
+
+/// `n` creations at the till (insert + outbox message, one transaction each).
+async fn creates(store: &Store, from: u64, n: u64) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(n as usize);
+    for i in from..from + n {
+        let c = local_customer(i);
+        let t = Instant::now();
+        store.create_customer(&c).await.unwrap();
         out.push(t.elapsed());
     }
     out
@@ -247,8 +271,12 @@ async fn main() {
         store.create_customers(&batch).await.unwrap();
         i += batch.len() as u64;
     }
-    eprintln!("seeded {m} local customers in {:.0}s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "seeded {m} local customers in {:.0}s",
+        t.elapsed().as_secs_f64()
+    );
     let mut idle = lookups(&store, 0).await;
+    let mut idle_creates = creates(&store, m, 200).await;
 
     let writer = hubspot_with(n, false).await;
     // Point the device's endpoint at the unthrottled emulator: the pull writes
@@ -276,9 +304,11 @@ async fn main() {
         tokio::task::yield_now().await;
     }
     let mut busy = Vec::new();
+    let mut busy_creates = Vec::new();
     let mut round = 1;
     while !pull.is_finished() && busy.len() < 3000 {
         busy.extend(lookups(&store, round).await);
+        busy_creates.extend(creates(&store, m + 1000 * round as u64, 20).await);
         round += 1;
     }
     let report = pull.await.unwrap();
@@ -290,6 +320,14 @@ async fn main() {
         report.fetched,
         ms(percentile(&mut busy, 0.5)),
         ms(percentile(&mut busy, 0.99)),
+    );
+    println!(
+        "| creates, no pull running | {} | {} |\n| creates while a pull writes ({} samples) | {} | {} |",
+        ms(percentile(&mut idle_creates, 0.5)),
+        ms(percentile(&mut idle_creates, 0.99)),
+        busy_creates.len(),
+        ms(percentile(&mut busy_creates, 0.5)),
+        ms(percentile(&mut busy_creates, 0.99)),
     );
     writer.shutdown().await;
 }

@@ -555,7 +555,10 @@ mod form {
         let stored = w.store.customer(c.id).await.unwrap().unwrap();
         assert_eq!(stored.sync_state, SyncState::Synced);
         let records = w.emu.records();
-        assert_eq!(records[0].record["properties"]["lifecyclestage"], "customer");
+        assert_eq!(
+            records[0].record["properties"]["lifecyclestage"],
+            "customer"
+        );
     }
 }
 
@@ -633,7 +636,10 @@ async fn a_reps_day_pull_go_offline_find_create_reconcile() {
     w.emu.down().await;
     let found = engine.lookup("contact2999@hs", 5).await.unwrap();
     assert_eq!(found.remote, RemoteLookup::Offline);
-    assert_eq!(found.customers[0].first_name.as_deref(), Some("Contact2999"));
+    assert_eq!(
+        found.customers[0].first_name.as_deref(),
+        Some("Contact2999")
+    );
     let new = w
         .store
         .create_customer(&NewCustomer {
@@ -657,7 +663,65 @@ async fn a_reps_day_pull_go_offline_find_create_reconcile() {
     assert_eq!(report.inserted, 0, "{report:?}");
     assert_eq!(local_count(&w).await, 3001);
     assert_eq!(w.emu.records().len(), 3001);
-    let stored = w.emu.records().into_iter().find(|r| r.key == Some(new.id.to_string())).unwrap();
+    let stored = w
+        .emu
+        .records()
+        .into_iter()
+        .find(|r| r.key == Some(new.id.to_string()))
+        .unwrap();
     assert_eq!(stored.record["properties"]["lifecyclestage"], "lead");
     engine.stop(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn the_working_set_can_be_limited_to_a_region_or_an_owner() {
+    // Generic REST: the CRM filters by country.
+    let w = World::new(Config::unlimited()).await;
+    w.endpoint(
+        EndpointKind::GenericRest,
+        EndpointSettings {
+            pull_country: Some("FR".into()),
+            ..EndpointSettings::default()
+        },
+    )
+    .await;
+    w.emu.seed_rest(
+        (0..40)
+            .map(|i| {
+                let (key, mut fields) = rest_record(i);
+                fields.country = Some(if i % 4 == 0 { "fr" } else { "DE" }.into());
+                (key, fields)
+            })
+            .collect(),
+    );
+    let report = pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
+    assert_eq!(report.fetched, 10);
+    assert_eq!(local_count(&w).await, 10);
+
+    // HubSpot: by owner, on HubSpot's side.
+    let h = World::new(Config::unlimited()).await;
+    h.endpoint(
+        EndpointKind::Hubspot,
+        EndpointSettings {
+            pull_owner: Some("77".into()),
+            ..EndpointSettings::default()
+        },
+    )
+    .await;
+    h.emu.seed_hubspot(
+        "contacts",
+        (0..30)
+            .map(|i| {
+                let mut c = hubspot_contact(i);
+                c.insert(
+                    "hubspot_owner_id".into(),
+                    if i < 5 { "77" } else { "12" }.into(),
+                );
+                c
+            })
+            .collect(),
+    );
+    let report = pull_once(&h.store, h.secrets.clone(), None).await.unwrap();
+    assert_eq!(report.fetched, 5);
+    assert_eq!(local_count(&h).await, 5);
 }

@@ -102,6 +102,12 @@ pub struct Tuning {
     /// Pull only customers changed in the last N days (1-3650).
     #[arg(long)]
     pull_modified_within_days: Option<u32>,
+    /// Pull only customers in this country (region), as the CRM stores it.
+    #[arg(long)]
+    pull_country: Option<String>,
+    /// Pull only customers of this CRM owner (HubSpot owner id).
+    #[arg(long)]
+    pull_owner: Option<String>,
 }
 
 impl Tuning {
@@ -114,6 +120,8 @@ impl Tuning {
         s.pull_modified_within_days = self
             .pull_modified_within_days
             .or(s.pull_modified_within_days);
+        s.pull_country = self.pull_country.or(s.pull_country.take());
+        s.pull_owner = self.pull_owner.or(s.pull_owner.take());
     }
 }
 

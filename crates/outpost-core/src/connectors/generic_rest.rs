@@ -16,7 +16,8 @@ use crate::form::{CrmForm, FieldKind, FieldOption, FormField, CUSTOMER_FIELDS};
 use crate::sensitive::Sensitive;
 use crate::sync::connector::Outgoing;
 use crate::sync::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Page, RateLimit, RecordOutcome, RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RecordOutcome,
+    RemoteCustomer,
 };
 use crate::sync::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
@@ -354,6 +355,7 @@ impl CrmConnector for GenericRest {
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
+        filter: &PullFilter,
     ) -> Result<Page, ConnectorError> {
         let mut url = self.url("customers");
         {
@@ -365,6 +367,9 @@ impl CrmConnector for GenericRest {
             q.append_pair("limit", &PAGE_SIZE.to_string());
             if let Some(c) = &cursor {
                 q.append_pair("cursor", c);
+            }
+            if let Some(country) = &filter.country {
+                q.append_pair("country", country);
             }
         }
         let list = self.get_json::<List>(url).await?.unwrap_or(List {

@@ -95,6 +95,10 @@ pub struct EndpointSettings {
     pub pull_enabled: Option<bool>,
     /// Only customers changed in the last N days (all when absent).
     pub pull_modified_within_days: Option<u32>,
+    /// Only customers in this country (region), as the CRM stores it.
+    pub pull_country: Option<String>,
+    /// Only customers owned by this CRM user (HubSpot owner id).
+    pub pull_owner: Option<String>,
 }
 
 impl EndpointSettings {
@@ -174,6 +178,27 @@ impl EndpointConfig {
                     "Use 1 to 3650 days, or leave empty to keep every customer.",
                 ));
             }
+        }
+        let short_value = |v: &Option<String>| {
+            v.as_deref()
+                .is_none_or(|v| !v.trim().is_empty() && v.chars().count() <= 100)
+        };
+        if !short_value(&self.settings.pull_country) {
+            errors.push(FieldError::new(
+                "pull_country",
+                "Enter the country as the CRM stores it (e.g. DE), at most 100 characters.",
+            ));
+        }
+        if !short_value(&self.settings.pull_owner) {
+            errors.push(FieldError::new(
+                "pull_owner",
+                "Enter the CRM owner id, at most 100 characters.",
+            ));
+        } else if self.settings.pull_owner.is_some() && self.kind != EndpointKind::Hubspot {
+            errors.push(FieldError::new(
+                "pull_owner",
+                "Only HubSpot can limit the working set to one owner.",
+            ));
         }
         if self.settings.auth == AuthMethod::OauthRefresh
             && self.settings.client_id.as_deref().unwrap_or("").is_empty()

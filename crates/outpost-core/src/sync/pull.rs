@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::backoff::Backoff;
-use super::connector::CrmConnector;
+use super::connector::{CrmConnector, PullFilter};
 use super::endpoint::EndpointSettings;
 use super::error::{ConnectorError, ErrorClass};
 use super::monitor::Monitor;
@@ -36,10 +36,12 @@ const PAGE_RETRIES: u32 = 6;
 const PAGE_BACKOFF: Backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
 
 /// What to pull, from the endpoint's settings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PullScope {
     /// Only customers changed within this long before the pass starts.
     pub modified_within: Option<Duration>,
+    /// Region and owner, filtered by the CRM where its API can.
+    pub filter: PullFilter,
 }
 
 impl PullScope {
@@ -48,6 +50,10 @@ impl PullScope {
             modified_within: s
                 .pull_modified_within_days
                 .map(|d| Duration::from_secs(u64::from(d) * 86_400)),
+            filter: PullFilter {
+                country: s.pull_country.clone(),
+                owner: s.pull_owner.clone(),
+            },
         }
     }
 }
@@ -125,9 +131,8 @@ pub async fn pull_pass(
     let mut retries = 0;
     let mut restarted = false;
     loop {
-        let page = match throttle::background(connector.list_modified_since(since, cursor.clone()))
-            .await
-        {
+        let listing = connector.list_modified_since(since, cursor.clone(), &scope.filter);
+        let page = match throttle::background(listing).await {
             Ok(page) => page,
             // A stored cursor the CRM no longer accepts: start the pass
             // over from its beginning (records already stored are kept).
@@ -230,7 +235,7 @@ impl Puller {
                 &self.store,
                 self.connector.as_ref(),
                 &self.endpoint,
-                self.scope,
+                self.scope.clone(),
                 &|_| {},
             );
             let result = tokio::select! {

@@ -144,6 +144,7 @@ impl ObjectType {
                     ("country", "Country/Region", "string"),
                     ("lifecyclestage", "Lifecycle Stage", "enumeration"),
                     ("hs_lead_status", "Lead Status", "enumeration"),
+                    ("hubspot_owner_id", "Contact owner", "enumeration"),
                     ("message", "Message", "string"),
                     ("createdate", "Create Date", "datetime"),
                     ("lastmodifieddate", "Last Modified Date", "datetime"),

@@ -157,6 +157,8 @@ struct ListParams {
     modified_since: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
+    /// Only customers whose `country` equals this (case-insensitive).
+    country: Option<String>,
 }
 
 /// Position after which a page continues. Listing by `modified_since` orders by
@@ -269,6 +271,14 @@ async fn list_customers(
         .customers
         .values()
         .filter(|c| since.is_none_or(|t| c.updated_at >= t))
+        .filter(|c| {
+            params.country.as_deref().is_none_or(|want| {
+                c.fields
+                    .country
+                    .as_deref()
+                    .is_some_and(|have| have.eq_ignore_ascii_case(want))
+            })
+        })
         .filter(|c| {
             needle.as_deref().is_none_or(|n| {
                 c.fields

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::SEARCH_PAGE;
-use crate::sync::connector::RemoteCustomer;
+use crate::sync::connector::{PullFilter, RemoteCustomer};
 use crate::sync::error::ConnectorError;
 
 /// HubSpot's search result cap: `after` may not reach it.
@@ -22,6 +22,7 @@ pub const RESULT_CAP: usize = 10_000;
 
 const MODIFIED: &str = "lastmodifieddate";
 const ID: &str = "hs_object_id";
+const OWNER: &str = "hubspot_owner_id";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "w", rename_all = "snake_case")]
@@ -50,13 +51,24 @@ impl Position {
     }
 
     /// The search request body for this page.
-    pub fn request(&self, properties: &[String]) -> Value {
+    pub fn request(&self, properties: &[String], filter: &PullFilter) -> Value {
+        let mut scope: Vec<Value> = Vec::new();
+        if let Some(country) = &filter.country {
+            scope.push(json!({"propertyName": "country", "operator": "EQ", "value": country}));
+        }
+        if let Some(owner) = &filter.owner {
+            scope.push(json!({"propertyName": OWNER, "operator": "EQ", "value": owner}));
+        }
+        let filters = |mut own: Vec<Value>| {
+            own.extend(scope.iter().cloned());
+            json!([{ "filters": own }])
+        };
         match *self {
             Position::Window { from, after } => {
                 let mut body = json!({
-                    "filterGroups": [{"filters": [
-                        {"propertyName": MODIFIED, "operator": "GTE", "value": from.to_string()}
-                    ]}],
+                    "filterGroups": filters(vec![
+                        json!({"propertyName": MODIFIED, "operator": "GTE", "value": from.to_string()})
+                    ]),
                     "sorts": [{"propertyName": MODIFIED, "direction": "ASCENDING"}],
                     "properties": properties,
                     "limit": SEARCH_PAGE,
@@ -67,10 +79,10 @@ impl Position {
                 body
             }
             Position::Instant { at, id } => json!({
-                "filterGroups": [{"filters": [
-                    {"propertyName": MODIFIED, "operator": "EQ", "value": at.to_string()},
-                    {"propertyName": ID, "operator": "GT", "value": id.to_string()}
-                ]}],
+                "filterGroups": filters(vec![
+                    json!({"propertyName": MODIFIED, "operator": "EQ", "value": at.to_string()}),
+                    json!({"propertyName": ID, "operator": "GT", "value": id.to_string()})
+                ]),
                 "sorts": [{"propertyName": ID, "direction": "ASCENDING"}],
                 "properties": properties,
                 "limit": SEARCH_PAGE,

@@ -18,8 +18,8 @@ use super::http::{Http, Timed};
 use crate::customer::{Customer, CustomerId};
 use crate::form::CrmForm;
 use crate::sync::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, RateLimit, RecordOutcome,
-    RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
+    RecordOutcome, RemoteCustomer,
 };
 use crate::sync::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
@@ -402,12 +402,13 @@ impl CrmConnector for HubSpot {
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
+        filter: &PullFilter,
     ) -> Result<Page, ConnectorError> {
         let position = match cursor {
             Some(c) => listing::Position::decode(&c)?,
             None => listing::Position::start(since),
         };
-        let body = position.request(&mapping::read_property_list(&self.key_property));
+        let body = position.request(&mapping::read_property_list(&self.key_property), filter);
         let found = self.search_body(body).await?;
         let next_after = found
             .paging
