@@ -2,22 +2,15 @@
 //! against the emulator. Needs the OS keyring (the README's test command runs
 //! the tests inside a private D-Bus session with gnome-keyring).
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use crm_emulator::{Config, CustomerFields, Emulator};
 use serde_json::Value;
 use tempfile::TempDir;
 
-fn outpost(db: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_outpost"));
-    c.arg("--db")
-        .arg(db)
-        .env_remove("OUTPOST_DB")
-        .env_remove("OUTPOST_ADMIN_PASSPHRASE");
-    c
-}
+mod common;
+use common::{add_endpoint, outpost};
 
 fn run(db: &Path, args: &[&str]) -> Output {
     outpost(db).args(args).output().unwrap()
@@ -33,26 +26,7 @@ fn json(out: &Output) -> Value {
 }
 
 fn add_generic_endpoint(db: &Path, name: &str, emu: &Emulator) {
-    let mut child = outpost(db)
-        .args(["endpoints", "add", "--name", name, "--kind", "generic-rest"])
-        .args(["--url", &emu.crm_url(), "--token-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(emu.token().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    add_endpoint(db, name, "generic-rest", &emu.crm_url(), emu.token(), &[]);
 }
 
 fn seed(emu: &Emulator, n: usize) {

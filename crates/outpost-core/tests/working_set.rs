@@ -48,15 +48,28 @@ async fn remote(w: &World) -> Remote {
     }
 }
 
+/// An emulator-backed world with the generic REST API as its primary endpoint.
+async fn generic_world() -> World {
+    let w = World::new(Config::unlimited()).await;
+    w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
+        .await;
+    w
+}
+
+/// A merged lookup against the world's CRM.
+async fn ask(w: &World, query: &str, deadline: Duration) -> lookup::Lookup {
+    lookup::lookup(&w.store, Some(remote(w).await), query, 20, deadline)
+        .await
+        .unwrap()
+}
+
 async fn local_count(w: &World) -> u64 {
     w.store.working_set(Some("crm")).await.unwrap().total_local
 }
 
 #[tokio::test]
 async fn a_pull_brings_the_crms_customers_and_they_are_found_offline() {
-    let w = World::new(Config::unlimited()).await;
-    w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
-        .await;
+    let w = generic_world().await;
     w.emu.seed_rest((0..450).map(rest_record).collect());
 
     let report = pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
@@ -203,9 +216,7 @@ async fn more_than_10000_changes_are_pulled_around_hubspots_search_cap() {
 
 #[tokio::test]
 async fn pulled_records_carrying_outposts_key_are_the_local_customers() {
-    let w = World::new(Config::unlimited()).await;
-    w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
-        .await;
+    let w = generic_world().await;
     let answer_lost = w
         .store
         .create_customer(&NewCustomer {
@@ -288,9 +299,7 @@ async fn pulled_records_carrying_outposts_key_are_the_local_customers() {
 
 #[tokio::test]
 async fn online_lookup_merges_crm_results_and_caches_them_for_offline() {
-    let w = World::new(Config::unlimited()).await;
-    w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
-        .await;
+    let w = generic_world().await;
     w.store
         .create_customer(&NewCustomer {
             first_name: Some("Remote0".into()),
@@ -301,43 +310,19 @@ async fn online_lookup_merges_crm_results_and_caches_them_for_offline() {
         .unwrap();
     w.emu.seed_rest((0..3).map(rest_record).collect());
 
-    let found = lookup::lookup(
-        &w.store,
-        Some(remote(&w).await),
-        "remote",
-        20,
-        lookup::DEADLINE,
-    )
-    .await
-    .unwrap();
+    let found = ask(&w, "remote", lookup::DEADLINE).await;
     assert_eq!(found.remote, RemoteLookup::Answered { count: 3 });
     assert_eq!(found.customers.len(), 4);
     assert_eq!(found.customers[0].last_name.as_deref(), Some("Local Twin"));
     assert_eq!(found.from_crm.len(), 3, "remote ones are marked");
 
     // Asked again: the cached records are local now, nothing is repeated.
-    let again = lookup::lookup(
-        &w.store,
-        Some(remote(&w).await),
-        "remote",
-        20,
-        lookup::DEADLINE,
-    )
-    .await
-    .unwrap();
+    let again = ask(&w, "remote", lookup::DEADLINE).await;
     assert_eq!(again.customers.len(), 4);
     assert!(again.from_crm.is_empty());
 
     w.emu.down().await;
-    let offline = lookup::lookup(
-        &w.store,
-        Some(remote(&w).await),
-        "remote2",
-        20,
-        lookup::DEADLINE,
-    )
-    .await
-    .unwrap();
+    let offline = ask(&w, "remote2", lookup::DEADLINE).await;
     assert_eq!(offline.remote, RemoteLookup::Offline);
     assert_eq!(offline.customers.len(), 1, "found from the cache");
     assert_eq!(
@@ -348,24 +333,14 @@ async fn online_lookup_merges_crm_results_and_caches_them_for_offline() {
 
 #[tokio::test]
 async fn a_slow_crm_never_holds_the_lookup_past_its_deadline() {
-    let w = World::new(Config::unlimited()).await;
-    w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
-        .await;
+    let w = generic_world().await;
     w.emu.seed_rest((0..2).map(rest_record).collect());
     w.emu.set_faults(Faults {
         latency_ms: 1500,
         ..Faults::default()
     });
     let started = std::time::Instant::now();
-    let found = lookup::lookup(
-        &w.store,
-        Some(remote(&w).await),
-        "remote1",
-        20,
-        Duration::from_millis(200),
-    )
-    .await
-    .unwrap();
+    let found = ask(&w, "remote1", Duration::from_millis(200)).await;
     assert!(started.elapsed() < Duration::from_millis(1000));
     assert_eq!(found.remote, RemoteLookup::TimedOut);
     assert!(found.customers.is_empty());
@@ -378,9 +353,7 @@ async fn a_slow_crm_never_holds_the_lookup_past_its_deadline() {
 
 #[tokio::test]
 async fn the_duplicate_check_finds_the_same_email_or_number_here_and_in_the_crm() {
-    let w = World::new(Config::unlimited()).await;
-    w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
-        .await;
+    let w = generic_world().await;
     w.store
         .create_customer(&NewCustomer {
             first_name: Some("Till".into()),
