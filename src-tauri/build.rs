@@ -4,6 +4,11 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "create_customer",
         "search_customers",
+        "lookup_customers",
+        "find_duplicates",
+        "get_form_metadata",
+        "get_working_set",
+        "pull_now",
         "get_customer",
         "get_status",
         "sync_now",

@@ -3,9 +3,8 @@
 //! command runs the tests inside a private D-Bus session with gnome-keyring).
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crm_emulator::{Config, Emulator, Faults};
@@ -13,47 +12,8 @@ use outpost_core::{NewCustomer, Store};
 use serde_json::Value;
 use tempfile::TempDir;
 
-fn outpost(db: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_outpost"));
-    c.arg("--db")
-        .arg(db)
-        .env_remove("OUTPOST_DB")
-        .env_remove("OUTPOST_ADMIN_PASSPHRASE");
-    c
-}
-
-fn add_endpoint(db: &Path, name: &str, kind: &str, url: &str, token: &str, extra: &[&str]) {
-    let mut child = outpost(db)
-        .args([
-            "endpoints",
-            "add",
-            "--name",
-            name,
-            "--kind",
-            kind,
-            "--url",
-            url,
-            "--token-stdin",
-        ])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(token.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+mod common;
+use common::{add_endpoint, outpost};
 
 async fn seed(db: &PathBuf, n: usize) -> Vec<String> {
     let store = Store::open(db).await.unwrap();

@@ -48,6 +48,11 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
         .invoke_handler(tauri::generate_handler![
             commands::customers::create_customer,
             commands::customers::search_customers,
+            commands::customers::lookup_customers,
+            commands::customers::find_duplicates,
+            commands::customers::get_form_metadata,
+            commands::sync::get_working_set,
+            commands::sync::pull_now,
             commands::customers::get_customer,
             commands::customers::get_status,
             commands::sync::sync_now,

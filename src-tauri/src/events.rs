@@ -10,6 +10,11 @@ use tokio::sync::broadcast::error::RecvError;
 
 pub const STATUS_CHANGED: &str = "status-changed";
 pub const CUSTOMERS_CHANGED: &str = "customers-changed";
+pub const WORKING_SET_CHANGED: &str = "working-set-changed";
+pub const FORM_CHANGED: &str = "form-changed";
+/// A pull stores a page every few hundred milliseconds; the status bar is
+/// told at most this often (counting a million rows is not free).
+const WORKING_SET_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone, Serialize)]
 struct CustomerChanged {
@@ -20,6 +25,7 @@ struct CustomerChanged {
 pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
     let mut store_events = store.subscribe();
     let customers_app = app.clone();
+    let (working_set_tx, working_set_rx) = tokio::sync::watch::channel(());
     tauri::async_runtime::spawn(async move {
         loop {
             match store_events.recv().await {
@@ -27,11 +33,18 @@ pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
                     let _ = customers_app
                         .emit(CUSTOMERS_CHANGED, CustomerChanged { id: id.to_string() });
                 }
+                Ok(StoreEvent::WorkingSetChanged) => {
+                    let _ = working_set_tx.send(());
+                }
+                Ok(StoreEvent::FormChanged) => {
+                    let _ = customers_app.emit(FORM_CHANGED, ());
+                }
                 Ok(_) | Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
             }
         }
     });
+    forward_working_set(app.clone(), engine.clone(), working_set_rx);
     // The engine signals every change of the outbox or a connection.
     let mut status_events = engine.subscribe();
     tauri::async_runtime::spawn(async move {
@@ -43,6 +56,26 @@ pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
                 }
                 Err(e) => tracing::warn!(error = %e, "could not read the sync status"),
             }
+        }
+    });
+}
+
+/// Coalesces working-set changes into at most one event per second, each
+/// carrying the current size and freshness.
+fn forward_working_set(
+    app: AppHandle,
+    engine: Arc<SyncEngine>,
+    mut changes: tokio::sync::watch::Receiver<()>,
+) {
+    tauri::async_runtime::spawn(async move {
+        while changes.changed().await.is_ok() {
+            match engine.working_set().await {
+                Ok(ws) => {
+                    let _ = app.emit(WORKING_SET_CHANGED, ws);
+                }
+                Err(e) => tracing::warn!(error = %e, "could not read the working set"),
+            }
+            tokio::time::sleep(WORKING_SET_EVERY).await;
         }
     });
 }

@@ -1,5 +1,6 @@
 //! The customer as stored locally and as it crosses the IPC boundary.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -65,6 +66,56 @@ impl SyncState {
     }
 }
 
+/// Where a stored customer came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Origin {
+    /// Created on this device (it has, or had, an outbox message).
+    #[default]
+    Local,
+    /// Came from the CRM: the working-set pull or an online lookup.
+    Crm,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Local => "local",
+            Origin::Crm => "crm",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "local" => Some(Origin::Local),
+            "crm" => Some(Origin::Crm),
+            _ => None,
+        }
+    }
+}
+
+/// CRM-specific fields the form metadata adds (lead source, lifecycle
+/// stage...): field name → option value.
+pub type Attributes = BTreeMap<String, String>;
+
+/// The CRM's version of a customer that changed there while this device had
+/// an unsent change of its own. Both stay visible until the local change is
+/// delivered (the CRM then holds the local version).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CrmVersion {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    /// When the CRM changed it (RFC 3339), if it said.
+    pub updated_at: Option<String>,
+}
+
 /// What a person typed into the create form or the CLI. Untrusted: every field
 /// is optional here and [`crate::validation::validate`] decides what is acceptable.
 /// Unknown fields are rejected so a typo in a caller never silently drops data.
@@ -84,6 +135,9 @@ pub struct NewCustomer {
     pub country: Option<String>,
     pub tax_id: Option<String>,
     pub notes: Option<String>,
+    /// Values for the CRM's extra picklist fields (see the form metadata).
+    #[ts(type = "Record<string, string>")]
+    pub attributes: Option<Attributes>,
 }
 
 /// A stored customer. Field names are part of the CLI's `--json` contract.
@@ -110,6 +164,18 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
     #[ts(type = "string")]
     pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub origin: Origin,
+    #[serde(default)]
+    #[ts(type = "Record<string, string>")]
+    pub attributes: Attributes,
+    /// When the CRM last changed it, for pulled customers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string")]
+    pub crm_updated_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub crm_version: Option<CrmVersion>,
 }
 
 impl Customer {

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod connectors;
 pub mod customer;
 pub mod error;
+pub mod form;
 pub mod keys;
 pub mod outbox;
 pub mod paths;

@@ -10,8 +10,8 @@
 //! 1. exact email or phone match (B-tree lookups),
 //! 2. matches in a name or the company, most recent first,
 //! 3. matches in the names index (adds the city), then in the contact index,
-//! 4. for several words, customers where each word matches in either index
-//!    ("ada 0151": a name and a phone fragment).
+//! 4. for several words, customers whose name matches some of them and whose
+//!    contact details match the rest ("ada 0151", "smith sam@exa").
 
 use crate::validation::ValidCustomer;
 

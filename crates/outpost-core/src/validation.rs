@@ -2,8 +2,9 @@
 //! input are reported together, each against its field, so the form can show
 //! every message at once.
 
-use crate::customer::NewCustomer;
+use crate::customer::{Attributes, NewCustomer};
 use crate::error::{FieldError, ValidationErrors};
+use crate::sync::connector::RemoteCustomer;
 
 /// Upper bounds, in characters, per field. Generous for real data, small
 /// enough that a runaway caller cannot fill the disk through one record.
@@ -20,6 +21,9 @@ pub mod limits {
     /// E.164 allows at most 15 digits; fewer than 5 is never a reachable number.
     pub const PHONE_MIN_DIGITS: usize = 5;
     pub const PHONE_MAX_DIGITS: usize = 15;
+    /// Extra CRM fields per customer, and the length of each value.
+    pub const ATTRIBUTES: usize = 20;
+    pub const ATTRIBUTE_VALUE: usize = 200;
 }
 
 /// A customer that passed validation, normalised and ready to store.
@@ -41,6 +45,7 @@ pub struct ValidCustomer {
     pub country: Option<String>,
     pub tax_id: Option<String>,
     pub notes: Option<String>,
+    pub attributes: Attributes,
 }
 
 pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> {
@@ -106,10 +111,13 @@ pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> 
         }
     });
 
+    let attributes = clean_attributes(input.attributes.as_ref(), &mut errors);
+
     if !errors.is_empty() {
         return Err(ValidationErrors(errors));
     }
     Ok(ValidCustomer {
+        attributes,
         first_name,
         last_name,
         company,
@@ -123,6 +131,87 @@ pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> 
         tax_id,
         notes,
     })
+}
+
+/// A record the CRM sent, made storable without refusing it: the CRM is the
+/// authority on its own data, so values are trimmed and bounded, never
+/// rejected (one odd record must not stop a pull of thousands).
+pub fn from_remote(r: &RemoteCustomer) -> ValidCustomer {
+    let text = |v: &Option<String>, max: usize| {
+        v.as_deref()
+            .map(|s| {
+                s.chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect::<String>()
+                    .trim()
+                    .chars()
+                    .take(max)
+                    .collect::<String>()
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let phone = text(&r.phone, limits::PHONE);
+    let phone_digits = phone
+        .as_deref()
+        .map(|p| {
+            p.chars()
+                .filter(char::is_ascii_digit)
+                .take(20)
+                .collect::<String>()
+        })
+        .filter(|d| !d.is_empty());
+    ValidCustomer {
+        first_name: text(&r.first_name, limits::NAME),
+        last_name: text(&r.last_name, limits::NAME),
+        company: text(&r.company, limits::COMPANY),
+        email: text(&r.email, limits::EMAIL).map(|e| e.to_lowercase()),
+        phone,
+        phone_digits,
+        street: None,
+        city: text(&r.city, limits::CITY),
+        postal_code: None,
+        country: text(&r.country, 2 * limits::NAME),
+        tax_id: None,
+        notes: None,
+        attributes: Attributes::new(),
+    }
+}
+
+/// CRM-specific fields: a bounded number of short `snake_case` names with
+/// short values; blank values are dropped. Whether a value is one of the
+/// CRM's options is checked against the form metadata (`form::check`).
+fn clean_attributes(input: Option<&Attributes>, errors: &mut Vec<FieldError>) -> Attributes {
+    let mut out = Attributes::new();
+    let Some(input) = input else { return out };
+    if input.len() > limits::ATTRIBUTES {
+        errors.push(FieldError::new(
+            "attributes",
+            format!("At most {} extra fields.", limits::ATTRIBUTES),
+        ));
+        return out;
+    }
+    for (name, value) in input {
+        let name_ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !name_ok {
+            errors.push(FieldError::new(
+                "attributes",
+                format!("{name:?} is not a field name (lower-case letters, digits and _)."),
+            ));
+            continue;
+        }
+        match clean_text(&Some(value.clone()), limits::ATTRIBUTE_VALUE, false) {
+            Ok(Some(v)) => {
+                out.insert(name.clone(), v);
+            }
+            Ok(None) => {}
+            Err(msg) => errors.push(FieldError::new(name, msg)),
+        }
+    }
+    out
 }
 
 /// Trims, treats blank as absent, bounds the length and refuses control

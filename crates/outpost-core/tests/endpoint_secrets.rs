@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crm_emulator::{Config, Emulator};
 use outpost_core::admin::endpoints::{self, EndpointError, Entered, SECRET_KINDS};
+use outpost_core::form::CrmForm;
 use outpost_core::sync::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
@@ -124,10 +125,33 @@ async fn a_renamed_endpoint_keeps_its_token_and_its_queue_and_leaves_nothing_beh
         .await
         .unwrap();
 
+    // What the device learnt from the CRM under the old name: a finished
+    // working-set pull and the CRM's form.
+    w.store
+        .finish_pull_pass("till-crm", std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    let crm_form = CrmForm {
+        required_one_of: vec!["last_name".into()],
+        fields: vec![],
+    };
+    w.store
+        .save_form_metadata("till-crm", &crm_form)
+        .await
+        .unwrap();
+
     // Renamed in the form without typing the token again.
     w.save(&w.config("hq-crm"), &[], Some("till-crm"))
         .await
         .unwrap();
+    let pull = w.store.pull_state("hq-crm").await.unwrap();
+    assert!(
+        pull.last_complete_at.is_some(),
+        "the pull resumes, not restarts"
+    );
+    let form = w.store.current_form().await.unwrap();
+    assert_eq!(form.endpoint.as_deref(), Some("hq-crm"));
+    assert_eq!(form.required_one_of, ["last_name"]);
     assert_eq!(w.names().await, ["hq-crm"]);
     assert_eq!(
         w.secret("hq-crm", SecretKind::Token).await.as_deref(),

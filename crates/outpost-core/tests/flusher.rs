@@ -101,6 +101,7 @@ impl CrmConnector for Fake {
         &self,
         _: Option<DateTime<Utc>>,
         _: Option<String>,
+        _: &outpost_core::sync::connector::PullFilter,
     ) -> Result<Page, ConnectorError> {
         Ok(Page {
             items: vec![],

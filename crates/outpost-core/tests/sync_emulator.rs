@@ -2,10 +2,12 @@
 //! real SQLite files: delivery exactly once through outages, lost responses,
 //! crashes, rate limits, server errors, bad records and credential trouble.
 
-use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{wait_until, World, DEADLINE};
 
 use crm_emulator::{Config, Emulator, ErrorKind, Faults};
 use outpost_core::sync::endpoint::{
@@ -13,111 +15,7 @@ use outpost_core::sync::endpoint::{
 };
 use outpost_core::sync::engine::SyncEngine;
 use outpost_core::sync::secrets::{MemorySecrets, SecretKind, SecretStore};
-use outpost_core::{ConnectionState, NewCustomer, OutboxState, Sensitive, Store, SyncState};
-use tempfile::TempDir;
-
-const DEADLINE: Duration = Duration::from_secs(60);
-
-async fn wait_until<F, Fut>(what: &str, deadline: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let end = Instant::now() + deadline;
-    while !check().await {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-struct World {
-    _dir: TempDir,
-    db: std::path::PathBuf,
-    store: Store,
-    secrets: Arc<dyn SecretStore>,
-    emu: Emulator,
-}
-
-impl World {
-    async fn new(config: Config) -> World {
-        let dir = TempDir::new().unwrap();
-        let db = dir.path().join("outpost.db");
-        let store = Store::open(&db).await.unwrap();
-        let emu = Emulator::start(config).await.unwrap();
-        World {
-            _dir: dir,
-            db,
-            store,
-            secrets: Arc::new(MemorySecrets::default()),
-            emu,
-        }
-    }
-
-    async fn endpoint(&self, kind: EndpointKind, settings: EndpointSettings) {
-        let config = EndpointConfig {
-            name: "crm".into(),
-            kind,
-            base_url: self.emu.crm_url(),
-            connectivity: Connectivity::OnlineOffline,
-            priority: 1,
-            settings,
-        };
-        if settings_need_token(&config.settings) {
-            self.secrets
-                .set(
-                    "crm",
-                    SecretKind::Token,
-                    &Sensitive::new(self.emu.token().to_owned()),
-                )
-                .await
-                .unwrap();
-        }
-        self.store.save_endpoint(&config).await.unwrap();
-    }
-
-    async fn add(&self, n: usize, tag: &str) -> Vec<outpost_core::CustomerId> {
-        let inputs: Vec<NewCustomer> = (0..n)
-            .map(|i| NewCustomer {
-                first_name: Some(format!("{tag}{i}")),
-                last_name: Some("Field".into()),
-                email: Some(format!("{tag}.{i}@example.com").to_lowercase()),
-                ..Default::default()
-            })
-            .collect();
-        let mut ids = Vec::new();
-        for chunk in inputs.chunks(500) {
-            ids.extend(self.store.create_customers(chunk).await.unwrap());
-        }
-        ids
-    }
-
-    async fn pending(&self) -> u64 {
-        self.store.status().await.unwrap().pending
-    }
-
-    /// Records in the CRM per Outpost key.
-    fn records_per_key(&self) -> HashMap<String, usize> {
-        let mut per = HashMap::new();
-        for r in self.emu.records() {
-            if let Some(k) = r.key {
-                *per.entry(k).or_default() += 1;
-            }
-        }
-        per
-    }
-
-    fn assert_exactly_once(&self, keys: &[outpost_core::CustomerId]) {
-        let per = self.records_per_key();
-        for k in keys {
-            assert_eq!(
-                per.get(&k.to_string()),
-                Some(&1),
-                "customer {k} must be in the CRM exactly once"
-            );
-        }
-        assert_eq!(per.len(), keys.len(), "no other records");
-    }
-}
+use outpost_core::{ConnectionState, OutboxState, Sensitive, Store, SyncState};
 
 /// 429 answers across every endpoint.
 fn count_429(emu: &Emulator) -> u64 {
@@ -126,10 +24,6 @@ fn count_429(emu: &Emulator) -> u64 {
         .values()
         .filter_map(|m| m.get("429"))
         .sum()
-}
-
-fn settings_need_token(s: &EndpointSettings) -> bool {
-    s.auth == AuthMethod::Token
 }
 
 fn hubspot() -> EndpointSettings {

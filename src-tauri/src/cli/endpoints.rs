@@ -133,6 +133,18 @@ pub struct Tuning {
     /// The CRM property that holds Outpost's key (HubSpot: a unique property).
     #[arg(long)]
     key_property: Option<String>,
+    /// Keep a working set of the CRM's customers on this device (default on).
+    #[arg(long, value_parser = parse_on_off)]
+    pull: Option<bool>,
+    /// Pull only customers changed in the last N days (1-3650).
+    #[arg(long)]
+    pull_modified_within_days: Option<u32>,
+    /// Pull only customers in this country (region), as the CRM stores it.
+    #[arg(long)]
+    pull_country: Option<String>,
+    /// Pull only customers of this CRM owner (HubSpot owner id).
+    #[arg(long)]
+    pull_owner: Option<String>,
 }
 
 impl Tuning {
@@ -141,6 +153,20 @@ impl Tuning {
         s.rate_limit = self.rate_limit.or(s.rate_limit);
         s.rate_window_secs = self.rate_window_secs.or(s.rate_window_secs);
         s.key_property = self.key_property.or(s.key_property.take());
+        s.pull_enabled = self.pull.or(s.pull_enabled);
+        s.pull_modified_within_days = self
+            .pull_modified_within_days
+            .or(s.pull_modified_within_days);
+        s.pull_country = self.pull_country.or(s.pull_country.take());
+        s.pull_owner = self.pull_owner.or(s.pull_owner.take());
+    }
+}
+
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err("expected on or off".into()),
     }
 }
 

@@ -7,6 +7,7 @@ mod customers;
 mod endpoints;
 mod outbox;
 mod output;
+mod pull;
 mod sync;
 
 use std::path::PathBuf;
@@ -59,6 +60,13 @@ pub enum Command {
     /// Protect the settings with an admin passphrase.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Bring the working set (the CRM's customers kept on this device) up to
+    /// date once, then exit.
+    Pull {
+        /// The endpoint to pull from; the primary one when absent.
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
     /// Deliver queued customers to the CRM.
     Sync {
         /// Flush what is due once, wait for the outcome, and exit.
@@ -90,6 +98,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
             Command::Endpoints(cmd) => endpoints::run(&store, &secrets, cmd, &out).await,
             Command::Admin(cmd) => admin::run(&store, cmd, &out).await,
             Command::Sync { .. } => sync::once(&store, &secrets, &out).await,
+            Command::Pull { endpoint } => pull::run(&store, &secrets, endpoint, &out).await,
         };
         store.close().await;
         result

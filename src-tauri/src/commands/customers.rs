@@ -1,5 +1,8 @@
 //! Lookup, create and detail.
 
+use outpost_core::form::FormMetadata;
+use outpost_core::sync::lookup::Lookup;
+use outpost_core::validation::limits;
 use outpost_core::{Customer, CustomerId, NewCustomer, StatusSnapshot};
 use tauri::State;
 
@@ -31,6 +34,48 @@ pub async fn search_customers(
 ) -> Result<Vec<Customer>, IpcError> {
     let (query, limit) = search_args(query, limit)?;
     Ok(state.store.search(&query, limit).await?)
+}
+
+/// The lookup screen's search: local results at once, merged with the
+/// primary CRM's when it answers within the lookup deadline.
+#[tauri::command]
+pub async fn lookup_customers(
+    state: State<'_, AppState>,
+    query: String,
+    limit: Option<u32>,
+) -> Result<Lookup, IpcError> {
+    let (query, limit) = search_args(query, limit)?;
+    Ok(state.engine.lookup(&query, limit).await?)
+}
+
+/// The create form's duplicate check: customers with this email or phone.
+#[tauri::command]
+pub async fn find_duplicates(
+    state: State<'_, AppState>,
+    email: Option<String>,
+    phone: Option<String>,
+) -> Result<Vec<Customer>, IpcError> {
+    let too_long =
+        |v: &Option<String>, max: usize| v.as_ref().is_some_and(|v| v.chars().count() > max);
+    if too_long(&email, limits::EMAIL) {
+        return Err(IpcError::invalid_input("email", "The email is too long."));
+    }
+    if too_long(&phone, limits::PHONE) {
+        return Err(IpcError::invalid_input(
+            "phone",
+            "The phone number is too long.",
+        ));
+    }
+    Ok(state
+        .engine
+        .possible_duplicates(email.as_deref(), phone.as_deref())
+        .await?)
+}
+
+/// The creation form: the CRM's cached metadata, or the built-in form.
+#[tauri::command]
+pub async fn get_form_metadata(state: State<'_, AppState>) -> Result<FormMetadata, IpcError> {
+    Ok(state.store.current_form().await?)
 }
 
 #[tauri::command]

@@ -61,3 +61,18 @@ pub async fn discard_customer(state: State<'_, AppState>, id: String) -> Result<
     let key = parse_key(&id)?;
     Ok(state.store.discard_refused_customer(key).await?)
 }
+
+/// The working set's size and freshness for the status bar.
+#[tauri::command]
+pub async fn get_working_set(
+    state: State<'_, AppState>,
+) -> Result<outpost_core::store::WorkingSet, IpcError> {
+    Ok(state.engine.working_set().await?)
+}
+
+/// "Update now": start a working-set pull (or as soon as the CRM is online).
+#[tauri::command]
+pub async fn pull_now(state: State<'_, AppState>) -> Result<(), IpcError> {
+    state.engine.pull_now().await;
+    Ok(())
+}

@@ -16,4 +16,20 @@ rate_limit?: number, rate_window_secs?: number,
 /**
  * The CRM property holding Outpost's key (HubSpot: a unique custom property).
  */
-key_property?: string, };
+key_property?: string, 
+/**
+ * Keep a working set of the CRM's customers on this device (default on).
+ */
+pull_enabled?: boolean, 
+/**
+ * Only customers changed in the last N days (all when absent).
+ */
+pull_modified_within_days?: number, 
+/**
+ * Only customers in this country (region), as the CRM stores it.
+ */
+pull_country?: string, 
+/**
+ * Only customers owned by this CRM user (HubSpot owner id).
+ */
+pull_owner?: string, };

@@ -9,4 +9,8 @@ export type NewCustomer = { first_name?: string, last_name?: string, company?: s
 /**
  * ISO 3166-1 alpha-2 code, e.g. "DE".
  */
-country?: string, tax_id?: string, notes?: string, };
+country?: string, tax_id?: string, notes?: string, 
+/**
+ * Values for the CRM's extra picklist fields (see the form metadata).
+ */
+attributes: Record<string, string>, };

@@ -20,8 +20,8 @@ use super::http::{Http, Timed};
 use crate::customer::{Customer, CustomerId};
 use crate::sensitive::Sensitive;
 use crate::sync::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, RateLimit, RecordOutcome,
-    RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
+    RecordOutcome, RemoteCustomer,
 };
 use crate::sync::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
@@ -466,6 +466,7 @@ impl CrmConnector for BottleCrm {
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
+        filter: &PullFilter,
     ) -> Result<Page, ConnectorError> {
         let offset: usize = cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0);
         let mut url = self.url("api/contacts/");
@@ -481,6 +482,18 @@ impl CrmConnector for BottleCrm {
         let full = items.len() == PAGE;
         let past_cutoff =
             since.is_some_and(|s| items.iter().any(|i| i.updated_at.is_some_and(|u| u < s)));
+        // Its API has no country filter: the page is filtered here.
+        let items = match &filter.country {
+            Some(country) => items
+                .into_iter()
+                .filter(|i| {
+                    i.country
+                        .as_deref()
+                        .is_some_and(|c| c.eq_ignore_ascii_case(country))
+                })
+                .collect(),
+            None => items,
+        };
         Ok(Page {
             next: (full && !past_cutoff).then(|| (offset + PAGE).to_string()),
             items,
@@ -511,6 +524,10 @@ mod tests {
             sync_state: crate::SyncState::Pending,
             created_at: now,
             updated_at: now,
+            origin: Default::default(),
+            attributes: Default::default(),
+            crm_updated_at: None,
+            crm_version: None,
         }
     }
 

@@ -13,10 +13,12 @@ use url::Url;
 use super::client_credentials::ClientCredentials;
 use super::http::{Http, Timed};
 use crate::customer::{Customer, CustomerId};
+use crate::form::{CrmForm, FieldKind, FieldOption, FormField, CUSTOMER_FIELDS};
 use crate::sensitive::Sensitive;
 use crate::sync::connector::Outgoing;
 use crate::sync::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Page, RateLimit, RecordOutcome, RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RecordOutcome,
+    RemoteCustomer,
 };
 use crate::sync::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
@@ -197,7 +199,63 @@ fn body(c: &Customer) -> Value {
             m.insert(k.into(), json!(v));
         }
     }
+    // CRM-specific fields from the form metadata, under their own names.
+    for (k, v) in &c.attributes {
+        m.entry(k.clone()).or_insert_with(|| json!(v));
+    }
     Value::Object(m)
+}
+
+/// `GET /metadata` (see docs/crm-rest-api.md).
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    required_one_of: Vec<String>,
+    #[serde(default)]
+    picklists: std::collections::BTreeMap<String, Vec<MetadataOption>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MetadataOption {
+    value: String,
+    label: String,
+}
+
+impl From<Metadata> for CrmForm {
+    fn from(m: Metadata) -> Self {
+        let fields = m
+            .picklists
+            .into_iter()
+            .map(|(name, options)| FormField {
+                label: label_for(&name),
+                kind: FieldKind::Picklist,
+                required: false,
+                attribute: !CUSTOMER_FIELDS.contains(&name.as_str()),
+                options: options
+                    .into_iter()
+                    .map(|o| FieldOption {
+                        value: o.value,
+                        label: o.label,
+                    })
+                    .collect(),
+                name,
+            })
+            .collect();
+        CrmForm {
+            required_one_of: m.required_one_of,
+            fields,
+        }
+    }
+}
+
+/// "lead_source" → "Lead source".
+fn label_for(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn call_info(t: &Timed) -> CallInfo {
@@ -322,10 +380,18 @@ impl CrmConnector for GenericRest {
         Ok(list.into_iter().map(RemoteCustomer::from).collect())
     }
 
+    async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
+        Ok(self
+            .get_json::<Metadata>(self.url("metadata"))
+            .await?
+            .map(CrmForm::from))
+    }
+
     async fn list_modified_since(
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
+        filter: &PullFilter,
     ) -> Result<Page, ConnectorError> {
         let mut url = self.url("customers");
         {
@@ -337,6 +403,9 @@ impl CrmConnector for GenericRest {
             q.append_pair("limit", &PAGE_SIZE.to_string());
             if let Some(c) = &cursor {
                 q.append_pair("cursor", c);
+            }
+            if let Some(country) = &filter.country {
+                q.append_pair("country", country);
             }
         }
         let list = self.get_json::<List>(url).await?.unwrap_or(List {

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use crate::customer::CustomerId;
 use crate::sync::connector::Outgoing;
 use crate::sync::connector::{
-    Capabilities, CrmConnector, Delivery, Page, RateLimit, RemoteCustomer,
+    Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RemoteCustomer,
 };
 use crate::sync::endpoint::{AuthMethod, EndpointConfig, EndpointKind};
 use crate::sync::error::{ConnectorError, QueueProblem};
@@ -156,6 +156,7 @@ impl CrmConnector for Unusable {
         &self,
         _: Option<DateTime<Utc>>,
         _: Option<String>,
+        _: &PullFilter,
     ) -> Result<Page, ConnectorError> {
         Err(self.0.clone())
     }

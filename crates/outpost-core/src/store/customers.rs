@@ -4,26 +4,52 @@ use chrono::{DateTime, Utc};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 use super::time;
-use crate::customer::{Customer, CustomerId, SyncState};
+use crate::customer::{Attributes, Customer, CustomerId, Origin, SyncState};
 use crate::error::{Error, Result};
 use crate::search;
 use crate::validation::ValidCustomer;
 
 const COLUMNS: &str =
     "id, first_name, last_name, company, email, phone, street, city, postal_code, \
-                       country, tax_id, notes, crm_id, sync_state, created_at, updated_at";
+     country, tax_id, notes, crm_id, sync_state, created_at, updated_at, origin, attributes, \
+     crm_updated_at, crm_version";
+
+/// Where a new row comes from: created here (pending its delivery), or
+/// received from the CRM (already there).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Provenance {
+    pub crm_id: Option<String>,
+    pub crm_updated_at: Option<DateTime<Utc>>,
+}
+
+impl Provenance {
+    fn origin(&self) -> Origin {
+        if self.crm_id.is_some() {
+            Origin::Crm
+        } else {
+            Origin::Local
+        }
+    }
+}
 
 pub(super) async fn insert(
     conn: &mut SqliteConnection,
     id: CustomerId,
     c: &ValidCustomer,
     now: DateTime<Utc>,
+    from: Provenance,
 ) -> Result<Customer> {
     let stamp = time::to_db(now);
+    let origin = from.origin();
+    let sync_state = match origin {
+        Origin::Local => SyncState::Pending,
+        Origin::Crm => SyncState::Synced,
+    };
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO customers (id, first_name, last_name, company, email, phone, phone_digits, street, city,
-                                postal_code, country, tax_id, notes, sync_state, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'pending', ?14, ?14)
+                                postal_code, country, tax_id, notes, sync_state, created_at, updated_at,
+                                origin, attributes, crm_id, crm_updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, ?14, ?16, ?17, ?18, ?19)
          RETURNING seq",
     )
     .bind(id.to_string())
@@ -40,6 +66,11 @@ pub(super) async fn insert(
     .bind(&c.tax_id)
     .bind(&c.notes)
     .bind(&stamp)
+    .bind(sync_state.as_str())
+    .bind(origin.as_str())
+    .bind(attributes_to_db(&c.attributes))
+    .bind(&from.crm_id)
+    .bind(from.crm_updated_at.map(time::to_db))
     .fetch_one(&mut *conn)
     .await?;
 
@@ -58,11 +89,19 @@ pub(super) async fn insert(
         country: c.country.clone(),
         tax_id: c.tax_id.clone(),
         notes: c.notes.clone(),
-        crm_id: None,
-        sync_state: SyncState::Pending,
+        crm_id: from.crm_id,
+        sync_state,
         created_at: now,
         updated_at: now,
+        origin,
+        attributes: c.attributes.clone(),
+        crm_updated_at: from.crm_updated_at,
+        crm_version: None,
     })
+}
+
+fn attributes_to_db(a: &Attributes) -> Option<String> {
+    (!a.is_empty()).then(|| serde_json::to_string(a).expect("string maps always serialize"))
 }
 
 /// Rewrites a customer's fields and its search entry. `None` if unknown.
@@ -75,7 +114,7 @@ pub(super) async fn update(
     let seq: Option<i64> = sqlx::query_scalar(
         "UPDATE customers SET first_name = ?2, last_name = ?3, company = ?4, email = ?5, phone = ?6,
                 phone_digits = ?7, street = ?8, city = ?9, postal_code = ?10, country = ?11, tax_id = ?12,
-                notes = ?13, updated_at = ?14
+                notes = ?13, updated_at = ?14, attributes = ?15
          WHERE id = ?1 RETURNING seq",
     )
     .bind(id.to_string())
@@ -92,6 +131,7 @@ pub(super) async fn update(
     .bind(&c.tax_id)
     .bind(&c.notes)
     .bind(time::to_db(now))
+    .bind(attributes_to_db(&c.attributes))
     .fetch_optional(&mut *conn)
     .await?;
     let Some(seq) = seq else { return Ok(None) };
@@ -111,7 +151,7 @@ pub(super) async fn delete(conn: &mut SqliteConnection, id: CustomerId) -> Resul
     Ok(())
 }
 
-async fn index(conn: &mut SqliteConnection, seq: i64, c: &ValidCustomer) -> Result<()> {
+pub(super) async fn index(conn: &mut SqliteConnection, seq: i64, c: &ValidCustomer) -> Result<()> {
     let [first, last, company, city] = search::name_columns(c);
     sqlx::query(
         "INSERT INTO customers_names_fts (rowid, first_name, last_name, company, city)
@@ -134,7 +174,7 @@ async fn index(conn: &mut SqliteConnection, seq: i64, c: &ValidCustomer) -> Resu
     Ok(())
 }
 
-async fn unindex(conn: &mut SqliteConnection, seq: i64) -> Result<()> {
+pub(super) async fn unindex(conn: &mut SqliteConnection, seq: i64) -> Result<()> {
     for table in ["customers_names_fts", "customers_contact_fts"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE rowid = ?1"))
             .bind(seq)
@@ -153,6 +193,19 @@ where
             .bind(id.to_string())
             .fetch_optional(exec)
             .await?;
+    row.map(Customer::try_from).transpose()
+}
+
+pub(super) async fn get_by_crm_id(
+    conn: &mut SqliteConnection,
+    crm_id: &str,
+) -> Result<Option<Customer>> {
+    let row: Option<CustomerRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM customers WHERE crm_id = ?1 ORDER BY seq LIMIT 1"
+    ))
+    .bind(crm_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.map(Customer::try_from).transpose()
 }
 
@@ -204,31 +257,61 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
     Ok(found)
 }
 
-/// Customers where every word matches in one index or the other: the only
-/// tier that needs both, so it runs last and only for several words.
+/// Most recent name matches a mixed query checks for its contact words: a
+/// bound on the one tier that combines both indexes.
+const MIXED_DRIVER_ROWS: u32 = 5000;
+
+/// Customers whose name matches some words and whose contact details match
+/// the others ("ada 0151", "smith sam@exa"). A word goes to the contact side
+/// if it has a digit or matches no name at all; the most recent name matches
+/// (at most [`MIXED_DRIVER_ROWS`]) are then checked for the contact words one
+/// by one, which never materialises a large contact match.
 async fn words_across_indexes(
     conn: &mut SqliteConnection,
     terms: &[String],
     limit: u32,
 ) -> Result<Vec<Customer>> {
-    let per_word = (1..=terms.len())
-        .map(|i| {
-            format!(
-                "SELECT seq FROM (SELECT rowid AS seq FROM customers_names_fts WHERE customers_names_fts MATCH ?{i}
-                                  UNION SELECT rowid FROM customers_contact_fts WHERE customers_contact_fts MATCH ?{i})"
+    if terms
+        .iter()
+        .any(|t| t.chars().filter(|c| c.is_alphanumeric()).count() < 2)
+    {
+        return Ok(Vec::new());
+    }
+    let mut names = Vec::new();
+    let mut contact = Vec::new();
+    for t in terms {
+        let in_names = !t.chars().any(|c| c.is_ascii_digit())
+            && sqlx::query_scalar::<_, i64>(
+                "SELECT rowid FROM customers_names_fts WHERE customers_names_fts MATCH ?1 LIMIT 1",
             )
-        })
-        .collect::<Vec<_>>()
-        .join(" INTERSECT ");
+            .bind(t)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some();
+        if in_names {
+            names.push(t.as_str());
+        } else {
+            contact.push(t.as_str());
+        }
+    }
+    if names.is_empty() || contact.is_empty() {
+        return Ok(Vec::new());
+    }
     let sql = format!(
-        "SELECT {COLUMNS} FROM customers WHERE seq IN ({per_word} ORDER BY seq DESC LIMIT {limit})
+        "SELECT {COLUMNS} FROM customers WHERE seq IN (
+           SELECT n.rowid FROM (SELECT rowid FROM customers_names_fts WHERE customers_names_fts MATCH ?1
+                                ORDER BY rowid DESC LIMIT {MIXED_DRIVER_ROWS}) n
+           WHERE EXISTS (SELECT 1 FROM customers_contact_fts
+                         WHERE customers_contact_fts MATCH ?2 AND rowid = n.rowid)
+           ORDER BY n.rowid DESC LIMIT ?3)
          ORDER BY seq DESC"
     );
-    let mut q = sqlx::query_as::<Sqlite, CustomerRow>(&sql);
-    for t in terms {
-        q = q.bind(t);
-    }
-    let rows = q.fetch_all(&mut *conn).await?;
+    let rows: Vec<CustomerRow> = sqlx::query_as(&sql)
+        .bind(names.join(" "))
+        .bind(contact.join(" "))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
     rows.into_iter().map(Customer::try_from).collect()
 }
 
@@ -285,6 +368,10 @@ struct CustomerRow {
     sync_state: String,
     created_at: String,
     updated_at: String,
+    origin: String,
+    attributes: Option<String>,
+    crm_updated_at: Option<String>,
+    crm_version: Option<String>,
 }
 
 impl TryFrom<CustomerRow> for Customer {
@@ -311,6 +398,20 @@ impl TryFrom<CustomerRow> for Customer {
             tax_id: r.tax_id,
             notes: r.notes,
             crm_id: r.crm_id,
+            origin: Origin::parse(&r.origin)
+                .ok_or_else(|| Error::Corrupt(format!("origin {:?}", r.origin)))?,
+            attributes: r
+                .attributes
+                .map(|a| serde_json::from_str(&a))
+                .transpose()
+                .map_err(|e| Error::Corrupt(format!("attributes: {e}")))?
+                .unwrap_or_default(),
+            crm_updated_at: r.crm_updated_at.as_deref().map(time::from_db).transpose()?,
+            crm_version: r
+                .crm_version
+                .map(|v| serde_json::from_str(&v))
+                .transpose()
+                .map_err(|e| Error::Corrupt(format!("crm version: {e}")))?,
         })
     }
 }

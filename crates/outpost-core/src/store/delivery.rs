@@ -111,7 +111,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "UPDATE customers SET crm_id = ?2,
+                "UPDATE customers SET crm_id = ?2, crm_version = NULL,
                    sync_state = CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state != 'sent')
                                      THEN sync_state ELSE 'synced' END
                  WHERE id = ?1",

@@ -52,6 +52,7 @@ impl Store {
         .bind(&now)
         .execute(&self.pool)
         .await?;
+        self.forget_form();
         let _ = self.events.send(StoreEvent::EndpointsChanged);
         Ok(())
     }
@@ -71,9 +72,10 @@ impl Store {
     }
 
     /// Renames `old` to `config.name` and applies `config`, in one
-    /// transaction: the endpoint's queued messages and its sync bookkeeping
-    /// follow the new name, so nothing waits for an endpoint that no longer
-    /// exists. False when `old` does not exist.
+    /// transaction: the endpoint's queued messages, sync and pull bookkeeping
+    /// and cached form follow the new name, so nothing waits for an endpoint
+    /// that no longer exists and nothing is fetched again. False when `old`
+    /// does not exist.
     pub async fn rename_endpoint(&self, old: &str, config: &EndpointConfig) -> Result<bool> {
         config.validate()?;
         let now = time::to_db(time::now());
@@ -96,12 +98,19 @@ impl Store {
         if inserted == 0 {
             return Ok(false);
         }
-        for sql in [
-            "DELETE FROM endpoints WHERE name = ?2",
-            "UPDATE outbox SET endpoint = ?1 WHERE endpoint = ?2",
-            "DELETE FROM endpoint_sync WHERE endpoint = ?1",
-            "UPDATE endpoint_sync SET endpoint = ?1 WHERE endpoint = ?2",
-        ] {
+        let mut statements = vec![
+            "DELETE FROM endpoints WHERE name = ?2".to_owned(),
+            "UPDATE outbox SET endpoint = ?1 WHERE endpoint = ?2".to_owned(),
+        ];
+        // Per-endpoint bookkeeping keyed by name: a stale row under the new
+        // name goes, the old name's row takes its place.
+        for table in ["endpoint_sync", "pull_state", "form_metadata"] {
+            statements.push(format!("DELETE FROM {table} WHERE endpoint = ?1"));
+            statements.push(format!(
+                "UPDATE {table} SET endpoint = ?1 WHERE endpoint = ?2"
+            ));
+        }
+        for sql in &statements {
             sqlx::query(sql)
                 .bind(&config.name)
                 .bind(old)
@@ -109,6 +118,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.forget_form();
         let _ = self.events.send(StoreEvent::EndpointsChanged);
         let _ = self.events.send(StoreEvent::OutboxChanged);
         Ok(true)
@@ -128,6 +138,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.forget_form();
         let _ = self.events.send(StoreEvent::EndpointsChanged);
         let _ = self.events.send(StoreEvent::OutboxChanged);
         Ok(n > 0)

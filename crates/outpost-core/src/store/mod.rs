@@ -5,9 +5,12 @@ mod checkpoint;
 mod customers;
 mod delivery;
 mod endpoints;
+mod form_cache;
 pub(crate) mod time;
+mod working_set;
 
 pub use delivery::{AuditEntry, Claimed};
+pub use working_set::{PullState, Reconciled, WorkingSet};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,6 +37,10 @@ pub enum StoreEvent {
     CustomerChanged(CustomerId),
     OutboxChanged,
     EndpointsChanged,
+    /// Customers arrived from the CRM, or the pull's progress changed.
+    WorkingSetChanged,
+    /// The CRM's form metadata was fetched.
+    FormChanged,
 }
 
 #[derive(Clone)]
@@ -63,6 +70,8 @@ pub struct Store {
     path: PathBuf,
     keys: Arc<dyn KeyGenerator>,
     events: broadcast::Sender<StoreEvent>,
+    /// The current creation form, read once and dropped when it may change.
+    form: Arc<std::sync::RwLock<Option<crate::form::FormMetadata>>>,
 }
 
 impl Store {
@@ -102,6 +111,7 @@ impl Store {
             path,
             keys: options.keys,
             events,
+            form: Default::default(),
         })
     }
 
@@ -121,10 +131,11 @@ impl Store {
     /// message in one transaction: both or neither.
     pub async fn create_customer(&self, input: &NewCustomer) -> Result<Customer> {
         let valid = validation::validate(input)?;
+        self.current_form().await?.check(input)?;
         let id = self.keys.generate();
         let now = time::now();
         let mut tx = self.pool.begin().await?;
-        let customer = customers::insert(&mut tx, id, &valid, now).await?;
+        let customer = customers::insert(&mut tx, id, &valid, now, Default::default()).await?;
         let payload = serde_json::to_value(&customer).expect("a customer always serializes");
         outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
         tx.commit().await?;
@@ -147,7 +158,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         for v in &valid {
             let id = self.keys.generate();
-            let customer = customers::insert(&mut tx, id, v, now).await?;
+            let customer = customers::insert(&mut tx, id, v, now, Default::default()).await?;
             let payload = serde_json::to_value(&customer).expect("a customer always serializes");
             outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
             ids.push(id);

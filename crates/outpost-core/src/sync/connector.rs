@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{ConnectorError, RecordError};
 use crate::customer::{Customer, CustomerId};
+use crate::form::CrmForm;
 use crate::keys::KeyGenerator;
 
 /// A request budget the CRM enforces: at most `requests` per `per`.
@@ -85,6 +86,16 @@ pub struct RemoteCustomer {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// Which of the CRM's customers the working set keeps, besides the time
+/// window. Connectors filter on the CRM's side where its API can.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullFilter {
+    /// Only customers in this country (the CRM's value, e.g. "DE").
+    pub country: Option<String>,
+    /// Only customers owned by this CRM user (HubSpot: `hubspot_owner_id`).
+    pub owner: Option<String>,
+}
+
 /// One page of an incremental listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
@@ -119,13 +130,20 @@ pub trait CrmConnector: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<RemoteCustomer>, ConnectorError>;
 
-    /// Records changed since `since`, one page at a time (`cursor` from the
-    /// previous page). Used by the working-set pull.
+    /// Records changed since `since` that pass `filter`, one page at a time
+    /// (`cursor` from the previous page). Used by the working-set pull.
     async fn list_modified_since(
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
+        filter: &PullFilter,
     ) -> Result<Page, ConnectorError>;
+
+    /// What the CRM's creation form needs (required fields, option lists,
+    /// CRM-specific fields); `None` when the CRM publishes nothing.
+    async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
+        Ok(None)
+    }
 
     /// A CRM that needs keys in its own format supplies its generator.
     fn key_generator(&self) -> Option<Arc<dyn KeyGenerator>> {

@@ -122,6 +122,20 @@ pub struct EndpointSettings {
     pub rate_window_secs: Option<u32>,
     /// The CRM property holding Outpost's key (HubSpot: a unique custom property).
     pub key_property: Option<String>,
+    /// Keep a working set of the CRM's customers on this device (default on).
+    pub pull_enabled: Option<bool>,
+    /// Only customers changed in the last N days (all when absent).
+    pub pull_modified_within_days: Option<u32>,
+    /// Only customers in this country (region), as the CRM stores it.
+    pub pull_country: Option<String>,
+    /// Only customers owned by this CRM user (HubSpot owner id).
+    pub pull_owner: Option<String>,
+}
+
+impl EndpointSettings {
+    pub fn pulls(&self) -> bool {
+        self.pull_enabled.unwrap_or(true)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -197,6 +211,35 @@ impl EndpointConfig {
                     "A property name uses letters, digits and '_' (at most 100).",
                 ));
             }
+        }
+        if let Some(d) = self.settings.pull_modified_within_days {
+            if !(1..=3650).contains(&d) {
+                errors.push(FieldError::new(
+                    "pull_modified_within_days",
+                    "Use 1 to 3650 days, or leave empty to keep every customer.",
+                ));
+            }
+        }
+        let short_value = |v: &Option<String>| {
+            v.as_deref()
+                .is_none_or(|v| !v.trim().is_empty() && v.chars().count() <= 100)
+        };
+        if !short_value(&self.settings.pull_country) {
+            errors.push(FieldError::new(
+                "pull_country",
+                "Enter the country as the CRM stores it (e.g. DE), at most 100 characters.",
+            ));
+        }
+        if !short_value(&self.settings.pull_owner) {
+            errors.push(FieldError::new(
+                "pull_owner",
+                "Enter the CRM owner id, at most 100 characters.",
+            ));
+        } else if self.settings.pull_owner.is_some() && self.kind != EndpointKind::Hubspot {
+            errors.push(FieldError::new(
+                "pull_owner",
+                "Only HubSpot can limit the working set to one owner.",
+            ));
         }
         let auth = self.settings.auth;
         if !self.kind.auth_methods().contains(&auth) {

@@ -12,19 +12,26 @@ use super::connector::CrmConnector;
 use super::endpoint::{Connectivity, EndpointConfig};
 use super::error::ConnectorError;
 use super::flusher::{Flusher, RoundResult};
+use super::lookup::{self, Lookup, Remote};
 use super::monitor::{EndpointStatus, Monitor};
+use super::pull::{pull_pass, PullError, PullReport, PullScope, Puller};
 use super::secrets::SecretStore;
 use crate::connectors;
+use crate::customer::Customer;
 use crate::error::Result;
 use crate::status::{ConnectionState, StatusSnapshot};
-use crate::store::{Store, StoreEvent};
+use crate::store::{Store, StoreEvent, WorkingSet};
 
 /// One endpoint's running parts.
 struct Runtime {
     config: EndpointConfig,
+    /// `None` when the connector could not be built (the monitor says why).
+    connector: Option<Arc<dyn CrmConnector>>,
     monitor: Arc<Monitor>,
     /// Only the primary endpoint has one.
     flusher: Option<Arc<Flusher>>,
+    /// Only the primary endpoint, and only if its settings keep a working set.
+    puller: Option<Arc<Puller>>,
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -96,8 +103,10 @@ impl SyncEngine {
                     monitor.report_failure(&e);
                     Runtime {
                         config,
+                        connector: None,
                         monitor,
                         flusher: None,
+                        puller: None,
                     }
                 }
             };
@@ -125,17 +134,39 @@ impl SyncEngine {
             let f = Flusher::new(
                 &config.name,
                 self.store.clone(),
-                connector,
+                connector.clone(),
                 monitor.clone(),
                 batch,
             );
             tasks.spawn(f.clone().run(token.clone()));
             f
         });
+        if primary {
+            tasks.spawn(super::form_refresh::run(
+                config.name.clone(),
+                self.store.clone(),
+                connector.clone(),
+                monitor.clone(),
+                token.clone(),
+            ));
+        }
+        let puller = (primary && config.settings.pulls()).then(|| {
+            let p = Puller::new(
+                &config.name,
+                self.store.clone(),
+                connector.clone(),
+                monitor.clone(),
+                PullScope::from_settings(&config.settings),
+            );
+            tasks.spawn(p.clone().run(token.clone()));
+            p
+        });
         Runtime {
             config,
+            connector: Some(connector),
             monitor,
             flusher,
+            puller,
         }
     }
 
@@ -207,6 +238,67 @@ impl SyncEngine {
                 f.wake();
             }
         }
+    }
+
+    /// Lookup merged from the local store and the primary CRM (see [`lookup`]).
+    pub async fn lookup(&self, query: &str, limit: u32) -> Result<Lookup> {
+        lookup::lookup(
+            &self.store,
+            self.primary_remote().await,
+            query,
+            limit,
+            lookup::DEADLINE,
+        )
+        .await
+    }
+
+    /// Customers with the same email or phone, here or in the primary CRM.
+    pub async fn possible_duplicates(
+        &self,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<Vec<Customer>> {
+        lookup::possible_duplicates(
+            &self.store,
+            self.primary_remote().await,
+            email,
+            phone,
+            lookup::DEADLINE,
+        )
+        .await
+    }
+
+    async fn primary_remote(&self) -> Option<Remote> {
+        let runtimes = self.runtimes.lock().await;
+        let primary = runtimes.first()?;
+        Some(Remote {
+            connector: primary.connector.clone()?,
+            online: primary.monitor.state() == ConnectionState::Online,
+        })
+    }
+
+    /// Starts a working-set pull now (or when the CRM is back).
+    pub async fn pull_now(&self) {
+        if let Some(p) = self
+            .runtimes
+            .lock()
+            .await
+            .first()
+            .and_then(|r| r.puller.clone())
+        {
+            p.pull_now();
+        }
+    }
+
+    /// How big and how fresh the working set is.
+    pub async fn working_set(&self) -> Result<WorkingSet> {
+        let primary = self
+            .runtimes
+            .lock()
+            .await
+            .first()
+            .map(|r| r.config.name.clone());
+        self.store.working_set(primary.as_deref()).await
     }
 
     /// "Retry now" / the window regained focus: probe at once.
@@ -373,4 +465,68 @@ pub async fn check_can_create_once(
         config.name,
         status.last_error.unwrap_or_default()
     ))))
+}
+
+/// `outpost pull`: one incremental pass for the named endpoint (the primary
+/// when `None`), then returns.
+pub async fn pull_once(
+    store: &Store,
+    secrets: Arc<dyn SecretStore>,
+    endpoint: Option<&str>,
+) -> Result<PullReport, PullOnceError> {
+    let configs = store.endpoints().await?;
+    let config = match endpoint {
+        Some(name) => configs
+            .into_iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| PullOnceError::UnknownEndpoint(name.to_owned()))?,
+        None => configs
+            .into_iter()
+            .next()
+            .ok_or(PullOnceError::NoEndpoint)?,
+    };
+    let connector = connectors::build(&config, secrets)
+        .await
+        .map_err(PullOnceError::Connector)?;
+    let scope = PullScope::from_settings(&config.settings);
+    match pull_pass(store, connector.as_ref(), &config.name, scope, &|_| {}).await {
+        Ok(report) => {
+            // Going offline next: take the CRM's form along.
+            match connector.form().await {
+                Ok(Some(form)) => store.save_form_metadata(&config.name, &form).await?,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not fetch the CRM's form"),
+            }
+            Ok(report)
+        }
+        Err(PullError::Connector { error, .. }) => Err(PullOnceError::Connector(error)),
+        Err(PullError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PullOnceError {
+    #[error("no CRM endpoint is configured: add one with `outpost endpoints add`")]
+    NoEndpoint,
+    #[error("no endpoint is named {0:?} (see `outpost endpoints list`)")]
+    UnknownEndpoint(String),
+    #[error(transparent)]
+    Connector(ConnectorError),
+    #[error(transparent)]
+    Store(#[from] crate::error::Error),
+}
+
+/// The primary CRM for a lookup from the CLI (no monitor: assumed online,
+/// a failed call reports it offline). `None` when none is configured.
+pub async fn cli_remote(store: &Store, secrets: Arc<dyn SecretStore>) -> Result<Option<Remote>> {
+    let Some(config) = store.endpoints().await?.into_iter().next() else {
+        return Ok(None);
+    };
+    Ok(connectors::build(&config, secrets)
+        .await
+        .ok()
+        .map(|connector| Remote {
+            connector,
+            online: true,
+        }))
 }

@@ -144,6 +144,7 @@ impl ObjectType {
                     ("country", "Country/Region", "string"),
                     ("lifecyclestage", "Lifecycle Stage", "enumeration"),
                     ("hs_lead_status", "Lead Status", "enumeration"),
+                    ("hubspot_owner_id", "Contact owner", "enumeration"),
                     ("message", "Message", "string"),
                     ("createdate", "Create Date", "datetime"),
                     ("lastmodifieddate", "Last Modified Date", "datetime"),
@@ -175,12 +176,57 @@ impl ObjectType {
                 (name.to_string(), def)
             })
             .collect();
+        if self == ObjectType::Contacts {
+            for (name, options) in [
+                ("lifecyclestage", LIFECYCLE_STAGES.as_slice()),
+                ("hs_lead_status", LEAD_STATUSES.as_slice()),
+            ] {
+                if let Some(def) = map.get_mut(name) {
+                    def.options = enumeration_options(options);
+                }
+            }
+        }
         if let (ObjectType::Contacts, Some(name)) = (self, unique) {
             let def = PropertyDef::new(name, "Outpost key", "string", group, false, true);
             map.insert(name.to_string(), def);
         }
         map
     }
+}
+
+/// HubSpot's default contact lifecycle stages (internal value, label).
+const LIFECYCLE_STAGES: [(&str, &str); 8] = [
+    ("subscriber", "Subscriber"),
+    ("lead", "Lead"),
+    ("marketingqualifiedlead", "Marketing Qualified Lead"),
+    ("salesqualifiedlead", "Sales Qualified Lead"),
+    ("opportunity", "Opportunity"),
+    ("customer", "Customer"),
+    ("evangelist", "Evangelist"),
+    ("other", "Other"),
+];
+
+/// HubSpot's default lead statuses.
+const LEAD_STATUSES: [(&str, &str); 8] = [
+    ("NEW", "New"),
+    ("OPEN", "Open"),
+    ("IN_PROGRESS", "In Progress"),
+    ("OPEN_DEAL", "Open Deal"),
+    ("UNQUALIFIED", "Unqualified"),
+    ("ATTEMPTED_TO_CONTACT", "Attempted to Contact"),
+    ("CONNECTED", "Connected"),
+    ("BAD_TIMING", "Bad Timing"),
+];
+
+/// Options in the Properties API's shape.
+fn enumeration_options(options: &[(&str, &str)]) -> Vec<Value> {
+    options
+        .iter()
+        .enumerate()
+        .map(|(i, (value, label))| {
+            json!({"label": label, "value": value, "description": "", "displayOrder": i, "hidden": false})
+        })
+        .collect()
 }
 
 /// Properties the server maintains; writes to them are ignored.

@@ -83,6 +83,24 @@ pub fn validate_properties(
             ));
             continue;
         }
+        if def.kind == "enumeration" && !def.options.is_empty() && !text.is_empty() {
+            let allowed: Vec<&str> = def
+                .options
+                .iter()
+                .filter_map(|o| o.get("value").and_then(serde_json::Value::as_str))
+                .collect();
+            if !allowed.contains(&text.as_str()) {
+                problems.push((
+                    name.clone(),
+                    "INVALID_OPTION",
+                    format!(
+                        "{text} was not one of the allowed options: [{}]",
+                        allowed.join(", ")
+                    ),
+                ));
+                continue;
+            }
+        }
         out.insert(name.clone(), text);
     }
     if problems.is_empty() {

@@ -165,6 +165,8 @@ struct ListParams {
     modified_since: Option<String>,
     limit: Option<String>,
     cursor: Option<String>,
+    /// Only customers whose `country` equals this (case-insensitive).
+    country: Option<String>,
 }
 
 /// Position after which a page continues. Listing by `modified_since` orders by
@@ -278,6 +280,14 @@ async fn list_customers(
         .values()
         .filter(|c| since.is_none_or(|t| c.updated_at >= t))
         .filter(|c| {
+            params.country.as_deref().is_none_or(|want| {
+                c.fields
+                    .country
+                    .as_deref()
+                    .is_some_and(|have| have.eq_ignore_ascii_case(want))
+            })
+        })
+        .filter(|c| {
             needle.as_deref().is_none_or(|n| {
                 c.fields
                     .searchable()
@@ -309,7 +319,7 @@ async fn metadata(
             let kind = match *f {
                 "email" => "email",
                 "phone" => "phone",
-                "country" => "picklist",
+                "country" | "lead_source" => "picklist",
                 "notes" => "text",
                 _ => "string",
             };
@@ -333,13 +343,10 @@ async fn metadata(
                 {"value": "NL", "label": "Netherlands"},
                 {"value": "US", "label": "United States"}
             ],
-            "lead_source": [
-                {"value": "walk_in", "label": "Walk-in"},
-                {"value": "phone", "label": "Phone"},
-                {"value": "web", "label": "Website"},
-                {"value": "referral", "label": "Referral"},
-                {"value": "event", "label": "Event"}
-            ]
+            "lead_source": model::LEAD_SOURCES
+                .iter()
+                .map(|(value, label)| json!({"value": value, "label": label}))
+                .collect::<Vec<_>>()
         }
     })))
 }

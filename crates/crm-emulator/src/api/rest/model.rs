@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::error::RestError;
 
 /// The writable customer fields, in the contract's order.
-pub const FIELDS: [&str; 11] = [
+pub const FIELDS: [&str; 12] = [
     "first_name",
     "last_name",
     "company",
@@ -19,6 +19,16 @@ pub const FIELDS: [&str; 11] = [
     "country",
     "tax_id",
     "notes",
+    "lead_source",
+];
+
+/// The `lead_source` picklist (value, label), as `GET /metadata` lists it.
+pub const LEAD_SOURCES: [(&str, &str); 5] = [
+    ("walk_in", "Walk-in"),
+    ("phone", "Phone"),
+    ("web", "Website"),
+    ("referral", "Referral"),
+    ("event", "Event"),
 ];
 
 /// Longest accepted field value, in characters (documented in the contract).
@@ -37,6 +47,9 @@ pub struct CustomerFields {
     pub country: Option<String>,
     pub tax_id: Option<String>,
     pub notes: Option<String>,
+    /// One of [`LEAD_SOURCES`]' values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_source: Option<String>,
 }
 
 impl CustomerFields {
@@ -53,6 +66,7 @@ impl CustomerFields {
             "country" => &mut self.country,
             "tax_id" => &mut self.tax_id,
             "notes" => &mut self.notes,
+            "lead_source" => &mut self.lead_source,
             _ => return None,
         })
     }
@@ -116,6 +130,19 @@ impl CustomerFields {
                     format!("{email:?} is not a valid email address"),
                 )
                 .with_field("email"));
+            }
+        }
+        if let Some(source) = fields.lead_source.as_deref() {
+            if !LEAD_SOURCES.iter().any(|(v, _)| *v == source) {
+                let values: Vec<&str> = LEAD_SOURCES.iter().map(|(v, _)| *v).collect();
+                return Err(RestError::bad_request(
+                    "invalid_option",
+                    format!(
+                        "{source:?} is not a lead source; use one of {}",
+                        values.join(", ")
+                    ),
+                )
+                .with_field("lead_source"));
             }
         }
         Ok(fields)

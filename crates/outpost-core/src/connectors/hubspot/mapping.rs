@@ -4,9 +4,11 @@
 //! are not sent (see docs/connectors/hubspot.md).
 
 use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::customer::Customer;
+use crate::form::{CrmForm, FieldKind, FieldOption, FormField};
 use crate::sync::connector::RemoteCustomer;
 
 /// (Outpost field, HubSpot property).
@@ -40,8 +42,73 @@ pub fn properties(c: &Customer, key_property: &str) -> Value {
             m.insert((*prop).into(), Value::String(v.clone()));
         }
     }
+    // CRM-specific fields (lifecycle stage, lead status...) are HubSpot
+    // properties of the same name.
+    for (k, v) in &c.attributes {
+        m.entry(k.clone())
+            .or_insert_with(|| Value::String(v.clone()));
+    }
     m.insert(key_property.into(), Value::String(c.id.to_string()));
     Value::Object(m)
+}
+
+/// A contact property as the Properties API lists it (the fields used).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Property {
+    name: String,
+    label: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    options: Vec<PropertyOption>,
+    #[serde(default)]
+    form_field: bool,
+    #[serde(default)]
+    hidden: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PropertyOption {
+    label: String,
+    value: String,
+    #[serde(default)]
+    hidden: bool,
+}
+
+/// The form from the contact properties: every visible form property with
+/// options becomes a picklist (stored as an attribute unless Outpost maps
+/// it to a customer field). HubSpot marks no contact property as required
+/// through this API, so the name rule stays Outpost's.
+pub fn form(properties: Vec<Property>) -> CrmForm {
+    let fields = properties
+        .into_iter()
+        .filter(|p| p.kind == "enumeration" && p.form_field && !p.hidden)
+        .filter(|p| p.options.iter().any(|o| !o.hidden))
+        .map(|p| {
+            let customer_field = FIELDS.iter().find(|(_, prop)| *prop == p.name);
+            FormField {
+                name: customer_field.map_or(p.name.clone(), |(f, _)| (*f).to_owned()),
+                attribute: customer_field.is_none(),
+                label: p.label,
+                kind: FieldKind::Picklist,
+                required: false,
+                options: p
+                    .options
+                    .into_iter()
+                    .filter(|o| !o.hidden)
+                    .map(|o| FieldOption {
+                        value: o.value,
+                        label: o.label,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    CrmForm {
+        required_one_of: Vec::new(),
+        fields,
+    }
 }
 
 /// The Outpost field a HubSpot property maps to (for error messages).

@@ -4,6 +4,7 @@
 //! second one.
 
 mod auth;
+mod listing;
 mod mapping;
 
 use async_trait::async_trait;
@@ -15,9 +16,10 @@ use url::Url;
 
 use super::http::{Http, Timed};
 use crate::customer::{Customer, CustomerId};
+use crate::form::CrmForm;
 use crate::sync::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, RateLimit, RecordOutcome,
-    RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
+    RecordOutcome, RemoteCustomer,
 };
 use crate::sync::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
@@ -75,6 +77,11 @@ struct Contact {
 struct SearchResponse {
     results: Vec<Contact>,
     paging: Option<Paging>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PropertyList {
+    results: Vec<mapping::Property>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -383,25 +390,38 @@ impl CrmConnector for HubSpot {
         Ok(found.results.into_iter().map(|c| self.remote(c)).collect())
     }
 
+    async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
+        let timed = self
+            .send(Method::GET, self.url("crm/v3/properties/contacts"), None)
+            .await?;
+        let list: PropertyList = Self::json(timed).await?;
+        Ok(Some(mapping::form(list.results)))
+    }
+
     async fn list_modified_since(
         &self,
         since: Option<DateTime<Utc>>,
         cursor: Option<String>,
+        filter: &PullFilter,
     ) -> Result<Page, ConnectorError> {
-        let since_ms = since.map_or(0, |t| t.timestamp_millis());
-        let mut body = json!({
-            "filterGroups": [{"filters": [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": since_ms.to_string()}]}],
-            "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
-            "properties": mapping::read_property_list(&self.key_property),
-            "limit": SEARCH_PAGE,
-        });
-        if let Some(after) = cursor {
-            body["after"] = json!(after);
-        }
+        let position = match cursor {
+            Some(c) => listing::Position::decode(&c)?,
+            None => listing::Position::start(since),
+        };
+        let body = position.request(&mapping::read_property_list(&self.key_property), filter);
         let found = self.search_body(body).await?;
+        let next_after = found
+            .paging
+            .and_then(|p| p.next)
+            .map(|n| n.after.parse::<usize>())
+            .transpose()
+            .map_err(|e| ConnectorError::Protocol(format!("paging.next.after: {e}")))?;
+        let items: Vec<RemoteCustomer> =
+            found.results.into_iter().map(|c| self.remote(c)).collect();
+        let next = position.next(&items, next_after)?;
         Ok(Page {
-            next: found.paging.and_then(|p| p.next).map(|n| n.after),
-            items: found.results.into_iter().map(|c| self.remote(c)).collect(),
+            next: next.map(|p| p.encode()),
+            items,
         })
     }
 }

@@ -1,0 +1,246 @@
+//! The creation form as the CRM wants it: required fields and option lists
+//! (country, lead source, lifecycle stage...), fetched when online, cached in
+//! the store with its fetch time, and used offline both to build the form and
+//! to check a new customer before it is queued, so the CRM does not refuse it
+//! days later. Without a cached copy (first run offline) the built-in form
+//! applies, with a note saying so.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::customer::NewCustomer;
+use crate::error::{FieldError, ValidationErrors};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum FieldKind {
+    Text,
+    Email,
+    Phone,
+    /// One of `options`.
+    Picklist,
+    Multiline,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FieldOption {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FormField {
+    /// A customer field (`country`) or, when `attribute`, a CRM-specific one.
+    pub name: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    #[serde(default)]
+    pub options: Vec<FieldOption>,
+    /// Stored in the customer's `attributes`, sent to the CRM under `name`.
+    #[serde(default)]
+    pub attribute: bool,
+}
+
+/// What the CRM says about its form; what a connector returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmForm {
+    /// At least one of these must be filled.
+    pub required_one_of: Vec<String>,
+    /// Fields with something to add to the built-in form: requirements,
+    /// option lists, or CRM-specific fields.
+    pub fields: Vec<FormField>,
+}
+
+/// The form the UI builds, and the rules a new customer is checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct FormMetadata {
+    /// The endpoint it came from; `None` for the built-in form.
+    pub endpoint: Option<String>,
+    /// When it was fetched from the CRM (RFC 3339).
+    pub fetched_at: Option<String>,
+    /// Shown above the form when it is not the CRM's (first run offline).
+    pub note: Option<String>,
+    pub required_one_of: Vec<String>,
+    /// The CRM-specific fields and the customer fields it constrains.
+    pub fields: Vec<FormField>,
+}
+
+/// Customer fields a CRM form may constrain (the rest are free text).
+pub const CUSTOMER_FIELDS: [&str; 11] = [
+    "first_name",
+    "last_name",
+    "company",
+    "email",
+    "phone",
+    "street",
+    "city",
+    "postal_code",
+    "country",
+    "tax_id",
+    "notes",
+];
+
+impl FormMetadata {
+    /// The form without any CRM metadata: a name or company is required,
+    /// everything else is free text.
+    pub fn built_in(note: Option<String>) -> Self {
+        FormMetadata {
+            endpoint: None,
+            fetched_at: None,
+            note,
+            required_one_of: vec!["first_name".into(), "last_name".into(), "company".into()],
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn from_crm(endpoint: &str, fetched_at: String, form: CrmForm) -> Self {
+        let mut required_one_of = form.required_one_of;
+        if required_one_of.is_empty() {
+            required_one_of = Self::built_in(None).required_one_of;
+        }
+        FormMetadata {
+            endpoint: Some(endpoint.to_owned()),
+            fetched_at: Some(fetched_at),
+            note: None,
+            required_one_of,
+            fields: form.fields,
+        }
+    }
+
+    /// Checks a new customer against the CRM's rules, field by field.
+    pub fn check(&self, input: &NewCustomer) -> Result<(), ValidationErrors> {
+        let mut errors = Vec::new();
+        let attributes = input.attributes.clone().unwrap_or_default();
+        let value = |f: &FormField| -> Option<String> {
+            let v = if f.attribute {
+                attributes.get(&f.name).cloned()
+            } else {
+                customer_field(input, &f.name)
+            };
+            v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        };
+        for f in &self.fields {
+            match value(f) {
+                None if f.required => errors.push(FieldError::new(
+                    &f.name,
+                    format!("{} is required.", f.label),
+                )),
+                Some(v) if f.kind == FieldKind::Picklist && !f.options.is_empty() => {
+                    let known = f.options.iter().any(|o| o.value.eq_ignore_ascii_case(&v));
+                    if !known {
+                        errors.push(FieldError::new(
+                            &f.name,
+                            format!("Choose one of the {} options.", f.label),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for name in attributes.keys() {
+            if !self.fields.iter().any(|f| f.attribute && &f.name == name) {
+                errors.push(FieldError::new(
+                    name,
+                    format!("The CRM has no field \"{name}\"."),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationErrors(errors))
+        }
+    }
+}
+
+fn customer_field(c: &NewCustomer, name: &str) -> Option<String> {
+    match name {
+        "first_name" => c.first_name.clone(),
+        "last_name" => c.last_name.clone(),
+        "company" => c.company.clone(),
+        "email" => c.email.clone(),
+        "phone" => c.phone.clone(),
+        "street" => c.street.clone(),
+        "city" => c.city.clone(),
+        "postal_code" => c.postal_code.clone(),
+        "country" => c.country.clone(),
+        "tax_id" => c.tax_id.clone(),
+        "notes" => c.notes.clone(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> FormMetadata {
+        FormMetadata::from_crm(
+            "crm",
+            "2026-11-22T00:00:00Z".into(),
+            CrmForm {
+                required_one_of: vec![],
+                fields: vec![
+                    FormField {
+                        name: "country".into(),
+                        label: "Country".into(),
+                        kind: FieldKind::Picklist,
+                        required: false,
+                        options: vec![FieldOption {
+                            value: "DE".into(),
+                            label: "Germany".into(),
+                        }],
+                        attribute: false,
+                    },
+                    FormField {
+                        name: "lead_source".into(),
+                        label: "Lead source".into(),
+                        kind: FieldKind::Picklist,
+                        required: true,
+                        options: vec![FieldOption {
+                            value: "walk_in".into(),
+                            label: "Walk-in".into(),
+                        }],
+                        attribute: true,
+                    },
+                ],
+            },
+        )
+    }
+
+    #[test]
+    fn picklists_and_required_crm_fields_are_checked_per_field() {
+        let ok = NewCustomer {
+            last_name: Some("Ito".into()),
+            country: Some("de".into()),
+            attributes: Some([("lead_source".to_string(), "walk_in".to_string())].into()),
+            ..Default::default()
+        };
+        form().check(&ok).unwrap();
+
+        let bad = NewCustomer {
+            last_name: Some("Ito".into()),
+            country: Some("XX".into()),
+            attributes: Some([("shoe_size".to_string(), "42".to_string())].into()),
+            ..Default::default()
+        };
+        let errors = form().check(&bad).unwrap_err().0;
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["country", "lead_source", "shoe_size"]);
+    }
+
+    #[test]
+    fn the_built_in_form_only_needs_a_name() {
+        let f = FormMetadata::built_in(Some("offline".into()));
+        assert!(
+            f.check(&NewCustomer::default()).is_ok(),
+            "names are checked by validation"
+        );
+        assert_eq!(f.required_one_of.len(), 3);
+    }
+}

@@ -1,0 +1,452 @@
+//! The working set: customers received from the CRM (pulled, or found by an
+//! online lookup), reconciled with the ones created here, and the bookkeeping
+//! of the incremental pull.
+//!
+//! Reconciliation rules, per received record:
+//! - it carries Outpost's key of a local customer: the same customer. Link it
+//!   (CRM id, synced). If this device still has an unsent change, the local
+//!   version stands and the CRM's is kept beside it (`crm_version`) until the
+//!   change is delivered; if the unsent message is a creation the CRM already
+//!   holds unchanged (an earlier attempt's answer was lost), it is marked sent.
+//! - else it has a CRM id already stored: update that customer (same rule).
+//! - else it is new here: stored as a synced customer of origin `crm`, under
+//!   its Outpost key if it has one (created by another Outpost), or a new key.
+//!
+//! A page of records and the pull's cursor are committed in one transaction,
+//! so a crash or a lost connection resumes exactly at the first page that was
+//! not stored.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::SqliteConnection;
+use ts_rs::TS;
+
+use super::customers::{self, Provenance};
+use super::{time, Store, StoreEvent};
+use crate::customer::{CrmVersion, Customer, CustomerId};
+use crate::error::Result;
+use crate::sync::connector::RemoteCustomer;
+use crate::validation::{self, ValidCustomer};
+
+/// Where the incremental pull of one endpoint stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullState {
+    /// The current (or next) pass lists what changed since this CRM time.
+    pub since: Option<DateTime<Utc>>,
+    /// Inside a pass: the connector's cursor for the next page.
+    pub cursor: Option<String>,
+    pub pass_newest: Option<DateTime<Utc>>,
+    pub pass_fetched: u64,
+    /// Set while a pass is under way (also after a crash mid-pass).
+    pub pass_started_at: Option<DateTime<Utc>>,
+    pub last_complete_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+impl PullState {
+    pub fn in_pass(&self) -> bool {
+        self.pass_started_at.is_some()
+    }
+}
+
+/// What one batch of received records did to the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// New customers (created in the CRM or by another device).
+    pub inserted: u64,
+    /// Existing customers updated from the CRM.
+    pub updated: u64,
+    /// Unchanged since the last time they were received.
+    pub unchanged: u64,
+    /// Local creations found in the CRM: linked, their message marked sent.
+    pub linked: u64,
+    /// Changed in the CRM while this device has an unsent change.
+    pub conflicts: u64,
+}
+
+/// For the status bar and `outpost pull`: how big and how fresh the working set is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct WorkingSet {
+    /// Every customer on this device (created here or received).
+    #[ts(type = "number")]
+    pub total_local: u64,
+    /// When the last complete pull finished (RFC 3339), if ever.
+    pub updated_at: Option<String>,
+    /// Records stored by the pass under way, when one is.
+    #[ts(type = "number | null")]
+    pub pulling: Option<u64>,
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    pub async fn pull_state(&self, endpoint: &str) -> Result<PullState> {
+        let row: Option<PullRow> = sqlx::query_as(
+            "SELECT since, cursor, pass_newest, pass_fetched, pass_started_at, last_complete_at, last_error
+             FROM pull_state WHERE endpoint = ?1",
+        )
+        .bind(endpoint)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(PullRow::into_state)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Starts a pass listing what changed since `since`.
+    pub async fn begin_pull_pass(
+        &self,
+        endpoint: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO pull_state (endpoint, since, pass_started_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (endpoint) DO UPDATE SET
+               since = excluded.since, cursor = NULL, pass_newest = NULL, pass_fetched = 0,
+               pass_started_at = excluded.pass_started_at",
+        )
+        .bind(endpoint)
+        .bind(since.map(time::to_db))
+        .bind(time::to_db(time::now()))
+        .execute(&self.pool)
+        .await?;
+        let _ = self.events.send(StoreEvent::WorkingSetChanged);
+        Ok(())
+    }
+
+    /// Stores one page of a pull pass and moves the pass's cursor past it,
+    /// in one transaction. `next` is the cursor of the following page.
+    pub async fn store_pulled_page(
+        &self,
+        endpoint: &str,
+        items: &[RemoteCustomer],
+        next: Option<&str>,
+    ) -> Result<Reconciled> {
+        let now = time::now();
+        let mut tx = self.pool.begin().await?;
+        let (stats, changed) = self.reconcile_all(&mut tx, items, now).await?;
+        let newest = items.iter().filter_map(|r| r.updated_at).max();
+        sqlx::query(
+            "INSERT INTO pull_state (endpoint, cursor, pass_newest, pass_fetched, pass_started_at, last_error)
+             VALUES (?1, ?2, ?3, ?4, ?5, NULL)
+             ON CONFLICT (endpoint) DO UPDATE SET
+               cursor = excluded.cursor,
+               pass_newest = max(coalesce(pass_newest, ''), coalesce(excluded.pass_newest, '')),
+               pass_fetched = pass_fetched + excluded.pass_fetched,
+               pass_started_at = coalesce(pass_started_at, excluded.pass_started_at),
+               last_error = NULL",
+        )
+        .bind(endpoint)
+        .bind(next)
+        .bind(newest.map(time::to_db))
+        .bind(items.len() as i64)
+        .bind(time::to_db(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.announce(&changed, &stats);
+        Ok(stats)
+    }
+
+    /// Ends a pass: the next one lists what changed since the newest record
+    /// this one saw, minus `overlap` (a CRM's search index can show a change
+    /// a little after its timestamp; records seen twice are harmless).
+    pub async fn finish_pull_pass(&self, endpoint: &str, overlap: Duration) -> Result<()> {
+        let state = self.pull_state(endpoint).await?;
+        let overlap = chrono::Duration::from_std(overlap).unwrap_or_default();
+        let since = match (state.pass_newest, state.since) {
+            (Some(newest), Some(since)) => Some((newest - overlap).max(since)),
+            (Some(newest), None) => Some(newest - overlap),
+            (None, since) => since,
+        };
+        sqlx::query(
+            "INSERT INTO pull_state (endpoint, since, last_complete_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (endpoint) DO UPDATE SET
+               since = excluded.since, cursor = NULL, pass_newest = NULL, pass_fetched = 0,
+               pass_started_at = NULL, last_complete_at = excluded.last_complete_at, last_error = NULL",
+        )
+        .bind(endpoint)
+        .bind(since.map(time::to_db))
+        .bind(time::to_db(time::now()))
+        .execute(&self.pool)
+        .await?;
+        let _ = self.events.send(StoreEvent::WorkingSetChanged);
+        Ok(())
+    }
+
+    /// Forgets a pass's cursor (the CRM no longer accepts it): the pass
+    /// starts again from its `since`, nothing stored is lost.
+    pub async fn restart_pull_pass(&self, endpoint: &str) -> Result<()> {
+        sqlx::query("UPDATE pull_state SET cursor = NULL WHERE endpoint = ?1")
+            .bind(endpoint)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn record_pull_error(&self, endpoint: &str, error: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO pull_state (endpoint, last_error) VALUES (?1, ?2)
+             ON CONFLICT (endpoint) DO UPDATE SET last_error = excluded.last_error",
+        )
+        .bind(endpoint)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        let _ = self.events.send(StoreEvent::WorkingSetChanged);
+        Ok(())
+    }
+
+    /// Stores records an online lookup returned, so they are found offline
+    /// later; returns them as stored, in the order given.
+    pub async fn cache_remote(&self, items: &[RemoteCustomer]) -> Result<Vec<Customer>> {
+        let now = time::now();
+        let mut tx = self.pool.begin().await?;
+        let (stats, keys) = self.reconcile_all(&mut tx, items, now).await?;
+        let mut stored = Vec::with_capacity(keys.len());
+        for id in &keys {
+            if let Some(c) = customers::get(&mut *tx, *id).await? {
+                stored.push(c);
+            }
+        }
+        tx.commit().await?;
+        self.announce(&keys, &stats);
+        Ok(stored)
+    }
+
+    pub async fn working_set(&self, endpoint: Option<&str>) -> Result<WorkingSet> {
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
+            .fetch_one(&self.pool)
+            .await?;
+        let state = match endpoint {
+            Some(e) => self.pull_state(e).await?,
+            None => PullState::default(),
+        };
+        Ok(WorkingSet {
+            total_local: total as u64,
+            updated_at: state.last_complete_at.map(|t| t.to_rfc3339()),
+            pulling: state.in_pass().then_some(state.pass_fetched),
+            last_error: state.last_error,
+        })
+    }
+
+    /// Reconciles every record; returns the stats and the local key of each
+    /// record, in input order.
+    async fn reconcile_all(
+        &self,
+        conn: &mut SqliteConnection,
+        items: &[RemoteCustomer],
+        now: DateTime<Utc>,
+    ) -> Result<(Reconciled, Vec<CustomerId>)> {
+        let mut stats = Reconciled::default();
+        let mut keys = Vec::with_capacity(items.len());
+        for item in items {
+            keys.push(self.reconcile(conn, item, now, &mut stats).await?);
+        }
+        Ok((stats, keys))
+    }
+
+    async fn reconcile(
+        &self,
+        conn: &mut SqliteConnection,
+        item: &RemoteCustomer,
+        now: DateTime<Utc>,
+        stats: &mut Reconciled,
+    ) -> Result<CustomerId> {
+        let remote = validation::from_remote(item);
+        let remote_updated = item
+            .updated_at
+            .map(|t| time::from_db(&time::to_db(t)))
+            .transpose()?;
+        let Some(local) = find_local(conn, item).await? else {
+            let id = match item.key {
+                Some(k) => k,
+                None => self.keys.generate(),
+            };
+            let from = Provenance {
+                crm_id: Some(item.crm_id.clone()),
+                crm_updated_at: remote_updated,
+            };
+            customers::insert(conn, id, &remote, now, from).await?;
+            stats.inserted += 1;
+            return Ok(id);
+        };
+        let id = local.id;
+        if local.crm_id.as_deref() == Some(item.crm_id.as_str())
+            && local.crm_updated_at.is_some()
+            && local.crm_updated_at == remote_updated
+        {
+            stats.unchanged += 1;
+            return Ok(id);
+        }
+        let unsent: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, state, kind FROM outbox WHERE customer_id = ?1 AND state != 'sent' ORDER BY id",
+        )
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        let same_fields = same_fields(&local, &remote);
+        if unsent.is_empty() {
+            if !same_fields {
+                let merged = overlay(&local, remote);
+                customers::update(conn, id, &merged, now).await?;
+                stats.updated += 1;
+            } else {
+                stats.unchanged += 1;
+            }
+            mark_synced(conn, id, &item.crm_id, remote_updated, None).await?;
+            return Ok(id);
+        }
+        // This device has an unsent message for the customer.
+        let all_waiting = unsent.iter().all(|(_, state, _)| state != "in-flight");
+        if same_fields && all_waiting {
+            // The CRM already holds exactly what the queue would send: an
+            // earlier attempt arrived but its answer was lost.
+            for (message, _, _) in &unsent {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'sent', last_error = NULL, updated_at = ?2 WHERE id = ?1",
+                )
+                .bind(message)
+                .bind(time::to_db(now))
+                .execute(&mut *conn)
+                .await?;
+            }
+            mark_synced(conn, id, &item.crm_id, remote_updated, None).await?;
+            stats.linked += 1;
+            return Ok(id);
+        }
+        let version = (!same_fields).then(|| crm_version(item));
+        if version.is_some() {
+            stats.conflicts += 1;
+        } else {
+            stats.unchanged += 1;
+        }
+        sqlx::query(
+            "UPDATE customers SET crm_id = coalesce(crm_id, ?2), crm_updated_at = ?3, crm_version = ?4 WHERE id = ?1",
+        )
+        .bind(id.to_string())
+        .bind(&item.crm_id)
+        .bind(remote_updated.map(time::to_db))
+        .bind(version.map(|v| serde_json::to_string(&v).expect("a version serializes")))
+        .execute(&mut *conn)
+        .await?;
+        Ok(id)
+    }
+
+    fn announce(&self, changed: &[CustomerId], stats: &Reconciled) {
+        if stats.inserted + stats.updated + stats.linked + stats.conflicts == 0 {
+            return;
+        }
+        if let Some(last) = changed.last() {
+            let _ = self.events.send(StoreEvent::CustomerChanged(*last));
+        }
+        if stats.linked > 0 {
+            let _ = self.events.send(StoreEvent::OutboxChanged);
+        }
+        let _ = self.events.send(StoreEvent::WorkingSetChanged);
+    }
+}
+
+/// The local customer a received record is: by Outpost's key, else by CRM id.
+async fn find_local(
+    conn: &mut SqliteConnection,
+    item: &RemoteCustomer,
+) -> Result<Option<Customer>> {
+    if let Some(key) = item.key {
+        if let Some(c) = customers::get(&mut *conn, key).await? {
+            return Ok(Some(c));
+        }
+    }
+    customers::get_by_crm_id(conn, &item.crm_id).await
+}
+
+async fn mark_synced(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+    crm_id: &str,
+    crm_updated_at: Option<DateTime<Utc>>,
+    version: Option<&CrmVersion>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE customers SET crm_id = ?2, crm_updated_at = ?3, crm_version = ?4, sync_state = 'synced' WHERE id = ?1",
+    )
+    .bind(id.to_string())
+    .bind(crm_id)
+    .bind(crm_updated_at.map(time::to_db))
+    .bind(version.map(|v| serde_json::to_string(v).expect("a version serializes")))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The fields a CRM record carries, compared after the same normalisation.
+fn same_fields(local: &Customer, remote: &ValidCustomer) -> bool {
+    let digits = |p: &Option<String>| {
+        p.as_deref()
+            .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
+    };
+    local.first_name == remote.first_name
+        && local.last_name == remote.last_name
+        && local.company == remote.company
+        && local.email == remote.email
+        && digits(&local.phone) == remote.phone_digits
+        && local.city == remote.city
+        && local.country == remote.country
+}
+
+/// The local customer with the CRM's values for the fields the CRM sent;
+/// the fields it does not carry (street, notes...) keep the local value.
+fn overlay(local: &Customer, remote: ValidCustomer) -> ValidCustomer {
+    ValidCustomer {
+        street: local.street.clone(),
+        postal_code: local.postal_code.clone(),
+        tax_id: local.tax_id.clone(),
+        notes: local.notes.clone(),
+        attributes: local.attributes.clone(),
+        ..remote
+    }
+}
+
+fn crm_version(item: &RemoteCustomer) -> CrmVersion {
+    CrmVersion {
+        first_name: item.first_name.clone(),
+        last_name: item.last_name.clone(),
+        company: item.company.clone(),
+        email: item.email.clone(),
+        phone: item.phone.clone(),
+        city: item.city.clone(),
+        country: item.country.clone(),
+        updated_at: item.updated_at.map(|t| t.to_rfc3339()),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct PullRow {
+    since: Option<String>,
+    cursor: Option<String>,
+    pass_newest: Option<String>,
+    pass_fetched: i64,
+    pass_started_at: Option<String>,
+    last_complete_at: Option<String>,
+    last_error: Option<String>,
+}
+
+impl PullRow {
+    fn into_state(self) -> Result<PullState> {
+        let t = |s: Option<String>| match s.filter(|s| !s.is_empty()) {
+            Some(s) => time::from_db(&s).map(Some),
+            None => Ok(None),
+        };
+        Ok(PullState {
+            since: t(self.since)?,
+            cursor: self.cursor,
+            pass_newest: t(self.pass_newest)?,
+            pass_fetched: self.pass_fetched.max(0) as u64,
+            pass_started_at: t(self.pass_started_at)?,
+            last_complete_at: t(self.last_complete_at)?,
+            last_error: self.last_error,
+        })
+    }
+}
