@@ -136,7 +136,7 @@ pub struct NewCustomer {
     pub tax_id: Option<String>,
     pub notes: Option<String>,
     /// Values for the CRM's extra picklist fields (see the form metadata).
-    #[ts(type = "Record<string, string>")]
+    #[ts(optional, type = "Record<string, string>")]
     pub attributes: Option<Attributes>,
 }
 

@@ -13,4 +13,4 @@ country?: string, tax_id?: string, notes?: string,
 /**
  * Values for the CRM's extra picklist fields (see the form metadata).
  */
-attributes: Record<string, string>, };
+attributes?: Record<string, string>, };
