@@ -343,7 +343,18 @@ export function installMockBackend(opts: MockOptions): void {
   }
   const invalidInput = (field: string, message: string) =>
     reject('invalid_input', `${field}: ${message}`, [{ field, message }]);
-  const SETTINGS_KEYS = ['auth', 'client_id', 'batch_size', 'rate_limit', 'rate_window_secs', 'key_property'];
+  const SETTINGS_KEYS = [
+    'auth',
+    'client_id',
+    'batch_size',
+    'rate_limit',
+    'rate_window_secs',
+    'key_property',
+    'pull_enabled',
+    'pull_modified_within_days',
+    'pull_country',
+    'pull_owner',
+  ];
   const isU32 = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4294967295;
 
   /** endpoint::check_url */
@@ -391,6 +402,10 @@ export function installMockBackend(opts: MockOptions): void {
     if (typeof st.rate_limit === 'number') settings.rate_limit = st.rate_limit;
     if (typeof st.rate_window_secs === 'number') settings.rate_window_secs = st.rate_window_secs;
     if (typeof st.key_property === 'string') settings.key_property = st.key_property;
+    if (typeof st.pull_enabled === 'boolean') settings.pull_enabled = st.pull_enabled;
+    if (typeof st.pull_modified_within_days === 'number') settings.pull_modified_within_days = st.pull_modified_within_days;
+    if (typeof st.pull_country === 'string') settings.pull_country = st.pull_country;
+    if (typeof st.pull_owner === 'string') settings.pull_owner = st.pull_owner;
     const config: MockEndpointConfig = {
       name: c.name,
       kind: c.kind as MockEndpointConfig['kind'],
@@ -413,6 +428,11 @@ export function installMockBackend(opts: MockOptions): void {
       errors.push({ field: 'rate_window_secs', message: 'Use a window from 1 to 3600 seconds.' });
     if (settings.key_property !== undefined && !/^[A-Za-z0-9_]{1,100}$/.test(settings.key_property))
       errors.push({ field: 'key_property', message: "A property name uses letters, digits and '_' (at most 100)." });
+    const days = settings.pull_modified_within_days;
+    if (days !== undefined && (days < 1 || days > 3650))
+      errors.push({ field: 'pull_modified_within_days', message: 'Use 1 to 3650 days, or leave empty to keep every customer.' });
+    if (settings.pull_owner !== undefined && config.kind !== 'hubspot')
+      errors.push({ field: 'pull_owner', message: 'Only HubSpot can limit the working set to one owner.' });
     const methods: Record<string, string[]> = {
       'generic-rest': ['token', 'oauth-client-credentials'],
       hubspot: ['token', 'oauth-refresh'],

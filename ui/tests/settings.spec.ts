@@ -249,6 +249,41 @@ test.describe('settings: endpoints', () => {
     await expect(page.locator('body')).not.toContainText('emu-secret-token');
   });
 
+  test('working set options: on by default, limited by days, region and HubSpot owner, or off', async ({ openApp }) => {
+    const app = await openApp({ adminPassphrase: ADMIN_PASSPHRASE });
+    const { page } = app;
+    await app.unlockSettings();
+    await page.getByTestId('add-endpoint').click();
+    await fillNew(page, { name: 'hs', kind: 'hubspot', url: 'http://localhost:8787', token: 'tok' });
+    await expect(page.locator('#ep-pull-enabled')).toBeChecked();
+    await page.locator('#ep-pull-days').fill('ten');
+    await save(page);
+    await expectError(page, 'pull_modified_within_days', 'Enter a whole number.');
+    await expect(page.locator('#ep-pull-days')).toBeFocused();
+    await page.locator('#ep-pull-days').fill('30');
+    await page.locator('#ep-pull-country').fill(' DE ');
+    await page.locator('#ep-pull-owner').fill('77');
+    await save(page);
+    await expect(form(page)).toHaveCount(0);
+    let stored = (await app.settingsBackend()).endpoints;
+    expect(stored[0]?.config.settings).toEqual({
+      auth: 'token',
+      pull_modified_within_days: 30,
+      pull_country: 'DE',
+      pull_owner: '77',
+    });
+
+    // Off hides the limits and is saved as off.
+    await row(page, 'hs').getByTestId('edit-endpoint').click();
+    await expect(page.locator('#ep-pull-days')).toHaveValue('30');
+    await page.locator('#ep-pull-enabled').uncheck();
+    await expect(page.locator('#ep-pull-days')).toHaveCount(0);
+    await save(page);
+    await expect(form(page)).toHaveCount(0);
+    stored = (await app.settingsBackend()).endpoints;
+    expect(stored[0]?.config.settings.pull_enabled).toBe(false);
+  });
+
   test('Test connection shows each outcome with its own look and the core message', async ({ openApp }) => {
     const keyProperty =
       'the HubSpot contact property "outpost_key" does not exist. Create it in HubSpot (Settings → Properties → Contact properties → Create property: field type "Single-line text", internal name "outpost_key", and tick "Require unique values for this property"), or set the endpoint\'s key property to an existing unique property.';

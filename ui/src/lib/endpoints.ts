@@ -138,6 +138,11 @@ export type EndpointDraft = {
   rate_limit: string;
   rate_window_secs: string;
   key_property: string;
+  /** Working set: keep the CRM's customers on this device. */
+  pull_enabled: boolean;
+  pull_modified_within_days: string;
+  pull_country: string;
+  pull_owner: string;
   /** What is stored (for the "set — leave empty to keep" placeholders). */
   token_set: boolean;
   client_secret_set: boolean;
@@ -160,6 +165,10 @@ export const FORM_FIELDS = [
   'rate_limit',
   'rate_window_secs',
   'key_property',
+  'pull_enabled',
+  'pull_modified_within_days',
+  'pull_country',
+  'pull_owner',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
@@ -183,6 +192,10 @@ export const INPUT_IDS: Record<FormField, string> = {
   rate_limit: 'ep-rate-limit',
   rate_window_secs: 'ep-rate-window',
   key_property: 'ep-key-property',
+  pull_enabled: 'ep-pull-enabled',
+  pull_modified_within_days: 'ep-pull-days',
+  pull_country: 'ep-pull-country',
+  pull_owner: 'ep-pull-owner',
 };
 
 /** The secrets are the only fields that are cleared when the settings lock. */
@@ -211,6 +224,10 @@ export function newDraft(existing: EndpointView[]): EndpointDraft {
     rate_limit: '',
     rate_window_secs: '',
     key_property: '',
+    pull_enabled: true,
+    pull_modified_within_days: '',
+    pull_country: '',
+    pull_owner: '',
     token_set: false,
     client_secret_set: false,
     refresh_token_set: false,
@@ -237,6 +254,10 @@ export function draftOf(view: EndpointView): EndpointDraft {
     rate_limit: num(s.rate_limit),
     rate_window_secs: num(s.rate_window_secs),
     key_property: s.key_property ?? '',
+    pull_enabled: s.pull_enabled ?? true,
+    pull_modified_within_days: num(s.pull_modified_within_days),
+    pull_country: s.pull_country ?? '',
+    pull_owner: s.pull_owner ?? '',
     token_set: view.token_set,
     client_secret_set: view.client_secret_set,
     refresh_token_set: view.refresh_token_set,
@@ -245,7 +266,7 @@ export function draftOf(view: EndpointView): EndpointDraft {
 
 const U32_MAX = 4_294_967_295;
 
-type NumberField = 'priority' | 'batch_size' | 'rate_limit' | 'rate_window_secs';
+type NumberField = 'priority' | 'batch_size' | 'rate_limit' | 'rate_window_secs' | 'pull_modified_within_days';
 
 /**
  * For numbers the core cannot even read (its types are an i64 and u32s), the
@@ -256,6 +277,11 @@ const NUMBER_RULES: Record<NumberField, { min: number; max: number; words: strin
   batch_size: { min: 0, max: U32_MAX, words: 'Use a batch size from 1 to 1000.' },
   rate_limit: { min: 0, max: U32_MAX, words: 'Use a rate limit from 1 to 100000 requests.' },
   rate_window_secs: { min: 0, max: U32_MAX, words: 'Use a window from 1 to 3600 seconds.' },
+  pull_modified_within_days: {
+    min: 0,
+    max: U32_MAX,
+    words: 'Use 1 to 3650 days, or leave empty to keep every customer.',
+  },
 };
 
 export type FormOutput =
@@ -295,6 +321,11 @@ export function toRequest(d: EndpointDraft): FormOutput {
   if (window !== undefined) settings.rate_window_secs = window;
   if (settings.auth !== 'token' && d.client_id.trim() !== '') settings.client_id = d.client_id.trim();
   if (d.kind === 'hubspot' && d.key_property.trim() !== '') settings.key_property = d.key_property.trim();
+  if (!d.pull_enabled) settings.pull_enabled = false;
+  const days = number('pull_modified_within_days');
+  if (days !== undefined) settings.pull_modified_within_days = days;
+  if (d.pull_country.trim() !== '') settings.pull_country = d.pull_country.trim();
+  if (d.kind === 'hubspot' && d.pull_owner.trim() !== '') settings.pull_owner = d.pull_owner.trim();
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
   const config: EndpointConfig = {
