@@ -31,6 +31,8 @@ function customer(partial: Partial<Customer> & Pick<Customer, 'id' | 'created_at
     crm_id: null,
     sync_state: 'pending',
     updated_at: partial.created_at,
+    origin: 'local',
+    attributes: {},
     ...partial,
   };
 }
@@ -118,7 +120,18 @@ function message(
   state: OutboxState,
   extra: Partial<Pick<OutboxMessage, 'attempts' | 'last_error' | 'next_attempt_at'>> = {},
 ): MockMessage {
-  const { id: _key, crm_id: _crm, sync_state: _sync, created_at: _c, updated_at: _u, ...payload } = c;
+  const {
+    id: _key,
+    crm_id: _crm,
+    sync_state: _sync,
+    created_at: _c,
+    updated_at: _u,
+    origin: _origin,
+    attributes: _attributes,
+    crm_updated_at: _crmUpdated,
+    crm_version: _crmVersion,
+    ...payload
+  } = c;
   return {
     id,
     customer_id: c.id,

@@ -540,6 +540,8 @@ export function installMockBackend(opts: MockOptions): void {
           sync_state: 'pending',
           created_at: now,
           updated_at: now,
+          origin: 'local',
+          attributes: {},
         };
         customers.push(created);
         outbox.push({
