@@ -325,6 +325,11 @@ export const test = base.extend<Fixtures>({
         adminPassphrase: options.adminPassphrase ?? null,
         endpoints: options.endpoints ?? [],
         testResults: options.testResults ?? {},
+        crmCustomers: options.crmCustomers ?? [],
+        crm: options.crm,
+        lookupDelay: options.lookupDelay ?? 0,
+        formMetadata: options.formMetadata,
+        workingSet: options.workingSet,
       };
       await page.addInitScript(installMockBackend, opts);
       await page.goto('/');

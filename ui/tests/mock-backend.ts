@@ -16,6 +16,8 @@ import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
 import type { EndpointConfig } from '../src/bindings/EndpointConfig';
 import type { EndpointStatus } from '../src/bindings/EndpointStatus';
 import type { TestResult } from '../src/bindings/TestResult';
+import type { FormMetadata } from '../src/bindings/FormMetadata';
+import type { WorkingSet } from '../src/bindings/WorkingSet';
 
 export type MockEndpointConfig = EndpointConfig;
 
@@ -55,6 +57,16 @@ export type MockOptions = {
   endpoints?: MockEndpoint[];
   /** What "Test connection" answers for a base URL once config and credentials are fine (default: ok). */
   testResults?: Record<string, TestResult>;
+  /** Customers only the CRM has: `lookup_customers` and `find_duplicates` find them when the CRM answers. */
+  crmCustomers?: Customer[];
+  /** The CRM side of a lookup (default: `answered` when there are CRM customers, else `not_asked`). */
+  crm?: 'answered' | 'offline' | 'timed_out' | 'failed';
+  /** Milliseconds `lookup_customers` holds its answer. */
+  lookupDelay?: number;
+  /** The cached CRM form (default: the built-in one, no note). */
+  formMetadata?: FormMetadata;
+  /** What `get_working_set` answers (default: every customer here, never pulled). */
+  workingSet?: WorkingSet;
 };
 
 export type MockCall = { cmd: string; args: Record<string, unknown> };
@@ -113,6 +125,15 @@ export function installMockBackend(opts: MockOptions): void {
     config: { ...e.config, settings: { ...e.config.settings } },
   }));
   const testResults: Record<string, TestResult> = { ...(opts.testResults ?? {}) };
+  const crmCustomers: Row[] = (opts.crmCustomers ?? []).map((c) => ({ ...c }));
+  const crmMode = opts.crm ?? (crmCustomers.length > 0 ? 'answered' : 'not_asked');
+  const form: FormMetadata = opts.formMetadata ?? {
+    endpoint: null,
+    fetched_at: null,
+    note: null,
+    required_one_of: ['first_name', 'last_name', 'company'],
+    fields: [],
+  };
 
   // --- callbacks and events, as in @tauri-apps/api/mocks -------------------
   const callbacks = new Map<number, (data: unknown) => void>();
@@ -167,7 +188,8 @@ export function installMockBackend(opts: MockOptions): void {
   }
   const byRecency = (a: Row, b: Row) => b.created_at.localeCompare(a.created_at);
 
-  function search(query: string, limit: number): Row[] {
+  function search(query: string, limit: number, among: Row[] = customers): Row[] {
+    const customers = among;
     const q = fold(query.trim());
     if (q === '') return [...customers].sort(byRecency).slice(0, limit);
     // A phone-like query (3+ digits, phone punctuation only) is one digit string.
@@ -509,6 +531,47 @@ export function installMockBackend(opts: MockOptions): void {
         answered.push(query);
         return rows;
       }
+      case 'lookup_customers': {
+        if (typeof args.query !== 'string') return reject('invalid_input', 'query must be a string');
+        const query = args.query;
+        const limit = typeof args.limit === 'number' ? args.limit : 20;
+        const local = search(query, limit).map((c) => ({ ...c }));
+        if ((opts.lookupDelay ?? 0) > 0) await sleep(opts.lookupDelay ?? 0);
+        answered.push(`lookup:${query}`);
+        if (query.trim().length < 2 || crmMode === 'not_asked')
+          return { customers: local, from_crm: [], remote: { state: 'not_asked' } };
+        if (crmMode === 'failed') return { customers: local, from_crm: [], remote: { state: 'failed', reason: 'HTTP 500' } };
+        if (crmMode !== 'answered') return { customers: local, from_crm: [], remote: { state: crmMode } };
+        const found = search(query, limit, crmCustomers);
+        const fromCrm: string[] = [];
+        for (const c of found) {
+          // Cached, as the core stores what the CRM returned.
+          if (!customers.some((l) => l.id === c.id)) customers.push({ ...c });
+          if (!local.some((l) => l.id === c.id)) {
+            local.push({ ...c });
+            fromCrm.push(c.id);
+          }
+        }
+        return { customers: local, from_crm: fromCrm, remote: { state: 'answered', count: found.length } };
+      }
+      case 'find_duplicates': {
+        const email = typeof args.email === 'string' ? fold(args.email.trim()) : '';
+        const phone = typeof args.phone === 'string' ? digitsOf(args.phone).slice(-9) : '';
+        const pool = crmMode === 'answered' ? [...customers, ...crmCustomers.filter((c) => !customers.some((l) => l.id === c.id))] : customers;
+        return pool
+          .filter(
+            (c) =>
+              (email.includes('@') && fold(c.email ?? '') === email) ||
+              (phone.length >= 7 && digitsOf(c.phone).slice(-9).endsWith(phone.slice(-Math.min(phone.length, digitsOf(c.phone).length)))),
+          )
+          .map((c) => ({ ...c }));
+      }
+      case 'get_form_metadata':
+        return structuredClone(form);
+      case 'get_working_set':
+        return opts.workingSet ?? { total_local: customers.length, updated_at: null, pulling: null, last_error: null };
+      case 'pull_now':
+        return null;
       case 'get_customer': {
         const found = customers.find((c) => c.id === args.id);
         if (!found) return reject('not_found', `No customer with id ${String(args.id)}.`);
@@ -517,10 +580,23 @@ export function installMockBackend(opts: MockOptions): void {
       case 'create_customer': {
         const input = args.input;
         if (typeof input !== 'object' || input === null) return reject('invalid_input', 'input is missing');
-        const unknown = Object.keys(input).filter((k) => !(k in LIMITS));
+        const unknown = Object.keys(input).filter((k) => !(k in LIMITS) && k !== 'attributes');
         if (unknown.length > 0) return reject('invalid_input', `unknown field \`${unknown[0]}\``);
         const result = validate(input as Record<string, unknown>);
         if ('errors' in result) return reject('validation', 'Some fields need attention.', result.errors);
+        // FormMetadata::check: picklist values, required CRM fields, known CRM fields.
+        const attributes = ((input as Record<string, unknown>).attributes ?? {}) as Record<string, string>;
+        const formErrors: FieldError[] = [];
+        for (const f of form.fields) {
+          const raw = f.attribute ? attributes[f.name] : (input as Record<string, unknown>)[f.name];
+          const v = typeof raw === 'string' ? raw.trim() : '';
+          if (v === '' && f.required) formErrors.push({ field: f.name, message: `${f.label} is required.` });
+          else if (v !== '' && f.kind === 'picklist' && f.options.length > 0 && !f.options.some((o) => o.value.toLowerCase() === v.toLowerCase()))
+            formErrors.push({ field: f.name, message: `Choose one of the ${f.label} options.` });
+        }
+        for (const k of Object.keys(attributes))
+          if (!form.fields.some((f) => f.attribute && f.name === k)) formErrors.push({ field: k, message: `The CRM has no field "${k}".` });
+        if (formErrors.length > 0) return reject('validation', 'Some fields need attention.', formErrors);
         const now = new Date().toISOString();
         const o = result.ok;
         const created: Row = {
@@ -541,7 +617,7 @@ export function installMockBackend(opts: MockOptions): void {
           created_at: now,
           updated_at: now,
           origin: 'local',
-          attributes: {},
+          attributes: Object.fromEntries(Object.entries(attributes).filter(([, v]) => v.trim() !== '')),
         };
         customers.push(created);
         outbox.push({

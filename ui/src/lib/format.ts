@@ -1,6 +1,7 @@
 import type { Customer } from '../bindings/Customer';
 import type { NewCustomer } from '../bindings/NewCustomer';
 import type { SyncState } from '../bindings/SyncState';
+import type { WorkingSet } from '../bindings/WorkingSet';
 
 function joined(...parts: Array<string | null | undefined>): string {
   return parts
@@ -49,4 +50,30 @@ export function prefillFromQuery(raw: string): NewCustomer {
   if (words.length === 1) return { last_name: q };
   const last = words.pop() ?? '';
   return { first_name: words.join(' '), last_name: last };
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "3 min ago", "just now", "yesterday": how long ago `iso` was, as of `now`. */
+export function timeAgo(iso: string, now: number = Date.now()): string {
+  const then = new Date(iso).getTime();
+  if (Number.isNaN(then)) return iso;
+  const secs = Math.round((then - now) / 1000);
+  if (Math.abs(secs) < 45) return 'just now';
+  const mins = Math.round(secs / 60);
+  if (Math.abs(mins) < 60) return relative.format(mins, 'minute');
+  const hours = Math.round(mins / 60);
+  if (Math.abs(hours) < 24) return relative.format(hours, 'hour');
+  return relative.format(Math.round(hours / 24), 'day');
+}
+
+const count = new Intl.NumberFormat();
+
+/** The working set for the status bar; null when there is nothing to say. */
+export function workingSetText(w: WorkingSet | null, now: number = Date.now()): string | null {
+  if (!w) return null;
+  if (w.pulling !== null) return `updating working set… ${count.format(w.pulling)} received`;
+  if (w.updated_at === null) return null;
+  const n = count.format(w.total_local);
+  return `working set: ${n} customer${w.total_local === 1 ? '' : 's'}, updated ${timeAgo(w.updated_at, now)}`;
 }

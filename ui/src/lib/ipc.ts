@@ -16,6 +16,13 @@ import type { ConnectionState } from '../bindings/ConnectionState';
 import type { OutboxMessage } from '../bindings/OutboxMessage';
 import type { OutboxState } from '../bindings/OutboxState';
 import type { JsonValue } from '../bindings/serde_json/JsonValue';
+import type { FieldKind } from '../bindings/FieldKind';
+import type { FieldOption } from '../bindings/FieldOption';
+import type { FormField } from '../bindings/FormField';
+import type { FormMetadata } from '../bindings/FormMetadata';
+import type { Lookup } from '../bindings/Lookup';
+import type { RemoteLookup } from '../bindings/RemoteLookup';
+import type { WorkingSet } from '../bindings/WorkingSet';
 
 import type { AdminStatus } from '../bindings/AdminStatus';
 import type { AuthMethod } from '../bindings/AuthMethod';
@@ -30,6 +37,7 @@ import type { TestOutcome } from '../bindings/TestOutcome';
 import type { TestResult } from '../bindings/TestResult';
 
 export type { ConnectionState, Customer, CustomerId, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
+export type { FieldKind, FieldOption, FormField, FormMetadata, Lookup, RemoteLookup, WorkingSet };
 export type { AdminStatus, AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings, EndpointStatus, EndpointView, SecretsInput, TestOutcome, TestResult };
 
 // The rejection value of every command, generated from the Rust `IpcError`.
@@ -117,6 +125,32 @@ export const api = {
   searchCustomers(query: string, limit: number = SEARCH_LIMIT): Promise<Customer[]> {
     return call<Customer[]>('search_customers', { query, limit });
   },
+  /**
+   * Local results merged with the primary CRM's when it answers within its
+   * deadline (up to 1.5 s); `remote` says what became of the CRM side.
+   */
+  lookupCustomers(query: string, limit: number = SEARCH_LIMIT): Promise<Lookup> {
+    return call<Lookup>('lookup_customers', { query, limit });
+  },
+  /** Customers with this email or phone number, here or in the CRM. */
+  findDuplicates(email: string | undefined, phone: string | undefined): Promise<Customer[]> {
+    const args: Record<string, unknown> = {};
+    if (email !== undefined) args.email = email;
+    if (phone !== undefined) args.phone = phone;
+    return call<Customer[]>('find_duplicates', args);
+  },
+  /** The creation form: the CRM's cached metadata, or the built-in form with a note. */
+  getFormMetadata(): Promise<FormMetadata> {
+    return call<FormMetadata>('get_form_metadata');
+  },
+  /** How many customers are on this device and when the working set was last brought up to date. */
+  getWorkingSet(): Promise<WorkingSet> {
+    return call<WorkingSet>('get_working_set');
+  },
+  /** Starts a working-set pull now (or as soon as the CRM is online). */
+  pullNow(): Promise<void> {
+    return call<void>('pull_now');
+  },
   /** Rejects with code `not_found` for an unknown id. */
   getCustomer(id: CustomerId): Promise<Customer> {
     return call<Customer>('get_customer', { id });
@@ -186,6 +220,8 @@ export type CustomersChanged = { id: CustomerId };
 export const events = {
   STATUS_CHANGED: 'status-changed',
   CUSTOMERS_CHANGED: 'customers-changed',
+  WORKING_SET_CHANGED: 'working-set-changed',
+  FORM_CHANGED: 'form-changed',
 } as const;
 
 async function subscribe<T>(event: string, handler: (payload: T) => void): Promise<UnlistenFn> {
@@ -202,4 +238,28 @@ export function onStatusChanged(handler: (s: StatusSnapshot) => void): Promise<U
 
 export function onCustomersChanged(handler: (p: CustomersChanged) => void): Promise<UnlistenFn> {
   return subscribe<CustomersChanged>(events.CUSTOMERS_CHANGED, handler);
+}
+
+/** At most once a second while a pull runs, with the current size and freshness. */
+export function onWorkingSetChanged(handler: (w: WorkingSet) => void): Promise<UnlistenFn> {
+  return subscribe<WorkingSet>(events.WORKING_SET_CHANGED, handler);
+}
+
+/** New CRM form metadata was fetched: forms should read it again. */
+export function onFormChanged(handler: () => void): Promise<UnlistenFn> {
+  return subscribe<unknown>(events.FORM_CHANGED, () => handler());
+}
+
+/** The quiet note shown when the CRM did not add to a lookup (null: nothing to say). */
+export function remoteNote(r: RemoteLookup): string | null {
+  switch (r.state) {
+    case 'offline':
+      return 'offline: local results only';
+    case 'timed_out':
+      return 'the CRM is slow: local results only';
+    case 'failed':
+      return `CRM search failed (${r.reason}): local results only`;
+    default:
+      return null;
+  }
 }

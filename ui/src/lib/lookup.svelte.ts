@@ -2,7 +2,12 @@
 // for the detail or create screen and coming back keeps the query, the
 // results and the selection.
 
-import { api, type Customer, type CustomerId, type IpcError } from './ipc';
+import { api, remoteNote, type Customer, type CustomerId, type IpcError } from './ipc';
+
+/** The CRM is asked once typing pauses this long (local results show at once). */
+const CRM_DEBOUNCE_MS = 250;
+/** Shorter queries are answered locally only (as the core does). */
+const CRM_MIN_CHARS = 2;
 
 export class LookupState {
   /** What is in the search box. */
@@ -14,9 +19,14 @@ export class LookupState {
   /** Index of the selected row, -1 when there are none. */
   selected = $state(-1);
   error = $state<IpcError | null>(null);
+  /** Keys of the shown rows that only the CRM returned. */
+  fromCrm = $state<ReadonlySet<CustomerId>>(new Set());
+  /** A quiet line when the CRM did not add to the results (offline, slow, failed). */
+  note = $state<string | null>(null);
 
   /** Bumped for every request; only the latest one's answer is used. */
   #seq = 0;
+  #crmTimer: ReturnType<typeof setTimeout> | undefined;
 
   get selectedCustomer(): Customer | undefined {
     return this.results[this.selected];
@@ -31,14 +41,39 @@ export class LookupState {
     const seq = ++this.#seq;
     const query = this.query.trim();
     const keepId = opts.keepSelection ? this.selectedCustomer?.id : undefined;
+    clearTimeout(this.#crmTimer);
     try {
       const rows = await api.searchCustomers(query);
       if (seq !== this.#seq) return;
+      const sameQuery = this.shownQuery === query;
       this.#show(query, rows, keepId);
+      if (!sameQuery) {
+        this.fromCrm = new Set();
+        this.note = null;
+      }
       this.error = null;
     } catch (e) {
       if (seq !== this.#seq) return;
       this.error = e as IpcError;
+      return;
+    }
+    // A refresh after a change re-reads the local store only (what the CRM
+    // returned is stored there by now).
+    if (query.length >= CRM_MIN_CHARS && !opts.keepSelection) {
+      this.#crmTimer = setTimeout(() => void this.#askCrm(seq, query), CRM_DEBOUNCE_MS);
+    }
+  }
+
+  /** The merged answer replaces the local one if the query is still current. */
+  async #askCrm(seq: number, query: string): Promise<void> {
+    try {
+      const found = await api.lookupCustomers(query);
+      if (seq !== this.#seq) return;
+      this.#show(query, found.customers, this.selectedCustomer?.id);
+      this.fromCrm = new Set(found.from_crm);
+      this.note = remoteNote(found.remote);
+    } catch {
+      // The local answer stands; a lookup never fails because of the CRM.
     }
   }
 
@@ -46,6 +81,8 @@ export class LookupState {
   showCreated(customer: Customer): void {
     this.#seq++; // an older answer in flight must not replace this
     this.query = '';
+    clearTimeout(this.#crmTimer);
+    this.note = null;
     const rest = this.shownQuery === '' ? this.results.filter((c) => c.id !== customer.id) : [];
     this.#show('', [customer, ...rest], customer.id);
   }

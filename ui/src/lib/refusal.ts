@@ -29,5 +29,6 @@ export function customerInput(c: Customer): NewCustomer {
     const v = c[f];
     if (v !== null && v !== '') input[f] = v;
   }
+  if (Object.keys(c.attributes ?? {}).length > 0) input.attributes = { ...c.attributes };
   return input;
 }

@@ -97,7 +97,11 @@ impl Store {
             // Checkpoints run in the background (see `checkpoint`), not inside
             // whichever create happens to cross the threshold: that kept
             // create latency's p99 at 5 ms instead of under 2.
-            .pragma("wal_autocheckpoint", "0");
+            .pragma("wal_autocheckpoint", "0")
+            // 16 MiB of page cache per connection (SQLite's default is 2 MiB):
+            // the search indexes' interior pages stay cached at a million
+            // customers, so an insert's index updates rarely read the file.
+            .pragma("cache_size", "-16384");
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections)
             .min_connections(1)
