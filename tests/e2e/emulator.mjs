@@ -22,5 +22,8 @@ export async function startEmulator({ env = {}, args = [] } = {}) {
   /** Every record the emulator holds, of both APIs (`GET /records`). */
   const records = async () => (await (await fetch(`${addrs.control}/records`)).json()).records;
   const stop = () => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM'))));
-  return { ...addrs, control, records, stop };
+  /** POSTs a JSON body to the control API (e.g. `/seed`). */
+  const post = (path, body) =>
+    fetch(`${addrs.control}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { ...addrs, control, post, records, stop };
 }

@@ -21,11 +21,7 @@ test('customers pulled from the CRM are found in the lookup, also offline', asyn
     rmSync(dir, { recursive: true, force: true });
   });
   // 500 customers that exist only in the CRM ("Seed Customer N", seedN@example.com).
-  const seeded = await fetch(`${emu.control}/seed`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ api: 'rest', count: 500 }),
-  });
+  const seeded = await emu.post('/seed', { api: 'rest', count: 500 });
   assert.equal(seeded.status, 200);
   execFileSync(process.env.OUTPOST_BIN, ['--db', db, 'endpoints', 'add', '--name', 'crm', '--kind', 'generic-rest', '--url', emu.crm, '--token-stdin'], {
     input: 'outpost-test-token',
