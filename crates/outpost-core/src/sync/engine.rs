@@ -242,14 +242,15 @@ impl SyncEngine {
 
     /// Lookup merged from the local store and the primary CRM (see [`lookup`]).
     pub async fn lookup(&self, query: &str, limit: u32) -> Result<Lookup> {
-        lookup::lookup(
-            &self.store,
-            self.primary_remote().await,
-            query,
-            limit,
-            lookup::DEADLINE,
-        )
-        .await
+        let remote = self.primary_remote().await;
+        let believed_online = remote.as_ref().is_some_and(|r| r.online);
+        let found = lookup::lookup(&self.store, remote, query, limit, lookup::DEADLINE).await?;
+        if believed_online && found.remote == lookup::RemoteLookup::Offline {
+            // The CRM went away since the monitor last looked: let it find out
+            // now, so the status bar says so.
+            self.retry_now().await;
+        }
+        Ok(found)
     }
 
     /// Customers with the same email or phone, here or in the primary CRM.
