@@ -13,31 +13,49 @@
 //! 4. for several words, customers whose name matches some of them and whose
 //!    contact details match the rest ("ada 0151", "smith sam@exa").
 
+use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+
 use crate::validation::ValidCustomer;
 
 /// Shortest run of phone digits indexed as a suffix: a fragment shorter than
 /// this matches only at the start of the number.
 const MIN_PHONE_SUFFIX: usize = 3;
 
+/// The searchable fields of a customer, as stored.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SearchFields<'a> {
+    pub first_name: Option<&'a str>,
+    pub last_name: Option<&'a str>,
+    pub company: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub phone_digits: Option<&'a str>,
+}
+
+impl<'a> From<&'a ValidCustomer> for SearchFields<'a> {
+    fn from(c: &'a ValidCustomer) -> Self {
+        SearchFields {
+            first_name: c.first_name.as_deref(),
+            last_name: c.last_name.as_deref(),
+            company: c.company.as_deref(),
+            city: c.city.as_deref(),
+            email: c.email.as_deref(),
+            phone_digits: c.phone_digits.as_deref(),
+        }
+    }
+}
+
 /// The text indexed in `customers_names_fts`, in column order
 /// (first_name, last_name, company, city).
-pub(crate) fn name_columns(c: &ValidCustomer) -> [String; 4] {
-    [
-        c.first_name.clone().unwrap_or_default(),
-        c.last_name.clone().unwrap_or_default(),
-        c.company.clone().unwrap_or_default(),
-        c.city.clone().unwrap_or_default(),
-    ]
+pub(crate) fn name_columns(f: SearchFields) -> [String; 4] {
+    [f.first_name, f.last_name, f.company, f.city].map(|c| c.unwrap_or_default().to_owned())
 }
 
 /// The text indexed in `customers_contact_fts` (email, phone suffixes).
-pub(crate) fn contact_columns(c: &ValidCustomer) -> [String; 2] {
+pub(crate) fn contact_columns(f: SearchFields) -> [String; 2] {
     [
-        c.email.clone().unwrap_or_default(),
-        c.phone_digits
-            .as_deref()
-            .map(phone_suffixes)
-            .unwrap_or_default(),
+        f.email.unwrap_or_default().to_owned(),
+        f.phone_digits.map(phone_suffixes).unwrap_or_default(),
     ]
 }
 
@@ -63,6 +81,9 @@ pub(crate) struct Query {
     pub names: String,
     /// One prefix term per word, for matching words across both indexes.
     pub terms: Vec<String>,
+    /// The words as the tokenizer sees them (lower case, no diacritics), for
+    /// matching customers that are not indexed yet.
+    pub words: Vec<String>,
     /// The whole query if it looks like an email address (lower-cased).
     pub exact_email: Option<String>,
     /// The digits if the query looks like a phone number.
@@ -98,10 +119,97 @@ pub(crate) fn parse(raw: &str) -> Option<Query> {
     Some(Query {
         names: format!("{{first_name last_name company}} : ({expr})"),
         any: expr,
+        words: tokens.iter().map(|t| fold(t)).collect(),
         terms,
         exact_email,
         exact_phone,
     })
+}
+
+/// The tiers of [`parse`]'s query a customer can match in, in ranking order
+/// (after the exact email and phone matches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Tier {
+    /// Every word in a name or the company.
+    Names,
+    /// Every word in a name, the company or the city.
+    NamesOrCity,
+    /// Every word in the email or the phone number.
+    Contact,
+    /// Several words, some in the names and the others in the contact details.
+    Mixed,
+}
+
+/// The tier in which the FTS indexes would find this customer, for the few
+/// customers created moments ago that the background indexer has not
+/// reached: the same tokens (unicode61 with diacritics removed), the same
+/// prefix rule, the same phone suffixes.
+pub(crate) fn unindexed_tier(q: &Query, f: SearchFields) -> Option<Tier> {
+    // Where each word is found: in a name or the company, the city, the
+    // contact details. Checked column by column without building token lists:
+    // a search may scan a thousand queued rows.
+    let mut in_names = true;
+    let mut in_names_or_city = true;
+    let mut in_contact = true;
+    let mut everywhere = true;
+    for w in &q.words {
+        let names = [f.first_name, f.last_name, f.company]
+            .into_iter()
+            .any(|c| has_token_starting_with(c, w));
+        let city = has_token_starting_with(f.city, w);
+        let contact = has_token_starting_with(f.email, w)
+            || f.phone_digits.is_some_and(|d| phone_has_fragment(d, w));
+        in_names &= names;
+        in_names_or_city &= names || city;
+        in_contact &= contact;
+        everywhere &= names || city || contact;
+    }
+    if in_names {
+        Some(Tier::Names)
+    } else if in_names_or_city {
+        Some(Tier::NamesOrCity)
+    } else if in_contact {
+        Some(Tier::Contact)
+    } else {
+        let mixed =
+            everywhere && q.words.len() > 1 && q.words.iter().all(|w| w.chars().count() >= 2);
+        mixed.then_some(Tier::Mixed)
+    }
+}
+
+/// Whether a token of the column (as unicode61 splits and folds it) starts
+/// with `word` (already folded).
+fn has_token_starting_with(column: Option<&str>, word: &str) -> bool {
+    column.is_some_and(|c| {
+        c.split(|ch: char| !ch.is_alphanumeric()).any(|t| {
+            if t.is_ascii() {
+                t.len() >= word.len()
+                    && t.as_bytes()[..word.len()].eq_ignore_ascii_case(word.as_bytes())
+            } else {
+                fold(t).starts_with(word)
+            }
+        })
+    })
+}
+
+/// Whether `word` is a prefix of one of the indexed suffixes of the number
+/// (see [`phone_suffixes`]).
+fn phone_has_fragment(digits: &str, word: &str) -> bool {
+    let n = digits.len();
+    if n <= MIN_PHONE_SUFFIX {
+        return digits.starts_with(word);
+    }
+    (0..=n - MIN_PHONE_SUFFIX).any(|i| digits.is_char_boundary(i) && digits[i..].starts_with(word))
+}
+
+/// What unicode61 with `remove_diacritics 2` makes of a token: lower case,
+/// combining marks dropped ("Müller" → "muller").
+fn fold(token: &str) -> String {
+    token
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 #[cfg(test)]

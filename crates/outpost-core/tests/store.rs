@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use outpost_core::{Error, NewCustomer, OutboxState, Store, SyncState};
+use outpost_core::{Error, NewCustomer, OutboxState, Store, StoreOptions, SyncState};
 use tempfile::TempDir;
 
 fn person(first: &str, last: &str) -> NewCustomer {
@@ -15,6 +15,20 @@ fn person(first: &str, last: &str) -> NewCustomer {
 
 async fn open(dir: &TempDir) -> Store {
     Store::open(dir.path().join("outpost.db")).await.unwrap()
+}
+
+/// A store whose single creates stay in the indexer's queue until
+/// `flush_search_index`.
+async fn open_without_indexer(dir: &TempDir) -> Store {
+    Store::open_with(
+        dir.path().join("outpost.db"),
+        StoreOptions {
+            background_indexing: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -99,6 +113,13 @@ async fn a_failed_enqueue_rolls_the_customer_back() {
     .await
     .unwrap();
     assert_eq!(fts_rows, 0);
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM search_pending WHERE seq NOT IN (SELECT seq FROM customers)",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
 }
 
 #[tokio::test]
@@ -191,9 +212,15 @@ async fn the_database_is_private_to_its_owner() {
 mod search {
     use super::*;
 
-    async fn seeded() -> (TempDir, Store) {
+    /// The same customers twice: created at the till and still waiting for
+    /// the background indexer, and indexed. Every search must find the same.
+    async fn seeded_both() -> Vec<(TempDir, Store)> {
+        vec![seeded(false).await, seeded(true).await]
+    }
+
+    async fn seeded(indexed: bool) -> (TempDir, Store) {
         let dir = TempDir::new().unwrap();
-        let store = open(&dir).await;
+        let store = open_without_indexer(&dir).await;
         let rows = [
             NewCustomer {
                 email: Some("maria.garcia@example.com".into()),
@@ -224,6 +251,13 @@ mod search {
         for r in rows {
             store.create_customer(&r).await.unwrap();
         }
+        if indexed {
+            store.flush_search_index().await.unwrap();
+        }
+        assert_eq!(
+            store.unindexed_customers().await.unwrap(),
+            if indexed { 0 } else { 5 }
+        );
         (dir, store)
     }
 
@@ -233,111 +267,119 @@ mod search {
 
     #[tokio::test]
     async fn prefixes_are_case_and_accent_insensitive() {
-        let (_d, store) = seeded().await;
-        assert_eq!(
-            names(&store.search("garc", 10).await.unwrap()),
-            ["María García"]
-        );
-        assert_eq!(
-            names(&store.search("MARIA", 10).await.unwrap()),
-            ["María García"]
-        );
-        assert_eq!(
-            names(&store.search("muller", 10).await.unwrap()),
-            ["Zeta Müller GmbH"]
-        );
-        assert_eq!(
-            names(&store.search("ma ga", 10).await.unwrap()),
-            ["María García"]
-        );
+        for (_d, store) in seeded_both().await {
+            assert_eq!(
+                names(&store.search("garc", 10).await.unwrap()),
+                ["María García"]
+            );
+            assert_eq!(
+                names(&store.search("MARIA", 10).await.unwrap()),
+                ["María García"]
+            );
+            assert_eq!(
+                names(&store.search("muller", 10).await.unwrap()),
+                ["Zeta Müller GmbH"]
+            );
+            assert_eq!(
+                names(&store.search("ma ga", 10).await.unwrap()),
+                ["María García"]
+            );
+        }
     }
 
     #[tokio::test]
     async fn names_rank_before_other_fields_and_recent_first_within_a_tier() {
-        let (_d, store) = seeded().await;
-        // "mar" is in two first names, a company, and three cities/emails.
-        let found = names(&store.search("mar", 10).await.unwrap());
-        assert_eq!(
-            found,
-            ["Jens Olsen", "Mario Rossi", "María García", "Sam Smith"]
-        );
+        for (_d, store) in seeded_both().await {
+            // "mar" is in two first names, a company, and three cities/emails.
+            let found = names(&store.search("mar", 10).await.unwrap());
+            assert_eq!(
+                found,
+                ["Jens Olsen", "Mario Rossi", "María García", "Sam Smith"]
+            );
+        }
     }
 
     #[tokio::test]
     async fn exact_email_ranks_first() {
-        let (_d, store) = seeded().await;
-        // "sam@example.com" shares the "example" and "com" tokens with others.
-        let found = store.search("Sam@Example.com", 10).await.unwrap();
-        assert_eq!(found[0].display_name(), "Sam Smith");
+        for (_d, store) in seeded_both().await {
+            // "sam@example.com" shares the "example" and "com" tokens with others.
+            let found = store.search("Sam@Example.com", 10).await.unwrap();
+            assert_eq!(found[0].display_name(), "Sam Smith");
+        }
     }
 
     #[tokio::test]
     async fn phone_fragments_match_anywhere_in_the_number() {
-        let (_d, store) = seeded().await;
-        assert_eq!(
-            names(&store.search("0199", 10).await.unwrap()),
-            ["Jens Olsen"]
-        );
-        assert_eq!(
-            names(&store.search("555-01", 10).await.unwrap()),
-            ["Jens Olsen"]
-        );
-        assert_eq!(
-            names(&store.search("+34 600", 10).await.unwrap()),
-            ["María García"]
-        );
-        // Exact number typed differently still ranks its owner first.
-        assert_eq!(
-            names(&store.search("030 5550199", 10).await.unwrap()),
-            ["Jens Olsen"]
-        );
+        for (_d, store) in seeded_both().await {
+            assert_eq!(
+                names(&store.search("0199", 10).await.unwrap()),
+                ["Jens Olsen"]
+            );
+            assert_eq!(
+                names(&store.search("555-01", 10).await.unwrap()),
+                ["Jens Olsen"]
+            );
+            assert_eq!(
+                names(&store.search("+34 600", 10).await.unwrap()),
+                ["María García"]
+            );
+            // Exact number typed differently still ranks its owner first.
+            assert_eq!(
+                names(&store.search("030 5550199", 10).await.unwrap()),
+                ["Jens Olsen"]
+            );
+        }
     }
 
     #[tokio::test]
     async fn empty_query_lists_recent_customers() {
-        let (_d, store) = seeded().await;
-        let found = names(&store.search("  ", 3).await.unwrap());
-        assert_eq!(found, ["Zeta Müller GmbH", "Sam Smith", "Jens Olsen"]);
+        for (_d, store) in seeded_both().await {
+            let found = names(&store.search("  ", 3).await.unwrap());
+            assert_eq!(found, ["Zeta Müller GmbH", "Sam Smith", "Jens Olsen"]);
+        }
     }
 
     #[tokio::test]
     async fn fts_operators_in_queries_are_plain_text() {
-        let (_d, store) = seeded().await;
-        for q in [
-            "\"",
-            "mar*",
-            "NEAR(mar",
-            "mar OR sam",
-            "-",
-            "^",
-            "{city}:mar",
-        ] {
-            store
-                .search(q, 10)
-                .await
-                .unwrap_or_else(|e| panic!("{q:?} failed: {e}"));
+        for (_d, store) in seeded_both().await {
+            for q in [
+                "\"",
+                "mar*",
+                "NEAR(mar",
+                "mar OR sam",
+                "-",
+                "^",
+                "{city}:mar",
+            ] {
+                store
+                    .search(q, 10)
+                    .await
+                    .unwrap_or_else(|e| panic!("{q:?} failed: {e}"));
+            }
+            assert!(store.search("mar OR sam", 10).await.unwrap().is_empty());
         }
-        assert!(store.search("mar OR sam", 10).await.unwrap().is_empty());
     }
 
     #[tokio::test]
     async fn words_can_match_a_name_and_a_phone_or_email_fragment() {
-        let (_d, store) = seeded().await;
-        assert_eq!(
-            names(&store.search("jens 0199", 10).await.unwrap()),
-            ["Jens Olsen"]
-        );
-        assert_eq!(
-            names(&store.search("smith sam@exa", 10).await.unwrap()),
-            ["Sam Smith"]
-        );
-        assert!(store.search("jens 600", 10).await.unwrap().is_empty());
+        for (_d, store) in seeded_both().await {
+            assert_eq!(
+                names(&store.search("jens 0199", 10).await.unwrap()),
+                ["Jens Olsen"]
+            );
+            assert_eq!(
+                names(&store.search("smith sam@exa", 10).await.unwrap()),
+                ["Sam Smith"]
+            );
+            assert!(store.search("jens 600", 10).await.unwrap().is_empty());
+        }
     }
 
     #[tokio::test]
     async fn limit_is_respected() {
-        let (_d, store) = seeded().await;
-        assert_eq!(store.search("example", 2).await.unwrap().len(), 2);
+        for (_d, store) in seeded_both().await {
+            assert_eq!(store.search("example", 2).await.unwrap().len(), 2);
+        }
     }
 }
 
@@ -381,5 +423,152 @@ async fn customers_indexed_before_the_index_split_are_found_after_the_upgrade() 
         let found = store.search(q, 10).await.unwrap();
         assert_eq!(found.len(), 1, "{q:?} found {found:?}");
         assert_eq!(found[0].display_name(), "Greta Lindqvist");
+    }
+}
+
+/// Creates at the till are indexed by a background task; until then the
+/// search scans them. Both must give the same answers, in the same order.
+mod deferred_index {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    const FIRST: &[&str] = &["Ada", "Adam", "Ana", "José", "Jonas", "Léa", "Leon", "Mia"];
+    const LAST: &[&str] = &["Müller", "Muller", "Mulder", "Berger", "Bernal", "Olsen"];
+    const CITIES: &[&str] = &["Berlin", "Bern", "Lyon", "Oslo"];
+
+    fn varied(i: usize) -> NewCustomer {
+        let first = FIRST[i % FIRST.len()];
+        let last = LAST[(i / 3) % LAST.len()];
+        NewCustomer {
+            company: (i % 5 == 0).then(|| format!("{} & Söhne", LAST[i % LAST.len()])),
+            email: Some(format!("{}.{}{i}@mail-{}.example", first, last, i % 4).to_lowercase()),
+            phone: (i % 7 != 0).then(|| format!("+49 151 {:07}", i * 7919 % 10_000_000)),
+            city: Some(CITIES[i % CITIES.len()].into()),
+            ..person(first, last)
+        }
+    }
+
+    const QUERIES: &[&str] = &[
+        "a",
+        "ad",
+        "ada",
+        "jos",
+        "JOSE",
+        "lea",
+        "léa",
+        "mul",
+        "müller",
+        "muller",
+        "ber",
+        "bern",
+        "berl",
+        "lyon",
+        "söhne",
+        "sohne",
+        "oslo",
+        "0151",
+        "151 00",
+        "7919",
+        "5838",
+        "ada.m",
+        "mail-2",
+        "ada ber",
+        "ada 0151",
+        "leon 79",
+        "jonas mail",
+        "mia@",
+        "zzz",
+        "a b",
+        "ana müller",
+    ];
+
+    async fn answers(store: &Store) -> Vec<Vec<String>> {
+        let mut all = Vec::new();
+        for q in QUERIES {
+            let found = store.search(q, 20).await.unwrap();
+            all.push(found.iter().map(|c| c.id.to_string()).collect());
+        }
+        all
+    }
+
+    #[tokio::test]
+    async fn the_search_finds_the_same_before_and_after_indexing() {
+        let dir = TempDir::new().unwrap();
+        let store = open_without_indexer(&dir).await;
+        // Older customers arrive in batches (indexed at once), the newest one
+        // by one at the till (queued for the indexer).
+        let batch: Vec<_> = (0..120).map(varied).collect();
+        store.create_customers(&batch).await.unwrap();
+        for i in 120..160 {
+            store.create_customer(&varied(i)).await.unwrap();
+        }
+        assert_eq!(store.unindexed_customers().await.unwrap(), 40);
+        let before = answers(&store).await;
+        assert!(
+            before.iter().filter(|a| !a.is_empty()).count() > QUERIES.len() / 2,
+            "the queries find something"
+        );
+
+        store.flush_search_index().await.unwrap();
+        assert_eq!(store.unindexed_customers().await.unwrap(), 0);
+        let after = answers(&store).await;
+        for ((q, b), a) in QUERIES.iter().zip(&before).zip(&after) {
+            assert_eq!(b, a, "{q:?} before and after indexing");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_background_indexer_catches_up_within_moments() {
+        let dir = TempDir::new().unwrap();
+        let store = open(&dir).await;
+        for i in 0..30 {
+            store.create_customer(&varied(i)).await.unwrap();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.unindexed_customers().await.unwrap() > 0 {
+            assert!(Instant::now() < deadline, "the indexer did not catch up");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let indexed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM customers_names_fts WHERE customers_names_fts MATCH 'ada'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(indexed, 4);
+    }
+
+    #[tokio::test]
+    async fn closing_the_store_indexes_what_is_queued() {
+        let dir = TempDir::new().unwrap();
+        {
+            let store = open_without_indexer(&dir).await;
+            store.create_customer(&varied(1)).await.unwrap();
+            store.close().await;
+        }
+        let store = open_without_indexer(&dir).await;
+        assert_eq!(store.unindexed_customers().await.unwrap(), 0);
+        assert_eq!(store.search("adam", 5).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_customer_corrected_before_it_is_indexed_is_found_by_its_new_name() {
+        let dir = TempDir::new().unwrap();
+        let store = open_without_indexer(&dir).await;
+        let c = store
+            .create_customer(&person("Lost", "Cause"))
+            .await
+            .unwrap();
+        store
+            .update_unsent_customer(c.id, &person("Found", "Cause"))
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            assert!(store.search("lost", 5).await.unwrap().is_empty());
+            assert_eq!(store.search("found", 5).await.unwrap().len(), 1);
+            assert_eq!(store.search("cause", 5).await.unwrap().len(), 1);
+            store.flush_search_index().await.unwrap();
+        }
+        assert_eq!(store.unindexed_customers().await.unwrap(), 0);
     }
 }

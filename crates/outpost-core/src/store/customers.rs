@@ -1,12 +1,12 @@
 //! Customer rows and their full-text index entries.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
 use super::time;
 use crate::customer::{Attributes, Customer, CustomerId, Origin, SyncState};
 use crate::error::{Error, Result};
-use crate::search;
+use crate::search::{self, SearchFields, Tier};
 use crate::validation::ValidCustomer;
 
 const COLUMNS: &str =
@@ -32,12 +32,23 @@ impl Provenance {
     }
 }
 
+/// When a new row's search-index entries are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Indexing {
+    /// In the same transaction (batches: one index segment for many rows).
+    Now,
+    /// By the background indexer (a single create at the till, which must
+    /// not pay for an index segment of its own).
+    Deferred,
+}
+
 pub(super) async fn insert(
     conn: &mut SqliteConnection,
     id: CustomerId,
     c: &ValidCustomer,
     now: DateTime<Utc>,
     from: Provenance,
+    indexing: Indexing,
 ) -> Result<Customer> {
     let stamp = time::to_db(now);
     let origin = from.origin();
@@ -45,36 +56,44 @@ pub(super) async fn insert(
         Origin::Local => SyncState::Pending,
         Origin::Crm => SyncState::Synced,
     };
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO customers (id, first_name, last_name, company, email, phone, phone_digits, street, city,
-                                postal_code, country, tax_id, notes, sync_state, created_at, updated_at,
-                                origin, attributes, crm_id, crm_updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, ?14, ?16, ?17, ?18, ?19)
-         RETURNING seq",
-    )
-    .bind(id.to_string())
-    .bind(&c.first_name)
-    .bind(&c.last_name)
-    .bind(&c.company)
-    .bind(&c.email)
-    .bind(&c.phone)
-    .bind(&c.phone_digits)
-    .bind(&c.street)
-    .bind(&c.city)
-    .bind(&c.postal_code)
-    .bind(&c.country)
-    .bind(&c.tax_id)
-    .bind(&c.notes)
-    .bind(&stamp)
-    .bind(sync_state.as_str())
-    .bind(origin.as_str())
-    .bind(attributes_to_db(&c.attributes))
-    .bind(&from.crm_id)
-    .bind(from.crm_updated_at.map(time::to_db))
-    .fetch_one(&mut *conn)
-    .await?;
-
-    index(conn, seq, c).await?;
+    let insert = |sql| {
+        sqlx::query(sql)
+            .bind(id.to_string())
+            .bind(&c.first_name)
+            .bind(&c.last_name)
+            .bind(&c.company)
+            .bind(&c.email)
+            .bind(&c.phone)
+            .bind(&c.phone_digits)
+            .bind(&c.street)
+            .bind(&c.city)
+            .bind(&c.postal_code)
+            .bind(&c.country)
+            .bind(&c.tax_id)
+            .bind(&c.notes)
+            .bind(&stamp)
+            .bind(sync_state.as_str())
+            .bind(origin.as_str())
+            .bind(attributes_to_db(&c.attributes))
+            .bind(&from.crm_id)
+            .bind(from.crm_updated_at.map(time::to_db))
+    };
+    match indexing {
+        Indexing::Now => {
+            let sql = format!("{INSERT_CUSTOMER} RETURNING seq");
+            let seq: i64 = insert(&sql).fetch_one(&mut *conn).await?.get(0);
+            index(conn, seq, c.into()).await?;
+        }
+        Indexing::Deferred => {
+            // One round trip for the row and its place in the indexer's queue
+            // (`execute` runs every statement of the string).
+            let sql = format!(
+                "{INSERT_CUSTOMER};
+                 INSERT INTO search_pending (seq) VALUES (last_insert_rowid())"
+            );
+            insert(&sql).execute(&mut *conn).await?;
+        }
+    }
 
     Ok(Customer {
         id,
@@ -99,6 +118,12 @@ pub(super) async fn insert(
         crm_version: None,
     })
 }
+
+const INSERT_CUSTOMER: &str =
+    "INSERT INTO customers (id, first_name, last_name, company, email, phone, phone_digits, street, city,
+                            postal_code, country, tax_id, notes, sync_state, created_at, updated_at,
+                            origin, attributes, crm_id, crm_updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, ?14, ?16, ?17, ?18, ?19)";
 
 fn attributes_to_db(a: &Attributes) -> Option<String> {
     (!a.is_empty()).then(|| serde_json::to_string(a).expect("string maps always serialize"))
@@ -136,52 +161,137 @@ pub(super) async fn update(
     .await?;
     let Some(seq) = seq else { return Ok(None) };
     unindex(conn, seq).await?;
-    index(conn, seq, c).await?;
+    index(conn, seq, c.into()).await?;
     get(&mut *conn, id).await
 }
 
 pub(super) async fn delete(conn: &mut SqliteConnection, id: CustomerId) -> Result<()> {
-    let seq: Option<i64> = sqlx::query_scalar("DELETE FROM customers WHERE id = ?1 RETURNING seq")
+    let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM customers WHERE id = ?1")
         .bind(id.to_string())
         .fetch_optional(&mut *conn)
         .await?;
     if let Some(seq) = seq {
         unindex(conn, seq).await?;
+        sqlx::query("DELETE FROM customers WHERE seq = ?1")
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
 
-pub(super) async fn index(conn: &mut SqliteConnection, seq: i64, c: &ValidCustomer) -> Result<()> {
-    let [first, last, company, city] = search::name_columns(c);
+pub(super) async fn index(
+    conn: &mut SqliteConnection,
+    seq: i64,
+    f: SearchFields<'_>,
+) -> Result<()> {
+    let [first, last, company, city] = search::name_columns(f);
+    let [email, phone] = search::contact_columns(f);
     sqlx::query(
         "INSERT INTO customers_names_fts (rowid, first_name, last_name, company, city)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+         VALUES (?1, ?2, ?3, ?4, ?5);
+         INSERT INTO customers_contact_fts (rowid, email, phone) VALUES (?1, ?6, ?7)",
     )
     .bind(seq)
     .bind(first)
     .bind(last)
     .bind(company)
     .bind(city)
+    .bind(email)
+    .bind(phone)
     .execute(&mut *conn)
     .await?;
-    let [email, phone] = search::contact_columns(c);
-    sqlx::query("INSERT INTO customers_contact_fts (rowid, email, phone) VALUES (?1, ?2, ?3)")
-        .bind(seq)
-        .bind(email)
-        .bind(phone)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }
 
+/// Removes a row's index entries, or its place in the indexer's queue if it
+/// was never indexed.
 pub(super) async fn unindex(conn: &mut SqliteConnection, seq: i64) -> Result<()> {
-    for table in ["customers_names_fts", "customers_contact_fts"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE rowid = ?1"))
+    let queued: Option<i64> =
+        sqlx::query_scalar("DELETE FROM search_pending WHERE seq = ?1 RETURNING seq")
             .bind(seq)
-            .execute(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await?;
+    if queued.is_none() {
+        sqlx::query(
+            "DELETE FROM customers_names_fts WHERE rowid = ?1;
+             DELETE FROM customers_contact_fts WHERE rowid = ?1",
+        )
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
+}
+
+/// Rows the background indexer takes in one transaction. The indexer runs
+/// when the till is quiet, so a large batch (one index segment for all) costs
+/// a create nothing; at worst one create waits for one batch (a few ms).
+const INDEX_BATCH: i64 = 500;
+
+/// Indexes up to [`INDEX_BATCH`] queued rows in one transaction; returns how
+/// many were taken (0 when the queue is empty).
+pub(super) async fn index_queued(pool: &SqlitePool) -> Result<usize> {
+    // Most sweeps find nothing: look before taking the write lock.
+    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM search_pending)")
+        .fetch_one(pool)
+        .await?;
+    if !any {
+        return Ok(0);
+    }
+    // IMMEDIATE: two processes (the app and a CLI) never index the same rows.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let rows: Vec<QueuedRow> = sqlx::query_as(
+        "SELECT p.seq, c.seq IS NOT NULL AS present, c.first_name, c.last_name, c.company, c.city, c.email, c.phone_digits
+         FROM search_pending p LEFT JOIN customers c ON c.seq = p.seq
+         ORDER BY p.seq LIMIT ?1",
+    )
+    .bind(INDEX_BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    for r in rows.iter().filter(|r| r.present) {
+        index(&mut tx, r.seq, r.fields()).await?;
+    }
+    if let Some(last) = rows.last() {
+        sqlx::query("DELETE FROM search_pending WHERE seq <= ?1")
+            .bind(last.seq)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    seq: i64,
+    present: bool,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    company: Option<String>,
+    city: Option<String>,
+    email: Option<String>,
+    phone_digits: Option<String>,
+}
+
+impl QueuedRow {
+    fn fields(&self) -> SearchFields<'_> {
+        SearchFields {
+            first_name: self.first_name.as_deref(),
+            last_name: self.last_name.as_deref(),
+            company: self.company.as_deref(),
+            city: self.city.as_deref(),
+            email: self.email.as_deref(),
+            phone_digits: self.phone_digits.as_deref(),
+        }
+    }
+}
+
+pub(super) async fn queued_for_index(pool: &SqlitePool) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM search_pending")
+        .fetch_one(pool)
+        .await?;
+    Ok(n as u64)
 }
 
 pub(super) async fn get<'e, E>(exec: E, id: CustomerId) -> Result<Option<Customer>>
@@ -230,12 +340,22 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
         let rows = fetch(&mut conn, &format!("SELECT {COLUMNS} FROM customers WHERE phone_digits = ?1 ORDER BY seq DESC LIMIT ?2"), digits, limit).await?;
         extend_unique(&mut found, rows, limit);
     }
+    let mut unindexed = unindexed_matches(&mut conn, &query, limit).await?;
+    let mut take_unindexed = |tier: Tier, found: &mut Vec<Customer>| {
+        let (now, later) = std::mem::take(&mut unindexed)
+            .into_iter()
+            .partition(|(t, _)| *t == tier);
+        unindexed = later;
+        extend_unique(found, now.into_iter().map(|(_, c)| c).collect(), limit);
+    };
     let tiers = [
-        ("customers_names_fts", &query.names),
-        ("customers_names_fts", &query.any),
-        ("customers_contact_fts", &query.any),
+        (Tier::Names, "customers_names_fts", &query.names),
+        (Tier::NamesOrCity, "customers_names_fts", &query.any),
+        (Tier::Contact, "customers_contact_fts", &query.any),
     ];
-    for (table, expr) in tiers {
+    for (tier, table, expr) in tiers {
+        // Rows created moments ago are the most recent of their tier.
+        take_unindexed(tier, &mut found);
         if found.len() >= limit as usize {
             return Ok(found);
         }
@@ -249,12 +369,87 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
         let rows = fetch(&mut conn, &sql, expr, want).await?;
         extend_unique(&mut found, rows, limit);
     }
+    take_unindexed(Tier::Mixed, &mut found);
     if found.len() < limit as usize && query.terms.len() > 1 {
         let rows =
             words_across_indexes(&mut conn, &query.terms, limit + found.len() as u32).await?;
         extend_unique(&mut found, rows, limit);
     }
     Ok(found)
+}
+
+/// Most rows of the indexer's queue a search scans. The queue holds the
+/// creates since the till last paused for 100 ms, and the indexer empties it
+/// when it reaches this length.
+pub(super) const UNINDEXED_SCAN: i64 = 250;
+
+/// The customers not indexed yet that match the query, each with its tier,
+/// most recent first.
+async fn unindexed_matches(
+    conn: &mut SqliteConnection,
+    query: &search::Query,
+    limit: u32,
+) -> Result<Vec<(Tier, Customer)>> {
+    // CROSS JOIN keeps the queue as the outer loop (SQLite has no statistics
+    // on it and could otherwise scan every customer). SQLite narrows the scan to rows whose text contains the longest word
+    // (its lower() folds ASCII only, so rows with other letters always come
+    // through); the tokens are then matched here.
+    let needle = query
+        .words
+        .iter()
+        .filter(|w| w.is_ascii())
+        .max_by_key(|w| w.len())
+        .cloned()
+        .unwrap_or_default();
+    let queued: Vec<QueuedRow> = sqlx::query_as(
+        "SELECT seq, 1 AS present, first_name, last_name, company, city, email, phone_digits
+         FROM (SELECT c.*, lower(concat_ws(' ', c.first_name, c.last_name, c.company, c.city, c.email, c.phone_digits)) AS text
+               FROM search_pending p CROSS JOIN customers c ON c.seq = p.seq
+               ORDER BY p.seq DESC LIMIT ?1)
+         WHERE instr(text, ?2) > 0 OR text GLOB '*[^ -~]*'
+         ORDER BY seq DESC",
+    )
+    .bind(UNINDEXED_SCAN)
+    .bind(needle)
+    .fetch_all(&mut *conn)
+    .await?;
+    // At most `limit` of each tier can be shown.
+    let mut per_tier = std::collections::HashMap::<Tier, u32>::new();
+    let tiers: Vec<(i64, Tier)> = queued
+        .iter()
+        .filter_map(|r| search::unindexed_tier(query, r.fields()).map(|t| (r.seq, t)))
+        .filter(|(_, t)| {
+            let n = per_tier.entry(*t).or_default();
+            *n += 1;
+            *n <= limit
+        })
+        .collect();
+    if tiers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let seqs: Vec<i64> = tiers.iter().map(|(seq, _)| *seq).collect();
+    let rows: Vec<(i64, CustomerRow)> = sqlx::query_as::<_, SeqRow>(&format!(
+        "SELECT seq, {COLUMNS} FROM customers WHERE seq IN (SELECT value FROM json_each(?1)) ORDER BY seq DESC"
+    ))
+    .bind(serde_json::to_string(&seqs).expect("integers always serialize"))
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.seq, r.row))
+    .collect();
+    rows.into_iter()
+        .filter_map(|(seq, row)| {
+            let tier = tiers.iter().find(|(s, _)| *s == seq)?.1;
+            Some(Customer::try_from(row).map(|c| (tier, c)))
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct SeqRow {
+    seq: i64,
+    #[sqlx(flatten)]
+    row: CustomerRow,
 }
 
 /// Most recent name matches a mixed query checks for its contact words: a

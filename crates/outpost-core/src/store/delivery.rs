@@ -42,7 +42,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<Claimed>> {
         let now = time::to_db(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let ids: Vec<(i64, i64)> = sqlx::query_as(
             "UPDATE outbox SET state = 'in-flight', endpoint = ?1, attempts = attempts + 1, updated_at = ?2
              WHERE id IN (
@@ -103,7 +103,7 @@ impl Store {
             return Ok(());
         }
         let now = time::to_db(time::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for (message_id, customer, crm_id) in delivered {
             sqlx::query("UPDATE outbox SET state = 'sent', last_error = NULL, updated_at = ?2 WHERE id = ?1")
                 .bind(message_id)
@@ -137,7 +137,7 @@ impl Store {
         reason: &str,
     ) -> Result<()> {
         let now = time::to_db(time::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE outbox SET state = 'needs-attention', last_error = ?2, updated_at = ?3 WHERE id = ?1")
             .bind(message_id)
             .bind(reason)
@@ -163,7 +163,7 @@ impl Store {
     ) -> Result<()> {
         let next = time::to_db(next_attempt_at);
         let now = time::to_db(time::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for id in message_ids {
             sqlx::query(
                 "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, last_error = ?3, updated_at = ?4
@@ -200,7 +200,7 @@ impl Store {
     /// Returns how many were requeued.
     pub async fn retry_customer(&self, customer: CustomerId) -> Result<u64> {
         let now = time::to_db(time::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let n = sqlx::query(
             "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, updated_at = ?2
              WHERE customer_id = ?1 AND state = 'needs-attention'",
@@ -270,7 +270,7 @@ impl Store {
 
     pub async fn audit(&self, entries: &[AuditEntry<'_>]) -> Result<()> {
         let at = time::to_db(time::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for e in entries {
             sqlx::query(
                 "INSERT INTO sync_audit (at, endpoint, operation, customer_id, crm_id, outcome, duration_ms, request_id, detail)

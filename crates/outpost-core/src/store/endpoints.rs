@@ -79,7 +79,7 @@ impl Store {
     pub async fn rename_endpoint(&self, old: &str, config: &EndpointConfig) -> Result<bool> {
         config.validate()?;
         let now = time::to_db(time::now());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let inserted = sqlx::query(
             "INSERT INTO endpoints (name, kind, base_url, connectivity, priority, settings, created_at, updated_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, created_at, ?7 FROM endpoints WHERE name = ?8",
@@ -127,7 +127,7 @@ impl Store {
     /// Removes an endpoint. Its undelivered messages become unassigned again,
     /// so whichever endpoint is primary now delivers them.
     pub async fn remove_endpoint(&self, name: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let n = sqlx::query("DELETE FROM endpoints WHERE name = ?1")
             .bind(name)
             .execute(&mut *tx)

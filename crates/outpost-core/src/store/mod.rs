@@ -6,6 +6,7 @@ mod customers;
 mod delivery;
 mod endpoints;
 mod form_cache;
+mod indexer;
 pub(crate) mod time;
 mod working_set;
 
@@ -51,6 +52,9 @@ pub struct StoreOptions {
     /// How long a writer waits for another writer before giving up.
     pub busy_timeout: Duration,
     pub keys: Arc<dyn KeyGenerator>,
+    /// Index single creates in the background (see `indexer`). Off in tests
+    /// that check what the search finds before the indexer has run.
+    pub background_indexing: bool,
 }
 
 impl Default for StoreOptions {
@@ -59,6 +63,7 @@ impl Default for StoreOptions {
             max_connections: 4,
             busy_timeout: Duration::from_secs(5),
             keys: Arc::new(UuidV7Keys),
+            background_indexing: true,
         }
     }
 }
@@ -72,6 +77,8 @@ pub struct Store {
     events: broadcast::Sender<StoreEvent>,
     /// The current creation form, read once and dropped when it may change.
     form: Arc<std::sync::RwLock<Option<crate::form::FormMetadata>>>,
+    /// Creates waiting for their search-index entries (see `indexer`).
+    index_queue: Arc<indexer::IndexQueue>,
 }
 
 impl Store {
@@ -109,6 +116,10 @@ impl Store {
             .await?;
         MIGRATOR.run(&pool).await?;
         checkpoint::spawn(pool.clone());
+        let index_queue = Arc::new(indexer::IndexQueue::default());
+        if options.background_indexing {
+            indexer::spawn(pool.clone(), index_queue.clone());
+        }
         let (events, _) = broadcast::channel(256);
         Ok(Store {
             pool,
@@ -116,11 +127,20 @@ impl Store {
             keys: options.keys,
             events,
             form: Default::default(),
+            index_queue,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A write transaction holding SQLite's write lock from its first
+    /// statement. A deferred one that reads first fails at once with
+    /// "database is locked" if another connection commits before its first
+    /// write (its snapshot is stale); an immediate one waits its turn.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -138,11 +158,22 @@ impl Store {
         self.current_form().await?.check(input)?;
         let id = self.keys.generate();
         let now = time::now();
-        let mut tx = self.pool.begin().await?;
-        let customer = customers::insert(&mut tx, id, &valid, now, Default::default()).await?;
+        let turn = self.index_queue.turn().await;
+        let mut tx = self.write_tx().await?;
+        let customer = customers::insert(
+            &mut tx,
+            id,
+            &valid,
+            now,
+            Default::default(),
+            customers::Indexing::Deferred,
+        )
+        .await?;
         let payload = serde_json::to_value(&customer).expect("a customer always serializes");
         outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
         tx.commit().await?;
+        drop(turn);
+        self.index_queue.queued();
         // Nobody listening is fine: the CLI has no subscribers.
         let _ = self.events.send(StoreEvent::CustomerCreated(id));
         let _ = self.events.send(StoreEvent::OutboxChanged);
@@ -159,10 +190,18 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let now = time::now();
         let mut ids = Vec::with_capacity(valid.len());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for v in &valid {
             let id = self.keys.generate();
-            let customer = customers::insert(&mut tx, id, v, now, Default::default()).await?;
+            let customer = customers::insert(
+                &mut tx,
+                id,
+                v,
+                now,
+                Default::default(),
+                customers::Indexing::Now,
+            )
+            .await?;
             let payload = serde_json::to_value(&customer).expect("a customer always serializes");
             outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
             ids.push(id);
@@ -186,7 +225,7 @@ impl Store {
         input: &NewCustomer,
     ) -> Result<Customer> {
         let valid = validation::validate(input)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let delivered: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state = 'sent')",
         )
@@ -211,7 +250,7 @@ impl Store {
     /// confirmed it, the customer and its undelivered messages are removed
     /// from this device (the CRM never had it).
     pub async fn discard_refused_customer(&self, id: CustomerId) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let states: Vec<String> =
             sqlx::query_scalar("SELECT state FROM outbox WHERE customer_id = ?1")
                 .bind(id.to_string())
@@ -295,8 +334,26 @@ impl Store {
         Ok(())
     }
 
-    /// Closes every connection, checkpointing the WAL.
+    /// Indexes the customers created here or by another process that the
+    /// background indexer has not reached yet (they are found meanwhile, by a
+    /// scan of the short queue).
+    pub async fn flush_search_index(&self) -> Result<()> {
+        self.index_queue.drain(&self.pool).await
+    }
+
+    /// How many customers wait for their search-index entries.
+    pub async fn unindexed_customers(&self) -> Result<u64> {
+        customers::queued_for_index(&self.pool).await
+    }
+
+    /// Indexes what is still queued, then closes every connection,
+    /// checkpointing the WAL: a CLI process leaves a fully indexed store.
     pub async fn close(&self) {
+        if !self.pool.is_closed() {
+            if let Err(e) = self.flush_search_index().await {
+                tracing::warn!(error = %e, "search indexing before close failed; the next start does it");
+            }
+        }
         self.pool.close().await;
     }
 }

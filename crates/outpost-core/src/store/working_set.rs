@@ -23,7 +23,7 @@ use serde::Serialize;
 use sqlx::SqliteConnection;
 use ts_rs::TS;
 
-use super::customers::{self, Provenance};
+use super::customers::{self, Indexing, Provenance};
 use super::{time, Store, StoreEvent};
 use crate::customer::{CrmVersion, Customer, CustomerId};
 use crate::error::Result;
@@ -125,7 +125,7 @@ impl Store {
         next: Option<&str>,
     ) -> Result<Reconciled> {
         let now = time::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let (stats, changed) = self.reconcile_all(&mut tx, items, now).await?;
         let newest = items.iter().filter_map(|r| r.updated_at).max();
         sqlx::query(
@@ -203,7 +203,7 @@ impl Store {
     /// later; returns them as stored, in the order given.
     pub async fn cache_remote(&self, items: &[RemoteCustomer]) -> Result<Vec<Customer>> {
         let now = time::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let (stats, keys) = self.reconcile_all(&mut tx, items, now).await?;
         let mut stored = Vec::with_capacity(keys.len());
         for id in &keys {
@@ -269,7 +269,7 @@ impl Store {
                 crm_id: Some(item.crm_id.clone()),
                 crm_updated_at: remote_updated,
             };
-            customers::insert(conn, id, &remote, now, from).await?;
+            customers::insert(conn, id, &remote, now, from, Indexing::Now).await?;
             stats.inserted += 1;
             return Ok(id);
         };

@@ -1,0 +1,113 @@
+//! Background search indexing.
+//!
+//! A create at the till stores its row and outbox message without touching
+//! the FTS5 indexes: writing an index segment per transaction was most of a
+//! create's latency and all of its tail. The row waits in `search_pending`
+//! (where the search still finds it, see `customers::unindexed_matches`)
+//! until this task indexes it once the till is quiet, many rows in one
+//! transaction.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::SqlitePool;
+use tokio::sync::{Mutex, MutexGuard};
+use tokio::time::MissedTickBehavior;
+
+use super::customers;
+use crate::error::Result;
+
+/// The task indexes once no create came for this long, so it never competes
+/// with a clerk (or an import script) creating customers one after another.
+const QUIET: Duration = Duration::from_millis(100);
+
+/// ...or once this many creates are queued without a pause: the most the
+/// search scans, so no create is ever missing from a lookup.
+const HIGH_WATER: usize = customers::UNINDEXED_SCAN as usize;
+
+/// Rows queued by another process (a CLI) are picked up at least this often.
+const SWEEP: Duration = Duration::from_secs(2);
+
+/// What the creates and the indexer of one store share. A create only
+/// touches two atomics: waking the task on every create cost more than the
+/// index segment it saved.
+pub(super) struct IndexQueue {
+    started: Instant,
+    /// When the last create committed, in ms since `started`.
+    last_create_ms: AtomicU64,
+    queued_here: AtomicUsize,
+    /// Serialises creates and indexing batches inside this process: a create
+    /// that finds a batch running waits here, woken the moment it ends,
+    /// instead of in SQLite's busy handler, which sleeps in steps of
+    /// milliseconds.
+    gate: Mutex<()>,
+}
+
+impl Default for IndexQueue {
+    fn default() -> Self {
+        IndexQueue {
+            started: Instant::now(),
+            last_create_ms: AtomicU64::new(0),
+            queued_here: AtomicUsize::new(0),
+            gate: Mutex::new(()),
+        }
+    }
+}
+
+impl IndexQueue {
+    /// Held by a create for its transaction.
+    pub(super) async fn turn(&self) -> MutexGuard<'_, ()> {
+        self.gate.lock().await
+    }
+
+    /// A create committed a row to index.
+    pub(super) fn queued(&self) {
+        self.last_create_ms
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.queued_here.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Indexes everything queued, in batches; a create waiting for the gate
+    /// goes between two batches.
+    pub(super) async fn drain(&self, pool: &SqlitePool) -> Result<()> {
+        self.queued_here.store(0, Ordering::Relaxed);
+        loop {
+            let _turn = self.gate.lock().await;
+            if customers::index_queued(pool).await? == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Creates are queued and the till is quiet, or the queue is long.
+    fn worth_indexing(&self) -> bool {
+        let queued = self.queued_here.load(Ordering::Relaxed);
+        let since_last =
+            self.started.elapsed().as_millis() as u64 - self.last_create_ms.load(Ordering::Relaxed);
+        queued >= HIGH_WATER || (queued > 0 && since_last >= QUIET.as_millis() as u64)
+    }
+}
+
+pub(super) fn spawn(pool: SqlitePool, queue: Arc<IndexQueue>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(QUIET);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut last_sweep = Instant::now();
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                break;
+            }
+            if !queue.worth_indexing() && last_sweep.elapsed() < SWEEP {
+                continue;
+            }
+            last_sweep = Instant::now();
+            match queue.drain(&pool).await {
+                Ok(()) => {}
+                Err(crate::Error::Database(sqlx::Error::PoolClosed)) => break,
+                Err(e) => tracing::warn!(error = %e, "search indexing failed; will retry"),
+            }
+        }
+    });
+}
