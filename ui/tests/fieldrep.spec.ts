@@ -161,17 +161,18 @@ test.describe('duplicate check', () => {
 test.describe('working set', () => {
   test('size and freshness in the status bar, progress while a pull runs', async ({ openApp }) => {
     const app = await openApp({
-      workingSet: { total_local: 48210, updated_at: new Date(Date.now() - 3 * 60_000).toISOString(), pulling: null, last_error: null },
+      workingSet: { total_local: 48210, updated_at: new Date(Date.now() - 3 * 60_000).toISOString(), pulling: null, last_error: null, pull_enabled: true },
     });
     const line = app.page.getByTestId('status-working-set');
     await expect(line).toHaveText(/^working set: 48[,.\u202f ]?210 customers, updated 3 minutes ago$/);
-    await app.emit('working-set-changed', { total_local: 49000, updated_at: null, pulling: 12400, last_error: null });
+    await app.emit('working-set-changed', { total_local: 49000, updated_at: null, pulling: 12400, last_error: null, pull_enabled: true });
     await expect(line).toHaveText(/^updating working set… 12[,.\u202f ]?400 received$/);
     await app.emit('working-set-changed', {
       total_local: 49000,
       updated_at: new Date().toISOString(),
       pulling: null,
       last_error: 'the CRM is unreachable: timed out',
+      pull_enabled: true,
     });
     await expect(line).toHaveText(/updated just now$/);
     await expect(app.page.getByTestId('status-working-set-error')).toHaveAttribute('title', 'the CRM is unreachable: timed out');
@@ -184,6 +185,17 @@ test.describe('working set', () => {
     await expect(app.page.getByTestId('pull-requested')).toBeVisible();
     const { calls } = await app.backend();
     expect(calls.some((c) => c.cmd === 'pull_now')).toBe(true);
+  });
+
+  test('with the working set turned off, the Sync screen says so and Update now is disabled', async ({ openApp }) => {
+    const app = await openApp({
+      status: { ...SEED_STATUS, connection: 'online' },
+      workingSet: { total_local: 3, updated_at: new Date().toISOString(), pulling: null, last_error: null, pull_enabled: false },
+    });
+    await expect(app.page.getByTestId('status-working-set')).toHaveCount(0);
+    await app.page.keyboard.press('Control+Shift+S');
+    await expect(app.page.getByTestId('sync-working-set')).toContainText('The working set is off');
+    await expect(app.page.getByTestId('pull-now')).toBeDisabled();
   });
 });
 

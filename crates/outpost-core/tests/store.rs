@@ -120,6 +120,19 @@ async fn a_failed_enqueue_rolls_the_customer_back() {
     .await
     .unwrap();
     assert_eq!(orphans, 0);
+
+    // The failed create left no transaction open on a pooled connection.
+    sqlx::query("DROP TRIGGER fail_outbox")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    for i in 0..8 {
+        store
+            .create_customer(&person("After", &format!("Failure{i}")))
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.status().await.unwrap().customers, 9);
 }
 
 #[tokio::test]

@@ -71,8 +71,16 @@ pub async fn get_working_set(
 }
 
 /// "Update now": start a working-set pull (or as soon as the CRM is online).
+/// Refused, in words, when the primary endpoint keeps no working set.
 #[tauri::command]
 pub async fn pull_now(state: State<'_, AppState>) -> Result<(), IpcError> {
-    state.engine.pull_now().await;
-    Ok(())
+    if state.engine.pull_now().await {
+        Ok(())
+    } else {
+        Err(IpcError {
+            code: crate::error::ErrorCode::Refused,
+            message: "This computer does not keep the CRM's customers: no CRM is configured, or the working set is turned off in Settings.".into(),
+            fields: Vec::new(),
+        })
+    }
 }

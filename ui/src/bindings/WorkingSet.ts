@@ -15,4 +15,9 @@ updated_at: string | null,
 /**
  * Records stored by the pass under way, when one is.
  */
-pulling: number | null, last_error: string | null, };
+pulling: number | null, last_error: string | null, 
+/**
+ * Whether the primary endpoint keeps its customers on this device (its
+ * `pull_enabled` setting, and a CRM that can list them).
+ */
+pull_enabled: boolean, };

@@ -73,7 +73,7 @@ const count = new Intl.NumberFormat();
 export function workingSetText(w: WorkingSet | null, now: number = Date.now()): string | null {
   if (!w) return null;
   if (w.pulling !== null) return `updating working set… ${count.format(w.pulling)} received`;
-  if (w.updated_at === null) return null;
+  if (!w.pull_enabled || w.updated_at === null) return null;
   const n = count.format(w.total_local);
   return `working set: ${n} customer${w.total_local === 1 ? '' : 's'}, updated ${timeAgo(w.updated_at, now)}`;
 }

@@ -1,6 +1,8 @@
 //! Customer rows and their full-text index entries.
 
 use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::SqliteArguments;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
 use super::time;
@@ -32,70 +34,98 @@ impl Provenance {
     }
 }
 
-/// When a new row's search-index entries are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Indexing {
-    /// In the same transaction (batches: one index segment for many rows).
-    Now,
-    /// By the background indexer (a single create at the till, which must
-    /// not pay for an index segment of its own).
-    Deferred,
-}
-
+/// Inserts a row with its search-index entries (batches: imports, pulled
+/// pages, where one index segment serves many rows).
 pub(super) async fn insert(
     conn: &mut SqliteConnection,
     id: CustomerId,
     c: &ValidCustomer,
     now: DateTime<Utc>,
     from: Provenance,
-    indexing: Indexing,
 ) -> Result<Customer> {
+    let customer = new_row(id, c, now, from);
+    let key = id.to_string();
     let stamp = time::to_db(now);
+    let attributes = attributes_to_db(&c.attributes);
+    let crm_updated_at = customer.crm_updated_at.map(time::to_db);
+    let bound = |sql| {
+        bind_row(
+            sqlx::query(sql),
+            &key,
+            c,
+            &stamp,
+            &customer,
+            &attributes,
+            &crm_updated_at,
+        )
+    };
+    let sql = format!("{INSERT_CUSTOMER} RETURNING seq");
+    let seq: i64 = bound(&sql).fetch_one(&mut *conn).await?.get(0);
+    index(conn, seq, c.into()).await?;
+    Ok(customer)
+}
+
+/// A create at the till in one round trip to SQLite's worker thread (each
+/// one costs a thread wake-up, which on a busy or virtual machine was most
+/// of a create's time): BEGIN IMMEDIATE; the row; its place in the indexer's
+/// queue; its outbox message (`payload_of` the new customer, the row
+/// `outbox::enqueue` writes); COMMIT. On an error the transaction is rolled
+/// back before the connection goes back to the pool, or the connection is
+/// closed.
+pub(super) async fn create_with_message(
+    conn: &mut PoolConnection<Sqlite>,
+    id: CustomerId,
+    c: &ValidCustomer,
+    now: DateTime<Utc>,
+    kind: &str,
+    payload_of: impl FnOnce(&Customer) -> String,
+) -> Result<Customer> {
+    let customer = new_row(id, c, now, Provenance::default());
+    let key = id.to_string();
+    let stamp = time::to_db(now);
+    let attributes = attributes_to_db(&c.attributes);
+    let crm_updated_at = None;
+    let payload = payload_of(&customer);
+    let sql = format!(
+        "BEGIN IMMEDIATE;
+         {INSERT_CUSTOMER};
+         {QUEUE_FOR_INDEX};
+         INSERT INTO outbox (customer_id, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?20, ?21, 'pending', 0, ?14, ?14, ?14);
+         COMMIT"
+    );
+    let done = bind_row(
+        sqlx::query(&sql),
+        &key,
+        c,
+        &stamp,
+        &customer,
+        &attributes,
+        &crm_updated_at,
+    )
+    .bind(kind)
+    .bind(&payload)
+    .execute(&mut **conn)
+    .await;
+    if let Err(e) = done {
+        // A failed ROLLBACK (none was open, or the connection broke): never
+        // hand a connection in an unknown state back to the pool.
+        if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
+            conn.close_on_drop();
+        }
+        return Err(e.into());
+    }
+    Ok(customer)
+}
+
+/// The stored row of a new customer, as the caller gets it back.
+fn new_row(id: CustomerId, c: &ValidCustomer, now: DateTime<Utc>, from: Provenance) -> Customer {
     let origin = from.origin();
     let sync_state = match origin {
         Origin::Local => SyncState::Pending,
         Origin::Crm => SyncState::Synced,
     };
-    let insert = |sql| {
-        sqlx::query(sql)
-            .bind(id.to_string())
-            .bind(&c.first_name)
-            .bind(&c.last_name)
-            .bind(&c.company)
-            .bind(&c.email)
-            .bind(&c.phone)
-            .bind(&c.phone_digits)
-            .bind(&c.street)
-            .bind(&c.city)
-            .bind(&c.postal_code)
-            .bind(&c.country)
-            .bind(&c.tax_id)
-            .bind(&c.notes)
-            .bind(&stamp)
-            .bind(sync_state.as_str())
-            .bind(origin.as_str())
-            .bind(attributes_to_db(&c.attributes))
-            .bind(&from.crm_id)
-            .bind(from.crm_updated_at.map(time::to_db))
-    };
-    match indexing {
-        Indexing::Now => {
-            let sql = format!("{INSERT_CUSTOMER} RETURNING seq");
-            let seq: i64 = insert(&sql).fetch_one(&mut *conn).await?.get(0);
-            index(conn, seq, c.into()).await?;
-        }
-        Indexing::Deferred => {
-            // One round trip for the row and its place in the indexer's queue
-            // (`execute` runs every statement of the string).
-            let sql = format!(
-                "{INSERT_CUSTOMER};
-                 INSERT INTO search_pending (seq) VALUES (last_insert_rowid())"
-            );
-            insert(&sql).execute(&mut *conn).await?;
-        }
-    }
-
-    Ok(Customer {
+    Customer {
         id,
         first_name: c.first_name.clone(),
         last_name: c.last_name.clone(),
@@ -116,8 +146,41 @@ pub(super) async fn insert(
         attributes: c.attributes.clone(),
         crm_updated_at: from.crm_updated_at,
         crm_version: None,
-    })
+    }
 }
+
+/// Binds `INSERT_CUSTOMER`'s parameters ?1 to ?19.
+fn bind_row<'q>(
+    q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
+    key: &'q str,
+    c: &'q ValidCustomer,
+    stamp: &'q str,
+    row: &'q Customer,
+    attributes: &'q Option<String>,
+    crm_updated_at: &'q Option<String>,
+) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
+    q.bind(key)
+        .bind(&c.first_name)
+        .bind(&c.last_name)
+        .bind(&c.company)
+        .bind(&c.email)
+        .bind(&c.phone)
+        .bind(&c.phone_digits)
+        .bind(&c.street)
+        .bind(&c.city)
+        .bind(&c.postal_code)
+        .bind(&c.country)
+        .bind(&c.tax_id)
+        .bind(&c.notes)
+        .bind(stamp)
+        .bind(row.sync_state.as_str())
+        .bind(row.origin.as_str())
+        .bind(attributes)
+        .bind(&row.crm_id)
+        .bind(crm_updated_at)
+}
+
+const QUEUE_FOR_INDEX: &str = "INSERT INTO search_pending (seq) VALUES (last_insert_rowid())";
 
 const INSERT_CUSTOMER: &str =
     "INSERT INTO customers (id, first_name, last_name, company, email, phone, phone_digits, street, city,
@@ -229,28 +292,54 @@ pub(super) async fn unindex(conn: &mut SqliteConnection, seq: i64) -> Result<()>
 /// a create nothing; at worst one create waits for one batch (a few ms).
 const INDEX_BATCH: i64 = 500;
 
-/// Indexes up to [`INDEX_BATCH`] queued rows in one transaction; returns how
-/// many were taken (0 when the queue is empty).
-pub(super) async fn index_queued(pool: &SqlitePool) -> Result<usize> {
-    // Most sweeps find nothing: look before taking the write lock.
-    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM search_pending)")
+/// The newest row waiting for its index entries, if any (read without the
+/// write lock: most sweeps find nothing).
+pub(super) async fn newest_queued(pool: &SqlitePool) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT max(seq) FROM search_pending")
         .fetch_one(pool)
-        .await?;
-    if !any {
-        return Ok(0);
-    }
+        .await?)
+}
+
+/// Indexes up to [`INDEX_BATCH`] queued rows, none newer than `up_to`, in one
+/// transaction; returns how many were taken (0 when none is left). The bound
+/// keeps a drain from chasing the creates that arrive while it runs, which
+/// would index them one by one again.
+pub(super) async fn index_queued(pool: &SqlitePool, up_to: i64) -> Result<usize> {
     // IMMEDIATE: two processes (the app and a CLI) never index the same rows.
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let rows: Vec<QueuedRow> = sqlx::query_as(
         "SELECT p.seq, c.seq IS NOT NULL AS present, c.first_name, c.last_name, c.company, c.city, c.email, c.phone_digits
          FROM search_pending p LEFT JOIN customers c ON c.seq = p.seq
+         WHERE p.seq <= ?2
          ORDER BY p.seq LIMIT ?1",
     )
     .bind(INDEX_BATCH)
+    .bind(up_to)
     .fetch_all(&mut *tx)
     .await?;
-    for r in rows.iter().filter(|r| r.present) {
-        index(&mut tx, r.seq, r.fields()).await?;
+    let present: Vec<&QueuedRow> = rows.iter().filter(|r| r.present).collect();
+    // Multi-row inserts: a few statements for the batch, not two per row.
+    for chunk in present.chunks(100) {
+        let mut names = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO customers_names_fts (rowid, first_name, last_name, company, city) ",
+        );
+        names.push_values(chunk, |mut b, r| {
+            let [first, last, company, city] = search::name_columns(r.fields());
+            b.push_bind(r.seq)
+                .push_bind(first)
+                .push_bind(last)
+                .push_bind(company)
+                .push_bind(city);
+        });
+        names.build().execute(&mut *tx).await?;
+        let mut contact = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO customers_contact_fts (rowid, email, phone) ",
+        );
+        contact.push_values(chunk, |mut b, r| {
+            let [email, phone] = search::contact_columns(r.fields());
+            b.push_bind(r.seq).push_bind(email).push_bind(phone);
+        });
+        contact.build().execute(&mut *tx).await?;
     }
     if let Some(last) = rows.last() {
         sqlx::query("DELETE FROM search_pending WHERE seq <= ?1")

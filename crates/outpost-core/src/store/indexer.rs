@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::MissedTickBehavior;
 
 use super::customers;
@@ -37,11 +37,11 @@ pub(super) struct IndexQueue {
     /// When the last create committed, in ms since `started`.
     last_create_ms: AtomicU64,
     queued_here: AtomicUsize,
-    /// Serialises creates and indexing batches inside this process: a create
-    /// that finds a batch running waits here, woken the moment it ends,
-    /// instead of in SQLite's busy handler, which sleeps in steps of
-    /// milliseconds.
-    gate: Mutex<()>,
+    /// Every write transaction of this process takes its turn here (creates,
+    /// indexing batches, pulled pages, deliveries): a create that finds one
+    /// running waits here, woken the moment it ends, instead of in SQLite's
+    /// busy handler, which sleeps in steps of milliseconds.
+    gate: Arc<Mutex<()>>,
 }
 
 impl Default for IndexQueue {
@@ -50,15 +50,15 @@ impl Default for IndexQueue {
             started: Instant::now(),
             last_create_ms: AtomicU64::new(0),
             queued_here: AtomicUsize::new(0),
-            gate: Mutex::new(()),
+            gate: Arc::new(Mutex::new(())),
         }
     }
 }
 
 impl IndexQueue {
-    /// Held by a create for its transaction.
-    pub(super) async fn turn(&self) -> MutexGuard<'_, ()> {
-        self.gate.lock().await
+    /// Held by a write transaction until it ends.
+    pub(super) async fn turn(&self) -> OwnedMutexGuard<()> {
+        self.gate.clone().lock_owned().await
     }
 
     /// A create committed a row to index.
@@ -68,13 +68,16 @@ impl IndexQueue {
         self.queued_here.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Indexes everything queued, in batches; a create waiting for the gate
-    /// goes between two batches.
+    /// Indexes everything queued so far, in batches; a create waiting for the
+    /// gate goes between two batches.
     pub(super) async fn drain(&self, pool: &SqlitePool) -> Result<()> {
         self.queued_here.store(0, Ordering::Relaxed);
+        let Some(up_to) = customers::newest_queued(pool).await? else {
+            return Ok(());
+        };
         loop {
             let _turn = self.gate.lock().await;
-            if customers::index_queued(pool).await? == 0 {
+            if customers::index_queued(pool, up_to).await? == 0 {
                 return Ok(());
             }
         }

@@ -136,11 +136,14 @@ impl Store {
     }
 
     /// A write transaction holding SQLite's write lock from its first
-    /// statement. A deferred one that reads first fails at once with
-    /// "database is locked" if another connection commits before its first
-    /// write (its snapshot is stale); an immediate one waits its turn.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// statement, after this process's other writers (see
+    /// `indexer::IndexQueue::turn`). A deferred one that reads first fails at
+    /// once with "database is locked" if another connection commits before
+    /// its first write (its snapshot is stale); an immediate one waits.
+    async fn write_tx(&self) -> Result<WriteTx> {
+        let turn = self.index_queue.turn().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -159,19 +162,17 @@ impl Store {
         let id = self.keys.generate();
         let now = time::now();
         let turn = self.index_queue.turn().await;
-        let mut tx = self.write_tx().await?;
-        let customer = customers::insert(
-            &mut tx,
+        let mut conn = self.pool.acquire().await?;
+        let customer = customers::create_with_message(
+            &mut conn,
             id,
             &valid,
             now,
-            Default::default(),
-            customers::Indexing::Deferred,
+            outbox::KIND_CUSTOMER_CREATE,
+            |c| serde_json::to_string(c).expect("a customer always serializes"),
         )
         .await?;
-        let payload = serde_json::to_value(&customer).expect("a customer always serializes");
-        outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
-        tx.commit().await?;
+        drop(conn);
         drop(turn);
         self.index_queue.queued();
         // Nobody listening is fine: the CLI has no subscribers.
@@ -193,15 +194,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         for v in &valid {
             let id = self.keys.generate();
-            let customer = customers::insert(
-                &mut tx,
-                id,
-                v,
-                now,
-                Default::default(),
-                customers::Indexing::Now,
-            )
-            .await?;
+            let customer = customers::insert(&mut tx, id, v, now, Default::default()).await?;
             let payload = serde_json::to_value(&customer).expect("a customer always serializes");
             outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
             ids.push(id);
@@ -355,6 +348,31 @@ impl Store {
             }
         }
         self.pool.close().await;
+    }
+}
+
+/// A write transaction and this process's writer turn, released together.
+struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
     }
 }
 

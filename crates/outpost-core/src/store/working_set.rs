@@ -23,7 +23,7 @@ use serde::Serialize;
 use sqlx::SqliteConnection;
 use ts_rs::TS;
 
-use super::customers::{self, Indexing, Provenance};
+use super::customers::{self, Provenance};
 use super::{time, Store, StoreEvent};
 use crate::customer::{CrmVersion, Customer, CustomerId};
 use crate::error::Result;
@@ -79,6 +79,9 @@ pub struct WorkingSet {
     #[ts(type = "number | null")]
     pub pulling: Option<u64>,
     pub last_error: Option<String>,
+    /// Whether the primary endpoint keeps its customers on this device (its
+    /// `pull_enabled` setting, and a CRM that can list them).
+    pub pull_enabled: bool,
 }
 
 impl Store {
@@ -229,6 +232,8 @@ impl Store {
             updated_at: state.last_complete_at.map(|t| t.to_rfc3339()),
             pulling: state.in_pass().then_some(state.pass_fetched),
             last_error: state.last_error,
+            // The engine, which knows whether a puller runs, says.
+            pull_enabled: false,
         })
     }
 
@@ -269,7 +274,7 @@ impl Store {
                 crm_id: Some(item.crm_id.clone()),
                 crm_updated_at: remote_updated,
             };
-            customers::insert(conn, id, &remote, now, from, Indexing::Now).await?;
+            customers::insert(conn, id, &remote, now, from).await?;
             stats.inserted += 1;
             return Ok(id);
         };

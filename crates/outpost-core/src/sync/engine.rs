@@ -279,27 +279,33 @@ impl SyncEngine {
     }
 
     /// Starts a working-set pull now (or when the CRM is back).
-    pub async fn pull_now(&self) {
-        if let Some(p) = self
+    /// "Update now"; `false` when the primary endpoint does not keep a
+    /// working set (none configured, or its pull is off).
+    pub async fn pull_now(&self) -> bool {
+        let puller = self
             .runtimes
             .lock()
             .await
             .first()
-            .and_then(|r| r.puller.clone())
-        {
+            .and_then(|r| r.puller.clone());
+        if let Some(p) = &puller {
             p.pull_now();
         }
+        puller.is_some()
     }
 
     /// How big and how fresh the working set is.
     pub async fn working_set(&self) -> Result<WorkingSet> {
-        let primary = self
+        let (primary, pulling) = self
             .runtimes
             .lock()
             .await
             .first()
-            .map(|r| r.config.name.clone());
-        self.store.working_set(primary.as_deref()).await
+            .map(|r| (Some(r.config.name.clone()), r.puller.is_some()))
+            .unwrap_or((None, false));
+        let mut ws = self.store.working_set(primary.as_deref()).await?;
+        ws.pull_enabled = pulling;
+        Ok(ws)
     }
 
     /// "Retry now" / the window regained focus: probe at once.
