@@ -159,8 +159,22 @@ fn bind_row<'q>(
     attributes: &'q Option<String>,
     crm_updated_at: &'q Option<String>,
 ) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-    q.bind(key)
-        .bind(&c.first_name)
+    bind_fields(q.bind(key), c)
+        .bind(stamp)
+        .bind(row.sync_state.as_str())
+        .bind(row.origin.as_str())
+        .bind(attributes)
+        .bind(&row.crm_id)
+        .bind(crm_updated_at)
+}
+
+/// Binds a customer's fields as parameters ?2 to ?13 (after its key), in the
+/// column order `INSERT_CUSTOMER` and `update` share.
+fn bind_fields<'q>(
+    q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
+    c: &'q ValidCustomer,
+) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
+    q.bind(&c.first_name)
         .bind(&c.last_name)
         .bind(&c.company)
         .bind(&c.email)
@@ -172,12 +186,6 @@ fn bind_row<'q>(
         .bind(&c.country)
         .bind(&c.tax_id)
         .bind(&c.notes)
-        .bind(stamp)
-        .bind(row.sync_state.as_str())
-        .bind(row.origin.as_str())
-        .bind(attributes)
-        .bind(&row.crm_id)
-        .bind(crm_updated_at)
 }
 
 const QUEUE_FOR_INDEX: &str = "INSERT INTO search_pending (seq) VALUES (last_insert_rowid())";
@@ -199,29 +207,19 @@ pub(super) async fn update(
     c: &ValidCustomer,
     now: DateTime<Utc>,
 ) -> Result<Option<Customer>> {
-    let seq: Option<i64> = sqlx::query_scalar(
+    let key = id.to_string();
+    let query = sqlx::query(
         "UPDATE customers SET first_name = ?2, last_name = ?3, company = ?4, email = ?5, phone = ?6,
                 phone_digits = ?7, street = ?8, city = ?9, postal_code = ?10, country = ?11, tax_id = ?12,
                 notes = ?13, updated_at = ?14, attributes = ?15
          WHERE id = ?1 RETURNING seq",
-    )
-    .bind(id.to_string())
-    .bind(&c.first_name)
-    .bind(&c.last_name)
-    .bind(&c.company)
-    .bind(&c.email)
-    .bind(&c.phone)
-    .bind(&c.phone_digits)
-    .bind(&c.street)
-    .bind(&c.city)
-    .bind(&c.postal_code)
-    .bind(&c.country)
-    .bind(&c.tax_id)
-    .bind(&c.notes)
-    .bind(time::to_db(now))
-    .bind(attributes_to_db(&c.attributes))
-    .fetch_optional(&mut *conn)
-    .await?;
+    );
+    let seq: Option<i64> = bind_fields(query.bind(&key), c)
+        .bind(time::to_db(now))
+        .bind(attributes_to_db(&c.attributes))
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.get(0));
     let Some(seq) = seq else { return Ok(None) };
     unindex(conn, seq).await?;
     index(conn, seq, c.into()).await?;
