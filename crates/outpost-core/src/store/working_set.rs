@@ -51,6 +51,16 @@ impl PullState {
     }
 }
 
+/// Records of a pulled page stored per write transaction.
+const PAGE_CHUNK: usize = 50;
+
+/// The page's last chunk (stored with the cursor) and the records before it.
+fn split_last_chunk(items: &[RemoteCustomer]) -> (&[RemoteCustomer], &[RemoteCustomer]) {
+    let cut = items.len().saturating_sub(1) / PAGE_CHUNK * PAGE_CHUNK;
+    let (earlier, last) = items.split_at(cut);
+    (last, earlier)
+}
+
 /// What one batch of received records did to the store.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reconciled {
@@ -64,6 +74,16 @@ pub struct Reconciled {
     pub linked: u64,
     /// Changed in the CRM while this device has an unsent change.
     pub conflicts: u64,
+}
+
+impl Reconciled {
+    fn add(&mut self, other: &Reconciled) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.linked += other.linked;
+        self.conflicts += other.conflicts;
+    }
 }
 
 /// For the status bar and `outpost pull`: how big and how fresh the working set is.
@@ -128,8 +148,22 @@ impl Store {
         next: Option<&str>,
     ) -> Result<Reconciled> {
         let now = time::now();
+        let (last, earlier) = split_last_chunk(items);
+        let mut total = Reconciled::default();
+        // The page goes in short transactions, so a create at the till never
+        // waits for more than a few dozen records; the cursor moves with the
+        // last one. A crash in between re-reads this page on resume, and its
+        // records reconcile to themselves.
+        for chunk in earlier.chunks(PAGE_CHUNK) {
+            let mut tx = self.write_tx().await?;
+            let (stats, changed) = self.reconcile_all(&mut tx, chunk, now).await?;
+            tx.commit().await?;
+            self.announce(&changed, &stats);
+            total.add(&stats);
+        }
         let mut tx = self.write_tx().await?;
-        let (stats, changed) = self.reconcile_all(&mut tx, items, now).await?;
+        let (stats, changed) = self.reconcile_all(&mut tx, last, now).await?;
+        total.add(&stats);
         let newest = items.iter().filter_map(|r| r.updated_at).max();
         sqlx::query(
             "INSERT INTO pull_state (endpoint, cursor, pass_newest, pass_fetched, pass_started_at, last_error)
@@ -150,7 +184,7 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.announce(&changed, &stats);
-        Ok(stats)
+        Ok(total)
     }
 
     /// Ends a pass: the next one lists what changed since the newest record

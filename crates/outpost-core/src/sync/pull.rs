@@ -130,9 +130,18 @@ pub async fn pull_pass(
     let mut report = PullReport::default();
     let mut retries = 0;
     let mut restarted = false;
+    // The next page is requested while this one is stored, so the pass's
+    // pace is set by the CRM (and its rate limit), not by request + store.
+    let mut prefetched = None;
     loop {
-        let listing = connector.list_modified_since(since, cursor.clone(), &scope.filter);
-        let page = match throttle::background(listing).await {
+        let fetched = match prefetched.take() {
+            Some(result) => result,
+            None => {
+                let listing = connector.list_modified_since(since, cursor.clone(), &scope.filter);
+                throttle::background(listing).await
+            }
+        };
+        let page = match fetched {
             Ok(page) => page,
             // A stored cursor the CRM no longer accepts: start the pass
             // over from its beginning (records already stored are kept).
@@ -159,9 +168,18 @@ pub async fn pull_pass(
             }
         };
         retries = 0;
-        let stats = store
-            .store_pulled_page(endpoint, &page.items, page.next.as_deref())
-            .await?;
+        let stored = store.store_pulled_page(endpoint, &page.items, page.next.as_deref());
+        let stats = match &page.next {
+            Some(next) => {
+                let ahead = connector.list_modified_since(since, Some(next.clone()), &scope.filter);
+                let (stats, ahead) = tokio::join!(stored, throttle::background(ahead));
+                // Dropped unused if storing failed: the stored cursor still
+                // points at this page's successor.
+                prefetched = Some(ahead);
+                stats?
+            }
+            None => stored.await?,
+        };
         report.add(page.items.len(), stats);
         progress(&report);
         match page.next {
