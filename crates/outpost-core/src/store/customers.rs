@@ -246,22 +246,33 @@ pub(super) async fn index(
     seq: i64,
     f: SearchFields<'_>,
 ) -> Result<()> {
-    let [first, last, company, city] = search::name_columns(f);
-    let [email, phone] = search::contact_columns(f);
-    sqlx::query(
-        "INSERT INTO customers_names_fts (rowid, first_name, last_name, company, city)
-         VALUES (?1, ?2, ?3, ?4, ?5);
-         INSERT INTO customers_contact_fts (rowid, email, phone) VALUES (?1, ?6, ?7)",
-    )
-    .bind(seq)
-    .bind(first)
-    .bind(last)
-    .bind(company)
-    .bind(city)
-    .bind(email)
-    .bind(phone)
-    .execute(&mut *conn)
-    .await?;
+    index_many(conn, &[(seq, f)]).await
+}
+
+/// Writes the index entries of many rows in a few multi-row statements.
+async fn index_many(conn: &mut SqliteConnection, rows: &[(i64, SearchFields<'_>)]) -> Result<()> {
+    for chunk in rows.chunks(100) {
+        let mut names = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO customers_names_fts (rowid, first_name, last_name, company, city) ",
+        );
+        names.push_values(chunk, |mut b, (seq, f)| {
+            let [first, last, company, city] = search::name_columns(*f);
+            b.push_bind(*seq)
+                .push_bind(first)
+                .push_bind(last)
+                .push_bind(company)
+                .push_bind(city);
+        });
+        names.build().execute(&mut *conn).await?;
+        let mut contact = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO customers_contact_fts (rowid, email, phone) ",
+        );
+        contact.push_values(chunk, |mut b, (seq, f)| {
+            let [email, phone] = search::contact_columns(*f);
+            b.push_bind(*seq).push_bind(email).push_bind(phone);
+        });
+        contact.build().execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -315,30 +326,12 @@ pub(super) async fn index_queued(pool: &SqlitePool, up_to: i64) -> Result<usize>
     .bind(up_to)
     .fetch_all(&mut *tx)
     .await?;
-    let present: Vec<&QueuedRow> = rows.iter().filter(|r| r.present).collect();
-    // Multi-row inserts: a few statements for the batch, not two per row.
-    for chunk in present.chunks(100) {
-        let mut names = sqlx::QueryBuilder::<Sqlite>::new(
-            "INSERT INTO customers_names_fts (rowid, first_name, last_name, company, city) ",
-        );
-        names.push_values(chunk, |mut b, r| {
-            let [first, last, company, city] = search::name_columns(r.fields());
-            b.push_bind(r.seq)
-                .push_bind(first)
-                .push_bind(last)
-                .push_bind(company)
-                .push_bind(city);
-        });
-        names.build().execute(&mut *tx).await?;
-        let mut contact = sqlx::QueryBuilder::<Sqlite>::new(
-            "INSERT INTO customers_contact_fts (rowid, email, phone) ",
-        );
-        contact.push_values(chunk, |mut b, r| {
-            let [email, phone] = search::contact_columns(r.fields());
-            b.push_bind(r.seq).push_bind(email).push_bind(phone);
-        });
-        contact.build().execute(&mut *tx).await?;
-    }
+    let present: Vec<(i64, SearchFields)> = rows
+        .iter()
+        .filter(|r| r.present)
+        .map(|r| (r.seq, r.fields()))
+        .collect();
+    index_many(&mut tx, &present).await?;
     if let Some(last) = rows.last() {
         sqlx::query("DELETE FROM search_pending WHERE seq <= ?1")
             .bind(last.seq)
@@ -478,9 +471,10 @@ async fn unindexed_matches(
     limit: u32,
 ) -> Result<Vec<(Tier, Customer)>> {
     // CROSS JOIN keeps the queue as the outer loop (SQLite has no statistics
-    // on it and could otherwise scan every customer). SQLite narrows the scan to rows whose text contains the longest word
-    // (its lower() folds ASCII only, so rows with other letters always come
-    // through); the tokens are then matched here.
+    // on it and could otherwise scan every customer). SQLite narrows the scan
+    // to rows whose text contains the longest word (its lower() folds ASCII
+    // only, so rows with other letters always come through); the tokens are
+    // then matched here.
     let needle = query
         .words
         .iter()
