@@ -8,6 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crm_emulator::{Config, Emulator, Faults};
+use outpost_core::customer::CustomerFields;
 use outpost_core::{NewCustomer, Store};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -19,9 +20,12 @@ async fn seed(db: &PathBuf, n: usize) -> Vec<String> {
     let store = Store::open(db).await.unwrap();
     let inputs: Vec<_> = (0..n)
         .map(|i| NewCustomer {
-            first_name: Some(format!("Killed{i}")),
-            last_name: Some("Midflight".into()),
-            email: Some(format!("killed.{i}@example.com")),
+            fields: CustomerFields {
+                first_name: Some(format!("Killed{i}")),
+                last_name: Some("Midflight".into()),
+                email: Some(format!("killed.{i}@example.com")),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .collect();

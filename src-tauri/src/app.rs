@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use outpost_core::endpoint::secrets::{KeyringSecrets, SecretStore};
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::sync::secrets::{KeyringSecrets, SecretStore};
 use outpost_core::Store;
 use tauri::{Manager, RunEvent, WindowEvent};
 

@@ -114,9 +114,9 @@ impl From<outpost_core::sync::engine::CreateRefused> for IpcError {
     }
 }
 
-impl From<outpost_core::admin::endpoints::EndpointError> for IpcError {
-    fn from(e: outpost_core::admin::endpoints::EndpointError) -> Self {
-        use outpost_core::admin::endpoints::EndpointError;
+impl From<outpost_core::endpoint::save::EndpointError> for IpcError {
+    fn from(e: outpost_core::endpoint::save::EndpointError) -> Self {
+        use outpost_core::endpoint::save::EndpointError;
         match e {
             EndpointError::NotFound(_) => IpcError::not_found(e.to_string()),
             EndpointError::Secrets(s) => IpcError::from_other(s.to_string()),

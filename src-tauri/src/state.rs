@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use outpost_core::endpoint::secrets::SecretStore;
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::sync::secrets::SecretStore;
 use outpost_core::Store;
 
 use crate::admin_session::AdminSession;

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::future::join_all;
-use outpost_core::sync::endpoint::{Connectivity, EndpointConfig, EndpointKind, EndpointSettings};
-use outpost_core::sync::engine::flush_once;
-use outpost_core::sync::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::customer::CustomerFields;
+use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::endpoint::{Connectivity, EndpointConfig, EndpointKind, EndpointSettings};
+use outpost_core::sync::once::flush_once;
 use outpost_core::{NewCustomer, Sensitive, Store};
 use serde_json::{json, Value};
 
@@ -80,10 +81,13 @@ async fn main() {
         .unwrap();
     let inputs: Vec<_> = (0..n)
         .map(|i| NewCustomer {
-            first_name: Some("Out".into()),
-            last_name: Some(format!("Post{i}")),
-            email: Some(format!("outpost.{run}.{i}@example.com")),
-            phone: Some("030 1234567".into()),
+            fields: CustomerFields {
+                first_name: Some("Out".into()),
+                last_name: Some(format!("Post{i}")),
+                email: Some(format!("outpost.{run}.{i}@example.com")),
+                phone: Some("030 1234567".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .collect();

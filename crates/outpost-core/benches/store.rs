@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use outpost_core::customer::CustomerFields;
 use outpost_core::{NewCustomer, Store, StoreOptions};
 
 const FIRST: &[&str] = &[
@@ -85,19 +86,22 @@ fn customer(rng: &mut Rng, i: u64) -> NewCustomer {
         rng.next() % 10_000_000
     );
     NewCustomer {
-        first_name: Some(first.into()),
-        last_name: Some(last.into()),
-        company: (i % 4 == 0).then(|| {
-            format!(
-                "{} {}",
-                rng.pick(LAST),
-                ["GmbH", "Ltd", "SA", "& Co"][(i % 16 / 4) as usize]
-            )
-        }),
-        email: Some(format!("{}.{}{}@example.com", first, last, i).to_lowercase()),
-        phone: Some(phone),
-        city: Some(rng.pick(CITIES).into()),
-        country: Some("DE".into()),
+        fields: CustomerFields {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            company: (i % 4 == 0).then(|| {
+                format!(
+                    "{} {}",
+                    rng.pick(LAST),
+                    ["GmbH", "Ltd", "SA", "& Co"][(i % 16 / 4) as usize]
+                )
+            }),
+            email: Some(format!("{}.{}{}@example.com", first, last, i).to_lowercase()),
+            phone: Some(phone),
+            city: Some(rng.pick(CITIES).into()),
+            country: Some("DE".into()),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }

@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crm_emulator::{Config, Emulator, RateLimit};
-use outpost_core::sync::endpoint::{Connectivity, EndpointConfig, EndpointKind, EndpointSettings};
+use outpost_core::customer::CustomerFields;
+use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::endpoint::{Connectivity, EndpointConfig, EndpointKind, EndpointSettings};
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::sync::secrets::{MemorySecrets, SecretKind, SecretStore};
 use outpost_core::{NewCustomer, Sensitive, Store, SyncState};
 use serde_json::json;
 
@@ -59,10 +60,13 @@ async fn setup(
 fn customers(n: usize, tag: &str) -> Vec<NewCustomer> {
     (0..n)
         .map(|i| NewCustomer {
-            first_name: Some(format!("{tag}{i}")),
-            last_name: Some("Bench".into()),
-            email: Some(format!("{tag}.{i}@example.com").to_lowercase()),
-            phone: Some(format!("+49 30 {:07}", i)),
+            fields: CustomerFields {
+                first_name: Some(format!("{tag}{i}")),
+                last_name: Some("Bench".into()),
+                email: Some(format!("{tag}.{i}@example.com").to_lowercase()),
+                phone: Some(format!("+49 30 {:07}", i)),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .collect()
@@ -114,7 +118,7 @@ async fn one_request_per_record(n: usize) -> f64 {
             let r = client
                 .post(&url)
                 .bearer_auth(emu.token())
-                .json(&json!({"properties": {"firstname": c.first_name, "lastname": c.last_name, "email": c.email}}))
+                .json(&json!({"properties": {"firstname": c.fields.first_name, "lastname": c.fields.last_name, "email": c.fields.email}}))
                 .send()
                 .await
                 .unwrap();

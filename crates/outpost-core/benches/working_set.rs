@@ -15,9 +15,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crm_emulator::{Config, Emulator};
-use outpost_core::sync::endpoint::{Connectivity, EndpointConfig, EndpointKind, EndpointSettings};
-use outpost_core::sync::engine::pull_once;
-use outpost_core::sync::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::customer::CustomerFields;
+use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::endpoint::{Connectivity, EndpointConfig, EndpointKind, EndpointSettings};
+use outpost_core::sync::once::pull_once;
 use outpost_core::{NewCustomer, Sensitive, Store};
 
 const PAGE: f64 = 200.0;
@@ -193,11 +194,14 @@ const LAST: &[&str] = &[
 fn local_customer(i: u64) -> NewCustomer {
     let last = LAST[(i * 7 % LAST.len() as u64) as usize];
     NewCustomer {
-        first_name: Some(format!("Local{}", i % 997)),
-        last_name: Some(last.into()),
-        email: Some(format!("local{i}@shop.example")),
-        phone: Some(format!("+49 151 {:07}", (i * 7919) % 10_000_000)),
-        city: Some("Hamburg".into()),
+        fields: CustomerFields {
+            first_name: Some(format!("Local{}", i % 997)),
+            last_name: Some(last.into()),
+            email: Some(format!("local{i}@shop.example")),
+            phone: Some(format!("+49 151 {:07}", (i * 7919) % 10_000_000)),
+            city: Some("Hamburg".into()),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }

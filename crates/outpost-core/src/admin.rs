@@ -3,8 +3,6 @@
 //! separate CLI processes share the count) and, after a few, each further
 //! attempt must wait longer.
 
-pub mod endpoints;
-
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };

@@ -1,15 +1,15 @@
 //! Outpost's engine: everything that is not UI.
 //!
 //! A customer typed at the till travels: [`NewCustomer`] (untrusted input) →
-//! [`validation::validate`] → [`Store::create_customer`], which writes the row and
+//! [`customer::validation::validate`] → [`Store::create_customer`], which writes the row and
 //! its outbox message in one transaction. Nothing here knows about Tauri; the app
 //! and the CLI are thin shells over [`Store`].
 
 pub mod admin;
-pub mod connectors;
+pub mod crm;
 pub mod customer;
+pub mod endpoint;
 pub mod error;
-pub mod form;
 pub mod keys;
 pub mod outbox;
 pub mod paths;
@@ -18,7 +18,7 @@ pub mod sensitive;
 pub mod status;
 pub mod store;
 pub mod sync;
-pub mod validation;
+pub mod ui_model;
 
 pub use customer::{Customer, CustomerId, NewCustomer, SyncState};
 pub use error::{Error, FieldError, ValidationErrors};

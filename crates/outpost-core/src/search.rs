@@ -15,48 +15,62 @@
 
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
 
-use crate::validation::ValidCustomer;
+use crate::customer::validation::ValidCustomer;
+use crate::customer::{CustomerFields, Field, FieldType, SearchIndex};
 
 /// Shortest run of phone digits indexed as a suffix: a fragment shorter than
 /// this matches only at the start of the number.
 const MIN_PHONE_SUFFIX: usize = 3;
 
-/// The searchable fields of a customer, as stored.
-#[derive(Debug, Clone, Copy, Default)]
+/// The searchable fields of a customer, as stored: each field's spec says
+/// which index holds it; a phone is indexed by its digits.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct SearchFields<'a> {
-    pub first_name: Option<&'a str>,
-    pub last_name: Option<&'a str>,
-    pub company: Option<&'a str>,
-    pub city: Option<&'a str>,
-    pub email: Option<&'a str>,
+    pub fields: &'a CustomerFields,
     pub phone_digits: Option<&'a str>,
 }
 
 impl<'a> From<&'a ValidCustomer> for SearchFields<'a> {
     fn from(c: &'a ValidCustomer) -> Self {
         SearchFields {
-            first_name: c.first_name.as_deref(),
-            last_name: c.last_name.as_deref(),
-            company: c.company.as_deref(),
-            city: c.city.as_deref(),
-            email: c.email.as_deref(),
+            fields: &c.fields,
             phone_digits: c.phone_digits.as_deref(),
         }
     }
 }
 
-/// The text indexed in `customers_names_fts`, in column order
-/// (first_name, last_name, company, city).
-pub(crate) fn name_columns(f: SearchFields) -> [String; 4] {
-    [f.first_name, f.last_name, f.company, f.city].map(|c| c.unwrap_or_default().to_owned())
+/// The columns of `customers_names_fts`: names, then places.
+pub(crate) fn name_index_fields() -> impl Iterator<Item = Field> {
+    Field::indexed_in(|i| i != SearchIndex::Contact)
+}
+
+/// The columns of `customers_contact_fts`.
+pub(crate) fn contact_index_fields() -> impl Iterator<Item = Field> {
+    Field::indexed_in(|i| i == SearchIndex::Contact)
+}
+
+/// What one field contributes to its index: the text, or for a phone every
+/// suffix of its digits.
+fn indexed_text(f: SearchFields, field: Field) -> String {
+    if field.spec().kind == FieldType::Phone {
+        f.phone_digits.map(phone_suffixes).unwrap_or_default()
+    } else {
+        f.fields.get(field).unwrap_or_default().to_owned()
+    }
+}
+
+/// The text indexed in `customers_names_fts`, in column order.
+pub(crate) fn name_columns(f: SearchFields) -> Vec<String> {
+    name_index_fields()
+        .map(|field| indexed_text(f, field))
+        .collect()
 }
 
 /// The text indexed in `customers_contact_fts` (email, phone suffixes).
-pub(crate) fn contact_columns(f: SearchFields) -> [String; 2] {
-    [
-        f.email.unwrap_or_default().to_owned(),
-        f.phone_digits.map(phone_suffixes).unwrap_or_default(),
-    ]
+pub(crate) fn contact_columns(f: SearchFields) -> Vec<String> {
+    contact_index_fields()
+        .map(|field| indexed_text(f, field))
+        .collect()
 }
 
 /// "4930123" → "4930123 930123 30123 0123 123": every suffix is a token, so a
@@ -116,8 +130,11 @@ pub(crate) fn parse(raw: &str) -> Option<Query> {
     let expr = terms.join(" ");
     let exact_email = raw.contains('@').then(|| raw.to_lowercase());
     let exact_phone = phone_like.then(|| tokens[0].clone());
+    let name_columns: Vec<&str> = Field::indexed_in(|i| i == SearchIndex::Name)
+        .map(Field::name)
+        .collect();
     Some(Query {
-        names: format!("{{first_name last_name company}} : ({expr})"),
+        names: format!("{{{}}} : ({expr})", name_columns.join(" ")),
         any: expr,
         words: tokens.iter().map(|t| fold(t)).collect(),
         terms,
@@ -152,13 +169,19 @@ pub(crate) fn unindexed_tier(q: &Query, f: SearchFields) -> Option<Tier> {
     let mut in_names_or_city = true;
     let mut in_contact = true;
     let mut everywhere = true;
+    let in_index = |index: SearchIndex, w: &str| {
+        Field::indexed_in(|i| i == index).any(|field| {
+            if field.spec().kind == FieldType::Phone {
+                f.phone_digits.is_some_and(|d| phone_has_fragment(d, w))
+            } else {
+                has_token_starting_with(f.fields.get(field), w)
+            }
+        })
+    };
     for w in &q.words {
-        let names = [f.first_name, f.last_name, f.company]
-            .into_iter()
-            .any(|c| has_token_starting_with(c, w));
-        let city = has_token_starting_with(f.city, w);
-        let contact = has_token_starting_with(f.email, w)
-            || f.phone_digits.is_some_and(|d| phone_has_fragment(d, w));
+        let names = in_index(SearchIndex::Name, w);
+        let city = in_index(SearchIndex::Place, w);
+        let contact = in_index(SearchIndex::Contact, w);
         in_names &= names;
         in_names_or_city &= names || city;
         in_contact &= contact;

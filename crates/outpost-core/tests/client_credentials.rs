@@ -8,14 +8,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crm_emulator::{Config, Emulator};
-use outpost_core::connectors;
-use outpost_core::sync::connector::{Outgoing, RecordOutcome};
-use outpost_core::sync::diagnose::{test_connection, TestOutcome};
-use outpost_core::sync::endpoint::{
+use outpost_core::crm;
+use outpost_core::crm::connector::{Outgoing, RecordOutcome};
+use outpost_core::customer::CustomerFields;
+use outpost_core::endpoint::diagnose::{test_connection, TestOutcome};
+use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::sync::secrets::{MemorySecrets, SecretKind, SecretStore};
 use outpost_core::{NewCustomer, Sensitive, Store};
 use tempfile::TempDir;
 
@@ -92,8 +93,11 @@ impl World {
             let customer = self
                 .store
                 .create_customer(&NewCustomer {
-                    first_name: Some(format!("{tag}{i}")),
-                    last_name: Some("Client".into()),
+                    fields: CustomerFields {
+                        first_name: Some(format!("{tag}{i}")),
+                        last_name: Some("Client".into()),
+                        ..Default::default()
+                    },
                     ..Default::default()
                 })
                 .await
@@ -140,7 +144,7 @@ async fn customers_arrive_exactly_once_with_one_token_bought_for_all() {
 #[tokio::test]
 async fn an_expired_token_is_replaced_once_even_with_requests_in_flight() {
     let w = World::new().await;
-    let connector = connectors::build(&w.config(&w.client_id()), w.right_secrets().await)
+    let connector = crm::build(&w.config(&w.client_id()), w.right_secrets().await)
         .await
         .unwrap();
     connector.probe().await.unwrap();
@@ -168,7 +172,7 @@ async fn an_expired_token_is_replaced_once_even_with_requests_in_flight() {
 async fn a_token_is_bought_again_before_it_expires_so_no_request_is_refused() {
     let w = World::new().await;
     w.emu.set_access_token_lifetime(Duration::from_secs(2));
-    let connector = connectors::build(&w.config(&w.client_id()), w.right_secrets().await)
+    let connector = crm::build(&w.config(&w.client_id()), w.right_secrets().await)
         .await
         .unwrap();
     // Keep using the connector until it has renewed on its own (after ~1.5 s).

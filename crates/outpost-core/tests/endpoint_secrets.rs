@@ -6,13 +6,14 @@
 use std::sync::Arc;
 
 use crm_emulator::{Config, Emulator};
-use outpost_core::admin::endpoints::{self, EndpointError, Entered, SECRET_KINDS};
-use outpost_core::form::CrmForm;
-use outpost_core::sync::endpoint::{
+use outpost_core::crm::form::CrmForm;
+use outpost_core::customer::CustomerFields;
+use outpost_core::endpoint::save::{self as endpoints, EndpointError, Entered, SECRET_KINDS};
+use outpost_core::endpoint::secrets::{KeyringSecrets, SecretKind, SecretStore};
+use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
-use outpost_core::sync::engine::flush_once;
-use outpost_core::sync::secrets::{KeyringSecrets, SecretKind, SecretStore};
+use outpost_core::sync::once::flush_once;
 use outpost_core::{Error, NewCustomer, Sensitive, Store};
 use tempfile::TempDir;
 
@@ -105,7 +106,10 @@ async fn a_renamed_endpoint_keeps_its_token_and_its_queue_and_leaves_nothing_beh
     let customer = w
         .store
         .create_customer(&NewCustomer {
-            last_name: Some("Renamed".into()),
+            fields: CustomerFields {
+                last_name: Some("Renamed".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await
@@ -264,7 +268,10 @@ async fn removing_the_primary_hands_its_waiting_customers_to_the_next_one() {
     let customer = w
         .store
         .create_customer(&NewCustomer {
-            last_name: Some("Handed".into()),
+            fields: CustomerFields {
+                last_name: Some("Handed".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await

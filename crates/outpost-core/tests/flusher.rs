@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use outpost_core::sync::connector::{
+use outpost_core::crm::connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, RecordOutcome, RemoteCustomer,
 };
-use outpost_core::sync::error::{ConnectorError, QueueProblem, RecordError};
+use outpost_core::crm::error::{ConnectorError, QueueProblem, RecordError};
+use outpost_core::customer::CustomerFields;
 use outpost_core::sync::flusher::Flusher;
 use outpost_core::sync::monitor::Monitor;
 use outpost_core::{
@@ -73,7 +74,7 @@ impl CrmConnector for Fake {
                 .iter()
                 .map(|c| {
                     let outcome = match &answer {
-                        Answer::RejectLastName(n) if c.last_name.as_deref() == Some(n) => {
+                        Answer::RejectLastName(n) if c.fields.last_name.as_deref() == Some(n) => {
                             RecordOutcome::Rejected(RecordError {
                                 message: "Enter a valid phone number.".into(),
                                 field: Some("phone".into()),
@@ -101,7 +102,7 @@ impl CrmConnector for Fake {
         &self,
         _: Option<DateTime<Utc>>,
         _: Option<String>,
-        _: &outpost_core::sync::connector::PullFilter,
+        _: &outpost_core::crm::connector::PullFilter,
     ) -> Result<Page, ConnectorError> {
         Ok(Page {
             items: vec![],
@@ -138,7 +139,10 @@ async fn setup(answers: Vec<Answer>) -> Setup {
 async fn add(store: &Store, last: &str) -> CustomerId {
     store
         .create_customer(&NewCustomer {
-            last_name: Some(last.into()),
+            fields: CustomerFields {
+                last_name: Some(last.into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await
@@ -353,14 +357,17 @@ async fn a_refused_customer_can_be_corrected_and_resent_or_discarded() {
         .update_unsent_customer(
             fixable,
             &NewCustomer {
-                last_name: Some("Fixed".into()),
-                phone: Some("+49 30 1234567".into()),
+                fields: CustomerFields {
+                    last_name: Some("Fixed".into()),
+                    phone: Some("+49 30 1234567".into()),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         )
         .await
         .unwrap();
-    assert_eq!(fixed.last_name.as_deref(), Some("Fixed"));
+    assert_eq!(fixed.fields.last_name.as_deref(), Some("Fixed"));
     assert_eq!(
         s.store.search("fixed", 5).await.unwrap().len(),
         1,
@@ -376,7 +383,10 @@ async fn a_refused_customer_can_be_corrected_and_resent_or_discarded() {
             .update_unsent_customer(
                 fixable,
                 &NewCustomer {
-                    last_name: Some("Late".into()),
+                    fields: CustomerFields {
+                        last_name: Some("Late".into()),
+                        ..Default::default()
+                    },
                     ..Default::default()
                 }
             )

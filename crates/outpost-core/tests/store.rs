@@ -2,13 +2,17 @@
 
 use std::collections::HashSet;
 
+use outpost_core::customer::CustomerFields;
 use outpost_core::{Error, NewCustomer, OutboxState, Store, StoreOptions, SyncState};
 use tempfile::TempDir;
 
 fn person(first: &str, last: &str) -> NewCustomer {
     NewCustomer {
-        first_name: Some(first.into()),
-        last_name: Some(last.into()),
+        fields: CustomerFields {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -37,13 +41,16 @@ async fn creating_a_customer_queues_one_outbox_message() {
     let store = open(&dir).await;
     let c = store
         .create_customer(&NewCustomer {
-            email: Some("Ada@Example.org".into()),
+            fields: CustomerFields {
+                email: Some("Ada@Example.org".into()),
+                ..person("Ada", "Lovelace").fields
+            },
             ..person("Ada", "Lovelace")
         })
         .await
         .unwrap();
     assert_eq!(c.sync_state, SyncState::Pending);
-    assert_eq!(c.email.as_deref(), Some("ada@example.org"));
+    assert_eq!(c.fields.email.as_deref(), Some("ada@example.org"));
 
     let outbox = store.outbox(None, 100).await.unwrap();
     assert_eq!(outbox.len(), 1);
@@ -66,7 +73,10 @@ async fn invalid_input_stores_nothing() {
     let store = open(&dir).await;
     let err = store
         .create_customer(&NewCustomer {
-            email: Some("not-an-email".into()),
+            fields: CustomerFields {
+                email: Some("not-an-email".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await
@@ -159,7 +169,7 @@ async fn everything_is_still_there_after_a_restart() {
             .await
             .unwrap()
             .expect("customer survives a restart");
-        assert_eq!(c.last_name.as_deref(), Some("Restart"));
+        assert_eq!(c.fields.last_name.as_deref(), Some("Restart"));
     }
     assert_eq!(store.search("restart", 100).await.unwrap().len(), 50);
     assert_eq!(
@@ -236,28 +246,43 @@ mod search {
         let store = open_without_indexer(&dir).await;
         let rows = [
             NewCustomer {
-                email: Some("maria.garcia@example.com".into()),
-                phone: Some("+34 600 123 456".into()),
-                city: Some("Madrid".into()),
+                fields: CustomerFields {
+                    email: Some("maria.garcia@example.com".into()),
+                    phone: Some("+34 600 123 456".into()),
+                    city: Some("Madrid".into()),
+                    ..person("María", "García").fields
+                },
                 ..person("María", "García")
             },
             NewCustomer {
-                email: Some("mario@shop.example".into()),
-                city: Some("Marseille".into()),
+                fields: CustomerFields {
+                    email: Some("mario@shop.example".into()),
+                    city: Some("Marseille".into()),
+                    ..person("Mario", "Rossi").fields
+                },
                 ..person("Mario", "Rossi")
             },
             NewCustomer {
-                company: Some("Marble & Co".into()),
-                phone: Some("030 555 0199".into()),
+                fields: CustomerFields {
+                    company: Some("Marble & Co".into()),
+                    phone: Some("030 555 0199".into()),
+                    ..person("Jens", "Olsen").fields
+                },
                 ..person("Jens", "Olsen")
             },
             NewCustomer {
-                city: Some("Marbella".into()),
-                email: Some("sam@example.com".into()),
+                fields: CustomerFields {
+                    city: Some("Marbella".into()),
+                    email: Some("sam@example.com".into()),
+                    ..person("Sam", "Smith").fields
+                },
                 ..person("Sam", "Smith")
             },
             NewCustomer {
-                company: Some("Zeta Müller GmbH".into()),
+                fields: CustomerFields {
+                    company: Some("Zeta Müller GmbH".into()),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         ];
@@ -453,10 +478,13 @@ mod deferred_index {
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / 3) % LAST.len()];
         NewCustomer {
-            company: (i % 5 == 0).then(|| format!("{} & Söhne", LAST[i % LAST.len()])),
-            email: Some(format!("{}.{}{i}@mail-{}.example", first, last, i % 4).to_lowercase()),
-            phone: (i % 7 != 0).then(|| format!("+49 151 {:07}", i * 7919 % 10_000_000)),
-            city: Some(CITIES[i % CITIES.len()].into()),
+            fields: CustomerFields {
+                company: (i % 5 == 0).then(|| format!("{} & Söhne", LAST[i % LAST.len()])),
+                email: Some(format!("{}.{}{i}@mail-{}.example", first, last, i % 4).to_lowercase()),
+                phone: (i % 7 != 0).then(|| format!("+49 151 {:07}", i * 7919 % 10_000_000)),
+                city: Some(CITIES[i % CITIES.len()].into()),
+                ..person(first, last).fields
+            },
             ..person(first, last)
         }
     }

@@ -10,11 +10,11 @@ mod common;
 use common::{wait_until, World, DEADLINE};
 
 use crm_emulator::{Config, Emulator, ErrorKind, Faults};
-use outpost_core::sync::endpoint::{
+use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::sync::secrets::{MemorySecrets, SecretKind, SecretStore};
 use outpost_core::{ConnectionState, OutboxState, Sensitive, Store, SyncState};
 
 /// 429 answers across every endpoint.
@@ -438,7 +438,7 @@ async fn the_first_flush_starts_within_two_seconds_of_the_crm_coming_back() {
 
 mod test_connection {
     use super::*;
-    use outpost_core::sync::diagnose::{test_connection, TestOutcome};
+    use outpost_core::endpoint::diagnose::{test_connection, TestOutcome};
 
     async fn hubspot_config(w: &World) -> EndpointConfig {
         EndpointConfig {

@@ -10,13 +10,15 @@ mod common;
 use common::{wait_until, World, DEADLINE};
 
 use crm_emulator::{Config, CustomerFields, ErrorKind, Faults};
+use outpost_core::crm::error::ConnectorError;
+use outpost_core::customer::CustomerFields as Fields;
 use outpost_core::customer::Origin;
-use outpost_core::sync::endpoint::{EndpointKind, EndpointSettings};
-use outpost_core::sync::engine::{pull_once, SyncEngine};
-use outpost_core::sync::error::ConnectorError;
+use outpost_core::endpoint::{EndpointKind, EndpointSettings};
+use outpost_core::sync::engine::SyncEngine;
 use outpost_core::sync::lookup::{self, Remote, RemoteLookup};
+use outpost_core::sync::once::pull_once;
 use outpost_core::sync::pull::{pull_pass, PullError, PullScope};
-use outpost_core::{connectors, NewCustomer, OutboxState, SyncState};
+use outpost_core::{crm, NewCustomer, OutboxState, SyncState};
 
 fn rest_record(i: usize) -> (String, CustomerFields) {
     (
@@ -43,7 +45,7 @@ fn hubspot_contact(i: usize) -> BTreeMap<String, String> {
 async fn remote(w: &World) -> Remote {
     let config = w.store.endpoint("crm").await.unwrap().unwrap();
     Remote {
-        connector: connectors::build(&config, w.secrets.clone()).await.unwrap(),
+        connector: crm::build(&config, w.secrets.clone()).await.unwrap(),
         online: true,
     }
 }
@@ -106,7 +108,7 @@ async fn a_pull_brings_the_crms_customers_and_they_are_found_offline() {
     assert!(report.updated >= 1, "{report:?}");
     assert_eq!(local_count(&w).await, 450);
     let seven = w.store.search("remote7@crm.example", 1).await.unwrap();
-    assert_eq!(seven[0].city.as_deref(), Some("York"));
+    assert_eq!(seven[0].fields.city.as_deref(), Some("York"));
 }
 
 async fn put_rest(w: &World, key: &str, fields: &CustomerFields) {
@@ -129,7 +131,7 @@ async fn a_pull_cut_off_mid_pass_resumes_at_the_page_it_had_not_stored() {
     w.emu
         .seed_hubspot("contacts", (0..1000).map(hubspot_contact).collect());
     let config = w.store.endpoint("crm").await.unwrap().unwrap();
-    let connector = connectors::build(&config, w.secrets.clone()).await.unwrap();
+    let connector = crm::build(&config, w.secrets.clone()).await.unwrap();
 
     // The connection drops for good after the second page is stored (the
     // third, requested while the second was stored, has already arrived).
@@ -221,9 +223,12 @@ async fn pulled_records_carrying_outposts_key_are_the_local_customers() {
     let answer_lost = w
         .store
         .create_customer(&NewCustomer {
-            first_name: Some("Lost".into()),
-            last_name: Some("Answer".into()),
-            email: Some("lost@example.com".into()),
+            fields: Fields {
+                first_name: Some("Lost".into()),
+                last_name: Some("Answer".into()),
+                email: Some("lost@example.com".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await
@@ -231,9 +236,12 @@ async fn pulled_records_carrying_outposts_key_are_the_local_customers() {
     let edited_here = w
         .store
         .create_customer(&NewCustomer {
-            first_name: Some("Both".into()),
-            last_name: Some("Versions".into()),
-            city: Some("Bath".into()),
+            fields: Fields {
+                first_name: Some("Both".into()),
+                last_name: Some("Versions".into()),
+                city: Some("Bath".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await
@@ -281,15 +289,15 @@ async fn pulled_records_carrying_outposts_key_are_the_local_customers() {
 
     let both = w.store.customer(edited_here.id).await.unwrap().unwrap();
     assert_eq!(
-        both.city.as_deref(),
+        both.fields.city.as_deref(),
         Some("Bath"),
         "the local change stands"
     );
     let crm = both.crm_version.expect("the CRM's version is kept visible");
-    assert_eq!(crm.city.as_deref(), Some("Bristol"));
+    assert_eq!(crm.fields.city.as_deref(), Some("Bristol"));
 
     // Once the local change is delivered the CRM holds it: one version again.
-    outpost_core::sync::engine::flush_once(&w.store, w.secrets.clone())
+    outpost_core::sync::once::flush_once(&w.store, w.secrets.clone())
         .await
         .unwrap();
     let both = w.store.customer(edited_here.id).await.unwrap().unwrap();
@@ -303,8 +311,11 @@ async fn online_lookup_merges_crm_results_and_caches_them_for_offline() {
     let w = generic_world().await;
     w.store
         .create_customer(&NewCustomer {
-            first_name: Some("Remote0".into()),
-            last_name: Some("Local Twin".into()),
+            fields: Fields {
+                first_name: Some("Remote0".into()),
+                last_name: Some("Local Twin".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await
@@ -314,7 +325,10 @@ async fn online_lookup_merges_crm_results_and_caches_them_for_offline() {
     let found = ask(&w, "remote", lookup::DEADLINE).await;
     assert_eq!(found.remote, RemoteLookup::Answered { count: 3 });
     assert_eq!(found.customers.len(), 4);
-    assert_eq!(found.customers[0].last_name.as_deref(), Some("Local Twin"));
+    assert_eq!(
+        found.customers[0].fields.last_name.as_deref(),
+        Some("Local Twin")
+    );
     assert_eq!(found.from_crm.len(), 3, "remote ones are marked");
 
     // Asked again: the cached records are local now, nothing is repeated.
@@ -327,7 +341,7 @@ async fn online_lookup_merges_crm_results_and_caches_them_for_offline() {
     assert_eq!(offline.remote, RemoteLookup::Offline);
     assert_eq!(offline.customers.len(), 1, "found from the cache");
     assert_eq!(
-        offline.customers[0].email.as_deref(),
+        offline.customers[0].fields.email.as_deref(),
         Some("remote2@crm.example")
     );
 }
@@ -357,8 +371,11 @@ async fn the_duplicate_check_finds_the_same_email_or_number_here_and_in_the_crm(
     let w = generic_world().await;
     w.store
         .create_customer(&NewCustomer {
-            first_name: Some("Till".into()),
-            phone: Some("030 1234 5678".into()),
+            fields: Fields {
+                first_name: Some("Till".into()),
+                phone: Some("030 1234 5678".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await
@@ -375,7 +392,7 @@ async fn the_duplicate_check_finds_the_same_email_or_number_here_and_in_the_crm(
     .await
     .unwrap();
     assert_eq!(by_email.len(), 1);
-    assert_eq!(by_email[0].first_name.as_deref(), Some("Remote1"));
+    assert_eq!(by_email[0].fields.first_name.as_deref(), Some("Remote1"));
 
     let by_phone = lookup::possible_duplicates(
         &w.store,
@@ -420,16 +437,18 @@ async fn the_engine_pulls_the_working_set_when_the_crm_is_online() {
 
 mod form {
     use super::*;
-    use outpost_core::sync::engine::flush_once;
+    use outpost_core::sync::once::flush_once;
     use outpost_core::Error;
 
     fn with_attribute(name: &str, value: &str) -> NewCustomer {
         NewCustomer {
-            first_name: Some("Rita".into()),
-            last_name: Some("Moreno".into()),
-            country: Some("ES".into()),
+            fields: Fields {
+                first_name: Some("Rita".into()),
+                last_name: Some("Moreno".into()),
+                country: Some("ES".into()),
+                ..Default::default()
+            },
             attributes: Some([(name.to_string(), value.to_string())].into()),
-            ..Default::default()
         }
     }
 
@@ -474,7 +493,10 @@ mod form {
         let err = w
             .store
             .create_customer(&NewCustomer {
-                country: Some("JP".into()),
+                fields: Fields {
+                    country: Some("JP".into()),
+                    ..with_attribute("lead_source", "web").fields
+                },
                 ..with_attribute("lead_source", "web")
             })
             .await
@@ -520,7 +542,10 @@ mod form {
         let c = w
             .store
             .create_customer(&NewCustomer {
-                country: None,
+                fields: Fields {
+                    country: None,
+                    ..with_attribute("lifecyclestage", "customer").fields
+                },
                 ..with_attribute("lifecyclestage", "customer")
             })
             .await
@@ -567,8 +592,11 @@ async fn uploads_are_not_queued_behind_a_long_pull() {
     let c = w
         .store
         .create_customer(&NewCustomer {
-            first_name: Some("Urgent".into()),
-            last_name: Some("Upload".into()),
+            fields: Fields {
+                first_name: Some("Urgent".into()),
+                last_name: Some("Upload".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .await
@@ -611,17 +639,19 @@ async fn a_reps_day_pull_go_offline_find_create_reconcile() {
     let found = engine.lookup("contact2999@hs", 5).await.unwrap();
     assert_eq!(found.remote, RemoteLookup::Offline);
     assert_eq!(
-        found.customers[0].first_name.as_deref(),
+        found.customers[0].fields.first_name.as_deref(),
         Some("Contact2999")
     );
     let new = w
         .store
         .create_customer(&NewCustomer {
-            first_name: Some("Met".into()),
-            last_name: Some("Offline".into()),
-            email: Some("met.offline@example.com".into()),
+            fields: Fields {
+                first_name: Some("Met".into()),
+                last_name: Some("Offline".into()),
+                email: Some("met.offline@example.com".into()),
+                ..Default::default()
+            },
             attributes: Some([("lifecyclestage".to_string(), "lead".to_string())].into()),
-            ..Default::default()
         })
         .await
         .unwrap();

@@ -1,12 +1,13 @@
 //! `outpost customers add|search|show`.
 
 use clap::{Args, Subcommand};
-use outpost_core::sync::engine::{check_can_create_once, cli_remote};
+use outpost_core::endpoint::secrets::SecretStore;
 use outpost_core::sync::lookup::{lookup, RemoteLookup, DEADLINE};
-use outpost_core::sync::secrets::SecretStore;
+use outpost_core::sync::once::{check_can_create_once, cli_remote};
 use outpost_core::{NewCustomer, Store};
 use std::sync::Arc;
 
+use super::field_args::FieldArgs;
 use super::output::{customer_details, customer_line, Output};
 use crate::commands::{parse_key, search_args};
 use crate::error::IpcError;
@@ -33,45 +34,14 @@ pub enum CustomersCommand {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    #[arg(long)]
-    first_name: Option<String>,
-    #[arg(long)]
-    last_name: Option<String>,
-    #[arg(long)]
-    company: Option<String>,
-    #[arg(long)]
-    email: Option<String>,
-    #[arg(long)]
-    phone: Option<String>,
-    #[arg(long)]
-    street: Option<String>,
-    #[arg(long)]
-    postal_code: Option<String>,
-    #[arg(long)]
-    city: Option<String>,
-    /// ISO 3166-1 alpha-2 code, e.g. DE.
-    #[arg(long)]
-    country: Option<String>,
-    #[arg(long)]
-    tax_id: Option<String>,
-    #[arg(long)]
-    notes: Option<String>,
+    #[command(flatten)]
+    fields: FieldArgs,
 }
 
 impl From<AddArgs> for NewCustomer {
     fn from(a: AddArgs) -> Self {
         NewCustomer {
-            first_name: a.first_name,
-            last_name: a.last_name,
-            company: a.company,
-            email: a.email,
-            phone: a.phone,
-            street: a.street,
-            city: a.city,
-            postal_code: a.postal_code,
-            country: a.country,
-            tax_id: a.tax_id,
-            notes: a.notes,
+            fields: a.fields.0,
             attributes: None,
         }
     }

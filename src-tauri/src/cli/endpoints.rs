@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use outpost_core::admin::endpoints::{self, Entered};
-use outpost_core::sync::diagnose::{test_connection, TestOutcome};
-use outpost_core::sync::endpoint::{
+use outpost_core::endpoint::diagnose::{test_connection, TestOutcome};
+use outpost_core::endpoint::save::{self as endpoints, Entered};
+use outpost_core::endpoint::secrets::{SecretKind, SecretStore};
+use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
-use outpost_core::sync::secrets::{SecretKind, SecretStore};
 use outpost_core::{Sensitive, Store};
 use serde::{Deserialize, Serialize};
 

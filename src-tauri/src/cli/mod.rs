@@ -5,6 +5,7 @@
 mod admin;
 mod customers;
 mod endpoints;
+mod field_args;
 mod outbox;
 mod output;
 mod pull;
@@ -15,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use outpost_core::sync::secrets::{KeyringSecrets, SecretStore};
+use outpost_core::endpoint::secrets::{KeyringSecrets, SecretStore};
 use outpost_core::Store;
 
 use crate::error::IpcError;

@@ -1,8 +1,8 @@
 //! `outpost outbox list` and `outpost status`.
 
 use clap::Subcommand;
-use outpost_core::sync::engine::probe_primary;
-use outpost_core::sync::secrets::SecretStore;
+use outpost_core::endpoint::secrets::SecretStore;
+use outpost_core::sync::once::probe_primary;
 use outpost_core::{OutboxState, Store};
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use outpost_core::customer::Field;
 use outpost_core::Customer;
 use serde::Serialize;
 
@@ -40,36 +41,38 @@ impl Output {
 /// One line per customer: key, name, company, email, phone, sync state.
 pub fn customer_line(c: &Customer) -> String {
     let cell = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let f = &c.fields;
     format!(
         "{}  {}  {}  {}  {}  {}",
         c.id,
         c.display_name(),
-        cell(&c.company),
-        cell(&c.email),
-        cell(&c.phone),
+        cell(&f.company),
+        cell(&f.email),
+        cell(&f.phone),
         c.sync_state.as_str()
     )
 }
 
 pub fn customer_details(c: &Customer) -> String {
-    let rows: [(&str, Option<String>); 16] = [
-        ("key", Some(c.id.to_string())),
-        ("first name", c.first_name.clone()),
-        ("last name", c.last_name.clone()),
-        ("company", c.company.clone()),
-        ("email", c.email.clone()),
-        ("phone", c.phone.clone()),
-        ("street", c.street.clone()),
-        ("postal code", c.postal_code.clone()),
-        ("city", c.city.clone()),
-        ("country", c.country.clone()),
-        ("tax id", c.tax_id.clone()),
-        ("notes", c.notes.clone()),
-        ("crm id", c.crm_id.clone()),
-        ("sync state", Some(c.sync_state.as_str().to_owned())),
-        ("created", Some(c.created_at.to_rfc3339())),
-        ("updated", Some(c.updated_at.to_rfc3339())),
-    ];
+    let fields = Field::ALL.iter().map(|f| {
+        (
+            f.spec().label.to_lowercase(),
+            c.fields.get(*f).map(str::to_owned),
+        )
+    });
+    let rows: Vec<(String, Option<String>)> = [("key".to_owned(), Some(c.id.to_string()))]
+        .into_iter()
+        .chain(fields)
+        .chain([
+            ("crm id".to_owned(), c.crm_id.clone()),
+            (
+                "sync state".to_owned(),
+                Some(c.sync_state.as_str().to_owned()),
+            ),
+            ("created".to_owned(), Some(c.created_at.to_rfc3339())),
+            ("updated".to_owned(), Some(c.updated_at.to_rfc3339())),
+        ])
+        .collect();
     rows.iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k:>12}: {v}")))
         .collect::<Vec<_>>()

@@ -1,7 +1,7 @@
 //! `outpost pull [--endpoint NAME]`: one incremental working-set pull.
 
-use outpost_core::sync::engine::{pull_once, PullOnceError};
-use outpost_core::sync::secrets::SecretStore;
+use outpost_core::endpoint::secrets::SecretStore;
+use outpost_core::sync::once::{pull_once, PullOnceError};
 use outpost_core::Store;
 use serde::Serialize;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! `outpost sync --once`: deliver what is due to the primary CRM and report.
 
-use outpost_core::sync::engine::{flush_once, FlushError};
-use outpost_core::sync::secrets::SecretStore;
+use outpost_core::endpoint::secrets::SecretStore;
+use outpost_core::sync::once::{flush_once, FlushError};
 use outpost_core::Store;
 use serde::Serialize;
 use std::sync::Arc;

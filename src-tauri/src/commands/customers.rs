@@ -1,8 +1,8 @@
 //! Lookup, create and detail.
 
-use outpost_core::form::FormMetadata;
+use outpost_core::crm::form::FormMetadata;
+use outpost_core::customer::Field;
 use outpost_core::sync::lookup::Lookup;
-use outpost_core::validation::limits;
 use outpost_core::{Customer, CustomerId, NewCustomer, StatusSnapshot};
 use tauri::State;
 
@@ -57,10 +57,10 @@ pub async fn find_duplicates(
 ) -> Result<Vec<Customer>, IpcError> {
     let too_long =
         |v: &Option<String>, max: usize| v.as_ref().is_some_and(|v| v.chars().count() > max);
-    if too_long(&email, limits::EMAIL) {
+    if too_long(&email, Field::Email.spec().max_len) {
         return Err(IpcError::invalid_input("email", "The email is too long."));
     }
-    if too_long(&phone, limits::PHONE) {
+    if too_long(&phone, Field::Phone.spec().max_len) {
         return Err(IpcError::invalid_input(
             "phone",
             "The phone number is too long.",

@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use outpost_core::admin::endpoints::{self, field_name, secrets_used};
 use outpost_core::admin::{self, AdminError};
-use outpost_core::sync::diagnose::{test_connection, TestResult};
-use outpost_core::sync::endpoint::EndpointConfig;
+use outpost_core::endpoint::diagnose::{test_connection, TestResult};
+use outpost_core::endpoint::overlay::OverlaySecrets;
+use outpost_core::endpoint::save::{self as endpoints, field_name, secrets_used};
+use outpost_core::endpoint::secrets::SecretKind;
+use outpost_core::endpoint::EndpointConfig;
 use outpost_core::sync::monitor::EndpointStatus;
-use outpost_core::sync::overlay::OverlaySecrets;
-use outpost_core::sync::secrets::SecretKind;
 use outpost_core::{FieldError, Sensitive, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -5,8 +5,16 @@
  * an unsent change of its own. Both stay visible until the local change is
  * delivered (the CRM then holds the local version).
  */
-export type CrmVersion = { first_name: string | null, last_name: string | null, company: string | null, email: string | null, phone: string | null, city: string | null, country: string | null, 
+export type CrmVersion = { 
 /**
  * When the CRM changed it (RFC 3339), if it said.
  */
-updated_at: string | null, };
+updated_at: string | null, first_name?: string, last_name?: string, company?: string, email?: string, 
+/**
+ * As typed; `phone_e164` beside it on a stored customer.
+ */
+phone?: string, street?: string, postal_code?: string, city?: string, 
+/**
+ * ISO 3166-1 alpha-2, e.g. "DE".
+ */
+country?: string, tax_id?: string, notes?: string, };

@@ -11,7 +11,7 @@ export type Customer = {
 /**
  * The client key (UUIDv7 by default).
  */
-id: CustomerId, first_name: string | null, last_name: string | null, company: string | null, email: string | null, phone: string | null, street: string | null, city: string | null, postal_code: string | null, country: string | null, tax_id: string | null, notes: string | null, 
+id: CustomerId, 
 /**
  * The CRM's own id, once the CRM has confirmed the customer.
  */
@@ -19,4 +19,12 @@ crm_id: string | null, sync_state: SyncState, created_at: string, updated_at: st
 /**
  * When the CRM last changed it, for pulled customers.
  */
-crm_updated_at?: string, crm_version?: CrmVersion, };
+crm_updated_at?: string, crm_version?: CrmVersion, first_name?: string, last_name?: string, company?: string, email?: string, 
+/**
+ * As typed; `phone_e164` beside it on a stored customer.
+ */
+phone?: string, street?: string, postal_code?: string, city?: string, 
+/**
+ * ISO 3166-1 alpha-2, e.g. "DE".
+ */
+country?: string, tax_id?: string, notes?: string, };

@@ -32,4 +32,13 @@ pull_country?: string,
 /**
  * Only customers owned by this CRM user (HubSpot owner id).
  */
-pull_owner?: string, };
+pull_owner?: string, 
+/**
+ * An admin's field mapping: Outpost field → CRM field, over the
+ * connector's defaults (`--map tax_id=vat_number`).
+ */
+field_map: Partial<Record<Field, string>>, 
+/**
+ * CRM fields an admin added to the creation form (`--map +store_id`).
+ */
+form_extra: Array<string>, };

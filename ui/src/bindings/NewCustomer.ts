@@ -2,15 +2,19 @@
 
 /**
  * What a person typed into the create form or the CLI. Untrusted: every field
- * is optional here and [`crate::validation::validate`] decides what is acceptable.
+ * is optional here and [`validation::validate`] decides what is acceptable.
  * Unknown fields are rejected so a typo in a caller never silently drops data.
  */
-export type NewCustomer = { first_name?: string, last_name?: string, company?: string, email?: string, phone?: string, street?: string, city?: string, postal_code?: string, 
-/**
- * ISO 3166-1 alpha-2 code, e.g. "DE".
- */
-country?: string, tax_id?: string, notes?: string, 
+export type NewCustomer = { 
 /**
  * Values for the CRM's extra picklist fields (see the form metadata).
  */
-attributes?: Record<string, string>, };
+attributes?: Record<string, string>, first_name?: string, last_name?: string, company?: string, email?: string, 
+/**
+ * As typed; `phone_e164` beside it on a stored customer.
+ */
+phone?: string, street?: string, postal_code?: string, city?: string, 
+/**
+ * ISO 3166-1 alpha-2, e.g. "DE".
+ */
+country?: string, tax_id?: string, notes?: string, };

@@ -5,16 +5,97 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool};
 
+use std::sync::LazyLock;
+
+use sqlx::sqlite::SqliteRow;
+
 use super::time;
-use crate::customer::{Attributes, Customer, CustomerId, Origin, SyncState};
+use crate::customer::validation::ValidCustomer;
+use crate::customer::{Attributes, Customer, CustomerFields, CustomerId, Field, Origin, SyncState};
 use crate::error::{Error, Result};
 use crate::search::{self, SearchFields, Tier};
-use crate::validation::ValidCustomer;
 
-const COLUMNS: &str =
-    "id, first_name, last_name, company, email, phone, street, city, postal_code, \
-     country, tax_id, notes, crm_id, sync_state, created_at, updated_at, origin, attributes, \
-     crm_updated_at, crm_version";
+/// The customer fields' columns, in [`Field::ALL`] order.
+fn field_columns() -> String {
+    Field::ALL
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The columns a [`Customer`] is read from.
+static COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "id, {}, crm_id, sync_state, created_at, updated_at, origin, attributes, crm_updated_at, crm_version",
+        field_columns()
+    )
+});
+
+/// Parameter numbers of [`INSERT_CUSTOMER`]: the key is ?1 and the fields
+/// follow in [`Field::ALL`] order; these come after them.
+mod param {
+    use crate::customer::Field;
+    const FIELDS: usize = Field::ALL.len();
+    pub const PHONE_DIGITS: usize = FIELDS + 2;
+    pub const STAMP: usize = FIELDS + 3;
+    pub const SYNC_STATE: usize = FIELDS + 4;
+    pub const ORIGIN: usize = FIELDS + 5;
+    pub const ATTRIBUTES: usize = FIELDS + 6;
+    pub const CRM_ID: usize = FIELDS + 7;
+    pub const CRM_UPDATED_AT: usize = FIELDS + 8;
+    /// The outbox message's kind and payload (a create only).
+    pub const KIND: usize = FIELDS + 9;
+    pub const PAYLOAD: usize = FIELDS + 10;
+}
+
+fn field_params() -> String {
+    (2..2 + Field::ALL.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+static INSERT_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
+    use param::*;
+    format!(
+        "INSERT INTO customers (id, {}, phone_digits, sync_state, created_at, updated_at,
+                                origin, attributes, crm_id, crm_updated_at)
+         VALUES (?1, {}, ?{PHONE_DIGITS}, ?{SYNC_STATE}, ?{STAMP}, ?{STAMP}, ?{ORIGIN}, ?{ATTRIBUTES},
+                 ?{CRM_ID}, ?{CRM_UPDATED_AT})",
+        field_columns(),
+        field_params()
+    )
+});
+
+static UPDATE_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
+    use param::*;
+    let sets: Vec<String> = Field::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{} = ?{}", f.name(), i + 2))
+        .collect();
+    format!(
+        "UPDATE customers SET {}, phone_digits = ?{PHONE_DIGITS}, updated_at = ?{STAMP},
+                attributes = ?{}
+         WHERE id = ?1 RETURNING seq",
+        sets.join(", "),
+        STAMP + 1
+    )
+});
+
+static CREATE_WITH_MESSAGE: LazyLock<String> = LazyLock::new(|| {
+    use param::*;
+    format!(
+        "BEGIN IMMEDIATE;
+         {};
+         {QUEUE_FOR_INDEX};
+         INSERT INTO outbox (customer_id, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?{KIND}, ?{PAYLOAD}, 'pending', 0, ?{STAMP}, ?{STAMP}, ?{STAMP});
+         COMMIT",
+        *INSERT_CUSTOMER
+    )
+});
 
 /// Where a new row comes from: created here (pending its delivery), or
 /// received from the CRM (already there).
@@ -59,7 +140,7 @@ pub(super) async fn insert(
             &crm_updated_at,
         )
     };
-    let sql = format!("{INSERT_CUSTOMER} RETURNING seq");
+    let sql = format!("{} RETURNING seq", *INSERT_CUSTOMER);
     let seq: i64 = bound(&sql).fetch_one(&mut *conn).await?.get(0);
     index(conn, seq, c.into()).await?;
     Ok(customer)
@@ -86,16 +167,8 @@ pub(super) async fn create_with_message(
     let attributes = attributes_to_db(&c.attributes);
     let crm_updated_at = None;
     let payload = payload_of(&customer);
-    let sql = format!(
-        "BEGIN IMMEDIATE;
-         {INSERT_CUSTOMER};
-         {QUEUE_FOR_INDEX};
-         INSERT INTO outbox (customer_id, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?20, ?21, 'pending', 0, ?14, ?14, ?14);
-         COMMIT"
-    );
     let done = bind_row(
-        sqlx::query(&sql),
+        sqlx::query(&CREATE_WITH_MESSAGE),
         &key,
         c,
         &stamp,
@@ -127,17 +200,7 @@ fn new_row(id: CustomerId, c: &ValidCustomer, now: DateTime<Utc>, from: Provenan
     };
     Customer {
         id,
-        first_name: c.first_name.clone(),
-        last_name: c.last_name.clone(),
-        company: c.company.clone(),
-        email: c.email.clone(),
-        phone: c.phone.clone(),
-        street: c.street.clone(),
-        city: c.city.clone(),
-        postal_code: c.postal_code.clone(),
-        country: c.country.clone(),
-        tax_id: c.tax_id.clone(),
-        notes: c.notes.clone(),
+        fields: c.fields.clone(),
         crm_id: from.crm_id,
         sync_state,
         created_at: now,
@@ -149,7 +212,7 @@ fn new_row(id: CustomerId, c: &ValidCustomer, now: DateTime<Utc>, from: Provenan
     }
 }
 
-/// Binds `INSERT_CUSTOMER`'s parameters ?1 to ?19.
+/// Binds `INSERT_CUSTOMER`'s parameters ?1 to [`param::CRM_UPDATED_AT`].
 fn bind_row<'q>(
     q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
     key: &'q str,
@@ -168,33 +231,20 @@ fn bind_row<'q>(
         .bind(crm_updated_at)
 }
 
-/// Binds a customer's fields as parameters ?2 to ?13 (after its key), in the
-/// column order `INSERT_CUSTOMER` and `update` share.
+/// Binds a customer's fields as parameters ?2 onwards (after its key), in
+/// [`Field::ALL`] order, then the phone's digits: the order `INSERT_CUSTOMER`
+/// and `UPDATE_CUSTOMER` share.
 fn bind_fields<'q>(
     q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
     c: &'q ValidCustomer,
 ) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-    q.bind(&c.first_name)
-        .bind(&c.last_name)
-        .bind(&c.company)
-        .bind(&c.email)
-        .bind(&c.phone)
+    Field::ALL
+        .iter()
+        .fold(q, |q, &f| q.bind(c.fields.get(f)))
         .bind(&c.phone_digits)
-        .bind(&c.street)
-        .bind(&c.city)
-        .bind(&c.postal_code)
-        .bind(&c.country)
-        .bind(&c.tax_id)
-        .bind(&c.notes)
 }
 
 const QUEUE_FOR_INDEX: &str = "INSERT INTO search_pending (seq) VALUES (last_insert_rowid())";
-
-const INSERT_CUSTOMER: &str =
-    "INSERT INTO customers (id, first_name, last_name, company, email, phone, phone_digits, street, city,
-                            postal_code, country, tax_id, notes, sync_state, created_at, updated_at,
-                            origin, attributes, crm_id, crm_updated_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15, ?14, ?14, ?16, ?17, ?18, ?19)";
 
 fn attributes_to_db(a: &Attributes) -> Option<String> {
     (!a.is_empty()).then(|| serde_json::to_string(a).expect("string maps always serialize"))
@@ -208,12 +258,7 @@ pub(super) async fn update(
     now: DateTime<Utc>,
 ) -> Result<Option<Customer>> {
     let key = id.to_string();
-    let query = sqlx::query(
-        "UPDATE customers SET first_name = ?2, last_name = ?3, company = ?4, email = ?5, phone = ?6,
-                phone_digits = ?7, street = ?8, city = ?9, postal_code = ?10, country = ?11, tax_id = ?12,
-                notes = ?13, updated_at = ?14, attributes = ?15
-         WHERE id = ?1 RETURNING seq",
-    );
+    let query = sqlx::query(&UPDATE_CUSTOMER);
     let seq: Option<i64> = bind_fields(query.bind(&key), c)
         .bind(time::to_db(now))
         .bind(attributes_to_db(&c.attributes))
@@ -249,27 +294,43 @@ pub(super) async fn index(
     index_many(conn, &[(seq, f)]).await
 }
 
+static INSERT_NAMES_FTS: LazyLock<String> =
+    LazyLock::new(|| fts_insert("customers_names_fts", search::name_index_fields()));
+static INSERT_CONTACT_FTS: LazyLock<String> =
+    LazyLock::new(|| fts_insert("customers_contact_fts", search::contact_index_fields()));
+
+fn fts_insert(table: &str, fields: impl Iterator<Item = Field>) -> String {
+    let columns: Vec<&str> = fields.map(Field::name).collect();
+    format!("INSERT INTO {table} (rowid, {}) ", columns.join(", "))
+}
+
+/// The columns a search reads to index (or match) a row.
+static INDEXED_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    search::name_index_fields()
+        .chain(search::contact_index_fields())
+        .map(|f| f.name().to_owned())
+        .chain(["phone_digits".to_owned()])
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
 /// Writes the index entries of many rows in a few multi-row statements.
 async fn index_many(conn: &mut SqliteConnection, rows: &[(i64, SearchFields<'_>)]) -> Result<()> {
     for chunk in rows.chunks(100) {
-        let mut names = sqlx::QueryBuilder::<Sqlite>::new(
-            "INSERT INTO customers_names_fts (rowid, first_name, last_name, company, city) ",
-        );
+        let mut names = sqlx::QueryBuilder::<Sqlite>::new(&*INSERT_NAMES_FTS);
         names.push_values(chunk, |mut b, (seq, f)| {
-            let [first, last, company, city] = search::name_columns(*f);
-            b.push_bind(*seq)
-                .push_bind(first)
-                .push_bind(last)
-                .push_bind(company)
-                .push_bind(city);
+            b.push_bind(*seq);
+            for text in search::name_columns(*f) {
+                b.push_bind(text);
+            }
         });
         names.build().execute(&mut *conn).await?;
-        let mut contact = sqlx::QueryBuilder::<Sqlite>::new(
-            "INSERT INTO customers_contact_fts (rowid, email, phone) ",
-        );
+        let mut contact = sqlx::QueryBuilder::<Sqlite>::new(&*INSERT_CONTACT_FTS);
         contact.push_values(chunk, |mut b, (seq, f)| {
-            let [email, phone] = search::contact_columns(*f);
-            b.push_bind(*seq).push_bind(email).push_bind(phone);
+            b.push_bind(*seq);
+            for text in search::contact_columns(*f) {
+                b.push_bind(text);
+            }
         });
         contact.build().execute(&mut *conn).await?;
     }
@@ -316,12 +377,13 @@ pub(super) async fn newest_queued(pool: &SqlitePool) -> Result<Option<i64>> {
 pub(super) async fn index_queued(pool: &SqlitePool, up_to: i64) -> Result<usize> {
     // IMMEDIATE: two processes (the app and a CLI) never index the same rows.
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let rows: Vec<QueuedRow> = sqlx::query_as(
-        "SELECT p.seq, c.seq IS NOT NULL AS present, c.first_name, c.last_name, c.company, c.city, c.email, c.phone_digits
+    let rows: Vec<QueuedRow> = sqlx::query_as(&format!(
+        "SELECT p.seq, c.seq IS NOT NULL AS present, {}
          FROM search_pending p LEFT JOIN customers c ON c.seq = p.seq
          WHERE p.seq <= ?2
          ORDER BY p.seq LIMIT ?1",
-    )
+        *INDEXED_COLUMNS
+    ))
     .bind(INDEX_BATCH)
     .bind(up_to)
     .fetch_all(&mut *tx)
@@ -342,26 +404,33 @@ pub(super) async fn index_queued(pool: &SqlitePool, up_to: i64) -> Result<usize>
     Ok(rows.len())
 }
 
-#[derive(sqlx::FromRow)]
+/// A row waiting for its index entries: only the indexed columns are read.
 struct QueuedRow {
     seq: i64,
     present: bool,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    company: Option<String>,
-    city: Option<String>,
-    email: Option<String>,
+    fields: CustomerFields,
     phone_digits: Option<String>,
+}
+
+impl<'r> sqlx::FromRow<'r, SqliteRow> for QueuedRow {
+    fn from_row(row: &'r SqliteRow) -> sqlx::Result<Self> {
+        let mut fields = CustomerFields::default();
+        for f in search::name_index_fields().chain(search::contact_index_fields()) {
+            *fields.slot(f) = row.try_get(f.name())?;
+        }
+        Ok(QueuedRow {
+            seq: row.try_get("seq")?,
+            present: row.try_get("present")?,
+            fields,
+            phone_digits: row.try_get("phone_digits")?,
+        })
+    }
 }
 
 impl QueuedRow {
     fn fields(&self) -> SearchFields<'_> {
         SearchFields {
-            first_name: self.first_name.as_deref(),
-            last_name: self.last_name.as_deref(),
-            company: self.company.as_deref(),
-            city: self.city.as_deref(),
-            email: self.email.as_deref(),
+            fields: &self.fields,
             phone_digits: self.phone_digits.as_deref(),
         }
     }
@@ -378,8 +447,9 @@ pub(super) async fn get<'e, E>(exec: E, id: CustomerId) -> Result<Option<Custome
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
+    let columns = &*COLUMNS;
     let row: Option<CustomerRow> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM customers WHERE id = ?1"))
+        sqlx::query_as(&format!("SELECT {columns} FROM customers WHERE id = ?1"))
             .bind(id.to_string())
             .fetch_optional(exec)
             .await?;
@@ -390,8 +460,9 @@ pub(super) async fn get_by_crm_id(
     conn: &mut SqliteConnection,
     crm_id: &str,
 ) -> Result<Option<Customer>> {
+    let columns = &*COLUMNS;
     let row: Option<CustomerRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM customers WHERE crm_id = ?1 ORDER BY seq LIMIT 1"
+        "SELECT {columns} FROM customers WHERE crm_id = ?1 ORDER BY seq LIMIT 1"
     ))
     .bind(crm_id)
     .fetch_optional(&mut *conn)
@@ -400,6 +471,7 @@ pub(super) async fn get_by_crm_id(
 }
 
 pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<Vec<Customer>> {
+    let columns = &*COLUMNS;
     let Some(query) = search::parse(raw) else {
         return recent(pool, limit).await;
     };
@@ -409,7 +481,7 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
     if let Some(email) = &query.exact_email {
         let rows = fetch(
             &mut conn,
-            &format!("SELECT {COLUMNS} FROM customers WHERE email = ?1 ORDER BY seq DESC LIMIT ?2"),
+            &format!("SELECT {columns} FROM customers WHERE email = ?1 ORDER BY seq DESC LIMIT ?2"),
             email,
             limit,
         )
@@ -417,7 +489,7 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
         extend_unique(&mut found, rows, limit);
     }
     if let Some(digits) = &query.exact_phone {
-        let rows = fetch(&mut conn, &format!("SELECT {COLUMNS} FROM customers WHERE phone_digits = ?1 ORDER BY seq DESC LIMIT ?2"), digits, limit).await?;
+        let rows = fetch(&mut conn, &format!("SELECT {columns} FROM customers WHERE phone_digits = ?1 ORDER BY seq DESC LIMIT ?2"), digits, limit).await?;
         extend_unique(&mut found, rows, limit);
     }
     let mut unindexed = unindexed_matches(&mut conn, &query, limit).await?;
@@ -442,7 +514,7 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
         // Fetch a few more than needed: some may already be in an earlier tier.
         let want = limit + found.len() as u32;
         let sql = format!(
-            "SELECT {COLUMNS} FROM customers WHERE seq IN
+            "SELECT {columns} FROM customers WHERE seq IN
                (SELECT rowid FROM {table} WHERE {table} MATCH ?1 ORDER BY rowid DESC LIMIT ?2)
              ORDER BY seq DESC"
         );
@@ -470,6 +542,7 @@ async fn unindexed_matches(
     query: &search::Query,
     limit: u32,
 ) -> Result<Vec<(Tier, Customer)>> {
+    let columns = &*COLUMNS;
     // CROSS JOIN keeps the queue as the outer loop (SQLite has no statistics
     // on it and could otherwise scan every customer). SQLite narrows the scan
     // to rows whose text contains the longest word (its lower() folds ASCII
@@ -482,14 +555,15 @@ async fn unindexed_matches(
         .max_by_key(|w| w.len())
         .cloned()
         .unwrap_or_default();
-    let queued: Vec<QueuedRow> = sqlx::query_as(
-        "SELECT seq, 1 AS present, first_name, last_name, company, city, email, phone_digits
-         FROM (SELECT c.*, lower(concat_ws(' ', c.first_name, c.last_name, c.company, c.city, c.email, c.phone_digits)) AS text
+    let queued: Vec<QueuedRow> = sqlx::query_as(&format!(
+        "SELECT seq, 1 AS present, {cols}
+         FROM (SELECT c.*, lower(concat_ws(' ', {cols})) AS text
                FROM search_pending p CROSS JOIN customers c ON c.seq = p.seq
                ORDER BY p.seq DESC LIMIT ?1)
          WHERE instr(text, ?2) > 0 OR text GLOB '*[^ -~]*'
          ORDER BY seq DESC",
-    )
+        cols = *INDEXED_COLUMNS
+    ))
     .bind(UNINDEXED_SCAN)
     .bind(needle)
     .fetch_all(&mut *conn)
@@ -510,7 +584,7 @@ async fn unindexed_matches(
     }
     let seqs: Vec<i64> = tiers.iter().map(|(seq, _)| *seq).collect();
     let rows: Vec<(i64, CustomerRow)> = sqlx::query_as::<_, SeqRow>(&format!(
-        "SELECT seq, {COLUMNS} FROM customers WHERE seq IN (SELECT value FROM json_each(?1)) ORDER BY seq DESC"
+        "SELECT seq, {columns} FROM customers WHERE seq IN (SELECT value FROM json_each(?1)) ORDER BY seq DESC"
     ))
     .bind(serde_json::to_string(&seqs).expect("integers always serialize"))
     .fetch_all(&mut *conn)
@@ -547,6 +621,7 @@ async fn words_across_indexes(
     terms: &[String],
     limit: u32,
 ) -> Result<Vec<Customer>> {
+    let columns = &*COLUMNS;
     if terms
         .iter()
         .any(|t| t.chars().filter(|c| c.is_alphanumeric()).count() < 2)
@@ -574,7 +649,7 @@ async fn words_across_indexes(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM customers WHERE seq IN (
+        "SELECT {columns} FROM customers WHERE seq IN (
            SELECT n.rowid FROM (SELECT rowid FROM customers_names_fts WHERE customers_names_fts MATCH ?1
                                 ORDER BY rowid DESC LIMIT {MIXED_DRIVER_ROWS}) n
            WHERE EXISTS (SELECT 1 FROM customers_contact_fts
@@ -592,8 +667,9 @@ async fn words_across_indexes(
 }
 
 async fn recent(pool: &SqlitePool, limit: u32) -> Result<Vec<Customer>> {
+    let columns = &*COLUMNS;
     let rows: Vec<CustomerRow> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM customers ORDER BY seq DESC LIMIT ?1"
+        "SELECT {columns} FROM customers ORDER BY seq DESC LIMIT ?1"
     ))
     .bind(limit)
     .fetch_all(pool)
@@ -626,20 +702,10 @@ fn extend_unique(found: &mut Vec<Customer>, rows: Vec<Customer>, limit: u32) {
     }
 }
 
-#[derive(sqlx::FromRow)]
+/// A `customers` row as [`COLUMNS`] selects it.
 struct CustomerRow {
     id: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    company: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    street: Option<String>,
-    city: Option<String>,
-    postal_code: Option<String>,
-    country: Option<String>,
-    tax_id: Option<String>,
-    notes: Option<String>,
+    fields: CustomerFields,
     crm_id: Option<String>,
     sync_state: String,
     created_at: String,
@@ -648,6 +714,27 @@ struct CustomerRow {
     attributes: Option<String>,
     crm_updated_at: Option<String>,
     crm_version: Option<String>,
+}
+
+impl<'r> sqlx::FromRow<'r, SqliteRow> for CustomerRow {
+    fn from_row(row: &'r SqliteRow) -> sqlx::Result<Self> {
+        let mut fields = CustomerFields::default();
+        for &f in Field::ALL {
+            *fields.slot(f) = row.try_get(f.name())?;
+        }
+        Ok(CustomerRow {
+            id: row.try_get("id")?,
+            fields,
+            crm_id: row.try_get("crm_id")?,
+            sync_state: row.try_get("sync_state")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            origin: row.try_get("origin")?,
+            attributes: row.try_get("attributes")?,
+            crm_updated_at: row.try_get("crm_updated_at")?,
+            crm_version: row.try_get("crm_version")?,
+        })
+    }
 }
 
 impl TryFrom<CustomerRow> for Customer {
@@ -662,17 +749,7 @@ impl TryFrom<CustomerRow> for Customer {
                 .ok_or_else(|| Error::Corrupt(format!("sync state {:?}", r.sync_state)))?,
             created_at: time::from_db(&r.created_at)?,
             updated_at: time::from_db(&r.updated_at)?,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            company: r.company,
-            email: r.email,
-            phone: r.phone,
-            street: r.street,
-            city: r.city,
-            postal_code: r.postal_code,
-            country: r.country,
-            tax_id: r.tax_id,
-            notes: r.notes,
+            fields: r.fields,
             crm_id: r.crm_id,
             origin: Origin::parse(&r.origin)
                 .ok_or_else(|| Error::Corrupt(format!("origin {:?}", r.origin)))?,

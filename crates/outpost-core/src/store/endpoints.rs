@@ -1,8 +1,8 @@
 //! Stored endpoint configuration (never secrets).
 
 use super::{time, Store, StoreEvent};
+use crate::endpoint::{Connectivity, EndpointConfig, EndpointKind};
 use crate::error::{Error, Result};
-use crate::sync::endpoint::{Connectivity, EndpointConfig, EndpointKind};
 
 #[derive(sqlx::FromRow)]
 struct EndpointRow {

@@ -2,8 +2,8 @@
 //! creation form works offline.
 
 use super::{time, Store, StoreEvent};
+use crate::crm::form::{CrmForm, FormMetadata};
 use crate::error::{Error, Result};
-use crate::form::{CrmForm, FormMetadata};
 
 const NOT_FETCHED_YET: &str = "This device has not reached the CRM since it was set up, so the CRM's own form (its required fields and lists) is not known yet: the basic form is shown, and the CRM may still ask for more.";
 

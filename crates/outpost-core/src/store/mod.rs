@@ -21,12 +21,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tokio::sync::broadcast;
 
+use crate::customer::validation;
 use crate::customer::{Customer, CustomerId, NewCustomer};
 use crate::error::{Error, Result};
 use crate::keys::{KeyGenerator, UuidV7Keys};
 use crate::outbox::{self, OutboxMessage, OutboxState};
 use crate::status::{ConnectionState, StatusSnapshot};
-use crate::validation;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
@@ -76,7 +76,7 @@ pub struct Store {
     keys: Arc<dyn KeyGenerator>,
     events: broadcast::Sender<StoreEvent>,
     /// The current creation form, read once and dropped when it may change.
-    form: Arc<std::sync::RwLock<Option<crate::form::FormMetadata>>>,
+    form: Arc<std::sync::RwLock<Option<crate::crm::form::FormMetadata>>>,
     /// Creates waiting for their search-index entries (see `indexer`).
     index_queue: Arc<indexer::IndexQueue>,
 }

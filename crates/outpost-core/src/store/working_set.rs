@@ -25,10 +25,12 @@ use ts_rs::TS;
 
 use super::customers::{self, Provenance};
 use super::{time, Store, StoreEvent};
-use crate::customer::{CrmVersion, Customer, CustomerId};
+use crate::crm::connector::RemoteCustomer;
+use crate::customer::validation::{self, ValidCustomer};
+use crate::customer::{
+    CrmVersion, Customer, CustomerFields, CustomerId, Field, FieldSet, FieldType,
+};
 use crate::error::Result;
-use crate::sync::connector::RemoteCustomer;
-use crate::validation::{self, ValidCustomer};
 
 /// Where the incremental pull of one endpoint stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -326,10 +328,10 @@ impl Store {
         .bind(id.to_string())
         .fetch_all(&mut *conn)
         .await?;
-        let same_fields = same_fields(&local, &remote);
+        let same_fields = same_fields(&local, &remote, item.received);
         if unsent.is_empty() {
             if !same_fields {
-                let merged = overlay(&local, remote);
+                let merged = overlay(&local, remote, item.received);
                 customers::update(conn, id, &merged, now).await?;
                 stats.updated += 1;
             } else {
@@ -420,43 +422,54 @@ async fn mark_synced(
     Ok(())
 }
 
-/// The fields a CRM record carries, compared after the same normalisation.
-fn same_fields(local: &Customer, remote: &ValidCustomer) -> bool {
-    let digits = |p: &Option<String>| {
-        p.as_deref()
-            .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
-    };
-    local.first_name == remote.first_name
-        && local.last_name == remote.last_name
-        && local.company == remote.company
-        && local.email == remote.email
-        && digits(&local.phone) == remote.phone_digits
-        && local.city == remote.city
-        && local.country == remote.country
+/// The fields a CRM record carries, compared after the same normalisation
+/// (a phone by its digits).
+fn same_fields(local: &Customer, remote: &ValidCustomer, received: FieldSet) -> bool {
+    received.iter().all(|f| {
+        if f.spec().kind == FieldType::Phone {
+            digits(local.fields.get(f)) == remote.phone_digits
+        } else {
+            local.fields.get(f) == remote.fields.get(f)
+        }
+    })
+}
+
+fn digits(phone: Option<&str>) -> Option<String> {
+    phone
+        .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
+        .filter(|d| !d.is_empty())
 }
 
 /// The local customer with the CRM's values for the fields the CRM sent;
 /// the fields it does not carry (street, notes...) keep the local value.
-fn overlay(local: &Customer, remote: ValidCustomer) -> ValidCustomer {
-    ValidCustomer {
-        street: local.street.clone(),
-        postal_code: local.postal_code.clone(),
-        tax_id: local.tax_id.clone(),
-        notes: local.notes.clone(),
+fn overlay(local: &Customer, remote: ValidCustomer, received: FieldSet) -> ValidCustomer {
+    let mut merged = ValidCustomer {
+        fields: local.fields.clone(),
+        phone_digits: None,
         attributes: local.attributes.clone(),
-        ..remote
+    };
+    for f in received.iter() {
+        *merged.fields.slot(f) = remote.fields.get(f).map(str::to_owned);
     }
+    let phone = Field::ALL
+        .iter()
+        .copied()
+        .find(|f| f.spec().kind == FieldType::Phone);
+    merged.phone_digits = match phone {
+        Some(p) if received.contains(p) => remote.phone_digits,
+        Some(p) => digits(local.fields.get(p)),
+        None => None,
+    };
+    merged
 }
 
 fn crm_version(item: &RemoteCustomer) -> CrmVersion {
+    let mut fields = CustomerFields::default();
+    for f in item.received.iter() {
+        *fields.slot(f) = item.fields.get(f).map(str::to_owned);
+    }
     CrmVersion {
-        first_name: item.first_name.clone(),
-        last_name: item.last_name.clone(),
-        company: item.company.clone(),
-        email: item.email.clone(),
-        phone: item.phone.clone(),
-        city: item.city.clone(),
-        country: item.country.clone(),
+        fields,
         updated_at: item.updated_at.map(|t| t.to_rfc3339()),
     }
 }

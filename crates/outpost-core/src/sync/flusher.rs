@@ -11,9 +11,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
-use super::connector::{CallInfo, CrmConnector, Delivery, Outgoing, RecordOutcome};
-use super::error::{ConnectorError, ErrorClass};
 use super::monitor::Monitor;
+use crate::crm::connector::{CallInfo, CrmConnector, Delivery, Outgoing, RecordOutcome};
+use crate::crm::error::{ConnectorError, ErrorClass};
 use crate::error::Result;
 use crate::status::ConnectionState;
 use crate::store::{AuditEntry, Claimed, Store};

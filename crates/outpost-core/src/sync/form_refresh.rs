@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::connector::CrmConnector;
 use super::monitor::Monitor;
+use crate::crm::connector::CrmConnector;
 use crate::status::ConnectionState;
 use crate::store::Store;
 

@@ -13,8 +13,8 @@ use std::time::Duration;
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::connector::CrmConnector;
-use super::error::ConnectorError;
+use crate::crm::connector::CrmConnector;
+use crate::crm::error::ConnectorError;
 use crate::customer::{Customer, CustomerId};
 use crate::error::Result;
 use crate::store::Store;
@@ -174,9 +174,10 @@ pub async fn possible_duplicates(
     queries.extend(digits.as_deref().map(tail));
     let mut found: Vec<Customer> = Vec::new();
     let same = |c: &Customer| {
-        let same_email = email.is_some() && c.email == email;
+        let same_email = email.is_some() && c.fields.email == email;
         let same_phone = digits.as_deref().is_some_and(|d| {
             let theirs: String = c
+                .fields
                 .phone
                 .as_deref()
                 .unwrap_or("")

@@ -1,17 +1,12 @@
-//! Delivering the outbox to CRMs: connectors, the remote-server monitor, the
-//! flusher, and the engine that runs one of each per endpoint.
+//! What runs: the remote-server monitor, the flusher, the working-set puller
+//! and the form refresh per endpoint, the engine that runs them, and the
+//! one-shot paths the CLI uses.
 
 pub mod backoff;
-pub mod connector;
-pub mod diagnose;
-pub mod endpoint;
 pub mod engine;
-pub mod error;
 pub mod flusher;
 pub mod form_refresh;
 pub mod lookup;
 pub mod monitor;
-pub mod overlay;
+pub mod once;
 pub mod pull;
-pub mod secrets;
-pub mod throttle;

@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::backoff::Backoff;
-use super::connector::CrmConnector;
-use super::error::{ConnectorError, ErrorClass};
+use crate::crm::connector::CrmConnector;
+use crate::crm::error::{ConnectorError, ErrorClass};
 use crate::status::ConnectionState;
 
 /// Offline probes back off exponentially with full jitter up to 15 s. Most

@@ -19,11 +19,11 @@ use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use super::backoff::Backoff;
-use super::connector::{CrmConnector, PullFilter};
-use super::endpoint::EndpointSettings;
-use super::error::{ConnectorError, ErrorClass};
 use super::monitor::Monitor;
-use super::throttle;
+use crate::crm::connector::{CrmConnector, PullFilter};
+use crate::crm::error::{ConnectorError, ErrorClass};
+use crate::crm::throttle;
+use crate::endpoint::EndpointSettings;
 use crate::status::ConnectionState;
 use crate::store::{Reconciled, Store};
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crm_emulator::{Config, Emulator};
-use outpost_core::sync::endpoint::{
+use outpost_core::customer::CustomerFields;
+use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
-use outpost_core::sync::secrets::{MemorySecrets, SecretKind, SecretStore};
 use outpost_core::{NewCustomer, Sensitive, Store};
 use tempfile::TempDir;
 
@@ -77,9 +78,12 @@ impl World {
     pub async fn add(&self, n: usize, tag: &str) -> Vec<outpost_core::CustomerId> {
         let inputs: Vec<NewCustomer> = (0..n)
             .map(|i| NewCustomer {
-                first_name: Some(format!("{tag}{i}")),
-                last_name: Some("Field".into()),
-                email: Some(format!("{tag}.{i}@example.com").to_lowercase()),
+                fields: CustomerFields {
+                    first_name: Some(format!("{tag}{i}")),
+                    last_name: Some("Field".into()),
+                    email: Some(format!("{tag}.{i}@example.com").to_lowercase()),
+                    ..Default::default()
+                },
                 ..Default::default()
             })
             .collect();

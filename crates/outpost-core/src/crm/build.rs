@@ -1,27 +1,22 @@
-//! CRM connectors: each speaks one CRM's real API through [`CrmConnector`].
-//!
-//! [`CrmConnector`]: crate::sync::connector::CrmConnector
-
-pub mod bottlecrm;
-pub mod client_credentials;
-pub mod generic_rest;
-pub mod http;
-pub mod hubspot;
+//! Builds the connector an endpoint's settings describe.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::customer::CustomerId;
-use crate::sync::connector::Outgoing;
-use crate::sync::connector::{
+use super::field_map::FieldMap;
+use super::generic_rest::client_credentials;
+use super::{bottlecrm, generic_rest, http, hubspot};
+use crate::crm::connector::Outgoing;
+use crate::crm::connector::{
     Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RemoteCustomer,
 };
-use crate::sync::endpoint::{AuthMethod, EndpointConfig, EndpointKind};
-use crate::sync::error::{ConnectorError, QueueProblem};
-use crate::sync::secrets::{SecretKind, SecretStore};
-use crate::sync::throttle::Throttle;
+use crate::crm::error::{ConnectorError, QueueProblem};
+use crate::crm::throttle::Throttle;
+use crate::customer::CustomerId;
+use crate::endpoint::secrets::{SecretKind, SecretStore};
+use crate::endpoint::{AuthMethod, EndpointConfig, EndpointKind};
 
 /// Builds the connector an endpoint's settings describe, with its secrets
 /// from the keyring and its throttle.
@@ -47,6 +42,7 @@ pub async fn build(
         }),
         None => default,
     };
+    let map = |defaults| FieldMap::with_overrides(defaults, &config.settings.field_map);
     match (config.kind, config.settings.auth) {
         (EndpointKind::GenericRest, AuthMethod::Token) => {
             let http = http::Http::new(Arc::new(Throttle::new(rate(
@@ -54,7 +50,8 @@ pub async fn build(
             ))));
             Ok(Arc::new(generic_rest::GenericRest::new(
                 config.url(),
-                secret(SecretKind::Token).await?,
+                generic_rest::Auth::Token(secret(SecretKind::Token).await?),
+                map(generic_rest::DEFAULT_MAP),
                 http,
             )))
         }
@@ -69,9 +66,10 @@ pub async fn build(
                 config.settings.client_id.clone().unwrap_or_default(),
                 secret(SecretKind::ClientSecret).await?,
             );
-            Ok(Arc::new(generic_rest::GenericRest::with_auth(
+            Ok(Arc::new(generic_rest::GenericRest::new(
                 url,
                 generic_rest::Auth::ClientCredentials(Box::new(credentials)),
+                map(generic_rest::DEFAULT_MAP),
                 http,
             )))
         }
@@ -82,6 +80,7 @@ pub async fn build(
             Ok(Arc::new(bottlecrm::BottleCrm::new(
                 config.url(),
                 secret(SecretKind::Token).await?,
+                map(bottlecrm::DEFAULT_MAP),
                 http,
             )))
         }
@@ -112,6 +111,7 @@ pub async fn build(
                 config.url(),
                 auth,
                 config.settings.key_property.clone(),
+                map(hubspot::DEFAULT_MAP),
                 http,
             )))
         }

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::endpoint::EndpointConfig;
-use super::error::{ConnectorError, QueueProblem};
 use super::secrets::SecretStore;
-use crate::connectors;
+use super::EndpointConfig;
+use crate::crm;
+use crate::crm::error::{ConnectorError, QueueProblem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -42,7 +42,7 @@ pub async fn test_connection(config: &EndpointConfig, secrets: Arc<dyn SecretSto
             message: e.to_string(),
         };
     }
-    let result = match connectors::build(config, secrets).await {
+    let result = match crm::build(config, secrets).await {
         Ok(connector) => connector.probe().await,
         Err(e) => Err(e),
     };

@@ -1,4 +1,11 @@
-//! The customer as stored locally and as it crosses the IPC boundary.
+//! The customer as stored locally and as it crosses the IPC boundary. Its
+//! fields are defined once, in [`fields`].
+
+pub mod country;
+pub mod fields;
+pub mod validation;
+
+pub use fields::{CustomerFields, Field, FieldSet, FieldSpec, FieldType, SearchIndex};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -105,39 +112,86 @@ pub type Attributes = BTreeMap<String, String>;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct CrmVersion {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub fields: CustomerFields,
     /// When the CRM changed it (RFC 3339), if it said.
     pub updated_at: Option<String>,
 }
 
 /// What a person typed into the create form or the CLI. Untrusted: every field
-/// is optional here and [`crate::validation::validate`] decides what is acceptable.
+/// is optional here and [`validation::validate`] decides what is acceptable.
 /// Unknown fields are rejected so a typo in a caller never silently drops data.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(deny_unknown_fields, default)]
-#[ts(export, optional_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct NewCustomer {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub street: Option<String>,
-    pub city: Option<String>,
-    pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2 code, e.g. "DE".
-    pub country: Option<String>,
-    pub tax_id: Option<String>,
-    pub notes: Option<String>,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub fields: CustomerFields,
     /// Values for the CRM's extra picklist fields (see the form metadata).
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "Record<string, string>")]
     pub attributes: Option<Attributes>,
+}
+
+impl NewCustomer {
+    /// Sets one field, builder style.
+    pub fn with(mut self, field: Field, value: impl Into<String>) -> Self {
+        self.fields = self.fields.with(field, value);
+        self
+    }
+}
+
+/// By hand rather than derived: serde cannot refuse unknown keys of a
+/// flattened struct, and a typo must never drop a value silently.
+impl<'de> Deserialize<'de> for NewCustomer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let raw = BTreeMap::<String, Option<serde_json::Value>>::deserialize(d)?;
+        let mut out = NewCustomer::default();
+        for (key, value) in raw {
+            if key == "attributes" {
+                out.attributes = value
+                    .map(serde_json::from_value)
+                    .transpose()
+                    .map_err(|e| D::Error::custom(format!("invalid type for `attributes`: {e}")))?;
+                continue;
+            }
+            let Some(field) = Field::from_name(&key) else {
+                let expected: Vec<String> = Field::ALL
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .chain(["`attributes`".to_owned()])
+                    .collect();
+                return Err(D::Error::custom(format!(
+                    "unknown field `{key}`, expected one of {}",
+                    expected.join(", ")
+                )));
+            };
+            *out.fields.slot(field) = match value {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) => Some(s),
+                Some(other) => {
+                    return Err(D::Error::custom(format!(
+                        "invalid type: {} for `{key}`, expected a string",
+                        json_kind(&other)
+                    )))
+                }
+            };
+        }
+        Ok(out)
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "sequence",
+        serde_json::Value::Object(_) => "map",
+    }
 }
 
 /// A stored customer. Field names are part of the CLI's `--json` contract.
@@ -146,17 +200,9 @@ pub struct NewCustomer {
 pub struct Customer {
     /// The client key (UUIDv7 by default).
     pub id: CustomerId,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub street: Option<String>,
-    pub city: Option<String>,
-    pub postal_code: Option<String>,
-    pub country: Option<String>,
-    pub tax_id: Option<String>,
-    pub notes: Option<String>,
+    #[serde(flatten)]
+    #[ts(flatten)]
+    pub fields: CustomerFields,
     /// The CRM's own id, once the CRM has confirmed the customer.
     pub crm_id: Option<String>,
     pub sync_state: SyncState,
@@ -181,13 +227,14 @@ pub struct Customer {
 impl Customer {
     /// The name a person would read: "First Last", else the company.
     pub fn display_name(&self) -> String {
-        let person = [self.first_name.as_deref(), self.last_name.as_deref()]
+        let f = &self.fields;
+        let person = [f.first_name.as_deref(), f.last_name.as_deref()]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()
             .join(" ");
         if person.is_empty() {
-            self.company.clone().unwrap_or_default()
+            f.company.clone().unwrap_or_default()
         } else {
             person
         }

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use url::Url;
 
+use std::collections::BTreeMap;
+
+use crate::customer::Field;
 use crate::error::{FieldError, ValidationErrors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -130,6 +133,14 @@ pub struct EndpointSettings {
     pub pull_country: Option<String>,
     /// Only customers owned by this CRM user (HubSpot owner id).
     pub pull_owner: Option<String>,
+    /// An admin's field mapping: Outpost field → CRM field, over the
+    /// connector's defaults (`--map tax_id=vat_number`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[ts(type = "Partial<Record<Field, string>>")]
+    pub field_map: BTreeMap<Field, String>,
+    /// CRM fields an admin added to the creation form (`--map +store_id`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub form_extra: Vec<String>,
 }
 
 impl EndpointSettings {
@@ -240,6 +251,28 @@ impl EndpointConfig {
                 "pull_owner",
                 "Only HubSpot can limit the working set to one owner.",
             ));
+        }
+        let crm_name_ok = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 100
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        };
+        for (field, crm) in &self.settings.field_map {
+            if !crm_name_ok(crm) {
+                errors.push(FieldError::new(
+                    "map",
+                    format!("{field}: a CRM field name uses letters, digits, '_', '.' or '-' (at most 100)."),
+                ));
+            }
+        }
+        for crm in &self.settings.form_extra {
+            if !crm_name_ok(crm) {
+                errors.push(FieldError::new(
+                    "map",
+                    format!("+{crm}: a CRM field name uses letters, digits, '_', '.' or '-' (at most 100)."),
+                ));
+            }
         }
         let auth = self.settings.auth;
         if !self.kind.auth_methods().contains(&auth) {

@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
+use crate::endpoint::secrets::{SecretError, SecretKind, SecretStore};
+use crate::endpoint::{AuthMethod, EndpointConfig};
 use crate::error::{Error, FieldError, ValidationErrors};
 use crate::sensitive::Sensitive;
 use crate::store::Store;
-use crate::sync::endpoint::{AuthMethod, EndpointConfig};
-use crate::sync::secrets::{SecretError, SecretKind, SecretStore};
 
 pub const SECRET_KINDS: [SecretKind; 3] = [
     SecretKind::Token,

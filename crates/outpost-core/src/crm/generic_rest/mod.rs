@@ -2,27 +2,31 @@
 //! (docs/crm-rest-api.md): `PUT /customers/{key}` is an idempotent
 //! create-or-update keyed by Outpost's key, so every retry is safe.
 
+pub mod client_credentials;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use url::Url;
 
-use super::client_credentials::ClientCredentials;
-use super::http::{Http, Timed};
-use crate::customer::{Customer, CustomerId};
-use crate::form::{CrmForm, FieldKind, FieldOption, FormField, CUSTOMER_FIELDS};
-use crate::sensitive::Sensitive;
-use crate::sync::connector::Outgoing;
-use crate::sync::connector::{
+use crate::crm::connector::Outgoing;
+use crate::crm::connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RecordOutcome,
     RemoteCustomer,
 };
-use crate::sync::error::{
+use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
 };
+use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
+use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
+use crate::crm::http::{Http, Timed};
+use crate::customer::Field;
+use crate::customer::{Customer, CustomerId};
+use crate::sensitive::Sensitive;
+use client_credentials::ClientCredentials;
 
 /// Records per flush round; each is its own PUT, a few in flight at once.
 const MAX_BATCH: usize = 50;
@@ -33,6 +37,7 @@ pub struct GenericRest {
     http: Http,
     base: Url,
     auth: Auth,
+    map: FieldMap,
 }
 
 /// How requests are authenticated: a static API token, or tokens bought
@@ -59,36 +64,44 @@ struct ApiError {
     field: Option<String>,
 }
 
+/// A customer as the contract returns it: `id`, `key`, `updated_at` and
+/// the fields under the map's names.
 #[derive(Debug, Deserialize)]
 struct Record {
     id: String,
     key: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    company: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    city: Option<String>,
-    country: Option<String>,
     updated_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    fields: Map<String, Value>,
 }
 
-impl From<Record> for RemoteCustomer {
-    fn from(r: Record) -> Self {
+impl Record {
+    fn into_remote(self, map: &FieldMap) -> RemoteCustomer {
+        let (fields, received) = map.incoming_json(&self.fields);
         RemoteCustomer {
-            key: r.key.as_deref().and_then(|k| k.parse().ok()),
-            crm_id: r.id,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            company: r.company,
-            email: r.email,
-            phone: r.phone,
-            city: r.city,
-            country: r.country,
-            updated_at: r.updated_at,
+            key: self.key.as_deref().and_then(|k| k.parse().ok()),
+            crm_id: self.id,
+            fields,
+            received,
+            updated_at: self.updated_at,
         }
     }
 }
+
+/// The contract's field names are Outpost's own.
+pub const DEFAULT_MAP: &[MapEntry] = &[
+    MapEntry::both(Field::FirstName, "first_name", Conversion::Text),
+    MapEntry::both(Field::LastName, "last_name", Conversion::Text),
+    MapEntry::both(Field::Company, "company", Conversion::Text),
+    MapEntry::both(Field::Email, "email", Conversion::Email),
+    MapEntry::both(Field::Phone, "phone", Conversion::PhoneAsTyped),
+    MapEntry::send(Field::Street, "street", Conversion::Text),
+    MapEntry::both(Field::City, "city", Conversion::Text),
+    MapEntry::send(Field::PostalCode, "postal_code", Conversion::Text),
+    MapEntry::both(Field::Country, "country", Conversion::CountryCode),
+    MapEntry::send(Field::TaxId, "tax_id", Conversion::Text),
+    MapEntry::send(Field::Notes, "notes", Conversion::Text),
+];
 
 #[derive(Debug, Deserialize)]
 struct List {
@@ -97,12 +110,13 @@ struct List {
 }
 
 impl GenericRest {
-    pub fn new(base: Url, token: Sensitive<String>, http: Http) -> Self {
-        Self::with_auth(base, Auth::Token(token), http)
-    }
-
-    pub fn with_auth(base: Url, auth: Auth, http: Http) -> Self {
-        GenericRest { http, base, auth }
+    pub fn new(base: Url, auth: Auth, map: FieldMap, http: Http) -> Self {
+        GenericRest {
+            http,
+            base,
+            auth,
+            map,
+        }
     }
 
     pub fn default_rate_limit() -> Option<RateLimit> {
@@ -110,7 +124,7 @@ impl GenericRest {
     }
 
     fn url(&self, path: &str) -> Url {
-        super::http::join(&self.base, path)
+        crate::crm::http::join(&self.base, path)
     }
 
     fn request(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
@@ -143,7 +157,7 @@ impl GenericRest {
                     "Idempotency-Key",
                     format!("{}-{}", c.id, c.updated_at.timestamp_millis()),
                 )
-                .json(&body(c))
+                .json(&body(c, &self.map))
         };
         match self.send(request).await {
             Err(e) => Delivery {
@@ -152,7 +166,7 @@ impl GenericRest {
             },
             Ok(timed) => {
                 let call = call_info(&timed);
-                let outcome = upsert_outcome(timed.response).await;
+                let outcome = upsert_outcome(timed.response, &self.map).await;
                 Delivery { outcome, call }
             }
         }
@@ -180,30 +194,8 @@ impl GenericRest {
 }
 
 /// The customer fields the contract accepts; absent fields are left out.
-fn body(c: &Customer) -> Value {
-    let mut m = Map::new();
-    for (k, v) in [
-        ("first_name", &c.first_name),
-        ("last_name", &c.last_name),
-        ("company", &c.company),
-        ("email", &c.email),
-        ("phone", &c.phone),
-        ("street", &c.street),
-        ("city", &c.city),
-        ("postal_code", &c.postal_code),
-        ("country", &c.country),
-        ("tax_id", &c.tax_id),
-        ("notes", &c.notes),
-    ] {
-        if let Some(v) = v {
-            m.insert(k.into(), json!(v));
-        }
-    }
-    // CRM-specific fields from the form metadata, under their own names.
-    for (k, v) in &c.attributes {
-        m.entry(k.clone()).or_insert_with(|| json!(v));
-    }
-    Value::Object(m)
+fn body(c: &Customer, map: &FieldMap) -> Value {
+    Value::Object(map.outgoing(c))
 }
 
 /// `GET /metadata` (see docs/crm-rest-api.md).
@@ -221,30 +213,36 @@ struct MetadataOption {
     label: String,
 }
 
-impl From<Metadata> for CrmForm {
-    fn from(m: Metadata) -> Self {
-        let fields = m
-            .picklists
-            .into_iter()
-            .map(|(name, options)| FormField {
-                label: label_for(&name),
-                kind: FieldKind::Picklist,
-                required: false,
-                attribute: !CUSTOMER_FIELDS.contains(&name.as_str()),
-                options: options
-                    .into_iter()
-                    .map(|o| FieldOption {
-                        value: o.value,
-                        label: o.label,
-                    })
-                    .collect(),
-                name,
-            })
-            .collect();
-        CrmForm {
-            required_one_of: m.required_one_of,
-            fields,
-        }
+/// The CRM's picklists; one named like a mapped CRM field constrains that
+/// Outpost field, the others are CRM-specific fields of the form.
+fn form(m: Metadata, map: &FieldMap) -> CrmForm {
+    let fields = m
+        .picklists
+        .into_iter()
+        .map(|(name, options)| FormField {
+            label: label_for(&name),
+            kind: FieldKind::Picklist,
+            required: false,
+            attribute: map.outpost_field(&name).is_none(),
+            options: options
+                .into_iter()
+                .map(|o| FieldOption {
+                    value: o.value,
+                    label: o.label,
+                })
+                .collect(),
+            name: map
+                .outpost_field(&name)
+                .map_or(name, |f| f.name().to_owned()),
+        })
+        .collect();
+    let outpost_name = |name: String| {
+        map.outpost_field(&name)
+            .map_or(name, |f| f.name().to_owned())
+    };
+    CrmForm {
+        required_one_of: m.required_one_of.into_iter().map(outpost_name).collect(),
+        fields,
     }
 }
 
@@ -271,7 +269,7 @@ fn call_info(t: &Timed) -> CallInfo {
     }
 }
 
-async fn upsert_outcome(response: reqwest::Response) -> RecordOutcome {
+async fn upsert_outcome(response: reqwest::Response, map: &FieldMap) -> RecordOutcome {
     let status = response.status().as_u16();
     match status {
         200 | 201 => match response.json::<Record>().await {
@@ -295,7 +293,10 @@ async fn upsert_outcome(response: reqwest::Response) -> RecordOutcome {
                     Some(code) => format!("{message} ({code})"),
                     None => message,
                 },
-                field: err.field,
+                // The contract names its own field; the map says whose it is.
+                field: err
+                    .field
+                    .map(|f| map.outpost_field(&f).map_or(f, |o| o.name().to_owned())),
             })
         }
         _ => RecordOutcome::Failed(error_for(response).await),
@@ -360,7 +361,7 @@ impl CrmConnector for GenericRest {
         Ok(self
             .get_json::<Record>(self.url(&format!("customers/{key}")))
             .await?
-            .map(RemoteCustomer::from))
+            .map(|r| r.into_remote(&self.map)))
     }
 
     async fn search(
@@ -377,14 +378,14 @@ impl CrmConnector for GenericRest {
             .await?
             .map(|l| l.items)
             .unwrap_or_default();
-        Ok(list.into_iter().map(RemoteCustomer::from).collect())
+        Ok(list.into_iter().map(|r| r.into_remote(&self.map)).collect())
     }
 
     async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
         Ok(self
             .get_json::<Metadata>(self.url("metadata"))
             .await?
-            .map(CrmForm::from))
+            .map(|m| form(m, &self.map)))
     }
 
     async fn list_modified_since(
@@ -413,7 +414,11 @@ impl CrmConnector for GenericRest {
             next_cursor: None,
         });
         Ok(Page {
-            items: list.items.into_iter().map(RemoteCustomer::from).collect(),
+            items: list
+                .items
+                .into_iter()
+                .map(|r| r.into_remote(&self.map))
+                .collect(),
             next: list.next_cursor,
         })
     }

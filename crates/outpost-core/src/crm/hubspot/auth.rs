@@ -10,10 +10,10 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use url::Url;
 
-use crate::connectors::http::Http;
+use crate::crm::error::{classify_status, ConnectorError, QueueProblem};
+use crate::crm::http::Http;
+use crate::endpoint::secrets::{SecretKind, SecretStore};
 use crate::sensitive::Sensitive;
-use crate::sync::error::{classify_status, ConnectorError, QueueProblem};
-use crate::sync::secrets::{SecretKind, SecretStore};
 
 /// Refresh this long before the token's stated expiry.
 const REFRESH_MARGIN: Duration = Duration::from_secs(120);

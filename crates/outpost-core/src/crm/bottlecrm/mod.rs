@@ -16,16 +16,17 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use super::http::{Http, Timed};
-use crate::customer::{Customer, CustomerId};
-use crate::sensitive::Sensitive;
-use crate::sync::connector::{
+use crate::crm::connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
     RecordOutcome, RemoteCustomer,
 };
-use crate::sync::error::{
+use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
 };
+use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
+use crate::crm::http::{Http, Timed};
+use crate::customer::{Customer, CustomerId, Field};
+use crate::sensitive::Sensitive;
 
 /// Measured ceiling: ~20 creates/s sequential, ~34/s with 4 in flight.
 const IN_FLIGHT: usize = 4;
@@ -40,7 +41,23 @@ pub struct BottleCrm {
     http: Http,
     base: Url,
     token: Sensitive<String>,
+    map: FieldMap,
 }
+
+/// Outpost's fields as BottleCRM's contact fields. Street, postal code and
+/// notes are sent; its listing does not return them.
+pub const DEFAULT_MAP: &[MapEntry] = &[
+    MapEntry::both(Field::FirstName, "first_name", Conversion::Text),
+    MapEntry::both(Field::LastName, "last_name", Conversion::Text),
+    MapEntry::both(Field::Company, "organization", Conversion::Text),
+    MapEntry::both(Field::Email, "email", Conversion::Email),
+    MapEntry::both(Field::Phone, "phone", Conversion::PhoneAsTyped),
+    MapEntry::send(Field::Street, "address_line", Conversion::Text),
+    MapEntry::both(Field::City, "city", Conversion::Text),
+    MapEntry::send(Field::PostalCode, "postcode", Conversion::Text),
+    MapEntry::both(Field::Country, "country", Conversion::CountryCode),
+    MapEntry::send(Field::Notes, "description", Conversion::Text),
+];
 
 #[derive(Debug, Deserialize)]
 struct ContactList {
@@ -48,19 +65,15 @@ struct ContactList {
     results: Vec<Contact>,
 }
 
+/// A contact as BottleCRM lists it: the map reads the fields by name.
 #[derive(Debug, Deserialize)]
 struct Contact {
     id: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    organization: Option<String>,
-    city: Option<String>,
-    country: Option<String>,
     updated_at: Option<DateTime<Utc>>,
     #[serde(default)]
     custom_fields: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    fields: Map<String, Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,8 +93,13 @@ struct Duplicate {
 }
 
 impl BottleCrm {
-    pub fn new(base: Url, token: Sensitive<String>, http: Http) -> Self {
-        BottleCrm { http, base, token }
+    pub fn new(base: Url, token: Sensitive<String>, map: FieldMap, http: Http) -> Self {
+        BottleCrm {
+            http,
+            base,
+            token,
+            map,
+        }
     }
 
     pub fn default_rate_limit() -> Option<RateLimit> {
@@ -89,7 +107,7 @@ impl BottleCrm {
     }
 
     fn url(&self, path: &str) -> Url {
-        super::http::join(&self.base, path)
+        crate::crm::http::join(&self.base, path)
     }
 
     async fn send(
@@ -174,7 +192,11 @@ impl BottleCrm {
             }
         }
         let timed = self
-            .send(Method::POST, self.url("api/contacts/"), Some(&body(c)))
+            .send(
+                Method::POST,
+                self.url("api/contacts/"),
+                Some(&body(c, &self.map)),
+            )
             .await?;
         let call = call_info(&timed);
         let status = timed.response.status().as_u16();
@@ -187,7 +209,7 @@ impl BottleCrm {
             }
             400 => {
                 let body: Value = timed.response.json().await.unwrap_or(Value::Null);
-                let problem = field_error(&body);
+                let problem = field_error(&body, &self.map);
                 let duplicate_email = problem
                     .as_ref()
                     .is_some_and(|(f, m)| f == "email" && m.contains(DUPLICATE_EMAIL));
@@ -198,7 +220,7 @@ impl BottleCrm {
                         return Ok(delivered(id, call));
                     }
                     if let Some(id) = self
-                        .find_by_email(c.email.as_deref().unwrap_or_default())
+                        .find_by_email(c.fields.email.as_deref().unwrap_or_default())
                         .await?
                     {
                         return Ok(delivered(id, call));
@@ -288,31 +310,19 @@ fn key_of(c: &Contact) -> Option<CustomerId> {
 /// BottleCRM requires both names. A missing one becomes "-"; a customer with
 /// only a company is stored as "-" + the company name, the company also in
 /// `organization`.
-fn body(c: &Customer) -> Value {
-    let (first, last) = match (&c.first_name, &c.last_name, &c.company) {
+fn body(c: &Customer, map: &FieldMap) -> Value {
+    let f = &c.fields;
+    let (first, last) = match (&f.first_name, &f.last_name, &f.company) {
         (Some(f), Some(l), _) => (f.clone(), l.clone()),
         (Some(f), None, _) => (f.clone(), MISSING_NAME.into()),
         (None, Some(l), _) => (MISSING_NAME.into(), l.clone()),
         (None, None, Some(company)) => (MISSING_NAME.into(), company.clone()),
         (None, None, None) => (MISSING_NAME.into(), MISSING_NAME.into()),
     };
-    let mut m = Map::new();
-    m.insert("first_name".into(), json!(first));
-    m.insert("last_name".into(), json!(last));
-    for (k, v) in [
-        ("email", &c.email),
-        ("phone", &c.phone),
-        ("organization", &c.company),
-        ("address_line", &c.street),
-        ("city", &c.city),
-        ("postcode", &c.postal_code),
-        ("country", &c.country),
-        ("description", &c.notes),
-    ] {
-        if let Some(v) = v {
-            m.insert(k.into(), json!(v));
-        }
-    }
+    let mut m = map.outgoing(c);
+    let crm_name = |field: Field| map.crm_field(field).unwrap_or(field.name()).to_owned();
+    m.insert(crm_name(Field::FirstName), json!(first));
+    m.insert(crm_name(Field::LastName), json!(last));
     m.insert(
         "custom_fields".into(),
         json!({ KEY_FIELD: c.id.to_string() }),
@@ -322,7 +332,7 @@ fn body(c: &Customer) -> Value {
 
 /// The first `{"errors": {field: [message]}}` entry, with BottleCRM's field
 /// names mapped to Outpost's.
-fn field_error(body: &Value) -> Option<(String, String)> {
+fn field_error(body: &Value, map: &FieldMap) -> Option<(String, String)> {
     let errors = body.get("errors")?.as_object()?;
     let (field, msgs) = errors.iter().next()?;
     let message = match msgs {
@@ -334,14 +344,10 @@ fn field_error(body: &Value) -> Option<(String, String)> {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let field = match field.as_str() {
-        "organization" => "company",
-        "address_line" => "street",
-        "postcode" => "postal_code",
-        "description" => "notes",
-        other => other,
-    };
-    Some((field.to_owned(), message))
+    let field = map
+        .outpost_field(field)
+        .map_or_else(|| field.clone(), |f| f.name().to_owned());
+    Some((field, message))
 }
 
 fn call_info(t: &Timed) -> CallInfo {
@@ -382,20 +388,21 @@ async fn error_for(timed: Timed) -> ConnectorError {
     }
 }
 
-impl From<Contact> for RemoteCustomer {
-    fn from(c: Contact) -> Self {
-        let name = |n: Option<String>| n.filter(|n| n != MISSING_NAME && !n.is_empty());
+impl Contact {
+    fn into_remote(self, map: &FieldMap) -> RemoteCustomer {
+        let (mut fields, received) = map.incoming_json(&self.fields);
+        // The placeholder for a name the customer never had.
+        for name in [Field::FirstName, Field::LastName] {
+            if fields.get(name) == Some(MISSING_NAME) {
+                *fields.slot(name) = None;
+            }
+        }
         RemoteCustomer {
-            key: key_of(&c),
-            crm_id: c.id,
-            first_name: name(c.first_name),
-            last_name: name(c.last_name),
-            company: c.organization,
-            email: c.email,
-            phone: c.phone,
-            city: c.city,
-            country: c.country,
-            updated_at: c.updated_at,
+            key: key_of(&self),
+            crm_id: self.id,
+            fields,
+            received,
+            updated_at: self.updated_at,
         }
     }
 }
@@ -439,7 +446,7 @@ impl CrmConnector for BottleCrm {
             .await?
             .into_iter()
             .find(|c| key_of(c) == Some(key))
-            .map(RemoteCustomer::from))
+            .map(|c| c.into_remote(&self.map)))
     }
 
     async fn search(
@@ -455,7 +462,7 @@ impl CrmConnector for BottleCrm {
             .list(url)
             .await?
             .into_iter()
-            .map(RemoteCustomer::from)
+            .map(|c| c.into_remote(&self.map))
             .collect())
     }
 
@@ -477,7 +484,7 @@ impl CrmConnector for BottleCrm {
             .list(url)
             .await?
             .into_iter()
-            .map(RemoteCustomer::from)
+            .map(|c| c.into_remote(&self.map))
             .collect();
         let full = items.len() == PAGE;
         let past_cutoff =
@@ -487,7 +494,8 @@ impl CrmConnector for BottleCrm {
             Some(country) => items
                 .into_iter()
                 .filter(|i| {
-                    i.country
+                    i.fields
+                        .country
                         .as_deref()
                         .is_some_and(|c| c.eq_ignore_ascii_case(country))
                 })
@@ -509,17 +517,12 @@ mod tests {
         let now = Utc::now();
         Customer {
             id: CustomerId(uuid::Uuid::now_v7()),
-            first_name: first.map(Into::into),
-            last_name: last.map(Into::into),
-            company: company.map(Into::into),
-            email: None,
-            phone: None,
-            street: None,
-            city: None,
-            postal_code: None,
-            country: None,
-            tax_id: None,
-            notes: None,
+            fields: crate::customer::CustomerFields {
+                first_name: first.map(Into::into),
+                last_name: last.map(Into::into),
+                company: company.map(Into::into),
+                ..Default::default()
+            },
             crm_id: None,
             sync_state: crate::SyncState::Pending,
             created_at: now,
@@ -531,20 +534,24 @@ mod tests {
         }
     }
 
+    fn body_of(c: &Customer) -> Value {
+        body(c, &FieldMap::new(DEFAULT_MAP))
+    }
+
     #[test]
     fn both_names_are_always_sent() {
-        let b = body(&customer(None, None, Some("Acme GmbH")));
+        let b = body_of(&customer(None, None, Some("Acme GmbH")));
         assert_eq!(
             (b["first_name"].as_str(), b["last_name"].as_str()),
             (Some("-"), Some("Acme GmbH"))
         );
         assert_eq!(b["organization"], "Acme GmbH");
-        let b = body(&customer(Some("Ada"), None, None));
+        let b = body_of(&customer(Some("Ada"), None, None));
         assert_eq!(
             (b["first_name"].as_str(), b["last_name"].as_str()),
             (Some("Ada"), Some("-"))
         );
-        let b = body(&customer(None, Some("Curie"), None));
+        let b = body_of(&customer(None, Some("Curie"), None));
         assert_eq!(
             (b["first_name"].as_str(), b["last_name"].as_str()),
             (Some("-"), Some("Curie"))
@@ -554,7 +561,7 @@ mod tests {
     #[test]
     fn field_errors_name_outpost_fields() {
         let e = json!({"error": true, "errors": {"phone": ["Enter a valid phone number (7-25 characters, digits and separators only)"]}});
-        let (f, m) = field_error(&e).unwrap();
+        let (f, m) = field_error(&e, &FieldMap::new(DEFAULT_MAP)).unwrap();
         assert_eq!(f, "phone");
         assert!(m.starts_with("Enter a valid phone number"));
     }

@@ -14,17 +14,19 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use url::Url;
 
-use super::http::{Http, Timed};
-use crate::customer::{Customer, CustomerId};
-use crate::form::CrmForm;
-use crate::sync::connector::{
+use crate::crm::connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
     RecordOutcome, RemoteCustomer,
 };
-use crate::sync::error::{
+use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
 };
+use crate::crm::field_map::FieldMap;
+use crate::crm::form::CrmForm;
+use crate::crm::http::{Http, Timed};
+use crate::customer::{Customer, CustomerId};
 pub use auth::{Auth, OAuth};
+pub use mapping::DEFAULT_MAP;
 
 /// HubSpot accepts at most 100 inputs per batch call.
 pub const MAX_BATCH: usize = 100;
@@ -41,6 +43,7 @@ pub struct HubSpot {
     base: Url,
     auth: Auth,
     key_property: String,
+    map: FieldMap,
 }
 
 /// HubSpot's error body.
@@ -95,8 +98,15 @@ struct Next {
 }
 
 impl HubSpot {
-    pub fn new(base: Url, auth: Auth, key_property: Option<String>, http: Http) -> Self {
+    pub fn new(
+        base: Url,
+        auth: Auth,
+        key_property: Option<String>,
+        map: FieldMap,
+        http: Http,
+    ) -> Self {
         HubSpot {
+            map,
             http,
             base,
             auth,
@@ -105,7 +115,7 @@ impl HubSpot {
     }
 
     fn url(&self, path: &str) -> Url {
-        crate::connectors::http::join(&self.base, path)
+        crate::crm::http::join(&self.base, path)
     }
 
     /// Sends with the current bearer token; on a 401 renews an OAuth token
@@ -159,7 +169,7 @@ impl HubSpot {
                 json!({
                     "idProperty": self.key_property,
                     "id": c.id.to_string(),
-                    "properties": mapping::properties(c, &self.key_property),
+                    "properties": mapping::properties(c, &self.map, &self.key_property),
                 })
             })
             .collect();
@@ -178,13 +188,12 @@ impl HubSpot {
         if status == 400 || status == 409 {
             let (error, detail) = error_for(timed).await;
             if batch.len() == 1 {
-                let reason =
-                    detail
-                        .map(|d| record_error(status, &d))
-                        .unwrap_or_else(|| RecordError {
-                            message: error.to_string(),
-                            field: None,
-                        });
+                let reason = detail
+                    .map(|d| record_error(&self.map, status, &d))
+                    .unwrap_or_else(|| RecordError {
+                        message: error.to_string(),
+                        field: None,
+                    });
                 return Ok(vec![Delivery {
                     outcome: RecordOutcome::Rejected(reason),
                     call,
@@ -265,7 +274,7 @@ impl HubSpot {
     }
 
     fn remote(&self, c: Contact) -> RemoteCustomer {
-        mapping::remote(c.id, &c.properties, &self.key_property)
+        mapping::remote(c.id, &c.properties, &self.key_property, &self.map)
     }
 }
 
@@ -312,12 +321,12 @@ async fn error_for(timed: Timed) -> (ConnectorError, Option<ApiError>) {
 }
 
 /// Plain words for a refused record, naming the field when HubSpot does.
-fn record_error(status: u16, e: &ApiError) -> RecordError {
+fn record_error(map: &FieldMap, status: u16, e: &ApiError) -> RecordError {
     let field = e
         .errors
         .iter()
         .filter_map(|d| d.context.as_ref()?.get("propertyName")?.get(0)?.as_str())
-        .map(mapping::outpost_field)
+        .map(|p| mapping::outpost_field(map, p))
         .next();
     let detail = e.errors.iter().filter_map(|d| d.message.clone()).next();
     let message = match (status, e.category.as_deref()) {
@@ -368,7 +377,10 @@ impl CrmConnector for HubSpot {
         let mut url = self.url(&format!("crm/v3/objects/contacts/{key}"));
         url.query_pairs_mut()
             .append_pair("idProperty", &self.key_property)
-            .append_pair("properties", &mapping::read_properties(&self.key_property));
+            .append_pair(
+                "properties",
+                &mapping::read_properties(&self.map, &self.key_property),
+            );
         let timed = self.send(Method::GET, url, None).await?;
         if timed.response.status().as_u16() == 404 {
             return Ok(None);
@@ -384,7 +396,7 @@ impl CrmConnector for HubSpot {
         let body = json!({
             "query": query,
             "limit": limit.clamp(1, SEARCH_PAGE),
-            "properties": mapping::read_property_list(&self.key_property),
+            "properties": mapping::read_property_list(&self.map, &self.key_property),
         });
         let found = self.search_body(body).await?;
         Ok(found.results.into_iter().map(|c| self.remote(c)).collect())
@@ -395,7 +407,7 @@ impl CrmConnector for HubSpot {
             .send(Method::GET, self.url("crm/v3/properties/contacts"), None)
             .await?;
         let list: PropertyList = Self::json(timed).await?;
-        Ok(Some(mapping::form(list.results)))
+        Ok(Some(mapping::form(list.results, &self.map)))
     }
 
     async fn list_modified_since(
@@ -408,7 +420,10 @@ impl CrmConnector for HubSpot {
             Some(c) => listing::Position::decode(&c)?,
             None => listing::Position::start(since),
         };
-        let body = position.request(&mapping::read_property_list(&self.key_property), filter);
+        let body = position.request(
+            &mapping::read_property_list(&self.map, &self.key_property),
+            filter,
+        );
         let found = self.search_body(body).await?;
         let next_after = found
             .paging

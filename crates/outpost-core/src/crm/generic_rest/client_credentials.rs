@@ -11,9 +11,9 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::http::Http;
+use crate::crm::error::{classify_status, ConnectorError, QueueProblem};
+use crate::crm::http::Http;
 use crate::sensitive::Sensitive;
-use crate::sync::error::{classify_status, ConnectorError, QueueProblem};
 
 /// Buy a new token this long before the old one expires (less for short
 /// lifetimes: a quarter of the lifetime).
@@ -76,7 +76,7 @@ impl ClientCredentials {
     ) -> Self {
         ClientCredentials {
             endpoint: endpoint.to_owned(),
-            token_url: super::http::join(base, "oauth/token"),
+            token_url: crate::crm::http::join(base, "oauth/token"),
             client_id,
             client_secret,
             cached: Mutex::new(None),

@@ -1,53 +1,35 @@
 //! Outpost's customer ↔ HubSpot contact properties.
 //!
 //! HubSpot has no standard contact property for a tax id or free notes; they
-//! are not sent (see docs/connectors/hubspot.md).
+//! are not sent unless an admin maps them to a property of the portal
+//! (see docs/connectors/hubspot.md).
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::customer::Customer;
-use crate::form::{CrmForm, FieldKind, FieldOption, FormField};
-use crate::sync::connector::RemoteCustomer;
+use crate::crm::connector::RemoteCustomer;
+use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
+use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
+use crate::customer::{Customer, Field};
 
-/// (Outpost field, HubSpot property).
-const FIELDS: [(&str, &str); 9] = [
-    ("first_name", "firstname"),
-    ("last_name", "lastname"),
-    ("company", "company"),
-    ("email", "email"),
-    ("phone", "phone"),
-    ("street", "address"),
-    ("city", "city"),
-    ("postal_code", "zip"),
-    ("country", "country"),
+/// Outpost's fields as HubSpot's standard contact properties.
+pub const DEFAULT_MAP: &[MapEntry] = &[
+    MapEntry::both(Field::FirstName, "firstname", Conversion::Text),
+    MapEntry::both(Field::LastName, "lastname", Conversion::Text),
+    MapEntry::both(Field::Company, "company", Conversion::Text),
+    MapEntry::both(Field::Email, "email", Conversion::Email),
+    MapEntry::both(Field::Phone, "phone", Conversion::PhoneAsTyped),
+    MapEntry::send(Field::Street, "address", Conversion::Text),
+    MapEntry::both(Field::City, "city", Conversion::Text),
+    MapEntry::send(Field::PostalCode, "zip", Conversion::Text),
+    MapEntry::both(Field::Country, "country", Conversion::CountryCode),
 ];
 
-pub fn properties(c: &Customer, key_property: &str) -> Value {
-    let mut m = Map::new();
-    let values = [
-        &c.first_name,
-        &c.last_name,
-        &c.company,
-        &c.email,
-        &c.phone,
-        &c.street,
-        &c.city,
-        &c.postal_code,
-        &c.country,
-    ];
-    for ((_, prop), value) in FIELDS.iter().zip(values) {
-        if let Some(v) = value {
-            m.insert((*prop).into(), Value::String(v.clone()));
-        }
-    }
-    // CRM-specific fields (lifecycle stage, lead status...) are HubSpot
-    // properties of the same name.
-    for (k, v) in &c.attributes {
-        m.entry(k.clone())
-            .or_insert_with(|| Value::String(v.clone()));
-    }
+/// The contact's properties: the mapped fields, CRM-specific fields
+/// (lifecycle stage, lead status...) under their own names, and the key.
+pub fn properties(c: &Customer, map: &FieldMap, key_property: &str) -> Value {
+    let mut m = map.outgoing(c);
     m.insert(key_property.into(), Value::String(c.id.to_string()));
     Value::Object(m)
 }
@@ -80,15 +62,15 @@ pub struct PropertyOption {
 /// options becomes a picklist (stored as an attribute unless Outpost maps
 /// it to a customer field). HubSpot marks no contact property as required
 /// through this API, so the name rule stays Outpost's.
-pub fn form(properties: Vec<Property>) -> CrmForm {
+pub fn form(properties: Vec<Property>, map: &FieldMap) -> CrmForm {
     let fields = properties
         .into_iter()
         .filter(|p| p.kind == "enumeration" && p.form_field && !p.hidden)
         .filter(|p| p.options.iter().any(|o| !o.hidden))
         .map(|p| {
-            let customer_field = FIELDS.iter().find(|(_, prop)| *prop == p.name);
+            let customer_field = map.outpost_field(&p.name);
             FormField {
-                name: customer_field.map_or(p.name.clone(), |(f, _)| (*f).to_owned()),
+                name: customer_field.map_or(p.name.clone(), |f| f.name().to_owned()),
                 attribute: customer_field.is_none(),
                 label: p.label,
                 kind: FieldKind::Picklist,
@@ -112,43 +94,40 @@ pub fn form(properties: Vec<Property>) -> CrmForm {
 }
 
 /// The Outpost field a HubSpot property maps to (for error messages).
-pub fn outpost_field(property: &str) -> String {
-    FIELDS
-        .iter()
-        .find(|(_, p)| *p == property)
-        .map_or(property, |(f, _)| f)
-        .to_owned()
+pub fn outpost_field(map: &FieldMap, property: &str) -> String {
+    map.outpost_field(property)
+        .map_or_else(|| property.to_owned(), |f| f.name().to_owned())
 }
 
-pub fn read_property_list(key_property: &str) -> Vec<String> {
-    FIELDS
-        .iter()
-        .map(|(_, p)| (*p).to_owned())
+pub fn read_property_list(map: &FieldMap, key_property: &str) -> Vec<String> {
+    map.crm_fields_read()
+        .map(str::to_owned)
         .chain([key_property.to_owned(), "lastmodifieddate".into()])
         .collect()
 }
 
-pub fn read_properties(key_property: &str) -> String {
-    read_property_list(key_property).join(",")
+pub fn read_properties(map: &FieldMap, key_property: &str) -> String {
+    read_property_list(map, key_property).join(",")
 }
 
-pub fn remote(id: String, p: &Map<String, Value>, key_property: &str) -> RemoteCustomer {
+pub fn remote(
+    id: String,
+    p: &Map<String, Value>,
+    key_property: &str,
+    map: &FieldMap,
+) -> RemoteCustomer {
     let s = |k: &str| {
         p.get(k)
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
+    let (fields, received) = map.incoming_json(p);
     RemoteCustomer {
         crm_id: id,
         key: s(key_property).and_then(|k| k.parse().ok()),
-        first_name: s("firstname"),
-        last_name: s("lastname"),
-        company: s("company"),
-        email: s("email"),
-        phone: s("phone"),
-        city: s("city"),
-        country: s("country"),
+        fields,
+        received,
         updated_at: s("lastmodifieddate").and_then(|t| t.parse::<DateTime<Utc>>().ok()),
     }
 }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::customer::NewCustomer;
+use crate::customer::{Field, NewCustomer};
 use crate::error::{FieldError, ValidationErrors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -70,21 +70,6 @@ pub struct FormMetadata {
     pub fields: Vec<FormField>,
 }
 
-/// Customer fields a CRM form may constrain (the rest are free text).
-pub const CUSTOMER_FIELDS: [&str; 11] = [
-    "first_name",
-    "last_name",
-    "company",
-    "email",
-    "phone",
-    "street",
-    "city",
-    "postal_code",
-    "country",
-    "tax_id",
-    "notes",
-];
-
 impl FormMetadata {
     /// The form without any CRM metadata: a name or company is required,
     /// everything else is free text.
@@ -93,7 +78,7 @@ impl FormMetadata {
             endpoint: None,
             fetched_at: None,
             note,
-            required_one_of: vec!["first_name".into(), "last_name".into(), "company".into()],
+            required_one_of: Field::naming().map(|f| f.name().to_owned()).collect(),
             fields: Vec::new(),
         }
     }
@@ -159,25 +144,13 @@ impl FormMetadata {
 }
 
 fn customer_field(c: &NewCustomer, name: &str) -> Option<String> {
-    match name {
-        "first_name" => c.first_name.clone(),
-        "last_name" => c.last_name.clone(),
-        "company" => c.company.clone(),
-        "email" => c.email.clone(),
-        "phone" => c.phone.clone(),
-        "street" => c.street.clone(),
-        "city" => c.city.clone(),
-        "postal_code" => c.postal_code.clone(),
-        "country" => c.country.clone(),
-        "tax_id" => c.tax_id.clone(),
-        "notes" => c.notes.clone(),
-        _ => None,
-    }
+    Field::from_name(name).and_then(|f| c.fields.get(f).map(str::to_owned))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::customer::CustomerFields;
 
     fn form() -> FormMetadata {
         FormMetadata::from_crm(
@@ -216,18 +189,22 @@ mod tests {
     #[test]
     fn picklists_and_required_crm_fields_are_checked_per_field() {
         let ok = NewCustomer {
-            last_name: Some("Ito".into()),
-            country: Some("de".into()),
+            fields: CustomerFields {
+                last_name: Some("Ito".into()),
+                country: Some("de".into()),
+                ..Default::default()
+            },
             attributes: Some([("lead_source".to_string(), "walk_in".to_string())].into()),
-            ..Default::default()
         };
         form().check(&ok).unwrap();
 
         let bad = NewCustomer {
-            last_name: Some("Ito".into()),
-            country: Some("XX".into()),
+            fields: CustomerFields {
+                last_name: Some("Ito".into()),
+                country: Some("XX".into()),
+                ..Default::default()
+            },
             attributes: Some([("shoe_size".to_string(), "42".to_string())].into()),
-            ..Default::default()
         };
         let errors = form().check(&bad).unwrap_err().0;
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::SEARCH_PAGE;
-use crate::sync::connector::{PullFilter, RemoteCustomer};
-use crate::sync::error::ConnectorError;
+use crate::crm::connector::{PullFilter, RemoteCustomer};
+use crate::crm::error::ConnectorError;
 
 /// HubSpot's search result cap: `after` may not reach it.
 pub const RESULT_CAP: usize = 10_000;
@@ -156,13 +156,8 @@ mod tests {
         RemoteCustomer {
             crm_id: id.to_string(),
             key: None,
-            first_name: None,
-            last_name: None,
-            company: None,
-            email: None,
-            phone: None,
-            city: None,
-            country: None,
+            fields: Default::default(),
+            received: Default::default(),
             updated_at: DateTime::from_timestamp_millis(ms),
         }
     }

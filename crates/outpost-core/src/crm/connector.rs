@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ConnectorError, RecordError};
-use crate::customer::{Customer, CustomerId};
-use crate::form::CrmForm;
+use crate::crm::form::CrmForm;
+use crate::customer::{Customer, CustomerFields, CustomerId, FieldSet};
 use crate::keys::KeyGenerator;
 
 /// A request budget the CRM enforces: at most `requests` per `per`.
@@ -76,13 +76,12 @@ pub struct RemoteCustomer {
     pub crm_id: String,
     /// Outpost's key when the record was created by Outpost (or carries it).
     pub key: Option<CustomerId>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub city: Option<String>,
-    pub country: Option<String>,
+    /// The values of the fields in `received`; the others are `None`.
+    #[serde(flatten)]
+    pub fields: CustomerFields,
+    /// The fields the connector's map reads from this CRM: a `None` among
+    /// them means the CRM holds no value; the others the CRM never sends.
+    pub received: FieldSet,
     pub updated_at: Option<DateTime<Utc>>,
 }
 

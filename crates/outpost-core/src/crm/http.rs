@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::{RequestBuilder, Response};
 
-use crate::sync::error::{parse_retry_after, ConnectorError};
-use crate::sync::throttle::Throttle;
+use crate::crm::error::{parse_retry_after, ConnectorError};
+use crate::crm::throttle::Throttle;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);

@@ -2,22 +2,13 @@
 //! input are reported together, each against its field, so the form can show
 //! every message at once.
 
-use crate::customer::{Attributes, NewCustomer};
+use super::fields::{CustomerFields, Field, FieldType};
+use super::{Attributes, NewCustomer};
+use crate::crm::RemoteCustomer;
 use crate::error::{FieldError, ValidationErrors};
-use crate::sync::connector::RemoteCustomer;
 
-/// Upper bounds, in characters, per field. Generous for real data, small
-/// enough that a runaway caller cannot fill the disk through one record.
+/// Bounds that are not one field's length (those are in each field's spec).
 pub mod limits {
-    pub const NAME: usize = 100;
-    pub const COMPANY: usize = 200;
-    pub const EMAIL: usize = 254;
-    pub const PHONE: usize = 32;
-    pub const STREET: usize = 200;
-    pub const CITY: usize = 100;
-    pub const POSTAL_CODE: usize = 20;
-    pub const TAX_ID: usize = 32;
-    pub const NOTES: usize = 2000;
     /// E.164 allows at most 15 digits; fewer than 5 is never a reachable number.
     pub const PHONE_MIN_DIGITS: usize = 5;
     pub const PHONE_MAX_DIGITS: usize = 15;
@@ -26,155 +17,100 @@ pub mod limits {
     pub const ATTRIBUTE_VALUE: usize = 200;
 }
 
-/// A customer that passed validation, normalised and ready to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A customer that passed validation, normalised and ready to store: text
+/// trimmed, email lower-cased, phone separators collapsed to single spaces
+/// (a leading `+` kept), country an upper-case ISO 3166-1 alpha-2 code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ValidCustomer {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    /// Lower-cased.
-    pub email: Option<String>,
-    /// Separators collapsed to single spaces, a leading `+` kept.
-    pub phone: Option<String>,
-    /// Digits only, for search.
+    pub fields: CustomerFields,
+    /// The phone's digits only, for search.
     pub phone_digits: Option<String>,
-    pub street: Option<String>,
-    pub city: Option<String>,
-    pub postal_code: Option<String>,
-    /// Upper-case ISO 3166-1 alpha-2.
-    pub country: Option<String>,
-    pub tax_id: Option<String>,
-    pub notes: Option<String>,
     pub attributes: Attributes,
 }
 
+/// The message when no field names the customer, shown against the first.
+pub const NAME_REQUIRED: &str = "Enter a first or last name, or a company.";
+
 pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> {
     let mut errors = Vec::new();
-    let mut text =
-        |field: &str, value: &Option<String>, max: usize, multiline: bool| match clean_text(
-            value, max, multiline,
+    let mut out = ValidCustomer::default();
+    for &field in Field::ALL {
+        let spec = field.spec();
+        let multiline = spec.kind == FieldType::Multiline;
+        let value = match clean_text(
+            &input.fields.get(field).map(str::to_owned),
+            spec.max_len,
+            multiline,
         ) {
-            Ok(v) => v,
+            Ok(Some(v)) => v,
+            Ok(None) => continue,
             Err(msg) => {
-                errors.push(FieldError::new(field, msg));
-                None
+                errors.push(FieldError::new(field.name(), msg));
+                continue;
             }
         };
-
-    let first_name = text("first_name", &input.first_name, limits::NAME, false);
-    let last_name = text("last_name", &input.last_name, limits::NAME, false);
-    let company = text("company", &input.company, limits::COMPANY, false);
-    let email = text("email", &input.email, limits::EMAIL, false);
-    let phone = text("phone", &input.phone, limits::PHONE, false);
-    let street = text("street", &input.street, limits::STREET, false);
-    let city = text("city", &input.city, limits::CITY, false);
-    let postal_code = text(
-        "postal_code",
-        &input.postal_code,
-        limits::POSTAL_CODE,
-        false,
-    );
-    let country = text("country", &input.country, 2 * limits::NAME, false);
-    let tax_id = text("tax_id", &input.tax_id, limits::TAX_ID, false);
-    let notes = text("notes", &input.notes, limits::NOTES, true);
-
-    let has_name_error = errors
-        .iter()
-        .any(|e| matches!(e.field.as_str(), "first_name" | "last_name" | "company"));
-    if first_name.is_none() && last_name.is_none() && company.is_none() && !has_name_error {
-        errors.push(FieldError::new(
-            "first_name",
-            "Enter a first or last name, or a company.",
-        ));
+        let normalised = match spec.kind {
+            FieldType::Text | FieldType::Multiline => Ok(value),
+            FieldType::Email => normalise_email(&value),
+            FieldType::Country => normalise_country(&value),
+            FieldType::Phone => normalise_phone(&value).map(|(display, digits)| {
+                out.phone_digits = Some(digits);
+                display
+            }),
+        };
+        match normalised {
+            Ok(v) => *out.fields.slot(field) = Some(v),
+            Err(msg) => errors.push(FieldError::new(field.name(), msg)),
+        }
     }
 
-    let email = email.and_then(|e| match normalise_email(&e) {
-        Ok(e) => Some(e),
-        Err(msg) => {
-            errors.push(FieldError::new("email", msg));
-            None
-        }
-    });
-    let (phone, phone_digits) = match phone.map(|p| normalise_phone(&p)) {
-        Some(Ok((p, d))) => (Some(p), Some(d)),
-        Some(Err(msg)) => {
-            errors.push(FieldError::new("phone", msg));
-            (None, None)
-        }
-        None => (None, None),
-    };
-    let country = country.and_then(|c| match normalise_country(&c) {
-        Ok(c) => Some(c),
-        Err(msg) => {
-            errors.push(FieldError::new("country", msg));
-            None
-        }
-    });
+    let named = Field::naming().any(|f| out.fields.get(f).is_some());
+    let naming_error = errors
+        .iter()
+        .any(|e| Field::from_name(&e.field).is_some_and(|f| f.spec().names_customer));
+    if !named && !naming_error {
+        let first = Field::naming().next().expect("some field names a customer");
+        // Reported first, as the form shows it at the top.
+        errors.insert(0, FieldError::new(first.name(), NAME_REQUIRED));
+    }
 
-    let attributes = clean_attributes(input.attributes.as_ref(), &mut errors);
-
+    out.attributes = clean_attributes(input.attributes.as_ref(), &mut errors);
     if !errors.is_empty() {
         return Err(ValidationErrors(errors));
     }
-    Ok(ValidCustomer {
-        attributes,
-        first_name,
-        last_name,
-        company,
-        email,
-        phone,
-        phone_digits,
-        street,
-        city,
-        postal_code,
-        country,
-        tax_id,
-        notes,
-    })
+    Ok(out)
 }
 
 /// A record the CRM sent, made storable without refusing it: the CRM is the
 /// authority on its own data, so values are trimmed and bounded, never
 /// rejected (one odd record must not stop a pull of thousands).
 pub fn from_remote(r: &RemoteCustomer) -> ValidCustomer {
-    let text = |v: &Option<String>, max: usize| {
-        v.as_deref()
-            .map(|s| {
-                s.chars()
-                    .map(|c| if c.is_control() { ' ' } else { c })
-                    .collect::<String>()
-                    .trim()
-                    .chars()
-                    .take(max)
-                    .collect::<String>()
-            })
-            .filter(|s| !s.is_empty())
-    };
-    let phone = text(&r.phone, limits::PHONE);
-    let phone_digits = phone
-        .as_deref()
-        .map(|p| {
-            p.chars()
-                .filter(char::is_ascii_digit)
-                .take(20)
-                .collect::<String>()
-        })
-        .filter(|d| !d.is_empty());
-    ValidCustomer {
-        first_name: text(&r.first_name, limits::NAME),
-        last_name: text(&r.last_name, limits::NAME),
-        company: text(&r.company, limits::COMPANY),
-        email: text(&r.email, limits::EMAIL).map(|e| e.to_lowercase()),
-        phone,
-        phone_digits,
-        street: None,
-        city: text(&r.city, limits::CITY),
-        postal_code: None,
-        country: text(&r.country, 2 * limits::NAME),
-        tax_id: None,
-        notes: None,
-        attributes: Attributes::new(),
+    let mut out = ValidCustomer::default();
+    for (field, value) in r.fields.iter() {
+        let spec = field.spec();
+        let text: String = value
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim()
+            .chars()
+            .take(spec.max_len)
+            .collect();
+        if text.is_empty() {
+            continue;
+        }
+        let text = match spec.kind {
+            FieldType::Email => text.to_lowercase(),
+            FieldType::Phone => {
+                let digits: String = text.chars().filter(char::is_ascii_digit).take(20).collect();
+                out.phone_digits = (!digits.is_empty()).then_some(digits);
+                text
+            }
+            _ => text,
+        };
+        *out.fields.slot(field) = Some(text);
     }
+    out
 }
 
 /// CRM-specific fields: a bounded number of short `snake_case` names with
@@ -311,7 +247,7 @@ fn normalise_phone(phone: &str) -> Result<(String, String), String> {
 
 fn normalise_country(country: &str) -> Result<String, String> {
     let code = country.to_ascii_uppercase();
-    if ISO_3166_ALPHA2.binary_search(&code.as_str()).is_ok() {
+    if super::country::is_code(&code) {
         Ok(code)
     } else {
         Err(format!(
@@ -320,58 +256,42 @@ fn normalise_country(country: &str) -> Result<String, String> {
     }
 }
 
-/// ISO 3166-1 alpha-2, sorted for binary search.
-const ISO_3166_ALPHA2: &[&str] = &[
-    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
-    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
-    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
-    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
-    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
-    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
-    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
-    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
-    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
-    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
-    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
-    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
-    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
-    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
-    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
-    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn input() -> NewCustomer {
         NewCustomer {
-            first_name: Some("  Ada ".into()),
-            last_name: Some("Lovelace".into()),
+            fields: CustomerFields {
+                first_name: Some("  Ada ".into()),
+                last_name: Some("Lovelace".into()),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
 
     #[test]
-    fn country_table_is_sorted_for_binary_search() {
-        assert!(ISO_3166_ALPHA2.windows(2).all(|w| w[0] < w[1]));
-    }
-
-    #[test]
     fn trims_and_drops_blank_fields() {
         let v = validate(&NewCustomer {
-            company: Some("   ".into()),
+            fields: CustomerFields {
+                company: Some("   ".into()),
+                ..input().fields
+            },
             ..input()
         })
         .unwrap();
-        assert_eq!(v.first_name.as_deref(), Some("Ada"));
-        assert_eq!(v.company, None);
+        assert_eq!(v.fields.first_name.as_deref(), Some("Ada"));
+        assert_eq!(v.fields.company, None);
     }
 
     #[test]
     fn a_name_or_company_is_required() {
         let err = validate(&NewCustomer {
-            email: Some("a@b.example".into()),
+            fields: CustomerFields {
+                email: Some("a@b.example".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap_err();
@@ -381,12 +301,18 @@ mod tests {
             .contains("first or last name"));
 
         let only_company = NewCustomer {
-            company: Some("Acme GmbH".into()),
+            fields: CustomerFields {
+                company: Some("Acme GmbH".into()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         assert!(validate(&only_company).is_ok());
         let only_last = NewCustomer {
-            last_name: Some("Curie".into()),
+            fields: CustomerFields {
+                last_name: Some("Curie".into()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         assert!(validate(&only_last).is_ok());
@@ -395,11 +321,14 @@ mod tests {
     #[test]
     fn email_is_checked_and_lower_cased() {
         let ok = validate(&NewCustomer {
-            email: Some(" Ada.Lovelace@Example.ORG ".into()),
+            fields: CustomerFields {
+                email: Some(" Ada.Lovelace@Example.ORG ".into()),
+                ..input().fields
+            },
             ..input()
         })
         .unwrap();
-        assert_eq!(ok.email.as_deref(), Some("ada.lovelace@example.org"));
+        assert_eq!(ok.fields.email.as_deref(), Some("ada.lovelace@example.org"));
 
         for bad in [
             "ada",
@@ -412,7 +341,10 @@ mod tests {
             "ada@x.1",
         ] {
             let err = validate(&NewCustomer {
-                email: Some(bad.into()),
+                fields: CustomerFields {
+                    email: Some(bad.into()),
+                    ..input().fields
+                },
                 ..input()
             })
             .unwrap_err();
@@ -423,21 +355,30 @@ mod tests {
     #[test]
     fn phone_keeps_display_and_digits_forms() {
         let v = validate(&NewCustomer {
-            phone: Some("+49 (30) 1234-5678".into()),
+            fields: CustomerFields {
+                phone: Some("+49 (30) 1234-5678".into()),
+                ..input().fields
+            },
             ..input()
         })
         .unwrap();
-        assert_eq!(v.phone.as_deref(), Some("+49 30 1234 5678"));
+        assert_eq!(v.fields.phone.as_deref(), Some("+49 30 1234 5678"));
         assert_eq!(v.phone_digits.as_deref(), Some("493012345678"));
 
         let err = validate(&NewCustomer {
-            phone: Some("call me".into()),
+            fields: CustomerFields {
+                phone: Some("call me".into()),
+                ..input().fields
+            },
             ..input()
         })
         .unwrap_err();
         assert!(err.for_field("phone").unwrap().contains("not allowed"));
         let err = validate(&NewCustomer {
-            phone: Some("123".into()),
+            fields: CustomerFields {
+                phone: Some("123".into()),
+                ..input().fields
+            },
             ..input()
         })
         .unwrap_err();
@@ -447,8 +388,11 @@ mod tests {
     #[test]
     fn lengths_are_bounded_per_field() {
         let err = validate(&NewCustomer {
-            city: Some("x".repeat(limits::CITY + 1)),
-            notes: Some("y".repeat(limits::NOTES + 1)),
+            fields: CustomerFields {
+                city: Some("x".repeat(Field::City.spec().max_len + 1)),
+                notes: Some("y".repeat(Field::Notes.spec().max_len + 1)),
+                ..input().fields
+            },
             ..input()
         })
         .unwrap_err();
@@ -459,13 +403,19 @@ mod tests {
     #[test]
     fn control_characters_are_refused_except_newlines_in_notes() {
         let err = validate(&NewCustomer {
-            last_name: Some("Love\u{0}lace".into()),
+            fields: CustomerFields {
+                last_name: Some("Love\u{0}lace".into()),
+                ..input().fields
+            },
             ..input()
         })
         .unwrap_err();
         assert!(err.for_field("last_name").is_some());
         let ok = validate(&NewCustomer {
-            notes: Some("line one\nline two".into()),
+            fields: CustomerFields {
+                notes: Some("line one\nline two".into()),
+                ..input().fields
+            },
             ..input()
         });
         assert!(ok.is_ok());
@@ -474,13 +424,19 @@ mod tests {
     #[test]
     fn country_must_be_an_iso_code() {
         let v = validate(&NewCustomer {
-            country: Some("de".into()),
+            fields: CustomerFields {
+                country: Some("de".into()),
+                ..input().fields
+            },
             ..input()
         })
         .unwrap();
-        assert_eq!(v.country.as_deref(), Some("DE"));
+        assert_eq!(v.fields.country.as_deref(), Some("DE"));
         let err = validate(&NewCustomer {
-            country: Some("Germany".into()),
+            fields: CustomerFields {
+                country: Some("Germany".into()),
+                ..input().fields
+            },
             ..input()
         })
         .unwrap_err();
@@ -490,9 +446,12 @@ mod tests {
     #[test]
     fn reports_every_problem_at_once() {
         let err = validate(&NewCustomer {
-            email: Some("nope".into()),
-            phone: Some("x".into()),
-            country: Some("ZZ".into()),
+            fields: CustomerFields {
+                email: Some("nope".into()),
+                phone: Some("x".into()),
+                country: Some("ZZ".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap_err();
@@ -503,11 +462,14 @@ mod tests {
     #[test]
     fn accented_names_are_kept_as_typed() {
         let v = validate(&NewCustomer {
-            first_name: Some("José".into()),
-            last_name: Some("Müller-Lüdenscheidt".into()),
+            fields: CustomerFields {
+                first_name: Some("José".into()),
+                last_name: Some("Müller-Lüdenscheidt".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(v.last_name.as_deref(), Some("Müller-Lüdenscheidt"));
+        assert_eq!(v.fields.last_name.as_deref(), Some("Müller-Lüdenscheidt"));
     }
 }

@@ -1,0 +1,22 @@
+//! Talking to CRMs: the [`CrmConnector`] trait and its data types, connector
+//! errors and their classification, the throttle and the shared HTTP client,
+//! the CRM's creation form, and one folder per CRM.
+
+pub mod bottlecrm;
+mod build;
+pub mod connector;
+pub mod error;
+pub mod field_map;
+pub mod form;
+pub mod generic_rest;
+pub mod http;
+pub mod hubspot;
+pub mod throttle;
+
+pub use build::build;
+pub(crate) use build::Unusable;
+pub use connector::{
+    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
+    RecordOutcome, RemoteCustomer,
+};
+pub use error::{ConnectorError, QueueProblem, RecordError};

@@ -1,0 +1,11 @@
+//! A configured CRM endpoint: its settings and their validation, its secrets
+//! in the OS keyring, saving / renaming / removing it together with them, and
+//! "Test connection".
+
+mod config;
+pub mod diagnose;
+pub mod overlay;
+pub mod save;
+pub mod secrets;
+
+pub use config::*;

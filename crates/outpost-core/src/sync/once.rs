@@ -1,0 +1,187 @@
+//! The one-shot paths the CLI uses (`outpost sync --once`, `outpost pull`,
+//! a status probe, the online-only check, a lookup): each builds the
+//! primary endpoint's connector, does one thing and returns, without the
+//! engine's long-running tasks.
+
+use std::sync::Arc;
+
+use super::engine::CreateRefused;
+use super::flusher::{Flusher, RoundResult};
+use super::lookup::Remote;
+use super::monitor::{EndpointStatus, Monitor};
+use super::pull::{pull_pass, PullError, PullReport, PullScope};
+use crate::crm::{self, ConnectorError, CrmConnector};
+use crate::endpoint::secrets::SecretStore;
+use crate::endpoint::{Connectivity, EndpointConfig};
+use crate::error::Result;
+use crate::status::ConnectionState;
+use crate::store::Store;
+
+/// Flushes what is due for the primary endpoint once and returns (used by
+/// `outpost sync --once`): probe, then rounds until nothing due is left.
+pub async fn flush_once(
+    store: &Store,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<FlushSummary, FlushError> {
+    store.recover_in_flight().await?;
+    let config = store
+        .endpoints()
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(FlushError::NoEndpoint)?;
+    let connector = crm::build(&config, secrets.clone())
+        .await
+        .map_err(FlushError::Connector)?;
+    let monitor = Monitor::new(&config.name, connector.clone());
+    connector.probe().await.map_err(FlushError::Connector)?;
+    monitor.report_success();
+    let flusher = Flusher::new(
+        &config.name,
+        store.clone(),
+        connector,
+        monitor.clone(),
+        config.settings.batch_size.unwrap_or(u32::MAX),
+    );
+    let mut total = RoundResult::default();
+    loop {
+        let r = flusher.round().await?;
+        total.delivered += r.delivered;
+        total.rejected += r.rejected;
+        total.deferred += r.deferred;
+        if r == RoundResult::default() || monitor.state() != ConnectionState::Online {
+            break;
+        }
+    }
+    Ok(FlushSummary {
+        round: total,
+        status: monitor.status(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct FlushSummary {
+    pub round: RoundResult,
+    pub status: EndpointStatus,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlushError {
+    #[error("no CRM endpoint is configured: add one with `outpost endpoints add`")]
+    NoEndpoint,
+    #[error(transparent)]
+    Connector(ConnectorError),
+    #[error(transparent)]
+    Store(#[from] crate::error::Error),
+}
+
+/// Probes the primary endpoint once, for callers without a running monitor
+/// (the CLI). `None` when no endpoint is configured.
+pub async fn probe_primary(
+    store: &Store,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<Option<(EndpointConfig, EndpointStatus)>> {
+    let Some(config) = store.endpoints().await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let connector: Arc<dyn CrmConnector> = match crm::build(&config, secrets.clone()).await {
+        Ok(c) => c,
+        Err(e) => Arc::new(crm::Unusable(e)),
+    };
+    let monitor = Monitor::new(&config.name, connector.clone());
+    match connector.probe().await {
+        Ok(()) => monitor.report_success(),
+        Err(e) if e.class() == crate::crm::error::ErrorClass::Transient => monitor.report_success(),
+        Err(e) => monitor.report_failure(&e),
+    }
+    let status = monitor.status();
+    Ok(Some((config, status)))
+}
+
+/// The CLI's version of [`SyncEngine::check_can_create`]: probes first.
+pub async fn check_can_create_once(
+    store: &Store,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<Result<(), CreateRefused>> {
+    let Some(primary) = store.endpoints().await?.into_iter().next() else {
+        return Ok(Ok(()));
+    };
+    if primary.connectivity != Connectivity::OnlineOnly {
+        return Ok(Ok(()));
+    }
+    let (config, status) = probe_primary(store, secrets)
+        .await?
+        .expect("an endpoint exists");
+    if status.state == ConnectionState::Online {
+        return Ok(Ok(()));
+    }
+    Ok(Err(CreateRefused(format!(
+        "The CRM ({}) is unreachable and this till is set to work online only, so the customer was not saved: {}",
+        config.name,
+        status.last_error.unwrap_or_default()
+    ))))
+}
+
+/// `outpost pull`: one incremental pass for the named endpoint (the primary
+/// when `None`), then returns.
+pub async fn pull_once(
+    store: &Store,
+    secrets: Arc<dyn SecretStore>,
+    endpoint: Option<&str>,
+) -> Result<PullReport, PullOnceError> {
+    let configs = store.endpoints().await?;
+    let config = match endpoint {
+        Some(name) => configs
+            .into_iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| PullOnceError::UnknownEndpoint(name.to_owned()))?,
+        None => configs
+            .into_iter()
+            .next()
+            .ok_or(PullOnceError::NoEndpoint)?,
+    };
+    let connector = crm::build(&config, secrets)
+        .await
+        .map_err(PullOnceError::Connector)?;
+    let scope = PullScope::from_settings(&config.settings);
+    match pull_pass(store, connector.as_ref(), &config.name, scope, &|_| {}).await {
+        Ok(report) => {
+            // Going offline next: take the CRM's form along.
+            match connector.form().await {
+                Ok(Some(form)) => store.save_form_metadata(&config.name, &form).await?,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not fetch the CRM's form"),
+            }
+            Ok(report)
+        }
+        Err(PullError::Connector { error, .. }) => Err(PullOnceError::Connector(error)),
+        Err(PullError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PullOnceError {
+    #[error("no CRM endpoint is configured: add one with `outpost endpoints add`")]
+    NoEndpoint,
+    #[error("no endpoint is named {0:?} (see `outpost endpoints list`)")]
+    UnknownEndpoint(String),
+    #[error(transparent)]
+    Connector(ConnectorError),
+    #[error(transparent)]
+    Store(#[from] crate::error::Error),
+}
+
+/// The primary CRM for a lookup from the CLI (no monitor: assumed online,
+/// a failed call reports it offline). `None` when none is configured.
+pub async fn cli_remote(store: &Store, secrets: Arc<dyn SecretStore>) -> Result<Option<Remote>> {
+    let Some(config) = store.endpoints().await?.into_iter().next() else {
+        return Ok(None);
+    };
+    Ok(crm::build(&config, secrets)
+        .await
+        .ok()
+        .map(|connector| Remote {
+            connector,
+            online: true,
+        }))
+}
