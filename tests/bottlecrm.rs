@@ -394,7 +394,7 @@ async fn duplicate_emails_are_linked_after_an_ambiguous_attempt_and_refused_othe
     let store = outpost_core::Store::open(&till.db).await.unwrap();
     sqlx::query("UPDATE outbox SET attempts = 1, last_error = 'the CRM is unreachable: connection reset' WHERE customer_id = ?1")
         .bind(&linked)
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await
         .unwrap();
     store.close().await;

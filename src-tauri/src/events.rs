@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use outpost_core::sync::engine::SyncEngine;
 use outpost_core::{Store, StoreEvent};
-use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -16,11 +15,6 @@ pub const FORM_CHANGED: &str = "form-changed";
 /// told at most this often (counting a million rows is not free).
 const WORKING_SET_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-#[derive(Clone, Serialize)]
-struct CustomerChanged {
-    id: String,
-}
-
 /// Runs for the life of the app, forwarding events to the window.
 pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
     let mut store_events = store.subscribe();
@@ -29,9 +23,10 @@ pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
     tauri::async_runtime::spawn(async move {
         loop {
             match store_events.recv().await {
-                Ok(StoreEvent::CustomerCreated(id)) | Ok(StoreEvent::CustomerChanged(id)) => {
-                    let _ = customers_app
-                        .emit(CUSTOMERS_CHANGED, CustomerChanged { id: id.to_string() });
+                // One event per transaction, carrying its keys and what
+                // happened to them (`CustomersChanged` in the bindings).
+                Ok(StoreEvent::CustomersChanged(changed)) => {
+                    let _ = customers_app.emit(CUSTOMERS_CHANGED, changed);
                 }
                 Ok(StoreEvent::WorkingSetChanged) => {
                     let _ = working_set_tx.send(());

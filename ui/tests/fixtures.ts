@@ -111,14 +111,16 @@ export const SEED_STATUS: StatusSnapshot = {
   last_error: null,
 };
 
-/** The CRM's reason for refusing Bart, in the words the Rust side stores. */
+/** The CRM's reason for refusing Bart, as the core shows it (`last_error`). */
 export const BART_REASON = 'phone: Enter a valid phone number (7-25 characters, digits and separators only)';
+/** The same refusal as the core keeps it: the field apart from the CRM's words. */
+const BART_REFUSAL = { refused_field: 'phone', refusal_message: 'Enter a valid phone number (7-25 characters, digits and separators only)' };
 
 function message(
   id: number,
   c: Customer,
   state: OutboxState,
-  extra: Partial<Pick<OutboxMessage, 'attempts' | 'last_error' | 'next_attempt_at'>> = {},
+  extra: Partial<Pick<OutboxMessage, 'attempts' | 'last_error' | 'next_attempt_at' | 'refused_field' | 'refusal_message'>> = {},
 ): MockMessage {
   const {
     id: _key,
@@ -140,6 +142,8 @@ function message(
     attempts: state === 'pending' ? 0 : 1,
     next_attempt_at: c.created_at,
     last_error: null,
+    refused_field: null,
+    refusal_message: null,
     created_at: c.created_at,
     payload,
     ...extra,
@@ -150,7 +154,7 @@ function message(
 export const SEED_OUTBOX: MockMessage[] = [
   message(1, ANNA, 'sent'),
   message(2, JUERGEN, 'pending'),
-  message(3, BART, 'needs-attention', { attempts: 1, last_error: BART_REASON }),
+  message(3, BART, 'needs-attention', { attempts: 1, last_error: BART_REASON, ...BART_REFUSAL }),
   message(4, CAFE, 'sent'),
   message(5, MARTA, 'pending', {
     attempts: 2,
@@ -252,6 +256,14 @@ export class App {
     return this.page.evaluate(
       ([id, s, e]) => (window as unknown as { __mock: MockControl }).__mock.moveMessages(id, s as OutboxState, e),
       [customerId, to, lastError] as const,
+    );
+  }
+
+  /** One flush round delivering these customers (one customers-changed event for all, then status-changed). */
+  async deliverRound(customerIds: string[]): Promise<number> {
+    return this.page.evaluate(
+      (ids) => (window as unknown as { __mock: MockControl }).__mock.deliverRound(ids),
+      customerIds,
     );
   }
 

@@ -10,6 +10,8 @@
 
 import type { ConnectionState } from '../src/bindings/ConnectionState';
 import type { Customer } from '../src/bindings/Customer';
+import type { CustomerChange } from '../src/bindings/CustomerChange';
+import type { CustomersChanged } from '../src/bindings/CustomersChanged';
 import type { OutboxMessage } from '../src/bindings/OutboxMessage';
 import type { OutboxState } from '../src/bindings/OutboxState';
 import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
@@ -89,10 +91,16 @@ export type MockControl = {
   /**
    * The flusher recording outcomes: moves a customer's undelivered messages to
    * `to` (sent: the customer becomes synced with a CRM id; needs-attention:
-   * with `lastError` as the CRM's reason), keeps the counts right, and emits
-   * customers-changed and status-changed as the core does. Returns how many moved.
+   * with `lastError` as the CRM's reason, naming no field), keeps the counts
+   * right, and emits customers-changed and status-changed as the core does.
+   * Returns how many moved.
    */
   moveMessages(customerId: string, to: OutboxState, lastError?: string | null): number;
+  /**
+   * One flush round delivering these customers: like `moveMessages(id, 'sent')`
+   * for each, with one customers-changed event for the round, as the core sends.
+   */
+  deliverRound(customerIds: string[]): number;
   admin: MockAdmin;
   /** The stored endpoints with their secrets (what the core would have in SQLite and the keyring). */
   endpoints: MockEndpoint[];
@@ -309,15 +317,30 @@ export function installMockBackend(opts: MockOptions): void {
     count(m.state, -1);
     count(to, +1);
     m.state = to;
+    // The core tells the refused field only while the message needs attention.
+    if (to !== 'needs-attention') {
+      m.refused_field = null;
+      m.refusal_message = null;
+    }
   }
-  /** Like the core: the customer's event, then the status. */
-  function changed(customerId: string | null): void {
+  /** Like the core: one event for the customers a transaction touched, then the status. */
+  function changed(ids: string[], change: CustomerChange = 'synced'): void {
     setTimeout(() => {
-      if (customerId !== null) emit('customers-changed', { id: customerId });
+      if (ids.length > 0) emit('customers-changed', { ids, change } satisfies CustomersChanged);
       emit('status-changed', { ...status });
     }, 0);
   }
   function moveMessages(customerId: string, to: OutboxState, lastError: string | null = null): number {
+    const n = moveOne(customerId, to, lastError);
+    changed([customerId]);
+    return n;
+  }
+  function deliverRound(customerIds: string[]): number {
+    const n = customerIds.reduce((sum, id) => sum + moveOne(id, 'sent', null), 0);
+    changed(customerIds);
+    return n;
+  }
+  function moveOne(customerId: string, to: OutboxState, lastError: string | null): number {
     const now = new Date().toISOString();
     let n = 0;
     for (const m of outbox) {
@@ -325,6 +348,7 @@ export function installMockBackend(opts: MockOptions): void {
       setState(m, to);
       if (to === 'in-flight') m.attempts += 1;
       if (to === 'needs-attention' || to === 'pending') m.last_error = lastError;
+      if (to === 'needs-attention') m.refusal_message = lastError;
       if (to === 'pending') m.next_attempt_at = now;
       n += 1;
     }
@@ -336,7 +360,6 @@ export function installMockBackend(opts: MockOptions): void {
         status.last_success_at = now;
       } else c.sync_state = to === 'needs-attention' ? 'needs_attention' : 'pending';
     }
-    changed(customerId);
     return n;
   }
 
@@ -628,6 +651,8 @@ export function installMockBackend(opts: MockOptions): void {
           attempts: 0,
           next_attempt_at: now,
           last_error: null,
+          refused_field: null,
+          refusal_message: null,
           created_at: now,
           payload: Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null)),
         });
@@ -635,7 +660,7 @@ export function installMockBackend(opts: MockOptions): void {
         status.customers += 1;
         // Like the real core: events follow the command's answer.
         setTimeout(() => {
-          emit('customers-changed', { id: created.id });
+          emit('customers-changed', { ids: [created.id], change: 'created' } satisfies CustomersChanged);
           emit('status-changed', { ...status });
         }, 0);
         return { ...created };
@@ -671,7 +696,7 @@ export function installMockBackend(opts: MockOptions): void {
         }
         const c = customers.find((x) => x.id === id);
         if (n > 0 && c) c.sync_state = 'pending';
-        changed(id);
+        changed([id]);
         return n;
       }
       case 'update_customer': {
@@ -691,7 +716,7 @@ export function installMockBackend(opts: MockOptions): void {
           (c as unknown as Record<string, unknown>)[k] = result.ok[k] ?? null;
         }
         c.updated_at = new Date().toISOString();
-        changed(id);
+        changed([id], 'edited');
         return { ...c };
       }
       case 'discard_customer': {
@@ -708,7 +733,7 @@ export function installMockBackend(opts: MockOptions): void {
         }
         customers.splice(customers.indexOf(c), 1);
         status.customers -= 1;
-        changed(id);
+        changed([id], 'removed');
         return null;
       }
       case 'admin_status':
@@ -837,9 +862,10 @@ export function installMockBackend(opts: MockOptions): void {
     setConnection: (connection, lastError = null) => {
       status.connection = connection;
       status.last_error = lastError;
-      changed(null);
+      changed([]);
     },
     moveMessages,
+    deliverRound,
     admin,
     endpoints,
     expireAdminSession: () => {

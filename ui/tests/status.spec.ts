@@ -55,7 +55,7 @@ test.describe('status bar', () => {
         bart.crm_id = 'CRM-2002';
       }
     });
-    await app.emit('customers-changed', { id: '01944a0b-1c00-7a00-8000-000000000003' });
+    await app.emit('customers-changed', { ids: ['01944a0b-1c00-7a00-8000-000000000003'], change: 'synced' });
     await expect(app.results.first().getByTestId('sync-badge')).toHaveText('Synced');
     await app.search.press('Enter');
     await expect(app.detail.getByTestId('detail-crm-id')).toHaveText('CRM-2002');

@@ -271,6 +271,23 @@ test('customers-changed turns a visible Pending badge into Synced live', async (
   await expect(app.page.getByTestId('status-pending')).toHaveText('1 pending');
 });
 
+test('a delivery round updates the visible badges from one event, without searching again', async ({ openApp }) => {
+  const app = await openApp({ status: { ...SEED_STATUS, connection: 'online' } });
+  await app.listening('customers-changed');
+  const juergen = app.result(JUERGEN.id);
+  const marta = app.result(MARTA.id);
+  await expect(juergen.getByTestId('sync-badge')).toHaveText('Pending');
+  await expect(marta.getByTestId('sync-badge')).toHaveText('Pending');
+  const searchesBefore = (await app.searches()).length;
+  expect(await app.deliverRound([JUERGEN.id, MARTA.id])).toBe(2);
+  await expect(juergen.getByTestId('sync-badge')).toHaveText('Synced');
+  await expect(marta.getByTestId('sync-badge')).toHaveText('Synced');
+  await expect(app.page.getByTestId('status-pending')).toHaveText('All synced');
+  // Only the two rows were read again; the list was not searched.
+  expect((await app.searches()).length).toBe(searchesBefore);
+  expect((await app.callsOf('get_customer')).map((a) => a.id).sort()).toEqual([JUERGEN.id, MARTA.id].sort());
+});
+
 test('a refused creation shows the core’s message and keeps what was typed', async ({ openApp }) => {
   const app = await openApp({
     status: { ...SEED_STATUS, connection: 'offline', last_error: 'connection refused' },

@@ -149,7 +149,7 @@ async fn like_scan(store: &Store, q: &str) -> usize {
     )
     .bind(&pattern)
     .bind(q)
-    .fetch_all(store.pool())
+    .fetch_all(store.pool_for_tests())
     .await
     .unwrap();
     rows.len()
@@ -175,7 +175,7 @@ async fn bench_size(size: u64, rows: &mut Vec<Row>) {
     // A till's steady state: the seed's WAL copied back (the background
     // checkpointer would take a while after a million-row import).
     sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await
         .unwrap();
 

@@ -162,7 +162,7 @@ async fn timed_pull(emu: &Emulator, dir: &tempfile::TempDir, name: &str) -> Pull
     let (pages, size): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT page_size FROM pragma_page_size())",
     )
-    .fetch_one(store.pool())
+    .fetch_one(store.pool_for_tests())
     .await
     .unwrap();
     store.close().await;

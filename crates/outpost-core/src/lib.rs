@@ -26,4 +26,4 @@ pub use keys::{KeyGenerator, UuidV7Keys};
 pub use outbox::{OutboxMessage, OutboxState};
 pub use sensitive::Sensitive;
 pub use status::{ConnectionState, StatusSnapshot};
-pub use store::{Store, StoreEvent, StoreOptions};
+pub use store::{CustomerChange, CustomersChanged, Store, StoreEvent, StoreOptions};

@@ -1,15 +1,13 @@
 //! The outbox: one durable message per change that must reach the CRM. It is
 //! written in the same transaction as the change itself, so a customer can
-//! never exist locally without the message that will deliver it.
+//! never exist locally without the message that will deliver it. Its SQL is
+//! in `store::outbox`.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{Sqlite, SqliteConnection};
 use ts_rs::TS;
 
 use crate::customer::CustomerId;
-use crate::error::{Error, Result};
-use crate::store::time;
 
 pub const KIND_CUSTOMER_CREATE: &str = "customer.create";
 
@@ -63,106 +61,26 @@ pub struct OutboxMessage {
     pub attempts: i64,
     #[ts(type = "string")]
     pub next_attempt_at: DateTime<Utc>,
+    /// Why the last attempt did not deliver it, for people to read: a
+    /// refusal that named a field starts with it ("phone: Enter a valid...").
     pub last_error: Option<String>,
+    /// While the message needs attention: the field the CRM refused, when it
+    /// named one (an Outpost field name, or the CRM's own when it is not
+    /// mapped). Cleared when the message is sent again or delivered.
+    pub refused_field: Option<String>,
+    /// While the message needs attention: the CRM's reason without the field.
+    pub refusal_message: Option<String>,
     #[ts(type = "string")]
     pub created_at: DateTime<Utc>,
     /// The snapshot that will be sent.
     pub payload: serde_json::Value,
 }
 
-/// Appends a message inside the caller's transaction.
-pub(crate) async fn enqueue(
-    conn: &mut SqliteConnection,
-    customer_id: CustomerId,
-    kind: &str,
-    payload: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<i64> {
-    let now = time::to_db(now);
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO outbox (customer_id, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)
-         RETURNING id",
-    )
-    .bind(customer_id.to_string())
-    .bind(kind)
-    .bind(payload.to_string())
-    .bind(&now)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(id)
-}
-
-#[derive(sqlx::FromRow)]
-struct OutboxRow {
-    id: i64,
-    customer_id: String,
-    kind: String,
-    payload: String,
-    state: String,
-    attempts: i64,
-    next_attempt_at: String,
-    last_error: Option<String>,
-    created_at: String,
-}
-
-impl TryFrom<OutboxRow> for OutboxMessage {
-    type Error = Error;
-    fn try_from(r: OutboxRow) -> Result<Self> {
-        Ok(OutboxMessage {
-            id: r.id,
-            customer_id: r
-                .customer_id
-                .parse()
-                .map_err(|_| Error::Corrupt(format!("outbox {} has a bad customer key", r.id)))?,
-            kind: r.kind,
-            state: OutboxState::parse(&r.state).ok_or_else(|| {
-                Error::Corrupt(format!("outbox {} has state {:?}", r.id, r.state))
-            })?,
-            attempts: r.attempts,
-            next_attempt_at: time::from_db(&r.next_attempt_at)?,
-            last_error: r.last_error,
-            created_at: time::from_db(&r.created_at)?,
-            payload: serde_json::from_str(&r.payload)
-                .map_err(|e| Error::Corrupt(format!("outbox {} payload: {e}", r.id)))?,
-        })
+/// The readable reason of a refusal (`last_error`, the audit log): the field
+/// it names, if any, in front of the CRM's words.
+pub fn reason_text(field: Option<&str>, message: &str) -> String {
+    match field {
+        Some(f) => format!("{f}: {message}"),
+        None => message.to_owned(),
     }
-}
-
-/// Messages in delivery order, optionally only those in one state.
-pub(crate) async fn list<'e, E>(
-    exec: E,
-    state: Option<OutboxState>,
-    limit: u32,
-) -> Result<Vec<OutboxMessage>>
-where
-    E: sqlx::Executor<'e, Database = Sqlite>,
-{
-    let rows: Vec<OutboxRow> = sqlx::query_as(
-        "SELECT id, customer_id, kind, payload, state, attempts, next_attempt_at, last_error, created_at
-         FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?2",
-    )
-    .bind(state.map(OutboxState::as_str))
-    .bind(limit)
-    .fetch_all(exec)
-    .await?;
-    rows.into_iter().map(OutboxMessage::try_from).collect()
-}
-
-/// Number of messages per state.
-pub(crate) async fn counts<'e, E>(exec: E) -> Result<Vec<(OutboxState, u64)>>
-where
-    E: sqlx::Executor<'e, Database = Sqlite>,
-{
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state")
-            .fetch_all(exec)
-            .await?;
-    rows.into_iter()
-        .map(|(s, n)| {
-            OutboxState::parse(&s)
-                .map(|st| (st, n as u64))
-                .ok_or_else(|| Error::Corrupt(format!("outbox state {s:?}")))
-        })
-        .collect()
 }

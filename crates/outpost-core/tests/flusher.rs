@@ -15,7 +15,8 @@ use outpost_core::customer::CustomerFields;
 use outpost_core::sync::flusher::Flusher;
 use outpost_core::sync::monitor::Monitor;
 use outpost_core::{
-    ConnectionState, Customer, CustomerId, NewCustomer, OutboxState, Store, SyncState,
+    ConnectionState, Customer, CustomerChange, CustomerId, CustomersChanged, NewCustomer,
+    OutboxState, Store, StoreEvent, SyncState,
 };
 use tempfile::TempDir;
 
@@ -183,7 +184,7 @@ async fn delivers_in_creation_order_and_marks_customers_synced() {
     let audit: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM sync_audit WHERE outcome = '200 delivered' AND request_id = 'req-1'",
     )
-    .fetch_one(s.store.pool())
+    .fetch_one(s.store.pool_for_tests())
     .await
     .unwrap();
     assert_eq!(audit, 25);
@@ -405,4 +406,145 @@ async fn a_refused_customer_can_be_corrected_and_resent_or_discarded() {
     assert_eq!((status.needs_attention, status.pending), (0, 0));
     // Queued or delivered customers cannot be discarded.
     assert!(s.store.discard_refused_customer(fixable).await.is_err());
+}
+
+/// Every event the store has sent since `rx` subscribed.
+fn drain(rx: &mut tokio::sync::broadcast::Receiver<StoreEvent>) -> Vec<StoreEvent> {
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    events
+}
+
+fn customer_events(events: &[StoreEvent]) -> Vec<CustomersChanged> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            StoreEvent::CustomersChanged(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_round_tells_its_customers_in_one_event() {
+    let s = setup(vec![Answer::RejectLastName("Bad")]).await;
+    let good1 = add(&s.store, "Good1").await;
+    let bad = add(&s.store, "Bad").await;
+    let good2 = add(&s.store, "Good2").await;
+    let mut rx = s.store.subscribe();
+    let r = s.flusher.round().await.unwrap();
+    assert_eq!((r.delivered, r.rejected), (2, 1));
+    let changed = customer_events(&drain(&mut rx));
+    assert_eq!(changed.len(), 1, "one event for the round: {changed:?}");
+    assert_eq!(changed[0].change, CustomerChange::Synced);
+    let mut ids = changed[0].ids.clone();
+    ids.sort();
+    let mut expected = vec![good1, bad, good2];
+    expected.sort();
+    assert_eq!(ids, expected);
+}
+
+#[tokio::test]
+async fn the_refused_field_is_kept_apart_until_the_customer_is_sent_again() {
+    let s = setup(vec![Answer::RejectLastName("Bad")]).await;
+    let bad = add(&s.store, "Bad").await;
+    s.flusher.round().await.unwrap();
+    let refused = &s.store.outbox(None, 10).await.unwrap()[0];
+    assert_eq!(refused.state, OutboxState::NeedsAttention);
+    assert_eq!(refused.refused_field.as_deref(), Some("phone"));
+    assert_eq!(
+        refused.refusal_message.as_deref(),
+        Some("Enter a valid phone number.")
+    );
+    // What people read (the CLI, the Sync screen) names the field, as before.
+    assert_eq!(
+        refused.last_error.as_deref(),
+        Some("phone: Enter a valid phone number.")
+    );
+
+    // Fix and resend: the refusal is over, its words stay as the last error.
+    s.store
+        .update_unsent_customer(
+            bad,
+            &NewCustomer {
+                fields: CustomerFields {
+                    last_name: Some("Fixed".into()),
+                    phone: Some("+49 30 1234567".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.store.retry_customer(bad).await.unwrap(), 1);
+    let requeued = &s.store.outbox(None, 10).await.unwrap()[0];
+    assert_eq!(requeued.state, OutboxState::Pending);
+    assert_eq!(requeued.refused_field, None);
+    assert_eq!(requeued.refusal_message, None);
+    assert_eq!(
+        requeued.last_error.as_deref(),
+        Some("phone: Enter a valid phone number.")
+    );
+
+    // Delivered: nothing of the refusal is left.
+    assert_eq!(s.flusher.round().await.unwrap().delivered, 1);
+    let sent = &s.store.outbox(None, 10).await.unwrap()[0];
+    assert_eq!(sent.state, OutboxState::Sent);
+    assert_eq!(
+        (
+            sent.refused_field.as_deref(),
+            sent.refusal_message.as_deref(),
+            sent.last_error.as_deref()
+        ),
+        (None, None, None)
+    );
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT refused_field FROM outbox WHERE customer_id = ?1")
+            .bind(bad.to_string())
+            .fetch_one(s.store.pool_for_tests())
+            .await
+            .unwrap();
+    assert_eq!(stored, None);
+}
+
+#[tokio::test]
+async fn a_round_records_all_its_outcomes_or_none() {
+    let s = setup(vec![Answer::RejectLastName("Bad")]).await;
+    let good = add(&s.store, "Good").await;
+    let bad = add(&s.store, "Bad").await;
+    // The round's last write (its audit entries) fails, as a full disk would.
+    sqlx::query(
+        "CREATE TRIGGER fail_audit BEFORE INSERT ON sync_audit
+         BEGIN SELECT RAISE(ABORT, 'simulated audit failure'); END",
+    )
+    .execute(s.store.pool_for_tests())
+    .await
+    .unwrap();
+    let mut rx = s.store.subscribe();
+    let err = s.flusher.round().await.unwrap_err();
+    assert!(err.to_string().contains("simulated audit failure"), "{err}");
+    // Nothing of the round was recorded: both still in flight, as after a crash.
+    let messages = s.store.outbox(None, 10).await.unwrap();
+    assert!(
+        messages.iter().all(|m| m.state == OutboxState::InFlight),
+        "{messages:?}"
+    );
+    for k in [good, bad] {
+        let c = s.store.customer(k).await.unwrap().unwrap();
+        assert_eq!((c.sync_state, c.crm_id), (SyncState::Pending, None));
+    }
+    assert!(s.store.last_success("crm").await.unwrap().is_none());
+    assert!(customer_events(&drain(&mut rx)).is_empty());
+
+    sqlx::query("DROP TRIGGER fail_audit")
+        .execute(s.store.pool_for_tests())
+        .await
+        .unwrap();
+    assert_eq!(s.store.recover_in_flight().await.unwrap(), 2);
+    let r = s.flusher.round().await.unwrap();
+    assert_eq!((r.delivered, r.rejected), (2, 0), "resent, answered anew");
+    assert!(s.store.last_success("crm").await.unwrap().is_some());
 }

@@ -101,7 +101,7 @@ async fn a_failed_enqueue_rolls_the_customer_back() {
     // Simulate the outbox write failing after the customer row was inserted
     // in the same transaction (disk full, constraint, crash of the statement).
     sqlx::query("CREATE TRIGGER fail_outbox BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'simulated outbox failure'); END")
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await
         .unwrap();
 
@@ -119,21 +119,21 @@ async fn a_failed_enqueue_rolls_the_customer_back() {
     let fts_rows: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM customers_names_fts WHERE customers_names_fts MATCH 'cause'",
     )
-    .fetch_one(store.pool())
+    .fetch_one(store.pool_for_tests())
     .await
     .unwrap();
     assert_eq!(fts_rows, 0);
     let orphans: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM search_pending WHERE seq NOT IN (SELECT seq FROM customers)",
     )
-    .fetch_one(store.pool())
+    .fetch_one(store.pool_for_tests())
     .await
     .unwrap();
     assert_eq!(orphans, 0);
 
     // The failed create left no transaction open on a pooled connection.
     sqlx::query("DROP TRIGGER fail_outbox")
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await
         .unwrap();
     for i in 0..8 {
@@ -573,7 +573,7 @@ mod deferred_index {
         let indexed: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM customers_names_fts WHERE customers_names_fts MATCH 'ada'",
         )
-        .fetch_one(store.pool())
+        .fetch_one(store.pool_for_tests())
         .await
         .unwrap();
         assert_eq!(indexed, 4);
@@ -612,4 +612,125 @@ mod deferred_index {
         }
         assert_eq!(store.unindexed_customers().await.unwrap(), 0);
     }
+}
+
+/// What listeners hear: one event per transaction, naming every customer it
+/// touched and how.
+mod events {
+    use super::*;
+    use outpost_core::{CustomerChange, CustomersChanged, StoreEvent};
+
+    fn customer_events(rx: &mut tokio::sync::broadcast::Receiver<StoreEvent>) -> Vec<CustomersChanged> {
+        let mut found = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            if let StoreEvent::CustomersChanged(c) = e {
+                found.push(c);
+            }
+        }
+        found
+    }
+
+    #[tokio::test]
+    async fn a_create_an_import_and_a_correction_each_tell_once() {
+        let dir = TempDir::new().unwrap();
+        let store = open(&dir).await;
+        let mut rx = store.subscribe();
+
+        let one = store.create_customer(&person("Ada", "Lovelace")).await.unwrap();
+        let imported = store
+            .create_customers(&[person("Alan", "Turing"), person("Grace", "Hopper"), person("Kurt", "Gödel")])
+            .await
+            .unwrap();
+        store
+            .update_unsent_customer(one.id, &person("Ada", "King"))
+            .await
+            .unwrap();
+        assert_eq!(
+            customer_events(&mut rx),
+            vec![
+                CustomersChanged { change: CustomerChange::Created, ids: vec![one.id] },
+                CustomersChanged { change: CustomerChange::Created, ids: imported },
+                CustomersChanged { change: CustomerChange::Edited, ids: vec![one.id] },
+            ]
+        );
+    }
+}
+
+#[tokio::test]
+async fn refusals_stored_before_the_refused_field_column_keep_their_field() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("outpost.db");
+    {
+        let pool = sqlx::SqlitePool::connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true),
+        )
+        .await
+        .unwrap();
+        let mut before = sqlx::migrate!("../../migrations");
+        let earlier: Vec<_> = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 20261201000009)
+            .cloned()
+            .collect();
+        before.migrations = std::borrow::Cow::Owned(earlier);
+        before.run(&pool).await.unwrap();
+        for (n, state, reason) in [
+            (1, "needs-attention", "phone: Enter a valid phone number."),
+            (2, "needs-attention", "Duplicate contact: the CRM already has one"),
+            (3, "pending", "the CRM is unreachable: connection reset"),
+        ] {
+            let key = format!("0190b1d2-0000-7000-8000-00000000000{n}");
+            sqlx::query(
+                "INSERT INTO customers (id, last_name, created_at, updated_at)
+                 VALUES (?1, 'Old', '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z')",
+            )
+            .bind(&key)
+            .execute(&pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO outbox (customer_id, kind, payload, state, attempts, next_attempt_at, last_error, created_at, updated_at)
+                 VALUES (?1, 'customer.create', '{}', ?2, 1, '2026-11-01T00:00:00.000Z', ?3,
+                         '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z')",
+            )
+            .bind(&key)
+            .bind(state)
+            .bind(reason)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+    }
+    let store = Store::open(&path).await.unwrap();
+    let m = store.outbox(None, 10).await.unwrap();
+    let seen: Vec<_> = m
+        .iter()
+        .map(|m| {
+            (
+                m.last_error.as_deref(),
+                m.refused_field.as_deref(),
+                m.refusal_message.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                Some("phone: Enter a valid phone number."),
+                Some("phone"),
+                Some("Enter a valid phone number.")
+            ),
+            (
+                Some("Duplicate contact: the CRM already has one"),
+                None,
+                Some("Duplicate contact: the CRM already has one")
+            ),
+            (Some("the CRM is unreachable: connection reset"), None, None),
+        ]
+    );
 }

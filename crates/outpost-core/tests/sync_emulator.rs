@@ -266,7 +266,7 @@ async fn server_errors_back_off_and_delivery_resumes_when_they_stop() {
     sqlx::query(
         "UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00.000Z' WHERE state = 'pending'",
     )
-    .execute(w.store.pool())
+    .execute(w.store.pool_for_tests())
     .await
     .unwrap();
     engine.sync_now().await;

@@ -204,11 +204,12 @@ async fn more_than_10000_changes_are_pulled_around_hubspots_search_cap() {
     assert_eq!(local_count(&w).await, 10_500);
     let mut ids = HashSet::new();
     for id in first.iter().chain(&later) {
-        let row: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE crm_id = ?1")
-            .bind(id)
-            .fetch_optional(w.store.pool())
+        let row = w
+            .store
+            .customer_by_crm_id(id)
             .await
-            .unwrap();
+            .unwrap()
+            .map(|c| c.id);
         assert!(row.is_some(), "contact {id} was pulled");
         ids.insert(row);
     }

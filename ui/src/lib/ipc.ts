@@ -9,6 +9,8 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Customer } from '../bindings/Customer';
 import type { CustomerId } from '../bindings/CustomerId';
+import type { CustomerChange } from '../bindings/CustomerChange';
+import type { CustomersChanged } from '../bindings/CustomersChanged';
 import type { FieldError } from '../bindings/FieldError';
 import type { NewCustomer } from '../bindings/NewCustomer';
 import type { StatusSnapshot } from '../bindings/StatusSnapshot';
@@ -36,7 +38,7 @@ import type { SecretsInput } from '../bindings/SecretsInput';
 import type { TestOutcome } from '../bindings/TestOutcome';
 import type { TestResult } from '../bindings/TestResult';
 
-export type { ConnectionState, Customer, CustomerId, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
+export type { ConnectionState, Customer, CustomerChange, CustomerId, CustomersChanged, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
 export type { FieldKind, FieldOption, FormField, FormMetadata, Lookup, RemoteLookup, WorkingSet };
 export type { AdminStatus, AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings, EndpointStatus, EndpointView, SecretsInput, TestOutcome, TestResult };
 
@@ -214,8 +216,6 @@ export const api = {
     return call<void>('remove_endpoint', { name });
   },
 };
-
-export type CustomersChanged = { id: CustomerId };
 
 export const events = {
   STATUS_CHANGED: 'status-changed',

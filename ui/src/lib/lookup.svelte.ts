@@ -2,12 +2,14 @@
 // for the detail or create screen and coming back keeps the query, the
 // results and the selection.
 
-import { api, remoteNote, type Customer, type CustomerId, type IpcError } from './ipc';
+import { api, remoteNote, type Customer, type CustomerId, type CustomersChanged, type IpcError } from './ipc';
 
 /** The CRM is asked once typing pauses this long (local results show at once). */
 const CRM_DEBOUNCE_MS = 250;
 /** Shorter queries are answered locally only (as the core does). */
 const CRM_MIN_CHARS = 2;
+/** Most rows a change reads again one by one; past that the query runs again, once. */
+const ROW_REFRESH_MAX = 5;
 
 export class LookupState {
   /** What is in the search box. */
@@ -85,6 +87,30 @@ export class LookupState {
     this.note = null;
     const rest = this.shownQuery === '' ? this.results.filter((c) => c.id !== customer.id) : [];
     this.#show('', [customer, ...rest], customer.id);
+  }
+
+  /**
+   * Brings the list up to date after customers changed in the core (one event
+   * per transaction). When only their standing with the CRM moved, the
+   * affected rows that are shown are read again; when what the query finds
+   * may have changed (new, corrected or removed customers), it runs again.
+   */
+  async refreshAfter(change: CustomersChanged): Promise<void> {
+    const ids = new Set(change.ids);
+    const shown = this.results.filter((c) => ids.has(c.id)).map((c) => c.id);
+    if (change.change !== 'synced' || shown.length > ROW_REFRESH_MAX) {
+      await this.search({ keepSelection: true });
+      return;
+    }
+    await Promise.all(
+      shown.map(async (id) => {
+        try {
+          this.replace(await api.getCustomer(id));
+        } catch {
+          // Gone meanwhile: the next search leaves it out.
+        }
+      }),
+    );
   }
 
   /** Puts a fresh copy of one customer in place, if it is listed. */

@@ -1,25 +1,26 @@
-// Reading the CRM's reason for refusing a customer, and turning a stored
-// customer back into form input, for "Fix and resend".
+// The CRM's reason for refusing a customer, and a stored customer turned
+// back into form input, for "Fix and resend".
 
-import type { Customer, CustomerId, NewCustomer } from './ipc';
+import type { Customer, CustomerId, NewCustomer, OutboxMessage } from './ipc';
 import { FIELDS, isField, type Field } from './validation';
 
-/** What the fix form needs to know about a refused customer. */
-export type FixTarget = { id: CustomerId; reason: string | null };
-
 /**
- * The CRM's reason as stored in `last_error`: a leading `field: ` names the
- * field it refused ("phone: Enter a valid phone number…"). `field` is null
- * when the reason names no field of the form; `message` is then the whole text.
+ * Why the CRM refused a customer. `field` is the form field it named (null
+ * when it named none of them); `message` is then the whole reason.
  */
-export function parseRefusal(reason: string | null | undefined): { field: Field | null; message: string } | null {
-  const text = (reason ?? '').trim();
-  if (text === '') return null;
-  const m = /^([a-z_]+):\s*(.*)$/s.exec(text);
-  const name = m?.[1];
-  const rest = m?.[2]?.trim();
-  if (name !== undefined && rest !== undefined && rest !== '' && isField(name)) return { field: name, message: rest };
-  return { field: null, message: text };
+export type Refusal = { field: Field | null; message: string };
+
+/** What the fix form needs to know about a refused customer. */
+export type FixTarget = { id: CustomerId; refusal: Refusal | null };
+
+/** The refusal a needs-attention message records (the core keeps the field apart). */
+export function refusalOf(m: OutboxMessage | null | undefined): Refusal | null {
+  const reason = m?.last_error?.trim() ?? '';
+  if (m === null || m === undefined || reason === '') return null;
+  const field = m.refused_field;
+  const message = m.refusal_message?.trim() ?? '';
+  if (field !== null && isField(field) && message !== '') return { field, message };
+  return { field: null, message: reason };
 }
 
 /** A stored customer as the form's input (empty fields left out). */

@@ -24,13 +24,32 @@ fn field_columns() -> String {
         .join(", ")
 }
 
+/// The columns a [`Customer`] is read from besides its key and fields.
+const OTHER_COLUMNS: [&str; 8] = [
+    "crm_id",
+    "sync_state",
+    "created_at",
+    "updated_at",
+    "origin",
+    "attributes",
+    "crm_updated_at",
+    "crm_version",
+];
+
 /// The columns a [`Customer`] is read from.
-static COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "id, {}, crm_id, sync_state, created_at, updated_at, origin, attributes, crm_updated_at, crm_version",
-        field_columns()
-    )
-});
+static COLUMNS: LazyLock<String> =
+    LazyLock::new(|| format!("id, {}, {}", field_columns(), OTHER_COLUMNS.join(", ")));
+
+/// [`COLUMNS`] of the customers table under `alias` in a join, named as
+/// [`CustomerRow`] reads them.
+pub(super) fn columns_of(alias: &str) -> String {
+    std::iter::once("id")
+        .chain(Field::ALL.iter().map(|f| f.name()))
+        .chain(OTHER_COLUMNS)
+        .map(|c| format!("{alias}.{c} AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Parameter numbers of [`INSERT_CUSTOMER`]: the key is ?1 and the fields
 /// follow in [`Field::ALL`] order; these come after them.
@@ -84,16 +103,17 @@ static UPDATE_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The create's five statements, sent as one batch (see `create_with_message`).
 static CREATE_WITH_MESSAGE: LazyLock<String> = LazyLock::new(|| {
     use param::*;
     format!(
         "BEGIN IMMEDIATE;
          {};
          {QUEUE_FOR_INDEX};
-         INSERT INTO outbox (customer_id, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?{KIND}, ?{PAYLOAD}, 'pending', 0, ?{STAMP}, ?{STAMP}, ?{STAMP});
+         {};
          COMMIT",
-        *INSERT_CUSTOMER
+        *INSERT_CUSTOMER,
+        super::outbox::insert_pending_sql(1, KIND, PAYLOAD, STAMP)
     )
 });
 
@@ -150,7 +170,7 @@ pub(super) async fn insert(
 /// one costs a thread wake-up, which on a busy or virtual machine was most
 /// of a create's time): BEGIN IMMEDIATE; the row; its place in the indexer's
 /// queue; its outbox message (`payload_of` the new customer, the row
-/// `outbox::enqueue` writes); COMMIT. On an error the transaction is rolled
+/// `outbox::enqueue` writes); COMMIT. The caller holds the writer turn. On an error the transaction is rolled
 /// back before the connection goes back to the pool, or the connection is
 /// closed.
 pub(super) async fn create_with_message(
@@ -271,6 +291,24 @@ pub(super) async fn update(
     get(&mut *conn, id).await
 }
 
+/// Sets where these customers stand with the CRM.
+pub(super) async fn set_sync_state(
+    conn: &mut SqliteConnection,
+    ids: &[CustomerId],
+    state: SyncState,
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = ids.iter().map(CustomerId::to_string).collect();
+    sqlx::query("UPDATE customers SET sync_state = ?2 WHERE id IN (SELECT value FROM json_each(?1))")
+        .bind(serde_json::to_string(&keys).expect("strings always serialize"))
+        .bind(state.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub(super) async fn delete(conn: &mut SqliteConnection, id: CustomerId) -> Result<()> {
     let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM customers WHERE id = ?1")
         .bind(id.to_string())
@@ -370,13 +408,11 @@ pub(super) async fn newest_queued(pool: &SqlitePool) -> Result<Option<i64>> {
         .await?)
 }
 
-/// Indexes up to [`INDEX_BATCH`] queued rows, none newer than `up_to`, in one
-/// transaction; returns how many were taken (0 when none is left). The bound
-/// keeps a drain from chasing the creates that arrive while it runs, which
-/// would index them one by one again.
-pub(super) async fn index_queued(pool: &SqlitePool, up_to: i64) -> Result<usize> {
-    // IMMEDIATE: two processes (the app and a CLI) never index the same rows.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+/// Indexes up to [`INDEX_BATCH`] queued rows, none newer than `up_to`, in
+/// the caller's write transaction; returns how many were taken (0 when none
+/// is left). The bound keeps a drain from chasing the creates that arrive
+/// while it runs, which would index them one by one again.
+pub(super) async fn index_queued(tx: &mut SqliteConnection, up_to: i64) -> Result<usize> {
     let rows: Vec<QueuedRow> = sqlx::query_as(&format!(
         "SELECT p.seq, c.seq IS NOT NULL AS present, {}
          FROM search_pending p LEFT JOIN customers c ON c.seq = p.seq
@@ -393,14 +429,13 @@ pub(super) async fn index_queued(pool: &SqlitePool, up_to: i64) -> Result<usize>
         .filter(|r| r.present)
         .map(|r| (r.seq, r.fields()))
         .collect();
-    index_many(&mut tx, &present).await?;
+    index_many(tx, &present).await?;
     if let Some(last) = rows.last() {
         sqlx::query("DELETE FROM search_pending WHERE seq <= ?1")
             .bind(last.seq)
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await?;
     Ok(rows.len())
 }
 
@@ -703,7 +738,7 @@ fn extend_unique(found: &mut Vec<Customer>, rows: Vec<Customer>, limit: u32) {
 }
 
 /// A `customers` row as [`COLUMNS`] selects it.
-struct CustomerRow {
+pub(super) struct CustomerRow {
     id: String,
     fields: CustomerFields,
     crm_id: Option<String>,

@@ -1,21 +1,16 @@
 //! The outbox from the sync engine's side: claiming due messages, recording
-//! each outcome, recovering after a crash, and the audit log.
+//! a round's outcomes in one transaction, recovering after a crash, and the
+//! audit log. The SQL on the outbox is in `outbox`.
 
 use chrono::{DateTime, Utc};
 
-use super::{time, Store, StoreEvent};
-use crate::customer::{Customer, CustomerId};
-use crate::error::{Error, Result};
+use super::{customers, outbox, time, CustomerChange, Store, StoreEvent};
+use crate::crm::error::RecordError;
+use crate::customer::{CustomerId, SyncState};
+use crate::error::Result;
 use crate::outbox::OutboxState;
 
-/// A message handed to the flusher, with the customer as it is now (a fix made
-/// after a rejection is what gets resent).
-#[derive(Debug, Clone)]
-pub struct Claimed {
-    pub message_id: i64,
-    pub attempts: i64,
-    pub customer: Customer,
-}
+pub use outbox::Claimed;
 
 /// One remote call, for the audit log.
 #[derive(Debug, Clone)]
@@ -30,127 +25,75 @@ pub struct AuditEntry<'a> {
     pub detail: Option<&'a str>,
 }
 
+/// What one flush round found out, recorded by [`Store::record_round`] in
+/// one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct RoundOutcomes<'a> {
+    /// The endpoint the round delivered to.
+    pub endpoint: &'a str,
+    /// Confirmed by the CRM: (message, customer, its CRM id).
+    pub delivered: Vec<(i64, CustomerId, String)>,
+    /// Refused by the CRM: (message, customer, why).
+    pub refused: Vec<(i64, CustomerId, RecordError)>,
+    /// Not delivered this time: (message, when it is due again, why).
+    pub released: Vec<(i64, DateTime<Utc>, String)>,
+    /// Every call of the round.
+    pub audit: Vec<AuditEntry<'a>>,
+}
+
 impl Store {
     /// Marks up to `limit` due messages in-flight for `endpoint` and returns
-    /// them in delivery order. Only the oldest undelivered message of each
-    /// customer is eligible, so a customer never has two messages in flight
-    /// and a later change never overtakes an earlier one.
+    /// them in delivery order, each with its customer as stored now. Only the
+    /// oldest undelivered message of each customer is eligible, so a customer
+    /// never has two messages in flight and a later change never overtakes
+    /// an earlier one.
     pub async fn claim_due(
         &self,
         endpoint: &str,
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Claimed>> {
-        let now = time::to_db(now);
         let mut tx = self.write_tx().await?;
-        let ids: Vec<(i64, i64)> = sqlx::query_as(
-            "UPDATE outbox SET state = 'in-flight', endpoint = ?1, attempts = attempts + 1, updated_at = ?2
-             WHERE id IN (
-               SELECT o.id FROM outbox o INDEXED BY outbox_state_order
-               WHERE o.state = 'pending' AND (o.endpoint IS NULL OR o.endpoint = ?1) AND o.next_attempt_at <= ?2
-                 AND NOT EXISTS (
-                   SELECT 1 FROM outbox e
-                   WHERE e.customer_id = o.customer_id AND e.id < o.id AND e.state != 'sent'
-                     AND (e.endpoint IS NULL OR e.endpoint = ?1))
-               ORDER BY o.id LIMIT ?3)
-             RETURNING id, attempts",
-        )
-        .bind(endpoint)
-        .bind(&now)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut claimed = Vec::with_capacity(ids.len());
-        for (id, attempts) in ids {
-            let key: String = sqlx::query_scalar("SELECT customer_id FROM outbox WHERE id = ?1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let key: CustomerId = key
-                .parse()
-                .map_err(|_| Error::Corrupt(format!("outbox {id} customer key")))?;
-            let customer = super::customers::get(&mut *tx, key).await?.ok_or_else(|| {
-                Error::Corrupt(format!("outbox {id} refers to a missing customer"))
-            })?;
-            claimed.push(Claimed {
-                message_id: id,
-                attempts,
-                customer,
-            });
-        }
+        let claimed = outbox::claim(&mut tx, endpoint, limit, now).await?;
         tx.commit().await?;
-        claimed.sort_by_key(|c| c.message_id);
         if !claimed.is_empty() {
             let _ = self.events.send(StoreEvent::OutboxChanged);
         }
         Ok(claimed)
     }
 
-    /// The CRM confirmed the customer: the message is sent, the customer synced.
-    pub async fn mark_delivered(
-        &self,
-        message_id: i64,
-        customer: CustomerId,
-        crm_id: &str,
-    ) -> Result<()> {
-        self.mark_all_delivered(&[(message_id, customer, crm_id.to_owned())])
-            .await
-    }
-
-    /// [`Store::mark_delivered`] for a whole batch, in one transaction.
-    pub async fn mark_all_delivered(&self, delivered: &[(i64, CustomerId, String)]) -> Result<()> {
-        if delivered.is_empty() {
-            return Ok(());
-        }
-        let now = time::to_db(time::now());
+    /// Records what a round's messages came to, in one transaction: delivered
+    /// ones sent and their customers synced, refused ones waiting for a
+    /// person, the others back in the queue; the endpoint's last success when
+    /// the CRM answered for any record; every call in the audit log. One
+    /// event per kind of change follows, for the whole round.
+    pub async fn record_round(&self, round: &RoundOutcomes<'_>) -> Result<()> {
+        let now = time::now();
         let mut tx = self.write_tx().await?;
-        for (message_id, customer, crm_id) in delivered {
-            sqlx::query("UPDATE outbox SET state = 'sent', last_error = NULL, updated_at = ?2 WHERE id = ?1")
-                .bind(message_id)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE customers SET crm_id = ?2, crm_version = NULL,
-                   sync_state = CASE WHEN EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state != 'sent')
-                                     THEN sync_state ELSE 'synced' END
-                 WHERE id = ?1",
-            )
-            .bind(customer.to_string())
-            .bind(crm_id)
-            .execute(&mut *tx)
-            .await?;
+        outbox::mark_delivered(&mut tx, &round.delivered, now).await?;
+        for (message, _, error) in &round.refused {
+            outbox::mark_refused(&mut tx, *message, error, now).await?;
         }
-        tx.commit().await?;
-        for (_, customer, _) in delivered {
-            let _ = self.events.send(StoreEvent::CustomerChanged(*customer));
+        let refused: Vec<CustomerId> = round.refused.iter().map(|(_, c, _)| *c).collect();
+        customers::set_sync_state(&mut tx, &refused, SyncState::NeedsAttention).await?;
+        for (message, next, error) in &round.released {
+            outbox::release(&mut tx, *message, *next, Some(error), now).await?;
         }
-        let _ = self.events.send(StoreEvent::OutboxChanged);
-        Ok(())
-    }
-
-    /// The CRM refused the record: it waits in "needs attention" with the reason.
-    pub async fn mark_rejected(
-        &self,
-        message_id: i64,
-        customer: CustomerId,
-        reason: &str,
-    ) -> Result<()> {
-        let now = time::to_db(time::now());
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE outbox SET state = 'needs-attention', last_error = ?2, updated_at = ?3 WHERE id = ?1")
-            .bind(message_id)
-            .bind(reason)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE customers SET sync_state = 'needs_attention' WHERE id = ?1")
-            .bind(customer.to_string())
-            .execute(&mut *tx)
-            .await?;
+        if !round.delivered.is_empty() || !round.refused.is_empty() {
+            record_success(&mut tx, round.endpoint, now).await?;
+        }
+        insert_audit(&mut tx, &round.audit, now).await?;
         tx.commit().await?;
-        let _ = self.events.send(StoreEvent::CustomerChanged(customer));
-        let _ = self.events.send(StoreEvent::OutboxChanged);
+        let ids: Vec<CustomerId> = round
+            .delivered
+            .iter()
+            .map(|(_, c, _)| *c)
+            .chain(refused)
+            .collect();
+        self.customers_changed(CustomerChange::Synced, ids);
+        if !(round.delivered.is_empty() && round.refused.is_empty() && round.released.is_empty()) {
+            let _ = self.events.send(StoreEvent::OutboxChanged);
+        }
         Ok(())
     }
 
@@ -161,20 +104,10 @@ impl Store {
         next_attempt_at: DateTime<Utc>,
         error: Option<&str>,
     ) -> Result<()> {
-        let next = time::to_db(next_attempt_at);
-        let now = time::to_db(time::now());
+        let now = time::now();
         let mut tx = self.write_tx().await?;
         for id in message_ids {
-            sqlx::query(
-                "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, last_error = ?3, updated_at = ?4
-                 WHERE id = ?1 AND state = 'in-flight'",
-            )
-            .bind(id)
-            .bind(&next)
-            .bind(error)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+            outbox::release(&mut tx, *id, next_attempt_at, error, now).await?;
         }
         tx.commit().await?;
         let _ = self.events.send(StoreEvent::OutboxChanged);
@@ -184,12 +117,9 @@ impl Store {
     /// After a crash, messages left in flight are due again: the connectors'
     /// idempotent upserts make the resend safe.
     pub async fn recover_in_flight(&self) -> Result<u64> {
-        let now = time::to_db(time::now());
-        let n = sqlx::query("UPDATE outbox SET state = 'pending', next_attempt_at = ?1, updated_at = ?1 WHERE state = 'in-flight'")
-            .bind(&now)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        let mut tx = self.write_tx().await?;
+        let n = outbox::recover_in_flight(&mut tx, time::now()).await?;
+        tx.commit().await?;
         if n > 0 {
             let _ = self.events.send(StoreEvent::OutboxChanged);
         }
@@ -199,64 +129,25 @@ impl Store {
     /// Sends a customer's needs-attention messages again (after a fix).
     /// Returns how many were requeued.
     pub async fn retry_customer(&self, customer: CustomerId) -> Result<u64> {
-        let now = time::to_db(time::now());
         let mut tx = self.write_tx().await?;
-        let n = sqlx::query(
-            "UPDATE outbox SET state = 'pending', next_attempt_at = ?2, updated_at = ?2
-             WHERE customer_id = ?1 AND state = 'needs-attention'",
-        )
-        .bind(customer.to_string())
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let n = outbox::requeue_refused(&mut tx, customer, time::now()).await?;
         if n > 0 {
-            sqlx::query("UPDATE customers SET sync_state = 'pending' WHERE id = ?1")
-                .bind(customer.to_string())
-                .execute(&mut *tx)
-                .await?;
+            customers::set_sync_state(&mut tx, &[customer], SyncState::Pending).await?;
         }
         tx.commit().await?;
-        let _ = self.events.send(StoreEvent::CustomerChanged(customer));
+        self.customers_changed(CustomerChange::Synced, vec![customer]);
         let _ = self.events.send(StoreEvent::OutboxChanged);
         Ok(n)
     }
 
     /// When the next pending message for `endpoint` is due, if any.
     pub async fn next_due(&self, endpoint: &str) -> Result<Option<DateTime<Utc>>> {
-        let next: Option<String> = sqlx::query_scalar(
-            "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending' AND (endpoint IS NULL OR endpoint = ?1)",
-        )
-        .bind(endpoint)
-        .fetch_one(&self.pool)
-        .await?;
-        next.as_deref().map(time::from_db).transpose()
+        outbox::next_due(&self.pool, endpoint).await
     }
 
     /// Messages per state for one endpoint (unassigned ones count for every endpoint).
     pub async fn endpoint_counts(&self, endpoint: &str) -> Result<Vec<(OutboxState, u64)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT state, count(*) FROM outbox WHERE endpoint IS NULL OR endpoint = ?1 GROUP BY state",
-        )
-        .bind(endpoint)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(s, n)| OutboxState::parse(&s).map(|st| (st, n as u64)))
-            .collect())
-    }
-
-    pub async fn record_success(&self, endpoint: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO endpoint_sync (endpoint, last_success_at, last_error) VALUES (?1, ?2, NULL)
-             ON CONFLICT (endpoint) DO UPDATE SET last_success_at = excluded.last_success_at, last_error = NULL",
-        )
-        .bind(endpoint)
-        .bind(time::to_db(time::now()))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        outbox::endpoint_counts(&self.pool, endpoint).await
     }
 
     pub async fn last_success(&self, endpoint: &str) -> Result<Option<DateTime<Utc>>> {
@@ -267,28 +158,48 @@ impl Store {
                 .await?;
         at.flatten().as_deref().map(time::from_db).transpose()
     }
+}
 
-    pub async fn audit(&self, entries: &[AuditEntry<'_>]) -> Result<()> {
-        let at = time::to_db(time::now());
-        let mut tx = self.write_tx().await?;
-        for e in entries {
-            sqlx::query(
-                "INSERT INTO sync_audit (at, endpoint, operation, customer_id, crm_id, outcome, duration_ms, request_id, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .bind(&at)
-            .bind(e.endpoint)
-            .bind(e.operation)
-            .bind(e.customer_id.map(|c| c.to_string()))
-            .bind(e.crm_id)
-            .bind(&e.outcome)
-            .bind(e.duration_ms)
-            .bind(e.request_id)
-            .bind(e.detail)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+async fn record_success(
+    conn: &mut sqlx::SqliteConnection,
+    endpoint: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO endpoint_sync (endpoint, last_success_at, last_error) VALUES (?1, ?2, NULL)
+         ON CONFLICT (endpoint) DO UPDATE SET last_success_at = excluded.last_success_at, last_error = NULL",
+    )
+    .bind(endpoint)
+    .bind(time::to_db(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The round's calls, in one multi-row insert.
+async fn insert_audit(
+    conn: &mut sqlx::SqliteConnection,
+    entries: &[AuditEntry<'_>],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let at = time::to_db(now);
+    // SQLite allows 32,766 parameters a statement: 9 each, 1,000 entries at a time.
+    for chunk in entries.chunks(1000) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO sync_audit (at, endpoint, operation, customer_id, crm_id, outcome, duration_ms, request_id, detail) ",
+        );
+        insert.push_values(chunk, |mut b, e| {
+            b.push_bind(&at)
+                .push_bind(e.endpoint)
+                .push_bind(e.operation)
+                .push_bind(e.customer_id.map(|c| c.to_string()))
+                .push_bind(e.crm_id)
+                .push_bind(&e.outcome)
+                .push_bind(e.duration_ms)
+                .push_bind(e.request_id)
+                .push_bind(e.detail);
+        });
+        insert.build().execute(&mut *conn).await?;
     }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! Stored endpoint configuration (never secrets).
 
-use super::{time, Store, StoreEvent};
+use super::{outbox, time, Store, StoreEvent};
 use crate::endpoint::{Connectivity, EndpointConfig, EndpointKind};
 use crate::error::{Error, Result};
 
@@ -36,6 +36,7 @@ impl Store {
     pub async fn save_endpoint(&self, config: &EndpointConfig) -> Result<()> {
         config.validate()?;
         let now = time::to_db(time::now());
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO endpoints (name, kind, base_url, connectivity, priority, settings, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
@@ -50,8 +51,9 @@ impl Store {
         .bind(config.priority)
         .bind(serde_json::to_string(&config.settings).expect("settings serialize"))
         .bind(&now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.forget_form();
         let _ = self.events.send(StoreEvent::EndpointsChanged);
         Ok(())
@@ -98,10 +100,8 @@ impl Store {
         if inserted == 0 {
             return Ok(false);
         }
-        let mut statements = vec![
-            "DELETE FROM endpoints WHERE name = ?2".to_owned(),
-            "UPDATE outbox SET endpoint = ?1 WHERE endpoint = ?2".to_owned(),
-        ];
+        outbox::rename_endpoint(&mut tx, old, &config.name).await?;
+        let mut statements = vec!["DELETE FROM endpoints WHERE name = ?2".to_owned()];
         // Per-endpoint bookkeeping keyed by name: a stale row under the new
         // name goes, the old name's row takes its place.
         for table in ["endpoint_sync", "pull_state", "form_metadata"] {
@@ -133,10 +133,7 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        sqlx::query("UPDATE outbox SET endpoint = NULL WHERE endpoint = ?1 AND state != 'sent'")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        outbox::unassign_endpoint(&mut tx, name).await?;
         tx.commit().await?;
         self.forget_form();
         let _ = self.events.send(StoreEvent::EndpointsChanged);

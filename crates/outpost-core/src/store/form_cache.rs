@@ -10,6 +10,7 @@ const NOT_FETCHED_YET: &str = "This device has not reached the CRM since it was 
 impl Store {
     pub async fn save_form_metadata(&self, endpoint: &str, form: &CrmForm) -> Result<()> {
         let body = serde_json::to_string(form).expect("a form serializes");
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO form_metadata (endpoint, fetched_at, body) VALUES (?1, ?2, ?3)
              ON CONFLICT (endpoint) DO UPDATE SET fetched_at = excluded.fetched_at, body = excluded.body",
@@ -17,8 +18,9 @@ impl Store {
         .bind(endpoint)
         .bind(time::to_db(time::now()))
         .bind(body)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.forget_form();
         let _ = self.events.send(StoreEvent::FormChanged);
         Ok(())

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::SqlitePool;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::MissedTickBehavior;
 
 use super::customers;
+use super::writer::Writer;
 use crate::error::Result;
 
 /// The task indexes once no create came for this long, so it never competes
@@ -37,11 +37,6 @@ pub(super) struct IndexQueue {
     /// When the last create committed, in ms since `started`.
     last_create_ms: AtomicU64,
     queued_here: AtomicUsize,
-    /// Every write transaction of this process takes its turn here (creates,
-    /// indexing batches, pulled pages, deliveries): a create that finds one
-    /// running waits here, woken the moment it ends, instead of in SQLite's
-    /// busy handler, which sleeps in steps of milliseconds.
-    gate: Arc<Mutex<()>>,
 }
 
 impl Default for IndexQueue {
@@ -50,17 +45,11 @@ impl Default for IndexQueue {
             started: Instant::now(),
             last_create_ms: AtomicU64::new(0),
             queued_here: AtomicUsize::new(0),
-            gate: Arc::new(Mutex::new(())),
         }
     }
 }
 
 impl IndexQueue {
-    /// Held by a write transaction until it ends.
-    pub(super) async fn turn(&self) -> OwnedMutexGuard<()> {
-        self.gate.clone().lock_owned().await
-    }
-
     /// A create committed a row to index.
     pub(super) fn queued(&self) {
         self.last_create_ms
@@ -68,16 +57,19 @@ impl IndexQueue {
         self.queued_here.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Indexes everything queued so far, in batches; a create waiting for the
-    /// gate goes between two batches.
-    pub(super) async fn drain(&self, pool: &SqlitePool) -> Result<()> {
+    /// Indexes everything queued so far, one batch per write transaction; a
+    /// create waiting for the writer turn goes between two batches.
+    pub(super) async fn drain(&self, pool: &SqlitePool, writer: &Writer) -> Result<()> {
         self.queued_here.store(0, Ordering::Relaxed);
         let Some(up_to) = customers::newest_queued(pool).await? else {
             return Ok(());
         };
         loop {
-            let _turn = self.gate.lock().await;
-            if customers::index_queued(pool, up_to).await? == 0 {
+            // IMMEDIATE: two processes (the app and a CLI) never index the same rows.
+            let mut tx = writer.begin().await?;
+            let taken = customers::index_queued(&mut tx, up_to).await?;
+            tx.commit().await?;
+            if taken == 0 {
                 return Ok(());
             }
         }
@@ -92,7 +84,7 @@ impl IndexQueue {
     }
 }
 
-pub(super) fn spawn(pool: SqlitePool, queue: Arc<IndexQueue>) {
+pub(super) fn spawn(pool: SqlitePool, writer: Writer, queue: Arc<IndexQueue>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(QUIET);
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -106,7 +98,7 @@ pub(super) fn spawn(pool: SqlitePool, queue: Arc<IndexQueue>) {
                 continue;
             }
             last_sweep = Instant::now();
-            match queue.drain(&pool).await {
+            match queue.drain(&pool, &writer).await {
                 Ok(()) => {}
                 Err(crate::Error::Database(sqlx::Error::PoolClosed)) => break,
                 Err(e) => tracing::warn!(error = %e, "search indexing failed; will retry"),

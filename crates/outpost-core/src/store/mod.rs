@@ -7,10 +7,12 @@ mod delivery;
 mod endpoints;
 mod form_cache;
 mod indexer;
+mod outbox;
 pub(crate) mod time;
 mod working_set;
+mod writer;
 
-pub use delivery::{AuditEntry, Claimed};
+pub use delivery::{AuditEntry, Claimed, RoundOutcomes};
 pub use working_set::{PullState, Reconciled, WorkingSet};
 
 use std::path::{Path, PathBuf};
@@ -18,24 +20,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use serde::Serialize;
 use sqlx::SqlitePool;
 use tokio::sync::broadcast;
+use ts_rs::TS;
 
 use crate::customer::validation;
 use crate::customer::{Customer, CustomerId, NewCustomer};
 use crate::error::{Error, Result};
 use crate::keys::{KeyGenerator, UuidV7Keys};
-use crate::outbox::{self, OutboxMessage, OutboxState};
+use crate::outbox::{OutboxMessage, OutboxState, KIND_CUSTOMER_CREATE};
 use crate::status::{ConnectionState, StatusSnapshot};
+use writer::{WriteTx, Writer};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
-/// Something changed in the store; the app turns these into UI events.
+/// Something changed in the store, told once per transaction; the app turns
+/// these into UI events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreEvent {
-    CustomerCreated(CustomerId),
-    /// Its sync state or CRM id changed.
-    CustomerChanged(CustomerId),
+    /// Customers stored, changed or removed by one transaction (a create, an
+    /// import, a flush round, a chunk of a pulled page).
+    CustomersChanged(CustomersChanged),
     OutboxChanged,
     EndpointsChanged,
     /// Customers arrived from the CRM, or the pull's progress changed.
@@ -68,10 +74,40 @@ impl Default for StoreOptions {
     }
 }
 
-/// Cheap to clone: all clones share one pool and one event channel.
+/// Which customers one transaction touched, and how: the window refreshes
+/// just those rows when only their sync state moved, or searches again
+/// (once) when what a search finds may have changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct CustomersChanged {
+    pub change: CustomerChange,
+    pub ids: Vec<CustomerId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CustomerChange {
+    /// Created on this device (one create or an import), their messages queued.
+    Created,
+    /// Received from the CRM: new on this device, or the CRM's newer fields.
+    Received,
+    /// Corrected on this device ("Fix and resend").
+    Edited,
+    /// Removed from this device (a refused customer discarded).
+    Removed,
+    /// Only where they stand with the CRM: delivered, refused, queued again,
+    /// linked, or the CRM's version kept beside an unsent change.
+    Synced,
+}
+
+/// Cheap to clone: all clones share one pool, one writer turn and one event
+/// channel.
 #[derive(Clone)]
 pub struct Store {
+    /// For reads; every write goes through `writer`.
     pool: SqlitePool,
+    writer: Writer,
     path: PathBuf,
     keys: Arc<dyn KeyGenerator>,
     events: broadcast::Sender<StoreEvent>,
@@ -116,13 +152,15 @@ impl Store {
             .await?;
         MIGRATOR.run(&pool).await?;
         checkpoint::spawn(pool.clone());
+        let writer = Writer::new(pool.clone());
         let index_queue = Arc::new(indexer::IndexQueue::default());
         if options.background_indexing {
-            indexer::spawn(pool.clone(), index_queue.clone());
+            indexer::spawn(pool.clone(), writer.clone(), index_queue.clone());
         }
         let (events, _) = broadcast::channel(256);
         Ok(Store {
             pool,
+            writer,
             path,
             keys: options.keys,
             events,
@@ -135,19 +173,28 @@ impl Store {
         &self.path
     }
 
-    /// A write transaction holding SQLite's write lock from its first
-    /// statement, after this process's other writers (see
-    /// `indexer::IndexQueue::turn`). A deferred one that reads first fails at
-    /// once with "database is locked" if another connection commits before
-    /// its first write (its snapshot is stale); an immediate one waits.
+    /// Every write transaction of the store: `BEGIN IMMEDIATE` in this
+    /// process's writer turn (see `writer`).
     async fn write_tx(&self) -> Result<WriteTx> {
-        let turn = self.index_queue.turn().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, _turn: turn })
+        self.writer.begin().await
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    /// Tests and benches only: the pool itself, for SQL around the store's
+    /// rules (injected faults, index internals). The app and the CLI never
+    /// use it; writes through it bypass the writer turn.
+    #[doc(hidden)]
+    pub fn pool_for_tests(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Tells listeners about customers one transaction touched (none: nothing).
+    fn customers_changed(&self, change: CustomerChange, ids: Vec<CustomerId>) {
+        if !ids.is_empty() {
+            // Nobody listening is fine: the CLI has no subscribers.
+            let _ = self
+                .events
+                .send(StoreEvent::CustomersChanged(CustomersChanged { change, ids }));
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<StoreEvent> {
@@ -161,22 +208,19 @@ impl Store {
         self.current_form().await?.check(input)?;
         let id = self.keys.generate();
         let now = time::now();
-        let turn = self.index_queue.turn().await;
-        let mut conn = self.pool.acquire().await?;
+        let mut write = self.writer.connection().await?;
         let customer = customers::create_with_message(
-            &mut conn,
+            &mut write.conn,
             id,
             &valid,
             now,
-            outbox::KIND_CUSTOMER_CREATE,
+            KIND_CUSTOMER_CREATE,
             |c| serde_json::to_string(c).expect("a customer always serializes"),
         )
         .await?;
-        drop(conn);
-        drop(turn);
+        drop(write);
         self.index_queue.queued();
-        // Nobody listening is fine: the CLI has no subscribers.
-        let _ = self.events.send(StoreEvent::CustomerCreated(id));
+        self.customers_changed(CustomerChange::Created, vec![id]);
         let _ = self.events.send(StoreEvent::OutboxChanged);
         tracing::info!(customer = %id, "customer created and queued for the CRM");
         Ok(customer)
@@ -196,14 +240,11 @@ impl Store {
             let id = self.keys.generate();
             let customer = customers::insert(&mut tx, id, v, now, Default::default()).await?;
             let payload = serde_json::to_value(&customer).expect("a customer always serializes");
-            outbox::enqueue(&mut tx, id, outbox::KIND_CUSTOMER_CREATE, &payload, now).await?;
+            outbox::enqueue(&mut tx, id, KIND_CUSTOMER_CREATE, &payload, now).await?;
             ids.push(id);
         }
         tx.commit().await?;
-        // One event for the batch: listeners refresh, they need not know each key.
-        if let Some(last) = ids.last() {
-            let _ = self.events.send(StoreEvent::CustomerCreated(*last));
-        }
+        self.customers_changed(CustomerChange::Created, ids.clone());
         let _ = self.events.send(StoreEvent::OutboxChanged);
         Ok(ids)
     }
@@ -219,13 +260,7 @@ impl Store {
     ) -> Result<Customer> {
         let valid = validation::validate(input)?;
         let mut tx = self.write_tx().await?;
-        let delivered: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state = 'sent')",
-        )
-        .bind(id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
-        if delivered {
+        if outbox::any_sent(&mut tx, id).await? {
             return Err(Error::Refused(
                 "This customer is already in the CRM; change it there (editing synced customers comes in a later version)."
                     .into(),
@@ -235,7 +270,7 @@ impl Store {
             .await?
             .ok_or_else(|| Error::CustomerNotFound(id.to_string()))?;
         tx.commit().await?;
-        let _ = self.events.send(StoreEvent::CustomerChanged(id));
+        self.customers_changed(CustomerChange::Edited, vec![id]);
         Ok(customer)
     }
 
@@ -244,33 +279,32 @@ impl Store {
     /// from this device (the CRM never had it).
     pub async fn discard_refused_customer(&self, id: CustomerId) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let states: Vec<String> =
-            sqlx::query_scalar("SELECT state FROM outbox WHERE customer_id = ?1")
-                .bind(id.to_string())
-                .fetch_all(&mut *tx)
-                .await?;
+        let states = outbox::states_of(&mut tx, id).await?;
         if states.is_empty() && customers::get(&mut *tx, id).await?.is_none() {
             return Err(Error::CustomerNotFound(id.to_string()));
         }
-        if states.iter().any(|s| s != "needs-attention") {
+        if states.iter().any(|s| *s != OutboxState::NeedsAttention) {
             return Err(Error::Refused(
                 "Only a customer the CRM refused can be discarded; this one is queued or already delivered.".into(),
             ));
         }
-        sqlx::query("DELETE FROM outbox WHERE customer_id = ?1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        outbox::delete_of(&mut tx, id).await?;
         customers::delete(&mut tx, id).await?;
         tx.commit().await?;
         tracing::info!(customer = %id, "refused customer discarded by a person");
-        let _ = self.events.send(StoreEvent::CustomerChanged(id));
+        self.customers_changed(CustomerChange::Removed, vec![id]);
         let _ = self.events.send(StoreEvent::OutboxChanged);
         Ok(())
     }
 
     pub async fn customer(&self, id: CustomerId) -> Result<Option<Customer>> {
         customers::get(&self.pool, id).await
+    }
+
+    /// The customer a CRM record is linked to, if any.
+    pub async fn customer_by_crm_id(&self, crm_id: &str) -> Result<Option<Customer>> {
+        let mut conn = self.pool.acquire().await?;
+        customers::get_by_crm_id(&mut conn, crm_id).await
     }
 
     /// Ranked type-ahead search; a blank query lists the most recent customers.
@@ -319,19 +353,20 @@ impl Store {
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query("INSERT INTO app_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Indexes the customers created here or by another process that the
     /// background indexer has not reached yet (they are found meanwhile, by a
     /// scan of the short queue).
     pub async fn flush_search_index(&self) -> Result<()> {
-        self.index_queue.drain(&self.pool).await
+        self.index_queue.drain(&self.pool, &self.writer).await
     }
 
     /// How many customers wait for their search-index entries.
@@ -348,31 +383,6 @@ impl Store {
             }
         }
         self.pool.close().await;
-    }
-}
-
-/// A write transaction and this process's writer turn, released together.
-struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl WriteTx {
-    async fn commit(self) -> Result<()> {
-        Ok(self.tx.commit().await?)
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
     }
 }
 

@@ -24,13 +24,14 @@ use sqlx::SqliteConnection;
 use ts_rs::TS;
 
 use super::customers::{self, Provenance};
-use super::{time, Store, StoreEvent};
+use super::{outbox, time, CustomerChange, Store, StoreEvent};
 use crate::crm::connector::RemoteCustomer;
 use crate::customer::validation::{self, ValidCustomer};
 use crate::customer::{
     CrmVersion, Customer, CustomerFields, CustomerId, Field, FieldSet, FieldType,
 };
 use crate::error::Result;
+use crate::outbox::OutboxState;
 
 /// Where the incremental pull of one endpoint stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -126,6 +127,7 @@ impl Store {
         endpoint: &str,
         since: Option<DateTime<Utc>>,
     ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO pull_state (endpoint, since, pass_started_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (endpoint) DO UPDATE SET
@@ -135,8 +137,9 @@ impl Store {
         .bind(endpoint)
         .bind(since.map(time::to_db))
         .bind(time::to_db(time::now()))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         let _ = self.events.send(StoreEvent::WorkingSetChanged);
         Ok(())
     }
@@ -158,13 +161,13 @@ impl Store {
         // records reconcile to themselves.
         for chunk in earlier.chunks(PAGE_CHUNK) {
             let mut tx = self.write_tx().await?;
-            let (stats, changed) = self.reconcile_all(&mut tx, chunk, now).await?;
+            let (stats, outcomes) = self.reconcile_all(&mut tx, chunk, now).await?;
             tx.commit().await?;
-            self.announce(&changed, &stats);
+            self.announce(&outcomes, &stats);
             total.add(&stats);
         }
         let mut tx = self.write_tx().await?;
-        let (stats, changed) = self.reconcile_all(&mut tx, last, now).await?;
+        let (stats, outcomes) = self.reconcile_all(&mut tx, last, now).await?;
         total.add(&stats);
         let newest = items.iter().filter_map(|r| r.updated_at).max();
         sqlx::query(
@@ -185,7 +188,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.announce(&changed, &stats);
+        self.announce(&outcomes, &stats);
         Ok(total)
     }
 
@@ -200,6 +203,7 @@ impl Store {
             (Some(newest), None) => Some(newest - overlap),
             (None, since) => since,
         };
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO pull_state (endpoint, since, last_complete_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (endpoint) DO UPDATE SET
@@ -209,8 +213,9 @@ impl Store {
         .bind(endpoint)
         .bind(since.map(time::to_db))
         .bind(time::to_db(time::now()))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         let _ = self.events.send(StoreEvent::WorkingSetChanged);
         Ok(())
     }
@@ -218,22 +223,25 @@ impl Store {
     /// Forgets a pass's cursor (the CRM no longer accepts it): the pass
     /// starts again from its `since`, nothing stored is lost.
     pub async fn restart_pull_pass(&self, endpoint: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE pull_state SET cursor = NULL WHERE endpoint = ?1")
             .bind(endpoint)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        tx.commit().await
     }
 
     pub async fn record_pull_error(&self, endpoint: &str, error: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO pull_state (endpoint, last_error) VALUES (?1, ?2)
              ON CONFLICT (endpoint) DO UPDATE SET last_error = excluded.last_error",
         )
         .bind(endpoint)
         .bind(error)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         let _ = self.events.send(StoreEvent::WorkingSetChanged);
         Ok(())
     }
@@ -243,15 +251,15 @@ impl Store {
     pub async fn cache_remote(&self, items: &[RemoteCustomer]) -> Result<Vec<Customer>> {
         let now = time::now();
         let mut tx = self.write_tx().await?;
-        let (stats, keys) = self.reconcile_all(&mut tx, items, now).await?;
-        let mut stored = Vec::with_capacity(keys.len());
-        for id in &keys {
+        let (stats, outcomes) = self.reconcile_all(&mut tx, items, now).await?;
+        let mut stored = Vec::with_capacity(outcomes.len());
+        for (id, _) in &outcomes {
             if let Some(c) = customers::get(&mut *tx, *id).await? {
                 stored.push(c);
             }
         }
         tx.commit().await?;
-        self.announce(&keys, &stats);
+        self.announce(&outcomes, &stats);
         Ok(stored)
     }
 
@@ -274,19 +282,21 @@ impl Store {
     }
 
     /// Reconciles every record; returns the stats and the local key of each
-    /// record, in input order.
+    /// record with what became of it, in input order.
     async fn reconcile_all(
         &self,
         conn: &mut SqliteConnection,
         items: &[RemoteCustomer],
         now: DateTime<Utc>,
-    ) -> Result<(Reconciled, Vec<CustomerId>)> {
+    ) -> Result<(Reconciled, Vec<(CustomerId, Outcome)>)> {
         let mut stats = Reconciled::default();
-        let mut keys = Vec::with_capacity(items.len());
+        let mut outcomes = Vec::with_capacity(items.len());
         for item in items {
-            keys.push(self.reconcile(conn, item, now, &mut stats).await?);
+            let outcome = self.reconcile(conn, item, now).await?;
+            outcome.1.count(&mut stats);
+            outcomes.push(outcome);
         }
-        Ok((stats, keys))
+        Ok((stats, outcomes))
     }
 
     async fn reconcile(
@@ -294,8 +304,7 @@ impl Store {
         conn: &mut SqliteConnection,
         item: &RemoteCustomer,
         now: DateTime<Utc>,
-        stats: &mut Reconciled,
-    ) -> Result<CustomerId> {
+    ) -> Result<(CustomerId, Outcome)> {
         let remote = validation::from_remote(item);
         let remote_updated = item
             .updated_at
@@ -311,59 +320,46 @@ impl Store {
                 crm_updated_at: remote_updated,
             };
             customers::insert(conn, id, &remote, now, from).await?;
-            stats.inserted += 1;
-            return Ok(id);
+            return Ok((id, Outcome::Inserted));
         };
         let id = local.id;
         if local.crm_id.as_deref() == Some(item.crm_id.as_str())
             && local.crm_updated_at.is_some()
             && local.crm_updated_at == remote_updated
         {
-            stats.unchanged += 1;
-            return Ok(id);
+            return Ok((id, Outcome::Unchanged));
         }
-        let unsent: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT id, state, kind FROM outbox WHERE customer_id = ?1 AND state != 'sent' ORDER BY id",
-        )
-        .bind(id.to_string())
-        .fetch_all(&mut *conn)
-        .await?;
+        let unsent = outbox::unsent_of(conn, id).await?;
         let same_fields = same_fields(&local, &remote, item.received);
         if unsent.is_empty() {
-            if !same_fields {
+            let outcome = if !same_fields {
                 let merged = overlay(&local, remote, item.received);
                 customers::update(conn, id, &merged, now).await?;
-                stats.updated += 1;
+                Outcome::Updated
             } else {
-                stats.unchanged += 1;
-            }
+                Outcome::Unchanged
+            };
             mark_synced(conn, id, &item.crm_id, remote_updated, None).await?;
-            return Ok(id);
+            return Ok((id, outcome));
         }
         // This device has an unsent message for the customer.
-        let all_waiting = unsent.iter().all(|(_, state, _)| state != "in-flight");
+        let all_waiting = unsent
+            .iter()
+            .all(|(_, state)| *state != OutboxState::InFlight);
         if same_fields && all_waiting {
             // The CRM already holds exactly what the queue would send: an
             // earlier attempt arrived but its answer was lost.
-            for (message, _, _) in &unsent {
-                sqlx::query(
-                    "UPDATE outbox SET state = 'sent', last_error = NULL, updated_at = ?2 WHERE id = ?1",
-                )
-                .bind(message)
-                .bind(time::to_db(now))
-                .execute(&mut *conn)
-                .await?;
-            }
+            let messages: Vec<i64> = unsent.iter().map(|(m, _)| *m).collect();
+            outbox::mark_sent(conn, &messages, now).await?;
             mark_synced(conn, id, &item.crm_id, remote_updated, None).await?;
-            stats.linked += 1;
-            return Ok(id);
+            return Ok((id, Outcome::Linked));
         }
         let version = (!same_fields).then(|| crm_version(item));
-        if version.is_some() {
-            stats.conflicts += 1;
+        let outcome = if version.is_some() {
+            Outcome::Conflict
         } else {
-            stats.unchanged += 1;
-        }
+            Outcome::Unchanged
+        };
         sqlx::query(
             "UPDATE customers SET crm_id = coalesce(crm_id, ?2), crm_updated_at = ?3, crm_version = ?4 WHERE id = ?1",
         )
@@ -373,20 +369,53 @@ impl Store {
         .bind(version.map(|v| serde_json::to_string(&v).expect("a version serializes")))
         .execute(&mut *conn)
         .await?;
-        Ok(id)
+        Ok((id, outcome))
     }
 
-    fn announce(&self, changed: &[CustomerId], stats: &Reconciled) {
+    /// One transaction's reconciled records: the customers whose fields came
+    /// from the CRM, then those whose standing with it changed.
+    fn announce(&self, outcomes: &[(CustomerId, Outcome)], stats: &Reconciled) {
         if stats.inserted + stats.updated + stats.linked + stats.conflicts == 0 {
             return;
         }
-        if let Some(last) = changed.last() {
-            let _ = self.events.send(StoreEvent::CustomerChanged(*last));
-        }
+        let with = |wanted: &[Outcome]| -> Vec<CustomerId> {
+            outcomes
+                .iter()
+                .filter(|(_, o)| wanted.contains(o))
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        self.customers_changed(
+            CustomerChange::Received,
+            with(&[Outcome::Inserted, Outcome::Updated]),
+        );
+        self.customers_changed(CustomerChange::Synced, with(&[Outcome::Linked, Outcome::Conflict]));
         if stats.linked > 0 {
             let _ = self.events.send(StoreEvent::OutboxChanged);
         }
         let _ = self.events.send(StoreEvent::WorkingSetChanged);
+    }
+}
+
+/// What reconciling one received record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Inserted,
+    Updated,
+    Unchanged,
+    Linked,
+    Conflict,
+}
+
+impl Outcome {
+    fn count(self, stats: &mut Reconciled) {
+        match self {
+            Outcome::Inserted => stats.inserted += 1,
+            Outcome::Updated => stats.updated += 1,
+            Outcome::Unchanged => stats.unchanged += 1,
+            Outcome::Linked => stats.linked += 1,
+            Outcome::Conflict => stats.conflicts += 1,
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use crate::endpoint::secrets::SecretStore;
 use crate::endpoint::{Connectivity, EndpointConfig};
 use crate::error::Result;
 use crate::status::{ConnectionState, StatusSnapshot};
-use crate::store::{Store, StoreEvent, WorkingSet};
+use crate::store::{CustomerChange, CustomersChanged, Store, StoreEvent, WorkingSet};
 
 /// One endpoint's running parts.
 struct Runtime {
@@ -199,7 +199,10 @@ impl SyncEngine {
                     e = events.recv() => e,
                 };
                 match event {
-                    Ok(StoreEvent::CustomerCreated(_)) => self.wake().await,
+                    Ok(StoreEvent::CustomersChanged(CustomersChanged {
+                        change: CustomerChange::Created,
+                        ..
+                    })) => self.wake().await,
                     Ok(StoreEvent::EndpointsChanged) => {
                         if let Err(e) = self.reload().await {
                             tracing::error!(error = %e, "could not apply the new endpoint settings");

@@ -16,7 +16,8 @@ use crate::crm::connector::{CallInfo, CrmConnector, Delivery, Outgoing, RecordOu
 use crate::crm::error::{ConnectorError, ErrorClass};
 use crate::error::Result;
 use crate::status::ConnectionState;
-use crate::store::{AuditEntry, Claimed, Store};
+use crate::outbox;
+use crate::store::{AuditEntry, Claimed, RoundOutcomes, Store};
 
 /// Per-message retry delays after 5xx / 429 answers.
 pub const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
@@ -138,58 +139,43 @@ impl Flusher {
         self.record(&claimed, &deliveries).await
     }
 
+    /// Records the round's outcomes in one transaction (see
+    /// [`Store::record_round`]).
     async fn record(&self, claimed: &[Claimed], deliveries: &[Delivery]) -> Result<RoundResult> {
         let mut result = RoundResult::default();
-        let mut audit = Vec::with_capacity(claimed.len());
-        let mut any_success = false;
         // One retry time per round: records that failed together wait together,
         // so a failing CRM sees one retry, not one per record.
         let mut retry_at = None;
-        // Recorded together below: one transaction per round, not per record.
+        // What each call came to, for the audit log: (customer, outcome, CRM id, detail).
+        let mut calls = Vec::with_capacity(claimed.len());
         let mut delivered = Vec::new();
+        let mut refused = Vec::new();
+        let mut released = Vec::new();
         for (c, d) in claimed.iter().zip(deliveries) {
             let key = c.customer.id;
-            let (outcome, crm_id, detail) = match &d.outcome {
+            match &d.outcome {
                 RecordOutcome::Delivered { crm_id } => {
                     delivered.push((c.message_id, key, crm_id.clone()));
                     result.delivered += 1;
-                    any_success = true;
-                    ("delivered", Some(crm_id.as_str()), None)
+                    calls.push((key, "delivered", Some(crm_id.clone()), None, &d.call));
                 }
                 RecordOutcome::Rejected(r) => {
-                    let reason = match &r.field {
-                        Some(f) => format!("{f}: {}", r.message),
-                        None => r.message.clone(),
-                    };
-                    self.store.mark_rejected(c.message_id, key, &reason).await?;
+                    let reason = outbox::reason_text(r.field.as_deref(), &r.message);
+                    refused.push((c.message_id, key, r.clone()));
                     result.rejected += 1;
-                    any_success = true;
-                    ("rejected", None, Some(reason))
+                    calls.push((key, "rejected", None, Some(reason), &d.call));
                 }
                 RecordOutcome::Failed(e) => {
                     let next = *retry_at.get_or_insert_with(|| next_attempt(c, e));
                     self.monitor.report_failure(e);
-                    self.store
-                        .release(&[c.message_id], next, Some(&e.to_string()))
-                        .await?;
+                    released.push((c.message_id, next, e.to_string()));
                     result.deferred += 1;
-                    (class_name(e.class()), None, Some(e.to_string()))
+                    let class = class_name(e.class());
+                    calls.push((key, class, None, Some(e.to_string()), &d.call));
                 }
-            };
-            audit.push((
-                key,
-                outcome,
-                crm_id.map(str::to_owned),
-                detail,
-                d.call.clone(),
-            ));
+            }
         }
-        self.store.mark_all_delivered(&delivered).await?;
-        if any_success {
-            self.monitor.report_success();
-            self.store.record_success(&self.endpoint).await?;
-        }
-        let entries: Vec<AuditEntry<'_>> = audit
+        let audit = calls
             .iter()
             .map(|(key, outcome, crm_id, detail, call)| AuditEntry {
                 endpoint: &self.endpoint,
@@ -205,7 +191,19 @@ impl Flusher {
                 detail: detail.as_deref(),
             })
             .collect();
-        self.store.audit(&entries).await?;
+        self.store
+            .record_round(&RoundOutcomes {
+                endpoint: &self.endpoint,
+                delivered,
+                refused,
+                released,
+                audit,
+            })
+            .await?;
+        // The CRM answered for some record: it is there, whatever it said.
+        if result.delivered + result.rejected > 0 {
+            self.monitor.report_success();
+        }
         tracing::info!(
             endpoint = %self.endpoint,
             delivered = result.delivered,
