@@ -10,7 +10,22 @@ export type OutboxMessage = {
 /**
  * Increasing: delivery follows this order.
  */
-id: number, customer_id: CustomerId, kind: string, state: OutboxState, attempts: number, next_attempt_at: string, last_error: string | null, created_at: string, 
+id: number, customer_id: CustomerId, kind: string, state: OutboxState, attempts: number, next_attempt_at: string, 
+/**
+ * Why the last attempt did not deliver it, for people to read: a
+ * refusal that named a field starts with it ("phone: Enter a valid...").
+ */
+last_error: string | null, 
+/**
+ * While the message needs attention: the field the CRM refused, when it
+ * named one (an Outpost field name, or the CRM's own when it is not
+ * mapped). Cleared when the message is sent again or delivered.
+ */
+refused_field: string | null, 
+/**
+ * While the message needs attention: the CRM's reason without the field.
+ */
+refusal_message: string | null, created_at: string, 
 /**
  * The snapshot that will be sent.
  */
