@@ -45,6 +45,10 @@ pub mod limits {
     };
 }
 
+/// A new endpoint's priority when none is given (the CLI's default, the
+/// settings form's for the first endpoint).
+pub const DEFAULT_PRIORITY: i64 = 100;
+
 /// How the URL rule of [`check_url`] reads beside the field.
 pub const URL_RULE: &str = "Use https://. Plain http:// is only allowed to this computer (localhost, 127.0.0.1 or ::1), for example the bundled CRM emulator.";
 /// The example URL the messages and the form use.
@@ -211,10 +215,11 @@ pub struct EndpointSettings {
     /// An admin's field mapping: Outpost field → CRM field, over the
     /// connector's defaults (`--map tax_id=vat_number`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    #[ts(type = "Partial<Record<Field, string>>")]
+    #[ts(as = "Option<BTreeMap<Field, String>>", optional)]
     pub field_map: BTreeMap<Field, String>,
     /// CRM fields an admin added to the creation form (`--map +store_id`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub form_extra: Vec<String>,
 }
 
