@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use outpost_core::endpoint::secrets::SecretStore;
 use outpost_core::sync::lookup::{lookup, RemoteLookup, DEADLINE};
-use outpost_core::sync::once::{check_can_create_once, cli_remote};
+use outpost_core::sync::once::{check_can_create_once, cli_remote, use_primary_keys};
 use outpost_core::{NewCustomer, Store};
 use std::sync::Arc;
 
@@ -56,6 +56,7 @@ pub async fn run(
     match command {
         CustomersCommand::Add(args) => {
             check_can_create_once(store, secrets.clone()).await??;
+            use_primary_keys(store).await?;
             let customer = store.create_customer(&(*args).into()).await?;
             out.print(&customer, || customer.id.to_string());
         }

@@ -8,6 +8,7 @@ pub mod rest;
 
 use std::sync::Arc;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
@@ -115,6 +116,40 @@ async fn reset(kill: Option<ConnKill>) -> Response {
     }
 }
 
+/// The same status and headers, the declared length, half the body, then
+/// the connection ends: the client has its status but cannot read the answer.
+async fn truncated(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    parts.headers.insert(
+        axum::http::header::CONTENT_LENGTH,
+        bytes.len().into(),
+    );
+    let half = bytes.slice(..bytes.len() / 2);
+    Response::from_parts(parts, Body::new(CutShort(Some(half))))
+}
+
+/// A body that yields its bytes and then fails, which makes the server
+/// close the connection short of the declared length.
+struct CutShort(Option<Bytes>);
+
+impl hyper::body::Body for CutShort {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        std::task::Poll::Ready(Some(match self.0.take() {
+            Some(b) => Ok(hyper::body::Frame::data(b)),
+            None => Err(std::io::Error::other("answer cut short (injected)")),
+        }))
+    }
+}
+
 /// Counts every request by endpoint template and outcome, and applies the
 /// fault plan: latency, then an injected error, or the real handler followed by
 /// an optional drop-after-commit.
@@ -158,6 +193,10 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
             .stats
             .record(&endpoint, &path, "dropped_after_commit");
         return reset(kill).await;
+    }
+    if decision.truncate_body && writes && resp.status().is_success() {
+        shared.stats.record(&endpoint, &path, "truncated_body");
+        return truncated(resp).await;
     }
     shared
         .stats

@@ -65,6 +65,9 @@ struct Args {
     /// Start without the unique `outpost_key` contact property.
     #[arg(long)]
     no_unique_property: bool,
+    /// The REST API asks for keys of this shop (1-999999) and refuses others.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=999_999))]
+    rest_key_shop: Option<u32>,
 }
 
 /// Wrapper so clap does not read `Option` as "flag may be absent".
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         access_token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
         search_index_lag: std::time::Duration::from_millis(args.search_lag_ms),
         unique_property: (!args.no_unique_property).then(|| "outpost_key".to_string()),
+        rest_key_shop: args.rest_key_shop,
         ..Config::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -13,7 +13,7 @@ pub mod http;
 pub mod hubspot;
 pub mod throttle;
 
-pub use build::build;
+pub use build::{build, key_generator};
 pub(crate) use build::Unusable;
 pub use connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,

@@ -125,6 +125,9 @@ pub struct EndpointSettings {
     pub rate_window_secs: Option<u32>,
     /// The CRM property holding Outpost's key (HubSpot: a unique custom property).
     pub key_property: Option<String>,
+    /// Generic REST: this shop's number (1 to 999999), carried in the key of
+    /// every customer created here (`ShopKeys`); UUIDv7 keys when absent.
+    pub key_shop: Option<u32>,
     /// Keep a working set of the CRM's customers on this device (default on).
     pub pull_enabled: Option<bool>,
     /// Only customers changed in the last N days (all when absent).
@@ -220,6 +223,19 @@ impl EndpointConfig {
                 errors.push(FieldError::new(
                     "key_property",
                     "A property name uses letters, digits and '_' (at most 100).",
+                ));
+            }
+        }
+        if let Some(shop) = self.settings.key_shop {
+            if self.kind != EndpointKind::GenericRest {
+                errors.push(FieldError::new(
+                    "key_shop",
+                    "Only the generic REST connector puts a shop number in its keys.",
+                ));
+            } else if !(1..=crate::keys::ShopKeys::MAX_SHOP).contains(&shop) {
+                errors.push(FieldError::new(
+                    "key_shop",
+                    "Use a shop number from 1 to 999999.",
                 ));
             }
         }

@@ -24,7 +24,7 @@ use tokio::sync::broadcast;
 use crate::customer::validation;
 use crate::customer::{Customer, CustomerId, NewCustomer};
 use crate::error::{Error, Result};
-use crate::keys::{KeyGenerator, UuidV7Keys};
+use crate::keys::{KeyGenerator, KeySource, UuidV7Keys};
 use crate::outbox::{self, OutboxMessage, OutboxState};
 use crate::status::{ConnectionState, StatusSnapshot};
 
@@ -73,7 +73,7 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
-    keys: Arc<dyn KeyGenerator>,
+    keys: Arc<KeySource>,
     events: broadcast::Sender<StoreEvent>,
     /// The current creation form, read once and dropped when it may change.
     form: Arc<std::sync::RwLock<Option<crate::crm::form::FormMetadata>>>,
@@ -124,7 +124,7 @@ impl Store {
         Ok(Store {
             pool,
             path,
-            keys: options.keys,
+            keys: Arc::new(KeySource::new(options.keys)),
             events,
             form: Default::default(),
             index_queue,
@@ -144,6 +144,12 @@ impl Store {
         let turn = self.index_queue.turn().await;
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// Keys for new customers from this generator (the primary endpoint's
+    /// connector supplies it), or from the default again with `None`.
+    pub fn use_key_generator(&self, keys: Option<Arc<dyn KeyGenerator>>) {
+        self.keys.set(keys);
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -4,6 +4,8 @@
 
 pub mod client_credentials;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
@@ -25,6 +27,8 @@ use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
 use crate::crm::http::{Http, Timed};
 use crate::customer::Field;
 use crate::customer::{Customer, CustomerId};
+use crate::endpoint::EndpointSettings;
+use crate::keys::{KeyGenerator, ShopKeys};
 use crate::sensitive::Sensitive;
 use client_credentials::ClientCredentials;
 
@@ -38,6 +42,7 @@ pub struct GenericRest {
     base: Url,
     auth: Auth,
     map: FieldMap,
+    keys: Option<Arc<dyn KeyGenerator>>,
 }
 
 /// How requests are authenticated: a static API token, or tokens bought
@@ -103,6 +108,13 @@ pub const DEFAULT_MAP: &[MapEntry] = &[
     MapEntry::send(Field::Notes, "notes", Conversion::Text),
 ];
 
+/// The keys an endpoint's settings ask for: with a shop number, UUIDv8 keys
+/// carrying it (docs/crm-rest-api.md, "Keys"); else none of its own.
+pub fn key_generator(settings: &EndpointSettings) -> Option<Arc<dyn KeyGenerator>> {
+    let shop = ShopKeys::new(settings.key_shop?)?;
+    Some(Arc::new(shop))
+}
+
 #[derive(Debug, Deserialize)]
 struct List {
     items: Vec<Record>,
@@ -116,7 +128,15 @@ impl GenericRest {
             base,
             auth,
             map,
+            keys: None,
         }
+    }
+
+    /// Keys for the customers created while this endpoint is the primary
+    /// (see [`key_generator`]).
+    pub fn with_keys(mut self, keys: Option<Arc<dyn KeyGenerator>>) -> Self {
+        self.keys = keys;
+        self
     }
 
     pub fn default_rate_limit() -> Option<RateLimit> {
@@ -386,6 +406,10 @@ impl CrmConnector for GenericRest {
             .get_json::<Metadata>(self.url("metadata"))
             .await?
             .map(|m| form(m, &self.map)))
+    }
+
+    fn key_generator(&self) -> Option<Arc<dyn KeyGenerator>> {
+        self.keys.clone()
     }
 
     async fn list_modified_since(
