@@ -214,7 +214,11 @@ mod tests {
         let shop2 = Arc::new(ShopKeys::new(2).unwrap());
         let handles: Vec<_> = (0..8)
             .map(|i| {
-                let keys = if i % 2 == 0 { shop1.clone() } else { shop2.clone() };
+                let keys = if i % 2 == 0 {
+                    shop1.clone()
+                } else {
+                    shop2.clone()
+                };
                 std::thread::spawn(move || (0..25_000).map(|_| keys.generate()).collect::<Vec<_>>())
             })
             .collect();

@@ -74,7 +74,7 @@ async fn method_not_allowed(req: Request) -> Response {
     }
 }
 
-fn injected(api: Api, kind: ErrorKind) -> Response {
+pub(crate) fn injected(api: Api, kind: ErrorKind) -> Response {
     let (status, text) = match kind {
         ErrorKind::TooManyRequests => {
             let mut r = limit::too_many(api);
@@ -106,7 +106,7 @@ fn injected(api: Api, kind: ErrorKind) -> Response {
 
 /// Resets the connection and never answers; without a connection handle (a
 /// request not served by our server) it degrades to a 500.
-async fn reset(kill: Option<ConnKill>) -> Response {
+pub(crate) async fn reset(kill: Option<ConnKill>) -> Response {
     match kill {
         Some(k) => {
             k.fire();
@@ -118,15 +118,14 @@ async fn reset(kill: Option<ConnKill>) -> Response {
 
 /// The same status and headers, the declared length, half the body, then
 /// the connection ends: the client has its status but cannot read the answer.
-async fn truncated(resp: Response) -> Response {
+pub(crate) async fn truncated(resp: Response) -> Response {
     let (mut parts, body) = resp.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    parts.headers.insert(
-        axum::http::header::CONTENT_LENGTH,
-        bytes.len().into(),
-    );
+    parts
+        .headers
+        .insert(axum::http::header::CONTENT_LENGTH, bytes.len().into());
     let half = bytes.slice(..bytes.len() / 2);
     Response::from_parts(parts, Body::new(CutShort(Some(half))))
 }

@@ -55,7 +55,10 @@ mod tests {
     #[test]
     fn reads_the_shop_from_the_last_six_digits_of_a_version_8_key() {
         assert_eq!(shop_of("0192f0c4-3a10-8005-a3c1-5e9d8f000017"), Some(17));
-        assert_eq!(shop_of("0192F0C4-3A10-8005-A3C1-5E9D8F999999"), Some(999_999));
+        assert_eq!(
+            shop_of("0192F0C4-3A10-8005-A3C1-5E9D8F999999"),
+            Some(999_999)
+        );
         // Version 7, a non-decimal tail, shop 0, not a UUID.
         for bad in [
             "0192f0c4-3a10-7005-a3c1-5e9d8f000017",
