@@ -94,15 +94,17 @@ impl SyncEngine {
         let mut runtimes = Vec::new();
         let mut keys = None;
         for (i, config) in configs.into_iter().enumerate() {
+            // Listed primary first, as `Store::primary_endpoint` defines it.
+            let primary = i == 0;
             let runtime = match crm::build(&config, self.secrets.clone()).await {
                 Ok(connector) => {
-                    if i == 0 {
+                    if primary {
                         keys = connector.key_generator();
                     }
-                    self.start_runtime(config, connector, i == 0, &token, &mut tasks)
+                    self.start_runtime(config, connector, primary, &token, &mut tasks)
                 }
                 Err(e) => {
-                    if i == 0 {
+                    if primary {
                         // Keys do not wait for the keyring or the CRM.
                         keys = crm::key_generator(&config);
                     }
