@@ -300,7 +300,7 @@ mod endpoints {
     }
 
     /// A loopback port with nothing listening.
-    fn closed_port() -> u16 {
+    pub(super) fn closed_port() -> u16 {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     }
@@ -619,7 +619,7 @@ mod admin {
     #[test]
     fn a_shop_number_goes_into_every_new_customers_key() {
         let o = Outpost::new();
-        let url = format!("http://127.0.0.1:{}", closed_port());
+        let url = format!("http://127.0.0.1:{}", super::endpoints::closed_port());
         let add = |extra: &[&str]| {
             let mut args = vec![
                 "endpoints",

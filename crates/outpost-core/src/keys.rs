@@ -77,6 +77,20 @@ impl ShopKeys {
         })
     }
 
+    /// This process's generator for `shop`, made on first use: a connector
+    /// rebuilt on every settings change continues the same sequence instead
+    /// of starting one that could meet it within a millisecond.
+    pub fn for_shop(shop: u32) -> Option<Arc<ShopKeys>> {
+        static SHOPS: Mutex<Vec<Arc<ShopKeys>>> = Mutex::new(Vec::new());
+        let mut shops = SHOPS.lock().expect("shop generators lock");
+        if let Some(g) = shops.iter().find(|g| g.shop == shop) {
+            return Some(g.clone());
+        }
+        let g = Arc::new(ShopKeys::new(shop)?);
+        shops.push(g.clone());
+        Some(g)
+    }
+
     pub fn shop(&self) -> u32 {
         self.shop
     }
@@ -279,6 +293,15 @@ mod tests {
         }
         assert_eq!(last >> 12, 1_001, "4096 per millisecond, then the next");
         assert!(keys.next_stamp(10, 0x7FF) > last, "the clock went back");
+    }
+
+    #[test]
+    fn one_generator_per_shop_per_process() {
+        let a = ShopKeys::for_shop(31).unwrap();
+        let b = ShopKeys::for_shop(31).unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "a rebuilt connector continues the sequence");
+        assert!(!Arc::ptr_eq(&a, &ShopKeys::for_shop(32).unwrap()));
+        assert!(ShopKeys::for_shop(0).is_none());
     }
 
     #[test]

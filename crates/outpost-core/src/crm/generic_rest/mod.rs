@@ -124,8 +124,8 @@ pub const DEFAULT_MAP: &[MapEntry] = &[
 /// The keys an endpoint's settings ask for: with a shop number, UUIDv8 keys
 /// carrying it (docs/crm-rest-api.md, "Keys"); else none of its own.
 pub fn key_generator(settings: &EndpointSettings) -> Option<Arc<dyn KeyGenerator>> {
-    let shop = ShopKeys::new(settings.key_shop?)?;
-    Some(Arc::new(shop))
+    let shop: Arc<dyn KeyGenerator> = ShopKeys::for_shop(settings.key_shop?)?;
+    Some(shop)
 }
 
 #[derive(Debug, Deserialize)]
