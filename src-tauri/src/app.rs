@@ -68,6 +68,8 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
             commands::settings::test_endpoint,
             commands::settings::save_endpoint,
             commands::settings::remove_endpoint,
+            commands::app_settings::get_app_settings,
+            commands::app_settings::set_app_settings,
         ])
         .build(tauri::generate_context!())
         .context("the Outpost window could not be created")?;

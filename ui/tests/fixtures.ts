@@ -5,6 +5,7 @@ import type { OutboxMessage } from '../src/bindings/OutboxMessage';
 import type { OutboxState } from '../src/bindings/OutboxState';
 import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
 import { COUNTRIES } from '../src/lib/countries';
+import { MESSAGES, PHONE_REGIONS } from '../src/bindings/model';
 import {
   installMockBackend,
   type MockControl,
@@ -22,6 +23,7 @@ function customer(partial: Partial<Customer> & Pick<Customer, 'id' | 'created_at
     company: null,
     email: null,
     phone: null,
+    phone_e164: null,
     street: null,
     city: null,
     postal_code: null,
@@ -192,7 +194,7 @@ export const EMULATOR: MockEndpoint = {
   },
 };
 
-export type AppOptions = Partial<Omit<MockOptions, 'countryCodes'>>;
+export type AppOptions = Partial<Omit<MockOptions, 'countryCodes' | 'phoneRegions' | 'messages'>>;
 
 /** The app in a page, with the mock backend behind it. */
 export class App {
@@ -278,6 +280,11 @@ export class App {
     });
   }
 
+  /** The mock core's stored default region and the locale's. */
+  async appSettingsBackend(): Promise<MockControl['appSettings']> {
+    return this.page.evaluate(() => ({ ...(window as unknown as { __mock: MockControl }).__mock.appSettings }));
+  }
+
   /** The arguments of every call to `cmd`, in order. */
   async callsOf(cmd: string): Promise<Array<Record<string, unknown>>> {
     const { calls } = await this.backend();
@@ -330,6 +337,10 @@ export const test = base.extend<Fixtures>({
         lookupDelay: options.lookupDelay ?? 0,
         formMetadata: options.formMetadata,
         workingSet: options.workingSet,
+        phoneRegions: PHONE_REGIONS.map((r) => r.code),
+        messages: { ...MESSAGES },
+        localeRegion: options.localeRegion ?? null,
+        defaultRegion: options.defaultRegion ?? null,
       };
       await page.addInitScript(installMockBackend, opts);
       await page.goto('/');

@@ -18,6 +18,7 @@ import type { EndpointStatus } from '../src/bindings/EndpointStatus';
 import type { TestResult } from '../src/bindings/TestResult';
 import type { FormMetadata } from '../src/bindings/FormMetadata';
 import type { WorkingSet } from '../src/bindings/WorkingSet';
+import type { AppSettings } from '../src/bindings/AppSettings';
 
 export type MockEndpointConfig = EndpointConfig;
 
@@ -67,6 +68,14 @@ export type MockOptions = {
   formMetadata?: FormMetadata;
   /** What `get_working_set` answers (default: every customer here, never pulled). */
   workingSet?: WorkingSet;
+  /** The codes of the generated PHONE_REGIONS: the default regions the core accepts. */
+  phoneRegions: string[];
+  /** The generated MESSAGES (the core's words). */
+  messages: Record<string, string>;
+  /** The OS locale's region (default: none). */
+  localeRegion?: string | null;
+  /** The stored default region (default: none). */
+  defaultRegion?: string | null;
 };
 
 export type MockCall = { cmd: string; args: Record<string, unknown> };
@@ -99,6 +108,8 @@ export type MockControl = {
   /** The core's idle lock: the next endpoint command rejects with `forbidden`. */
   expireAdminSession(): void;
   setEndpointStatus(name: string, status: EndpointStatus | null): void;
+  /** The device's stored default region (null: follow the locale) and the locale's. */
+  appSettings: { setting: string | null; locale: string | null };
 };
 
 export function installMockBackend(opts: MockOptions): void {
@@ -127,6 +138,8 @@ export function installMockBackend(opts: MockOptions): void {
   const testResults: Record<string, TestResult> = { ...(opts.testResults ?? {}) };
   const crmCustomers: Row[] = (opts.crmCustomers ?? []).map((c) => ({ ...c }));
   const crmMode = opts.crm ?? (crmCustomers.length > 0 ? 'answered' : 'not_asked');
+  const phoneRegions = new Set(opts.phoneRegions);
+  const appSettings = { setting: opts.defaultRegion ?? null, locale: opts.localeRegion ?? null };
   const form: FormMetadata = opts.formMetadata ?? {
     endpoint: null,
     fetched_at: null,
@@ -502,6 +515,15 @@ export function installMockBackend(opts: MockOptions): void {
     status: e.status ?? null,
   });
 
+  function appSettingsView(): AppSettings {
+    const region = appSettings.setting ?? appSettings.locale;
+    return {
+      default_region: region,
+      default_region_source: appSettings.setting !== null ? 'setting' : appSettings.locale !== null ? 'locale' : null,
+      locale_region: appSettings.locale,
+    };
+  }
+
   async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
     if (cmd in failures) throw failures[cmd];
     switch (cmd) {
@@ -606,6 +628,8 @@ export function installMockBackend(opts: MockOptions): void {
           company: o.company ?? null,
           email: o.email ?? null,
           phone: o.phone ?? null,
+          // The core reads the number with libphonenumber; the mock does not.
+          phone_e164: null,
           street: o.street ?? null,
           city: o.city ?? null,
           postal_code: o.postal_code ?? null,
@@ -784,6 +808,24 @@ export function installMockBackend(opts: MockOptions): void {
         sortEndpoints();
         return { ...config, settings: { ...config.settings } };
       }
+      // --- the device's settings, mirroring src-tauri/src/commands/app_settings.rs ---
+      case 'get_app_settings':
+        return appSettingsView();
+      case 'set_app_settings': {
+        requireUnlocked();
+        const input = args.settings;
+        if (typeof input !== 'object' || input === null) return reject('invalid_input', 'settings is missing');
+        const unknown = Object.keys(input).filter((k) => k !== 'default_region');
+        if (unknown.length > 0) return reject('invalid_input', `unknown field \`${unknown[0]}\``);
+        const raw = (input as Record<string, unknown>).default_region;
+        const code = typeof raw === 'string' ? raw.trim().toUpperCase() : '';
+        if (code !== '' && !phoneRegions.has(code)) {
+          const message = opts.messages.default_region_invalid ?? 'invalid';
+          return reject('validation', `default_region: ${message}`, [{ field: 'default_region', message }]);
+        }
+        appSettings.setting = code === '' ? null : code;
+        return appSettingsView();
+      }
       case 'remove_endpoint': {
         requireUnlocked();
         const i = endpoints.findIndex((e) => e.config.name === args.name);
@@ -849,6 +891,7 @@ export function installMockBackend(opts: MockOptions): void {
       const e = endpoints.find((x) => x.config.name === name);
       if (e) e.status = st;
     },
+    appSettings,
   };
   w.__mock = control;
 

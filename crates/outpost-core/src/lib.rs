@@ -6,6 +6,7 @@
 //! and the CLI are thin shells over [`Store`].
 
 pub mod admin;
+pub mod app_settings;
 pub mod crm;
 pub mod customer;
 pub mod endpoint;

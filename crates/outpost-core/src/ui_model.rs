@@ -1,10 +1,13 @@
 //! The values, not only the types, that the UI needs from the core: the
 //! customer fields with their labels and limits, the messages validation
-//! uses, the country list. A test writes them to `ui/src/bindings/model.ts`
+//! uses, the country list, the regions phone numbers can be read in. A test
+//! writes them to `ui/src/bindings/model.ts`
 //! next to ts-rs's types, so the UI never holds a copy of a rule.
 
 use serde_json::json;
 
+use crate::app_settings::REGION_INVALID;
+use crate::customer::phone::{self, Region};
 use crate::customer::validation::{limits, NAME_REQUIRED};
 use crate::customer::{country, Field};
 
@@ -21,7 +24,15 @@ pub fn typescript() -> String {
         "attributes": limits::ATTRIBUTES,
         "attribute_value": limits::ATTRIBUTE_VALUE,
     });
-    let messages = json!({ "name_required": NAME_REQUIRED });
+    let phone_regions: Vec<_> = Region::all()
+        .into_iter()
+        .map(|r| json!({"code": r.code(), "calling_code": r.calling_code()}))
+        .collect();
+    let messages = json!({
+        "name_required": NAME_REQUIRED,
+        "phone_needs_region": phone::NEEDS_REGION,
+        "default_region_invalid": REGION_INVALID,
+    });
     let mut out = String::from(
         "// Generated from outpost-core by `cargo test` (ui_model.rs): do not edit.\n\n\
          import type { FieldSpec } from './FieldSpec';\n\n",
@@ -35,6 +46,11 @@ pub fn typescript() -> String {
         "COUNTRIES",
         "readonly { readonly code: string; readonly name: string }[]",
         json!(countries),
+    );
+    constant(
+        "PHONE_REGIONS",
+        "readonly { readonly code: string; readonly calling_code: number }[]",
+        json!(phone_regions),
     );
     constant("LIMITS", "Readonly<Record<string, number>>", limits);
     constant("MESSAGES", "Readonly<Record<string, string>>", messages);

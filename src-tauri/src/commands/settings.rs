@@ -190,7 +190,7 @@ pub async fn remove_endpoint(state: State<'_, AppState>, name: String) -> Result
 }
 
 /// For admin actions: refused while locked, and each one restarts the idle clock.
-fn require_unlocked(state: &AppState) -> Result<(), IpcError> {
+pub(super) fn require_unlocked(state: &AppState) -> Result<(), IpcError> {
     if state.admin.touch() {
         Ok(())
     } else {
