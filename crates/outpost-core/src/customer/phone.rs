@@ -379,3 +379,28 @@ mod tests {
         assert_eq!(e164_lenient("12", de()), None);
     }
 }
+#[cfg(test)]
+mod timing_tmp {
+    #[test]
+    fn timing() {
+        let de = super::Region::parse("DE");
+        let t = std::time::Instant::now();
+        super::warm_up();
+        eprintln!("warm up {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        for i in 0..1000 {
+            let _ = super::parse(&format!("+49 151 {:07}", i * 7919), de);
+        }
+        eprintln!("1000 intl {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        for i in 0..1000 {
+            let _ = super::parse(&format!("0151 {:07}", i * 7919), de);
+        }
+        eprintln!("1000 national {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        for i in 0..1000 {
+            let _ = super::e164_lenient(&format!("+1 555 {:07}", i * 7919), de);
+        }
+        eprintln!("1000 lenient {:?}", t.elapsed());
+    }
+}
