@@ -6,6 +6,7 @@ pub mod bottlecrm;
 mod build;
 pub mod connector;
 pub mod error;
+pub mod field_check;
 pub mod field_map;
 pub mod form;
 pub mod generic_rest;
@@ -13,8 +14,8 @@ pub mod http;
 pub mod hubspot;
 pub mod throttle;
 
-pub use build::build;
 pub(crate) use build::Unusable;
+pub use build::{build, default_map, field_map};
 pub use connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
     RecordOutcome, RemoteCustomer,
