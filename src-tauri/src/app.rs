@@ -66,6 +66,7 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
             commands::settings::admin_lock,
             commands::settings::list_endpoints,
             commands::settings::test_endpoint,
+            commands::settings::endpoint_crm_fields,
             commands::settings::save_endpoint,
             commands::settings::remove_endpoint,
         ])

@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use outpost_core::endpoint::diagnose::{test_connection, TestOutcome};
+use outpost_core::endpoint::mapping::{self, MapEdit};
+use outpost_core::endpoint::overlay::OverlaySecrets;
 use outpost_core::endpoint::save::{self as endpoints, Entered};
 use outpost_core::endpoint::secrets::{SecretKind, SecretStore};
 use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
-use outpost_core::{Sensitive, Store};
+use outpost_core::{Sensitive, Store, ValidationErrors};
 use serde::{Deserialize, Serialize};
 
 use super::admin;
@@ -69,6 +71,8 @@ pub struct AddArgs {
     sign_in: SignIn,
     #[command(flatten)]
     tuning: Tuning,
+    #[command(flatten)]
+    mapping: MapArgs,
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +91,36 @@ pub struct SetArgs {
     sign_in: SignIn,
     #[command(flatten)]
     tuning: Tuning,
+    #[command(flatten)]
+    mapping: MapArgs,
+}
+
+/// The endpoint's field map: `--unmap`s apply first, then `--map`s.
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// Map an Outpost field to a CRM field (tax_id=vat_number), or add a CRM
+    /// field to the creation form (+store_id). Repeatable.
+    #[arg(long = "map", value_name = "FIELD=CRM_FIELD|+CRM_FIELD")]
+    map: Vec<String>,
+    /// Drop a mapping (FIELD: back to the connector's default) or a form
+    /// extra (+CRM_FIELD). Repeatable.
+    #[arg(long = "unmap", value_name = "FIELD|+CRM_FIELD")]
+    unmap: Vec<String>,
+}
+
+impl MapArgs {
+    fn apply(&self, config: &mut EndpointConfig) -> Result<(), IpcError> {
+        let unmaps = self.unmap.iter().map(|a| MapEdit::parse_unmap(a));
+        let maps = self.map.iter().map(|a| MapEdit::parse_map(a));
+        let (edits, errors): (Vec<_>, Vec<_>) = unmaps.chain(maps).partition(Result::is_ok);
+        if !errors.is_empty() {
+            let errors = errors.into_iter().filter_map(Result::err).collect();
+            return Err(outpost_core::Error::Validation(ValidationErrors(errors)).into());
+        }
+        let edits: Vec<MapEdit> = edits.into_iter().filter_map(Result::ok).collect();
+        mapping::apply(config, &edits);
+        Ok(())
+    }
 }
 
 /// How the endpoint signs in, beyond a plain token.
@@ -191,6 +225,13 @@ struct Shown {
     token: &'static str,
     client_secret: &'static str,
     refresh_token: &'static str,
+    /// The effective map (defaults and overrides; `settings.field_map`
+    /// holds the overrides only).
+    field_map: std::collections::BTreeMap<String, String>,
+    form_extra: Vec<String>,
+    /// What does not fit the CRM's field list as last fetched, and when.
+    map_problems: Vec<String>,
+    map_checked_at: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -223,7 +264,7 @@ pub async fn run(
             };
             args.sign_in.apply(&mut settings);
             args.tuning.apply(&mut settings);
-            let config = EndpointConfig {
+            let mut config = EndpointConfig {
                 name: args.name.trim().to_owned(),
                 kind: args.kind,
                 base_url: args.url.trim().to_owned(),
@@ -231,6 +272,7 @@ pub async fn run(
                 priority: args.priority,
                 settings,
             };
+            args.mapping.apply(&mut config)?;
             let stdin_secret = args.sign_in.stdin_secret(args.token_stdin);
             save(store, secrets, &config, stdin_secret).await?;
             out.print(&config, || format!("endpoint {} saved", config.name));
@@ -245,6 +287,7 @@ pub async fn run(
             config.priority = args.priority.unwrap_or(config.priority);
             args.sign_in.apply(&mut config.settings);
             args.tuning.apply(&mut config.settings);
+            args.mapping.apply(&mut config)?;
             let stdin_secret = args.sign_in.stdin_secret(args.token_stdin);
             save(store, secrets, &config, stdin_secret).await?;
             out.print(&config, || format!("endpoint {} saved", config.name));
@@ -274,11 +317,16 @@ pub async fn run(
                 .await
                 .map_err(|e| IpcError::from_other(e.to_string()))?;
             let words = |kind| if set[&kind] { "set" } else { "not set" };
+            let map = mapping::view(store, &config).await?;
             let shown = Shown {
                 config,
                 token: words(SecretKind::Token),
                 client_secret: words(SecretKind::ClientSecret),
                 refresh_token: words(SecretKind::RefreshToken),
+                field_map: map.field_map,
+                form_extra: map.form_extra,
+                map_problems: map.problems.into_iter().map(|p| p.message).collect(),
+                map_checked_at: map.checked_at,
             };
             out.print(&shown, || {
                 serde_json::to_string_pretty(&shown).expect("serializes")
@@ -288,6 +336,13 @@ pub async fn run(
             let config = find(store, &name).await?;
             let result = test_connection(&config, secrets.clone()).await;
             out.print(&result, || result.message.clone());
+            if !result.map_problems.is_empty() {
+                // The stored map does not fit the CRM: a field error, like saving it would be.
+                let errors = result.map_problems.iter().map(|p| p.to_field_error());
+                return Err(
+                    outpost_core::Error::Validation(ValidationErrors(errors.collect())).into(),
+                );
+            }
             if result.outcome != TestOutcome::Ok {
                 return Err(IpcError::from_other(result.message));
             }
@@ -411,7 +466,20 @@ async fn save(
         }
         entered.insert(kind, read_secret_from_stdin(kind)?);
     }
+    // An admin's map is checked against the CRM when it answers; offline it
+    // is saved unchecked, and the admin is told.
+    let overlay = Arc::new(OverlaySecrets::new(
+        secrets.clone(),
+        &config.name,
+        entered.clone(),
+    ));
+    let note = mapping::require_fit(config, overlay)
+        .await
+        .map_err(outpost_core::Error::Validation)?;
     endpoints::save(store, secrets.as_ref(), config, &entered, None).await?;
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use outpost_core::admin::{self, AdminError};
 use outpost_core::endpoint::diagnose::{test_connection, TestResult};
+use outpost_core::endpoint::mapping::{self, MapCheck, MapView};
 use outpost_core::endpoint::overlay::OverlaySecrets;
 use outpost_core::endpoint::save::{self as endpoints, field_name, secrets_used};
 use outpost_core::endpoint::secrets::SecretKind;
@@ -47,6 +48,8 @@ pub struct EndpointView {
     pub client_secret_set: bool,
     pub refresh_token_set: bool,
     pub status: Option<EndpointStatus>,
+    /// The effective field map, checked against the CRM's last field list.
+    pub mapping: MapView,
 }
 
 #[tauri::command]
@@ -116,6 +119,7 @@ pub async fn list_endpoints(state: State<'_, AppState>) -> Result<Vec<EndpointVi
             client_secret_set: is_set(SecretKind::ClientSecret).await,
             refresh_token_set: is_set(SecretKind::RefreshToken).await,
             status: statuses.iter().find(|s| s.endpoint == config.name).cloned(),
+            mapping: mapping::view(&state.store, &config).await?,
             config,
         });
     }
@@ -137,6 +141,24 @@ pub async fn test_endpoint(
         entered,
     ));
     Ok(test_connection(&config, overlay).await)
+}
+
+/// The CRM's fields for the endpoint as entered (choices for its field map)
+/// and what of the map does not fit them; offline, why not.
+#[tauri::command]
+pub async fn endpoint_crm_fields(
+    state: State<'_, AppState>,
+    config: serde_json::Value,
+    secrets: Option<serde_json::Value>,
+) -> Result<MapCheck, IpcError> {
+    require_unlocked(&state)?;
+    let (config, entered) = parse_form(config, secrets)?;
+    let overlay = Arc::new(OverlaySecrets::new(
+        state.secrets.clone(),
+        &config.name,
+        entered,
+    ));
+    Ok(mapping::check_online(&config, overlay).await)
 }
 
 /// Saves an endpoint; with `previous_name`, renames that one (its secrets
@@ -163,6 +185,15 @@ pub async fn save_endpoint(
             return Err(outpost_core::Error::Validation(ValidationErrors(missing)).into());
         }
     }
+    // A map that does not fit the CRM is refused; offline it is saved unchecked.
+    let overlay = Arc::new(OverlaySecrets::new(
+        state.secrets.clone(),
+        &config.name,
+        entered.clone(),
+    ));
+    mapping::require_fit(&config, overlay)
+        .await
+        .map_err(outpost_core::Error::Validation)?;
     endpoints::save(
         &state.store,
         state.secrets.as_ref(),

@@ -221,6 +221,23 @@ pub async fn check_with(config: &EndpointConfig, connector: &dyn CrmConnector) -
     }
 }
 
+/// Before saving: an admin's map must fit the CRM when the CRM answers.
+/// `Err` with the problems as field errors on `map`; `Ok` with a note to
+/// show when it could not be checked (it is saved as entered).
+pub async fn require_fit(
+    config: &EndpointConfig,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<Option<String>, ValidationErrors> {
+    if !needs_check(config) {
+        return Ok(None);
+    }
+    let check = check_online(config, secrets).await;
+    match check.errors() {
+        Some(errors) => Err(errors),
+        None => Ok(check.note()),
+    }
+}
+
 fn why(e: &ConnectorError) -> String {
     use crate::crm::QueueProblem;
     match e {
