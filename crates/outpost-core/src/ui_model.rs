@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::customer::validation::{limits, NAME_REQUIRED};
 use crate::customer::{country, Field};
+use crate::endpoint::secret_input::{not_one_line, MAX_SECRET_CHARS};
 
 /// The TypeScript module, deterministic so the CI's staleness check holds.
 pub fn typescript() -> String {
@@ -20,8 +21,9 @@ pub fn typescript() -> String {
         "phone_max_digits": limits::PHONE_MAX_DIGITS,
         "attributes": limits::ATTRIBUTES,
         "attribute_value": limits::ATTRIBUTE_VALUE,
+        "secret_chars": MAX_SECRET_CHARS,
     });
-    let messages = json!({ "name_required": NAME_REQUIRED });
+    let messages = json!({ "name_required": NAME_REQUIRED, "secret_not_one_line": not_one_line() });
     let mut out = String::from(
         "// Generated from outpost-core by `cargo test` (ui_model.rs): do not edit.\n\n\
          import type { FieldSpec } from './FieldSpec';\n\n",

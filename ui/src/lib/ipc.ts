@@ -53,6 +53,8 @@ const CODE_LIST: Record<IpcErrorCode, true> = {
   forbidden: true,
   invalid_input: true,
   storage: true,
+  keyring_locked: true,
+  crm: true,
   internal: true,
 };
 const CODES: ReadonlySet<string> = new Set(Object.keys(CODE_LIST));

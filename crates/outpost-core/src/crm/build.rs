@@ -30,7 +30,7 @@ pub async fn build(
         secrets
             .get(&config.name, kind)
             .await
-            .map_err(|e| ConnectorError::Queue(QueueProblem::Misconfigured(e.to_string())))?
+            .map_err(|e| ConnectorError::Queue(QueueProblem::Keyring(e)))?
             .ok_or(ConnectorError::Queue(QueueProblem::CredentialsMissing))
     };
     let rate = |default: Option<RateLimit>| match config.settings.rate_limit {

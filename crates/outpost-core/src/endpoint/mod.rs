@@ -6,6 +6,8 @@ mod config;
 pub mod diagnose;
 pub mod overlay;
 pub mod save;
+pub mod secret_input;
 pub mod secrets;
+pub mod transfer;
 
 pub use config::*;

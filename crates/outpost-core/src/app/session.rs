@@ -1,5 +1,6 @@
-//! Whether the settings are unlocked in this window, and for how long: they
-//! lock again after a few minutes without admin activity. Only actions
+//! Whether the settings are unlocked in this process (the window; a CLI run
+//! unlocks once, at its start), and for how long: they lock again after a
+//! few minutes without admin activity. Only actions
 //! (testing, saving, removing) are activity; reading the list is not, or a
 //! screen left open would never lock.
 
