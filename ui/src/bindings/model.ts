@@ -1111,9 +1111,11 @@ export const LIMITS: Readonly<Record<string, number>> = {
   "attribute_value": 200,
   "attributes": 20,
   "phone_max_digits": 15,
-  "phone_min_digits": 5
+  "phone_min_digits": 5,
+  "secret_chars": 4096
 };
 
 export const MESSAGES: Readonly<Record<string, string>> = {
-  "name_required": "Enter a first or last name, or a company."
+  "name_required": "Enter a first or last name, or a company.",
+  "secret_not_one_line": "One line of at most 4096 characters."
 };
