@@ -92,8 +92,7 @@ impl Outpost {
         self.store.close().await;
     }
 
-    /// The first endpoint is the primary one.
     async fn primary_config(&self) -> AppResult<Option<EndpointConfig>> {
-        Ok(self.store.endpoints().await?.into_iter().next())
+        Ok(self.store.primary_endpoint().await?)
     }
 }

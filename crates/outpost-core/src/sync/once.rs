@@ -1,7 +1,6 @@
 //! The one-shot paths the CLI uses (`outpost sync --once`, `outpost pull`,
-//! a status probe, a lookup): each builds the
-//! primary endpoint's connector, does one thing and returns, without the
-//! engine's long-running tasks.
+//! a status probe, a lookup): each builds the primary endpoint's connector,
+//! does one thing and returns, without the engine's long-running tasks.
 
 use std::sync::Arc;
 
@@ -24,10 +23,8 @@ pub async fn flush_once(
 ) -> Result<FlushSummary, FlushError> {
     store.recover_in_flight().await?;
     let config = store
-        .endpoints()
+        .primary_endpoint()
         .await?
-        .into_iter()
-        .next()
         .ok_or(FlushError::NoEndpoint)?;
     let connector = crm::build(&config, secrets.clone())
         .await
@@ -80,7 +77,7 @@ pub async fn probe_primary(
     store: &Store,
     secrets: Arc<dyn SecretStore>,
 ) -> Result<Option<(EndpointConfig, EndpointStatus)>> {
-    let Some(config) = store.endpoints().await?.into_iter().next() else {
+    let Some(config) = store.primary_endpoint().await? else {
         return Ok(None);
     };
     let connector: Arc<dyn CrmConnector> = match crm::build(&config, secrets.clone()).await {
@@ -104,15 +101,14 @@ pub async fn pull_once(
     secrets: Arc<dyn SecretStore>,
     endpoint: Option<&str>,
 ) -> Result<PullReport, PullOnceError> {
-    let configs = store.endpoints().await?;
     let config = match endpoint {
-        Some(name) => configs
-            .into_iter()
-            .find(|c| c.name == name)
+        Some(name) => store
+            .endpoint(name)
+            .await?
             .ok_or_else(|| PullOnceError::UnknownEndpoint(name.to_owned()))?,
-        None => configs
-            .into_iter()
-            .next()
+        None => store
+            .primary_endpoint()
+            .await?
             .ok_or(PullOnceError::NoEndpoint)?,
     };
     let connector = crm::build(&config, secrets)
@@ -149,7 +145,7 @@ pub enum PullOnceError {
 /// The primary CRM for a lookup from the CLI (no monitor: assumed online,
 /// a failed call reports it offline). `None` when none is configured.
 pub async fn cli_remote(store: &Store, secrets: Arc<dyn SecretStore>) -> Result<Option<Remote>> {
-    let Some(config) = store.endpoints().await?.into_iter().next() else {
+    let Some(config) = store.primary_endpoint().await? else {
         return Ok(None);
     };
     Ok(crm::build(&config, secrets)
