@@ -299,7 +299,10 @@ mod tests {
     fn one_generator_per_shop_per_process() {
         let a = ShopKeys::for_shop(31).unwrap();
         let b = ShopKeys::for_shop(31).unwrap();
-        assert!(Arc::ptr_eq(&a, &b), "a rebuilt connector continues the sequence");
+        assert!(
+            Arc::ptr_eq(&a, &b),
+            "a rebuilt connector continues the sequence"
+        );
         assert!(!Arc::ptr_eq(&a, &ShopKeys::for_shop(32).unwrap()));
         assert!(ShopKeys::for_shop(0).is_none());
     }

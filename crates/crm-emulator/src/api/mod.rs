@@ -6,6 +6,7 @@ pub mod hubspot;
 pub mod limit;
 pub mod rest;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -127,12 +128,25 @@ pub(crate) async fn truncated(resp: Response) -> Response {
         .headers
         .insert(axum::http::header::CONTENT_LENGTH, bytes.len().into());
     let half = bytes.slice(..bytes.len() / 2);
-    Response::from_parts(parts, Body::new(CutShort(Some(half))))
+    Response::from_parts(parts, Body::new(CutShort::new(half)))
 }
 
-/// A body that yields its bytes and then fails, which makes the server
-/// close the connection short of the declared length.
-struct CutShort(Option<Bytes>);
+/// A body that yields its bytes, waits a moment (hyper writes out the
+/// headers and those bytes while the body is pending), then fails, which
+/// makes the server close the connection short of the declared length.
+struct CutShort {
+    bytes: Option<Bytes>,
+    pause: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl CutShort {
+    fn new(bytes: Bytes) -> Self {
+        CutShort {
+            bytes: Some(bytes),
+            pause: Box::pin(tokio::time::sleep(std::time::Duration::from_millis(20))),
+        }
+    }
+}
 
 impl hyper::body::Body for CutShort {
     type Data = Bytes;
@@ -140,12 +154,17 @@ impl hyper::body::Body for CutShort {
 
     fn poll_frame(
         mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
+        cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
-        std::task::Poll::Ready(Some(match self.0.take() {
-            Some(b) => Ok(hyper::body::Frame::data(b)),
-            None => Err(std::io::Error::other("answer cut short (injected)")),
-        }))
+        if let Some(b) = self.bytes.take() {
+            return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(b))));
+        }
+        match self.pause.as_mut().poll(cx) {
+            std::task::Poll::Pending => std::task::Poll::Pending,
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                "answer cut short (injected)",
+            )))),
+        }
     }
 }
 
