@@ -47,6 +47,7 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
         })
         .invoke_handler(tauri::generate_handler![
             commands::customers::create_customer,
+            commands::customers::check_customer,
             commands::customers::search_customers,
             commands::customers::lookup_customers,
             commands::customers::find_duplicates,

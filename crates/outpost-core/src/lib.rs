@@ -18,6 +18,7 @@ pub mod sensitive;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod template;
 pub mod ui_model;
 
 pub use customer::{Customer, CustomerId, NewCustomer, SyncState};

@@ -1,6 +1,7 @@
 //! Lookup, create and detail.
 
 use outpost_core::crm::form::FormMetadata;
+use outpost_core::customer::validation::CustomerCheck;
 use outpost_core::customer::Field;
 use outpost_core::sync::lookup::Lookup;
 use outpost_core::{Customer, CustomerId, NewCustomer, StatusSnapshot};
@@ -24,6 +25,17 @@ pub async fn create_customer(
     let input: NewCustomer = serde_json::from_value(input)?;
     state.engine.check_can_create().await?;
     Ok(state.store.create_customer(&input).await?)
+}
+
+/// The create form's as-you-type check: what `create_customer` would say
+/// about `input` (validation and the cached CRM form), storing nothing.
+#[tauri::command]
+pub async fn check_customer(
+    state: State<'_, AppState>,
+    input: serde_json::Value,
+) -> Result<CustomerCheck, IpcError> {
+    let input: NewCustomer = serde_json::from_value(input)?;
+    Ok(state.store.check_customer(&input).await?)
 }
 
 #[tauri::command]

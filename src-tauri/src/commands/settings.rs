@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use outpost_core::admin::{self, AdminError};
 use outpost_core::endpoint::diagnose::{test_connection, TestResult};
 use outpost_core::endpoint::overlay::OverlaySecrets;
-use outpost_core::endpoint::save::{self as endpoints, field_name, secrets_used};
-use outpost_core::endpoint::secrets::SecretKind;
+use outpost_core::endpoint::save::{self as endpoints, field_name, missing_message, secrets_used};
+use outpost_core::endpoint::secrets::{self, SecretKind};
 use outpost_core::endpoint::EndpointConfig;
 use outpost_core::sync::monitor::EndpointStatus;
 use outpost_core::{FieldError, Sensitive, ValidationErrors};
@@ -19,8 +19,6 @@ use ts_rs::TS;
 
 use crate::error::IpcError;
 use crate::state::AppState;
-
-const MAX_SECRET_CHARS: usize = 4096;
 
 #[derive(Debug, Serialize, TS)]
 #[ts(export)]
@@ -157,7 +155,7 @@ pub async fn save_endpoint(
         let missing: Vec<FieldError> = secrets_used(config.settings.auth)
             .iter()
             .filter(|kind| !entered.contains_key(kind))
-            .map(|&kind| FieldError::new(field_name(kind), missing_words(kind)))
+            .map(|&kind| FieldError::new(field_name(kind), missing_message(kind)))
             .collect();
         if !missing.is_empty() {
             return Err(outpost_core::Error::Validation(ValidationErrors(missing)).into());
@@ -172,14 +170,6 @@ pub async fn save_endpoint(
     )
     .await?;
     Ok(config)
-}
-
-fn missing_words(kind: SecretKind) -> &'static str {
-    match kind {
-        SecretKind::Token => "Enter the API token.",
-        SecretKind::ClientSecret => "Enter the client secret.",
-        SecretKind::RefreshToken => "Enter the refresh token.",
-    }
 }
 
 #[tauri::command]
@@ -230,13 +220,11 @@ fn parse_form(
         let Some(v) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
             continue;
         };
-        if v.chars().count() > MAX_SECRET_CHARS || v.chars().any(char::is_control) {
-            fields.push(FieldError::new(
-                name,
-                format!("One line of at most {MAX_SECRET_CHARS} characters."),
-            ));
-        } else {
-            entered.insert(kind, Sensitive::new(v));
+        match secrets::check(&v) {
+            Err(rule) => fields.push(FieldError::new(name, rule)),
+            Ok(()) => {
+                entered.insert(kind, Sensitive::new(v));
+            }
         }
     }
     if fields.is_empty() {

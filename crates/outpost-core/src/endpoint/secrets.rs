@@ -7,6 +7,22 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::sensitive::Sensitive;
+use crate::template::fill;
+
+/// Longest secret accepted, in characters.
+pub const MAX_CHARS: usize = 4096;
+/// The secret rule in words (`{max}`: [`MAX_CHARS`]).
+pub const RULE: &str = "One line of at most {max} characters.";
+
+/// A secret is one line (no control characters) of at most [`MAX_CHARS`]
+/// characters; `Err` holds the rule in words.
+pub fn check(secret: &str) -> Result<(), String> {
+    if secret.chars().count() > MAX_CHARS || secret.chars().any(char::is_control) {
+        Err(fill(RULE, &[("max", &MAX_CHARS)]))
+    } else {
+        Ok(())
+    }
+}
 
 /// Which secret of an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
