@@ -128,6 +128,16 @@ pub fn typescript() -> String {
         value,
     );
     let (ty, value) = record(
+        "number",
+        [("priority", json!(endpoint::DEFAULT_PRIORITY))],
+    );
+    constant(
+        "A new endpoint's settings when none are given.",
+        "ENDPOINT_DEFAULTS",
+        &ty,
+        value,
+    );
+    let (ty, value) = record(
         "string",
         [
             ("url_rule", json!(endpoint::URL_RULE)),

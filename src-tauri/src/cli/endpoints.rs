@@ -63,7 +63,7 @@ pub struct AddArgs {
     #[arg(long, value_parser = parse_connectivity, default_value = "online-offline")]
     connectivity: Connectivity,
     /// Lower is preferred; the lowest is the primary endpoint.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = outpost_core::endpoint::DEFAULT_PRIORITY)]
     priority: i64,
     #[command(flatten)]
     sign_in: SignIn,

@@ -1263,6 +1263,11 @@ export const ENDPOINT_LIMITS: { readonly priority: Range; readonly batch_size: R
   }
 };
 
+/** A new endpoint's settings when none are given. */
+export const ENDPOINT_DEFAULTS: { readonly priority: number } = {
+  "priority": 100
+};
+
 /** The endpoint settings' words. */
 export const ENDPOINT_MESSAGES: { readonly url_rule: string; readonly client_id_required: string } = {
   "client_id_required": "OAuth needs the app's client id.",

@@ -45,6 +45,10 @@ pub mod limits {
     };
 }
 
+/// A new endpoint's priority when none is given (the CLI's default, the
+/// settings form's for the first endpoint).
+pub const DEFAULT_PRIORITY: i64 = 100;
+
 /// How the URL rule of [`check_url`] reads beside the field.
 pub const URL_RULE: &str = "Use https://. Plain http:// is only allowed to this computer (localhost, 127.0.0.1 or ::1), for example the bundled CRM emulator.";
 /// The example URL the messages and the form use.
