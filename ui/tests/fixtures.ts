@@ -194,7 +194,10 @@ export const EMULATOR: MockEndpoint = {
   },
 };
 
-export type AppOptions = Partial<Omit<MockOptions, 'model' | 'answers'>>;
+export type AppOptions = Partial<Omit<MockOptions, 'model' | 'answers'>> & {
+  /** The core's field list, when a test stands in for a core that has other fields. */
+  fields?: MockOptions['model']['FIELDS'];
+};
 
 /** The generated model the mock takes its rules from. */
 const MODEL: MockOptions['model'] = {
@@ -338,7 +341,7 @@ export const test = base.extend<Fixtures>({
         customers: options.customers ?? SEED,
         status: options.status ?? SEED_STATUS,
         outbox: options.outbox ?? (options.customers ? [] : SEED_OUTBOX),
-        model: MODEL,
+        model: options.fields ? { ...MODEL, FIELDS: options.fields } : MODEL,
         answers: ANSWERS,
         searchDelays: options.searchDelays ?? {},
         failures: options.failures ?? {},
