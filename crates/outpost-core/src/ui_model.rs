@@ -127,10 +127,7 @@ pub fn typescript() -> String {
         &ty,
         value,
     );
-    let (ty, value) = record(
-        "number",
-        [("priority", json!(endpoint::DEFAULT_PRIORITY))],
-    );
+    let (ty, value) = record("number", [("priority", json!(endpoint::DEFAULT_PRIORITY))]);
     constant(
         "A new endpoint's settings when none are given.",
         "ENDPOINT_DEFAULTS",

@@ -5,9 +5,7 @@ use std::collections::HashSet;
 use outpost_core::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
 use outpost_core::customer::{CustomerFields, Field};
 use outpost_core::endpoint::{Connectivity, EndpointConfig, EndpointKind};
-use outpost_core::{
-    Error, FieldError, NewCustomer, OutboxState, Store, StoreOptions, SyncState,
-};
+use outpost_core::{Error, FieldError, NewCustomer, OutboxState, Store, StoreOptions, SyncState};
 use tempfile::TempDir;
 
 fn person(first: &str, last: &str) -> NewCustomer {
@@ -106,7 +104,10 @@ async fn checking_a_customer_answers_as_a_create_would_and_stores_nothing() {
     let Error::Validation(refused) = store.create_customer(&bad).await.unwrap_err() else {
         panic!("expected a validation error")
     };
-    assert_eq!(check.errors, refused.0, "every problem, in the create's words");
+    assert_eq!(
+        check.errors, refused.0,
+        "every problem, in the create's words"
+    );
     assert_eq!(check.normalised, None);
 
     let ok = person("Ada", "Lovelace")
