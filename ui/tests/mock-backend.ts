@@ -175,8 +175,8 @@ export function installMockBackend(opts: MockOptions): void {
       .normalize('NFD')
       .replace(/[\u0300-\u036f]/g, '')
       .toLowerCase();
-  const digitsOf = (s: string | null) => (s ?? '').replace(/\D/g, '');
-  const words = (s: string | null) => fold(s ?? '').split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
+  const digitsOf = (s: string | null | undefined) => (s ?? '').replace(/\D/g, '');
+  const words = (s: string | null | undefined) => fold(s ?? '').split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
 
   /** Prefix match per word, as FTS5 does; phone digits match from any position (3+ digits). */
   function rank(c: Row, tokens: string[]): number | null {

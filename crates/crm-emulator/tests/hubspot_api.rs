@@ -230,6 +230,15 @@ async fn batch_upsert_create_read_and_limits() {
     assert_eq!(status, 207);
     assert_eq!(read["results"][0]["properties"]["email"], "a@example.com");
     assert_eq!(read["errors"][0]["context"]["ids"], json!(["zz"]));
+    // Every member HubSpot's spec requires of a StandardError.
+    for member in [
+        "status", "category", "message", "context", "errors", "links",
+    ] {
+        assert!(
+            read["errors"][0].get(member).is_some(),
+            "207 error entry lacks {member}"
+        );
+    }
 
     // batch/create of an existing email is one 409.
     let (status, err) = json(

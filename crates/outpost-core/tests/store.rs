@@ -620,7 +620,9 @@ mod events {
     use super::*;
     use outpost_core::{CustomerChange, CustomersChanged, StoreEvent};
 
-    fn customer_events(rx: &mut tokio::sync::broadcast::Receiver<StoreEvent>) -> Vec<CustomersChanged> {
+    fn customer_events(
+        rx: &mut tokio::sync::broadcast::Receiver<StoreEvent>,
+    ) -> Vec<CustomersChanged> {
         let mut found = Vec::new();
         while let Ok(e) = rx.try_recv() {
             if let StoreEvent::CustomersChanged(c) = e {
@@ -636,9 +638,16 @@ mod events {
         let store = open(&dir).await;
         let mut rx = store.subscribe();
 
-        let one = store.create_customer(&person("Ada", "Lovelace")).await.unwrap();
+        let one = store
+            .create_customer(&person("Ada", "Lovelace"))
+            .await
+            .unwrap();
         let imported = store
-            .create_customers(&[person("Alan", "Turing"), person("Grace", "Hopper"), person("Kurt", "Gödel")])
+            .create_customers(&[
+                person("Alan", "Turing"),
+                person("Grace", "Hopper"),
+                person("Kurt", "Gödel"),
+            ])
             .await
             .unwrap();
         store
@@ -648,9 +657,18 @@ mod events {
         assert_eq!(
             customer_events(&mut rx),
             vec![
-                CustomersChanged { change: CustomerChange::Created, ids: vec![one.id] },
-                CustomersChanged { change: CustomerChange::Created, ids: imported },
-                CustomersChanged { change: CustomerChange::Edited, ids: vec![one.id] },
+                CustomersChanged {
+                    change: CustomerChange::Created,
+                    ids: vec![one.id]
+                },
+                CustomersChanged {
+                    change: CustomerChange::Created,
+                    ids: imported
+                },
+                CustomersChanged {
+                    change: CustomerChange::Edited,
+                    ids: vec![one.id]
+                },
             ]
         );
     }
@@ -679,7 +697,11 @@ async fn refusals_stored_before_the_refused_field_column_keep_their_field() {
         before.run(&pool).await.unwrap();
         for (n, state, reason) in [
             (1, "needs-attention", "phone: Enter a valid phone number."),
-            (2, "needs-attention", "Duplicate contact: the CRM already has one"),
+            (
+                2,
+                "needs-attention",
+                "Duplicate contact: the CRM already has one",
+            ),
             (3, "pending", "the CRM is unreachable: connection reset"),
         ] {
             let key = format!("0190b1d2-0000-7000-8000-00000000000{n}");

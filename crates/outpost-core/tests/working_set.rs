@@ -204,12 +204,7 @@ async fn more_than_10000_changes_are_pulled_around_hubspots_search_cap() {
     assert_eq!(local_count(&w).await, 10_500);
     let mut ids = HashSet::new();
     for id in first.iter().chain(&later) {
-        let row = w
-            .store
-            .customer_by_crm_id(id)
-            .await
-            .unwrap()
-            .map(|c| c.id);
+        let row = w.store.customer_by_crm_id(id).await.unwrap().map(|c| c.id);
         assert!(row.is_some(), "contact {id} was pulled");
         ids.insert(row);
     }

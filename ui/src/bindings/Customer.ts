@@ -19,12 +19,12 @@ crm_id: string | null, sync_state: SyncState, created_at: string, updated_at: st
 /**
  * When the CRM last changed it, for pulled customers.
  */
-crm_updated_at?: string, crm_version?: CrmVersion, first_name?: string, last_name?: string, company?: string, email?: string, 
+crm_updated_at?: string, crm_version?: CrmVersion, first_name?: string | null, last_name?: string | null, company?: string | null, email?: string | null, 
 /**
- * As typed; `phone_e164` beside it on a stored customer.
+ * As typed (separators collapsed).
  */
-phone?: string, street?: string, postal_code?: string, city?: string, 
+phone?: string | null, street?: string | null, postal_code?: string | null, city?: string | null, 
 /**
  * ISO 3166-1 alpha-2, e.g. "DE".
  */
-country?: string, tax_id?: string, notes?: string, };
+country?: string | null, tax_id?: string | null, notes?: string | null, };

@@ -4,10 +4,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
 use reqwest::{RequestBuilder, Response};
+use serde::de::DeserializeOwned;
 
-use crate::crm::error::{parse_retry_after, ConnectorError};
-use crate::crm::throttle::Throttle;
+use super::connector::CallInfo;
+use super::error::{parse_retry_after, ConnectorError};
+use super::throttle::Throttle;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
@@ -36,6 +39,45 @@ pub struct Http {
 pub struct Timed {
     pub response: Response,
     pub elapsed: Duration,
+}
+
+impl Timed {
+    /// The call as the audit log records it; the CRM's request id is the
+    /// first of `id_headers` the response carries.
+    pub fn call_info(&self, id_headers: &[&str]) -> CallInfo {
+        let headers = self.response.headers();
+        CallInfo {
+            status: Some(self.response.status().as_u16()),
+            duration: self.elapsed,
+            request_id: id_headers
+                .iter()
+                .find_map(|h| headers.get(*h)?.to_str().ok())
+                .map(str::to_owned),
+        }
+    }
+
+    /// The body as `T`; one that does not parse is a protocol error naming
+    /// what was expected (`what`: "HubSpot response", "contact list"...).
+    pub async fn json<T: DeserializeOwned>(self, what: &str) -> Result<T, ConnectorError> {
+        self.response
+            .json()
+            .await
+            .map_err(|e| ConnectorError::Protocol(format!("unreadable {what}: {e}")))
+    }
+}
+
+/// `f` over every item, at most `in_flight` at once, the results in the
+/// items' order (connectors that send one request per record).
+pub async fn concurrently<'a, I, T, F, Fut>(items: &'a [I], in_flight: usize, f: F) -> Vec<T>
+where
+    F: Fn(&'a I) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(in_flight.max(1)) {
+        out.extend(join_all(chunk.iter().map(&f)).await);
+    }
+    out
 }
 
 impl Http {

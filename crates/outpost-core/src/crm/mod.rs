@@ -2,6 +2,7 @@
 //! errors and their classification, the throttle and the shared HTTP client,
 //! the CRM's creation form, and one folder per CRM.
 
+pub mod auth;
 pub mod bottlecrm;
 mod build;
 pub mod connector;

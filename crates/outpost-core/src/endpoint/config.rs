@@ -136,10 +136,11 @@ pub struct EndpointSettings {
     /// An admin's field mapping: Outpost field → CRM field, over the
     /// connector's defaults (`--map tax_id=vat_number`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    #[ts(type = "Partial<Record<Field, string>>")]
+    #[ts(optional, as = "Option<BTreeMap<Field, String>>")]
     pub field_map: BTreeMap<Field, String>,
     /// CRM fields an admin added to the creation form (`--map +store_id`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(optional, as = "Option<Vec<String>>")]
     pub form_extra: Vec<String>,
 }
 

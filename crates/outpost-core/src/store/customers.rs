@@ -301,11 +301,13 @@ pub(super) async fn set_sync_state(
         return Ok(());
     }
     let keys: Vec<String> = ids.iter().map(CustomerId::to_string).collect();
-    sqlx::query("UPDATE customers SET sync_state = ?2 WHERE id IN (SELECT value FROM json_each(?1))")
-        .bind(serde_json::to_string(&keys).expect("strings always serialize"))
-        .bind(state.as_str())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE customers SET sync_state = ?2 WHERE id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(serde_json::to_string(&keys).expect("strings always serialize"))
+    .bind(state.as_str())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

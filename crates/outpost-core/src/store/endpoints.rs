@@ -69,6 +69,13 @@ impl Store {
         rows.into_iter().map(EndpointConfig::try_from).collect()
     }
 
+    /// The primary endpoint: the one with the lowest priority (then name).
+    /// Only it receives creations and feeds the working set. The one place
+    /// this rule lives; the engine keeps its runtimes in this order.
+    pub async fn primary_endpoint(&self) -> Result<Option<EndpointConfig>> {
+        Ok(self.endpoints().await?.into_iter().next())
+    }
+
     pub async fn endpoint(&self, name: &str) -> Result<Option<EndpointConfig>> {
         Ok(self.endpoints().await?.into_iter().find(|e| e.name == name))
     }

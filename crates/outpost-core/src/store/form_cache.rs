@@ -43,7 +43,7 @@ impl Store {
     }
 
     async fn load_form(&self) -> Result<FormMetadata> {
-        let Some(primary) = self.endpoints().await?.into_iter().next() else {
+        let Some(primary) = self.primary_endpoint().await? else {
             return Ok(FormMetadata::built_in(None));
         };
         let row: Option<(String, String)> =

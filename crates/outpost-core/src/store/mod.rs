@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use serde::Serialize;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use tokio::sync::broadcast;
 use ts_rs::TS;
@@ -193,7 +193,10 @@ impl Store {
             // Nobody listening is fine: the CLI has no subscribers.
             let _ = self
                 .events
-                .send(StoreEvent::CustomersChanged(CustomersChanged { change, ids }));
+                .send(StoreEvent::CustomersChanged(CustomersChanged {
+                    change,
+                    ids,
+                }));
         }
     }
 

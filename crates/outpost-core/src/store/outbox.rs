@@ -18,7 +18,12 @@ use crate::outbox::{self as model, OutboxMessage, OutboxState};
 /// A new customer's message, waiting for its first attempt, as SQL text with
 /// the given parameter numbers. The create sends it in one batch with the
 /// customer's row (see `customers::create_with_message`).
-pub(super) fn insert_pending_sql(customer: usize, kind: usize, payload: usize, now: usize) -> String {
+pub(super) fn insert_pending_sql(
+    customer: usize,
+    kind: usize,
+    payload: usize,
+    now: usize,
+) -> String {
     format!(
         "INSERT INTO outbox (customer_id, kind, payload, state, attempts, next_attempt_at, created_at, updated_at)
          VALUES (?{customer}, ?{kind}, ?{payload}, 'pending', 0, ?{now}, ?{now}, ?{now})"
@@ -92,7 +97,11 @@ impl TryFrom<OutboxRow> for OutboxMessage {
 }
 
 /// Messages in delivery order, optionally only those in one state.
-pub(super) async fn list<'e, E>(exec: E, state: Option<OutboxState>, limit: u32) -> Result<Vec<OutboxMessage>>
+pub(super) async fn list<'e, E>(
+    exec: E,
+    state: Option<OutboxState>,
+    limit: u32,
+) -> Result<Vec<OutboxMessage>>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
@@ -126,7 +135,10 @@ where
 }
 
 /// Messages per state for one endpoint (unassigned ones count for every endpoint).
-pub(super) async fn endpoint_counts<'e, E>(exec: E, endpoint: &str) -> Result<Vec<(OutboxState, u64)>>
+pub(super) async fn endpoint_counts<'e, E>(
+    exec: E,
+    endpoint: &str,
+) -> Result<Vec<(OutboxState, u64)>>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
@@ -157,7 +169,10 @@ where
 }
 
 /// The states of a customer's messages, oldest first.
-pub(super) async fn states_of(conn: &mut SqliteConnection, customer: CustomerId) -> Result<Vec<OutboxState>> {
+pub(super) async fn states_of(
+    conn: &mut SqliteConnection,
+    customer: CustomerId,
+) -> Result<Vec<OutboxState>> {
     let states: Vec<String> =
         sqlx::query_scalar("SELECT state FROM outbox WHERE customer_id = ?1 ORDER BY id")
             .bind(customer.to_string())
@@ -180,7 +195,10 @@ pub(super) async fn any_sent(conn: &mut SqliteConnection, customer: CustomerId) 
 }
 
 /// A customer's messages the CRM has not confirmed, oldest first.
-pub(super) async fn unsent_of(conn: &mut SqliteConnection, customer: CustomerId) -> Result<Vec<(i64, OutboxState)>> {
+pub(super) async fn unsent_of(
+    conn: &mut SqliteConnection,
+    customer: CustomerId,
+) -> Result<Vec<(i64, OutboxState)>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT id, state FROM outbox WHERE customer_id = ?1 AND state != 'sent' ORDER BY id",
     )
@@ -366,7 +384,10 @@ pub(super) async fn release(
 }
 
 /// Messages left in flight by a crash are due again; returns how many.
-pub(super) async fn recover_in_flight(conn: &mut SqliteConnection, now: DateTime<Utc>) -> Result<u64> {
+pub(super) async fn recover_in_flight(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE outbox SET state = 'pending', next_attempt_at = ?1, updated_at = ?1 WHERE state = 'in-flight'",
     )
@@ -412,7 +433,11 @@ pub(super) async fn requeue_refused(
 
 /// Waiting messages the CRM turned out to hold already (an earlier attempt's
 /// answer was lost): sent.
-pub(super) async fn mark_sent(conn: &mut SqliteConnection, message_ids: &[i64], now: DateTime<Utc>) -> Result<()> {
+pub(super) async fn mark_sent(
+    conn: &mut SqliteConnection,
+    message_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query(
         "UPDATE outbox SET state = 'sent', last_error = NULL, refused_field = NULL, updated_at = ?2
          WHERE id IN (SELECT value FROM json_each(?1))",
@@ -427,7 +452,11 @@ pub(super) async fn mark_sent(conn: &mut SqliteConnection, message_ids: &[i64], 
 // --- endpoints ------------------------------------------------------------
 
 /// An endpoint was renamed: its messages follow the new name.
-pub(super) async fn rename_endpoint(conn: &mut SqliteConnection, old: &str, new: &str) -> Result<()> {
+pub(super) async fn rename_endpoint(
+    conn: &mut SqliteConnection,
+    old: &str,
+    new: &str,
+) -> Result<()> {
     sqlx::query("UPDATE outbox SET endpoint = ?1 WHERE endpoint = ?2")
         .bind(new)
         .bind(old)

@@ -389,7 +389,10 @@ impl Store {
             CustomerChange::Received,
             with(&[Outcome::Inserted, Outcome::Updated]),
         );
-        self.customers_changed(CustomerChange::Synced, with(&[Outcome::Linked, Outcome::Conflict]));
+        self.customers_changed(
+            CustomerChange::Synced,
+            with(&[Outcome::Linked, Outcome::Conflict]),
+        );
         if stats.linked > 0 {
             let _ = self.events.send(StoreEvent::OutboxChanged);
         }

@@ -93,8 +93,10 @@ impl SyncEngine {
         let mut tasks = JoinSet::new();
         let mut runtimes = Vec::new();
         for (i, config) in configs.into_iter().enumerate() {
+            // Listed primary first, as `Store::primary_endpoint` defines it.
+            let primary = i == 0;
             let runtime = match crm::build(&config, self.secrets.clone()).await {
-                Ok(connector) => self.start_runtime(config, connector, i == 0, &token, &mut tasks),
+                Ok(connector) => self.start_runtime(config, connector, primary, &token, &mut tasks),
                 Err(e) => {
                     tracing::warn!(endpoint = %config.name, error = %e, "endpoint cannot start");
                     let monitor = Monitor::new(&config.name, Arc::new(crm::Unusable(e.clone())));

@@ -15,8 +15,8 @@ use super::monitor::Monitor;
 use crate::crm::connector::{CallInfo, CrmConnector, Delivery, Outgoing, RecordOutcome};
 use crate::crm::error::{ConnectorError, ErrorClass};
 use crate::error::Result;
-use crate::status::ConnectionState;
 use crate::outbox;
+use crate::status::ConnectionState;
 use crate::store::{AuditEntry, Claimed, RoundOutcomes, Store};
 
 /// Per-message retry delays after 5xx / 429 answers.

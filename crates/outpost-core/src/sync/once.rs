@@ -25,10 +25,8 @@ pub async fn flush_once(
 ) -> Result<FlushSummary, FlushError> {
     store.recover_in_flight().await?;
     let config = store
-        .endpoints()
+        .primary_endpoint()
         .await?
-        .into_iter()
-        .next()
         .ok_or(FlushError::NoEndpoint)?;
     let connector = crm::build(&config, secrets.clone())
         .await
@@ -81,7 +79,7 @@ pub async fn probe_primary(
     store: &Store,
     secrets: Arc<dyn SecretStore>,
 ) -> Result<Option<(EndpointConfig, EndpointStatus)>> {
-    let Some(config) = store.endpoints().await?.into_iter().next() else {
+    let Some(config) = store.primary_endpoint().await? else {
         return Ok(None);
     };
     let connector: Arc<dyn CrmConnector> = match crm::build(&config, secrets.clone()).await {
@@ -103,7 +101,7 @@ pub async fn check_can_create_once(
     store: &Store,
     secrets: Arc<dyn SecretStore>,
 ) -> Result<Result<(), CreateRefused>> {
-    let Some(primary) = store.endpoints().await?.into_iter().next() else {
+    let Some(primary) = store.primary_endpoint().await? else {
         return Ok(Ok(()));
     };
     if primary.connectivity != Connectivity::OnlineOnly {
@@ -129,15 +127,14 @@ pub async fn pull_once(
     secrets: Arc<dyn SecretStore>,
     endpoint: Option<&str>,
 ) -> Result<PullReport, PullOnceError> {
-    let configs = store.endpoints().await?;
     let config = match endpoint {
-        Some(name) => configs
-            .into_iter()
-            .find(|c| c.name == name)
+        Some(name) => store
+            .endpoint(name)
+            .await?
             .ok_or_else(|| PullOnceError::UnknownEndpoint(name.to_owned()))?,
-        None => configs
-            .into_iter()
-            .next()
+        None => store
+            .primary_endpoint()
+            .await?
             .ok_or(PullOnceError::NoEndpoint)?,
     };
     let connector = crm::build(&config, secrets)
@@ -174,7 +171,7 @@ pub enum PullOnceError {
 /// The primary CRM for a lookup from the CLI (no monitor: assumed online,
 /// a failed call reports it offline). `None` when none is configured.
 pub async fn cli_remote(store: &Store, secrets: Arc<dyn SecretStore>) -> Result<Option<Remote>> {
-    let Some(config) = store.endpoints().await?.into_iter().next() else {
+    let Some(config) = store.primary_endpoint().await? else {
         return Ok(None);
     };
     Ok(crm::build(&config, secrets)

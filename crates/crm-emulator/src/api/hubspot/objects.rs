@@ -559,6 +559,9 @@ pub async fn batch_read(
     if missing.is_empty() {
         return Ok(Json(reply).into_response());
     }
+    // One StandardError for all missing ids. HubSpot's spec requires every
+    // member of it, `errors` and `links` included (hubspot-api-client's
+    // strict mode refuses the answer without them).
     reply["numErrors"] = json!(1);
     reply["errors"] = json!([{
         "status": "error",
@@ -568,6 +571,8 @@ pub async fn batch_read(
             ty.upper()
         ),
         "context": {"ids": missing},
+        "errors": [],
+        "links": {},
     }]);
     Ok((StatusCode::MULTI_STATUS, Json(reply)).into_response())
 }

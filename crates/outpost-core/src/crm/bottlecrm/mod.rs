@@ -10,7 +10,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures_util::future::join_all;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -24,7 +23,7 @@ use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
 };
 use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
-use crate::crm::http::{Http, Timed};
+use crate::crm::http::{concurrently, Http, Timed};
 use crate::customer::{Customer, CustomerId, Field};
 use crate::sensitive::Sensitive;
 
@@ -351,11 +350,8 @@ fn field_error(body: &Value, map: &FieldMap) -> Option<(String, String)> {
 }
 
 fn call_info(t: &Timed) -> CallInfo {
-    CallInfo {
-        status: Some(t.response.status().as_u16()),
-        duration: t.elapsed,
-        request_id: None,
-    }
+    // BottleCRM sends no request id.
+    t.call_info(&[])
 }
 
 /// Classified by status; a body is read only when it is JSON (BottleCRM
@@ -429,11 +425,7 @@ impl CrmConnector for BottleCrm {
     }
 
     async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
-        let mut out = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(IN_FLIGHT) {
-            out.extend(join_all(chunk.iter().map(|o| self.deliver(o))).await);
-        }
-        Ok(out)
+        Ok(concurrently(batch, IN_FLIGHT, |o| self.deliver(o)).await)
     }
 
     async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {

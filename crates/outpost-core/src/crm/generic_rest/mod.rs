@@ -6,12 +6,12 @@ pub mod client_credentials;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures_util::future::join_all;
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::crm::auth::TokenSource;
 use crate::crm::connector::Outgoing;
 use crate::crm::connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RecordOutcome,
@@ -22,7 +22,7 @@ use crate::crm::error::{
 };
 use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
 use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
-use crate::crm::http::{Http, Timed};
+use crate::crm::http::{concurrently, Http, Timed};
 use crate::customer::Field;
 use crate::customer::{Customer, CustomerId};
 use crate::sensitive::Sensitive;
@@ -47,11 +47,24 @@ pub enum Auth {
     ClientCredentials(Box<ClientCredentials>),
 }
 
-impl Auth {
+#[async_trait]
+impl TokenSource for Auth {
     async fn bearer(&self, http: &Http) -> Result<Sensitive<String>, ConnectorError> {
         match self {
             Auth::Token(t) => Ok(t.clone()),
             Auth::ClientCredentials(c) => c.bearer(http).await,
+        }
+    }
+
+    /// A bought token is bought again; a static token's 401 stands.
+    async fn renew(
+        &self,
+        http: &Http,
+        rejected: &Sensitive<String>,
+    ) -> Option<Result<Sensitive<String>, ConnectorError>> {
+        match self {
+            Auth::Token(_) => None,
+            Auth::ClientCredentials(c) => Some(c.renew(http, rejected).await),
         }
     }
 }
@@ -131,21 +144,11 @@ impl GenericRest {
         self.http.client().request(method, url)
     }
 
-    /// Sends with the current bearer token. A 401 to a bought token buys a
-    /// new one and sends once more; a static token's 401 stands.
     async fn send(
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<Timed, ConnectorError> {
-        let token = self.auth.bearer(&self.http).await?;
-        let timed = self.http.send(build().bearer_auth(token.expose())).await?;
-        match &self.auth {
-            Auth::ClientCredentials(c) if timed.response.status() == StatusCode::UNAUTHORIZED => {
-                let token = c.renew(&self.http, &token).await?;
-                self.http.send(build().bearer_auth(token.expose())).await
-            }
-            _ => Ok(timed),
-        }
+        self.http.send_authorized(&self.auth, build).await
     }
 
     async fn upsert_one(&self, c: &Customer) -> Delivery {
@@ -257,16 +260,7 @@ fn label_for(name: &str) -> String {
 }
 
 fn call_info(t: &Timed) -> CallInfo {
-    CallInfo {
-        status: Some(t.response.status().as_u16()),
-        duration: t.elapsed,
-        request_id: t
-            .response
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    }
+    t.call_info(&["x-request-id"])
 }
 
 async fn upsert_outcome(response: reqwest::Response, map: &FieldMap) -> RecordOutcome {
@@ -344,17 +338,7 @@ impl CrmConnector for GenericRest {
     }
 
     async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
-        let mut results: Vec<Option<Delivery>> = vec![None; batch.len()];
-        for (chunk_no, chunk) in batch.chunks(IN_FLIGHT).enumerate() {
-            let done = join_all(chunk.iter().map(|o| self.upsert_one(&o.customer))).await;
-            for (i, d) in done.into_iter().enumerate() {
-                results[chunk_no * IN_FLIGHT + i] = Some(d);
-            }
-        }
-        Ok(results
-            .into_iter()
-            .map(|d| d.expect("every record has an outcome"))
-            .collect())
+        Ok(concurrently(batch, IN_FLIGHT, |o| self.upsert_one(&o.customer)).await)
     }
 
     async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {

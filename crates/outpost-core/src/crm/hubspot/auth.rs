@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use url::Url;
 
+use crate::crm::auth::TokenSource;
 use crate::crm::error::{classify_status, ConnectorError, QueueProblem};
 use crate::crm::http::Http;
 use crate::endpoint::secrets::{SecretKind, SecretStore};
@@ -40,9 +41,10 @@ struct TokenResponse {
     refresh_token: Option<String>,
 }
 
-impl Auth {
+#[async_trait::async_trait]
+impl TokenSource for Auth {
     /// The bearer token to use now, refreshing first if it is about to expire.
-    pub async fn bearer(&self, http: &Http) -> Result<Sensitive<String>, ConnectorError> {
+    async fn bearer(&self, http: &Http) -> Result<Sensitive<String>, ConnectorError> {
         match self {
             Auth::PrivateApp(t) => Ok(t.clone()),
             Auth::OAuth(o) => {
@@ -61,7 +63,11 @@ impl Auth {
 
     /// After a 401: forget the access token and get a new one. A private-app
     /// token cannot be renewed, so the 401 stands.
-    pub async fn renew(&self, http: &Http) -> Option<Result<Sensitive<String>, ConnectorError>> {
+    async fn renew(
+        &self,
+        http: &Http,
+        _rejected: &Sensitive<String>,
+    ) -> Option<Result<Sensitive<String>, ConnectorError>> {
         match self {
             Auth::PrivateApp(_) => None,
             Auth::OAuth(o) => {

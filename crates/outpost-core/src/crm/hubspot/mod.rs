@@ -126,26 +126,14 @@ impl HubSpot {
         url: Url,
         body: Option<&Value>,
     ) -> Result<Timed, ConnectorError> {
-        let build = |token: &str| {
-            let mut r = self
-                .http
-                .client()
-                .request(method.clone(), url.clone())
-                .bearer_auth(token);
+        let build = || {
+            let mut r = self.http.client().request(method.clone(), url.clone());
             if let Some(b) = body {
                 r = r.json(b);
             }
             r
         };
-        let token = self.auth.bearer(&self.http).await?;
-        let timed = self.http.send(build(token.expose())).await?;
-        if timed.response.status().as_u16() != 401 {
-            return Ok(timed);
-        }
-        match self.auth.renew(&self.http).await {
-            None => Ok(timed),
-            Some(token) => self.http.send(build(token?.expose())).await,
-        }
+        self.http.send_authorized(&self.auth, build).await
     }
 
     async fn json<T: for<'de> Deserialize<'de>>(timed: Timed) -> Result<T, ConnectorError> {
@@ -287,17 +275,7 @@ fn missing_property(name: &str, problem: &str) -> ConnectorError {
 }
 
 fn call_info(t: &Timed) -> CallInfo {
-    CallInfo {
-        status: Some(t.response.status().as_u16()),
-        duration: t.elapsed,
-        request_id: t
-            .response
-            .headers()
-            .get("x-hubspot-correlation-id")
-            .or_else(|| t.response.headers().get("x-request-id"))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-    }
+    t.call_info(&["x-hubspot-correlation-id", "x-request-id"])
 }
 
 /// Classifies an unsuccessful answer; also returns the parsed body.
