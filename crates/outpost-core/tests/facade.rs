@@ -212,7 +212,10 @@ async fn one_secret_rule_for_every_way_in() {
         .import_endpoints(&export, Some(&secrets))
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("token: b: One line of at most 4096"), "{e}");
+    assert!(
+        e.to_string().contains("token: b: One line of at most 4096"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -232,7 +235,10 @@ async fn endpoint_calls_need_the_settings_unlocked() {
         Err(AppError::SettingsLocked)
     ));
     // Without a passphrase only while none is set (the CLI's first runs).
-    assert!(matches!(app.unlock(None).await, Err(AppError::SettingsLocked)));
+    assert!(matches!(
+        app.unlock(None).await,
+        Err(AppError::SettingsLocked)
+    ));
     let wrong = Sensitive::new("wrong guess!".to_owned());
     assert!(matches!(
         app.unlock(Some(&wrong)).await,
@@ -269,7 +275,10 @@ async fn import_checks_everything_before_saving_and_stores_the_secrets() {
         .import_endpoints(&file.replace("\"version\":1", "\"version\":2"), None)
         .await
         .unwrap_err();
-    assert!(matches!(&e, AppError::InvalidInput(f) if f.field == "version"), "{e}");
+    assert!(
+        matches!(&e, AppError::InvalidInput(f) if f.field == "version"),
+        "{e}"
+    );
     assert!(app.endpoints().await.unwrap().is_empty(), "nothing saved");
 
     let secrets = serde_json::json!({"hq": {"token": emu.token()}}).to_string();
@@ -296,12 +305,16 @@ async fn a_locked_keyring_is_reported_as_locked_wherever_it_is_met() {
     till.secrets.lock(true);
 
     let locked = |r: Result<_, AppError>| matches!(r, Err(AppError::Keyring(SecretError::Locked)));
-    assert!(locked(app.sync_once().await.map(drop)), "building the connector");
+    assert!(
+        locked(app.sync_once().await.map(drop)),
+        "building the connector"
+    );
     assert!(locked(app.pull_once(None).await.map(drop)));
-    assert!(locked(app.list_endpoints().await.map(drop)), "never \"not set\"");
-    assert!(locked(
-        app.test_saved_endpoint("till").await.map(drop)
-    ));
+    assert!(
+        locked(app.list_endpoints().await.map(drop)),
+        "never \"not set\""
+    );
+    assert!(locked(app.test_saved_endpoint("till").await.map(drop)));
     assert!(locked(
         app.save_endpoint(
             config("till", &emu.crm_url(), Connectivity::OnlineOffline),
@@ -336,7 +349,10 @@ async fn arguments_are_checked_the_same_for_both_edges() {
             Err(AppError::Core(Error::CustomerNotFound(_)))
         ));
         let long = "a".repeat(400);
-        let e = app.possible_duplicates(Some(&long), None).await.unwrap_err();
+        let e = app
+            .possible_duplicates(Some(&long), None)
+            .await
+            .unwrap_err();
         assert!(matches!(&e, AppError::InvalidInput(f) if f.field == "email"));
         app.stop(std::time::Duration::from_secs(3)).await;
     }

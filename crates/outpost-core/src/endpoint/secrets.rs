@@ -2,6 +2,7 @@
 //! keyring, never in the database, a file or a log.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -163,24 +164,23 @@ impl SecretStore for KeyringSecrets {
     }
 }
 
+type Values = HashMap<(String, SecretKind), String>;
+
 /// In-memory secrets for unit tests of code that is not about the keyring;
 /// [`MemorySecrets::lock`] makes every call fail as a locked keyring does.
 #[derive(Debug, Clone, Default)]
 pub struct MemorySecrets {
-    values: Arc<Mutex<HashMap<(String, SecretKind), String>>>,
-    locked: Arc<std::sync::atomic::AtomicBool>,
+    values: Arc<Mutex<Values>>,
+    locked: Arc<AtomicBool>,
 }
 
 impl MemorySecrets {
     pub fn lock(&self, locked: bool) {
-        self.locked
-            .store(locked, std::sync::atomic::Ordering::SeqCst);
+        self.locked.store(locked, Ordering::SeqCst);
     }
 
-    fn open(
-        &self,
-    ) -> Result<std::sync::MutexGuard<'_, HashMap<(String, SecretKind), String>>, SecretError> {
-        if self.locked.load(std::sync::atomic::Ordering::SeqCst) {
+    fn open(&self) -> Result<std::sync::MutexGuard<'_, Values>, SecretError> {
+        if self.locked.load(Ordering::SeqCst) {
             return Err(SecretError::Locked);
         }
         Ok(self.values.lock().expect("secrets lock"))
