@@ -19,6 +19,7 @@ pub mod sensitive;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod template;
 pub mod ui_model;
 
 pub use app::{AppError, Outpost};

@@ -13,7 +13,7 @@ use crm_emulator::{Config, Emulator};
 use outpost_core::admin::AdminError;
 use outpost_core::app::{AppError, NewEndpointSecrets, Reach};
 use outpost_core::customer::CustomerFields;
-use outpost_core::endpoint::secret_input::{SecretsInput, MAX_SECRET_CHARS};
+use outpost_core::endpoint::secret_input::{SecretsInput, MAX_CHARS};
 use outpost_core::endpoint::secrets::{MemorySecrets, SecretError, SecretKind, SecretStore};
 use outpost_core::endpoint::{Connectivity, EndpointConfig, EndpointKind, EndpointSettings};
 use outpost_core::{ConnectionState, Error, NewCustomer, Outpost, Sensitive, Store};
@@ -152,7 +152,7 @@ async fn one_secret_rule_for_every_way_in() {
     app.unlock(None).await.unwrap();
     let url = closed_url();
 
-    let too_long = "x".repeat(MAX_SECRET_CHARS + 1);
+    let too_long = "x".repeat(MAX_CHARS + 1);
     let e = app
         .save_endpoint(
             config("a", &url, Connectivity::OnlineOffline),
@@ -172,7 +172,7 @@ async fn one_secret_rule_for_every_way_in() {
     assert!(app.endpoints().await.unwrap().is_empty(), "nothing saved");
 
     // 4,096 characters of two bytes each are within the rule.
-    let at_limit = "é".repeat(MAX_SECRET_CHARS);
+    let at_limit = "é".repeat(MAX_CHARS);
     app.save_endpoint(
         config("a", &url, Connectivity::OnlineOffline),
         token(&format!(" {at_limit}\n")),

@@ -10,7 +10,7 @@ use outpost_core::app::{EndpointView, NewEndpointSecrets};
 use outpost_core::endpoint::diagnose::TestOutcome;
 use outpost_core::endpoint::save::field_name;
 use outpost_core::endpoint::secret_input::{
-    check_used, not_one_line, words, SecretsInput, MAX_SECRET_CHARS,
+    check_used, not_one_line, words, SecretsInput, MAX_CHARS,
 };
 use outpost_core::endpoint::secrets::SecretKind;
 use outpost_core::endpoint::{
@@ -66,7 +66,7 @@ pub struct AddArgs {
     #[arg(long, value_parser = parse_connectivity, default_value = "online-offline")]
     connectivity: Connectivity,
     /// Lower is preferred; the lowest is the primary endpoint.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = outpost_core::endpoint::DEFAULT_PRIORITY)]
     priority: i64,
     #[command(flatten)]
     sign_in: SignIn,
@@ -369,7 +369,7 @@ fn read_stdin(limit: u64, field: &str, too_long: &str) -> Result<String, AppErro
 fn read_secret_from_stdin(kind: SecretKind) -> Result<String, AppError> {
     let field = field_name(kind);
     // Room for the longest secret in 4-byte characters, and a line break.
-    let limit = 4 * MAX_SECRET_CHARS as u64 + 2;
+    let limit = 4 * MAX_CHARS as u64 + 2;
     let raw = read_stdin(limit, field, &not_one_line())?;
     if raw.trim().is_empty() {
         return Err(AppError::invalid_input(

@@ -3,6 +3,7 @@
 use outpost_core::app::input::from_json;
 use outpost_core::app::Reach;
 use outpost_core::crm::form::FormMetadata;
+use outpost_core::customer::validation::CustomerCheck;
 use outpost_core::sync::lookup::Lookup;
 use outpost_core::{Customer, Outpost, StatusSnapshot};
 use tauri::State;
@@ -17,6 +18,16 @@ pub async fn create_customer(
     input: serde_json::Value,
 ) -> Result<Customer, IpcError> {
     Ok(app.create_customer(&from_json(input)?).await?)
+}
+
+/// The create form's as-you-type check: what `create_customer` would say
+/// about `input` (validation and the cached CRM form), storing nothing.
+#[tauri::command]
+pub async fn check_customer(
+    app: State<'_, Outpost>,
+    input: serde_json::Value,
+) -> Result<CustomerCheck, IpcError> {
+    Ok(app.check_customer(&from_json(input)?).await?)
 }
 
 #[tauri::command]

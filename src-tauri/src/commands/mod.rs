@@ -15,6 +15,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
 {
     tauri::generate_handler![
         customers::create_customer,
+        customers::check_customer,
         customers::search_customers,
         customers::lookup_customers,
         customers::find_duplicates,

@@ -137,6 +137,25 @@ fn a_bad_customer_comes_back_field_by_field() {
 }
 
 #[test]
+fn check_customer_takes_input_and_stores_nothing() {
+    let w = Window::open();
+    let checked = w.ok(
+        "check_customer",
+        json!({"input": {"first_name": "Ada", "email": "ada-at-example"}}),
+    );
+    assert_eq!(checked["errors"][0]["field"], "email");
+    let checked = w.ok(
+        "check_customer",
+        json!({"input": {"email": "Ada@Example.com", "last_name": "L"}}),
+    );
+    assert_eq!(checked["errors"], json!([]));
+    assert_eq!(checked["normalised"]["email"], "ada@example.com");
+    assert_eq!(w.ok("search_customers", json!({"query": ""})), json!([]));
+    let e = w.err("check_customer", json!({"input": {"frist_name": "Ada"}}));
+    assert_eq!(e["fields"][0]["field"], "frist_name");
+}
+
+#[test]
 fn search_limits_are_the_cores() {
     let w = Window::open();
     for cmd in ["search_customers", "lookup_customers"] {

@@ -2,7 +2,7 @@
 // customer back into form input, for "Fix and resend".
 
 import type { Customer, CustomerId, NewCustomer } from './ipc';
-import { FIELDS, isField, type Field } from './validation';
+import { FIELD_NAMES, isField, type Field } from './model';
 
 /** What the fix form needs to know about a refused customer. */
 export type FixTarget = { id: CustomerId; reason: string | null };
@@ -25,9 +25,9 @@ export function parseRefusal(reason: string | null | undefined): { field: Field 
 /** A stored customer as the form's input (empty fields left out). */
 export function customerInput(c: Customer): NewCustomer {
   const input: NewCustomer = {};
-  for (const f of FIELDS) {
+  for (const f of FIELD_NAMES) {
     const v = c[f];
-    if (v !== null && v !== '') input[f] = v;
+    if (v !== null && v !== undefined && v !== '') input[f] = v;
   }
   if (Object.keys(c.attributes ?? {}).length > 0) input.attributes = { ...c.attributes };
   return input;

@@ -5,6 +5,7 @@ use super::error::{AppError, AppResult};
 use super::input::{duplicate_args, parse_key, search_args};
 use super::{Mode, Outpost};
 use crate::crm::form::FormMetadata;
+use crate::customer::validation::CustomerCheck;
 use crate::customer::{Customer, NewCustomer};
 use crate::endpoint::{Connectivity, EndpointConfig};
 use crate::error::Error;
@@ -28,6 +29,12 @@ impl Outpost {
     pub async fn create_customer(&self, input: &NewCustomer) -> AppResult<Customer> {
         self.check_can_create().await?;
         Ok(self.store.create_customer(input).await?)
+    }
+
+    /// What [`Outpost::create_customer`] would say about `input` (validation
+    /// and the cached CRM form), storing nothing: the form's as-you-type check.
+    pub async fn check_customer(&self, input: &NewCustomer) -> AppResult<CustomerCheck> {
+        Ok(self.store.check_customer(input).await?)
     }
 
     /// Ranked search of this device; a blank query lists the most recent.

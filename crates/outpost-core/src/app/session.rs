@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub const IDLE_LOCK: Duration = Duration::from_secs(5 * 60);
+pub const IDLE_LOCK: Duration = Duration::from_secs(crate::admin::IDLE_LOCK_SECS);
 
 #[derive(Default)]
 pub struct AdminSession {

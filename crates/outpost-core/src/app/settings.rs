@@ -13,8 +13,10 @@ use super::{Mode, Outpost};
 use crate::admin;
 use crate::endpoint::diagnose::{test_connection, TestResult};
 use crate::endpoint::overlay::OverlaySecrets;
-use crate::endpoint::save::{self, field_name, secrets_set, secrets_used, Entered};
-use crate::endpoint::secret_input::{words, SecretsInput};
+use crate::endpoint::save::{
+    self, field_name, missing_message, secrets_set, secrets_used, Entered,
+};
+use crate::endpoint::secret_input::SecretsInput;
 use crate::endpoint::secrets::{SecretKind, SecretStore};
 use crate::endpoint::transfer::{parse_secrets, EndpointExport};
 use crate::endpoint::EndpointConfig;
@@ -188,12 +190,7 @@ impl Outpost {
             let missing: Vec<FieldError> = secrets_used(config.settings.auth)
                 .iter()
                 .filter(|kind| !entered.contains_key(kind))
-                .map(|&kind| {
-                    FieldError::new(
-                        field_name(kind),
-                        format!("Enter the {}.", missing_words(kind)),
-                    )
-                })
+                .map(|&kind| FieldError::new(field_name(kind), missing_message(kind)))
                 .collect();
             if !missing.is_empty() {
                 return Err(AppError::validation(missing));
@@ -294,12 +291,5 @@ fn check_form(config: &EndpointConfig, secrets: SecretsInput) -> AppResult<Enter
             fields.extend(secret_errors);
             Err(AppError::validation(fields))
         }
-    }
-}
-
-fn missing_words(kind: SecretKind) -> &'static str {
-    match kind {
-        SecretKind::Token => "API token",
-        other => words(other),
     }
 }

@@ -11,6 +11,7 @@ use super::{bottlecrm, generic_rest, http, hubspot};
 use crate::crm::connector::Outgoing;
 use crate::crm::connector::{
     Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RemoteCustomer,
+    DEFAULT_RATE_WINDOW_SECS,
 };
 use crate::crm::error::{ConnectorError, QueueProblem};
 use crate::crm::throttle::Throttle;
@@ -37,7 +38,11 @@ pub async fn build(
         Some(requests) => Some(RateLimit {
             requests,
             per: std::time::Duration::from_secs(
-                config.settings.rate_window_secs.unwrap_or(10).max(1) as u64,
+                config
+                    .settings
+                    .rate_window_secs
+                    .unwrap_or(DEFAULT_RATE_WINDOW_SECS)
+                    .max(1) as u64,
             ),
         }),
         None => default,

@@ -4,6 +4,7 @@
 
 mod config;
 pub mod diagnose;
+pub mod kinds;
 pub mod overlay;
 pub mod save;
 pub mod secret_input;

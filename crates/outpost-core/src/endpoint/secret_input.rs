@@ -1,7 +1,8 @@
 //! The one rule for secrets as an admin enters them (the settings form,
 //! `--token-stdin`, `endpoints import --secrets-stdin`): blank means "keep
-//! what is stored"; otherwise one line of at most [`MAX_SECRET_CHARS`]
-//! characters, and only a secret the endpoint's sign-in method uses.
+//! what is stored"; otherwise one line of at most [`MAX_CHARS`] characters,
+//! and only a secret the endpoint's sign-in method uses. `ui_model` exports
+//! the limit and its words for the settings form.
 
 use serde::Deserialize;
 use ts_rs::TS;
@@ -11,11 +12,14 @@ use super::secrets::SecretKind;
 use super::AuthMethod;
 use crate::error::FieldError;
 use crate::sensitive::Sensitive;
+use crate::template::fill;
 
 /// Longest secret accepted, in characters (Unicode scalar values), like
 /// every other length limit a person meets in Outpost. Real tokens are
 /// ASCII, where characters and bytes agree.
-pub const MAX_SECRET_CHARS: usize = 4096;
+pub const MAX_CHARS: usize = 4096;
+/// The secret rule in words (`{max}`: [`MAX_CHARS`]).
+pub const RULE: &str = "One line of at most {max} characters.";
 
 /// Secrets as typed; absent or blank means "keep what is stored".
 #[derive(Default, Deserialize, TS)]
@@ -99,8 +103,14 @@ pub fn check_used(auth: AuthMethod, kind: SecretKind) -> Result<(), FieldError> 
 }
 
 fn check_value(kind: SecretKind, value: &str) -> Result<(), FieldError> {
-    if value.chars().count() > MAX_SECRET_CHARS || value.chars().any(char::is_control) {
-        Err(FieldError::new(field_name(kind), not_one_line()))
+    check(value).map_err(|words| FieldError::new(field_name(kind), words))
+}
+
+/// A secret is one line (no control characters) of at most [`MAX_CHARS`]
+/// characters; `Err` holds the rule in words.
+pub fn check(secret: &str) -> Result<(), String> {
+    if secret.chars().count() > MAX_CHARS || secret.chars().any(char::is_control) {
+        Err(not_one_line())
     } else {
         Ok(())
     }
@@ -108,7 +118,7 @@ fn check_value(kind: SecretKind, value: &str) -> Result<(), FieldError> {
 
 /// The rule's words, for every edge that must say them.
 pub fn not_one_line() -> String {
-    format!("One line of at most {MAX_SECRET_CHARS} characters.")
+    fill(RULE, &[("max", &MAX_CHARS)])
 }
 
 /// The secret's name in a sentence.
@@ -130,12 +140,12 @@ mod tests {
 
     #[test]
     fn the_limit_counts_characters_not_bytes() {
-        let at_limit = "é".repeat(MAX_SECRET_CHARS);
-        assert_eq!(at_limit.len(), 2 * MAX_SECRET_CHARS, "two bytes each");
+        let at_limit = "é".repeat(MAX_CHARS);
+        assert_eq!(at_limit.len(), 2 * MAX_CHARS, "two bytes each");
         let entered = token(&at_limit).check(AuthMethod::Token).unwrap();
         assert_eq!(entered[&SecretKind::Token].expose(), &at_limit);
 
-        let over = "x".repeat(MAX_SECRET_CHARS + 1);
+        let over = "x".repeat(MAX_CHARS + 1);
         let errors = token(&over).check(AuthMethod::Token).unwrap_err();
         assert_eq!(
             errors,
