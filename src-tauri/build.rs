@@ -3,6 +3,7 @@ fn main() {
     // for each, so the capability file is the single list of what the UI may call.
     let manifest = tauri_build::AppManifest::new().commands(&[
         "create_customer",
+        "check_customer",
         "search_customers",
         "lookup_customers",
         "find_duplicates",

@@ -489,6 +489,64 @@ mod endpoints {
     }
 
     #[test]
+    fn a_secret_on_stdin_meets_the_cores_rule_of_4096_characters() {
+        let o = Outpost::new();
+        let add = |input: &str| {
+            run_with_stdin(
+                &o,
+                &[
+                    "endpoints",
+                    "add",
+                    "--name",
+                    "x",
+                    "--kind",
+                    "generic-rest",
+                    "--url",
+                    "http://127.0.0.1:9",
+                    "--token-stdin",
+                    "--json",
+                ],
+                input,
+            )
+        };
+        let out = add(&"x".repeat(4097));
+        assert_eq!(out.status.code(), Some(2));
+        let err: Value = serde_json::from_str(&stderr(&out)).unwrap();
+        assert_eq!(
+            err["fields"],
+            serde_json::json!([{"field": "token", "message": "One line of at most 4096 characters."}])
+        );
+        // Characters, not bytes: 4,096 two-byte letters are one valid token.
+        let out = add(&format!("{}\n", "é".repeat(4096)));
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+
+    #[test]
+    fn a_failed_sync_says_the_crm_failed_in_json() {
+        let o = Outpost::new();
+        let url = format!("http://127.0.0.1:{}", closed_port());
+        let args = [
+            "endpoints",
+            "add",
+            "--name",
+            "down",
+            "--kind",
+            "generic-rest",
+            "--url",
+            &url,
+            "--token-stdin",
+        ];
+        assert!(run_with_stdin(&o, &args, "t0ken").status.success());
+        let out = o.run(&["sync", "--once", "--json"]);
+        assert_eq!(out.status.code(), Some(1));
+        // The error is the last line (warnings may precede it).
+        let last = stderr(&out).lines().last().unwrap_or_default().to_owned();
+        let err: Value = serde_json::from_str(&last).unwrap();
+        assert_eq!(err["code"], "crm");
+        assert!(err["message"].as_str().unwrap().contains("unreachable"));
+    }
+
+    #[test]
     fn sync_without_an_endpoint_says_what_to_do() {
         let o = Outpost::new();
         let out = o.run(&["sync", "--once"]);

@@ -1,7 +1,10 @@
 //! The one error shape that leaves the process: the UI receives it as the
 //! rejection of `invoke`, and the CLI prints it (and derives its exit code).
+//! Every core error becomes one here, in `From<AppError>`, and nowhere else.
 
-use outpost_core::{Error, FieldError};
+use outpost_core::admin::AdminError;
+use outpost_core::endpoint::secrets::SecretError;
+use outpost_core::{AppError, Error, FieldError};
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -21,6 +24,10 @@ pub enum ErrorCode {
     InvalidInput,
     /// The local database failed.
     Storage,
+    /// The OS keyring is locked: the person must unlock it (the message says how).
+    KeyringLocked,
+    /// The CRM could not be reached, rejected the credentials, or failed.
+    Crm,
     Internal,
 }
 
@@ -33,37 +40,22 @@ pub struct IpcError {
 }
 
 impl IpcError {
-    pub fn invalid_input(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         IpcError {
-            code: ErrorCode::InvalidInput,
-            fields: vec![FieldError::new(field, message.clone())],
-            message: format!("{field}: {message}"),
-        }
-    }
-
-    pub fn not_found(message: impl Into<String>) -> Self {
-        IpcError {
-            code: ErrorCode::NotFound,
+            code,
             message: message.into(),
             fields: vec![],
         }
     }
 
+    /// The CLI's own prompt could not ask for the passphrase.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        IpcError {
-            code: ErrorCode::Forbidden,
-            message: message.into(),
-            fields: vec![],
-        }
+        IpcError::new(ErrorCode::Forbidden, message)
     }
 
-    pub fn from_other(message: impl Into<String>) -> Self {
-        IpcError {
-            code: ErrorCode::Internal,
-            message: message.into(),
-            fields: vec![],
-        }
+    /// The process could not even start its runtime.
+    pub fn cannot_start(e: std::io::Error) -> Self {
+        IpcError::new(ErrorCode::Internal, format!("cannot start: {e}"))
     }
 
     /// CLI contract: 2 for invalid input, 1 for anything else.
@@ -81,68 +73,71 @@ impl std::fmt::Display for IpcError {
     }
 }
 
-impl From<Error> for IpcError {
-    fn from(e: Error) -> Self {
+impl From<AppError> for IpcError {
+    fn from(e: AppError) -> Self {
         let (code, fields) = match &e {
-            Error::Refused(_) => (ErrorCode::Refused, vec![]),
-            Error::Validation(v) => (ErrorCode::Validation, v.fields().to_vec()),
-            Error::CustomerNotFound(_) => (ErrorCode::NotFound, vec![]),
-            Error::Open { .. } | Error::Migration(_) | Error::Database(_) | Error::Corrupt(_) => {
+            AppError::InvalidInput(field) => (ErrorCode::InvalidInput, vec![field.clone()]),
+            AppError::Core(Error::Validation(v)) => {
+                return IpcError {
+                    code: ErrorCode::Validation,
+                    message: v.to_string(),
+                    fields: v.fields().to_vec(),
+                }
+            }
+            AppError::Core(Error::Refused(_)) | AppError::NoEndpoint => {
+                (ErrorCode::Refused, vec![])
+            }
+            AppError::Core(Error::CustomerNotFound(_)) | AppError::EndpointNotFound(_) => {
+                (ErrorCode::NotFound, vec![])
+            }
+            AppError::Core(
+                Error::Open { .. } | Error::Migration(_) | Error::Database(_) | Error::Corrupt(_),
+            )
+            | AppError::Admin(AdminError::Store(_)) => {
                 tracing::error!(error = %e, "storage failure");
                 (ErrorCode::Storage, vec![])
             }
-        };
-        let message = match &e {
-            Error::Validation(v) => v.to_string(),
-            other => other.to_string(),
+            AppError::Admin(AdminError::Weak) => {
+                let field = FieldError::new("passphrase", e.to_string());
+                return IpcError {
+                    code: ErrorCode::InvalidInput,
+                    message: format!("passphrase: {e}"),
+                    fields: vec![field],
+                };
+            }
+            AppError::Admin(_) | AppError::SettingsLocked => (ErrorCode::Forbidden, vec![]),
+            AppError::Keyring(SecretError::Locked) => (ErrorCode::KeyringLocked, vec![]),
+            AppError::Keyring(_) => {
+                tracing::error!(error = %e, "keyring failure");
+                (ErrorCode::Internal, vec![])
+            }
+            AppError::Crm(_) | AppError::TestFailed(_) => (ErrorCode::Crm, vec![]),
         };
         IpcError {
             code,
-            message,
+            message: e.to_string(),
             fields,
         }
     }
 }
 
-impl From<outpost_core::sync::engine::CreateRefused> for IpcError {
-    fn from(e: outpost_core::sync::engine::CreateRefused) -> Self {
-        IpcError {
-            code: ErrorCode::Refused,
-            message: e.0,
-            fields: vec![],
-        }
-    }
-}
-
-impl From<outpost_core::endpoint::save::EndpointError> for IpcError {
-    fn from(e: outpost_core::endpoint::save::EndpointError) -> Self {
-        use outpost_core::endpoint::save::EndpointError;
-        match e {
-            EndpointError::NotFound(_) => IpcError::not_found(e.to_string()),
-            EndpointError::Secrets(s) => IpcError::from_other(s.to_string()),
-            EndpointError::Store(s) => s.into(),
-        }
+impl From<Error> for IpcError {
+    fn from(e: Error) -> Self {
+        AppError::from(e).into()
     }
 }
 
 /// A request whose JSON does not fit the expected shape, e.g. an unknown field.
 impl From<serde_json::Error> for IpcError {
     fn from(e: serde_json::Error) -> Self {
-        let text = e.to_string();
-        // serde names the offending field in backticks: "unknown field `foo`, expected ...".
-        let field = text
-            .split('`')
-            .nth(1)
-            .filter(|_| text.starts_with("unknown field") || text.starts_with("invalid type"))
-            .unwrap_or("input")
-            .to_owned();
-        IpcError::invalid_input(&field, text)
+        AppError::from(e).into()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use outpost_core::crm::error::ConnectorError;
     use outpost_core::ValidationErrors;
 
     #[test]
@@ -171,5 +166,64 @@ mod tests {
         let e: IpcError = Error::CustomerNotFound("k".into()).into();
         assert_eq!(e.code, ErrorCode::NotFound);
         assert_eq!(e.exit_code(), 1);
+    }
+
+    #[test]
+    fn a_locked_keyring_says_how_to_unlock_it_wherever_it_was_met() {
+        let direct: IpcError = AppError::Keyring(SecretError::Locked).into();
+        assert_eq!(direct.code, ErrorCode::KeyringLocked);
+        assert!(direct.message.starts_with("keyring locked: unlock it"));
+        assert_eq!(direct.exit_code(), 1);
+        // Met while building a connector (a sync or pull run).
+        let via_crm: IpcError = AppError::from(ConnectorError::Queue(
+            outpost_core::crm::error::QueueProblem::Keyring(SecretError::Locked),
+        ))
+        .into();
+        assert_eq!(via_crm, direct);
+    }
+
+    #[test]
+    fn each_failure_has_its_code_and_exit_code() {
+        let cases: Vec<(AppError, ErrorCode, u8)> = vec![
+            (
+                AppError::invalid_input("limit", "too big"),
+                ErrorCode::InvalidInput,
+                2,
+            ),
+            (
+                AppError::Admin(AdminError::Weak),
+                ErrorCode::InvalidInput,
+                2,
+            ),
+            (AppError::Admin(AdminError::Wrong), ErrorCode::Forbidden, 1),
+            (AppError::SettingsLocked, ErrorCode::Forbidden, 1),
+            (AppError::refused("no"), ErrorCode::Refused, 1),
+            (AppError::NoEndpoint, ErrorCode::Refused, 1),
+            (
+                AppError::EndpointNotFound("x".into()),
+                ErrorCode::NotFound,
+                1,
+            ),
+            (
+                AppError::Crm(ConnectorError::Unreachable("refused".into())),
+                ErrorCode::Crm,
+                1,
+            ),
+            (
+                AppError::Keyring(SecretError::Unavailable("no bus".into())),
+                ErrorCode::Internal,
+                1,
+            ),
+        ];
+        for (e, code, exit) in cases {
+            let ipc = IpcError::from(e);
+            assert_eq!((ipc.code, ipc.exit_code()), (code, exit), "{ipc:?}");
+        }
+        let weak = IpcError::from(AppError::Admin(AdminError::Weak));
+        assert_eq!(weak.fields[0].field, "passphrase");
+        assert!(weak.message.starts_with("passphrase: "));
+        let bad = IpcError::from(AppError::invalid_input("limit", "too big"));
+        assert_eq!(bad.message, "limit: too big");
+        assert_eq!(bad.fields, [FieldError::new("limit", "too big")]);
     }
 }

@@ -1,9 +1,6 @@
 //! Turns store and sync-engine events into the UI's live updates.
 
-use std::sync::Arc;
-
-use outpost_core::sync::engine::SyncEngine;
-use outpost_core::{Store, StoreEvent};
+use outpost_core::{Outpost, StoreEvent};
 use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -16,8 +13,8 @@ pub const FORM_CHANGED: &str = "form-changed";
 const WORKING_SET_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Runs for the life of the app, forwarding events to the window.
-pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
-    let mut store_events = store.subscribe();
+pub fn forward(app: AppHandle, outpost: &Outpost) {
+    let mut store_events = outpost.store().subscribe();
     let customers_app = app.clone();
     let (working_set_tx, working_set_rx) = tokio::sync::watch::channel(());
     tauri::async_runtime::spawn(async move {
@@ -39,13 +36,16 @@ pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
             }
         }
     });
-    forward_working_set(app.clone(), engine.clone(), working_set_rx);
+    forward_working_set(app.clone(), outpost.clone(), working_set_rx);
     // The engine signals every change of the outbox or a connection.
-    let mut status_events = engine.subscribe();
+    let Some(mut status_events) = outpost.status_signals() else {
+        return;
+    };
+    let outpost = outpost.clone();
     tauri::async_runtime::spawn(async move {
         // A lagged receiver skipped some signals: one status read covers them all.
         while let Ok(()) | Err(RecvError::Lagged(_)) = status_events.recv().await {
-            match engine.status().await {
+            match outpost.status().await {
                 Ok(status) => {
                     let _ = app.emit(STATUS_CHANGED, status);
                 }
@@ -59,12 +59,12 @@ pub fn forward(app: AppHandle, store: Store, engine: Arc<SyncEngine>) {
 /// carrying the current size and freshness.
 fn forward_working_set(
     app: AppHandle,
-    engine: Arc<SyncEngine>,
+    outpost: Outpost,
     mut changes: tokio::sync::watch::Receiver<()>,
 ) {
     tauri::async_runtime::spawn(async move {
         while changes.changed().await.is_ok() {
-            match engine.working_set().await {
+            match outpost.working_set().await {
                 Ok(ws) => {
                     let _ = app.emit(WORKING_SET_CHANGED, ws);
                 }

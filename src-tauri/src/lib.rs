@@ -1,11 +1,10 @@
 //! The Outpost desktop app: a thin Tauri shell and a headless CLI over
-//! `outpost-core`. Nothing here decides anything about customers or the outbox;
-//! it parses, delegates and presents.
+//! `outpost-core`'s [`Outpost`](outpost_core::Outpost) facade. Nothing here
+//! decides anything about customers or the outbox; it parses, delegates and
+//! presents.
 
-pub mod admin_session;
 pub mod app;
 pub mod cli;
 mod commands;
 pub mod error;
 mod events;
-mod state;

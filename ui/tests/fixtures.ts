@@ -4,9 +4,11 @@ import type { Customer } from '../src/bindings/Customer';
 import type { OutboxMessage } from '../src/bindings/OutboxMessage';
 import type { OutboxState } from '../src/bindings/OutboxState';
 import type { StatusSnapshot } from '../src/bindings/StatusSnapshot';
-import { COUNTRIES } from '../src/lib/countries';
+import { readFileSync } from 'node:fs';
+import * as Model from '../src/bindings/model';
 import {
   installMockBackend,
+  type CoreAnswers,
   type MockControl,
   type MockEndpoint,
   type MockMessage,
@@ -196,7 +198,27 @@ export const EMULATOR: MockEndpoint = {
   },
 };
 
-export type AppOptions = Partial<Omit<MockOptions, 'countryCodes'>>;
+export type AppOptions = Partial<Omit<MockOptions, 'model' | 'answers'>> & {
+  /** The core's field list, when a test stands in for a core that has other fields. */
+  fields?: MockOptions['model']['FIELDS'];
+};
+
+/** The generated model the mock takes its rules from. */
+const MODEL: MockOptions['model'] = {
+  FIELDS: Model.FIELDS,
+  COUNTRIES: Model.COUNTRIES,
+  MESSAGES: Model.MESSAGES,
+  LIMITS: Model.LIMITS,
+  AUTH_METHODS: Model.AUTH_METHODS,
+  SECRETS: Model.SECRETS,
+  SECRET_RULE: Model.SECRET_RULE,
+  ENDPOINT_LIMITS: Model.ENDPOINT_LIMITS,
+  ENDPOINT_MESSAGES: Model.ENDPOINT_MESSAGES,
+  ADMIN: Model.ADMIN,
+};
+
+/** The core's verdicts on the values the tests type (`cargo test` writes them; see tests/core/README.md). */
+const ANSWERS = JSON.parse(readFileSync(new URL('./core/answers.json', import.meta.url), 'utf8')) as CoreAnswers;
 
 /** The app in a page, with the mock backend behind it. */
 export class App {
@@ -331,7 +353,8 @@ export const test = base.extend<Fixtures>({
         customers: options.customers ?? SEED,
         status: options.status ?? SEED_STATUS,
         outbox: options.outbox ?? (options.customers ? [] : SEED_OUTBOX),
-        countryCodes: COUNTRIES.map(([code]) => code),
+        model: options.fields ? { ...MODEL, FIELDS: options.fields } : MODEL,
+        answers: ANSWERS,
         searchDelays: options.searchDelays ?? {},
         failures: options.failures ?? {},
         adminPassphrase: options.adminPassphrase ?? null,

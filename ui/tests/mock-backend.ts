@@ -5,6 +5,14 @@
 // `window.__TAURI_INTERNALS__`, so the app under test runs its real
 // `invoke`/`listen` code paths.
 //
+// It holds an in-memory store and filters lists simply, but it has no rules
+// of its own: every limit, message, default and sign-in method comes from the
+// model the core generates (`MockOptions.model`, i.e. `src/bindings/model.ts`),
+// and what only the core's logic can decide (email syntax, phone parsing, URL
+// and name rules) from the core's own answers for the values the tests type
+// (`MockOptions.answers`, i.e. `tests/core/answers.json`; see its README).
+// Search results are the matching customers, most recent first (no ranking).
+//
 // IMPORTANT: this function is serialised into the page. It must not refer to
 // anything outside its own body (imports are types only).
 
@@ -20,6 +28,7 @@ import type { EndpointStatus } from '../src/bindings/EndpointStatus';
 import type { TestResult } from '../src/bindings/TestResult';
 import type { FormMetadata } from '../src/bindings/FormMetadata';
 import type { WorkingSet } from '../src/bindings/WorkingSet';
+import type * as Model from '../src/bindings/model';
 
 export type MockEndpointConfig = EndpointConfig;
 
@@ -48,8 +57,10 @@ export type MockOptions = {
   status: StatusSnapshot;
   /** The outbox, in any order (`list_outbox` answers by id). Counts in `status` are not derived from it. */
   outbox?: MockMessage[];
-  /** ISO 3166-1 alpha-2 codes the server accepts. */
-  countryCodes: string[];
+  /** The generated model: every rule the mock applies. */
+  model: MockModel;
+  /** The core's verdicts on the values the tests type. */
+  answers: CoreAnswers;
   /** Milliseconds to hold back the answer of `search_customers` for a given query. */
   searchDelays?: Record<string, number>;
   /** Make a command reject with this error value instead of answering. */
@@ -70,6 +81,17 @@ export type MockOptions = {
   /** What `get_working_set` answers (default: every customer here, never pulled). */
   workingSet?: WorkingSet;
 };
+
+/** The generated model the mock takes its rules from (`src/bindings/model.ts`). */
+export type MockModel = Pick<
+  typeof Model,
+  'FIELDS' | 'COUNTRIES' | 'MESSAGES' | 'LIMITS' | 'AUTH_METHODS' | 'SECRETS' | 'SECRET_RULE' | 'ENDPOINT_LIMITS' | 'ENDPOINT_MESSAGES' | 'ADMIN'
+>;
+
+/** The core's verdict on one typed value (`tests/core/answers.json`). */
+export type CoreAnswer = { error: string } | { value: string | null };
+/** By group (`customer`, `endpoint`), field or setting, then the value as typed. */
+export type CoreAnswers = Record<string, Record<string, Record<string, CoreAnswer>>>;
 
 export type MockCall = { cmd: string; args: Record<string, unknown> };
 
@@ -124,7 +146,15 @@ export function installMockBackend(opts: MockOptions): void {
   const outbox: MockMessage[] = (opts.outbox ?? []).map((m) => ({ ...m, payload: { ...m.payload } }));
   const delays: Record<string, number> = { ...(opts.searchDelays ?? {}) };
   const failures: Record<string, unknown> = { ...(opts.failures ?? {}) };
-  const countries = new Set(opts.countryCodes);
+  const model = opts.model;
+  const countries = new Set(model.COUNTRIES.map((c) => c.code));
+  const FIELD_NAMES = model.FIELDS.map((f) => f.name as string);
+  /** Fills a generated message's `{name}` placeholders, as the core does. */
+  const fill = (template: string, values: Record<string, string | number>) =>
+    Object.entries(values).reduce((t, [k, v]) => t.split(`{${k}}`).join(String(v)), template);
+  /** The core's verdict on a value, when the tests asked the core about it. */
+  const answerFor = (group: string, field: string, value: string): CoreAnswer | undefined =>
+    opts.answers[group]?.[field]?.[value];
   const calls: Array<{ cmd: string; args: Record<string, unknown> }> = [];
   const answered: string[] = [];
   const admin: MockAdmin = { passphrase: opts.adminPassphrase ?? null, unlocked: false, failures: 0, lastFailureAt: null };
@@ -178,120 +208,103 @@ export function installMockBackend(opts: MockOptions): void {
   const digitsOf = (s: string | null | undefined) => (s ?? '').replace(/\D/g, '');
   const words = (s: string | null | undefined) => fold(s ?? '').split(/[^\p{L}\p{N}]+/u).filter((w) => w !== '');
 
-  /** Prefix match per word, as FTS5 does; phone digits match from any position (3+ digits). */
-  function rank(c: Row, tokens: string[]): number | null {
-    const nameWords = [...words(c.first_name), ...words(c.last_name), ...words(c.company)];
-    const otherWords = [...words(c.email), ...words(c.city), fold(c.email ?? '')];
-    const phone = digitsOf(c.phone);
-    let score = 0;
-    for (const t of tokens) {
-      const digits = /^\+?[\d\s\-.()/]+$/.test(t) ? t.replace(/\D/g, '') : '';
-      if (nameWords.some((w) => w.startsWith(t))) score += 0;
-      else if (otherWords.some((w) => w.startsWith(t))) score += 1;
-      else if (digits !== '' && (phone.startsWith(digits) || (digits.length >= 3 && phone.includes(digits))))
-        score += 1;
-      else return null;
-    }
-    return score;
+  const searched = model.FIELDS.filter((f) => f.search !== null);
+  /**
+   * Simple filtering: each word of the query starts a word of a searched
+   * field (or the whole value), or, for a phone, 3+ of its digits appear in
+   * the number. The core's ranking is not repeated: most recent first.
+   */
+  function matches(c: Row, tokens: string[]): boolean {
+    return tokens.every((t) =>
+      searched.some((f) => {
+        const value = c[f.name] ?? null;
+        if (f.type === 'phone') {
+          const digits = /^\+?[\d\s\-.()/]+$/.test(t) ? digitsOf(t) : '';
+          return digits.length >= 3 && digitsOf(value).includes(digits);
+        }
+        return fold(value ?? '').startsWith(t) || words(value).some((w) => w.startsWith(t));
+      }),
+    );
   }
   const byRecency = (a: Row, b: Row) => b.created_at.localeCompare(a.created_at);
 
   function search(query: string, limit: number, among: Row[] = customers): Row[] {
-    const customers = among;
     const q = fold(query.trim());
-    if (q === '') return [...customers].sort(byRecency).slice(0, limit);
     // A phone-like query (3+ digits, phone punctuation only) is one digit string.
     const phoneLike = /^[\d\s+\-.()/]+$/.test(q) && digitsOf(q).length >= 3;
-    const tokens = phoneLike ? [digitsOf(q)] : q.split(/\s+/).filter((t) => t !== '');
-    const exact = customers.filter((c) => fold(c.email ?? '') === q || (digitsOf(q) !== '' && digitsOf(c.phone) === digitsOf(q) && /^[\d\s+\-.()/]+$/.test(q)));
-    const scored = customers
-      .filter((c) => !exact.includes(c))
-      .map((c) => ({ c, s: rank(c, tokens) }))
-      .filter((x): x is { c: Row; s: number } => x.s !== null)
-      .sort((a, b) => a.s - b.s || byRecency(a.c, b.c))
-      .map((x) => x.c);
-    return [...exact, ...scored].slice(0, limit);
+    const tokens = q === '' ? [] : phoneLike ? [q] : q.split(/\s+/).filter((t) => t !== '');
+    return among
+      .filter((c) => matches(c, tokens))
+      .sort(byRecency)
+      .slice(0, limit);
   }
 
-  // --- validation, mirroring outpost-core's validation.rs ---------------------
-  const LIMITS: Record<string, number> = {
-    first_name: 100,
-    last_name: 100,
-    company: 200,
-    email: 254,
-    phone: 32,
-    street: 200,
-    city: 100,
-    postal_code: 20,
-    country: 200,
-    tax_id: 32,
-    notes: 2000,
-  };
+  // --- validation: the generated rules, and the core's answers ---------------------
+  /**
+   * `validation::validate`, as far as the generated model tells: each field's
+   * length, the country codes, the names rule; what only the core's logic
+   * decides comes from its answers (a value it was not asked about is
+   * accepted as typed).
+   */
   function validate(input: Record<string, unknown>): { ok: Record<string, string | null> } | { errors: FieldError[] } {
     const errors: FieldError[] = [];
     const out: Record<string, string | null> = {};
-    for (const [field, max] of Object.entries(LIMITS)) {
-      const raw = input[field];
-      if (raw === undefined || raw === null) {
-        out[field] = null;
-        continue;
-      }
-      const v = String(raw).trim();
-      if (v === '') {
-        out[field] = null;
-        continue;
-      }
+    for (const f of model.FIELDS) {
+      const raw = input[f.name];
+      const v = raw === undefined || raw === null ? '' : String(raw).trim();
+      out[f.name] = null;
+      if (v === '') continue;
       const len = [...v].length;
-      if (len > max) {
-        errors.push({ field, message: `Too long: ${len} characters, at most ${max}.` });
-        out[field] = null;
-        continue;
-      }
-      out[field] = v;
+      const answer = answerFor('customer', f.name, String(raw)) ?? answerFor('customer', f.name, v);
+      if (len > f.max_len) errors.push({ field: f.name, message: fill(model.MESSAGES.too_long, { len, max: f.max_len }) });
+      else if (answer !== undefined && 'error' in answer) errors.push({ field: f.name, message: answer.error });
+      else if (answer !== undefined) out[f.name] = answer.value;
+      else if (f.type === 'country' && !countries.has(v.toUpperCase()))
+        errors.push({ field: f.name, message: fill(model.MESSAGES.not_a_country, { value: v }) });
+      else out[f.name] = f.type === 'country' ? v.toUpperCase() : v;
     }
-    const nameError = errors.some((e) => ['first_name', 'last_name', 'company'].includes(e.field));
-    if (!out.first_name && !out.last_name && !out.company && !nameError) {
-      errors.push({ field: 'first_name', message: 'Enter a first or last name, or a company.' });
-    }
-    if (out.email) {
-      const email = out.email.toLowerCase();
-      const at = email.indexOf('@');
-      const local = at < 0 ? '' : email.slice(0, at);
-      const labels = at < 0 ? [] : email.slice(at + 1).split('.');
-      const tld = labels[labels.length - 1] ?? '';
-      const ok =
-        at > 0 &&
-        /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+$/u.test(local) &&
-        !local.startsWith('.') &&
-        !local.endsWith('.') &&
-        !local.includes('..') &&
-        labels.length >= 2 &&
-        labels.every((l) => /^[\p{L}\p{N}-]+$/u.test(l) && !l.startsWith('-') && !l.endsWith('-')) &&
-        /^\p{L}{2,}$/u.test(tld);
-      if (ok) out.email = email;
-      else errors.push({ field: 'email', message: `"${email}" is not an email address (like name@example.com).` });
-    }
-    if (out.phone) {
-      const bad = [...out.phone].find((ch, i) => !/[0-9 \-.()/]/.test(ch) && !(ch === '+' && i === 0));
-      const n = digitsOf(out.phone).length;
-      if (bad !== undefined)
-        errors.push({
-          field: 'phone',
-          message: `Use digits, spaces and - . ( ) / only, with an optional leading +; '${bad}' is not allowed.`,
-        });
-      else if (n < 5 || n > 15)
-        errors.push({ field: 'phone', message: `A phone number has 5 to 15 digits; this one has ${n}.` });
-    }
-    if (out.country) {
-      const code = out.country.toUpperCase();
-      if (countries.has(code)) out.country = code;
-      else
-        errors.push({
-          field: 'country',
-          message: `"${out.country}" is not a two-letter ISO country code (like DE, FR or US).`,
-        });
-    }
+    const naming = model.FIELDS.filter((f) => f.names_customer).map((f) => f.name as string);
+    const named = naming.some((f) => out[f] !== null);
+    const namingError = errors.some((e) => naming.includes(e.field));
+    if (!named && !namingError && naming[0] !== undefined) errors.unshift({ field: naming[0], message: model.MESSAGES.name_required });
     return errors.length > 0 ? { errors } : { ok: out };
+  }
+
+  /** `FormMetadata::check`: the cached CRM form's required fields, picklists and known fields. */
+  function checkForm(input: Record<string, unknown>): FieldError[] {
+    const attributes = (input.attributes ?? {}) as Record<string, string>;
+    const errors: FieldError[] = [];
+    for (const f of form.fields) {
+      const raw = f.attribute ? attributes[f.name] : input[f.name];
+      const v = typeof raw === 'string' ? raw.trim() : '';
+      if (v === '' && f.required) errors.push({ field: f.name, message: fill(model.MESSAGES.form_required, { label: f.label }) });
+      else if (v !== '' && f.kind === 'picklist' && f.options.length > 0 && !f.options.some((o) => o.value.toLowerCase() === v.toLowerCase()))
+        errors.push({ field: f.name, message: fill(model.MESSAGES.form_not_an_option, { label: f.label }) });
+    }
+    for (const k of Object.keys(attributes))
+      if (!form.fields.some((f) => f.attribute && f.name === k)) errors.push({ field: k, message: fill(model.MESSAGES.form_unknown_field, { name: k }) });
+    return errors;
+  }
+
+  /** `validation::check`: validation first, then the CRM form (as a create does). */
+  function check(input: Record<string, unknown>): { ok: Record<string, string | null> } | { errors: FieldError[] } {
+    const result = validate(input);
+    if ('errors' in result) return result;
+    const formErrors = checkForm(input);
+    return formErrors.length > 0 ? { errors: formErrors } : result;
+  }
+
+  /** The command's own deserialisation: a JSON object of known fields. */
+  function customerInput(raw: unknown, attributesAllowed: boolean): Record<string, unknown> {
+    if (typeof raw !== 'object' || raw === null) return reject('invalid_input', 'input is missing');
+    const unknown = Object.keys(raw).find((k) => !FIELD_NAMES.includes(k) && !(attributesAllowed && k === 'attributes'));
+    if (unknown !== undefined) return reject('invalid_input', `unknown field \`${unknown}\``);
+    const notText = FIELD_NAMES.find((k) => {
+      const v = (raw as Record<string, unknown>)[k];
+      return v !== undefined && v !== null && typeof v !== 'string';
+    });
+    if (notText !== undefined) return reject('invalid_input', `invalid type for \`${notText}\`, expected a string`);
+    return raw as Record<string, unknown>;
   }
 
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -364,7 +377,7 @@ export function installMockBackend(opts: MockOptions): void {
   }
 
 
-  // --- admin and endpoints, mirroring src-tauri/src/commands/settings.rs ---------
+  // --- admin and endpoints, as src-tauri/src/commands/settings.rs answers ---------
   const LOCKED = 'The settings are locked: enter the admin passphrase.';
   const adminStatus = () => ({ passphrase_set: admin.passphrase !== null, unlocked: admin.unlocked });
   /** admin::verify: 3 free attempts, then 2 s, doubling, capped at 5 min. */
@@ -381,131 +394,64 @@ export function installMockBackend(opts: MockOptions): void {
     }
     admin.failures += 1;
     admin.lastFailureAt = Date.now();
-    reject('forbidden', 'the admin passphrase is wrong');
+    reject('forbidden', model.ADMIN.wrong);
   }
   function requireUnlocked(): void {
     if (!admin.unlocked) reject('forbidden', LOCKED);
   }
   const invalidInput = (field: string, message: string) =>
     reject('invalid_input', `${field}: ${message}`, [{ field, message }]);
-  const SETTINGS_KEYS = [
-    'auth',
-    'client_id',
-    'batch_size',
-    'rate_limit',
-    'rate_window_secs',
-    'key_property',
-    'pull_enabled',
-    'pull_modified_within_days',
-    'pull_country',
-    'pull_owner',
-  ];
-  const isU32 = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4294967295;
+  type SecretName = 'token' | 'client_secret' | 'refresh_token';
+  /** The secrets a sign-in method keeps in the keyring (the generated AUTH_METHODS). */
+  const secretsOf = (auth: string): SecretName[] =>
+    (model.AUTH_METHODS.find((m) => m.method === auth)?.secrets ?? []) as SecretName[];
 
-  /** endpoint::check_url */
-  function urlProblem(raw: string): string | null {
-    let url: URL;
-    try {
-      url = new URL(raw.trim());
-    } catch {
-      return 'Not a URL (relative URL without a base); write it like https://crm.example.com.';
-    }
-    const scheme = url.protocol.replace(/:$/, '');
-    const host = url.hostname.toLowerCase();
-    const loopback = host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
-    if (scheme === 'http' && !loopback)
-      return 'Plain http is only allowed to this machine (localhost); use https so customer data and credentials are encrypted.';
-    if (scheme !== 'https' && scheme !== 'http') return `Use an https:// URL, not ${scheme}://.`;
-    if (host === '') return 'The URL has no host name.';
-    if (url.username !== '' || url.password !== '')
-      return 'Do not put credentials in the URL; enter them as the token instead.';
-    return null;
-  }
-
-  /** settings::parse_form: serde's shape checks, then EndpointConfig::validate and the secrets' checks. */
+  /**
+   * settings::parse_form: the config's shape, then EndpointConfig::validate
+   * and the secrets' checks, from the generated ranges, sign-in methods and
+   * secret rule, and the core's answers for the text settings.
+   */
   function parseForm(rawConfig: unknown, rawSecrets: unknown): { config: MockEndpointConfig; entered: Record<string, string> } {
     if (typeof rawConfig !== 'object' || rawConfig === null) return invalidInput('input', 'invalid type: expected struct EndpointConfig');
     const c = rawConfig as Record<string, unknown>;
     for (const k of ['name', 'kind', 'base_url', 'connectivity', 'priority', 'settings'])
       if (!(k in c)) return invalidInput('input', `missing field \`${k}\``);
     if (typeof c.name !== 'string' || typeof c.base_url !== 'string') return invalidInput('input', 'invalid type: expected a string');
-    if (!['generic-rest', 'hubspot', 'bottlecrm'].includes(String(c.kind))) return invalidInput('input', `unknown variant \`${String(c.kind)}\``);
-    if (!['online-offline', 'online-only'].includes(String(c.connectivity)))
-      return invalidInput('input', `unknown variant \`${String(c.connectivity)}\``);
     if (typeof c.priority !== 'number' || !Number.isInteger(c.priority)) return invalidInput('input', 'invalid type: expected i64');
-    const st = (c.settings ?? {}) as Record<string, unknown>;
-    for (const k of Object.keys(st)) if (!SETTINGS_KEYS.includes(k)) return invalidInput(k, `unknown field \`${k}\``);
-    if (st.auth !== undefined && !['token', 'oauth-refresh', 'oauth-client-credentials'].includes(String(st.auth)))
-      return invalidInput('input', 'unknown variant');
-    for (const k of ['batch_size', 'rate_limit', 'rate_window_secs'])
-      if (st[k] !== undefined && st[k] !== null && !isU32(st[k])) return invalidInput('input', `invalid value: expected u32 for ${k}`);
-    for (const k of ['client_id', 'key_property'])
-      if (st[k] !== undefined && st[k] !== null && typeof st[k] !== 'string') return invalidInput(k, 'invalid type: expected a string');
-    const settings: MockEndpointConfig['settings'] = { auth: (st.auth as MockEndpointConfig['settings']['auth']) ?? 'token' };
-    if (typeof st.client_id === 'string') settings.client_id = st.client_id;
-    if (typeof st.batch_size === 'number') settings.batch_size = st.batch_size;
-    if (typeof st.rate_limit === 'number') settings.rate_limit = st.rate_limit;
-    if (typeof st.rate_window_secs === 'number') settings.rate_window_secs = st.rate_window_secs;
-    if (typeof st.key_property === 'string') settings.key_property = st.key_property;
-    if (typeof st.pull_enabled === 'boolean') settings.pull_enabled = st.pull_enabled;
-    if (typeof st.pull_modified_within_days === 'number') settings.pull_modified_within_days = st.pull_modified_within_days;
-    if (typeof st.pull_country === 'string') settings.pull_country = st.pull_country;
-    if (typeof st.pull_owner === 'string') settings.pull_owner = st.pull_owner;
-    const config: MockEndpointConfig = {
-      name: c.name,
-      kind: c.kind as MockEndpointConfig['kind'],
-      base_url: c.base_url,
-      connectivity: c.connectivity as MockEndpointConfig['connectivity'],
-      priority: c.priority,
-      settings,
-    };
+    const config = { ...(c as MockEndpointConfig), settings: { ...((c.settings ?? {}) as MockEndpointConfig['settings']) } };
+    const settings = config.settings as Record<string, unknown>;
     const errors: FieldError[] = [];
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(config.name))
-      errors.push({ field: 'name', message: "Use 1 to 64 letters, digits, '-', '_' or '.'." });
-    const urlErr = urlProblem(config.base_url);
-    if (urlErr !== null) errors.push({ field: 'base_url', message: urlErr });
-    if (config.priority < 0 || config.priority > 1000) errors.push({ field: 'priority', message: 'Use a priority from 0 to 1000.' });
-    if (settings.batch_size !== undefined && (settings.batch_size < 1 || settings.batch_size > 1000))
-      errors.push({ field: 'batch_size', message: 'Use a batch size from 1 to 1000.' });
-    if (settings.rate_limit !== undefined && (settings.rate_limit === 0 || settings.rate_limit > 100000))
-      errors.push({ field: 'rate_limit', message: 'Use a rate limit from 1 to 100000 requests.' });
-    if (settings.rate_window_secs !== undefined && (settings.rate_window_secs < 1 || settings.rate_window_secs > 3600))
-      errors.push({ field: 'rate_window_secs', message: 'Use a window from 1 to 3600 seconds.' });
-    if (settings.key_property !== undefined && !/^[A-Za-z0-9_]{1,100}$/.test(settings.key_property))
-      errors.push({ field: 'key_property', message: "A property name uses letters, digits and '_' (at most 100)." });
-    const days = settings.pull_modified_within_days;
-    if (days !== undefined && (days < 1 || days > 3650))
-      errors.push({ field: 'pull_modified_within_days', message: 'Use 1 to 3650 days, or leave empty to keep every customer.' });
-    if (settings.pull_owner !== undefined && config.kind !== 'hubspot')
-      errors.push({ field: 'pull_owner', message: 'Only HubSpot can limit the working set to one owner.' });
-    const methods: Record<string, string[]> = {
-      'generic-rest': ['token', 'oauth-client-credentials'],
-      hubspot: ['token', 'oauth-refresh'],
-      bottlecrm: ['token'],
-    };
-    const auth = settings.auth ?? 'token';
-    if (!(methods[config.kind] ?? []).includes(auth))
-      errors.push({
-        field: 'auth',
-        message: `${config.kind} signs in with ${(methods[config.kind] ?? []).join(' or ')}, not ${auth}.`,
-      });
-    if (auth !== 'token' && (settings.client_id ?? '').trim() === '')
-      errors.push({ field: 'client_id', message: "OAuth needs the app's client id." });
+    const text: Record<string, unknown> = { name: config.name, base_url: config.base_url, ...settings };
+    for (const [field, value] of Object.entries(text)) {
+      const answer = typeof value === 'string' ? answerFor('endpoint', field, value) : undefined;
+      if (answer !== undefined && 'error' in answer) errors.push({ field, message: answer.error });
+    }
+    const ranges: Record<string, unknown> = { priority: config.priority, ...settings };
+    for (const [field, range] of Object.entries(model.ENDPOINT_LIMITS)) {
+      const v = ranges[field];
+      if (typeof v === 'number' && (v < range.min || v > range.max))
+        errors.push({ field, message: fill(range.message, { min: range.min, max: range.max }) });
+    }
+    const auth = config.settings.auth ?? 'token';
+    const needsClientId = model.AUTH_METHODS.find((m) => m.method === auth)?.needs_client_id ?? false;
+    if (needsClientId && (config.settings.client_id ?? '').trim() === '')
+      errors.push({ field: 'client_id', message: model.ENDPOINT_MESSAGES.client_id_required });
 
     const entered: Record<string, string> = {};
     if (rawSecrets !== undefined && rawSecrets !== null) {
       if (typeof rawSecrets !== 'object') return invalidInput('input', 'invalid type: expected struct SecretsInput');
       const sec = rawSecrets as Record<string, unknown>;
-      for (const k of Object.keys(sec))
-        if (!['token', 'client_secret', 'refresh_token'].includes(k)) return invalidInput(k, `unknown field \`${k}\``);
-      for (const k of ['token', 'client_secret', 'refresh_token']) {
+      const names = model.SECRETS.map((x) => x.name);
+      for (const k of Object.keys(sec)) if (!names.includes(k)) return invalidInput(k, `unknown field \`${k}\``);
+      const rule = model.SECRET_RULE;
+      for (const k of names) {
         const raw = sec[k];
         if (raw === undefined || raw === null) continue;
         const v = String(raw).trim();
         if (v === '') continue;
         // eslint-disable-next-line no-control-regex
-        if ([...v].length > 4096 || /[\u0000-\u001f\u007f]/.test(v))
-          errors.push({ field: k, message: 'One line of at most 4096 characters.' });
+        const multiLine = rule.one_line && /[\u0000-\u001f\u007f]/.test(v);
+        if ([...v].length > rule.max_chars || multiLine) errors.push({ field: k, message: fill(rule.message, { max: rule.max_chars }) });
         else entered[k] = v;
       }
     }
@@ -578,15 +524,12 @@ export function installMockBackend(opts: MockOptions): void {
         return { customers: local, from_crm: fromCrm, remote: { state: 'answered', count: found.length } };
       }
       case 'find_duplicates': {
+        // Simple filtering: the same email (any case) or the same phone digits.
         const email = typeof args.email === 'string' ? fold(args.email.trim()) : '';
-        const phone = typeof args.phone === 'string' ? digitsOf(args.phone).slice(-9) : '';
+        const phone = typeof args.phone === 'string' ? digitsOf(args.phone) : '';
         const pool = crmMode === 'answered' ? [...customers, ...crmCustomers.filter((c) => !customers.some((l) => l.id === c.id))] : customers;
         return pool
-          .filter(
-            (c) =>
-              (email.includes('@') && fold(c.email ?? '') === email) ||
-              (phone.length >= 7 && digitsOf(c.phone).slice(-9).endsWith(phone.slice(-Math.min(phone.length, digitsOf(c.phone).length)))),
-          )
+          .filter((c) => (email !== '' && fold(c.email ?? '') === email) || (phone !== '' && digitsOf(c.phone ?? null) === phone))
           .map((c) => ({ ...c }));
       }
       case 'get_form_metadata':
@@ -600,48 +543,29 @@ export function installMockBackend(opts: MockOptions): void {
         if (!found) return reject('not_found', `No customer with id ${String(args.id)}.`);
         return { ...found };
       }
+      case 'check_customer': {
+        const input = customerInput(args.input, true);
+        const result = check(input);
+        if ('errors' in result) return { errors: result.errors, normalised: null };
+        return { errors: [], normalised: result.ok };
+      }
       case 'create_customer': {
-        const input = args.input;
-        if (typeof input !== 'object' || input === null) return reject('invalid_input', 'input is missing');
-        const unknown = Object.keys(input).filter((k) => !(k in LIMITS) && k !== 'attributes');
-        if (unknown.length > 0) return reject('invalid_input', `unknown field \`${unknown[0]}\``);
-        const result = validate(input as Record<string, unknown>);
+        const input = customerInput(args.input, true);
+        const result = check(input);
         if ('errors' in result) return reject('validation', 'Some fields need attention.', result.errors);
-        // FormMetadata::check: picklist values, required CRM fields, known CRM fields.
-        const attributes = ((input as Record<string, unknown>).attributes ?? {}) as Record<string, string>;
-        const formErrors: FieldError[] = [];
-        for (const f of form.fields) {
-          const raw = f.attribute ? attributes[f.name] : (input as Record<string, unknown>)[f.name];
-          const v = typeof raw === 'string' ? raw.trim() : '';
-          if (v === '' && f.required) formErrors.push({ field: f.name, message: `${f.label} is required.` });
-          else if (v !== '' && f.kind === 'picklist' && f.options.length > 0 && !f.options.some((o) => o.value.toLowerCase() === v.toLowerCase()))
-            formErrors.push({ field: f.name, message: `Choose one of the ${f.label} options.` });
-        }
-        for (const k of Object.keys(attributes))
-          if (!form.fields.some((f) => f.attribute && f.name === k)) formErrors.push({ field: k, message: `The CRM has no field "${k}".` });
-        if (formErrors.length > 0) return reject('validation', 'Some fields need attention.', formErrors);
+        const attributes = (input.attributes ?? {}) as Record<string, string>;
         const now = new Date().toISOString();
         const o = result.ok;
-        const created: Row = {
+        const created = {
+          ...o,
           id: uuid(),
-          first_name: o.first_name ?? null,
-          last_name: o.last_name ?? null,
-          company: o.company ?? null,
-          email: o.email ?? null,
-          phone: o.phone ?? null,
-          street: o.street ?? null,
-          city: o.city ?? null,
-          postal_code: o.postal_code ?? null,
-          country: o.country ?? null,
-          tax_id: o.tax_id ?? null,
-          notes: o.notes ?? null,
           crm_id: null,
           sync_state: 'pending',
           created_at: now,
           updated_at: now,
           origin: 'local',
           attributes: Object.fromEntries(Object.entries(attributes).filter(([, v]) => v.trim() !== '')),
-        };
+        } as Row;
         customers.push(created);
         outbox.push({
           id: outbox.reduce((max, m) => Math.max(max, m.id), 0) + 1,
@@ -703,16 +627,13 @@ export function installMockBackend(opts: MockOptions): void {
         const id = typeof args.id === 'string' ? args.id : '';
         const c = customers.find((x) => x.id === id);
         if (!c) return reject('not_found', `no customer with key ${id}`);
-        const input = args.input;
-        if (typeof input !== 'object' || input === null) return reject('invalid_input', 'input is missing');
-        const unknownField = Object.keys(input).find((k) => !(k in LIMITS));
-        if (unknownField !== undefined) return reject('invalid_input', `unknown field \`${unknownField}\``);
+        const input = customerInput(args.input, true);
         // As update_unsent_customer: validation first, then "already in the CRM" (a delivered message).
-        const result = validate(input as Record<string, unknown>);
+        const result = validate(input);
         if ('errors' in result) return reject('validation', 'Some fields need attention.', result.errors);
         if (c.sync_state === 'synced' || outbox.some((m) => m.customer_id === id && m.state === 'sent'))
           return reject('refused', 'This customer is already in the CRM; change it there (editing synced customers comes in a later version).');
-        for (const k of Object.keys(LIMITS)) {
+        for (const k of FIELD_NAMES) {
           (c as unknown as Record<string, unknown>)[k] = result.ok[k] ?? null;
         }
         c.updated_at = new Date().toISOString();
@@ -741,7 +662,7 @@ export function installMockBackend(opts: MockOptions): void {
       case 'admin_set_passphrase': {
         const passphrase = typeof args.passphrase === 'string' ? args.passphrase : '';
         const len = [...passphrase].length;
-        if (len < 8 || len > 256) return invalidInput('passphrase', 'the admin passphrase must be 8 to 256 characters long');
+        if (len < model.ADMIN.passphrase_min_chars || len > model.ADMIN.passphrase_max_chars) return invalidInput('passphrase', model.ADMIN.weak);
         if (admin.passphrase !== null) {
           if (typeof args.current !== 'string') return reject('forbidden', 'an admin passphrase is already set');
           verify(args.current);
@@ -752,7 +673,7 @@ export function installMockBackend(opts: MockOptions): void {
       }
       case 'admin_unlock': {
         const passphrase = typeof args.passphrase === 'string' ? args.passphrase : '';
-        if ([...passphrase].length > 256) return invalidInput('passphrase', 'That is longer than any passphrase.');
+        if ([...passphrase].length > model.ADMIN.passphrase_max_chars) return invalidInput('passphrase', 'That is longer than any passphrase.');
         verify(passphrase);
         admin.unlocked = true;
         return adminStatus();
@@ -768,10 +689,7 @@ export function installMockBackend(opts: MockOptions): void {
         const { config, entered } = parseForm(args.config, args.secrets);
         const stored = endpoints.find((e) => e.config.name === config.name);
         const has = (k: 'token' | 'client_secret' | 'refresh_token') => k in entered || (stored !== undefined && stored[k] !== undefined);
-        const needed = { token: ['token'], 'oauth-refresh': ['client_secret', 'refresh_token'], 'oauth-client-credentials': ['client_secret'] }[
-          config.settings.auth ?? 'token'
-        ] as Array<'token' | 'client_secret' | 'refresh_token'>;
-        if (!needed.every(has))
+        if (!secretsOf(config.settings.auth ?? 'token').every(has))
           return {
             outcome: 'credentials_missing',
             message: 'No credentials are stored for this endpoint yet: enter the token or client secret.',
@@ -793,11 +711,9 @@ export function installMockBackend(opts: MockOptions): void {
         }
         const isNew = previous === null && existing === undefined;
         if (isNew) {
-          const words = { token: 'Enter the API token.', client_secret: 'Enter the client secret.', refresh_token: 'Enter the refresh token.' };
-          const needed = { token: ['token'], 'oauth-refresh': ['client_secret', 'refresh_token'], 'oauth-client-credentials': ['client_secret'] }[
-            config.settings.auth ?? 'token'
-          ] as Array<keyof typeof words>;
-          const missing = needed.filter((k) => !(k in entered)).map((k) => ({ field: k, message: words[k] }));
+          const missing = secretsOf(config.settings.auth ?? 'token')
+            .filter((k) => !(k in entered))
+            .map((k) => ({ field: k, message: model.SECRETS.find((x) => x.name === k)?.missing ?? k }));
           if (missing.length > 0)
             return reject('validation', missing.map((m) => `${m.field}: ${m.message}`).join('; '), missing);
         }

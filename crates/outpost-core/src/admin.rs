@@ -20,6 +20,9 @@ pub const MIN_LENGTH: usize = 8;
 pub const MAX_LENGTH: usize = 256;
 /// Free attempts before the delay starts.
 const FREE_ATTEMPTS: u32 = 3;
+/// The settings lock again after this long without admin activity (the
+/// window's session and the settings screen's own timer).
+pub const IDLE_LOCK_SECS: u64 = 5 * 60;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdminError {

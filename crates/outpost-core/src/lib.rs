@@ -6,6 +6,7 @@
 //! and the CLI are thin shells over [`Store`].
 
 pub mod admin;
+pub mod app;
 pub mod crm;
 pub mod customer;
 pub mod endpoint;
@@ -18,8 +19,10 @@ pub mod sensitive;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod template;
 pub mod ui_model;
 
+pub use app::{AppError, Outpost};
 pub use customer::{Customer, CustomerId, NewCustomer, SyncState};
 pub use error::{Error, FieldError, ValidationErrors};
 pub use keys::{KeyGenerator, UuidV7Keys};

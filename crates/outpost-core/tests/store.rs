@@ -2,8 +2,10 @@
 
 use std::collections::HashSet;
 
-use outpost_core::customer::CustomerFields;
-use outpost_core::{Error, NewCustomer, OutboxState, Store, StoreOptions, SyncState};
+use outpost_core::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
+use outpost_core::customer::{CustomerFields, Field};
+use outpost_core::endpoint::{Connectivity, EndpointConfig, EndpointKind};
+use outpost_core::{Error, FieldError, NewCustomer, OutboxState, Store, StoreOptions, SyncState};
 use tempfile::TempDir;
 
 fn person(first: &str, last: &str) -> NewCustomer {
@@ -86,6 +88,69 @@ async fn invalid_input_stores_nothing() {
     };
     assert!(v.for_field("email").is_some());
     assert!(v.for_field("first_name").is_some());
+    assert_eq!(store.status().await.unwrap().customers, 0);
+    assert!(store.outbox(None, 10).await.unwrap().is_empty());
+}
+
+/// The create form's as-you-type check: the same answer a create would
+/// give (validation, then the cached CRM form), and nothing stored.
+#[tokio::test]
+async fn checking_a_customer_answers_as_a_create_would_and_stores_nothing() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir).await;
+
+    let bad = NewCustomer::default().with(Field::Email, "nope");
+    let check = store.check_customer(&bad).await.unwrap();
+    let Error::Validation(refused) = store.create_customer(&bad).await.unwrap_err() else {
+        panic!("expected a validation error")
+    };
+    assert_eq!(
+        check.errors, refused.0,
+        "every problem, in the create's words"
+    );
+    assert_eq!(check.normalised, None);
+
+    let ok = person("Ada", "Lovelace")
+        .with(Field::Email, " Ada@Example.ORG ")
+        .with(Field::Country, "de");
+    let check = store.check_customer(&ok).await.unwrap();
+    assert_eq!(check.errors, []);
+    let normalised = check.normalised.expect("accepted");
+    assert_eq!(normalised.email.as_deref(), Some("ada@example.org"));
+    assert_eq!(normalised.country.as_deref(), Some("DE"));
+
+    // With the primary CRM's form cached, its rules apply as well.
+    let endpoint = EndpointConfig {
+        name: "crm".into(),
+        kind: EndpointKind::GenericRest,
+        base_url: "https://crm.example.com".into(),
+        connectivity: Connectivity::OnlineOffline,
+        priority: 10,
+        settings: Default::default(),
+    };
+    store.save_endpoint(&endpoint).await.unwrap();
+    let lead_source = FormField {
+        name: "lead_source".into(),
+        label: "Lead source".into(),
+        kind: FieldKind::Picklist,
+        required: true,
+        options: vec![FieldOption {
+            value: "web".into(),
+            label: "Website".into(),
+        }],
+        attribute: true,
+    };
+    let form = CrmForm {
+        required_one_of: vec![],
+        fields: vec![lead_source],
+    };
+    store.save_form_metadata("crm", &form).await.unwrap();
+    let check = store.check_customer(&ok).await.unwrap();
+    assert_eq!(
+        check.errors,
+        [FieldError::new("lead_source", "Lead source is required.")]
+    );
+
     assert_eq!(store.status().await.unwrap().customers, 0);
     assert!(store.outbox(None, 10).await.unwrap().is_empty());
 }

@@ -3,8 +3,7 @@
 //! for scripts, else a prompt on the terminal; never from argv).
 
 use clap::Subcommand;
-use outpost_core::admin::{self, AdminError};
-use outpost_core::{Sensitive, Store};
+use outpost_core::{Outpost, Sensitive};
 
 use super::output::Output;
 use crate::error::IpcError;
@@ -18,18 +17,16 @@ pub enum AdminCommand {
     SetPassphrase,
 }
 
-pub async fn run(store: &Store, command: AdminCommand, out: &Output) -> Result<(), IpcError> {
+pub async fn run(app: &Outpost, command: AdminCommand, out: &Output) -> Result<(), IpcError> {
     match command {
         AdminCommand::SetPassphrase => {
-            let current = if admin::is_set(store).await? {
+            let current = if app.admin_status().await?.passphrase_set {
                 Some(passphrase(PASSPHRASE_ENV, "Current admin passphrase: ")?)
             } else {
                 None
             };
             let new = passphrase("OUTPOST_ADMIN_NEW_PASSPHRASE", "New admin passphrase: ")?;
-            admin::set_passphrase(store, current.as_ref(), &new)
-                .await
-                .map_err(admin_error)?;
+            app.set_passphrase(current.as_ref(), &new).await?;
             #[derive(serde::Serialize)]
             struct Done {
                 passphrase_set: bool,
@@ -45,13 +42,16 @@ pub async fn run(store: &Store, command: AdminCommand, out: &Output) -> Result<(
     Ok(())
 }
 
-/// Passes when no passphrase is set yet, or the given one is right.
-pub async fn require(store: &Store) -> Result<(), IpcError> {
-    if !admin::is_set(store).await? {
-        return Ok(());
-    }
-    let given = passphrase(PASSPHRASE_ENV, "Admin passphrase: ")?;
-    admin::verify(store, &given).await.map_err(admin_error)
+/// Unlocks the settings for this run: at once when no passphrase is set
+/// yet, else with the passphrase.
+pub async fn require(app: &Outpost) -> Result<(), IpcError> {
+    let given = if app.admin_status().await?.passphrase_set {
+        Some(passphrase(PASSPHRASE_ENV, "Admin passphrase: ")?)
+    } else {
+        None
+    };
+    app.unlock(given.as_ref()).await?;
+    Ok(())
 }
 
 fn passphrase(env: &str, prompt: &str) -> Result<Sensitive<String>, IpcError> {
@@ -65,11 +65,4 @@ fn passphrase(env: &str, prompt: &str) -> Result<Sensitive<String>, IpcError> {
                 "the admin passphrase is required: set {env} or run in a terminal"
             ))
         })
-}
-
-fn admin_error(e: AdminError) -> IpcError {
-    match e {
-        AdminError::Weak => IpcError::invalid_input("passphrase", e.to_string()),
-        other => IpcError::forbidden(other.to_string()),
-    }
 }

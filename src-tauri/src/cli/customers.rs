@@ -1,15 +1,12 @@
 //! `outpost customers add|search|show`.
 
 use clap::{Args, Subcommand};
-use outpost_core::endpoint::secrets::SecretStore;
-use outpost_core::sync::lookup::{lookup, RemoteLookup, DEADLINE};
-use outpost_core::sync::once::{check_can_create_once, cli_remote};
-use outpost_core::{NewCustomer, Store};
-use std::sync::Arc;
+use outpost_core::app::Reach;
+use outpost_core::sync::lookup::RemoteLookup;
+use outpost_core::{NewCustomer, Outpost};
 
 use super::field_args::FieldArgs;
 use super::output::{customer_details, customer_line, Output};
-use crate::commands::{parse_key, search_args};
 use crate::error::IpcError;
 
 #[derive(Debug, Subcommand)]
@@ -47,16 +44,10 @@ impl From<AddArgs> for NewCustomer {
     }
 }
 
-pub async fn run(
-    store: &Store,
-    secrets: &Arc<dyn SecretStore>,
-    command: CustomersCommand,
-    out: &Output,
-) -> Result<(), IpcError> {
+pub async fn run(app: &Outpost, command: CustomersCommand, out: &Output) -> Result<(), IpcError> {
     match command {
         CustomersCommand::Add(args) => {
-            check_can_create_once(store, secrets.clone()).await??;
-            let customer = store.create_customer(&(*args).into()).await?;
+            let customer = app.create_customer(&(*args).into()).await?;
             out.print(&customer, || customer.id.to_string());
         }
         CustomersCommand::Search {
@@ -64,13 +55,8 @@ pub async fn run(
             limit,
             local,
         } => {
-            let (query, limit) = search_args(query, Some(limit))?;
-            let remote = if local {
-                None
-            } else {
-                cli_remote(store, secrets.clone()).await?
-            };
-            let found = lookup(store, remote, &query, limit, DEADLINE).await?;
+            let reach = if local { Reach::Local } else { Reach::WithCrm };
+            let found = app.lookup(&query, Some(limit), reach).await?;
             if let Some(note) = remote_note(&found.remote) {
                 eprintln!("{note}");
             }
@@ -106,11 +92,7 @@ pub async fn run(
             });
         }
         CustomersCommand::Show { key } => {
-            let id = parse_key(&key)?;
-            let customer = store
-                .customer(id)
-                .await?
-                .ok_or(outpost_core::Error::CustomerNotFound(key))?;
+            let customer = app.customer(&key).await?;
             out.print(&customer, || customer_details(&customer));
         }
     }

@@ -2,26 +2,29 @@
 //! (never argv, which other users can see) and kept in the OS keyring. Once
 //! an admin passphrase is set, every command here requires it.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use outpost_core::endpoint::diagnose::{test_connection, TestOutcome};
-use outpost_core::endpoint::save::{self as endpoints, Entered};
-use outpost_core::endpoint::secrets::{SecretKind, SecretStore};
+use outpost_core::app::{EndpointView, NewEndpointSecrets};
+use outpost_core::endpoint::diagnose::TestOutcome;
+use outpost_core::endpoint::save::field_name;
+use outpost_core::endpoint::secret_input::{
+    check_used, not_one_line, words, SecretsInput, MAX_CHARS,
+};
+use outpost_core::endpoint::secrets::SecretKind;
 use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
-use outpost_core::{Sensitive, Store};
-use serde::{Deserialize, Serialize};
+use outpost_core::{AppError, Outpost};
+use serde::Serialize;
 
 use super::admin;
 use super::output::Output;
 use crate::error::IpcError;
 
-const EXPORT_VERSION: u32 = 1;
+/// An export file (or the secrets beside it) is at most this big.
+const MAX_IMPORT_BYTES: u64 = 1 << 20;
 
 #[derive(Debug, Subcommand)]
 pub enum EndpointsCommand {
@@ -63,7 +66,7 @@ pub struct AddArgs {
     #[arg(long, value_parser = parse_connectivity, default_value = "online-offline")]
     connectivity: Connectivity,
     /// Lower is preferred; the lowest is the primary endpoint.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = outpost_core::endpoint::DEFAULT_PRIORITY)]
     priority: i64,
     #[command(flatten)]
     sign_in: SignIn,
@@ -193,27 +196,20 @@ struct Shown {
     refresh_token: &'static str,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Export {
-    version: u32,
-    endpoints: Vec<EndpointConfig>,
+impl From<EndpointView> for Shown {
+    fn from(v: EndpointView) -> Self {
+        let words = |set| if set { "set" } else { "not set" };
+        Shown {
+            token: words(v.token_set),
+            client_secret: words(v.client_secret_set),
+            refresh_token: words(v.refresh_token_set),
+            config: v.config,
+        }
+    }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImportedSecrets {
-    token: Option<String>,
-    client_secret: Option<String>,
-    refresh_token: Option<String>,
-}
-
-pub async fn run(
-    store: &Store,
-    secrets: &Arc<dyn SecretStore>,
-    command: EndpointsCommand,
-    out: &Output,
-) -> Result<(), IpcError> {
-    admin::require(store).await?;
+pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Result<(), IpcError> {
+    admin::require(app).await?;
     match command {
         EndpointsCommand::Add(args) => {
             let args = *args;
@@ -232,12 +228,12 @@ pub async fn run(
                 settings,
             };
             let stdin_secret = args.sign_in.stdin_secret(args.token_stdin);
-            save(store, secrets, &config, stdin_secret).await?;
+            let config = save(app, config, stdin_secret).await?;
             out.print(&config, || format!("endpoint {} saved", config.name));
         }
         EndpointsCommand::Set(args) => {
             let args = *args;
-            let mut config = find(store, &args.name).await?;
+            let mut config = app.endpoint_config(&args.name).await?;
             if let Some(url) = args.url {
                 config.base_url = url.trim().to_owned();
             }
@@ -246,11 +242,11 @@ pub async fn run(
             args.sign_in.apply(&mut config.settings);
             args.tuning.apply(&mut config.settings);
             let stdin_secret = args.sign_in.stdin_secret(args.token_stdin);
-            save(store, secrets, &config, stdin_secret).await?;
+            let config = save(app, config, stdin_secret).await?;
             out.print(&config, || format!("endpoint {} saved", config.name));
         }
         EndpointsCommand::List => {
-            let endpoints = store.endpoints().await?;
+            let endpoints = app.endpoints().await?;
             out.print(&endpoints, || {
                 endpoints
                     .iter()
@@ -269,31 +265,20 @@ pub async fn run(
             });
         }
         EndpointsCommand::Show { name } => {
-            let config = find(store, &name).await?;
-            let set = endpoints::secrets_set(secrets.as_ref(), &name)
-                .await
-                .map_err(|e| IpcError::from_other(e.to_string()))?;
-            let words = |kind| if set[&kind] { "set" } else { "not set" };
-            let shown = Shown {
-                config,
-                token: words(SecretKind::Token),
-                client_secret: words(SecretKind::ClientSecret),
-                refresh_token: words(SecretKind::RefreshToken),
-            };
+            let shown = Shown::from(app.endpoint(&name).await?);
             out.print(&shown, || {
                 serde_json::to_string_pretty(&shown).expect("serializes")
             });
         }
         EndpointsCommand::Test { name } => {
-            let config = find(store, &name).await?;
-            let result = test_connection(&config, secrets.clone()).await;
+            let result = app.test_saved_endpoint(&name).await?;
             out.print(&result, || result.message.clone());
             if result.outcome != TestOutcome::Ok {
-                return Err(IpcError::from_other(result.message));
+                return Err(AppError::TestFailed(result).into());
             }
         }
         EndpointsCommand::Remove { name } => {
-            endpoints::remove(store, secrets.as_ref(), &name).await?;
+            app.remove_endpoint(&name).await?;
             #[derive(Serialize)]
             struct Removed {
                 removed: String,
@@ -306,10 +291,7 @@ pub async fn run(
             );
         }
         EndpointsCommand::Export => {
-            let export = Export {
-                version: EXPORT_VERSION,
-                endpoints: store.endpoints().await?,
-            };
+            let export = app.export_endpoints().await?;
             // Always JSON: an export is for machines.
             println!(
                 "{}",
@@ -320,130 +302,80 @@ pub async fn run(
             file,
             secrets_stdin,
         } => {
+            let too_big = "larger than 1 MiB";
             let text = if file.as_os_str() == "-" {
                 if secrets_stdin {
-                    return Err(IpcError::invalid_input(
+                    return Err(AppError::invalid_input(
                         "file",
                         "stdin cannot carry both the file and the secrets",
-                    ));
+                    )
+                    .into());
                 }
-                read_stdin(1 << 20)?
+                read_stdin(MAX_IMPORT_BYTES, "file", too_big)?
             } else {
                 std::fs::read_to_string(&file).map_err(|e| {
-                    IpcError::invalid_input("file", format!("cannot read {}: {e}", file.display()))
+                    AppError::invalid_input("file", format!("cannot read {}: {e}", file.display()))
                 })?
             };
-            let import: Export = serde_json::from_str(&text).map_err(|e| {
-                IpcError::invalid_input("file", format!("not an Outpost endpoint export: {e}"))
-            })?;
-            if import.version != EXPORT_VERSION {
-                return Err(IpcError::invalid_input(
-                    "version",
-                    format!("unsupported export version {}", import.version),
-                ));
-            }
-            // Validate everything before saving anything.
-            for c in &import.endpoints {
-                c.validate().map_err(outpost_core::Error::Validation)?;
-            }
-            let provided: HashMap<String, ImportedSecrets> = if secrets_stdin {
-                serde_json::from_str(&read_stdin(1 << 20)?).map_err(|e| {
-                    IpcError::invalid_input(
-                        "secrets",
-                        format!("expected {{\"NAME\": {{\"token\": \"...\"}}}}: {e}"),
-                    )
-                })?
+            let secrets = if secrets_stdin {
+                Some(read_stdin(MAX_IMPORT_BYTES, "secrets", too_big)?)
             } else {
-                HashMap::new()
+                None
             };
-            for c in &import.endpoints {
-                store.save_endpoint(c).await?;
-                if let Some(s) = provided.get(&c.name) {
-                    for (kind, value) in [
-                        (SecretKind::Token, &s.token),
-                        (SecretKind::ClientSecret, &s.client_secret),
-                        (SecretKind::RefreshToken, &s.refresh_token),
-                    ] {
-                        if let Some(v) = value.as_ref().filter(|v| !v.trim().is_empty()) {
-                            secrets
-                                .set(&c.name, kind, &Sensitive::new(v.trim().to_owned()))
-                                .await
-                                .map_err(|e| IpcError::from_other(e.to_string()))?;
-                        }
-                    }
-                }
-            }
-            out.print(&import.endpoints, || {
-                format!("{} endpoint(s) imported", import.endpoints.len())
+            let imported = app.import_endpoints(&text, secrets.as_deref()).await?;
+            out.print(&imported, || {
+                format!("{} endpoint(s) imported", imported.len())
             });
         }
     }
     Ok(())
 }
 
-async fn find(store: &Store, name: &str) -> Result<EndpointConfig, IpcError> {
-    store
-        .endpoint(name)
-        .await?
-        .ok_or_else(|| IpcError::not_found(format!("no endpoint named {name}")))
-}
-
-/// Validates, then stores the secret read from stdin and the settings
-/// (the secret first, so a keyring failure saves nothing).
+/// Saves the settings with the secret read from stdin, if the flags say
+/// one comes. A secret the sign-in does not use is refused before stdin is
+/// read (a terminal would wait for it).
 async fn save(
-    store: &Store,
-    secrets: &Arc<dyn SecretStore>,
-    config: &EndpointConfig,
+    app: &Outpost,
+    config: EndpointConfig,
     stdin_secret: Option<SecretKind>,
-) -> Result<(), IpcError> {
-    config.validate().map_err(outpost_core::Error::Validation)?;
-    let mut entered = Entered::new();
-    if let Some(kind) = stdin_secret {
-        if !endpoints::secrets_used(config.settings.auth).contains(&kind) {
-            return Err(IpcError::invalid_input(
-                endpoints::field_name(kind),
-                format!(
-                    "{} does not use a {}",
-                    config.settings.auth.as_str(),
-                    endpoints::field_name(kind).replace('_', " ")
-                ),
-            ));
+) -> Result<EndpointConfig, IpcError> {
+    let secrets = match stdin_secret {
+        Some(kind) => {
+            check_used(config.settings.auth, kind).map_err(AppError::InvalidInput)?;
+            SecretsInput::one(kind, read_secret_from_stdin(kind)?)
         }
-        entered.insert(kind, read_secret_from_stdin(kind)?);
-    }
-    endpoints::save(store, secrets.as_ref(), config, &entered, None).await?;
-    Ok(())
+        None => SecretsInput::default(),
+    };
+    Ok(app
+        .save_endpoint(config, secrets, None, NewEndpointSecrets::Later)
+        .await?)
 }
 
-fn read_stdin(limit: u64) -> Result<String, IpcError> {
+/// At most `limit` bytes; more is refused, never cut short.
+fn read_stdin(limit: u64, field: &str, too_long: &str) -> Result<String, AppError> {
     let mut raw = String::new();
     std::io::stdin()
-        .take(limit)
+        .take(limit + 1)
         .read_to_string(&mut raw)
-        .map_err(|e| IpcError::invalid_input("stdin", format!("could not read it: {e}")))?;
+        .map_err(|e| AppError::invalid_input(field, format!("could not read it: {e}")))?;
+    if raw.len() as u64 > limit {
+        return Err(AppError::invalid_input(field, too_long));
+    }
     Ok(raw)
 }
 
-fn read_secret_from_stdin(kind: SecretKind) -> Result<Sensitive<String>, IpcError> {
-    let field = endpoints::field_name(kind);
-    let what = match kind {
-        SecretKind::Token => "token",
-        SecretKind::ClientSecret => "client secret",
-        SecretKind::RefreshToken => "refresh token",
-    };
-    let raw = read_stdin(16 * 1024)?;
-    let secret = raw.trim();
-    if secret.is_empty() {
-        return Err(IpcError::invalid_input(
+/// The secret itself is checked by the core's one rule; here only that
+/// stdin carried one at all.
+fn read_secret_from_stdin(kind: SecretKind) -> Result<String, AppError> {
+    let field = field_name(kind);
+    // Room for the longest secret in 4-byte characters, and a line break.
+    let limit = 4 * MAX_CHARS as u64 + 2;
+    let raw = read_stdin(limit, field, &not_one_line())?;
+    if raw.trim().is_empty() {
+        return Err(AppError::invalid_input(
             field,
-            format!("The {what} read from stdin is empty."),
+            format!("The {} read from stdin is empty.", words(kind)),
         ));
     }
-    if secret.chars().any(char::is_control) || secret.len() > 4096 {
-        return Err(IpcError::invalid_input(
-            field,
-            format!("The {what} must be one line of at most 4096 characters."),
-        ));
-    }
-    Ok(Sensitive::new(secret.to_owned()))
+    Ok(raw)
 }

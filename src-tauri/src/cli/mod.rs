@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use outpost_core::endpoint::secrets::{KeyringSecrets, SecretStore};
-use outpost_core::Store;
+use outpost_core::endpoint::secrets::KeyringSecrets;
+use outpost_core::{Outpost, Store};
 
 use crate::error::IpcError;
 use output::Output;
@@ -83,7 +83,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => return out.fail(&IpcError::from_other(format!("cannot start: {e}"))),
+        Err(e) => return out.fail(&IpcError::cannot_start(e)),
     };
     let result = runtime.block_on(async {
         let path = global
@@ -91,17 +91,17 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
             .clone()
             .unwrap_or_else(outpost_core::paths::default_db_path);
         let store = Store::open(&path).await?;
-        let secrets: Arc<dyn SecretStore> = Arc::new(KeyringSecrets::default());
+        let app = Outpost::one_shot(store, Arc::new(KeyringSecrets::default()));
         let result = match command {
-            Command::Customers(cmd) => customers::run(&store, &secrets, cmd, &out).await,
-            Command::Outbox(cmd) => outbox::run(&store, cmd, &out).await,
-            Command::Status => outbox::status(&store, &secrets, &out).await,
-            Command::Endpoints(cmd) => endpoints::run(&store, &secrets, cmd, &out).await,
-            Command::Admin(cmd) => admin::run(&store, cmd, &out).await,
-            Command::Sync { .. } => sync::once(&store, &secrets, &out).await,
-            Command::Pull { endpoint } => pull::run(&store, &secrets, endpoint, &out).await,
+            Command::Customers(cmd) => customers::run(&app, cmd, &out).await,
+            Command::Outbox(cmd) => outbox::run(&app, cmd, &out).await,
+            Command::Status => outbox::status(&app, &out).await,
+            Command::Endpoints(cmd) => endpoints::run(&app, cmd, &out).await,
+            Command::Admin(cmd) => admin::run(&app, cmd, &out).await,
+            Command::Sync { .. } => sync::once(&app, &out).await,
+            Command::Pull { endpoint } => pull::run(&app, endpoint, &out).await,
         };
-        store.close().await;
+        app.close().await;
         result
     });
     match result {

@@ -1,13 +1,9 @@
 //! `outpost outbox list` and `outpost status`.
 
 use clap::Subcommand;
-use outpost_core::endpoint::secrets::SecretStore;
-use outpost_core::sync::once::probe_primary;
-use outpost_core::{OutboxState, Store};
-use std::sync::Arc;
+use outpost_core::{OutboxState, Outpost};
 
 use super::output::Output;
-use crate::commands::parse_key;
 use crate::error::IpcError;
 
 #[derive(Debug, Subcommand)]
@@ -31,10 +27,10 @@ fn parse_state(s: &str) -> Result<OutboxState, String> {
         .ok_or_else(|| "expected one of pending, in-flight, needs-attention, sent".into())
 }
 
-pub async fn run(store: &Store, command: OutboxCommand, out: &Output) -> Result<(), IpcError> {
+pub async fn run(app: &Outpost, command: OutboxCommand, out: &Output) -> Result<(), IpcError> {
     match command {
         OutboxCommand::List { state, limit } => {
-            let messages = store.outbox(state, limit).await?;
+            let messages = app.outbox(state, Some(limit)).await?;
             out.print(&messages, || {
                 messages
                     .iter()
@@ -58,11 +54,7 @@ pub async fn run(store: &Store, command: OutboxCommand, out: &Output) -> Result<
             });
         }
         OutboxCommand::Retry { key } => {
-            let id = parse_key(&key)?;
-            if store.customer(id).await?.is_none() {
-                return Err(outpost_core::Error::CustomerNotFound(key).into());
-            }
-            let requeued = store.retry_customer(id).await?;
+            let requeued = app.retry(&key).await?;
             #[derive(serde::Serialize)]
             struct Retried {
                 requeued: u64,
@@ -77,20 +69,8 @@ pub async fn run(store: &Store, command: OutboxCommand, out: &Output) -> Result<
 }
 
 /// Counts from the store, with the primary CRM probed once for its state.
-pub async fn status(
-    store: &Store,
-    secrets: &Arc<dyn SecretStore>,
-    out: &Output,
-) -> Result<(), IpcError> {
-    let mut s = store.status().await?;
-    if let Some((config, endpoint)) = probe_primary(store, secrets.clone()).await? {
-        s.connection = endpoint.state;
-        s.last_error = endpoint.last_error;
-        s.last_success_at = store
-            .last_success(&config.name)
-            .await?
-            .map(|t| t.to_rfc3339());
-    }
+pub async fn status(app: &Outpost, out: &Output) -> Result<(), IpcError> {
+    let s = app.status().await?;
     out.print(&s, || {
         format!(
             "CRM: {}\npending: {}\nin flight: {}\nneeds attention: {}\nsent: {}\ncustomers: {}",

@@ -2,4 +2,11 @@
 import type { EndpointConfig } from "./EndpointConfig";
 import type { EndpointStatus } from "./EndpointStatus";
 
-export type EndpointView = { config: EndpointConfig, token_set: boolean, client_secret_set: boolean, refresh_token_set: boolean, status: EndpointStatus | null, };
+/**
+ * An endpoint as the settings show it: secrets only as "set" flags.
+ */
+export type EndpointView = { config: EndpointConfig, token_set: boolean, client_secret_set: boolean, refresh_token_set: boolean, 
+/**
+ * The running engine's view of it (`None` one-shot).
+ */
+status: EndpointStatus | null, };

@@ -1,7 +1,13 @@
 // Generated from outpost-core by `cargo test` (ui_model.rs): do not edit.
 
+import type { AuthSpec } from './AuthSpec';
 import type { FieldSpec } from './FieldSpec';
+import type { KindSpec } from './KindSpec';
+import type { Range } from './Range';
+import type { SecretRule } from './SecretRule';
+import type { SecretSpec } from './SecretSpec';
 
+/** Every customer field, in form order. */
 export const FIELDS: readonly FieldSpec[] = [
   {
     "hint": "Ada",
@@ -104,6 +110,7 @@ export const FIELDS: readonly FieldSpec[] = [
   }
 ];
 
+/** ISO 3166-1 alpha-2 codes with English names, by code. */
 export const COUNTRIES: readonly { readonly code: string; readonly name: string }[] = [
   {
     "code": "AD",
@@ -1107,13 +1114,171 @@ export const COUNTRIES: readonly { readonly code: string; readonly name: string 
   }
 ];
 
-export const LIMITS: Readonly<Record<string, number>> = {
+/** Bounds that are not one field's length. */
+export const LIMITS: { readonly phone_min_digits: number; readonly phone_max_digits: number; readonly attributes: number; readonly attribute_value: number } = {
   "attribute_value": 200,
   "attributes": 20,
   "phone_max_digits": 15,
   "phone_min_digits": 5
 };
 
-export const MESSAGES: Readonly<Record<string, string>> = {
-  "name_required": "Enter a first or last name, or a company."
+/** The customer rules' words; fill `{...}` with `fill` (ui/src/lib/model.ts). */
+export const MESSAGES: { readonly name_required: string; readonly too_long: string; readonly control_characters: string; readonly not_a_country: string; readonly too_many_attributes: string; readonly form_required: string; readonly form_not_an_option: string; readonly form_unknown_field: string } = {
+  "control_characters": "Contains invisible control characters.",
+  "form_not_an_option": "Choose one of the {label} options.",
+  "form_required": "{label} is required.",
+  "form_unknown_field": "The CRM has no field \"{name}\".",
+  "name_required": "Enter a first or last name, or a company.",
+  "not_a_country": "\"{value}\" is not a two-letter ISO country code (like DE, FR or US).",
+  "too_long": "Too long: {len} characters, at most {max}.",
+  "too_many_attributes": "At most {max} extra fields."
+};
+
+/** Each kind of endpoint with its connector's defaults and sign-in methods. */
+export const ENDPOINT_KINDS: readonly KindSpec[] = [
+  {
+    "auth_methods": [
+      "token",
+      "oauth-client-credentials"
+    ],
+    "batch_size": 50,
+    "filters_by_owner": false,
+    "key_property": null,
+    "kind": "generic-rest",
+    "label": "Generic REST",
+    "rate_limit": null,
+    "rate_window_secs": 10,
+    "token_label": "API token",
+    "url_placeholder": "https://crm.example.com"
+  },
+  {
+    "auth_methods": [
+      "token",
+      "oauth-refresh"
+    ],
+    "batch_size": 100,
+    "filters_by_owner": true,
+    "key_property": "outpost_key",
+    "kind": "hubspot",
+    "label": "HubSpot",
+    "rate_limit": 100,
+    "rate_window_secs": 10,
+    "token_label": "Private app token",
+    "url_placeholder": "https://api.hubapi.com"
+  },
+  {
+    "auth_methods": [
+      "token"
+    ],
+    "batch_size": 20,
+    "filters_by_owner": false,
+    "key_property": null,
+    "kind": "bottlecrm",
+    "label": "BottleCRM",
+    "rate_limit": null,
+    "rate_window_secs": 10,
+    "token_label": "API token",
+    "url_placeholder": "https://crm.example.com"
+  }
+];
+
+/** Each sign-in method with the secrets it keeps in the keyring. */
+export const AUTH_METHODS: readonly AuthSpec[] = [
+  {
+    "label": "API token",
+    "method": "token",
+    "needs_client_id": false,
+    "secrets": [
+      "token"
+    ]
+  },
+  {
+    "label": "OAuth refresh token",
+    "method": "oauth-refresh",
+    "needs_client_id": true,
+    "secrets": [
+      "client_secret",
+      "refresh_token"
+    ]
+  },
+  {
+    "label": "OAuth client credentials",
+    "method": "oauth-client-credentials",
+    "needs_client_id": true,
+    "secrets": [
+      "client_secret"
+    ]
+  }
+];
+
+/** Every secret an endpoint may keep. */
+export const SECRETS: readonly SecretSpec[] = [
+  {
+    "missing": "Enter the API token.",
+    "name": "token"
+  },
+  {
+    "missing": "Enter the client secret.",
+    "name": "client_secret"
+  },
+  {
+    "missing": "Enter the refresh token.",
+    "name": "refresh_token"
+  }
+];
+
+/** What every secret must be. */
+export const SECRET_RULE: SecretRule = {
+  "max_chars": 4096,
+  "message": "One line of at most {max} characters.",
+  "one_line": true
+};
+
+/** The ranges of the endpoint's whole-number settings. */
+export const ENDPOINT_LIMITS: { readonly priority: Range; readonly batch_size: Range; readonly rate_limit: Range; readonly rate_window_secs: Range; readonly pull_modified_within_days: Range } = {
+  "batch_size": {
+    "max": 1000,
+    "message": "Use a batch size from {min} to {max}.",
+    "min": 1
+  },
+  "priority": {
+    "max": 1000,
+    "message": "Use a priority from {min} to {max}.",
+    "min": 0
+  },
+  "pull_modified_within_days": {
+    "max": 3650,
+    "message": "Use {min} to {max} days, or leave empty to keep every customer.",
+    "min": 1
+  },
+  "rate_limit": {
+    "max": 100000,
+    "message": "Use a rate limit from {min} to {max} requests.",
+    "min": 1
+  },
+  "rate_window_secs": {
+    "max": 3600,
+    "message": "Use a window from {min} to {max} seconds.",
+    "min": 1
+  }
+};
+
+/** A new endpoint's settings when none are given. */
+export const ENDPOINT_DEFAULTS: { readonly priority: number } = {
+  "priority": 100
+};
+
+/** The endpoint settings' words. */
+export const ENDPOINT_MESSAGES: { readonly url_rule: string; readonly client_id_required: string } = {
+  "client_id_required": "OAuth needs the app's client id.",
+  "url_rule": "Use https://. Plain http:// is only allowed to this computer (localhost, 127.0.0.1 or ::1), for example the bundled CRM emulator."
+};
+
+/** The admin passphrase's bounds, the settings' idle lock, and their words. */
+export const ADMIN: { readonly passphrase_min_chars: number; readonly passphrase_max_chars: number; readonly idle_lock_secs: number; readonly weak: string; readonly wrong: string } = {
+  "idle_lock_secs": 300,
+  "passphrase_max_chars": 256,
+  "passphrase_min_chars": 8,
+  "weak": "the admin passphrase must be 8 to 256 characters long",
+  "wrong": "the admin passphrase is wrong"
 };

@@ -1,7 +1,9 @@
 // The Settings screen's words and the endpoint form's values. The core
-// (`outpost-core/src/sync/endpoint.rs`) validates every saved or tested
+// (`outpost-core/src/endpoint/config.rs`) validates every saved or tested
 // endpoint and its field errors are what the form shows; the only checks here
 // are for input that cannot even be sent (a number that is not a whole number).
+// Each kind's defaults, sign-in methods, secrets and the settings' ranges come
+// from the generated model (`endpoint/kinds.rs` via `bindings/model.ts`).
 
 import type {
   AuthMethod,
@@ -16,15 +18,21 @@ import type {
   TestOutcome,
 } from './ipc';
 import type { Tone } from './sync';
+import type { AuthSpec } from '../bindings/AuthSpec';
+import type { KindSpec } from '../bindings/KindSpec';
+import { ADMIN, AUTH_METHODS, ENDPOINT_DEFAULTS, ENDPOINT_KINDS, ENDPOINT_LIMITS, ENDPOINT_MESSAGES, SECRETS, fill } from './model';
 
-export const KINDS: ReadonlyArray<{ kind: EndpointKind; label: string }> = [
-  { kind: 'generic-rest', label: 'Generic REST' },
-  { kind: 'hubspot', label: 'HubSpot' },
-  { kind: 'bottlecrm', label: 'BottleCRM' },
-];
+export const KINDS: readonly KindSpec[] = ENDPOINT_KINDS;
+
+/** What the settings form knows of a kind: its connector's defaults, sign-in methods and the settings that apply. */
+export function kindOf(kind: EndpointKind): KindSpec {
+  const k = ENDPOINT_KINDS.find((x) => x.kind === kind);
+  if (k === undefined) throw new Error(`no endpoint kind ${kind} in the generated model`);
+  return k;
+}
 
 export function kindLabel(kind: EndpointKind): string {
-  return KINDS.find((k) => k.kind === kind)?.label ?? kind;
+  return ENDPOINT_KINDS.find((k) => k.kind === kind)?.label ?? kind;
 }
 
 export const CONNECTIVITY: ReadonlyArray<{ value: Connectivity; label: string; short: string }> = [
@@ -44,54 +52,37 @@ export function connectivityLabel(c: Connectivity): string {
   return CONNECTIVITY.find((x) => x.value === c)?.short ?? c;
 }
 
-/** The connectors' defaults (outpost-core's connectors), shown as placeholders. */
-export type KindDefaults = { batchSize: number; rateLimit: number | null; rateWindow: number; keyProperty: string | null };
-
-export const DEFAULTS: Record<EndpointKind, KindDefaults> = {
-  hubspot: { batchSize: 100, rateLimit: 100, rateWindow: 10, keyProperty: 'outpost_key' },
-  'generic-rest': { batchSize: 50, rateLimit: null, rateWindow: 10, keyProperty: null },
-  bottlecrm: { batchSize: 20, rateLimit: null, rateWindow: 10, keyProperty: null },
-};
-
-/** How each kind signs in (the core's `EndpointKind::auth_methods`). */
-export function authMethods(kind: EndpointKind): AuthMethod[] {
-  switch (kind) {
-    case 'hubspot':
-      return ['token', 'oauth-refresh'];
-    case 'generic-rest':
-      return ['token', 'oauth-client-credentials'];
-    default:
-      return ['token'];
-  }
+/** How a kind signs in, its default first. */
+export function authMethods(kind: EndpointKind): readonly AuthMethod[] {
+  return ENDPOINT_KINDS.find((k) => k.kind === kind)?.auth_methods ?? [];
 }
 
-const AUTH_LABELS: Record<AuthMethod, string> = {
-  token: 'API token',
-  'oauth-refresh': 'OAuth refresh token',
-  'oauth-client-credentials': 'OAuth client credentials',
-};
+function authSpec(a: AuthMethod): AuthSpec | undefined {
+  return AUTH_METHODS.find((m) => m.method === a);
+}
 
 export function authLabel(a: AuthMethod): string {
-  return AUTH_LABELS[a] ?? a;
+  return authSpec(a)?.label ?? a;
 }
 
-/** The secrets an auth method keeps in the keyring (the core's `secrets_used`). */
-export function secretsOf(a: AuthMethod): ReadonlyArray<(typeof SECRET_FIELDS)[number]> {
-  switch (a) {
-    case 'oauth-refresh':
-      return ['client_secret', 'refresh_token'];
-    case 'oauth-client-credentials':
-      return ['client_secret'];
-    default:
-      return ['token'];
-  }
+/** Whether a sign-in method needs the app's client id. */
+export function needsClientId(a: AuthMethod): boolean {
+  return authSpec(a)?.needs_client_id ?? false;
 }
 
-/** The core locks after 5 min without admin activity; the screen locks after 5 min without input. */
-export const IDLE_LOCK_MS = 5 * 60 * 1000;
+/** The secrets an auth method keeps in the keyring. */
+export function secretsOf(a: AuthMethod): readonly SecretField[] {
+  return (authSpec(a)?.secrets ?? []).filter(isSecretField);
+}
 
-export const URL_RULE =
-  'Use https://. Plain http:// is only allowed to this computer (localhost, 127.0.0.1 or ::1), for example the bundled CRM emulator.';
+/** The core locks after a few minutes without admin activity; so does the screen, without input. */
+export const IDLE_LOCK_MS = ADMIN.idle_lock_secs * 1000;
+export const IDLE_LOCK_MINUTES = Math.round(ADMIN.idle_lock_secs / 60);
+
+/** "8 to 256": how long an admin passphrase may be, in characters. */
+export const PASSPHRASE_LENGTH = `${ADMIN.passphrase_min_chars} to ${ADMIN.passphrase_max_chars}`;
+
+export const URL_RULE = ENDPOINT_MESSAGES.url_rule;
 
 /** A connection state of one endpoint, in the status bar's words. */
 export function endpointState(status: EndpointStatus | null): { text: string; tone: Tone } {
@@ -198,13 +189,20 @@ export const INPUT_IDS: Record<FormField, string> = {
   pull_owner: 'ep-pull-owner',
 };
 
-/** The secrets are the only fields that are cleared when the settings lock. */
-export const SECRET_FIELDS = ['token', 'client_secret', 'refresh_token'] as const;
+/** A secret's form field: a key of `SecretsInput`. */
+export type SecretField = keyof SecretsInput;
+const SECRET_KEYS: Record<SecretField, true> = { token: true, client_secret: true, refresh_token: true };
+function isSecretField(s: string): s is SecretField {
+  return s in SECRET_KEYS;
+}
 
-/** A suggested priority for a new endpoint: after the others (the CLI's default, 100, when it is the first). */
+/** The secrets are the only fields that are cleared when the settings lock. */
+export const SECRET_FIELDS: readonly SecretField[] = SECRETS.map((s) => s.name).filter(isSecretField);
+
+/** A suggested priority for a new endpoint: after the others (the CLI's default when it is the first). */
 export function nextPriority(existing: EndpointView[]): number {
-  if (existing.length === 0) return 100;
-  return Math.min(1000, Math.max(...existing.map((e) => e.config.priority)) + 10);
+  if (existing.length === 0) return ENDPOINT_DEFAULTS.priority;
+  return Math.min(ENDPOINT_LIMITS.priority.max, Math.max(...existing.map((e) => e.config.priority)) + 10);
 }
 
 export function newDraft(existing: EndpointView[]): EndpointDraft {
@@ -215,7 +213,7 @@ export function newDraft(existing: EndpointView[]): EndpointDraft {
     base_url: '',
     connectivity: 'online-offline',
     priority: String(nextPriority(existing)),
-    auth: 'token',
+    auth: authMethods('hubspot')[0] ?? 'token',
     client_id: '',
     token: '',
     client_secret: '',
@@ -268,20 +266,22 @@ const U32_MAX = 4_294_967_295;
 
 type NumberField = 'priority' | 'batch_size' | 'rate_limit' | 'rate_window_secs' | 'pull_modified_within_days';
 
+/** The core's words for a value outside a setting's range. */
+export function rangeWords(f: NumberField): string {
+  const r = ENDPOINT_LIMITS[f];
+  return fill(r.message, { min: r.min, max: r.max });
+}
+
 /**
  * For numbers the core cannot even read (its types are an i64 and u32s), the
- * form says so itself, in the core's range words where the core has them.
+ * form says so itself, in the core's range words.
  */
-const NUMBER_RULES: Record<NumberField, { min: number; max: number; words: string }> = {
-  priority: { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, words: 'Use a priority from 0 to 1000.' },
-  batch_size: { min: 0, max: U32_MAX, words: 'Use a batch size from 1 to 1000.' },
-  rate_limit: { min: 0, max: U32_MAX, words: 'Use a rate limit from 1 to 100000 requests.' },
-  rate_window_secs: { min: 0, max: U32_MAX, words: 'Use a window from 1 to 3600 seconds.' },
-  pull_modified_within_days: {
-    min: 0,
-    max: U32_MAX,
-    words: 'Use 1 to 3650 days, or leave empty to keep every customer.',
-  },
+const NUMBER_RULES: Record<NumberField, { min: number; max: number }> = {
+  priority: { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
+  batch_size: { min: 0, max: U32_MAX },
+  rate_limit: { min: 0, max: U32_MAX },
+  rate_window_secs: { min: 0, max: U32_MAX },
+  pull_modified_within_days: { min: 0, max: U32_MAX },
 };
 
 export type FormOutput =
@@ -305,27 +305,29 @@ export function toRequest(d: EndpointDraft): FormOutput {
     }
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n < rule.min || n > rule.max) {
-      errors[f] = rule.words;
+      errors[f] = rangeWords(f);
       return undefined;
     }
     return n;
   };
   const priority = number('priority');
-  if (d.priority.trim() === '') errors.priority = 'Enter a priority from 0 to 1000 (lower is preferred).';
-  const settings: EndpointSettings = { auth: authMethods(d.kind).includes(d.auth) ? d.auth : 'token' };
+  const p = ENDPOINT_LIMITS.priority;
+  if (d.priority.trim() === '') errors.priority = `Enter a priority from ${p.min} to ${p.max} (lower is preferred).`;
+  const kind = kindOf(d.kind);
+  const settings: EndpointSettings = { auth: kind.auth_methods.includes(d.auth) ? d.auth : (kind.auth_methods[0] ?? 'token') };
   const batch = number('batch_size');
   const limit = number('rate_limit');
   const window = number('rate_window_secs');
   if (batch !== undefined) settings.batch_size = batch;
   if (limit !== undefined) settings.rate_limit = limit;
   if (window !== undefined) settings.rate_window_secs = window;
-  if (settings.auth !== 'token' && d.client_id.trim() !== '') settings.client_id = d.client_id.trim();
-  if (d.kind === 'hubspot' && d.key_property.trim() !== '') settings.key_property = d.key_property.trim();
+  if (needsClientId(settings.auth) && d.client_id.trim() !== '') settings.client_id = d.client_id.trim();
+  if (kind.key_property !== null && d.key_property.trim() !== '') settings.key_property = d.key_property.trim();
   if (!d.pull_enabled) settings.pull_enabled = false;
   const days = number('pull_modified_within_days');
   if (days !== undefined) settings.pull_modified_within_days = days;
   if (d.pull_country.trim() !== '') settings.pull_country = d.pull_country.trim();
-  if (d.kind === 'hubspot' && d.pull_owner.trim() !== '') settings.pull_owner = d.pull_owner.trim();
+  if (kind.filters_by_owner && d.pull_owner.trim() !== '') settings.pull_owner = d.pull_owner.trim();
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
   const config: EndpointConfig = {

@@ -8,6 +8,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Customer } from '../bindings/Customer';
+import type { CustomerCheck } from '../bindings/CustomerCheck';
 import type { CustomerId } from '../bindings/CustomerId';
 import type { CustomerChange } from '../bindings/CustomerChange';
 import type { CustomersChanged } from '../bindings/CustomersChanged';
@@ -38,7 +39,7 @@ import type { SecretsInput } from '../bindings/SecretsInput';
 import type { TestOutcome } from '../bindings/TestOutcome';
 import type { TestResult } from '../bindings/TestResult';
 
-export type { ConnectionState, Customer, CustomerChange, CustomerId, CustomersChanged, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
+export type { ConnectionState, Customer, CustomerChange, CustomerCheck, CustomerId, CustomersChanged, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
 export type { FieldKind, FieldOption, FormField, FormMetadata, Lookup, RemoteLookup, WorkingSet };
 export type { AdminStatus, AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings, EndpointStatus, EndpointView, SecretsInput, TestOutcome, TestResult };
 
@@ -55,6 +56,8 @@ const CODE_LIST: Record<IpcErrorCode, true> = {
   forbidden: true,
   invalid_input: true,
   storage: true,
+  keyring_locked: true,
+  crm: true,
   internal: true,
 };
 const CODES: ReadonlySet<string> = new Set(Object.keys(CODE_LIST));
@@ -122,6 +125,10 @@ export const api = {
   /** Stores a customer locally; never waits on the network. */
   createCustomer(input: NewCustomer): Promise<Customer> {
     return call<Customer>('create_customer', { input });
+  },
+  /** What `createCustomer` would say about `input` (its field errors, or the normalised values); stores nothing. */
+  checkCustomer(input: NewCustomer): Promise<CustomerCheck> {
+    return call<CustomerCheck>('check_customer', { input });
   },
   /** Ranked type-ahead; an empty query gives the most recent customers. */
   searchCustomers(query: string, limit: number = SEARCH_LIMIT): Promise<Customer[]> {

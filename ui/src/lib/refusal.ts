@@ -2,7 +2,7 @@
 // back into form input, for "Fix and resend".
 
 import type { Customer, CustomerId, NewCustomer, OutboxMessage } from './ipc';
-import { FIELDS, isField, type Field } from './validation';
+import { FIELD_NAMES, isField, type Field } from './model';
 
 /**
  * Why the CRM refused a customer. `field` is the form field it named (null
@@ -26,9 +26,9 @@ export function refusalOf(m: OutboxMessage | null | undefined): Refusal | null {
 /** A stored customer as the form's input (empty fields left out). */
 export function customerInput(c: Customer): NewCustomer {
   const input: NewCustomer = {};
-  for (const f of FIELDS) {
+  for (const f of FIELD_NAMES) {
     const v = c[f];
-    if (v !== null && v !== '') input[f] = v;
+    if (v !== null && v !== undefined && v !== '') input[f] = v;
   }
   if (Object.keys(c.attributes ?? {}).length > 0) input.attributes = { ...c.attributes };
   return input;

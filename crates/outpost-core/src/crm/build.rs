@@ -11,6 +11,7 @@ use super::{bottlecrm, generic_rest, http, hubspot};
 use crate::crm::connector::Outgoing;
 use crate::crm::connector::{
     Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RemoteCustomer,
+    DEFAULT_RATE_WINDOW_SECS,
 };
 use crate::crm::error::{ConnectorError, QueueProblem};
 use crate::crm::throttle::Throttle;
@@ -30,14 +31,18 @@ pub async fn build(
         secrets
             .get(&config.name, kind)
             .await
-            .map_err(|e| ConnectorError::Queue(QueueProblem::Misconfigured(e.to_string())))?
+            .map_err(|e| ConnectorError::Queue(QueueProblem::Keyring(e)))?
             .ok_or(ConnectorError::Queue(QueueProblem::CredentialsMissing))
     };
     let rate = |default: Option<RateLimit>| match config.settings.rate_limit {
         Some(requests) => Some(RateLimit {
             requests,
             per: std::time::Duration::from_secs(
-                config.settings.rate_window_secs.unwrap_or(10).max(1) as u64,
+                config
+                    .settings
+                    .rate_window_secs
+                    .unwrap_or(DEFAULT_RATE_WINDOW_SECS)
+                    .max(1) as u64,
             ),
         }),
         None => default,

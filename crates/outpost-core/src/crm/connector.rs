@@ -20,6 +20,9 @@ pub struct RateLimit {
     pub per: Duration,
 }
 
+/// The window an admin's `rate_limit` counts over when the settings name none.
+pub const DEFAULT_RATE_WINDOW_SECS: u32 = 10;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
     /// Most records one `upsert_batch` call may carry.

@@ -50,6 +50,9 @@ pub enum QueueProblem {
     Misconfigured(String),
     #[error("credentials not set: an admin must enter them in the settings")]
     CredentialsMissing,
+    /// The credentials could not be read: the OS keyring is locked or absent.
+    #[error(transparent)]
+    Keyring(#[from] crate::endpoint::secrets::SecretError),
 }
 
 /// What the flusher does about a failure.

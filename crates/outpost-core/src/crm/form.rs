@@ -10,6 +10,14 @@ use ts_rs::TS;
 
 use crate::customer::{Field, NewCustomer};
 use crate::error::{FieldError, ValidationErrors};
+use crate::template::fill;
+
+/// The words of the CRM form's rules (exported to the UI's model).
+pub mod messages {
+    pub const REQUIRED: &str = "{label} is required.";
+    pub const NOT_AN_OPTION: &str = "Choose one of the {label} options.";
+    pub const UNKNOWN_FIELD: &str = "The CRM has no field \"{name}\".";
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -113,14 +121,14 @@ impl FormMetadata {
             match value(f) {
                 None if f.required => errors.push(FieldError::new(
                     &f.name,
-                    format!("{} is required.", f.label),
+                    fill(messages::REQUIRED, &[("label", &f.label)]),
                 )),
                 Some(v) if f.kind == FieldKind::Picklist && !f.options.is_empty() => {
                     let known = f.options.iter().any(|o| o.value.eq_ignore_ascii_case(&v));
                     if !known {
                         errors.push(FieldError::new(
                             &f.name,
-                            format!("Choose one of the {} options.", f.label),
+                            fill(messages::NOT_AN_OPTION, &[("label", &f.label)]),
                         ));
                     }
                 }
@@ -131,7 +139,7 @@ impl FormMetadata {
             if !self.fields.iter().any(|f| f.attribute && &f.name == name) {
                 errors.push(FieldError::new(
                     name,
-                    format!("The CRM has no field \"{name}\"."),
+                    fill(messages::UNKNOWN_FIELD, &[("name", name)]),
                 ));
             }
         }

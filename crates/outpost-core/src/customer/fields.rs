@@ -50,6 +50,7 @@ pub enum SearchIndex {
 #[ts(export)]
 pub struct FieldSpec {
     /// The field's snake_case name: the JSON key, the column, the CLI flag.
+    #[ts(as = "Field")]
     pub name: &'static str,
     /// What a person reads beside the input.
     pub label: &'static str,

@@ -2,10 +2,15 @@
 //! input are reported together, each against its field, so the form can show
 //! every message at once.
 
+use serde::Serialize;
+use ts_rs::TS;
+
 use super::fields::{CustomerFields, Field, FieldType};
 use super::{Attributes, NewCustomer};
+use crate::crm::form::FormMetadata;
 use crate::crm::RemoteCustomer;
 use crate::error::{FieldError, ValidationErrors};
+use crate::template::fill;
 
 /// Bounds that are not one field's length (those are in each field's spec).
 pub mod limits {
@@ -28,8 +33,52 @@ pub struct ValidCustomer {
     pub attributes: Attributes,
 }
 
-/// The message when no field names the customer, shown against the first.
-pub const NAME_REQUIRED: &str = "Enter a first or last name, or a company.";
+/// The words of the rules the UI can hint at before the core answers
+/// (exported to `ui/src/bindings/model.ts`; `{...}` are filled in).
+pub mod messages {
+    /// No field names the customer; shown against the first that could.
+    pub const NAME_REQUIRED: &str = "Enter a first or last name, or a company.";
+    pub const TOO_LONG: &str = "Too long: {len} characters, at most {max}.";
+    pub const CONTROL_CHARACTERS: &str = "Contains invisible control characters.";
+    pub const NOT_A_COUNTRY: &str =
+        "\"{value}\" is not a two-letter ISO country code (like DE, FR or US).";
+    pub const TOO_MANY_ATTRIBUTES: &str = "At most {max} extra fields.";
+}
+pub use messages::NAME_REQUIRED;
+
+/// What the create form's as-you-type check answers: every problem, each
+/// against its field, or the values as they would be stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct CustomerCheck {
+    /// Empty when the input would be accepted.
+    pub errors: Vec<FieldError>,
+    /// The normalised values, when there is no error.
+    pub normalised: Option<CustomerFields>,
+}
+
+/// Everything a create applies before storing: [`validate`], then the cached
+/// CRM form's rules (picklists, required CRM fields, known CRM fields).
+pub fn check(input: &NewCustomer, form: &FormMetadata) -> Result<ValidCustomer, ValidationErrors> {
+    let valid = validate(input)?;
+    form.check(input)?;
+    Ok(valid)
+}
+
+impl CustomerCheck {
+    pub fn of(result: Result<ValidCustomer, ValidationErrors>) -> Self {
+        match result {
+            Ok(valid) => CustomerCheck {
+                errors: Vec::new(),
+                normalised: Some(valid.fields),
+            },
+            Err(e) => CustomerCheck {
+                errors: e.0,
+                normalised: None,
+            },
+        }
+    }
+}
 
 pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> {
     let mut errors = Vec::new();
@@ -122,7 +171,10 @@ fn clean_attributes(input: Option<&Attributes>, errors: &mut Vec<FieldError>) ->
     if input.len() > limits::ATTRIBUTES {
         errors.push(FieldError::new(
             "attributes",
-            format!("At most {} extra fields.", limits::ATTRIBUTES),
+            fill(
+                messages::TOO_MANY_ATTRIBUTES,
+                &[("max", &limits::ATTRIBUTES)],
+            ),
         ));
         return out;
     }
@@ -164,14 +216,14 @@ fn clean_text(
     }
     let len = trimmed.chars().count();
     if len > max {
-        return Err(format!("Too long: {len} characters, at most {max}."));
+        return Err(fill(messages::TOO_LONG, &[("len", &len), ("max", &max)]));
     }
     let allowed_control = |c: char| multiline && (c == '\n' || c == '\t' || c == '\r');
     if trimmed
         .chars()
         .any(|c| c.is_control() && !allowed_control(c))
     {
-        return Err("Contains invisible control characters.".into());
+        return Err(messages::CONTROL_CHARACTERS.into());
     }
     Ok(Some(trimmed.to_owned()))
 }
@@ -250,9 +302,7 @@ fn normalise_country(country: &str) -> Result<String, String> {
     if super::country::is_code(&code) {
         Ok(code)
     } else {
-        Err(format!(
-            "\"{country}\" is not a two-letter ISO country code (like DE, FR or US)."
-        ))
+        Err(fill(messages::NOT_A_COUNTRY, &[("value", &country)]))
     }
 }
 

@@ -11,6 +11,49 @@ use std::collections::BTreeMap;
 
 use crate::customer::Field;
 use crate::error::{FieldError, ValidationErrors};
+use crate::template::Range;
+
+/// The ranges of the whole-number settings (exported to the UI's model, so
+/// the settings form says what the core says).
+pub mod limits {
+    use crate::template::Range;
+
+    pub const PRIORITY: Range = Range {
+        min: 0,
+        max: 1000,
+        message: "Use a priority from {min} to {max}.",
+    };
+    pub const BATCH_SIZE: Range = Range {
+        min: 1,
+        max: 1000,
+        message: "Use a batch size from {min} to {max}.",
+    };
+    pub const RATE_LIMIT: Range = Range {
+        min: 1,
+        max: 100_000,
+        message: "Use a rate limit from {min} to {max} requests.",
+    };
+    pub const RATE_WINDOW_SECS: Range = Range {
+        min: 1,
+        max: 3600,
+        message: "Use a window from {min} to {max} seconds.",
+    };
+    pub const PULL_MODIFIED_WITHIN_DAYS: Range = Range {
+        min: 1,
+        max: 3650,
+        message: "Use {min} to {max} days, or leave empty to keep every customer.",
+    };
+}
+
+/// A new endpoint's priority when none is given (the CLI's default, the
+/// settings form's for the first endpoint).
+pub const DEFAULT_PRIORITY: i64 = 100;
+
+/// How the URL rule of [`check_url`] reads beside the field.
+pub const URL_RULE: &str = "Use https://. Plain http:// is only allowed to this computer (localhost, 127.0.0.1 or ::1), for example the bundled CRM emulator.";
+/// The example URL the messages and the form use.
+pub const EXAMPLE_URL: &str = "https://crm.example.com";
+pub const CLIENT_ID_REQUIRED: &str = "OAuth needs the app's client id.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
@@ -38,6 +81,28 @@ impl EndpointKind {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// What a person reads in the settings.
+    pub fn label(self) -> &'static str {
+        match self {
+            EndpointKind::GenericRest => "Generic REST",
+            EndpointKind::Hubspot => "HubSpot",
+            EndpointKind::Bottlecrm => "BottleCRM",
+        }
+    }
+
+    /// What this kind calls its static token.
+    pub fn token_label(self) -> &'static str {
+        match self {
+            EndpointKind::Hubspot => "Private app token",
+            _ => "API token",
+        }
+    }
+
+    /// Whether the working set can be limited to one CRM owner (`pull_owner`).
+    pub fn filters_by_owner(self) -> bool {
+        self == EndpointKind::Hubspot
     }
 
     /// How this kind of CRM can authenticate Outpost.
@@ -92,6 +157,26 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
+    pub const ALL: [AuthMethod; 3] = [
+        AuthMethod::Token,
+        AuthMethod::OauthRefresh,
+        AuthMethod::OauthClientCredentials,
+    ];
+
+    /// What a person reads in the settings.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuthMethod::Token => "API token",
+            AuthMethod::OauthRefresh => "OAuth refresh token",
+            AuthMethod::OauthClientCredentials => "OAuth client credentials",
+        }
+    }
+
+    /// OAuth needs the app's client id (in the settings, not the keyring).
+    pub fn needs_client_id(self) -> bool {
+        self != AuthMethod::Token
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMethod::Token => "token",
@@ -101,13 +186,7 @@ impl AuthMethod {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            AuthMethod::Token,
-            AuthMethod::OauthRefresh,
-            AuthMethod::OauthClientCredentials,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == s)
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -183,36 +262,27 @@ impl EndpointConfig {
         if let Err(msg) = check_url(&self.base_url) {
             errors.push(FieldError::new("base_url", msg));
         }
-        if !(0..=1000).contains(&self.priority) {
-            errors.push(FieldError::new(
-                "priority",
-                "Use a priority from 0 to 1000.",
-            ));
-        }
-        if let Some(b) = self.settings.batch_size {
-            if !(1..=1000).contains(&b) {
-                errors.push(FieldError::new(
-                    "batch_size",
-                    "Use a batch size from 1 to 1000.",
-                ));
-            }
-        }
-        if let Some(r) = self.settings.rate_limit {
-            if r == 0 || r > 100_000 {
-                errors.push(FieldError::new(
-                    "rate_limit",
-                    "Use a rate limit from 1 to 100000 requests.",
-                ));
-            }
-        }
-        if let Some(w) = self.settings.rate_window_secs {
-            if !(1..=3600).contains(&w) {
-                errors.push(FieldError::new(
-                    "rate_window_secs",
-                    "Use a window from 1 to 3600 seconds.",
-                ));
-            }
-        }
+        let range = |field: &str, rule: Range, value: Option<i64>| {
+            let words = value.and_then(|v| rule.check(v).err());
+            words.map(|w| FieldError::new(field, w))
+        };
+        let s = &self.settings;
+        errors.extend(range("priority", limits::PRIORITY, Some(self.priority)));
+        errors.extend(range(
+            "batch_size",
+            limits::BATCH_SIZE,
+            s.batch_size.map(i64::from),
+        ));
+        errors.extend(range(
+            "rate_limit",
+            limits::RATE_LIMIT,
+            s.rate_limit.map(i64::from),
+        ));
+        errors.extend(range(
+            "rate_window_secs",
+            limits::RATE_WINDOW_SECS,
+            s.rate_window_secs.map(i64::from),
+        ));
         if let Some(p) = &self.settings.key_property {
             if p.is_empty()
                 || p.len() > 100
@@ -224,14 +294,11 @@ impl EndpointConfig {
                 ));
             }
         }
-        if let Some(d) = self.settings.pull_modified_within_days {
-            if !(1..=3650).contains(&d) {
-                errors.push(FieldError::new(
-                    "pull_modified_within_days",
-                    "Use 1 to 3650 days, or leave empty to keep every customer.",
-                ));
-            }
-        }
+        errors.extend(range(
+            "pull_modified_within_days",
+            limits::PULL_MODIFIED_WITHIN_DAYS,
+            s.pull_modified_within_days.map(i64::from),
+        ));
         let short_value = |v: &Option<String>| {
             v.as_deref()
                 .is_none_or(|v| !v.trim().is_empty() && v.chars().count() <= 100)
@@ -247,7 +314,7 @@ impl EndpointConfig {
                 "pull_owner",
                 "Enter the CRM owner id, at most 100 characters.",
             ));
-        } else if self.settings.pull_owner.is_some() && self.kind != EndpointKind::Hubspot {
+        } else if self.settings.pull_owner.is_some() && !self.kind.filters_by_owner() {
             errors.push(FieldError::new(
                 "pull_owner",
                 "Only HubSpot can limit the working set to one owner.",
@@ -294,11 +361,8 @@ impl EndpointConfig {
             ));
         }
         let client_id = self.settings.client_id.as_deref().unwrap_or("");
-        if auth != AuthMethod::Token && client_id.trim().is_empty() {
-            errors.push(FieldError::new(
-                "client_id",
-                "OAuth needs the app's client id.",
-            ));
+        if auth.needs_client_id() && client_id.trim().is_empty() {
+            errors.push(FieldError::new("client_id", CLIENT_ID_REQUIRED));
         } else if client_id.len() > 512 || client_id.chars().any(char::is_control) {
             errors.push(FieldError::new(
                 "client_id",
@@ -320,7 +384,7 @@ impl EndpointConfig {
 /// https everywhere; plain http only to this machine (the emulator, a local proxy).
 pub fn check_url(raw: &str) -> Result<Url, String> {
     let url = Url::parse(raw.trim())
-        .map_err(|e| format!("Not a URL ({e}); write it like https://crm.example.com."))?;
+        .map_err(|e| format!("Not a URL ({e}); write it like {EXAMPLE_URL}."))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}

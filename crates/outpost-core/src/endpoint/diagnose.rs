@@ -74,6 +74,8 @@ fn explain(e: &ConnectorError) -> TestResult {
             "No credentials are stored for this endpoint yet: enter the token or client secret.".into(),
         ),
         ConnectorError::Queue(QueueProblem::Misconfigured(why)) => (TestOutcome::Misconfigured, why.clone()),
+        // Nothing about the settings: the keyring's own words say what to do.
+        ConnectorError::Queue(QueueProblem::Keyring(e)) => (TestOutcome::CredentialsMissing, e.to_string()),
         ConnectorError::Transient { reason, .. } | ConnectorError::Protocol(reason) => (
             TestOutcome::ServerError,
             format!("The CRM answered with an error ({reason}); try again later."),

@@ -4,8 +4,11 @@
 
 mod config;
 pub mod diagnose;
+pub mod kinds;
 pub mod overlay;
 pub mod save;
+pub mod secret_input;
 pub mod secrets;
+pub mod transfer;
 
 pub use config::*;

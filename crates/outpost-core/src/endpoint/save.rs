@@ -48,6 +48,15 @@ pub fn field_name(kind: SecretKind) -> &'static str {
     }
 }
 
+/// What the settings form says when a new endpoint lacks this secret.
+pub fn missing_message(kind: SecretKind) -> &'static str {
+    match kind {
+        SecretKind::Token => "Enter the API token.",
+        SecretKind::ClientSecret => "Enter the client secret.",
+        SecretKind::RefreshToken => "Enter the refresh token.",
+    }
+}
+
 /// Saves `config`; with `previous_name` different from its name, the stored
 /// endpoint of that name is renamed: its secrets and its queued messages
 /// follow. Secrets are written before the store changes, because the store's

@@ -2,6 +2,7 @@
 //! keyring, never in the database, a file or a log.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -31,7 +32,8 @@ impl SecretKind {
 pub enum SecretError {
     #[error("the OS keyring is not available ({0}); on Linux a Secret Service such as GNOME Keyring must be running and unlocked")]
     Unavailable(String),
-    #[error("the OS keyring is locked: unlock it and try again")]
+    /// The keyring exists but is locked (or its unlock prompt was dismissed).
+    #[error("{}", LOCKED_HELP)]
     Locked,
     #[error("keyring error: {0}")]
     Other(String),
@@ -90,19 +92,41 @@ impl Default for KeyringSecrets {
     }
 }
 
+/// What a person does about a locked keyring, in the platform's words.
+#[cfg(target_os = "macos")]
+const LOCKED_HELP: &str =
+    "keyring locked: unlock the login keychain (Keychain Access, or log in again) and try again";
+#[cfg(target_os = "windows")]
+const LOCKED_HELP: &str =
+    "keyring locked: sign in to Windows again so Credential Manager opens, and try again";
+#[cfg(not(any(target_os = "macos", target_os = "windows")))]
+const LOCKED_HELP: &str = "keyring locked: unlock it (open \"Passwords and Keys\" and unlock the \
+     Login keyring, or log out and in again) and try again";
+
 fn map_keyring_error(e: keyring::Error) -> SecretError {
     match e {
-        keyring::Error::NoStorageAccess(inner) => {
-            let text = inner.to_string();
-            if text.to_lowercase().contains("lock") {
-                SecretError::Locked
-            } else {
-                SecretError::Unavailable(text)
-            }
+        keyring::Error::NoStorageAccess(inner) if is_locked(inner.as_ref()) => SecretError::Locked,
+        keyring::Error::NoStorageAccess(inner) | keyring::Error::PlatformFailure(inner) => {
+            SecretError::Unavailable(inner.to_string())
         }
-        keyring::Error::PlatformFailure(inner) => SecretError::Unavailable(inner.to_string()),
         other => SecretError::Other(other.to_string()),
     }
+}
+
+/// On Linux the Secret Service says exactly why access failed.
+#[cfg(any(target_os = "linux", target_os = "freebsd"))]
+fn is_locked(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    use dbus_secret_service::Error;
+    matches!(
+        inner.downcast_ref::<Error>(),
+        Some(Error::Locked | Error::Prompt)
+    )
+}
+
+/// Elsewhere "no storage access" is a keychain the user has not opened.
+#[cfg(not(any(target_os = "linux", target_os = "freebsd")))]
+fn is_locked(_: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    true
 }
 
 #[async_trait]
@@ -140,9 +164,28 @@ impl SecretStore for KeyringSecrets {
     }
 }
 
-/// In-memory secrets for unit tests of code that is not about the keyring.
+type Values = HashMap<(String, SecretKind), String>;
+
+/// In-memory secrets for unit tests of code that is not about the keyring;
+/// [`MemorySecrets::lock`] makes every call fail as a locked keyring does.
 #[derive(Debug, Clone, Default)]
-pub struct MemorySecrets(Arc<Mutex<HashMap<(String, SecretKind), String>>>);
+pub struct MemorySecrets {
+    values: Arc<Mutex<Values>>,
+    locked: Arc<AtomicBool>,
+}
+
+impl MemorySecrets {
+    pub fn lock(&self, locked: bool) {
+        self.locked.store(locked, Ordering::SeqCst);
+    }
+
+    fn open(&self) -> Result<std::sync::MutexGuard<'_, Values>, SecretError> {
+        if self.locked.load(Ordering::SeqCst) {
+            return Err(SecretError::Locked);
+        }
+        Ok(self.values.lock().expect("secrets lock"))
+    }
+}
 
 #[async_trait]
 impl SecretStore for MemorySecrets {
@@ -151,8 +194,8 @@ impl SecretStore for MemorySecrets {
         endpoint: &str,
         kind: SecretKind,
     ) -> Result<Option<Sensitive<String>>, SecretError> {
-        let map = self.0.lock().expect("secrets lock");
-        Ok(map
+        Ok(self
+            .open()?
             .get(&(endpoint.to_owned(), kind))
             .cloned()
             .map(Sensitive::new))
@@ -164,16 +207,36 @@ impl SecretStore for MemorySecrets {
         kind: SecretKind,
         value: &Sensitive<String>,
     ) -> Result<(), SecretError> {
-        let mut map = self.0.lock().expect("secrets lock");
-        map.insert((endpoint.to_owned(), kind), value.expose().clone());
+        self.open()?
+            .insert((endpoint.to_owned(), kind), value.expose().clone());
         Ok(())
     }
 
     async fn delete(&self, endpoint: &str, kind: SecretKind) -> Result<(), SecretError> {
-        self.0
-            .lock()
-            .expect("secrets lock")
-            .remove(&(endpoint.to_owned(), kind));
+        self.open()?.remove(&(endpoint.to_owned(), kind));
         Ok(())
+    }
+}
+
+#[cfg(all(test, any(target_os = "linux", target_os = "freebsd")))]
+mod tests {
+    use super::*;
+    use dbus_secret_service::Error as Dbus;
+
+    #[test]
+    fn a_locked_secret_service_is_locked_not_unavailable() {
+        let locked = map_keyring_error(keyring::Error::NoStorageAccess(Box::new(Dbus::Locked)));
+        assert_eq!(locked, SecretError::Locked);
+        assert!(locked.to_string().starts_with("keyring locked: unlock it"));
+        let dismissed = map_keyring_error(keyring::Error::NoStorageAccess(Box::new(Dbus::Prompt)));
+        assert_eq!(dismissed, SecretError::Locked);
+        assert!(matches!(
+            map_keyring_error(keyring::Error::PlatformFailure(Box::new(Dbus::Unavailable))),
+            SecretError::Unavailable(_)
+        ));
+        assert!(matches!(
+            map_keyring_error(keyring::Error::NoStorageAccess(Box::new(Dbus::NoResult))),
+            SecretError::Unavailable(_)
+        ));
     }
 }

@@ -204,11 +204,19 @@ impl Store {
         self.events.subscribe()
     }
 
+    /// What [`Store::create_customer`] would say about `input`, storing
+    /// nothing: the create form's as-you-type check.
+    pub async fn check_customer(&self, input: &NewCustomer) -> Result<validation::CustomerCheck> {
+        let form = self.current_form().await?;
+        Ok(validation::CustomerCheck::of(validation::check(
+            input, &form,
+        )))
+    }
+
     /// Validates, then stores the customer and its `customer.create` outbox
     /// message in one transaction: both or neither.
     pub async fn create_customer(&self, input: &NewCustomer) -> Result<Customer> {
-        let valid = validation::validate(input)?;
-        self.current_form().await?.check(input)?;
+        let valid = validation::check(input, &self.current_form().await?)?;
         let id = self.keys.generate();
         let now = time::now();
         let mut write = self.writer.connection().await?;

@@ -16,7 +16,7 @@ use crate::crm;
 use crate::crm::connector::CrmConnector;
 use crate::customer::Customer;
 use crate::endpoint::secrets::SecretStore;
-use crate::endpoint::{Connectivity, EndpointConfig};
+use crate::endpoint::EndpointConfig;
 use crate::error::Result;
 use crate::status::{ConnectionState, StatusSnapshot};
 use crate::store::{CustomerChange, CustomersChanged, Store, StoreEvent, WorkingSet};
@@ -31,16 +31,6 @@ struct Runtime {
     flusher: Option<Arc<Flusher>>,
     /// Only the primary endpoint, and only if its settings keep a working set.
     puller: Option<Arc<Puller>>,
-}
-
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-#[error("{0}")]
-pub struct CreateRefused(pub String);
-
-impl From<CreateRefused> for crate::error::Error {
-    fn from(e: CreateRefused) -> Self {
-        crate::error::Error::Refused(e.0)
-    }
 }
 
 pub struct SyncEngine {
@@ -342,21 +332,11 @@ impl SyncEngine {
         Ok(snapshot)
     }
 
-    /// Online-only endpoints refuse creations while their CRM is unreachable.
-    pub async fn check_can_create(&self) -> Result<(), CreateRefused> {
+    /// The primary endpoint's settings and what its monitor knows.
+    pub async fn primary_status(&self) -> Option<(EndpointConfig, EndpointStatus)> {
         let runtimes = self.runtimes.lock().await;
-        let Some(primary) = runtimes.first() else {
-            return Ok(());
-        };
-        if primary.config.connectivity == Connectivity::OnlineOnly
-            && primary.monitor.state() != ConnectionState::Online
-        {
-            return Err(CreateRefused(format!(
-                "The CRM ({}) is unreachable and this till is set to work online only, so the customer was not saved. Try again when the connection is back.",
-                primary.config.name
-            )));
-        }
-        Ok(())
+        let primary = runtimes.first()?;
+        Some((primary.config.clone(), primary.monitor.status()))
     }
 
     /// Cancels every task and waits for them, at most `timeout`. Messages cut

@@ -1,18 +1,16 @@
 //! The one-shot paths the CLI uses (`outpost sync --once`, `outpost pull`,
-//! a status probe, the online-only check, a lookup): each builds the
-//! primary endpoint's connector, does one thing and returns, without the
-//! engine's long-running tasks.
+//! a status probe, a lookup): each builds the primary endpoint's connector,
+//! does one thing and returns, without the engine's long-running tasks.
 
 use std::sync::Arc;
 
-use super::engine::CreateRefused;
 use super::flusher::{Flusher, RoundResult};
 use super::lookup::Remote;
 use super::monitor::{EndpointStatus, Monitor};
 use super::pull::{pull_pass, PullError, PullReport, PullScope};
 use crate::crm::{self, ConnectorError, CrmConnector};
 use crate::endpoint::secrets::SecretStore;
-use crate::endpoint::{Connectivity, EndpointConfig};
+use crate::endpoint::EndpointConfig;
 use crate::error::Result;
 use crate::status::ConnectionState;
 use crate::store::Store;
@@ -94,30 +92,6 @@ pub async fn probe_primary(
     }
     let status = monitor.status();
     Ok(Some((config, status)))
-}
-
-/// The CLI's version of [`SyncEngine::check_can_create`]: probes first.
-pub async fn check_can_create_once(
-    store: &Store,
-    secrets: Arc<dyn SecretStore>,
-) -> Result<Result<(), CreateRefused>> {
-    let Some(primary) = store.primary_endpoint().await? else {
-        return Ok(Ok(()));
-    };
-    if primary.connectivity != Connectivity::OnlineOnly {
-        return Ok(Ok(()));
-    }
-    let (config, status) = probe_primary(store, secrets)
-        .await?
-        .expect("an endpoint exists");
-    if status.state == ConnectionState::Online {
-        return Ok(Ok(()));
-    }
-    Ok(Err(CreateRefused(format!(
-        "The CRM ({}) is unreachable and this till is set to work online only, so the customer was not saved: {}",
-        config.name,
-        status.last_error.unwrap_or_default()
-    ))))
 }
 
 /// `outpost pull`: one incremental pass for the named endpoint (the primary

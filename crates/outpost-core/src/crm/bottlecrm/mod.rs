@@ -29,7 +29,7 @@ use crate::sensitive::Sensitive;
 
 /// Measured ceiling: ~20 creates/s sequential, ~34/s with 4 in flight.
 const IN_FLIGHT: usize = 4;
-const MAX_BATCH: usize = 20;
+pub const MAX_BATCH: usize = 20;
 pub const KEY_FIELD: &str = "client_uuid";
 const PAGE: usize = 100;
 /// Placeholder for the name BottleCRM requires but the customer lacks.

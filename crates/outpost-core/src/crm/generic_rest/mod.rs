@@ -29,7 +29,7 @@ use crate::sensitive::Sensitive;
 use client_credentials::ClientCredentials;
 
 /// Records per flush round; each is its own PUT, a few in flight at once.
-const MAX_BATCH: usize = 50;
+pub const MAX_BATCH: usize = 50;
 const IN_FLIGHT: usize = 4;
 const PAGE_SIZE: usize = 200;
 

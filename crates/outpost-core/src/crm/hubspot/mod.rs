@@ -36,6 +36,8 @@ pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
     per: std::time::Duration::from_secs(10),
 };
 pub const DEFAULT_KEY_PROPERTY: &str = "outpost_key";
+/// HubSpot's API host (the settings form's URL placeholder).
+pub const API_URL: &str = "https://api.hubapi.com";
 const SEARCH_PAGE: usize = 200;
 
 pub struct HubSpot {

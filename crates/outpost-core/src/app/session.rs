@@ -1,12 +1,13 @@
-//! Whether the settings are unlocked in this window, and for how long: they
-//! lock again after a few minutes without admin activity. Only actions
+//! Whether the settings are unlocked in this process (the window; a CLI run
+//! unlocks once, at its start), and for how long: they lock again after a
+//! few minutes without admin activity. Only actions
 //! (testing, saving, removing) are activity; reading the list is not, or a
 //! screen left open would never lock.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub const IDLE_LOCK: Duration = Duration::from_secs(5 * 60);
+pub const IDLE_LOCK: Duration = Duration::from_secs(crate::admin::IDLE_LOCK_SECS);
 
 #[derive(Default)]
 pub struct AdminSession {

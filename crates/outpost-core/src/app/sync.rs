@@ -1,0 +1,158 @@
+//! Delivery and the working set: status, the outbox, resubmitting, "Sync
+//! now" / "Update now", and the one-shot sync and pull the CLI runs.
+
+use serde::Serialize;
+
+use super::error::{AppError, AppResult};
+use super::input::{parse_key, DEFAULT_OUTBOX_PAGE};
+use super::{Mode, Outpost};
+use crate::error::Error;
+use crate::outbox::{OutboxMessage, OutboxState};
+use crate::status::{ConnectionState, StatusSnapshot};
+use crate::store::WorkingSet;
+use crate::sync::once::{flush_once, probe_primary, pull_once};
+
+/// `outpost sync --once --json`: names are part of the CLI contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub delivered: u64,
+    pub needs_attention: u64,
+    pub pending: u64,
+    /// Records deferred in this run (CRM busy or unreachable).
+    pub deferred: u64,
+    pub connection: ConnectionState,
+}
+
+/// `outpost pull --json`: names are part of the CLI contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PullSummary {
+    /// Records received from the CRM in this run.
+    pub fetched: u64,
+    /// Customers on this device afterwards (created here or pulled).
+    pub total_local: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub linked: u64,
+    pub conflicts: u64,
+}
+
+const NO_WORKING_SET: &str = "This computer does not keep the CRM's customers: no CRM is configured, or the working set is turned off in Settings.";
+
+impl Outpost {
+    /// Outbox counts with the primary CRM's connection state (one-shot: the
+    /// CRM is probed once).
+    pub async fn status(&self) -> AppResult<StatusSnapshot> {
+        if let Mode::Running(engine) = &self.mode {
+            return Ok(engine.status().await?);
+        }
+        let mut s = self.store.status().await?;
+        if let Some((config, endpoint)) = probe_primary(&self.store, self.secrets.clone()).await? {
+            s.connection = endpoint.state;
+            s.last_error = endpoint.last_error;
+            s.last_success_at = self
+                .store
+                .last_success(&config.name)
+                .await?
+                .map(|t| t.to_rfc3339());
+        }
+        Ok(s)
+    }
+
+    /// Outbox messages in delivery order (absent limit: [`DEFAULT_OUTBOX_PAGE`]).
+    pub async fn outbox(
+        &self,
+        state: Option<OutboxState>,
+        limit: Option<u32>,
+    ) -> AppResult<Vec<OutboxMessage>> {
+        Ok(self
+            .store
+            .outbox(state, limit.unwrap_or(DEFAULT_OUTBOX_PAGE))
+            .await?)
+    }
+
+    /// Resubmits a customer whose delivery needs attention; how many
+    /// messages were queued again. The running engine sends them at once.
+    pub async fn retry(&self, key: &str) -> AppResult<u64> {
+        let id = parse_key(key)?;
+        if self.store.customer(id).await?.is_none() {
+            return Err(Error::CustomerNotFound(key.to_owned()).into());
+        }
+        let requeued = self.store.retry_customer(id).await?;
+        if let Mode::Running(engine) = &self.mode {
+            engine.sync_now().await;
+        }
+        Ok(requeued)
+    }
+
+    /// How big and how fresh the working set is.
+    pub async fn working_set(&self) -> AppResult<WorkingSet> {
+        if let Mode::Running(engine) = &self.mode {
+            return Ok(engine.working_set().await?);
+        }
+        let primary = self.primary_config().await?;
+        let mut ws = self
+            .store
+            .working_set(primary.as_ref().map(|c| c.name.as_str()))
+            .await?;
+        ws.pull_enabled = primary.is_some_and(|c| c.settings.pulls());
+        Ok(ws)
+    }
+
+    /// "Update now": a working-set pull at once (or when the CRM is back);
+    /// refused in words when the primary endpoint keeps no working set.
+    pub async fn pull_now(&self) -> AppResult<()> {
+        match &self.mode {
+            Mode::Running(engine) if engine.pull_now().await => Ok(()),
+            Mode::Running(_) => Err(AppError::refused(NO_WORKING_SET)),
+            Mode::OneShot => self.pull_once(None).await.map(drop),
+        }
+    }
+
+    /// "Sync now" / "Retry now": probe the CRM and send what is due.
+    pub async fn sync_now(&self) -> AppResult<()> {
+        match &self.mode {
+            Mode::Running(engine) => {
+                engine.sync_now().await;
+                Ok(())
+            }
+            Mode::OneShot => self.sync_once().await.map(drop),
+        }
+    }
+
+    /// The window regained focus: a good moment to re-check the CRM.
+    pub async fn retry_now(&self) {
+        if let Mode::Running(engine) = &self.mode {
+            engine.retry_now().await;
+        }
+    }
+
+    /// Delivers what is due to the primary CRM, waits for the outcome and
+    /// reports (`outpost sync --once`). Safe beside a running engine or
+    /// another process: messages are claimed in the database.
+    pub async fn sync_once(&self) -> AppResult<SyncReport> {
+        let summary = flush_once(&self.store, self.secrets.clone()).await?;
+        let status = self.store.status().await?;
+        Ok(SyncReport {
+            delivered: summary.round.delivered,
+            needs_attention: status.needs_attention,
+            pending: status.pending,
+            deferred: summary.round.deferred,
+            connection: summary.status.state,
+        })
+    }
+
+    /// One incremental working-set pull from `endpoint` (the primary when
+    /// absent), resuming an interrupted one (`outpost pull`).
+    pub async fn pull_once(&self, endpoint: Option<&str>) -> AppResult<PullSummary> {
+        let report = pull_once(&self.store, self.secrets.clone(), endpoint).await?;
+        let total_local = self.store.working_set(None).await?.total_local;
+        Ok(PullSummary {
+            fetched: report.fetched,
+            total_local,
+            inserted: report.inserted,
+            updated: report.updated,
+            linked: report.linked,
+            conflicts: report.conflicts,
+        })
+    }
+}
