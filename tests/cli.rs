@@ -300,7 +300,7 @@ mod endpoints {
     }
 
     /// A loopback port with nothing listening.
-    fn closed_port() -> u16 {
+    pub(super) fn closed_port() -> u16 {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     }
@@ -672,5 +672,51 @@ mod admin {
         let out = with_env(&b, &["endpoints", "import", file.to_str().unwrap()], &[]);
         assert_eq!(out.status.code(), Some(2));
         assert_eq!(b.json(&["endpoints", "list"]).as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_shop_number_goes_into_every_new_customers_key() {
+        let o = Outpost::new();
+        let url = format!("http://127.0.0.1:{}", super::endpoints::closed_port());
+        let add = |extra: &[&str]| {
+            let mut args = vec![
+                "endpoints",
+                "add",
+                "--name",
+                "shop",
+                "--kind",
+                "generic-rest",
+                "--url",
+                &url,
+            ];
+            args.extend_from_slice(extra);
+            with_env(&o, &args, &[])
+        };
+        let out = add(&["--key-shop", "0"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("key_shop"), "{}", stderr(&out));
+
+        let out = add(&["--key-shop", "17"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let shown = o.json(&["endpoints", "show", "shop"]);
+        assert_eq!(shown["settings"]["key_shop"], 17, "{shown}");
+        // The CRM is not reachable and no token is stored: keys are made anyway.
+        let key = o.json(&["customers", "add", "--last-name", "Shopper"])["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let uuid = uuid::Uuid::parse_str(&key).unwrap();
+        assert_eq!(uuid.get_version_num(), 8);
+        assert!(key.ends_with("000017"), "{key}");
+        assert_eq!(o.json(&["customers", "show", &key])["id"], key.as_str());
+
+        let out = with_env(
+            &o,
+            &["endpoints", "set", "--name", "shop", "--key-shop", "42"],
+            &[],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let key = stdout(&o.run(&["customers", "add", "--last-name", "Later"]));
+        assert!(key.ends_with("000042"), "{key}");
     }
 }

@@ -10,6 +10,7 @@ machine-readable result goes to stdout as a JSON line.
   bcrm.py token-new [--name N] [--scopes a,b]
   bcrm.py token-list
   bcrm.py token-revoke ID_OR_RAW_TOKEN
+  bcrm.py org-new [--name N]        a fresh org (custom field, token) for one test run
   bcrm.py selfcheck
 """
 
@@ -111,6 +112,21 @@ def mint_token(jwt, name, scopes):
     return body
 
 
+def create_key_field(jwt):
+    """The filterable Contact.client_uuid custom field Outpost keeps its key in."""
+    status, body = http("GET", "/api/custom-fields/?target_model=Contact", token=jwt)
+    expect(status, body, (200,), "GET /api/custom-fields/")
+    existing = [d for d in body.get("definitions", []) if d.get("key") == "client_uuid"]
+    if existing:
+        return existing[0].get("id")
+    log("creating custom field Contact.client_uuid (filterable)")
+    status, body = http("POST", "/api/custom-fields/", token=jwt, body={
+        "target_model": "Contact", "key": "client_uuid", "label": "Client UUID",
+        "field_type": "text", "is_filterable": True})
+    expect(status, body, (200, 201), "POST /api/custom-fields/")
+    return body.get("id")
+
+
 def cmd_bootstrap(_args):
     state = load_state()
     jwt = None
@@ -123,18 +139,7 @@ def cmd_bootstrap(_args):
         save_state(state)
     if not state.get("custom_field"):
         jwt = jwt or org_jwt(state)
-        status, body = http("GET", "/api/custom-fields/?target_model=Contact", token=jwt)
-        expect(status, body, (200,), "GET /api/custom-fields/")
-        existing = [d for d in body.get("definitions", []) if d.get("key") == "client_uuid"]
-        if existing:
-            cf_id = existing[0].get("id")
-        else:
-            log("creating custom field Contact.client_uuid (filterable)")
-            status, body = http("POST", "/api/custom-fields/", token=jwt, body={
-                "target_model": "Contact", "key": "client_uuid", "label": "Client UUID",
-                "field_type": "text", "is_filterable": True})
-            expect(status, body, (200, 201), "POST /api/custom-fields/")
-            cf_id = body.get("id")
+        cf_id = create_key_field(jwt)
         state["custom_field"] = {"key": "client_uuid", "id": cf_id}
         save_state(state)
     token = None
@@ -168,6 +173,21 @@ def cmd_token_new(args):
     scopes = [s for s in args.scopes.split(",") if s] if args.scopes is not None else SCOPES
     body = mint_token(org_jwt(state), args.name, scopes)
     print(json.dumps({"id": body["id"], "token": body["token"], "scopes": body.get("scopes")}))
+
+
+def cmd_org_new(args):
+    """An org of the CI user with nothing in it but the key field: a test run
+    that counts or pulls every contact gets a CRM of its own."""
+    if not load_state().get("org_id"):
+        die("not set up: run scripts/bottlecrm-up first")
+    name = args.name or f"Outpost test {uuid.uuid4().hex[:8]}"
+    status, body = http("POST", "/api/org/", token=devlogin(), body={"name": name})
+    expect(status, body, (200, 201), "POST /api/org/")
+    org_id = body["org"]["id"]
+    jwt = devlogin(org_id)
+    create_key_field(jwt)
+    token = mint_token(jwt, "outpost-test", SCOPES)["token"]
+    print(json.dumps({"org_id": org_id, "name": name, "token": token}))
 
 
 def list_tokens(jwt):
@@ -261,6 +281,9 @@ def main():
     r.add_argument("token", help="token id (uuid) or the raw bcrm_pat_ token")
     r.set_defaults(fn=cmd_token_revoke)
     sub.add_parser("selfcheck").set_defaults(fn=cmd_selfcheck)
+    o = sub.add_parser("org-new")
+    o.add_argument("--name", default=None)
+    o.set_defaults(fn=cmd_org_new)
     a = p.parse_args()
     a.fn(a)
 

@@ -107,6 +107,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long an injected `timeout` fault holds a request before resetting it.
     pub timeout_hold: Duration,
+    /// The REST API asks for keys of this shop (UUIDv8, `key_format` in
+    /// `GET /metadata`) and refuses others; `None` takes any valid key.
+    pub rest_key_shop: Option<u32>,
 }
 
 impl Default for Config {
@@ -129,6 +132,7 @@ impl Default for Config {
             unique_property: Some("outpost_key".to_string()),
             max_body_bytes: 1024 * 1024,
             timeout_hold: Duration::from_secs(60),
+            rest_key_shop: None,
         }
     }
 }

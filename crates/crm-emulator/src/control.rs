@@ -63,6 +63,7 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/tokens/issue", post(issue))
         .route("/rate-limit", get(get_rate_limit).post(set_rate_limit))
         .route("/search-lag", post(search_lag))
+        .route("/rest/key-format", get(get_key_format).post(set_key_format))
         .route("/hubspot/properties/remove", post(remove_property))
         .route("/seed", post(seed))
         .fallback(|| async {
@@ -99,6 +100,7 @@ async fn set_faults(State(i): S, b: Bytes) -> Result<Json<Faults>, ControlError>
     for (name, rate) in [
         ("error_rate", faults.error_rate),
         ("drop_after_commit_rate", faults.drop_after_commit_rate),
+        ("truncate_body_rate", faults.truncate_body_rate),
     ] {
         if !(0.0..=1.0).contains(&rate) {
             return Err(ControlError(format!("{name} must be between 0 and 1")));
@@ -234,6 +236,27 @@ async fn search_lag(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> 
     let req: LagReq = body(&b)?;
     i.shared.set_search_lag(Duration::from_millis(req.ms));
     Ok(Json(json!({"search_lag_ms": req.ms})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct KeyFormatReq {
+    /// The shop whose keys the REST API asks for; `null`: any key.
+    shop: Option<u32>,
+}
+
+async fn get_key_format(State(i): S) -> Json<Value> {
+    Json(json!({"shop": i.shared.rest_key_shop()}))
+}
+
+async fn set_key_format(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: KeyFormatReq = body(&b)?;
+    let max = crate::api::rest::key_format::MAX_SHOP;
+    if req.shop.is_some_and(|s| !(1..=max).contains(&s)) {
+        return Err(ControlError(format!("shop must be 1 to {max}, or null")));
+    }
+    i.shared.set_rest_key_shop(req.shop);
+    Ok(Json(json!({"shop": req.shop})))
 }
 
 #[derive(Debug, Default, Deserialize)]

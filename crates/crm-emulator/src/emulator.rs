@@ -186,6 +186,21 @@ impl Emulator {
         self.inner.shared.retry_after.store(on, Ordering::Relaxed);
     }
 
+    /// Makes the REST API ask for keys of this shop (`key_format` in
+    /// `GET /metadata`, `400 invalid_key` for other keys); `None`: any key.
+    /// Panics on a shop number outside 1..=999999.
+    pub fn set_rest_key_shop(&self, shop: Option<u32>) {
+        assert!(
+            shop.is_none_or(|s| (1..=crate::api::rest::key_format::MAX_SHOP).contains(&s)),
+            "shop numbers are 1 to 999999"
+        );
+        self.inner.shared.set_rest_key_shop(shop);
+    }
+
+    pub fn rest_key_shop(&self) -> Option<u32> {
+        self.inner.shared.rest_key_shop()
+    }
+
     /// How long new or changed HubSpot objects stay invisible to search.
     pub fn set_search_index_lag(&self, lag: Duration) {
         self.inner.shared.set_search_lag(lag);
@@ -256,6 +271,7 @@ impl Inner {
         self.restore_tokens();
         self.shared
             .set_search_lag(self.shared.config.search_index_lag);
+        self.shared.set_rest_key_shop(cfg.rest_key_shop);
         crate::state::durable(barrier).await;
     }
 

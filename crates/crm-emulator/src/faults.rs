@@ -37,6 +37,10 @@ pub struct Faults {
     pub error_kinds: Vec<ErrorKind>,
     /// Probability that a successful write is stored and then the connection is reset.
     pub drop_after_commit_rate: f64,
+    /// Probability that a successful write is stored and answered with its
+    /// status and headers but only the first half of its body, then the
+    /// connection is closed (a proxy or a crash cutting the answer short).
+    pub truncate_body_rate: f64,
     /// Re-seeds the RNG; `None` keeps the emulator's `--seed`.
     pub seed: Option<u64>,
 }
@@ -47,6 +51,7 @@ pub struct Decision {
     pub delay: Duration,
     pub error: Option<ErrorKind>,
     pub drop_after_commit: bool,
+    pub truncate_body: bool,
 }
 
 #[derive(Debug)]
@@ -100,6 +105,10 @@ impl FaultState {
         }
         if p.drop_after_commit_rate > 0.0 {
             d.drop_after_commit = self.rng.random_bool(p.drop_after_commit_rate.min(1.0));
+        }
+        // Drawn last, so plans without it replay the decisions they always did.
+        if p.truncate_body_rate > 0.0 {
+            d.truncate_body = self.rng.random_bool(p.truncate_body_rate.min(1.0));
         }
         d
     }

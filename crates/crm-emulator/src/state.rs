@@ -1,6 +1,6 @@
 //! State shared by the CRM handlers, the control API and the Rust handle.
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -35,6 +35,8 @@ pub struct Shared {
     pub tokens: Mutex<Tokens>,
     pub search_lag: Mutex<Duration>,
     pub retry_after: AtomicBool,
+    /// The shop whose keys the REST API asks for; 0 when it takes any key.
+    rest_key_shop: AtomicU32,
 }
 
 // Locks are held only for short synchronous sections; a poisoned lock means a
@@ -54,6 +56,7 @@ impl Shared {
             )),
             search_lag: Mutex::new(config.search_index_lag),
             retry_after: AtomicBool::new(config.retry_after),
+            rest_key_shop: AtomicU32::new(config.rest_key_shop.unwrap_or(0)),
             config,
         }
     }
@@ -76,6 +79,16 @@ impl Shared {
             Api::Hubspot => self.hubspot_limiter.lock(),
         }
         .expect("limiter lock")
+    }
+
+    /// `Some(shop)` when the REST API asks for that shop's keys.
+    pub fn rest_key_shop(&self) -> Option<u32> {
+        Some(self.rest_key_shop.load(Ordering::Relaxed)).filter(|&s| s != 0)
+    }
+
+    pub fn set_rest_key_shop(&self, shop: Option<u32>) {
+        self.rest_key_shop
+            .store(shop.unwrap_or(0), Ordering::Relaxed);
     }
 
     pub fn search_lag(&self) -> Duration {

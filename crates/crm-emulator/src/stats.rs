@@ -26,6 +26,11 @@ impl StatsSnapshot {
             .unwrap_or(0)
     }
 
+    /// Requests to any endpoint that ended with `outcome`.
+    pub fn count_anywhere(&self, outcome: &str) -> u64 {
+        self.endpoints.values().filter_map(|m| m.get(outcome)).sum()
+    }
+
     /// All requests to `endpoint`, whatever their outcome.
     pub fn count_endpoint(&self, endpoint: &str) -> u64 {
         self.endpoints

@@ -9,15 +9,13 @@ use std::time::Duration;
 mod common;
 use common::{wait_until, World, DEADLINE};
 
-use crm_emulator::{Config, CustomerFields, ErrorKind, Faults};
-use outpost_core::crm::error::ConnectorError;
+use crm_emulator::{Config, CustomerFields, Faults};
 use outpost_core::customer::CustomerFields as Fields;
 use outpost_core::customer::Origin;
 use outpost_core::endpoint::{EndpointKind, EndpointSettings};
 use outpost_core::sync::engine::SyncEngine;
 use outpost_core::sync::lookup::{self, Remote, RemoteLookup};
 use outpost_core::sync::once::pull_once;
-use outpost_core::sync::pull::{pull_pass, PullError, PullScope};
 use outpost_core::{crm, NewCustomer, OutboxState, SyncState};
 
 fn rest_record(i: usize) -> (String, CustomerFields) {
@@ -121,63 +119,6 @@ async fn put_rest(w: &World, key: &str, fields: &CustomerFields) {
         .unwrap()
         .status();
     assert!(status.is_success(), "{status}");
-}
-
-#[tokio::test]
-async fn a_pull_cut_off_mid_pass_resumes_at_the_page_it_had_not_stored() {
-    let w = World::new(Config::unlimited()).await;
-    w.endpoint(EndpointKind::Hubspot, EndpointSettings::default())
-        .await;
-    w.emu
-        .seed_hubspot("contacts", (0..1000).map(hubspot_contact).collect());
-    let config = w.store.endpoint("crm").await.unwrap().unwrap();
-    let connector = crm::build(&config, w.secrets.clone()).await.unwrap();
-
-    // The connection drops for good after the second page is stored (the
-    // third, requested while the second was stored, has already arrived).
-    let emu = &w.emu;
-    let cut = |r: &outpost_core::sync::pull::PullReport| {
-        if r.pages == 2 {
-            emu.set_faults(Faults {
-                error_rate: 1.0,
-                error_kinds: vec![ErrorKind::Reset],
-                ..Faults::default()
-            });
-        }
-    };
-    let err = pull_pass(
-        &w.store,
-        connector.as_ref(),
-        "crm",
-        PullScope::default(),
-        &cut,
-    )
-    .await
-    .unwrap_err();
-    let PullError::Connector { error, report } = err else {
-        panic!("expected a connector error")
-    };
-    assert!(matches!(error, ConnectorError::Unreachable(_)), "{error}");
-    assert_eq!(report.fetched, 600);
-    let state = w.store.pull_state("crm").await.unwrap();
-    assert!(state.in_pass() && state.cursor.is_some());
-    assert!(state.last_error.is_some());
-    assert_eq!(local_count(&w).await, 600);
-
-    w.emu.clear_faults();
-    let report = pull_pass(
-        &w.store,
-        connector.as_ref(),
-        "crm",
-        PullScope::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap();
-    assert_eq!(report.fetched, 400, "only the pages not stored yet");
-    assert_eq!(local_count(&w).await, 1000);
-    let state = w.store.pull_state("crm").await.unwrap();
-    assert!(!state.in_pass() && state.last_error.is_none());
 }
 
 #[tokio::test]
@@ -429,132 +370,6 @@ async fn the_engine_pulls_the_working_set_when_the_crm_is_online() {
     let found = engine.lookup("remote249", 5).await.unwrap();
     assert_eq!(found.customers.len(), 1);
     engine.stop(Duration::from_secs(5)).await;
-}
-
-mod form {
-    use super::*;
-    use outpost_core::sync::once::flush_once;
-    use outpost_core::Error;
-
-    fn with_attribute(name: &str, value: &str) -> NewCustomer {
-        NewCustomer {
-            fields: Fields {
-                first_name: Some("Rita".into()),
-                last_name: Some("Moreno".into()),
-                country: Some("ES".into()),
-                ..Default::default()
-            },
-            attributes: Some([(name.to_string(), value.to_string())].into()),
-        }
-    }
-
-    fn field_errors(e: Error) -> Vec<String> {
-        match e {
-            Error::Validation(v) => v.0.into_iter().map(|f| f.field).collect(),
-            other => panic!("expected field errors, got {other}"),
-        }
-    }
-
-    #[tokio::test]
-    async fn the_crms_form_is_cached_and_enforced_offline() {
-        let w = World::new(Config::unlimited()).await;
-        w.endpoint(EndpointKind::GenericRest, EndpointSettings::default())
-            .await;
-
-        // Never online yet: the built-in form, with a note saying so.
-        let form = w.store.current_form().await.unwrap();
-        assert!(form.endpoint.is_none() && form.note.is_some());
-
-        pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
-        w.emu.down().await;
-        let form = w.store.current_form().await.unwrap();
-        assert_eq!(form.endpoint.as_deref(), Some("crm"));
-        assert!(form.fetched_at.is_some() && form.note.is_none());
-        let lead = form
-            .fields
-            .iter()
-            .find(|f| f.name == "lead_source")
-            .expect("the CRM's lead source list");
-        assert!(lead.attribute && lead.options.iter().any(|o| o.value == "walk_in"));
-        let country = form.fields.iter().find(|f| f.name == "country").unwrap();
-        assert!(!country.attribute && country.options.len() >= 5);
-
-        // Offline, the cached lists decide what can be queued.
-        let err = w
-            .store
-            .create_customer(&with_attribute("lead_source", "billboard"))
-            .await
-            .unwrap_err();
-        assert_eq!(field_errors(err), ["lead_source"]);
-        let err = w
-            .store
-            .create_customer(&NewCustomer {
-                fields: Fields {
-                    country: Some("JP".into()),
-                    ..with_attribute("lead_source", "web").fields
-                },
-                ..with_attribute("lead_source", "web")
-            })
-            .await
-            .unwrap_err();
-        assert_eq!(field_errors(err), ["country"]);
-        let err = w
-            .store
-            .create_customer(&with_attribute("shoe_size", "42"))
-            .await
-            .unwrap_err();
-        assert_eq!(field_errors(err), ["shoe_size"]);
-        assert_eq!(local_count(&w).await, 0, "nothing refused was stored");
-
-        let rita = w
-            .store
-            .create_customer(&with_attribute("lead_source", "web"))
-            .await
-            .unwrap();
-        assert_eq!(rita.attributes["lead_source"], "web");
-
-        // Back online the CRM receives the picklist value too.
-        w.emu.up().await.unwrap();
-        flush_once(&w.store, w.secrets.clone()).await.unwrap();
-        let records = w.emu.records();
-        assert_eq!(records.len(), 1);
-        assert_eq!(records[0].record["lead_source"], "web");
-    }
-
-    #[tokio::test]
-    async fn hubspot_picklists_come_from_its_properties_api() {
-        let w = World::new(Config::unlimited()).await;
-        w.endpoint(EndpointKind::Hubspot, EndpointSettings::default())
-            .await;
-        pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
-        let form = w.store.current_form().await.unwrap();
-        let stage = form
-            .fields
-            .iter()
-            .find(|f| f.name == "lifecyclestage")
-            .expect("HubSpot's lifecycle stages");
-        assert!(stage.attribute && stage.options.iter().any(|o| o.value == "customer"));
-
-        let c = w
-            .store
-            .create_customer(&NewCustomer {
-                fields: Fields {
-                    country: None,
-                    ..with_attribute("lifecyclestage", "customer").fields
-                },
-                ..with_attribute("lifecyclestage", "customer")
-            })
-            .await
-            .unwrap();
-        flush_once(&w.store, w.secrets.clone()).await.unwrap();
-        let stored = w.store.customer(c.id).await.unwrap().unwrap();
-        assert_eq!(stored.sync_state, SyncState::Synced);
-        let records = w.emu.records();
-        assert_eq!(
-            records[0].record["properties"]["lifecyclestage"],
-            "customer"
-        );
-    }
 }
 
 #[tokio::test]

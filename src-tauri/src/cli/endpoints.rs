@@ -136,6 +136,10 @@ pub struct Tuning {
     /// The CRM property that holds Outpost's key (HubSpot: a unique property).
     #[arg(long)]
     key_property: Option<String>,
+    /// Generic REST: this shop's number (1-999999), carried in every new
+    /// customer's key (a UUIDv8 ending in the six digits).
+    #[arg(long)]
+    key_shop: Option<u32>,
     /// Keep a working set of the CRM's customers on this device (default on).
     #[arg(long, value_parser = parse_on_off)]
     pull: Option<bool>,
@@ -156,6 +160,7 @@ impl Tuning {
         s.rate_limit = self.rate_limit.or(s.rate_limit);
         s.rate_window_secs = self.rate_window_secs.or(s.rate_window_secs);
         s.key_property = self.key_property.or(s.key_property.take());
+        s.key_shop = self.key_shop.or(s.key_shop);
         s.pull_enabled = self.pull.or(s.pull_enabled);
         s.pull_modified_within_days = self
             .pull_modified_within_days

@@ -19,6 +19,11 @@ rate_limit?: number, rate_window_secs?: number,
  */
 key_property?: string, 
 /**
+ * Generic REST: this shop's number (1 to 999999), carried in the key of
+ * every customer created here (`ShopKeys`); UUIDv7 keys when absent.
+ */
+key_shop?: number, 
+/**
  * Keep a working set of the CRM's customers on this device (default on).
  */
 pull_enabled?: boolean, 

@@ -6,8 +6,10 @@ pub mod hubspot;
 pub mod limit;
 pub mod rest;
 
+use std::future::Future;
 use std::sync::Arc;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
@@ -73,7 +75,7 @@ async fn method_not_allowed(req: Request) -> Response {
     }
 }
 
-fn injected(api: Api, kind: ErrorKind) -> Response {
+pub(crate) fn injected(api: Api, kind: ErrorKind) -> Response {
     let (status, text) = match kind {
         ErrorKind::TooManyRequests => {
             let mut r = limit::too_many(api);
@@ -105,13 +107,64 @@ fn injected(api: Api, kind: ErrorKind) -> Response {
 
 /// Resets the connection and never answers; without a connection handle (a
 /// request not served by our server) it degrades to a 500.
-async fn reset(kill: Option<ConnKill>) -> Response {
+pub(crate) async fn reset(kill: Option<ConnKill>) -> Response {
     match kill {
         Some(k) => {
             k.fire();
             std::future::pending().await
         }
         None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The same status and headers, the declared length, half the body, then
+/// the connection ends: the client has its status but cannot read the answer.
+pub(crate) async fn truncated(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    parts
+        .headers
+        .insert(axum::http::header::CONTENT_LENGTH, bytes.len().into());
+    let half = bytes.slice(..bytes.len() / 2);
+    Response::from_parts(parts, Body::new(CutShort::new(half)))
+}
+
+/// A body that yields its bytes, waits a moment (hyper writes out the
+/// headers and those bytes while the body is pending), then fails, which
+/// makes the server close the connection short of the declared length.
+struct CutShort {
+    bytes: Option<Bytes>,
+    pause: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl CutShort {
+    fn new(bytes: Bytes) -> Self {
+        CutShort {
+            bytes: Some(bytes),
+            pause: Box::pin(tokio::time::sleep(std::time::Duration::from_millis(20))),
+        }
+    }
+}
+
+impl hyper::body::Body for CutShort {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, std::io::Error>>> {
+        if let Some(b) = self.bytes.take() {
+            return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(b))));
+        }
+        match self.pause.as_mut().poll(cx) {
+            std::task::Poll::Pending => std::task::Poll::Pending,
+            std::task::Poll::Ready(()) => std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                "answer cut short (injected)",
+            )))),
+        }
     }
 }
 
@@ -158,6 +211,10 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
             .stats
             .record(&endpoint, &path, "dropped_after_commit");
         return reset(kill).await;
+    }
+    if decision.truncate_body && writes && resp.status().is_success() {
+        shared.stats.record(&endpoint, &path, "truncated_body");
+        return truncated(resp).await;
     }
     shared
         .stats

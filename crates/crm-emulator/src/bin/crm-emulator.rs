@@ -65,6 +65,9 @@ struct Args {
     /// Start without the unique `outpost_key` contact property.
     #[arg(long)]
     no_unique_property: bool,
+    /// The REST API asks for keys of this shop (1-999999) and refuses others.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=999_999))]
+    rest_key_shop: Option<u32>,
 }
 
 /// Wrapper so clap does not read `Option` as "flag may be absent".
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         access_token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
         search_index_lag: std::time::Duration::from_millis(args.search_lag_ms),
         unique_property: (!args.no_unique_property).then(|| "outpost_key".to_string()),
+        rest_key_shop: args.rest_key_shop,
         ..Config::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -121,37 +125,51 @@ async fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let signals = Signals::install();
     let line = serde_json::json!({ "crm": emu.crm_url(), "control": emu.control_url() });
     let mut out = std::io::stdout().lock();
     if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
         return ExitCode::FAILURE;
     }
     drop(out);
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     emu.shutdown().await;
     ExitCode::SUCCESS
 }
 
-/// Ctrl-C or SIGTERM, so `kill` flushes the state file.
-async fn wait_for_signal() {
+/// Ctrl-C or SIGTERM, so `kill` flushes the state file. The handlers are
+/// installed before the JSON line is printed: a harness that reads it and
+/// sends SIGTERM at once must not kill the process before it can flush.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    handlers: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Signals {
+                handlers: signal(SignalKind::terminate())
+                    .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+                    .ok(),
             }
         }
+        #[cfg(not(unix))]
+        Signals {}
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut term, mut int)) = self.handlers {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

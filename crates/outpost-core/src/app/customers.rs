@@ -28,6 +28,10 @@ impl Outpost {
     /// endpoint works online only and its CRM is unreachable.
     pub async fn create_customer(&self, input: &NewCustomer) -> AppResult<Customer> {
         self.check_can_create().await?;
+        if matches!(self.mode, Mode::OneShot) {
+            // The running engine keeps the primary's key generator current.
+            crate::sync::once::use_primary_keys(&self.store).await?;
+        }
         Ok(self.store.create_customer(input).await?)
     }
 

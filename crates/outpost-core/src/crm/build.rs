@@ -18,6 +18,7 @@ use crate::crm::throttle::Throttle;
 use crate::customer::CustomerId;
 use crate::endpoint::secrets::{SecretKind, SecretStore};
 use crate::endpoint::{AuthMethod, EndpointConfig, EndpointKind};
+use crate::keys::KeyGenerator;
 
 /// Builds the connector an endpoint's settings describe, with its secrets
 /// from the keyring and its throttle.
@@ -53,12 +54,15 @@ pub async fn build(
             let http = http::Http::new(Arc::new(Throttle::new(rate(
                 generic_rest::GenericRest::default_rate_limit(),
             ))));
-            Ok(Arc::new(generic_rest::GenericRest::new(
-                config.url(),
-                generic_rest::Auth::Token(secret(SecretKind::Token).await?),
-                map(generic_rest::DEFAULT_MAP),
-                http,
-            )))
+            Ok(Arc::new(
+                generic_rest::GenericRest::new(
+                    config.url(),
+                    generic_rest::Auth::Token(secret(SecretKind::Token).await?),
+                    map(generic_rest::DEFAULT_MAP),
+                    http,
+                )
+                .with_keys(key_generator(config)),
+            ))
         }
         (EndpointKind::GenericRest, AuthMethod::OauthClientCredentials) => {
             let http = http::Http::new(Arc::new(Throttle::new(rate(
@@ -71,12 +75,15 @@ pub async fn build(
                 config.settings.client_id.clone().unwrap_or_default(),
                 secret(SecretKind::ClientSecret).await?,
             );
-            Ok(Arc::new(generic_rest::GenericRest::new(
-                url,
-                generic_rest::Auth::ClientCredentials(Box::new(credentials)),
-                map(generic_rest::DEFAULT_MAP),
-                http,
-            )))
+            Ok(Arc::new(
+                generic_rest::GenericRest::new(
+                    url,
+                    generic_rest::Auth::ClientCredentials(Box::new(credentials)),
+                    map(generic_rest::DEFAULT_MAP),
+                    http,
+                )
+                .with_keys(key_generator(config)),
+            ))
         }
         (EndpointKind::Bottlecrm, AuthMethod::Token) => {
             let http = http::Http::new(Arc::new(Throttle::new(rate(
@@ -126,6 +133,19 @@ pub async fn build(
             kind.as_str(),
             other.as_str()
         )))),
+    }
+}
+
+/// The key generator the endpoint's connector supplies, from its settings
+/// alone: no secrets, no network. The connector [`build`] makes returns the
+/// same from `CrmConnector::key_generator`; this is for paths that create
+/// customers without building one (the CLI, an endpoint whose connector
+/// cannot start because its keyring is locked), so keys never depend on
+/// whether the CRM or the keyring answers.
+pub fn key_generator(config: &EndpointConfig) -> Option<Arc<dyn KeyGenerator>> {
+    match config.kind {
+        EndpointKind::GenericRest => generic_rest::key_generator(&config.settings),
+        EndpointKind::Hubspot | EndpointKind::Bottlecrm => None,
     }
 }
 

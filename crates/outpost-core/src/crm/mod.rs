@@ -14,8 +14,8 @@ pub mod http;
 pub mod hubspot;
 pub mod throttle;
 
-pub use build::build;
 pub(crate) use build::Unusable;
+pub use build::{build, key_generator};
 pub use connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
     RecordOutcome, RemoteCustomer,

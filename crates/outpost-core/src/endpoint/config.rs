@@ -43,6 +43,12 @@ pub mod limits {
         max: 3650,
         message: "Use {min} to {max} days, or leave empty to keep every customer.",
     };
+    /// The shop number in generic REST keys (`crate::keys::ShopKeys::MAX_SHOP`).
+    pub const KEY_SHOP: Range = Range {
+        min: 1,
+        max: crate::keys::ShopKeys::MAX_SHOP as i64,
+        message: "Use a shop number from {min} to {max}.",
+    };
 }
 
 /// A new endpoint's priority when none is given (the CLI's default, the
@@ -204,6 +210,9 @@ pub struct EndpointSettings {
     pub rate_window_secs: Option<u32>,
     /// The CRM property holding Outpost's key (HubSpot: a unique custom property).
     pub key_property: Option<String>,
+    /// Generic REST: this shop's number (1 to 999999), carried in the key of
+    /// every customer created here (`ShopKeys`); UUIDv7 keys when absent.
+    pub key_shop: Option<u32>,
     /// Keep a working set of the CRM's customers on this device (default on).
     pub pull_enabled: Option<bool>,
     /// Only customers changed in the last N days (all when absent).
@@ -299,6 +308,18 @@ impl EndpointConfig {
             limits::PULL_MODIFIED_WITHIN_DAYS,
             s.pull_modified_within_days.map(i64::from),
         ));
+        if s.key_shop.is_some() && self.kind != EndpointKind::GenericRest {
+            errors.push(FieldError::new(
+                "key_shop",
+                "Only the generic REST connector puts a shop number in its keys.",
+            ));
+        } else {
+            errors.extend(range(
+                "key_shop",
+                limits::KEY_SHOP,
+                s.key_shop.map(i64::from),
+            ));
+        }
         let short_value = |v: &Option<String>| {
             v.as_deref()
                 .is_none_or(|v| !v.trim().is_empty() && v.chars().count() <= 100)

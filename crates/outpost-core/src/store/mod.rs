@@ -28,8 +28,8 @@ use ts_rs::TS;
 use crate::customer::validation;
 use crate::customer::{Customer, CustomerId, NewCustomer};
 use crate::error::{Error, Result};
-use crate::keys::{KeyGenerator, UuidV7Keys};
-use crate::outbox::{OutboxMessage, OutboxState, KIND_CUSTOMER_CREATE};
+use crate::keys::{KeyGenerator, KeySource, UuidV7Keys};
+use crate::outbox::{self, OutboxMessage, OutboxState, KIND_CUSTOMER_CREATE};
 use crate::status::{ConnectionState, StatusSnapshot};
 use writer::{WriteTx, Writer};
 
@@ -109,7 +109,7 @@ pub struct Store {
     pool: SqlitePool,
     writer: Writer,
     path: PathBuf,
-    keys: Arc<dyn KeyGenerator>,
+    keys: Arc<KeySource>,
     events: broadcast::Sender<StoreEvent>,
     /// The current creation form, read once and dropped when it may change.
     form: Arc<std::sync::RwLock<Option<crate::crm::form::FormMetadata>>>,
@@ -162,7 +162,7 @@ impl Store {
             pool,
             writer,
             path,
-            keys: options.keys,
+            keys: Arc::new(KeySource::new(options.keys)),
             events,
             form: Default::default(),
             index_queue,
@@ -177,6 +177,12 @@ impl Store {
     /// process's writer turn (see `writer`).
     async fn write_tx(&self) -> Result<WriteTx> {
         self.writer.begin().await
+    }
+
+    /// Keys for new customers from this generator (the primary endpoint's
+    /// connector supplies it), or from the default again with `None`.
+    pub fn use_key_generator(&self, keys: Option<Arc<dyn KeyGenerator>>) {
+        self.keys.set(keys);
     }
 
     /// Tests and benches only: the pool itself, for SQL around the store's

@@ -82,12 +82,22 @@ impl SyncEngine {
         let token = self.cancel.child_token();
         let mut tasks = JoinSet::new();
         let mut runtimes = Vec::new();
+        let mut keys = None;
         for (i, config) in configs.into_iter().enumerate() {
             // Listed primary first, as `Store::primary_endpoint` defines it.
             let primary = i == 0;
             let runtime = match crm::build(&config, self.secrets.clone()).await {
-                Ok(connector) => self.start_runtime(config, connector, primary, &token, &mut tasks),
+                Ok(connector) => {
+                    if primary {
+                        keys = connector.key_generator();
+                    }
+                    self.start_runtime(config, connector, primary, &token, &mut tasks)
+                }
                 Err(e) => {
+                    if primary {
+                        // Keys do not wait for the keyring or the CRM.
+                        keys = crm::key_generator(&config);
+                    }
                     tracing::warn!(endpoint = %config.name, error = %e, "endpoint cannot start");
                     let monitor = Monitor::new(&config.name, Arc::new(crm::Unusable(e.clone())));
                     monitor.report_failure(&e);
@@ -103,6 +113,8 @@ impl SyncEngine {
             self.forward_status(runtime.monitor.clone(), &token, &mut tasks);
             runtimes.push(runtime);
         }
+        // Customers created from now on get the primary connector's keys.
+        self.store.use_key_generator(keys);
         *self.runtimes.lock().await = runtimes;
         *generation = (token, tasks);
         let _ = self.status_events.send(());

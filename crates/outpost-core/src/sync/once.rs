@@ -94,6 +94,15 @@ pub async fn probe_primary(
     Ok(Some((config, status)))
 }
 
+/// Before the CLI creates customers: keys from the primary endpoint's
+/// connector, known from its settings (no keyring, no network), as the
+/// running app's engine uses them.
+pub async fn use_primary_keys(store: &Store) -> Result<()> {
+    let primary = store.primary_endpoint().await?;
+    store.use_key_generator(primary.as_ref().and_then(crm::key_generator));
+    Ok(())
+}
+
 /// `outpost pull`: one incremental pass for the named endpoint (the primary
 /// when `None`), then returns.
 pub async fn pull_once(

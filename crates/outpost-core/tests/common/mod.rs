@@ -30,63 +30,47 @@ where
     }
 }
 
-pub struct World {
+/// This device's side: a store in a private directory and in-memory secrets.
+pub struct Local {
     pub dir: TempDir,
     pub db: std::path::PathBuf,
     pub store: Store,
     pub secrets: Arc<dyn SecretStore>,
-    pub emu: Emulator,
 }
 
-impl World {
-    pub async fn new(config: Config) -> World {
+impl Local {
+    pub async fn new() -> Local {
         let dir = TempDir::new().unwrap();
         let db = dir.path().join("outpost.db");
         let store = Store::open(&db).await.unwrap();
-        let emu = Emulator::start(config).await.unwrap();
-        World {
+        Local {
             dir,
             db,
             store,
             secrets: Arc::new(MemorySecrets::default()),
-            emu,
         }
     }
 
-    pub async fn endpoint(&self, kind: EndpointKind, settings: EndpointSettings) {
+    /// Saves the endpoint "crm" (the primary) with these settings.
+    pub async fn save_endpoint(
+        &self,
+        kind: EndpointKind,
+        base_url: String,
+        settings: EndpointSettings,
+    ) {
         let config = EndpointConfig {
             name: "crm".into(),
             kind,
-            base_url: self.emu.crm_url(),
+            base_url,
             connectivity: Connectivity::OnlineOffline,
             priority: 1,
             settings,
         };
-        if settings_need_token(&config.settings) {
-            self.secrets
-                .set(
-                    "crm",
-                    SecretKind::Token,
-                    &Sensitive::new(self.emu.token().to_owned()),
-                )
-                .await
-                .unwrap();
-        }
         self.store.save_endpoint(&config).await.unwrap();
     }
 
     pub async fn add(&self, n: usize, tag: &str) -> Vec<outpost_core::CustomerId> {
-        let inputs: Vec<NewCustomer> = (0..n)
-            .map(|i| NewCustomer {
-                fields: CustomerFields {
-                    first_name: Some(format!("{tag}{i}")),
-                    last_name: Some("Field".into()),
-                    email: Some(format!("{tag}.{i}@example.com").to_lowercase()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .collect();
+        let inputs = inputs(n, tag);
         let mut ids = Vec::new();
         for chunk in inputs.chunks(500) {
             ids.extend(self.store.create_customers(chunk).await.unwrap());
@@ -96,6 +80,58 @@ impl World {
 
     pub async fn pending(&self) -> u64 {
         self.store.status().await.unwrap().pending
+    }
+}
+
+/// `n` customers named `{tag}{i} Field` with `{tag}.{i}@example.com`.
+pub fn inputs(n: usize, tag: &str) -> Vec<NewCustomer> {
+    (0..n)
+        .map(|i| NewCustomer {
+            fields: CustomerFields {
+                first_name: Some(format!("{tag}{i}")),
+                last_name: Some("Field".into()),
+                email: Some(format!("{tag}.{i}@example.com").to_lowercase()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// A store and an emulator.
+pub struct World {
+    pub local: Local,
+    pub emu: Emulator,
+}
+
+impl std::ops::Deref for World {
+    type Target = Local;
+
+    fn deref(&self) -> &Local {
+        &self.local
+    }
+}
+
+impl World {
+    pub async fn new(config: Config) -> World {
+        World {
+            local: Local::new().await,
+            emu: Emulator::start(config).await.unwrap(),
+        }
+    }
+
+    pub async fn endpoint(&self, kind: EndpointKind, settings: EndpointSettings) {
+        if settings_need_token(&settings) {
+            self.secrets
+                .set(
+                    "crm",
+                    SecretKind::Token,
+                    &Sensitive::new(self.emu.token().to_owned()),
+                )
+                .await
+                .unwrap();
+        }
+        self.save_endpoint(kind, self.emu.crm_url(), settings).await;
     }
 
     /// Records in the CRM per Outpost key.

@@ -1,6 +1,7 @@
 //! Outpost's generic REST contract (docs/crm-rest-api.md).
 
 pub mod error;
+pub mod key_format;
 pub mod model;
 pub mod oauth;
 
@@ -70,6 +71,9 @@ async fn put_customer(
     authorize(&shared, &headers)?;
     let body = read_limited(body, shared.config.max_body_bytes).await?;
     validate_key(&key)?;
+    if let Some(shop) = shared.rest_key_shop() {
+        key_format::check(&key, shop)?;
+    }
     let fields = CustomerFields::parse(&body)?;
     let idempotency_key = headers
         .get("idempotency-key")
@@ -326,7 +330,7 @@ async fn metadata(
             json!({ "name": f, "type": kind, "max_length": model::MAX_FIELD_CHARS })
         })
         .collect();
-    Ok(Json(json!({
+    let mut answer = json!({
         "version": 1,
         "required_one_of": ["first_name", "last_name", "company"],
         "fields": fields,
@@ -348,7 +352,11 @@ async fn metadata(
                 .map(|(value, label)| json!({"value": value, "label": label}))
                 .collect::<Vec<_>>()
         }
-    })))
+    });
+    if let Some(shop) = shared.rest_key_shop() {
+        answer["key_format"] = key_format::metadata(shop);
+    }
+    Ok(Json(answer))
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 pub mod client_credentials;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reqwest::{Method, StatusCode};
@@ -25,6 +27,8 @@ use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
 use crate::crm::http::{concurrently, Http, Timed};
 use crate::customer::Field;
 use crate::customer::{Customer, CustomerId};
+use crate::endpoint::EndpointSettings;
+use crate::keys::{KeyGenerator, ShopKeys};
 use crate::sensitive::Sensitive;
 use client_credentials::ClientCredentials;
 
@@ -38,6 +42,7 @@ pub struct GenericRest {
     base: Url,
     auth: Auth,
     map: FieldMap,
+    keys: Option<Arc<dyn KeyGenerator>>,
 }
 
 /// How requests are authenticated: a static API token, or tokens bought
@@ -116,6 +121,13 @@ pub const DEFAULT_MAP: &[MapEntry] = &[
     MapEntry::send(Field::Notes, "notes", Conversion::Text),
 ];
 
+/// The keys an endpoint's settings ask for: with a shop number, UUIDv8 keys
+/// carrying it (docs/crm-rest-api.md, "Keys"); else none of its own.
+pub fn key_generator(settings: &EndpointSettings) -> Option<Arc<dyn KeyGenerator>> {
+    let shop: Arc<dyn KeyGenerator> = ShopKeys::for_shop(settings.key_shop?)?;
+    Some(shop)
+}
+
 #[derive(Debug, Deserialize)]
 struct List {
     items: Vec<Record>,
@@ -129,7 +141,15 @@ impl GenericRest {
             base,
             auth,
             map,
+            keys: None,
         }
+    }
+
+    /// Keys for the customers created while this endpoint is the primary
+    /// (see [`key_generator`]).
+    pub fn with_keys(mut self, keys: Option<Arc<dyn KeyGenerator>>) -> Self {
+        self.keys = keys;
+        self
     }
 
     pub fn default_rate_limit() -> Option<RateLimit> {
@@ -370,6 +390,10 @@ impl CrmConnector for GenericRest {
             .get_json::<Metadata>(self.url("metadata"))
             .await?
             .map(|m| form(m, &self.map)))
+    }
+
+    fn key_generator(&self) -> Option<Arc<dyn KeyGenerator>> {
+        self.keys.clone()
     }
 
     async fn list_modified_since(
