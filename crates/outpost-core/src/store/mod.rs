@@ -29,7 +29,7 @@ use crate::customer::validation;
 use crate::customer::{Customer, CustomerId, NewCustomer};
 use crate::error::{Error, Result};
 use crate::keys::{KeyGenerator, KeySource, UuidV7Keys};
-use crate::outbox::{self, OutboxMessage, OutboxState, KIND_CUSTOMER_CREATE};
+use crate::outbox::{OutboxMessage, OutboxState, KIND_CUSTOMER_CREATE};
 use crate::status::{ConnectionState, StatusSnapshot};
 use writer::{WriteTx, Writer};
 
