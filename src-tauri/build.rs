@@ -25,6 +25,8 @@ fn main() {
         "test_endpoint",
         "save_endpoint",
         "remove_endpoint",
+        "get_app_settings",
+        "set_app_settings",
     ]);
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")

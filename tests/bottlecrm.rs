@@ -98,6 +98,8 @@ impl Till {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // The tests type national numbers: the till is in Germany.
+        till.json(&["settings", "set", "--default-region", "DE"]);
         till
     }
 
@@ -105,7 +107,10 @@ impl Till {
         let mut c = Command::new(env!("CARGO_BIN_EXE_outpost"));
         c.arg("--db")
             .arg(&self.db)
-            .env_remove("OUTPOST_ADMIN_PASSPHRASE");
+            .env_remove("OUTPOST_ADMIN_PASSPHRASE")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG");
         c
     }
 

@@ -25,6 +25,10 @@ impl Outpost {
             .arg(&self.db)
             .args(args)
             .env_remove("OUTPOST_DB")
+            // No default region from the machine's locale unless a test sets one.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG")
             .output()
             .expect("outpost runs")
     }
@@ -177,6 +181,8 @@ fn other_failures_exit_1() {
 #[test]
 fn search_finds_by_fragments_and_respects_limit() {
     let o = Outpost::new();
+    // The numbers are national: read as Spanish.
+    o.json(&["settings", "set", "--default-region", "ES"]);
     for (first, last, phone) in [
         ("Maria", "Garcia", "600 123 456"),
         ("Mario", "Rossi", "700 999 111"),
@@ -718,5 +724,155 @@ mod admin {
         assert!(out.status.success(), "{}", stderr(&out));
         let key = stdout(&o.run(&["customers", "add", "--last-name", "Later"]));
         assert!(key.ends_with("000042"), "{key}");
+    }
+}
+
+/// `outpost settings` and phone numbers read in the default region.
+mod settings {
+    use super::*;
+
+    /// Runs with extra environment variables (after the locale is cleared).
+    fn run_env(o: &Outpost, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_outpost"));
+        c.arg("--db")
+            .arg(&o.db)
+            .args(args)
+            .env_remove("OUTPOST_DB")
+            .env_remove("OUTPOST_ADMIN_PASSPHRASE")
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("outpost runs")
+    }
+
+    fn json_of(out: &Output) -> Value {
+        assert!(out.status.success(), "{}", stderr(out));
+        serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+    }
+
+    #[test]
+    fn set_and_show_the_default_region() {
+        let o = Outpost::new();
+        let shown = o.json(&["settings", "show"]);
+        assert_eq!(
+            shown,
+            serde_json::json!({"default_region": null, "default_region_source": null, "locale_region": null})
+        );
+        assert!(stdout(&o.run(&["settings", "show"])).contains("default region: none"));
+
+        let set = o.json(&["settings", "set", "--default-region", "de"]);
+        assert_eq!(set["default_region"], "DE");
+        assert_eq!(set["default_region_source"], "setting");
+        assert_eq!(o.json(&["settings", "show"])["default_region"], "DE");
+
+        // The OS locale gives the default when nothing is set.
+        let fr = [("LANG", "fr_FR.UTF-8")];
+        let shown = json_of(&run_env(&o, &["--json", "settings", "show"], &fr));
+        assert_eq!(
+            (&shown["default_region"], &shown["locale_region"]),
+            (&Value::from("DE"), &Value::from("FR")),
+            "the setting wins"
+        );
+        o.json(&["settings", "set", "--default-region", "auto"]);
+        let shown = json_of(&run_env(&o, &["--json", "settings", "show"], &fr));
+        assert_eq!(shown["default_region"], "FR");
+        assert_eq!(shown["default_region_source"], "locale");
+        let shown = json_of(&run_env(
+            &o,
+            &["--json", "settings", "show"],
+            &[("LANG", "de_DE.UTF-8"), ("LC_ALL", "en_GB.UTF-8")],
+        ));
+        assert_eq!(shown["default_region"], "GB", "LC_ALL comes first");
+        assert_eq!(o.json(&["settings", "show"])["default_region"], Value::Null);
+    }
+
+    #[test]
+    fn an_unknown_region_exits_2_naming_default_region() {
+        let o = Outpost::new();
+        for bad in ["Germany", "ZZ", "0"] {
+            let out = o.run(&["settings", "set", "--default-region", bad]);
+            assert_eq!(out.status.code(), Some(2), "{bad}");
+            assert!(stderr(&out).contains("default_region"), "{}", stderr(&out));
+        }
+        let out = o.run(&["--json", "settings", "set", "--default-region", "ZZ"]);
+        let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(e["fields"][0]["field"], "default_region");
+        assert_eq!(o.json(&["settings", "show"])["default_region"], Value::Null);
+    }
+
+    #[test]
+    fn changing_a_setting_needs_the_admin_passphrase_once_one_is_set() {
+        let o = Outpost::new();
+        let set = run_env(
+            &o,
+            &["admin", "set-passphrase"],
+            &[("OUTPOST_ADMIN_NEW_PASSPHRASE", "till-admin-2026")],
+        );
+        assert!(set.status.success(), "{}", stderr(&set));
+        let out = run_env(&o, &["settings", "set", "--default-region", "DE"], &[]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("OUTPOST_ADMIN_PASSPHRASE"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(o.json(&["settings", "show"])["default_region"], Value::Null);
+        let ok = run_env(
+            &o,
+            &["settings", "set", "--default-region", "DE"],
+            &[("OUTPOST_ADMIN_PASSPHRASE", "till-admin-2026")],
+        );
+        assert!(ok.status.success(), "{}", stderr(&ok));
+        // Reading needs no passphrase.
+        assert_eq!(o.json(&["settings", "show"])["default_region"], "DE");
+    }
+
+    #[test]
+    fn a_national_number_needs_a_region_and_is_then_one_number_with_its_e164_form() {
+        let o = Outpost::new();
+        let add = |phone: &str| {
+            o.run(&[
+                "--json",
+                "customers",
+                "add",
+                "--last-name",
+                "Lovelace",
+                "--phone",
+                phone,
+            ])
+        };
+        let out = add("0151 1234567");
+        assert_eq!(out.status.code(), Some(2));
+        let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(e["fields"][0]["field"], "phone");
+        let message = e["fields"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("add the country code, e.g. +49"),
+            "{message}"
+        );
+        assert!(message.contains("set a default region"), "{message}");
+        assert!(o
+            .json(&["customers", "search", ""])
+            .as_array()
+            .unwrap()
+            .is_empty());
+
+        o.json(&["settings", "set", "--default-region", "DE"]);
+        let c = json_of(&add("0151 1234567"));
+        assert_eq!(c["phone"], "0151 1234567", "shown as typed");
+        assert_eq!(c["phone_e164"], "+491511234567");
+        let shown = o.json(&["customers", "show", c["id"].as_str().unwrap()]);
+        assert_eq!(shown["phone_e164"], "+491511234567");
+
+        for q in ["+49 151 1234567", "0151 1234567", "4915112", "1234567"] {
+            let found = o.json(&["customers", "search", q, "--local"]);
+            assert_eq!(found[0]["id"], c["id"], "{q:?}");
+        }
+        // A customer without a phone has none.
+        let plain = o.json(&["customers", "add", "--company", "No Phone Ltd"]);
+        assert_eq!(plain["phone_e164"], Value::Null);
     }
 }

@@ -11,6 +11,7 @@ function crmCustomer(n: number, extra: Partial<Customer> = {}): Customer {
     company: null,
     email: `remote${n}@crm.example`,
     phone: `+44 20 7946 00${String(n).padStart(2, '0')}`,
+    phone_e164: `+4420794600${String(n).padStart(2, '0')}`,
     street: null,
     city: 'Leeds',
     postal_code: null,

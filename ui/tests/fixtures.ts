@@ -24,6 +24,7 @@ function customer(partial: Partial<Customer> & Pick<Customer, 'id' | 'created_at
     company: null,
     email: null,
     phone: null,
+    phone_e164: null,
     street: null,
     city: null,
     postal_code: null,
@@ -209,6 +210,7 @@ const MODEL: MockOptions['model'] = {
   COUNTRIES: Model.COUNTRIES,
   MESSAGES: Model.MESSAGES,
   LIMITS: Model.LIMITS,
+  PHONE_REGIONS: Model.PHONE_REGIONS,
   AUTH_METHODS: Model.AUTH_METHODS,
   SECRETS: Model.SECRETS,
   SECRET_RULE: Model.SECRET_RULE,
@@ -312,6 +314,11 @@ export class App {
     });
   }
 
+  /** The mock core's stored default region and the locale's. */
+  async appSettingsBackend(): Promise<MockControl['appSettings']> {
+    return this.page.evaluate(() => ({ ...(window as unknown as { __mock: MockControl }).__mock.appSettings }));
+  }
+
   /** The arguments of every call to `cmd`, in order. */
   async callsOf(cmd: string): Promise<Array<Record<string, unknown>>> {
     const { calls } = await this.backend();
@@ -365,6 +372,8 @@ export const test = base.extend<Fixtures>({
         lookupDelay: options.lookupDelay ?? 0,
         formMetadata: options.formMetadata,
         workingSet: options.workingSet,
+        localeRegion: options.localeRegion ?? null,
+        defaultRegion: options.defaultRegion ?? null,
       };
       await page.addInitScript(installMockBackend, opts);
       await page.goto('/');

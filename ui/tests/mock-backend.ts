@@ -29,6 +29,7 @@ import type { TestResult } from '../src/bindings/TestResult';
 import type { FormMetadata } from '../src/bindings/FormMetadata';
 import type { WorkingSet } from '../src/bindings/WorkingSet';
 import type * as Model from '../src/bindings/model';
+import type { AppSettings } from '../src/bindings/AppSettings';
 
 export type MockEndpointConfig = EndpointConfig;
 
@@ -80,12 +81,16 @@ export type MockOptions = {
   formMetadata?: FormMetadata;
   /** What `get_working_set` answers (default: every customer here, never pulled). */
   workingSet?: WorkingSet;
+  /** The OS locale's region (default: none). */
+  localeRegion?: string | null;
+  /** The stored default region (default: none). */
+  defaultRegion?: string | null;
 };
 
 /** The generated model the mock takes its rules from (`src/bindings/model.ts`). */
 export type MockModel = Pick<
   typeof Model,
-  'FIELDS' | 'COUNTRIES' | 'MESSAGES' | 'LIMITS' | 'AUTH_METHODS' | 'SECRETS' | 'SECRET_RULE' | 'ENDPOINT_LIMITS' | 'ENDPOINT_MESSAGES' | 'ADMIN'
+  'FIELDS' | 'COUNTRIES' | 'MESSAGES' | 'LIMITS' | 'PHONE_REGIONS' | 'AUTH_METHODS' | 'SECRETS' | 'SECRET_RULE' | 'ENDPOINT_LIMITS' | 'ENDPOINT_MESSAGES' | 'ADMIN'
 >;
 
 /** The core's verdict on one typed value (`tests/core/answers.json`). */
@@ -129,6 +134,8 @@ export type MockControl = {
   /** The core's idle lock: the next endpoint command rejects with `forbidden`. */
   expireAdminSession(): void;
   setEndpointStatus(name: string, status: EndpointStatus | null): void;
+  /** The device's stored default region (null: follow the locale) and the locale's. */
+  appSettings: { setting: string | null; locale: string | null };
 };
 
 export function installMockBackend(opts: MockOptions): void {
@@ -165,6 +172,8 @@ export function installMockBackend(opts: MockOptions): void {
   const testResults: Record<string, TestResult> = { ...(opts.testResults ?? {}) };
   const crmCustomers: Row[] = (opts.crmCustomers ?? []).map((c) => ({ ...c }));
   const crmMode = opts.crm ?? (crmCustomers.length > 0 ? 'answered' : 'not_asked');
+  const phoneRegions = new Set(model.PHONE_REGIONS.map((r) => r.code));
+  const appSettings = { setting: opts.defaultRegion ?? null, locale: opts.localeRegion ?? null };
   const form: FormMetadata = opts.formMetadata ?? {
     endpoint: null,
     fetched_at: null,
@@ -471,6 +480,15 @@ export function installMockBackend(opts: MockOptions): void {
     status: e.status ?? null,
   });
 
+  function appSettingsView(): AppSettings {
+    const region = appSettings.setting ?? appSettings.locale;
+    return {
+      default_region: region,
+      default_region_source: appSettings.setting !== null ? 'setting' : appSettings.locale !== null ? 'locale' : null,
+      locale_region: appSettings.locale,
+    };
+  }
+
   async function handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
     if (cmd in failures) throw failures[cmd];
     switch (cmd) {
@@ -559,6 +577,8 @@ export function installMockBackend(opts: MockOptions): void {
         const created = {
           ...o,
           id: uuid(),
+          // The core reads the number with libphonenumber; the mock does not.
+          phone_e164: null,
           crm_id: null,
           sync_state: 'pending',
           created_at: now,
@@ -725,6 +745,24 @@ export function installMockBackend(opts: MockOptions): void {
         sortEndpoints();
         return { ...config, settings: { ...config.settings } };
       }
+      // --- the device's settings, mirroring src-tauri/src/commands/app_settings.rs ---
+      case 'get_app_settings':
+        return appSettingsView();
+      case 'set_app_settings': {
+        requireUnlocked();
+        const input = args.settings;
+        if (typeof input !== 'object' || input === null) return reject('invalid_input', 'settings is missing');
+        const unknown = Object.keys(input).filter((k) => k !== 'default_region');
+        if (unknown.length > 0) return reject('invalid_input', `unknown field \`${unknown[0]}\``);
+        const raw = (input as Record<string, unknown>).default_region;
+        const code = typeof raw === 'string' ? raw.trim().toUpperCase() : '';
+        if (code !== '' && !phoneRegions.has(code)) {
+          const message = model.MESSAGES.default_region_invalid;
+          return reject('validation', `default_region: ${message}`, [{ field: 'default_region', message }]);
+        }
+        appSettings.setting = code === '' ? null : code;
+        return appSettingsView();
+      }
       case 'remove_endpoint': {
         requireUnlocked();
         const i = endpoints.findIndex((e) => e.config.name === args.name);
@@ -791,6 +829,7 @@ export function installMockBackend(opts: MockOptions): void {
       const e = endpoints.find((x) => x.config.name === name);
       if (e) e.status = st;
     },
+    appSettings,
   };
   w.__mock = control;
 

@@ -59,6 +59,13 @@ async fn main() {
 
     let dir = tempfile::TempDir::new().unwrap();
     let store = Store::open(dir.path().join("bench.db")).await.unwrap();
+    // The numbers below are national: read as German.
+    store
+        .set_app_settings(&outpost_core::app_settings::AppSettingsInput {
+            default_region: Some("DE".into()),
+        })
+        .await
+        .unwrap();
     let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
     secrets
         .set(

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod app_settings;
 pub mod crm;
 pub mod customer;
 pub mod endpoint;

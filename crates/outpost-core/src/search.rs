@@ -7,7 +7,8 @@
 //!
 //! Ranking is done in tiers, each a bounded query, so a one-letter prefix over
 //! a million customers costs the same as a long one:
-//! 1. exact email or phone match (B-tree lookups),
+//! 1. exact email or phone match (B-tree lookups; a query that reads as a
+//!    whole number matches its E.164 form, however either was typed),
 //! 2. matches in a name or the company, most recent first,
 //! 3. matches in the names index (adds the city), then in the contact index,
 //! 4. for several words, customers whose name matches some of them and whose
@@ -15,6 +16,7 @@
 
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
 
+use crate::customer::phone::{self, Region};
 use crate::customer::validation::ValidCustomer;
 use crate::customer::{CustomerFields, Field, FieldType, SearchIndex};
 
@@ -23,11 +25,13 @@ use crate::customer::{CustomerFields, Field, FieldType, SearchIndex};
 const MIN_PHONE_SUFFIX: usize = 3;
 
 /// The searchable fields of a customer, as stored: each field's spec says
-/// which index holds it; a phone is indexed by its digits.
+/// which index holds it; a phone is indexed by its digits as typed and by
+/// the digits of its E.164 form.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SearchFields<'a> {
     pub fields: &'a CustomerFields,
     pub phone_digits: Option<&'a str>,
+    pub phone_e164: Option<&'a str>,
 }
 
 impl<'a> From<&'a ValidCustomer> for SearchFields<'a> {
@@ -35,7 +39,21 @@ impl<'a> From<&'a ValidCustomer> for SearchFields<'a> {
         SearchFields {
             fields: &c.fields,
             phone_digits: c.phone_digits.as_deref(),
+            phone_e164: c.phone_e164.as_deref(),
         }
+    }
+}
+
+impl SearchFields<'_> {
+    /// The phone's digit strings: as typed ("01511234567"), then the E.164
+    /// form's ("491511234567") when it differs.
+    fn phone_numbers(&self) -> impl Iterator<Item = &str> {
+        let typed = self.phone_digits.filter(|d| !d.is_empty());
+        let e164 = self
+            .phone_e164
+            .map(|e| e.trim_start_matches('+'))
+            .filter(|e| !e.is_empty() && Some(*e) != typed);
+        typed.into_iter().chain(e164)
     }
 }
 
@@ -50,10 +68,18 @@ pub(crate) fn contact_index_fields() -> impl Iterator<Item = Field> {
 }
 
 /// What one field contributes to its index: the text, or for a phone every
-/// suffix of its digits.
+/// suffix of its typed digits and of its E.164 digits (once each).
 fn indexed_text(f: SearchFields, field: Field) -> String {
     if field.spec().kind == FieldType::Phone {
-        f.phone_digits.map(phone_suffixes).unwrap_or_default()
+        let mut tokens: Vec<&str> = Vec::new();
+        for digits in f.phone_numbers() {
+            for t in phone_suffixes(digits) {
+                if !tokens.contains(&t) {
+                    tokens.push(t);
+                }
+            }
+        }
+        tokens.join(" ")
     } else {
         f.fields.get(field).unwrap_or_default().to_owned()
     }
@@ -75,15 +101,12 @@ pub(crate) fn contact_columns(f: SearchFields) -> Vec<String> {
 
 /// "4930123" → "4930123 930123 30123 0123 123": every suffix is a token, so a
 /// prefix query on any of them finds the number by a fragment from its middle.
-fn phone_suffixes(digits: &str) -> String {
+fn phone_suffixes(digits: &str) -> Vec<&str> {
     let n = digits.len();
     if n <= MIN_PHONE_SUFFIX {
-        return digits.to_owned();
+        return vec![digits];
     }
-    (0..=n - MIN_PHONE_SUFFIX)
-        .map(|i| &digits[i..])
-        .collect::<Vec<_>>()
-        .join(" ")
+    (0..=n - MIN_PHONE_SUFFIX).map(|i| &digits[i..]).collect()
 }
 
 /// A parsed search query.
@@ -102,10 +125,14 @@ pub(crate) struct Query {
     pub exact_email: Option<String>,
     /// The digits if the query looks like a phone number.
     pub exact_phone: Option<String>,
+    /// The E.164 form if the query reads as a whole phone number (national
+    /// numbers in the default region).
+    pub exact_e164: Option<String>,
 }
 
 /// `None` for a query with nothing searchable in it (blank, punctuation only).
-pub(crate) fn parse(raw: &str) -> Option<Query> {
+/// `region` reads a phone number typed without its country code.
+pub(crate) fn parse(raw: &str, region: Option<Region>) -> Option<Query> {
     let raw = raw.trim();
     let phone_like = raw.chars().filter(char::is_ascii_digit).count() >= MIN_PHONE_SUFFIX
         && raw
@@ -130,6 +157,10 @@ pub(crate) fn parse(raw: &str) -> Option<Query> {
     let expr = terms.join(" ");
     let exact_email = raw.contains('@').then(|| raw.to_lowercase());
     let exact_phone = phone_like.then(|| tokens[0].clone());
+    let exact_e164 = phone_like
+        .then(|| phone::parse(raw, region).ok())
+        .flatten()
+        .map(|p| p.e164);
     let name_columns: Vec<&str> = Field::indexed_in(|i| i == SearchIndex::Name)
         .map(Field::name)
         .collect();
@@ -140,6 +171,7 @@ pub(crate) fn parse(raw: &str) -> Option<Query> {
         terms,
         exact_email,
         exact_phone,
+        exact_e164,
     })
 }
 
@@ -172,7 +204,7 @@ pub(crate) fn unindexed_tier(q: &Query, f: SearchFields) -> Option<Tier> {
     let in_index = |index: SearchIndex, w: &str| {
         Field::indexed_in(|i| i == index).any(|field| {
             if field.spec().kind == FieldType::Phone {
-                f.phone_digits.is_some_and(|d| phone_has_fragment(d, w))
+                f.phone_numbers().any(|d| phone_has_fragment(d, w))
             } else {
                 has_token_starting_with(f.fields.get(field), w)
             }
@@ -241,13 +273,56 @@ mod tests {
 
     #[test]
     fn phone_suffixes_cover_every_fragment_from_three_digits() {
-        assert_eq!(phone_suffixes("123456"), "123456 23456 3456 456");
-        assert_eq!(phone_suffixes("12"), "12");
+        assert_eq!(phone_suffixes("123456"), ["123456", "23456", "3456", "456"]);
+        assert_eq!(phone_suffixes("12"), ["12"]);
+    }
+
+    #[test]
+    fn a_phone_is_indexed_by_its_typed_and_its_e164_digits() {
+        let fields = CustomerFields::default();
+        let f = SearchFields {
+            fields: &fields,
+            phone_digits: Some("0301234"),
+            phone_e164: Some("+49301234"),
+        };
+        assert_eq!(
+            indexed_text(f, Field::Phone),
+            "0301234 301234 01234 1234 234 49301234 9301234"
+        );
+        let same = SearchFields {
+            phone_digits: Some("49301234"),
+            ..f
+        };
+        assert_eq!(
+            indexed_text(same, Field::Phone),
+            "49301234 9301234 301234 01234 1234 234"
+        );
+        let words = |q: &str| parse(q, None).unwrap();
+        assert_eq!(unindexed_tier(&words("4930"), f), Some(Tier::Contact));
+        assert_eq!(unindexed_tier(&words("0301"), f), Some(Tier::Contact));
+        assert_eq!(unindexed_tier(&words("4931"), f), None);
+    }
+
+    #[test]
+    fn a_whole_number_is_also_matched_by_its_e164_form() {
+        let de = Region::parse("DE");
+        let q = parse("0151 1234567", de).unwrap();
+        assert_eq!(q.exact_phone.as_deref(), Some("01511234567"));
+        assert_eq!(q.exact_e164.as_deref(), Some("+491511234567"));
+        assert_eq!(
+            parse("+49 151 1234567", None)
+                .unwrap()
+                .exact_e164
+                .as_deref(),
+            Some("+491511234567")
+        );
+        assert_eq!(parse("0151 1234567", None).unwrap().exact_e164, None);
+        assert_eq!(parse("0151", de).unwrap().exact_e164, None, "a fragment");
     }
 
     #[test]
     fn words_become_prefix_terms() {
-        let q = parse("  jo  Mül ").unwrap();
+        let q = parse("  jo  Mül ", None).unwrap();
         assert_eq!(q.any, "\"jo\"* \"Mül\"*");
         assert_eq!(
             q.names,
@@ -258,21 +333,21 @@ mod tests {
 
     #[test]
     fn fts_syntax_in_input_is_neutralised() {
-        let q = parse("a\" OR b* NEAR(c)").unwrap();
+        let q = parse("a\" OR b* NEAR(c)", None).unwrap();
         assert_eq!(q.any, "\"a\"* \"OR\"* \"b\"* \"NEAR\"* \"c\"*");
-        assert!(parse(" \"*() ").is_none());
+        assert!(parse(" \"*() ", None).is_none());
     }
 
     #[test]
     fn phone_like_queries_search_by_digits() {
-        let q = parse("+49 30-123").unwrap();
+        let q = parse("+49 30-123", None).unwrap();
         assert_eq!(q.any, "\"4930123\"*");
         assert_eq!(q.exact_phone.as_deref(), Some("4930123"));
     }
 
     #[test]
     fn email_like_queries_also_try_an_exact_match() {
-        let q = parse("Ada@Example.org").unwrap();
+        let q = parse("Ada@Example.org", None).unwrap();
         assert_eq!(q.exact_email.as_deref(), Some("ada@example.org"));
         assert_eq!(q.any, "\"Ada\"* \"Example\"* \"org\"*");
     }

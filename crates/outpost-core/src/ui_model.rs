@@ -1,7 +1,8 @@
 //! The values, not only the types, that the UI needs from the core: the
 //! customer fields with their labels and limits, the messages of the rules
 //! the form hints at, the country list, each kind of endpoint with its
-//! defaults and sign-in methods, the secret rule, the settings' ranges. A
+//! defaults and sign-in methods, the secret rule, the settings' ranges, the regions phone
+//! numbers can be read in. A
 //! test writes them to `ui/src/bindings/model.ts` next to ts-rs's types, so
 //! the UI (and the browser tests' mock of the IPC) never holds a copy of a
 //! rule. What needs the core's logic (email syntax, phone parsing) the UI
@@ -12,6 +13,8 @@ use serde_json::{json, Map, Value};
 use crate::admin::{self, AdminError};
 use crate::crm::form::messages as form_messages;
 use crate::customer::validation::{limits, messages};
+use crate::app_settings::REGION_INVALID;
+use crate::customer::phone::{self, Region};
 use crate::customer::{country, Field};
 use crate::endpoint::{self, kinds};
 
@@ -75,6 +78,8 @@ pub fn typescript() -> String {
             ("form_required", json!(form_messages::REQUIRED)),
             ("form_not_an_option", json!(form_messages::NOT_AN_OPTION)),
             ("form_unknown_field", json!(form_messages::UNKNOWN_FIELD)),
+            ("phone_needs_region", json!(phone::NEEDS_REGION)),
+            ("default_region_invalid", json!(REGION_INVALID)),
         ],
     );
     constant(
@@ -106,6 +111,16 @@ pub fn typescript() -> String {
         "SECRET_RULE",
         "SecretRule",
         json!(kinds::secret_rule()),
+    );
+    let phone_regions: Vec<_> = Region::all()
+        .into_iter()
+        .map(|r| json!({"code": r.code(), "calling_code": r.calling_code()}))
+        .collect();
+    constant(
+        "The regions phone numbers can be read in, with their calling codes.",
+        "PHONE_REGIONS",
+        "readonly { readonly code: string; readonly calling_code: number }[]",
+        json!(phone_regions),
     );
     let l = |r: crate::template::Range| json!(r);
     let (ty, value) = record(

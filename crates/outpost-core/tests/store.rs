@@ -309,6 +309,13 @@ mod search {
     async fn seeded(indexed: bool) -> (TempDir, Store) {
         let dir = TempDir::new().unwrap();
         let store = open_without_indexer(&dir).await;
+        // Jens's number is national: read as German.
+        store
+            .set_app_settings(&outpost_core::app_settings::AppSettingsInput {
+                default_region: Some("DE".into()),
+            })
+            .await
+            .unwrap();
         let rows = [
             NewCustomer {
                 fields: CustomerFields {

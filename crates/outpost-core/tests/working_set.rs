@@ -306,6 +306,13 @@ async fn a_slow_crm_never_holds_the_lookup_past_its_deadline() {
 #[tokio::test]
 async fn the_duplicate_check_finds_the_same_email_or_number_here_and_in_the_crm() {
     let w = generic_world().await;
+    // Till's number is national: read as German.
+    w.store
+        .set_app_settings(&outpost_core::app_settings::AppSettingsInput {
+            default_region: Some("DE".into()),
+        })
+        .await
+        .unwrap();
     w.store
         .create_customer(&NewCustomer {
             fields: Fields {

@@ -9,6 +9,7 @@ mod field_args;
 mod outbox;
 mod output;
 mod pull;
+mod settings;
 mod sync;
 
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Protect the settings with an admin passphrase.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// This device's settings, e.g. the default region for phone numbers.
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
     /// Bring the working set (the CRM's customers kept on this device) up to
     /// date once, then exit.
     Pull {
@@ -98,6 +102,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
             Command::Status => outbox::status(&app, &out).await,
             Command::Endpoints(cmd) => endpoints::run(&app, cmd, &out).await,
             Command::Admin(cmd) => admin::run(&app, cmd, &out).await,
+            Command::Settings(cmd) => settings::run(&app, cmd, &out).await,
             Command::Sync { .. } => sync::once(&app, &out).await,
             Command::Pull { endpoint } => pull::run(&app, endpoint, &out).await,
         };

@@ -2,6 +2,7 @@
 //! core's [`Outpost`](outpost_core::Outpost) facade in a line or three; the
 //! rules live there and the errors are mapped in `crate::error`.
 
+pub mod app_settings;
 pub mod customers;
 pub mod settings;
 pub mod sync;
@@ -37,5 +38,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         settings::test_endpoint,
         settings::save_endpoint,
         settings::remove_endpoint,
+        app_settings::get_app_settings,
+        app_settings::set_app_settings,
     ]
 }

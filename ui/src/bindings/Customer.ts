@@ -13,6 +13,11 @@ export type Customer = {
  */
 id: CustomerId, 
 /**
+ * The phone in E.164 ("+491511234567"), derived from `phone`; `None`
+ * when there is no phone or it could not be read.
+ */
+phone_e164: string | null, 
+/**
  * The CRM's own id, once the CRM has confirmed the customer.
  */
 crm_id: string | null, sync_state: SyncState, created_at: string, updated_at: string, origin: Origin, attributes: Record<string, string>, 

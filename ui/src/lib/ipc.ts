@@ -38,10 +38,14 @@ import type { EndpointView } from '../bindings/EndpointView';
 import type { SecretsInput } from '../bindings/SecretsInput';
 import type { TestOutcome } from '../bindings/TestOutcome';
 import type { TestResult } from '../bindings/TestResult';
+import type { AppSettings } from '../bindings/AppSettings';
+import type { AppSettingsInput } from '../bindings/AppSettingsInput';
+import type { RegionSource } from '../bindings/RegionSource';
 
 export type { ConnectionState, Customer, CustomerChange, CustomerCheck, CustomerId, CustomersChanged, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
 export type { FieldKind, FieldOption, FormField, FormMetadata, Lookup, RemoteLookup, WorkingSet };
 export type { AdminStatus, AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings, EndpointStatus, EndpointView, SecretsInput, TestOutcome, TestResult };
+export type { AppSettings, AppSettingsInput, RegionSource };
 
 // The rejection value of every command, generated from the Rust `IpcError`.
 import type { IpcError } from '../bindings/IpcError';
@@ -221,6 +225,16 @@ export const api = {
   /** Also deletes the endpoint's secrets from the keyring. */
   removeEndpoint(name: string): Promise<void> {
     return call<void>('remove_endpoint', { name });
+  },
+
+  // --- this device's settings (the default region for phone numbers) ---
+  /** Readable while locked. */
+  getAppSettings(): Promise<AppSettings> {
+    return call<AppSettings>('get_app_settings');
+  },
+  /** Needs the unlocked settings; `default_region: null` follows the system's locale. */
+  setAppSettings(settings: AppSettingsInput): Promise<AppSettings> {
+    return call<AppSettings>('set_app_settings', { settings });
   },
 };
 

@@ -11,6 +11,7 @@ use ts_rs::TS;
 use super::error::{AppError, AppResult};
 use super::{Mode, Outpost};
 use crate::admin;
+use crate::app_settings::{AppSettings, AppSettingsInput};
 use crate::endpoint::diagnose::{test_connection, TestResult};
 use crate::endpoint::overlay::OverlaySecrets;
 use crate::endpoint::save::{
@@ -273,6 +274,18 @@ impl Outpost {
     }
 
     /// Each action restarts the idle clock.
+    /// The device's settings (the default region phone numbers are read in).
+    /// Reading is open to the create form; changing is an admin action.
+    pub fn app_settings(&self) -> AppSettings {
+        self.store.app_settings()
+    }
+
+    pub async fn set_app_settings(&self, input: &AppSettingsInput) -> AppResult<AppSettings> {
+        input.region()?;
+        self.settings_action()?;
+        Ok(self.store.set_app_settings(input).await?)
+    }
+
     fn settings_action(&self) -> AppResult<()> {
         self.admin
             .touch()

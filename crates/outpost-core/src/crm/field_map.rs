@@ -38,8 +38,13 @@ pub enum Conversion {
     Text,
     /// Lower-cased on receipt (Outpost stores emails lower-cased).
     Email,
-    /// The number as the person typed it.
+    /// The number as the person typed it (separators collapsed).
     PhoneAsTyped,
+    /// The number in E.164 ("+491511234567"), for CRMs that want one
+    /// canonical form; as typed when it has none (a pulled record Outpost
+    /// could not read). Kept as received on the way back: the store reads
+    /// it again (`validation::from_remote`).
+    PhoneE164,
     /// ISO 3166-1 alpha-2 both ways ("DE").
     CountryCode,
     /// The country's English name for the CRM ("Germany"); a name, alias
@@ -48,11 +53,13 @@ pub enum Conversion {
 }
 
 impl Conversion {
-    fn outgoing(self, value: &str) -> String {
+    /// The CRM's value for `value`, one of `c`'s fields.
+    fn outgoing(self, value: &str, c: &Customer) -> String {
         match self {
             Conversion::CountryName => country::name(value)
                 .map(str::to_owned)
                 .unwrap_or_else(|| value.to_owned()),
+            Conversion::PhoneE164 => c.phone_e164.as_deref().unwrap_or(value).to_owned(),
             _ => value.to_owned(),
         }
     }
@@ -67,7 +74,7 @@ impl Conversion {
             Conversion::CountryName | Conversion::CountryCode => {
                 country::code_for(value).map_or_else(|| value.to_owned(), str::to_owned)
             }
-            Conversion::Text | Conversion::PhoneAsTyped => value.to_owned(),
+            Conversion::Text | Conversion::PhoneAsTyped | Conversion::PhoneE164 => value.to_owned(),
         })
     }
 }
@@ -205,7 +212,7 @@ impl FieldMap {
         let mut out = Map::new();
         for m in self.mappings.iter().filter(|m| m.direction.sends()) {
             if let Some(v) = c.fields.get(m.field) {
-                out.insert(m.crm.clone(), Value::String(m.conversion.outgoing(v)));
+                out.insert(m.crm.clone(), Value::String(m.conversion.outgoing(v, c)));
             }
         }
         for (k, v) in &c.attributes {
@@ -265,7 +272,9 @@ mod tests {
                 .with(Field::Email, "ada@example.org")
                 .with(Field::Country, "DE")
                 .with(Field::Notes, "VIP")
-                .with(Field::TaxId, "DE123"),
+                .with(Field::TaxId, "DE123")
+                .with(Field::Phone, "0151 1234567"),
+            phone_e164: Some("+491511234567".into()),
             crm_id: None,
             sync_state: crate::SyncState::Pending,
             created_at: now,
@@ -293,6 +302,32 @@ mod tests {
         assert_eq!(fields.country.as_deref(), Some("DE"));
         assert_eq!(fields.notes, None, "a send-only field is not read");
         assert!(received.contains(Field::Email) && !received.contains(Field::Notes));
+    }
+
+    #[test]
+    fn a_phone_goes_as_typed_or_in_e164_and_comes_back_as_received() {
+        let typed = FieldMap::new(&[MapEntry::both(
+            Field::Phone,
+            "phone",
+            Conversion::PhoneAsTyped,
+        )]);
+        let e164 = FieldMap::new(&[MapEntry::both(Field::Phone, "phone", Conversion::PhoneE164)]);
+        let c = customer();
+        assert_eq!(typed.outgoing(&c)["phone"], "0151 1234567");
+        assert_eq!(e164.outgoing(&c)["phone"], "+491511234567");
+        let unread = Customer {
+            phone_e164: None,
+            ..customer()
+        };
+        assert_eq!(
+            e164.outgoing(&unread)["phone"],
+            "0151 1234567",
+            "as typed when unread"
+        );
+
+        let back = serde_json::json!({"phone": " +49 151 1234567 "});
+        let (fields, _) = e164.incoming_json(back.as_object().unwrap());
+        assert_eq!(fields.phone.as_deref(), Some("+49 151 1234567"));
     }
 
     #[test]

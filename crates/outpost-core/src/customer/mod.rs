@@ -3,6 +3,7 @@
 
 pub mod country;
 pub mod fields;
+pub mod phone;
 pub mod validation;
 
 pub use fields::{CustomerFields, Field, FieldSet, FieldSpec, FieldType, SearchIndex};
@@ -203,6 +204,10 @@ pub struct Customer {
     #[serde(flatten)]
     #[ts(flatten)]
     pub fields: CustomerFields,
+    /// The phone in E.164 ("+491511234567"), derived from `phone`; `None`
+    /// when there is no phone or it could not be read.
+    #[serde(default)]
+    pub phone_e164: Option<String>,
     /// The CRM's own id, once the CRM has confirmed the customer.
     pub crm_id: Option<String>,
     pub sync_state: SyncState,

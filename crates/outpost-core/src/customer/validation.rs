@@ -6,6 +6,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::fields::{CustomerFields, Field, FieldType};
+use super::phone::{self, Region};
 use super::{Attributes, NewCustomer};
 use crate::crm::form::FormMetadata;
 use crate::crm::RemoteCustomer;
@@ -28,8 +29,12 @@ pub mod limits {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ValidCustomer {
     pub fields: CustomerFields,
-    /// The phone's digits only, for search.
+    /// The phone's digits only, as typed, for search.
     pub phone_digits: Option<String>,
+    /// The phone in E.164 ("+491511234567"): what search, the duplicate
+    /// check and the CRM compare. `None` when it cannot be read (a CRM's
+    /// record may hold anything).
+    pub phone_e164: Option<String>,
     pub attributes: Attributes,
 }
 
@@ -59,8 +64,12 @@ pub struct CustomerCheck {
 
 /// Everything a create applies before storing: [`validate`], then the cached
 /// CRM form's rules (picklists, required CRM fields, known CRM fields).
-pub fn check(input: &NewCustomer, form: &FormMetadata) -> Result<ValidCustomer, ValidationErrors> {
-    let valid = validate(input)?;
+pub fn check(
+    input: &NewCustomer,
+    form: &FormMetadata,
+    region: Option<Region>,
+) -> Result<ValidCustomer, ValidationErrors> {
+    let valid = validate(input, region)?;
     form.check(input)?;
     Ok(valid)
 }
@@ -80,7 +89,12 @@ impl CustomerCheck {
     }
 }
 
-pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> {
+/// Checks and normalises what a person typed; a phone number without a
+/// country code is read in `region` (the device's default region).
+pub fn validate(
+    input: &NewCustomer,
+    region: Option<Region>,
+) -> Result<ValidCustomer, ValidationErrors> {
     let mut errors = Vec::new();
     let mut out = ValidCustomer::default();
     for &field in Field::ALL {
@@ -102,10 +116,14 @@ pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> 
             FieldType::Text | FieldType::Multiline => Ok(value),
             FieldType::Email => normalise_email(&value),
             FieldType::Country => normalise_country(&value),
-            FieldType::Phone => normalise_phone(&value).map(|(display, digits)| {
-                out.phone_digits = Some(digits);
-                display
-            }),
+            FieldType::Phone => match phone::parse(&value, region) {
+                Ok(p) => {
+                    out.phone_digits = Some(p.digits);
+                    out.phone_e164 = Some(p.e164);
+                    Ok(p.display)
+                }
+                Err(e) => Err(e.to_string()),
+            },
         };
         match normalised {
             Ok(v) => *out.fields.slot(field) = Some(v),
@@ -132,8 +150,9 @@ pub fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> 
 
 /// A record the CRM sent, made storable without refusing it: the CRM is the
 /// authority on its own data, so values are trimmed and bounded, never
-/// rejected (one odd record must not stop a pull of thousands).
-pub fn from_remote(r: &RemoteCustomer) -> ValidCustomer {
+/// rejected (one odd record must not stop a pull of thousands). A phone
+/// gets its E.164 form when it can be read (national numbers in `region`).
+pub fn from_remote(r: &RemoteCustomer, region: Option<Region>) -> ValidCustomer {
     let mut out = ValidCustomer::default();
     for (field, value) in r.fields.iter() {
         let spec = field.spec();
@@ -153,6 +172,7 @@ pub fn from_remote(r: &RemoteCustomer) -> ValidCustomer {
             FieldType::Phone => {
                 let digits: String = text.chars().filter(char::is_ascii_digit).take(20).collect();
                 out.phone_digits = (!digits.is_empty()).then_some(digits);
+                out.phone_e164 = phone::e164_lenient(&text, region);
                 text
             }
             _ => text,
@@ -261,42 +281,6 @@ fn normalise_email(email: &str) -> Result<String, String> {
     }
 }
 
-/// Returns the display form (separators collapsed to single spaces, a leading
-/// `+` kept) and the digits-only form used by search.
-fn normalise_phone(phone: &str) -> Result<(String, String), String> {
-    let mut display = String::with_capacity(phone.len());
-    let mut digits = String::with_capacity(phone.len());
-    for (i, c) in phone.chars().enumerate() {
-        match c {
-            '0'..='9' => {
-                display.push(c);
-                digits.push(c);
-            }
-            '+' if i == 0 => display.push('+'),
-            ' ' | '-' | '.' | '(' | ')' | '/' => {
-                if !display.ends_with(' ') && !display.is_empty() && display != "+" {
-                    display.push(' ');
-                }
-            }
-            _ => {
-                return Err(format!(
-                    "Use digits, spaces and - . ( ) / only, with an optional leading +; '{c}' is not allowed."
-                ))
-            }
-        }
-    }
-    let display = display.trim_end().to_owned();
-    let n = digits.len();
-    if !(limits::PHONE_MIN_DIGITS..=limits::PHONE_MAX_DIGITS).contains(&n) {
-        return Err(format!(
-            "A phone number has {} to {} digits; this one has {n}.",
-            limits::PHONE_MIN_DIGITS,
-            limits::PHONE_MAX_DIGITS
-        ));
-    }
-    Ok((display, digits))
-}
-
 fn normalise_country(country: &str) -> Result<String, String> {
     let code = country.to_ascii_uppercase();
     if super::country::is_code(&code) {
@@ -309,6 +293,11 @@ fn normalise_country(country: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No default region unless a test gives one.
+    fn validate(input: &NewCustomer) -> Result<ValidCustomer, ValidationErrors> {
+        super::validate(input, None)
+    }
 
     fn input() -> NewCustomer {
         NewCustomer {
@@ -433,6 +422,73 @@ mod tests {
         })
         .unwrap_err();
         assert!(err.for_field("phone").unwrap().contains("has 3"));
+    }
+
+    #[test]
+    fn a_national_phone_is_read_in_the_default_region() {
+        let national = NewCustomer {
+            fields: CustomerFields {
+                phone: Some(" 0151 1234567 ".into()),
+                ..input().fields
+            },
+            ..input()
+        };
+        let v = super::validate(&national, Region::parse("DE")).unwrap();
+        assert_eq!(
+            v.fields.phone.as_deref(),
+            Some("0151 1234567"),
+            "shown as typed"
+        );
+        assert_eq!(v.phone_digits.as_deref(), Some("01511234567"));
+        assert_eq!(v.phone_e164.as_deref(), Some("+491511234567"));
+
+        let international = NewCustomer {
+            fields: CustomerFields {
+                phone: Some("+49 151 1234567".into()),
+                ..input().fields
+            },
+            ..input()
+        };
+        let w = validate(&international).unwrap();
+        assert_eq!(w.phone_e164, v.phone_e164, "one number, two typed forms");
+
+        let err = validate(&national).unwrap_err();
+        let message = err.for_field("phone").unwrap();
+        assert!(message.contains("country code, e.g. +49"), "{message}");
+        assert!(message.contains("default region in Settings"), "{message}");
+        let err = validate(&NewCustomer {
+            fields: CustomerFields {
+                phone: Some("+999 1234567".into()),
+                ..input().fields
+            },
+            ..input()
+        })
+        .unwrap_err();
+        assert!(err.for_field("phone").unwrap().contains("calling code"));
+    }
+
+    #[test]
+    fn a_crm_phone_is_kept_and_read_when_it_can_be() {
+        let remote = |phone: &str| RemoteCustomer {
+            crm_id: "1".into(),
+            key: None,
+            fields: CustomerFields::default().with(Field::Phone, phone),
+            received: [Field::Phone].into_iter().collect(),
+            updated_at: None,
+        };
+        let v = from_remote(&remote("030 1234567"), Region::parse("DE"));
+        assert_eq!(v.fields.phone.as_deref(), Some("030 1234567"));
+        assert_eq!(v.phone_e164.as_deref(), Some("+49301234567"));
+        let v = from_remote(&remote("030 1234567"), None);
+        assert_eq!(
+            v.fields.phone.as_deref(),
+            Some("030 1234567"),
+            "never refused"
+        );
+        assert_eq!(v.phone_e164, None);
+        let v = from_remote(&remote("ask at the desk"), Region::parse("DE"));
+        assert_eq!(v.fields.phone.as_deref(), Some("ask at the desk"));
+        assert_eq!((v.phone_digits, v.phone_e164), (None, None));
     }
 
     #[test]

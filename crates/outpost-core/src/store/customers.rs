@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use sqlx::sqlite::SqliteRow;
 
 use super::time;
+use crate::customer::phone::Region;
 use crate::customer::validation::ValidCustomer;
 use crate::customer::{Attributes, Customer, CustomerFields, CustomerId, Field, Origin, SyncState};
 use crate::error::{Error, Result};
@@ -25,7 +26,8 @@ fn field_columns() -> String {
 }
 
 /// The columns a [`Customer`] is read from besides its key and fields.
-const OTHER_COLUMNS: [&str; 8] = [
+const OTHER_COLUMNS: [&str; 9] = [
+    "phone_e164",
     "crm_id",
     "sync_state",
     "created_at",
@@ -57,15 +59,16 @@ mod param {
     use crate::customer::Field;
     const FIELDS: usize = Field::ALL.len();
     pub const PHONE_DIGITS: usize = FIELDS + 2;
-    pub const STAMP: usize = FIELDS + 3;
-    pub const SYNC_STATE: usize = FIELDS + 4;
-    pub const ORIGIN: usize = FIELDS + 5;
-    pub const ATTRIBUTES: usize = FIELDS + 6;
-    pub const CRM_ID: usize = FIELDS + 7;
-    pub const CRM_UPDATED_AT: usize = FIELDS + 8;
+    pub const PHONE_E164: usize = FIELDS + 3;
+    pub const STAMP: usize = FIELDS + 4;
+    pub const SYNC_STATE: usize = FIELDS + 5;
+    pub const ORIGIN: usize = FIELDS + 6;
+    pub const ATTRIBUTES: usize = FIELDS + 7;
+    pub const CRM_ID: usize = FIELDS + 8;
+    pub const CRM_UPDATED_AT: usize = FIELDS + 9;
     /// The outbox message's kind and payload (a create only).
-    pub const KIND: usize = FIELDS + 9;
-    pub const PAYLOAD: usize = FIELDS + 10;
+    pub const KIND: usize = FIELDS + 10;
+    pub const PAYLOAD: usize = FIELDS + 11;
 }
 
 fn field_params() -> String {
@@ -78,10 +81,10 @@ fn field_params() -> String {
 static INSERT_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
     use param::*;
     format!(
-        "INSERT INTO customers (id, {}, phone_digits, sync_state, created_at, updated_at,
+        "INSERT INTO customers (id, {}, phone_digits, phone_e164, sync_state, created_at, updated_at,
                                 origin, attributes, crm_id, crm_updated_at)
-         VALUES (?1, {}, ?{PHONE_DIGITS}, ?{SYNC_STATE}, ?{STAMP}, ?{STAMP}, ?{ORIGIN}, ?{ATTRIBUTES},
-                 ?{CRM_ID}, ?{CRM_UPDATED_AT})",
+         VALUES (?1, {}, ?{PHONE_DIGITS}, ?{PHONE_E164}, ?{SYNC_STATE}, ?{STAMP}, ?{STAMP}, ?{ORIGIN},
+                 ?{ATTRIBUTES}, ?{CRM_ID}, ?{CRM_UPDATED_AT})",
         field_columns(),
         field_params()
     )
@@ -95,7 +98,8 @@ static UPDATE_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
         .map(|(i, f)| format!("{} = ?{}", f.name(), i + 2))
         .collect();
     format!(
-        "UPDATE customers SET {}, phone_digits = ?{PHONE_DIGITS}, updated_at = ?{STAMP},
+        "UPDATE customers SET {}, phone_digits = ?{PHONE_DIGITS}, phone_e164 = ?{PHONE_E164},
+                updated_at = ?{STAMP},
                 attributes = ?{}
          WHERE id = ?1 RETURNING seq",
         sets.join(", "),
@@ -221,6 +225,7 @@ fn new_row(id: CustomerId, c: &ValidCustomer, now: DateTime<Utc>, from: Provenan
     Customer {
         id,
         fields: c.fields.clone(),
+        phone_e164: c.phone_e164.clone(),
         crm_id: from.crm_id,
         sync_state,
         created_at: now,
@@ -252,8 +257,8 @@ fn bind_row<'q>(
 }
 
 /// Binds a customer's fields as parameters ?2 onwards (after its key), in
-/// [`Field::ALL`] order, then the phone's digits: the order `INSERT_CUSTOMER`
-/// and `UPDATE_CUSTOMER` share.
+/// [`Field::ALL`] order, then the phone's digits and E.164 form: the order
+/// `INSERT_CUSTOMER` and `UPDATE_CUSTOMER` share.
 fn bind_fields<'q>(
     q: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
     c: &'q ValidCustomer,
@@ -262,6 +267,7 @@ fn bind_fields<'q>(
         .iter()
         .fold(q, |q, &f| q.bind(c.fields.get(f)))
         .bind(&c.phone_digits)
+        .bind(&c.phone_e164)
 }
 
 const QUEUE_FOR_INDEX: &str = "INSERT INTO search_pending (seq) VALUES (last_insert_rowid())";
@@ -349,13 +355,16 @@ static INDEXED_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     search::name_index_fields()
         .chain(search::contact_index_fields())
         .map(|f| f.name().to_owned())
-        .chain(["phone_digits".to_owned()])
+        .chain(["phone_digits".to_owned(), "phone_e164".to_owned()])
         .collect::<Vec<_>>()
         .join(", ")
 });
 
 /// Writes the index entries of many rows in a few multi-row statements.
-async fn index_many(conn: &mut SqliteConnection, rows: &[(i64, SearchFields<'_>)]) -> Result<()> {
+pub(super) async fn index_many(
+    conn: &mut SqliteConnection,
+    rows: &[(i64, SearchFields<'_>)],
+) -> Result<()> {
     for chunk in rows.chunks(100) {
         let mut names = sqlx::QueryBuilder::<Sqlite>::new(&*INSERT_NAMES_FTS);
         names.push_values(chunk, |mut b, (seq, f)| {
@@ -442,11 +451,12 @@ pub(super) async fn index_queued(tx: &mut SqliteConnection, up_to: i64) -> Resul
 }
 
 /// A row waiting for its index entries: only the indexed columns are read.
-struct QueuedRow {
-    seq: i64,
+pub(super) struct QueuedRow {
+    pub seq: i64,
     present: bool,
     fields: CustomerFields,
     phone_digits: Option<String>,
+    pub phone_e164: Option<String>,
 }
 
 impl<'r> sqlx::FromRow<'r, SqliteRow> for QueuedRow {
@@ -460,17 +470,43 @@ impl<'r> sqlx::FromRow<'r, SqliteRow> for QueuedRow {
             present: row.try_get("present")?,
             fields,
             phone_digits: row.try_get("phone_digits")?,
+            phone_e164: row.try_get("phone_e164")?,
         })
     }
 }
 
 impl QueuedRow {
-    fn fields(&self) -> SearchFields<'_> {
+    pub fn fields(&self) -> SearchFields<'_> {
         SearchFields {
             fields: &self.fields,
             phone_digits: self.phone_digits.as_deref(),
+            phone_e164: self.phone_e164.as_deref(),
         }
     }
+
+    /// The phone as typed (the indexed columns include it).
+    pub fn phone(&self) -> Option<&str> {
+        self.fields.phone.as_deref()
+    }
+}
+
+/// The indexed columns of rows after `after` whose phone has no E.164 form
+/// yet, in `seq` order (the phone backfill's batches).
+pub(super) async fn phones_without_e164(
+    conn: &mut SqliteConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<QueuedRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT seq, 1 AS present, {} FROM customers
+         WHERE seq > ?1 AND phone IS NOT NULL AND phone_e164 IS NULL
+         ORDER BY seq LIMIT ?2",
+        *INDEXED_COLUMNS
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 pub(super) async fn queued_for_index(pool: &SqlitePool) -> Result<u64> {
@@ -507,9 +543,14 @@ pub(super) async fn get_by_crm_id(
     row.map(Customer::try_from).transpose()
 }
 
-pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<Vec<Customer>> {
+pub(super) async fn search(
+    pool: &SqlitePool,
+    raw: &str,
+    limit: u32,
+    region: Option<Region>,
+) -> Result<Vec<Customer>> {
     let columns = &*COLUMNS;
-    let Some(query) = search::parse(raw) else {
+    let Some(query) = search::parse(raw, region) else {
         return recent(pool, limit).await;
     };
     let mut conn = pool.acquire().await?;
@@ -527,6 +568,18 @@ pub(super) async fn search(pool: &SqlitePool, raw: &str, limit: u32) -> Result<V
     }
     if let Some(digits) = &query.exact_phone {
         let rows = fetch(&mut conn, &format!("SELECT {columns} FROM customers WHERE phone_digits = ?1 ORDER BY seq DESC LIMIT ?2"), digits, limit).await?;
+        extend_unique(&mut found, rows, limit);
+    }
+    if let Some(e164) = &query.exact_e164 {
+        let rows = fetch(
+            &mut conn,
+            &format!(
+                "SELECT {columns} FROM customers WHERE phone_e164 = ?1 ORDER BY seq DESC LIMIT ?2"
+            ),
+            e164,
+            limit,
+        )
+        .await?;
         extend_unique(&mut found, rows, limit);
     }
     let mut unindexed = unindexed_matches(&mut conn, &query, limit).await?;
@@ -743,6 +796,7 @@ fn extend_unique(found: &mut Vec<Customer>, rows: Vec<Customer>, limit: u32) {
 pub(super) struct CustomerRow {
     id: String,
     fields: CustomerFields,
+    phone_e164: Option<String>,
     crm_id: Option<String>,
     sync_state: String,
     created_at: String,
@@ -762,6 +816,7 @@ impl<'r> sqlx::FromRow<'r, SqliteRow> for CustomerRow {
         Ok(CustomerRow {
             id: row.try_get("id")?,
             fields,
+            phone_e164: row.try_get("phone_e164")?,
             crm_id: row.try_get("crm_id")?,
             sync_state: row.try_get("sync_state")?,
             created_at: row.try_get("created_at")?,
@@ -787,6 +842,7 @@ impl TryFrom<CustomerRow> for Customer {
             created_at: time::from_db(&r.created_at)?,
             updated_at: time::from_db(&r.updated_at)?,
             fields: r.fields,
+            phone_e164: r.phone_e164,
             crm_id: r.crm_id,
             origin: Origin::parse(&r.origin)
                 .ok_or_else(|| Error::Corrupt(format!("origin {:?}", r.origin)))?,

@@ -1,6 +1,7 @@
 //! The local SQLite store: one file, opened with explicit pragmas, migrated at
 //! start-up, shared by the app and the CLI.
 
+mod app_settings;
 mod checkpoint;
 mod customers;
 mod delivery;
@@ -8,6 +9,7 @@ mod endpoints;
 mod form_cache;
 mod indexer;
 mod outbox;
+mod phone_backfill;
 pub(crate) mod time;
 mod working_set;
 mod writer;
@@ -25,6 +27,7 @@ use sqlx::SqlitePool;
 use tokio::sync::broadcast;
 use ts_rs::TS;
 
+use crate::customer::phone::Region;
 use crate::customer::validation;
 use crate::customer::{Customer, CustomerId, NewCustomer};
 use crate::error::{Error, Result};
@@ -61,6 +64,14 @@ pub struct StoreOptions {
     /// Index single creates in the background (see `indexer`). Off in tests
     /// that check what the search finds before the indexer has run.
     pub background_indexing: bool,
+    /// The OS locale's region: the default region for phone numbers when
+    /// none is set (see `app_settings`). Tests set it to be independent of
+    /// the machine's `LANG`.
+    pub locale_region: Option<Region>,
+    /// Give stored phones their E.164 form in the background at open, when
+    /// the default region changed since the last pass (`phone_backfill`).
+    /// Off in tests that run the pass themselves.
+    pub background_backfill: bool,
 }
 
 impl Default for StoreOptions {
@@ -70,6 +81,8 @@ impl Default for StoreOptions {
             busy_timeout: Duration::from_secs(5),
             keys: Arc::new(UuidV7Keys),
             background_indexing: true,
+            locale_region: Region::from_os_locale(),
+            background_backfill: true,
         }
     }
 }
@@ -115,6 +128,8 @@ pub struct Store {
     form: Arc<std::sync::RwLock<Option<crate::crm::form::FormMetadata>>>,
     /// Creates waiting for their search-index entries (see `indexer`).
     index_queue: Arc<indexer::IndexQueue>,
+    /// The default region for phone numbers (see `app_settings`).
+    regions: Arc<app_settings::Regions>,
 }
 
 impl Store {
@@ -158,7 +173,8 @@ impl Store {
             indexer::spawn(pool.clone(), writer.clone(), index_queue.clone());
         }
         let (events, _) = broadcast::channel(256);
-        Ok(Store {
+        let regions = Arc::new(app_settings::Regions::load(&pool, options.locale_region).await?);
+        let store = Store {
             pool,
             writer,
             path,
@@ -166,7 +182,13 @@ impl Store {
             events,
             form: Default::default(),
             index_queue,
-        })
+            regions,
+        };
+        if options.background_backfill {
+            store.spawn_phone_backfill().await?;
+        }
+        drop(tokio::task::spawn_blocking(crate::customer::phone::warm_up));
+        Ok(store)
     }
 
     pub fn path(&self) -> &Path {
@@ -215,14 +237,16 @@ impl Store {
     pub async fn check_customer(&self, input: &NewCustomer) -> Result<validation::CustomerCheck> {
         let form = self.current_form().await?;
         Ok(validation::CustomerCheck::of(validation::check(
-            input, &form,
+            input,
+            &form,
+            self.default_region(),
         )))
     }
 
     /// Validates, then stores the customer and its `customer.create` outbox
     /// message in one transaction: both or neither.
     pub async fn create_customer(&self, input: &NewCustomer) -> Result<Customer> {
-        let valid = validation::check(input, &self.current_form().await?)?;
+        let valid = validation::check(input, &self.current_form().await?, self.default_region())?;
         let id = self.keys.generate();
         let now = time::now();
         let mut write = self.writer.connection().await?;
@@ -246,9 +270,10 @@ impl Store {
     /// Creates many customers in one transaction (imports, seeding): each is
     /// validated first, and one invalid input stores none of them.
     pub async fn create_customers(&self, inputs: &[NewCustomer]) -> Result<Vec<CustomerId>> {
+        let region = self.default_region();
         let valid = inputs
             .iter()
-            .map(validation::validate)
+            .map(|i| validation::validate(i, region))
             .collect::<Result<Vec<_>, _>>()?;
         let now = time::now();
         let mut ids = Vec::with_capacity(valid.len());
@@ -275,7 +300,7 @@ impl Store {
         id: CustomerId,
         input: &NewCustomer,
     ) -> Result<Customer> {
-        let valid = validation::validate(input)?;
+        let valid = validation::validate(input, self.default_region())?;
         let mut tx = self.write_tx().await?;
         if outbox::any_sent(&mut tx, id).await? {
             return Err(Error::Refused(
@@ -326,7 +351,13 @@ impl Store {
 
     /// Ranked type-ahead search; a blank query lists the most recent customers.
     pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<Customer>> {
-        customers::search(&self.pool, query, limit.clamp(1, 500)).await
+        customers::search(
+            &self.pool,
+            query,
+            limit.clamp(1, 500),
+            self.default_region(),
+        )
+        .await
     }
 
     pub async fn outbox(

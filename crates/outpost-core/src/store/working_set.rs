@@ -305,7 +305,7 @@ impl Store {
         item: &RemoteCustomer,
         now: DateTime<Utc>,
     ) -> Result<(CustomerId, Outcome)> {
-        let remote = validation::from_remote(item);
+        let remote = validation::from_remote(item, self.default_region());
         let remote_updated = item
             .updated_at
             .map(|t| time::from_db(&time::to_db(t)))
@@ -455,15 +455,20 @@ async fn mark_synced(
 }
 
 /// The fields a CRM record carries, compared after the same normalisation
-/// (a phone by its digits).
+/// (a phone by its digits, or as the same E.164 number: a CRM that was sent
+/// "+491511234567" for a typed "0151 1234567" holds the same number).
 fn same_fields(local: &Customer, remote: &ValidCustomer, received: FieldSet) -> bool {
     received.iter().all(|f| {
         if f.spec().kind == FieldType::Phone {
-            digits(local.fields.get(f)) == remote.phone_digits
+            digits(local.fields.get(f)) == remote.phone_digits || same_number(local, remote)
         } else {
             local.fields.get(f) == remote.fields.get(f)
         }
     })
+}
+
+fn same_number(local: &Customer, remote: &ValidCustomer) -> bool {
+    local.phone_e164.is_some() && local.phone_e164 == remote.phone_e164
 }
 
 fn digits(phone: Option<&str>) -> Option<String> {
@@ -478,19 +483,26 @@ fn overlay(local: &Customer, remote: ValidCustomer, received: FieldSet) -> Valid
     let mut merged = ValidCustomer {
         fields: local.fields.clone(),
         phone_digits: None,
+        phone_e164: None,
         attributes: local.attributes.clone(),
     };
-    for f in received.iter() {
-        *merged.fields.slot(f) = remote.fields.get(f).map(str::to_owned);
-    }
     let phone = Field::ALL
         .iter()
         .copied()
         .find(|f| f.spec().kind == FieldType::Phone);
-    merged.phone_digits = match phone {
-        Some(p) if received.contains(p) => remote.phone_digits,
-        Some(p) => digits(local.fields.get(p)),
-        None => None,
+    // The same number in the CRM's spelling keeps the clerk's typed form.
+    let keep_typed = same_number(local, &remote);
+    let received: FieldSet = received
+        .iter()
+        .filter(|&f| !(keep_typed && Some(f) == phone))
+        .collect();
+    for f in received.iter() {
+        *merged.fields.slot(f) = remote.fields.get(f).map(str::to_owned);
+    }
+    (merged.phone_digits, merged.phone_e164) = match phone {
+        Some(p) if received.contains(p) => (remote.phone_digits, remote.phone_e164),
+        Some(p) => (digits(local.fields.get(p)), local.phone_e164.clone()),
+        None => (None, None),
     };
     merged
 }

@@ -15,7 +15,7 @@ use ts_rs::TS;
 
 use crate::crm::connector::CrmConnector;
 use crate::crm::error::ConnectorError;
-use crate::customer::{Customer, CustomerId};
+use crate::customer::{phone, Customer, CustomerId};
 use crate::error::Result;
 use crate::store::Store;
 
@@ -152,7 +152,9 @@ fn spawn_remote_search(
 }
 
 /// Customers that may be the one being created: the same email, or the same
-/// phone number, here or (when `remote` answers in time) in the CRM.
+/// phone number, here or (when `remote` answers in time) in the CRM. Numbers
+/// are compared in E.164 where both sides have it ("0151 1234567" typed in
+/// Germany is "+49 151 1234567"), else by their last digits.
 pub async fn possible_duplicates(
     store: &Store,
     remote: Option<Remote>,
@@ -166,32 +168,39 @@ pub async fn possible_duplicates(
     let digits = phone
         .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
         .filter(|d| d.len() >= 7);
-    // Numbers are compared by their last digits: "030 1234567" and
-    // "+49 30 1234567" are the same line.
+    let e164 = phone.and_then(|p| phone::e164_lenient(p, store.default_region()));
+    // Without an E.164 form on both sides, numbers are compared by their
+    // last digits: "030 1234567" and "+49 30 1234567" are the same line.
     let tail = |d: &str| d[d.len().saturating_sub(PHONE_TAIL)..].to_owned();
-    let mut queries = Vec::new();
-    queries.extend(email.clone());
-    queries.extend(digits.as_deref().map(tail));
+    // (query, whether the CRM is asked too): the CRMs hold numbers as they
+    // were typed, so they are asked by the last digits.
+    let mut queries: Vec<(String, bool)> = Vec::new();
+    queries.extend(email.clone().map(|e| (e, true)));
+    queries.extend(e164.clone().map(|e| (e, false)));
+    queries.extend(digits.as_deref().map(|d| (tail(d), true)));
     let mut found: Vec<Customer> = Vec::new();
     let same = |c: &Customer| {
         let same_email = email.is_some() && c.fields.email == email;
-        let same_phone = digits.as_deref().is_some_and(|d| {
-            let theirs: String = c
-                .fields
-                .phone
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect();
-            let n = d.len().min(theirs.len()).min(PHONE_TAIL);
-            n >= 7 && theirs[theirs.len() - n..] == d[d.len() - n..]
-        });
+        let same_phone = match (&e164, &c.phone_e164) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            _ => digits.as_deref().is_some_and(|d| {
+                let theirs: String = c
+                    .fields
+                    .phone
+                    .as_deref()
+                    .unwrap_or("")
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                let n = d.len().min(theirs.len()).min(PHONE_TAIL);
+                n >= 7 && theirs[theirs.len() - n..] == d[d.len() - n..]
+            }),
+        };
         same_email || same_phone
     };
     let remote = remote.filter(|r| r.online);
-    for q in queries {
-        let r = remote.as_ref().map(|r| Remote {
+    for (q, ask_crm) in queries {
+        let r = remote.as_ref().filter(|_| ask_crm).map(|r| Remote {
             connector: r.connector.clone(),
             online: true,
         });

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
+use crate::customer::phone::Region;
 use crate::customer::{validation, Field, NewCustomer};
 use crate::endpoint::{AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings};
 use crate::error::ValidationErrors;
@@ -29,13 +30,19 @@ fn verdict(field: &str, result: Result<Option<String>, ValidationErrors>) -> Val
     }
 }
 
+/// The default region the mock's core reads phone numbers in: a till in
+/// Germany, like the browser tests' data (`ui/tests/core/README.md`).
+fn region() -> Option<Region> {
+    Region::parse("DE")
+}
+
 /// A customer with only `field` set (and a name when `field` gives none).
 fn customer(field: Field, value: &str) -> Value {
     let mut input = NewCustomer::default().with(field, value);
     if !field.spec().names_customer {
         input = input.with(Field::LastName, "Test");
     }
-    let result = validation::validate(&input).map(|v| v.fields.get(field).map(str::to_owned));
+    let result = validation::validate(&input, region()).map(|v| v.fields.get(field).map(str::to_owned));
     verdict(field.name(), result)
 }
 

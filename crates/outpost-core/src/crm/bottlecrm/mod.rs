@@ -515,6 +515,7 @@ mod tests {
                 company: company.map(Into::into),
                 ..Default::default()
             },
+            phone_e164: None,
             crm_id: None,
             sync_state: crate::SyncState::Pending,
             created_at: now,
