@@ -23,6 +23,7 @@ fn main() {
         "admin_lock",
         "list_endpoints",
         "test_endpoint",
+        "endpoint_crm_fields",
         "save_endpoint",
         "remove_endpoint",
         "get_app_settings",

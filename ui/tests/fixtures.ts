@@ -199,7 +199,7 @@ export const EMULATOR: MockEndpoint = {
   },
 };
 
-export type AppOptions = Partial<Omit<MockOptions, 'model' | 'answers'>> & {
+export type AppOptions = Partial<Omit<MockOptions, 'model' | 'answers' | 'defaultFieldMaps'>> & {
   /** The core's field list, when a test stands in for a core that has other fields. */
   fields?: MockOptions['model']['FIELDS'];
 };
@@ -374,6 +374,8 @@ export const test = base.extend<Fixtures>({
         workingSet: options.workingSet,
         localeRegion: options.localeRegion ?? null,
         defaultRegion: options.defaultRegion ?? null,
+        defaultFieldMaps: Model.DEFAULT_FIELD_MAPS,
+        crmFields: options.crmFields ?? {},
       };
       await page.addInitScript(installMockBackend, opts);
       await page.goto('/');

@@ -30,6 +30,8 @@ import type { FormMetadata } from '../src/bindings/FormMetadata';
 import type { WorkingSet } from '../src/bindings/WorkingSet';
 import type * as Model from '../src/bindings/model';
 import type { AppSettings } from '../src/bindings/AppSettings';
+import type { MapCheck } from '../src/bindings/MapCheck';
+import type { MapProblem } from '../src/bindings/MapProblem';
 
 export type MockEndpointConfig = EndpointConfig;
 
@@ -40,6 +42,9 @@ export type MockEndpoint = {
   client_secret?: string;
   refresh_token?: string;
   status?: EndpointStatus | null;
+  /** What the core found wrong with the map against the CRM's last field list, and when it was fetched. */
+  mapProblems?: MapProblem[];
+  mapCheckedAt?: string | null;
 };
 
 /** The admin session as the core keeps it (argon2 hash and attempt counter in the store). */
@@ -85,6 +90,10 @@ export type MockOptions = {
   localeRegion?: string | null;
   /** The stored default region (default: none). */
   defaultRegion?: string | null;
+  /** Each kind's own field map (the generated `DEFAULT_FIELD_MAPS`). */
+  defaultFieldMaps: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** What `endpoint_crm_fields` answers for a base URL (default: the CRM could not be reached). */
+  crmFields?: Record<string, MapCheck>;
 };
 
 /** The generated model the mock takes its rules from (`src/bindings/model.ts`). */
@@ -170,6 +179,7 @@ export function installMockBackend(opts: MockOptions): void {
     config: { ...e.config, settings: { ...e.config.settings } },
   }));
   const testResults: Record<string, TestResult> = { ...(opts.testResults ?? {}) };
+  const crmFields: Record<string, MapCheck> = { ...(opts.crmFields ?? {}) };
   const crmCustomers: Row[] = (opts.crmCustomers ?? []).map((c) => ({ ...c }));
   const crmMode = opts.crm ?? (crmCustomers.length > 0 ? 'answered' : 'not_asked');
   const phoneRegions = new Set(model.PHONE_REGIONS.map((r) => r.code));
@@ -478,6 +488,12 @@ export function installMockBackend(opts: MockOptions): void {
     client_secret_set: e.client_secret !== undefined,
     refresh_token_set: e.refresh_token !== undefined,
     status: e.status ?? null,
+    mapping: {
+      field_map: { ...(opts.defaultFieldMaps[e.config.kind] ?? {}), ...(e.config.settings.field_map ?? {}) },
+      form_extra: [...(e.config.settings.form_extra ?? [])],
+      problems: e.mapProblems ?? [],
+      checked_at: e.mapCheckedAt ?? null,
+    },
   });
 
   function appSettingsView(): AppSettings {
@@ -715,6 +731,17 @@ export function installMockBackend(opts: MockOptions): void {
             message: 'No credentials are stored for this endpoint yet: enter the token or client secret.',
           };
         return testResults[config.base_url.trim()] ?? { outcome: 'ok', message: `Reached ${config.base_url} and authenticated.` };
+      }
+      case 'endpoint_crm_fields': {
+        requireUnlocked();
+        const { config } = parseForm(args.config, args.secrets);
+        return (
+          crmFields[config.base_url.trim()] ?? {
+            fields: null,
+            problems: [],
+            unchecked: `could not reach the CRM at ${config.base_url}`,
+          }
+        );
       }
       case 'save_endpoint': {
         requireUnlocked();

@@ -1,8 +1,9 @@
 import type { Locator, Page } from '@playwright/test';
 import type { TestOutcome } from '../src/bindings/TestOutcome';
 import type { TestResult } from '../src/bindings/TestResult';
+import type { MapCheck } from '../src/bindings/MapCheck';
 import { ADMIN_PASSPHRASE, EMULATOR, HUBSPOT, expect, test } from './fixtures';
-import type { MockControl } from './mock-backend';
+import type { MockControl, MockEndpoint } from './mock-backend';
 
 const LOCKED = 'The settings are locked: enter the admin passphrase.';
 const WITH_ENDPOINTS = { adminPassphrase: ADMIN_PASSPHRASE, endpoints: [EMULATOR, HUBSPOT] };
@@ -655,5 +656,158 @@ test.describe('settings: keyboard', () => {
     await page.keyboard.press('Control+Shift+S');
     await expect(page.getByTestId('sync-screen')).toBeVisible();
     await expect.poll(async () => (await app.settingsBackend()).admin.unlocked).toBe(false);
+  });
+});
+
+test.describe('settings: the field map', () => {
+  const VAT_GONE = 'HubSpot has no contact property vat_number (tax_id is mapped to it).';
+  const MAPPED: MockEndpoint = {
+    ...HUBSPOT,
+    config: {
+      ...HUBSPOT.config,
+      settings: { ...HUBSPOT.config.settings, field_map: { tax_id: 'vat_number' }, form_extra: ['store_id'] },
+    },
+    mapProblems: [{ subject: 'tax_id', crm_field: 'vat_number', message: VAT_GONE }],
+    mapCheckedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
+  };
+  const HUBSPOT_FIELDS: MapCheck = {
+    fields: {
+      crm: 'HubSpot',
+      noun: 'contact property',
+      fixed: false,
+      fields: [
+        { name: 'email', label: 'Email', type: 'text', writable: true },
+        { name: 'mobilephone', label: 'Mobile Phone Number', type: 'phone', writable: true },
+        { name: 'vat_id', label: 'VAT ID', type: 'text', writable: true },
+        { name: 'createdate', label: 'Create Date', type: 'date_time', writable: false },
+      ],
+    },
+    problems: [{ subject: 'tax_id', crm_field: 'vat_number', message: VAT_GONE }],
+    unchecked: null,
+  };
+
+  test('the list shows the effective map and what no longer fits the CRM', async ({ openApp }) => {
+    const app = await openApp({ adminPassphrase: ADMIN_PASSPHRASE, endpoints: [MAPPED, EMULATOR] });
+    const { page } = app;
+    await app.unlockSettings();
+    const hub = row(page, 'hubspot-main');
+    await expect(hub.getByTestId('endpoint-map-problems')).toHaveText(VAT_GONE);
+    await hub.getByTestId('endpoint-field-map').locator('summary').click();
+    const mapRow = (field: string) => hub.locator(`[data-testid="endpoint-map-row"][data-field="${field}"]`);
+    // The core's defaults for the kind, with the admin's override marked.
+    await expect(mapRow('email')).toHaveText(/Email\s*email/);
+    await expect(mapRow('postal_code')).toContainText('zip');
+    await expect(mapRow('tax_id')).toContainText('vat_number');
+    await expect(mapRow('tax_id')).toContainText('custom');
+    await expect(mapRow('email')).not.toContainText('custom');
+    await expect(hub.getByTestId('endpoint-form-extra')).toHaveText('Added to the form: store_id');
+    await expect(hub.getByTestId('endpoint-map-checked')).toHaveText('Checked against the CRM’s fields 5 min ago.');
+    const emu = row(page, 'emulator');
+    await expect(emu.getByTestId('endpoint-map-problems')).toHaveCount(0);
+    await emu.getByTestId('endpoint-field-map').locator('summary').click();
+    await expect(emu.locator('[data-testid="endpoint-map-row"][data-field="tax_id"]')).toContainText('tax_id');
+    await expect(emu.getByTestId('endpoint-map-checked')).toHaveText('Not checked against the CRM’s fields yet.');
+  });
+
+  test('edit: overrides and form extras, the CRM fields as choices, its refusals beside the map', async ({ openApp }) => {
+    const app = await openApp({
+      adminPassphrase: ADMIN_PASSPHRASE,
+      endpoints: [MAPPED],
+      crmFields: { 'https://api.hubapi.com': HUBSPOT_FIELDS },
+    });
+    const { page } = app;
+    await app.unlockSettings();
+    await row(page, 'hubspot-main').getByTestId('edit-endpoint').click();
+    const map = page.getByTestId('field-map');
+    await expect(map.getByTestId('map-input-tax_id')).toHaveValue('vat_number');
+    await expect(map.getByTestId('map-input-email')).toHaveValue('');
+    await expect(map.getByTestId('map-input-email')).toHaveAttribute('placeholder', 'email');
+    await expect(map.getByTestId('map-input-notes')).toHaveAttribute('placeholder', 'not sent');
+    await expect(map.getByTestId('form-extra')).toHaveText([/store_id/]);
+    await expect(map.getByTestId('map-check')).toContainText('Load the CRM’s fields');
+
+    // The CRM's writable fields become the choices; its verdict is shown beside the field.
+    await map.getByTestId('load-crm-fields').click();
+    await expect(map.getByTestId('map-check')).toHaveText('HubSpot does not take every mapped field: see below.');
+    await expect(map.getByTestId('map-problem-tax_id')).toHaveText(VAT_GONE);
+    await expect(map.getByTestId('map-input-tax_id')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.locator('#ep-crm-field-list option')).toHaveCount(3);
+    await expect(page.locator('#ep-crm-field-list option[value="createdate"]')).toHaveCount(0);
+    expect((await app.callsOf('endpoint_crm_fields')).at(-1)).toMatchObject({
+      config: { name: 'hubspot-main', settings: { field_map: { tax_id: 'vat_number' }, form_extra: ['store_id'] } },
+    });
+
+    // Editing clears the verdict about the old values.
+    await map.getByTestId('map-input-tax_id').fill('vat_id');
+    await expect(map.getByTestId('map-problem-tax_id')).toHaveCount(0);
+    await expect(map.getByTestId('map-check')).toContainText('Changed since the CRM’s fields were loaded');
+    await map.getByTestId('map-input-phone').fill('mobilephone');
+    await map.getByRole('button', { name: 'Remove store_id from the form' }).click();
+    await expect(map.getByTestId('form-extra')).toHaveCount(0);
+    await page.locator('#ep-extra-new').fill('loyalty_no');
+    await page.locator('#ep-extra-new').press('Enter');
+    await expect(map.getByTestId('form-extra')).toHaveText([/loyalty_no/]);
+    await expect(form(page)).toBeVisible(); // Enter added the field, it did not save
+
+    // The core refuses the map on save: its words beside the map, nothing stored.
+    const refusal = 'HubSpot has no contact property loyalty_no (added to the form as +loyalty_no).';
+    await page.evaluate((message) => {
+      (window as unknown as { __mock: MockControl }).__mock.setFailure('save_endpoint', {
+        code: 'validation',
+        message: `map: ${message}`,
+        fields: [{ field: 'map', message }],
+      });
+    }, refusal);
+    await save(page);
+    await expect(map.getByTestId('map-errors')).toHaveText(refusal);
+    await expect(page.locator('#ep-field-map')).toBeFocused();
+    expect((await app.settingsBackend()).endpoints[0]?.config.settings.form_extra).toEqual(['store_id']);
+
+    await page.evaluate(() => (window as unknown as { __mock: MockControl }).__mock.clearFailure('save_endpoint'));
+    await save(page);
+    await expect(form(page)).toHaveCount(0);
+    const stored = (await app.settingsBackend()).endpoints[0]?.config.settings;
+    expect(stored?.field_map).toEqual({ tax_id: 'vat_id', phone: 'mobilephone' });
+    expect(stored?.form_extra).toEqual(['loyalty_no']);
+  });
+
+  test('offline the map cannot be checked: the form says so and saving keeps it as entered', async ({ openApp }) => {
+    const app = await openApp({ adminPassphrase: ADMIN_PASSPHRASE, endpoints: [EMULATOR] });
+    const { page } = app;
+    await app.unlockSettings();
+    await row(page, 'emulator').getByTestId('edit-endpoint').click();
+    const map = page.getByTestId('field-map');
+    await expect(map.getByTestId('map-input-tax_id')).toHaveAttribute('placeholder', 'tax_id');
+    await map.getByTestId('map-input-tax_id').fill('vat_number');
+    await map.getByTestId('load-crm-fields').click();
+    await expect(map.getByTestId('map-check')).toHaveText(
+      'Not checked: could not reach the CRM at http://127.0.0.1:8787. Saving keeps the map as entered.',
+    );
+    await save(page);
+    await expect(form(page)).toHaveCount(0);
+    expect((await app.settingsBackend()).endpoints[0]?.config.settings.field_map).toEqual({ tax_id: 'vat_number' });
+  });
+
+  test('Test connection names the map problems beside the mapped field', async ({ openApp }) => {
+    const problem = 'The CRM’s field crm_score is read-only, so notes cannot be sent to it.';
+    const app = await openApp({
+      adminPassphrase: ADMIN_PASSPHRASE,
+      endpoints: [EMULATOR],
+      testResults: {
+        'http://127.0.0.1:8787': {
+          outcome: 'misconfigured',
+          message: `Reached http://127.0.0.1:8787 and authenticated. The field map does not fit the CRM, so customers would be refused: ${problem}`,
+          map_problems: [{ subject: 'notes', crm_field: 'crm_score', message: problem }],
+        },
+      },
+    });
+    const { page } = app;
+    await app.unlockSettings();
+    await row(page, 'emulator').getByTestId('edit-endpoint').click();
+    await page.getByTestId('map-input-notes').fill('crm_score');
+    await page.locator('#ep-token').fill('tok');
+    await page.getByTestId('test-connection').click();
+    await expect(page.getByTestId('test-result')).toHaveAttribute('data-outcome', 'misconfigured');
+    await expect(page.getByTestId('map-problem-notes')).toHaveText(problem);
   });
 });

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::api::hubspot::model::ObjectType;
-use crate::api::rest::model::CustomerFields;
+use crate::api::rest::model::{CustomField, CustomerFields};
 use crate::config::parse_rate_limit;
 use crate::emulator::Inner;
 use crate::faults::Faults;
@@ -65,6 +65,9 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/search-lag", post(search_lag))
         .route("/rest/key-format", get(get_key_format).post(set_key_format))
         .route("/hubspot/properties/remove", post(remove_property))
+        .route("/hubspot/properties/create", post(create_property))
+        .route("/rest/fields", get(rest_fields).post(define_rest_field))
+        .route("/rest/fields/remove", post(remove_rest_field))
         .route("/seed", post(seed))
         .fallback(|| async {
             (
@@ -273,6 +276,57 @@ async fn remove_property(State(i): S, b: Bytes) -> Result<Json<Value>, ControlEr
     crate::api::hubspot::properties::remove(&i.shared, ty, &req.name)
         .map_err(|e| ControlError(e.message))?;
     Ok(Json(json!({"removed": req.name})))
+}
+
+/// `{"object": "contacts", ...HubSpot's property create body}`.
+async fn create_property(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let mut req: serde_json::Map<String, Value> = body(&b)?;
+    let object = match req.remove("object") {
+        None => "contacts".to_owned(),
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            return Err(ControlError(format!(
+                "object must be a string, not {other}"
+            )))
+        }
+    };
+    let name = req.get("name").cloned().unwrap_or(Value::Null);
+    i.create_hubspot_property(&object, Value::Object(req))
+        .map_err(ControlError)?;
+    Ok(Json(json!({ "created": name })))
+}
+
+async fn rest_fields(State(i): S) -> Json<Value> {
+    let fields: Vec<CustomField> = i
+        .shared
+        .store()
+        .rest
+        .custom_fields
+        .values()
+        .cloned()
+        .collect();
+    Json(json!({ "fields": fields }))
+}
+
+async fn define_rest_field(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let field: CustomField = serde_json::from_slice(&b)
+        .map_err(|e| ControlError(format!("invalid field definition: {e}")))?;
+    i.define_rest_field(field.clone()).map_err(ControlError)?;
+    Ok(Json(json!({ "field": field })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RemoveFieldReq {
+    name: String,
+}
+
+async fn remove_rest_field(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: RemoveFieldReq = body(&b)?;
+    if !i.remove_rest_field(&req.name) {
+        return Err(ControlError(format!("no custom field {:?}", req.name)));
+    }
+    Ok(Json(json!({ "removed": req.name })))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -10,7 +10,7 @@ use chrono::Utc;
 
 use crate::api::hubspot::model::ObjectType;
 use crate::api::hubspot::objects;
-use crate::api::rest::model::{self as rest_model, Customer, CustomerFields};
+use crate::api::rest::model::{self as rest_model, CustomField, Customer, CustomerFields};
 use crate::config::{Config, RateLimit};
 use crate::error::Error;
 use crate::faults::Faults;
@@ -18,7 +18,7 @@ use crate::persist::Writer;
 use crate::server::HttpServer;
 use crate::state::{Api, Shared};
 use crate::stats::{RequestLogEntry, StatsSnapshot};
-use crate::store::{Store, StoredRecord, REST_KIND};
+use crate::store::{Store, StoredRecord, REST_FIELD_KIND, REST_KIND};
 
 /// State and CRM server, shared by the handle and the control API.
 #[derive(Debug)]
@@ -214,6 +214,41 @@ impl Emulator {
         })
     }
 
+    /// Creates a custom HubSpot property (e.g. `vat_number`), taking the
+    /// body of HubSpot's `POST /crm/v3/properties/{object}`
+    /// (`{"name","label","type","fieldType","groupName","options"?...}`).
+    pub fn create_hubspot_property(
+        &self,
+        object: &str,
+        definition: serde_json::Value,
+    ) -> Result<(), String> {
+        self.inner.create_hubspot_property(object, definition)
+    }
+
+    /// Adds (or replaces) a custom field of the REST API: PUT bodies may
+    /// carry it, records return it, `GET /metadata` lists it.
+    pub fn define_rest_field(&self, field: CustomField) -> Result<(), String> {
+        self.inner.define_rest_field(field)
+    }
+
+    /// Removes a custom REST field; values already stored stay in their
+    /// records. False if there was none of that name.
+    pub fn remove_rest_field(&self, name: &str) -> bool {
+        self.inner.remove_rest_field(name)
+    }
+
+    /// The custom REST fields, by name.
+    pub fn rest_fields(&self) -> Vec<CustomField> {
+        self.inner
+            .shared
+            .store()
+            .rest
+            .custom_fields
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// Stores HubSpot objects directly (no HTTP, no validation): cheap seeding
     /// for paging tests. Returns their ids.
     pub fn seed_hubspot(
@@ -293,6 +328,37 @@ impl Inner {
             ids.push(id.to_string());
         }
         ids
+    }
+
+    pub fn create_hubspot_property(
+        &self,
+        object: &str,
+        definition: serde_json::Value,
+    ) -> Result<(), String> {
+        let ty = ObjectType::from_path(object)
+            .ok_or_else(|| format!("unknown object type {object:?}"))?;
+        let input = serde_json::from_value(definition)
+            .map_err(|e| format!("invalid property definition: {e}"))?;
+        crate::api::hubspot::properties::insert(&self.shared, ty, input)
+            .map(|_| ())
+            .map_err(|e| e.message)
+    }
+
+    pub fn define_rest_field(&self, field: CustomField) -> Result<(), String> {
+        field.validate()?;
+        let mut store = self.shared.store();
+        store.put(REST_FIELD_KIND, &field.name, &field);
+        store.rest.custom_fields.insert(field.name.clone(), field);
+        Ok(())
+    }
+
+    pub fn remove_rest_field(&self, name: &str) -> bool {
+        let mut store = self.shared.store();
+        let removed = store.rest.custom_fields.remove(name).is_some();
+        if removed {
+            store.delete(REST_FIELD_KIND, name);
+        }
+        removed
     }
 
     pub fn seed_rest(&self, records: Vec<(String, CustomerFields)>) -> Vec<String> {

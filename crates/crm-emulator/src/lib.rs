@@ -29,7 +29,7 @@ pub mod stats;
 pub mod store;
 
 pub use api::hubspot::model::ObjectType;
-pub use api::rest::model::CustomerFields;
+pub use api::rest::model::{CustomField as RestCustomField, CustomerFields, PicklistOption};
 pub use config::{parse_rate_limit, Config, RateLimit};
 pub use emulator::Emulator;
 pub use error::Error;

@@ -1,18 +1,20 @@
 //! All stored CRM data, behind one lock, plus the hooks that mirror writes into
 //! the optional state file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::api::hubspot::model::{HsObject, HubSpotData, ObjectType, PropertyDef};
-use crate::api::rest::model::{Customer, IdempotentReply};
+use crate::api::rest::model::{CustomField, Customer, IdempotentReply};
 use crate::error::Error;
 use crate::persist::{Op, StoredRow, Writer};
 
 pub const REST_KIND: &str = "rest_customer";
+/// A custom field definition of the REST API.
+pub const REST_FIELD_KIND: &str = "rest_field";
 
 /// Generic REST data.
 #[derive(Debug, Default)]
@@ -21,6 +23,8 @@ pub struct RestData {
     pub next_id: u64,
     /// Replies by `Idempotency-Key` (memory only: a restart forgets them).
     pub idempotency: HashMap<String, IdempotentReply>,
+    /// Fields an admin added, by name (none by default).
+    pub custom_fields: BTreeMap<String, CustomField>,
 }
 
 /// One record as `GET /records` and [`crate::Emulator::records`] show it.
@@ -78,6 +82,11 @@ impl Store {
                 let c: Customer = serde_json::from_str(&row.body).map_err(corrupt)?;
                 store.rest.next_id = store.rest.next_id.max(c.seq() + 1);
                 store.rest.customers.insert(c.key.clone(), c);
+                continue;
+            }
+            if row.kind == REST_FIELD_KIND {
+                let f: CustomField = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.rest.custom_fields.insert(f.name.clone(), f);
                 continue;
             }
             for ty in ObjectType::ALL {

@@ -16,7 +16,7 @@ use crate::customer::validation::{limits, messages};
 use crate::app_settings::REGION_INVALID;
 use crate::customer::phone::{self, Region};
 use crate::customer::{country, Field};
-use crate::endpoint::{self, kinds};
+use crate::endpoint::{self, kinds, EndpointKind};
 
 /// The TypeScript module, deterministic so the CI's staleness check holds.
 pub fn typescript() -> String {
@@ -174,6 +174,20 @@ pub fn typescript() -> String {
         "ADMIN",
         &ty,
         value,
+    );
+    // Each kind's own field map, shown as the default of each override.
+    let field_maps: Map<String, Value> = EndpointKind::ALL
+        .iter()
+        .map(|&kind| {
+            let map = crate::crm::field_map::FieldMap::new(crate::crm::default_map(kind));
+            (kind.as_str().to_owned(), json!(map.as_names()))
+        })
+        .collect();
+    constant(
+        "Each kind of endpoint's own field map (Outpost field to CRM field), before an admin's overrides.",
+        "DEFAULT_FIELD_MAPS",
+        "Readonly<Record<string, Readonly<Record<string, string>>>>",
+        json!(field_maps),
     );
     out.truncate(out.trim_end().len());
     out.push('\n');

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use outpost_core::app::{EndpointView, NewEndpointSecrets};
 use outpost_core::endpoint::diagnose::TestOutcome;
+use outpost_core::endpoint::mapping::{self, MapEdit};
 use outpost_core::endpoint::save::field_name;
 use outpost_core::endpoint::secret_input::{
     check_used, not_one_line, words, SecretsInput, MAX_CHARS,
@@ -16,7 +17,7 @@ use outpost_core::endpoint::secrets::SecretKind;
 use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
-use outpost_core::{AppError, Outpost};
+use outpost_core::{AppError, Outpost, ValidationErrors};
 use serde::Serialize;
 
 use super::admin;
@@ -72,6 +73,8 @@ pub struct AddArgs {
     sign_in: SignIn,
     #[command(flatten)]
     tuning: Tuning,
+    #[command(flatten)]
+    mapping: MapArgs,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +93,36 @@ pub struct SetArgs {
     sign_in: SignIn,
     #[command(flatten)]
     tuning: Tuning,
+    #[command(flatten)]
+    mapping: MapArgs,
+}
+
+/// The endpoint's field map: `--unmap`s apply first, then `--map`s.
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// Map an Outpost field to a CRM field (tax_id=vat_number), or add a CRM
+    /// field to the creation form (+store_id). Repeatable.
+    #[arg(long = "map", value_name = "FIELD=CRM_FIELD|+CRM_FIELD")]
+    map: Vec<String>,
+    /// Drop a mapping (FIELD: back to the connector's default) or a form
+    /// extra (+CRM_FIELD). Repeatable.
+    #[arg(long = "unmap", value_name = "FIELD|+CRM_FIELD")]
+    unmap: Vec<String>,
+}
+
+impl MapArgs {
+    fn apply(&self, config: &mut EndpointConfig) -> Result<(), IpcError> {
+        let unmaps = self.unmap.iter().map(|a| MapEdit::parse_unmap(a));
+        let maps = self.map.iter().map(|a| MapEdit::parse_map(a));
+        let (edits, errors): (Vec<_>, Vec<_>) = unmaps.chain(maps).partition(Result::is_ok);
+        if !errors.is_empty() {
+            let errors = errors.into_iter().filter_map(Result::err).collect();
+            return Err(outpost_core::Error::Validation(ValidationErrors(errors)).into());
+        }
+        let edits: Vec<MapEdit> = edits.into_iter().filter_map(Result::ok).collect();
+        mapping::apply(config, &edits);
+        Ok(())
+    }
 }
 
 /// How the endpoint signs in, beyond a plain token.
@@ -199,6 +232,13 @@ struct Shown {
     token: &'static str,
     client_secret: &'static str,
     refresh_token: &'static str,
+    /// The effective map (defaults and overrides; `settings.field_map`
+    /// holds the overrides only).
+    field_map: std::collections::BTreeMap<String, String>,
+    form_extra: Vec<String>,
+    /// What does not fit the CRM's field list as last fetched, and when.
+    map_problems: Vec<String>,
+    map_checked_at: Option<String>,
 }
 
 impl From<EndpointView> for Shown {
@@ -208,6 +248,10 @@ impl From<EndpointView> for Shown {
             token: words(v.token_set),
             client_secret: words(v.client_secret_set),
             refresh_token: words(v.refresh_token_set),
+            field_map: v.mapping.field_map,
+            form_extra: v.mapping.form_extra,
+            map_problems: v.mapping.problems.into_iter().map(|p| p.message).collect(),
+            map_checked_at: v.mapping.checked_at,
             config: v.config,
         }
     }
@@ -224,7 +268,7 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
             };
             args.sign_in.apply(&mut settings);
             args.tuning.apply(&mut settings);
-            let config = EndpointConfig {
+            let mut config = EndpointConfig {
                 name: args.name.trim().to_owned(),
                 kind: args.kind,
                 base_url: args.url.trim().to_owned(),
@@ -232,6 +276,7 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
                 priority: args.priority,
                 settings,
             };
+            args.mapping.apply(&mut config)?;
             let stdin_secret = args.sign_in.stdin_secret(args.token_stdin);
             let config = save(app, config, stdin_secret).await?;
             out.print(&config, || format!("endpoint {} saved", config.name));
@@ -246,6 +291,7 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
             config.priority = args.priority.unwrap_or(config.priority);
             args.sign_in.apply(&mut config.settings);
             args.tuning.apply(&mut config.settings);
+            args.mapping.apply(&mut config)?;
             let stdin_secret = args.sign_in.stdin_secret(args.token_stdin);
             let config = save(app, config, stdin_secret).await?;
             out.print(&config, || format!("endpoint {} saved", config.name));
@@ -278,6 +324,11 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
         EndpointsCommand::Test { name } => {
             let result = app.test_saved_endpoint(&name).await?;
             out.print(&result, || result.message.clone());
+            if !result.map_problems.is_empty() {
+                // The stored map does not fit the CRM: a field error, like saving it would be.
+                let errors = result.map_problems.iter().map(|p| p.to_field_error());
+                return Err(AppError::from(ValidationErrors(errors.collect())).into());
+            }
             if result.outcome != TestOutcome::Ok {
                 return Err(AppError::TestFailed(result).into());
             }
@@ -351,9 +402,13 @@ async fn save(
         }
         None => SecretsInput::default(),
     };
-    Ok(app
+    let saved = app
         .save_endpoint(config, secrets, None, NewEndpointSecrets::Later)
-        .await?)
+        .await?;
+    if let Some(note) = saved.map_note {
+        eprintln!("note: {note}");
+    }
+    Ok(saved.config)
 }
 
 /// At most `limit` bytes; more is refused, never cut short.

@@ -36,6 +36,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         settings::admin_lock,
         settings::list_endpoints,
         settings::test_endpoint,
+        settings::endpoint_crm_fields,
         settings::save_endpoint,
         settings::remove_endpoint,
         app_settings::get_app_settings,

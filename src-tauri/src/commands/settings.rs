@@ -6,6 +6,7 @@
 use outpost_core::app::input::{from_json, from_optional_json};
 use outpost_core::app::{AdminStatus, EndpointView, NewEndpointSecrets};
 use outpost_core::endpoint::diagnose::TestResult;
+use outpost_core::endpoint::mapping::MapCheck;
 use outpost_core::endpoint::EndpointConfig;
 use outpost_core::{Outpost, Sensitive};
 use tauri::State;
@@ -61,8 +62,23 @@ pub async fn test_endpoint(
         .await?)
 }
 
+/// The CRM's fields for the endpoint as entered (choices for its field map)
+/// and what of the map does not fit them; offline, why not.
+#[tauri::command]
+pub async fn endpoint_crm_fields(
+    app: State<'_, Outpost>,
+    config: serde_json::Value,
+    secrets: Option<serde_json::Value>,
+) -> Result<MapCheck, IpcError> {
+    let config = from_json(config)?;
+    Ok(app
+        .endpoint_crm_fields(&config, from_optional_json(secrets)?)
+        .await?)
+}
+
 /// Saves an endpoint; with `previous_name`, renames that one. A new one
-/// needs every secret its sign-in method uses.
+/// needs every secret its sign-in method uses; a field map that does not
+/// fit the CRM is refused (offline it is saved unchecked).
 #[tauri::command]
 pub async fn save_endpoint(
     app: State<'_, Outpost>,
@@ -72,7 +88,7 @@ pub async fn save_endpoint(
 ) -> Result<EndpointConfig, IpcError> {
     let (config, secrets) = (from_json(config)?, from_optional_json(secrets)?);
     let (previous, needs) = (previous_name.as_deref(), NewEndpointSecrets::Required);
-    Ok(app.save_endpoint(config, secrets, previous, needs).await?)
+    Ok(app.save_endpoint(config, secrets, previous, needs).await?.config)
 }
 
 #[tauri::command]

@@ -45,6 +45,7 @@ pull_owner?: string,
  */
 field_map?: { [key in Field]?: string }, 
 /**
- * CRM fields an admin added to the creation form (`--map +store_id`).
+ * CRM fields an admin added to the creation form (`--map +store_id`);
+ * their values travel as the customer's attributes.
  */
 form_extra?: Array<string>, };

@@ -1282,3 +1282,42 @@ export const ADMIN: { readonly passphrase_min_chars: number; readonly passphrase
   "weak": "the admin passphrase must be 8 to 256 characters long",
   "wrong": "the admin passphrase is wrong"
 };
+
+export const DEFAULT_FIELD_MAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "bottlecrm": {
+    "city": "city",
+    "company": "organization",
+    "country": "country",
+    "email": "email",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "notes": "description",
+    "phone": "phone",
+    "postal_code": "postcode",
+    "street": "address_line"
+  },
+  "generic-rest": {
+    "city": "city",
+    "company": "company",
+    "country": "country",
+    "email": "email",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "notes": "notes",
+    "phone": "phone",
+    "postal_code": "postal_code",
+    "street": "street",
+    "tax_id": "tax_id"
+  },
+  "hubspot": {
+    "city": "city",
+    "company": "company",
+    "country": "country",
+    "email": "email",
+    "first_name": "firstname",
+    "last_name": "lastname",
+    "phone": "phone",
+    "postal_code": "zip",
+    "street": "address"
+  }
+};

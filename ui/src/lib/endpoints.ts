@@ -134,6 +134,10 @@ export type EndpointDraft = {
   pull_modified_within_days: string;
   pull_country: string;
   pull_owner: string;
+  /** Field map overrides as typed, by Outpost field name (empty: the kind's default). */
+  field_map: Record<string, string>;
+  /** CRM fields added to the creation form. */
+  form_extra: string[];
   /** What is stored (for the "set — leave empty to keep" placeholders). */
   token_set: boolean;
   client_secret_set: boolean;
@@ -160,6 +164,7 @@ export const FORM_FIELDS = [
   'pull_modified_within_days',
   'pull_country',
   'pull_owner',
+  'map',
 ] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
@@ -187,6 +192,7 @@ export const INPUT_IDS: Record<FormField, string> = {
   pull_modified_within_days: 'ep-pull-days',
   pull_country: 'ep-pull-country',
   pull_owner: 'ep-pull-owner',
+  map: 'ep-field-map',
 };
 
 /** A secret's form field: a key of `SecretsInput`. */
@@ -226,6 +232,8 @@ export function newDraft(existing: EndpointView[]): EndpointDraft {
     pull_modified_within_days: '',
     pull_country: '',
     pull_owner: '',
+    field_map: {},
+    form_extra: [],
     token_set: false,
     client_secret_set: false,
     refresh_token_set: false,
@@ -256,6 +264,8 @@ export function draftOf(view: EndpointView): EndpointDraft {
     pull_modified_within_days: num(s.pull_modified_within_days),
     pull_country: s.pull_country ?? '',
     pull_owner: s.pull_owner ?? '',
+    field_map: { ...(s.field_map ?? {}) },
+    form_extra: [...(s.form_extra ?? [])],
     token_set: view.token_set,
     client_secret_set: view.client_secret_set,
     refresh_token_set: view.refresh_token_set,
@@ -328,6 +338,11 @@ export function toRequest(d: EndpointDraft): FormOutput {
   if (days !== undefined) settings.pull_modified_within_days = days;
   if (d.pull_country.trim() !== '') settings.pull_country = d.pull_country.trim();
   if (kind.filters_by_owner && d.pull_owner.trim() !== '') settings.pull_owner = d.pull_owner.trim();
+  const overrides = Object.entries(d.field_map)
+    .map(([field, crm]) => [field, crm.trim()] as const)
+    .filter(([, crm]) => crm !== '');
+  if (overrides.length > 0) settings.field_map = Object.fromEntries(overrides);
+  if (d.form_extra.length > 0) settings.form_extra = [...d.form_extra];
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
   const config: EndpointConfig = {

@@ -41,11 +41,17 @@ import type { TestResult } from '../bindings/TestResult';
 import type { AppSettings } from '../bindings/AppSettings';
 import type { AppSettingsInput } from '../bindings/AppSettingsInput';
 import type { RegionSource } from '../bindings/RegionSource';
+import type { CrmField } from '../bindings/CrmField';
+import type { FieldList } from '../bindings/FieldList';
+import type { MapCheck } from '../bindings/MapCheck';
+import type { MapProblem } from '../bindings/MapProblem';
+import type { MapView } from '../bindings/MapView';
 
 export type { ConnectionState, Customer, CustomerChange, CustomerCheck, CustomerId, CustomersChanged, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
 export type { FieldKind, FieldOption, FormField, FormMetadata, Lookup, RemoteLookup, WorkingSet };
 export type { AdminStatus, AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings, EndpointStatus, EndpointView, SecretsInput, TestOutcome, TestResult };
 export type { AppSettings, AppSettingsInput, RegionSource };
+export type { CrmField, FieldList, MapCheck, MapProblem, MapView };
 
 // The rejection value of every command, generated from the Rust `IpcError`.
 import type { IpcError } from '../bindings/IpcError';
@@ -215,7 +221,18 @@ export const api = {
   testEndpoint(config: EndpointConfig, secrets?: SecretsInput): Promise<TestResult> {
     return call<TestResult>('test_endpoint', secrets === undefined ? { config } : { config, secrets });
   },
-  /** Empty or absent secrets keep the stored ones; `previousName` when renaming. */
+  /**
+   * The CRM's fields for the endpoint as entered (choices for its field map)
+   * and what of the map does not fit them; `unchecked` says why not when
+   * the CRM could not be asked.
+   */
+  endpointCrmFields(config: EndpointConfig, secrets?: SecretsInput): Promise<MapCheck> {
+    return call<MapCheck>('endpoint_crm_fields', secrets === undefined ? { config } : { config, secrets });
+  },
+  /**
+   * Empty or absent secrets keep the stored ones; `previousName` when renaming.
+   * A field map that does not fit the CRM is refused with field errors on `map`.
+   */
   saveEndpoint(config: EndpointConfig, secrets?: SecretsInput, previousName?: string): Promise<EndpointConfig> {
     const args: Record<string, unknown> = { config };
     if (secrets !== undefined) args.secrets = secrets;

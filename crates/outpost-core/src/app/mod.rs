@@ -19,7 +19,7 @@ use std::time::Duration;
 pub use customers::Reach;
 pub use error::{AppError, AppResult};
 pub use session::{AdminSession, IDLE_LOCK};
-pub use settings::{AdminStatus, EndpointView, NewEndpointSecrets};
+pub use settings::{AdminStatus, EndpointView, NewEndpointSecrets, SavedEndpoint};
 pub use sync::{PullSummary, SyncReport};
 
 use crate::endpoint::secrets::SecretStore;

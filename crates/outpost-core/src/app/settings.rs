@@ -20,6 +20,7 @@ use crate::endpoint::save::{
 use crate::endpoint::secret_input::SecretsInput;
 use crate::endpoint::secrets::{SecretKind, SecretStore};
 use crate::endpoint::transfer::{parse_secrets, EndpointExport};
+use crate::endpoint::mapping::{self, MapCheck, MapView};
 use crate::endpoint::EndpointConfig;
 use crate::error::FieldError;
 use crate::sensitive::Sensitive;
@@ -42,6 +43,17 @@ pub struct EndpointView {
     pub refresh_token_set: bool,
     /// The running engine's view of it (`None` one-shot).
     pub status: Option<EndpointStatus>,
+    /// The effective field map, checked against the CRM's last field list.
+    pub mapping: MapView,
+}
+
+/// An endpoint as saved, with what to tell the admin about its field map.
+#[derive(Debug, Clone)]
+pub struct SavedEndpoint {
+    pub config: EndpointConfig,
+    /// Set when the map could not be checked against the CRM (offline, no
+    /// credentials yet): it was saved as entered.
+    pub map_note: Option<String>,
 }
 
 /// Whether a new endpoint must come with every secret its sign-in uses.
@@ -143,6 +155,7 @@ impl Outpost {
             client_secret_set: set[&SecretKind::ClientSecret],
             refresh_token_set: set[&SecretKind::RefreshToken],
             status,
+            mapping: mapping::view(&self.store, &config).await?,
             config,
         })
     }
@@ -168,6 +181,24 @@ impl Outpost {
         Ok(test_connection(config, overlay).await)
     }
 
+    /// The CRM's fields for the endpoint as entered (the Settings screen's
+    /// choices for its field map) and what of the map does not fit them;
+    /// offline, why not.
+    pub async fn endpoint_crm_fields(
+        &self,
+        config: &EndpointConfig,
+        secrets: SecretsInput,
+    ) -> AppResult<MapCheck> {
+        self.settings_action()?;
+        let entered = check_form(config, secrets)?;
+        let overlay = Arc::new(OverlaySecrets::new(
+            self.secrets.clone(),
+            &config.name,
+            entered,
+        ));
+        Ok(mapping::check_online(config, overlay).await)
+    }
+
     /// `outpost endpoints test NAME`: probes with the stored settings.
     pub async fn test_saved_endpoint(&self, name: &str) -> AppResult<TestResult> {
         let config = self.endpoint_config(name).await?;
@@ -183,7 +214,7 @@ impl Outpost {
         secrets: SecretsInput,
         previous_name: Option<&str>,
         new_needs: NewEndpointSecrets,
-    ) -> AppResult<EndpointConfig> {
+    ) -> AppResult<SavedEndpoint> {
         self.settings_action()?;
         let entered = check_form(&config, secrets)?;
         let is_new = previous_name.is_none() && self.store.endpoint(&config.name).await?.is_none();
@@ -197,6 +228,14 @@ impl Outpost {
                 return Err(AppError::validation(missing));
             }
         }
+        // An admin's map must fit the CRM when it answers; offline it is
+        // saved unchecked, with a note.
+        let overlay = Arc::new(OverlaySecrets::new(
+            self.secrets.clone(),
+            &config.name,
+            entered.clone(),
+        ));
+        let map_note = mapping::require_fit(&config, overlay).await?;
         save::save(
             &self.store,
             self.secrets.as_ref(),
@@ -205,7 +244,7 @@ impl Outpost {
             previous_name,
         )
         .await?;
-        Ok(config)
+        Ok(SavedEndpoint { config, map_note })
     }
 
     /// Removes an endpoint and its secrets.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::field_map::FieldMap;
+use super::field_map::{FieldMap, MapEntry};
 use super::generic_rest::client_credentials;
 use super::{bottlecrm, generic_rest, http, hubspot};
 use crate::crm::connector::Outgoing;
@@ -48,7 +48,6 @@ pub async fn build(
         }),
         None => default,
     };
-    let map = |defaults| FieldMap::with_overrides(defaults, &config.settings.field_map);
     match (config.kind, config.settings.auth) {
         (EndpointKind::GenericRest, AuthMethod::Token) => {
             let http = http::Http::new(Arc::new(Throttle::new(rate(
@@ -58,7 +57,7 @@ pub async fn build(
                 generic_rest::GenericRest::new(
                     config.url(),
                     generic_rest::Auth::Token(secret(SecretKind::Token).await?),
-                    map(generic_rest::DEFAULT_MAP),
+                    field_map(config),
                     http,
                 )
                 .with_keys(key_generator(config)),
@@ -79,7 +78,7 @@ pub async fn build(
                 generic_rest::GenericRest::new(
                     url,
                     generic_rest::Auth::ClientCredentials(Box::new(credentials)),
-                    map(generic_rest::DEFAULT_MAP),
+                    field_map(config),
                     http,
                 )
                 .with_keys(key_generator(config)),
@@ -92,7 +91,7 @@ pub async fn build(
             Ok(Arc::new(bottlecrm::BottleCrm::new(
                 config.url(),
                 secret(SecretKind::Token).await?,
-                map(bottlecrm::DEFAULT_MAP),
+                field_map(config),
                 http,
             )))
         }
@@ -123,7 +122,7 @@ pub async fn build(
                 config.url(),
                 auth,
                 config.settings.key_property.clone(),
-                map(hubspot::DEFAULT_MAP),
+                field_map(config),
                 http,
             )))
         }
@@ -147,6 +146,21 @@ pub fn key_generator(config: &EndpointConfig) -> Option<Arc<dyn KeyGenerator>> {
         EndpointKind::GenericRest => generic_rest::key_generator(&config.settings),
         EndpointKind::Hubspot | EndpointKind::Bottlecrm => None,
     }
+}
+
+/// A kind of CRM's own field map, before an admin's overrides.
+pub fn default_map(kind: EndpointKind) -> &'static [MapEntry] {
+    match kind {
+        EndpointKind::GenericRest => generic_rest::DEFAULT_MAP,
+        EndpointKind::Hubspot => hubspot::DEFAULT_MAP,
+        EndpointKind::Bottlecrm => bottlecrm::DEFAULT_MAP,
+    }
+}
+
+/// The map an endpoint's connector uses: its kind's defaults with the
+/// admin's overrides.
+pub fn field_map(config: &EndpointConfig) -> FieldMap {
+    FieldMap::with_overrides(default_map(config.kind), &config.settings.field_map)
 }
 
 /// Stands in for an endpoint whose connector could not be built, so its

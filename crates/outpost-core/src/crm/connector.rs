@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ConnectorError, RecordError};
+use crate::crm::field_check::FieldList;
 use crate::crm::form::CrmForm;
 use crate::customer::{Customer, CustomerFields, CustomerId, FieldSet};
 use crate::keys::KeyGenerator;
@@ -144,6 +145,13 @@ pub trait CrmConnector: Send + Sync + 'static {
     /// What the CRM's creation form needs (required fields, option lists,
     /// CRM-specific fields); `None` when the CRM publishes nothing.
     async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
+        Ok(None)
+    }
+
+    /// The CRM's customer fields (name, type, writable), against which the
+    /// core checks the endpoint's field map (`crm::field_check`); `None`
+    /// when the CRM does not list them.
+    async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
         Ok(None)
     }
 

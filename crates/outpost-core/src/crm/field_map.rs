@@ -116,6 +116,8 @@ pub struct Mapping {
     pub crm: String,
     pub direction: Direction,
     pub conversion: Conversion,
+    /// An admin's override rather than the connector's default.
+    pub overridden: bool,
 }
 
 /// The mapping an endpoint uses: its connector's defaults with the admin's
@@ -135,24 +137,33 @@ impl FieldMap {
                     crm: e.crm.to_owned(),
                     direction: e.direction,
                     conversion: e.conversion,
+                    overridden: false,
                 })
                 .collect(),
         }
     }
 
-    /// The defaults with an admin's overrides: a field mapped by default
-    /// keeps its direction and conversion under the new CRM name; a field the
-    /// connector does not carry by default travels both ways as text.
+    /// The defaults with an admin's overrides. An override travels both
+    /// ways (the admin mapped it to see it again after a pull; every
+    /// connector's listing returns the fields it can write); a field mapped
+    /// by default keeps its conversion under the new CRM name, one the
+    /// connector does not carry by default converts by its type.
     pub fn with_overrides(defaults: &[MapEntry], overrides: &BTreeMap<Field, String>) -> Self {
         let mut map = FieldMap::new(defaults);
         for (&field, crm) in overrides {
             match map.mappings.iter_mut().find(|m| m.field == field) {
-                Some(m) => m.crm = crm.clone(),
+                Some(m) if m.crm == *crm => {}
+                Some(m) => {
+                    m.crm = crm.clone();
+                    m.direction = Direction::Both;
+                    m.overridden = true;
+                }
                 None => map.mappings.push(Mapping {
                     field,
                     crm: crm.clone(),
                     direction: Direction::Both,
                     conversion: default_conversion(field),
+                    overridden: true,
                 }),
             }
         }

@@ -7,6 +7,7 @@ pub mod bottlecrm;
 mod build;
 pub mod connector;
 pub mod error;
+pub mod field_check;
 pub mod field_map;
 pub mod form;
 pub mod generic_rest;
@@ -15,7 +16,7 @@ pub mod hubspot;
 pub mod throttle;
 
 pub(crate) use build::Unusable;
-pub use build::{build, key_generator};
+pub use build::{build, default_map, field_map, key_generator};
 pub use connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
     RecordOutcome, RemoteCustomer,

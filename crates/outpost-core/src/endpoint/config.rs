@@ -61,6 +61,10 @@ pub const URL_RULE: &str = "Use https://. Plain http:// is only allowed to this 
 pub const EXAMPLE_URL: &str = "https://crm.example.com";
 pub const CLIENT_ID_REQUIRED: &str = "OAuth needs the app's client id.";
 
+/// Fields an admin may add to the creation form: each one's value is an
+/// attribute, and a customer carries a bounded number of them.
+pub const MAX_FORM_EXTRAS: usize = crate::customer::validation::limits::ATTRIBUTES;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]
 #[ts(export)]
@@ -226,7 +230,8 @@ pub struct EndpointSettings {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     #[ts(optional, as = "Option<BTreeMap<Field, String>>")]
     pub field_map: BTreeMap<Field, String>,
-    /// CRM fields an admin added to the creation form (`--map +store_id`).
+    /// CRM fields an admin added to the creation form (`--map +store_id`);
+    /// their values travel as the customer's attributes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[ts(optional, as = "Option<Vec<String>>")]
     pub form_extra: Vec<String>,
@@ -355,14 +360,28 @@ impl EndpointConfig {
                 ));
             }
         }
+        // An extra's value is stored as an attribute, so it is named like one.
+        let attribute_name_ok = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 64
+                && n.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        };
         for crm in &self.settings.form_extra {
-            if !crm_name_ok(crm) {
+            if !attribute_name_ok(crm) {
                 errors.push(FieldError::new(
                     "map",
-                    format!("+{crm}: a CRM field name uses letters, digits, '_', '.' or '-' (at most 100)."),
+                    format!("+{crm}: a form extra is named with lower-case letters, digits and '_' (at most 64)."),
                 ));
             }
         }
+        if self.settings.form_extra.len() > MAX_FORM_EXTRAS {
+            errors.push(FieldError::new(
+                "map",
+                format!("At most {MAX_FORM_EXTRAS} fields can be added to the form."),
+            ));
+        }
+        errors.extend(self.map_conflicts());
         let auth = self.settings.auth;
         if !self.kind.auth_methods().contains(&auth) {
             let methods: Vec<&str> = self
@@ -395,6 +414,79 @@ impl EndpointConfig {
         } else {
             Err(ValidationErrors(errors))
         }
+    }
+
+    /// Two Outpost fields sent to one CRM field, a form extra that is also a
+    /// mapped field, or a mapping onto the CRM field holding Outpost's key:
+    /// each would overwrite another value on its way to the CRM.
+    fn map_conflicts(&self) -> Vec<FieldError> {
+        let map = crate::crm::field_map(self);
+        let mut errors = Vec::new();
+        let sent: Vec<_> = map
+            .mappings()
+            .iter()
+            .filter(|m| m.direction.sends())
+            .collect();
+        for (i, a) in sent.iter().enumerate() {
+            if let Some(b) = sent[..i].iter().find(|b| b.crm == a.crm) {
+                errors.push(FieldError::new(
+                    "map",
+                    format!(
+                        "{} and {} would both be sent to {}: map one of them elsewhere.",
+                        b.field, a.field, a.crm
+                    ),
+                ));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for extra in &self.settings.form_extra {
+            if let Some(field) = Field::from_name(extra) {
+                errors.push(FieldError::new(
+                    "map",
+                    format!("+{extra} is an Outpost field: map it with {field}={extra} instead."),
+                ));
+            } else if !seen.insert(extra) {
+                errors.push(FieldError::new(
+                    "map",
+                    format!("+{extra} is added to the form twice."),
+                ));
+            } else if let Some(m) = sent.iter().find(|m| &m.crm == extra) {
+                errors.push(FieldError::new(
+                    "map",
+                    format!(
+                        "+{extra}: {} is already mapped to {extra}, so it cannot also be a form extra.",
+                        m.field
+                    ),
+                ));
+            }
+        }
+        let key = match self.kind {
+            EndpointKind::Hubspot => Some(
+                self.settings
+                    .key_property
+                    .as_deref()
+                    .unwrap_or(crate::crm::hubspot::DEFAULT_KEY_PROPERTY),
+            ),
+            _ => None,
+        };
+        if let Some(key) = key {
+            for m in sent.iter().filter(|m| m.crm == key) {
+                errors.push(FieldError::new(
+                    "map",
+                    format!(
+                        "{}: {key} holds Outpost's key and cannot hold a customer field.",
+                        m.field
+                    ),
+                ));
+            }
+            if self.settings.form_extra.iter().any(|e| e == key) {
+                errors.push(FieldError::new(
+                    "map",
+                    format!("+{key} holds Outpost's key and cannot be filled in the form."),
+                ));
+            }
+        }
+        errors
     }
 
     pub fn url(&self) -> Url {

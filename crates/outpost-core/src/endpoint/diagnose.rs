@@ -6,10 +6,12 @@ use std::sync::Arc;
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::mapping;
 use super::secrets::SecretStore;
 use super::EndpointConfig;
 use crate::crm;
 use crate::crm::error::{ConnectorError, QueueProblem};
+use crate::crm::field_check::MapProblem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -33,6 +35,11 @@ pub enum TestOutcome {
 pub struct TestResult {
     pub outcome: TestOutcome,
     pub message: String,
+    /// What of the field map does not fit the CRM's fields (the outcome is
+    /// then `misconfigured`: those customers would be refused).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[ts(as = "Option<Vec<MapProblem>>", optional)]
+    pub map_problems: Vec<MapProblem>,
 }
 
 pub async fn test_connection(config: &EndpointConfig, secrets: Arc<dyn SecretStore>) -> TestResult {
@@ -40,18 +47,43 @@ pub async fn test_connection(config: &EndpointConfig, secrets: Arc<dyn SecretSto
         return TestResult {
             outcome: TestOutcome::Misconfigured,
             message: e.to_string(),
+            map_problems: Vec::new(),
         };
     }
-    let result = match crm::build(config, secrets).await {
-        Ok(connector) => connector.probe().await,
-        Err(e) => Err(e),
+    let connector = match crm::build(config, secrets).await {
+        Ok(connector) => connector,
+        Err(e) => return explain(&e),
     };
-    match result {
-        Ok(()) => TestResult {
-            outcome: TestOutcome::Ok,
-            message: format!("Reached {} and authenticated.", config.base_url),
-        },
-        Err(e) => explain(&e),
+    if let Err(e) = connector.probe().await {
+        return explain(&e);
+    }
+    let reached = format!("Reached {} and authenticated.", config.base_url);
+    let check = mapping::check_with(config, connector.as_ref()).await;
+    if !check.problems.is_empty() {
+        let problems: Vec<&str> = check.problems.iter().map(|p| p.message.as_str()).collect();
+        return TestResult {
+            outcome: TestOutcome::Misconfigured,
+            message: format!(
+                "{reached} The field map does not fit the CRM, so customers would be refused: {}",
+                problems.join(" ")
+            ),
+            map_problems: check.problems,
+        };
+    }
+    let message = match check.unchecked {
+        // Only an admin's own map is worth a word; the defaults are the connector's.
+        Some(why) if mapping::needs_check(config) => {
+            format!(
+                "{reached} The field map could not be checked: {}.",
+                why.trim_end_matches('.')
+            )
+        }
+        _ => reached,
+    };
+    TestResult {
+        outcome: TestOutcome::Ok,
+        message,
+        map_problems: Vec::new(),
     }
 }
 
@@ -81,5 +113,9 @@ fn explain(e: &ConnectorError) -> TestResult {
             format!("The CRM answered with an error ({reason}); try again later."),
         ),
     };
-    TestResult { outcome, message }
+    TestResult {
+        outcome,
+        message,
+        map_problems: Vec::new(),
+    }
 }

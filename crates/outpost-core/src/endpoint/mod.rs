@@ -5,6 +5,7 @@
 mod config;
 pub mod diagnose;
 pub mod kinds;
+pub mod mapping;
 pub mod overlay;
 pub mod save;
 pub mod secret_input;

@@ -126,12 +126,8 @@ pub async fn pull_once(
     let scope = PullScope::from_settings(&config.settings);
     match pull_pass(store, connector.as_ref(), &config.name, scope, &|_| {}).await {
         Ok(report) => {
-            // Going offline next: take the CRM's form along.
-            match connector.form().await {
-                Ok(Some(form)) => store.save_form_metadata(&config.name, &form).await?,
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "could not fetch the CRM's form"),
-            }
+            // Going offline next: take the CRM's form and field list along.
+            super::form_refresh::fetch_and_cache(store, &config.name, connector.as_ref()).await?;
             Ok(report)
         }
         Err(PullError::Connector { error, .. }) => Err(PullOnceError::Connector(error)),

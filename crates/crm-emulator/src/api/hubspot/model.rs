@@ -262,6 +262,20 @@ pub struct PropertyDef {
 }
 
 impl PropertyDef {
+    /// The definition as the Properties API renders it, with
+    /// `modificationMetadata` (derived: HubSpot-defined definitions are
+    /// read-only and not archivable; the values the server maintains are
+    /// read-only).
+    pub fn api_view(&self) -> Value {
+        let mut v = serde_json::to_value(self).expect("properties serialize");
+        v["modificationMetadata"] = json!({
+            "archivable": !self.hubspot_defined,
+            "readOnlyDefinition": self.hubspot_defined,
+            "readOnlyValue": is_read_only(&self.name),
+        });
+        v
+    }
+
     pub fn new(
         name: &str,
         label: &str,

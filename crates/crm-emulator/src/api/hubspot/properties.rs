@@ -22,7 +22,13 @@ pub async fn list(
 ) -> Result<Json<Value>, HsError> {
     authorize(&shared, &headers, ty.schema_read_scope())?;
     let store = shared.store();
-    let results: Vec<&PropertyDef> = store.hubspot.table(ty).properties.values().collect();
+    let results: Vec<Value> = store
+        .hubspot
+        .table(ty)
+        .properties
+        .values()
+        .map(PropertyDef::api_view)
+        .collect();
     Ok(Json(json!({ "results": results })))
 }
 
@@ -38,7 +44,7 @@ pub async fn get_one(
     shared: Arc<Shared>,
     name: String,
     headers: HeaderMap,
-) -> Result<Json<PropertyDef>, HsError> {
+) -> Result<Json<Value>, HsError> {
     authorize(&shared, &headers, ty.schema_read_scope())?;
     let store = shared.store();
     store
@@ -46,14 +52,13 @@ pub async fn get_one(
         .table(ty)
         .properties
         .get(&name)
-        .cloned()
-        .map(Json)
+        .map(|p| Json(p.api_view()))
         .ok_or_else(|| missing(ty, &name))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CreateProperty {
+pub struct CreateProperty {
     name: String,
     label: String,
     #[serde(rename = "type")]
@@ -90,6 +95,19 @@ pub async fn create(
 ) -> Result<Response, HsError> {
     authorize(&shared, &headers, ty.schema_write_scope())?;
     let input: CreateProperty = parse_json(&read_body(&shared, body).await?)?;
+    let (def, barrier) = insert(&shared, ty, input)?;
+    durable(barrier).await;
+    Ok((StatusCode::CREATED, Json(def.api_view())).into_response())
+}
+
+/// Validates and stores a new custom property (the API's create, and the
+/// control API's `POST /hubspot/properties/create`); returns it with a
+/// barrier for the state file.
+pub fn insert(
+    shared: &Shared,
+    ty: ObjectType,
+    input: CreateProperty,
+) -> Result<(PropertyDef, Option<tokio::sync::oneshot::Receiver<()>>), HsError> {
     let valid_name = input.name.starts_with(|c: char| c.is_ascii_lowercase())
         && input
             .name
@@ -134,8 +152,7 @@ pub async fn create(
         store.put(ty.property_kind(), &def.name, &def);
         store.barrier()
     };
-    durable(barrier).await;
-    Ok((StatusCode::CREATED, Json(def)).into_response())
+    Ok((def, barrier))
 }
 
 /// Removes a custom property; HubSpot-defined ones cannot be removed.

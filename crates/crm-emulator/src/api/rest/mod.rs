@@ -74,7 +74,8 @@ async fn put_customer(
     if let Some(shop) = shared.rest_key_shop() {
         key_format::check(&key, shop)?;
     }
-    let fields = CustomerFields::parse(&body)?;
+    let custom = shared.store().rest.custom_fields.clone();
+    let fields = CustomerFields::parse(&body, &custom)?;
     let idempotency_key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -317,7 +318,8 @@ async fn metadata(
     headers: HeaderMap,
 ) -> Result<Json<Value>, RestError> {
     authorize(&shared, &headers)?;
-    let fields: Vec<Value> = model::FIELDS
+    let custom = shared.store().rest.custom_fields.clone();
+    let mut fields: Vec<Value> = model::FIELDS
         .iter()
         .map(|f| {
             let kind = match *f {
@@ -327,14 +329,22 @@ async fn metadata(
                 "notes" => "text",
                 _ => "string",
             };
-            json!({ "name": f, "type": kind, "max_length": model::MAX_FIELD_CHARS })
+            json!({ "name": f, "type": kind, "max_length": model::MAX_FIELD_CHARS, "writable": true })
         })
         .collect();
-    let mut answer = json!({
-        "version": 1,
-        "required_one_of": ["first_name", "last_name", "company"],
-        "fields": fields,
-        "picklists": {
+    fields.extend(custom.values().map(|f| {
+        let mut v = json!({
+            "name": f.name,
+            "type": f.kind,
+            "max_length": model::MAX_FIELD_CHARS,
+            "writable": f.writable,
+        });
+        if let Some(label) = &f.label {
+            v["label"] = json!(label);
+        }
+        v
+    }));
+    let mut picklists = json!({
             "country": [
                 {"value": "AT", "label": "Austria"},
                 {"value": "BE", "label": "Belgium"},
@@ -351,7 +361,15 @@ async fn metadata(
                 .iter()
                 .map(|(value, label)| json!({"value": value, "label": label}))
                 .collect::<Vec<_>>()
-        }
+    });
+    for f in custom.values().filter(|f| f.kind == "picklist") {
+        picklists[&f.name] = json!(f.options);
+    }
+    let mut answer = json!({
+        "version": 1,
+        "required_one_of": ["first_name", "last_name", "company"],
+        "fields": fields,
+        "picklists": picklists,
     });
     if let Some(shop) = shared.rest_key_shop() {
         answer["key_format"] = key_format::metadata(shop);

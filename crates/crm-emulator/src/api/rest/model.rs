@@ -1,6 +1,8 @@
 //! Customer record of the generic REST API and its validation.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -34,6 +36,123 @@ pub const LEAD_SOURCES: [(&str, &str); 5] = [
 /// Longest accepted field value, in characters (documented in the contract).
 pub const MAX_FIELD_CHARS: usize = 10_000;
 
+/// A field an admin added to the CRM's customer record (control API
+/// `POST /rest/fields`, [`crate::Emulator::define_rest_field`]): accepted in
+/// PUT bodies, returned in records, listed by `GET /metadata`. None exist
+/// by default, so an unknown field is refused as before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomField {
+    pub name: String,
+    /// `string` (default), `text`, `email`, `phone`, `picklist`, `number`,
+    /// `date`, `datetime` or `boolean`.
+    #[serde(rename = "type", default = "string_type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// A read-only field is listed but refused in a PUT (`read_only`).
+    #[serde(default = "yes")]
+    pub writable: bool,
+    /// A picklist's options; a value outside them is `invalid_option`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<PicklistOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PicklistOption {
+    pub value: String,
+    pub label: String,
+}
+
+fn string_type() -> String {
+    "string".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The types `GET /metadata` may give a field.
+pub const FIELD_TYPES: [&str; 9] = [
+    "string", "text", "email", "phone", "picklist", "number", "date", "datetime", "boolean",
+];
+
+impl CustomField {
+    /// A name the contract's other fields do not use, of a known type.
+    pub fn validate(&self) -> Result<(), String> {
+        let name_ok = self.name.starts_with(|c: char| c.is_ascii_lowercase())
+            && self.name.len() <= 64
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !name_ok {
+            return Err(format!(
+                "field name {:?} must start with a lower-case letter and use only a-z, 0-9 and _ (at most 64)",
+                self.name
+            ));
+        }
+        if FIELDS.contains(&self.name.as_str())
+            || ["id", "key", "created_at", "updated_at"].contains(&self.name.as_str())
+        {
+            return Err(format!(
+                "{:?} is one of the contract's own fields",
+                self.name
+            ));
+        }
+        if !FIELD_TYPES.contains(&self.kind.as_str()) {
+            return Err(format!(
+                "unknown field type {:?}; use one of {}",
+                self.kind,
+                FIELD_TYPES.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks one value of this field.
+    fn check(&self, value: &str) -> Result<(), RestError> {
+        let name = &self.name;
+        if !self.writable {
+            return Err(
+                RestError::bad_request("read_only", format!("{name} is read-only"))
+                    .with_field(name.clone()),
+            );
+        }
+        let well_typed = match self.kind.as_str() {
+            "number" => value.trim().parse::<f64>().is_ok(),
+            "boolean" => matches!(value, "true" | "false"),
+            "date" => NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
+            "datetime" => DateTime::parse_from_rfc3339(value).is_ok(),
+            "email" => value.is_empty() || is_valid_email(value),
+            _ => true,
+        };
+        if !well_typed {
+            return Err(RestError::bad_request(
+                "invalid_type",
+                format!("{value:?} is not a valid {} for {name}", self.kind),
+            )
+            .with_field(name.clone()));
+        }
+        if self.kind == "picklist"
+            && !self.options.is_empty()
+            && !self.options.iter().any(|o| o.value == value)
+        {
+            let values: Vec<&str> = self.options.iter().map(|o| o.value.as_str()).collect();
+            return Err(RestError::bad_request(
+                "invalid_option",
+                format!(
+                    "{value:?} is not an option of {name}; use one of {}",
+                    values.join(", ")
+                ),
+            )
+            .with_field(name.clone()));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerFields {
     pub first_name: Option<String>,
@@ -50,6 +169,9 @@ pub struct CustomerFields {
     /// One of [`LEAD_SOURCES`]' values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_source: Option<String>,
+    /// Values of custom fields ([`CustomField`]), by name, beside the others.
+    #[serde(flatten, default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, String>,
 }
 
 impl CustomerFields {
@@ -71,8 +193,9 @@ impl CustomerFields {
         })
     }
 
-    /// Parses and validates a PUT body, naming the offending field on error.
-    pub fn parse(body: &[u8]) -> Result<Self, RestError> {
+    /// Parses and validates a PUT body, naming the offending field on error;
+    /// `custom` are the custom fields the CRM has.
+    pub fn parse(body: &[u8], custom: &BTreeMap<String, CustomField>) -> Result<Self, RestError> {
         let value: Value = serde_json::from_slice(body).map_err(|e| {
             RestError::bad_request(
                 "invalid_json",
@@ -87,12 +210,22 @@ impl CustomerFields {
         };
         let mut fields = CustomerFields::default();
         for (name, v) in map {
-            let Some(slot) = fields.slot(&name) else {
-                return Err(RestError::bad_request(
-                    "unknown_field",
-                    format!("unknown field {name:?}; allowed: {}", FIELDS.join(", ")),
-                )
-                .with_field(name));
+            let mut custom_value = None;
+            let slot = match (fields.slot(&name), custom.get(&name)) {
+                (Some(slot), _) => slot,
+                (None, Some(_)) => &mut custom_value,
+                (None, None) => {
+                    let allowed: Vec<&str> = FIELDS
+                        .iter()
+                        .copied()
+                        .chain(custom.keys().map(String::as_str))
+                        .collect();
+                    return Err(RestError::bad_request(
+                        "unknown_field",
+                        format!("unknown field {name:?}; allowed: {}", allowed.join(", ")),
+                    )
+                    .with_field(name));
+                }
             };
             *slot = match v {
                 Value::Null => None,
@@ -112,6 +245,10 @@ impl CustomerFields {
                     .with_field(name))
                 }
             };
+            if let (Some(def), Some(value)) = (custom.get(&name), custom_value) {
+                def.check(&value)?;
+                fields.custom.insert(name, value);
+            }
         }
         let named = [&fields.first_name, &fields.last_name, &fields.company]
             .iter()
@@ -247,12 +384,58 @@ mod tests {
 
     #[test]
     fn parse_rejects_unknown_and_nameless() {
-        let e = CustomerFields::parse(br#"{"last_name":"x","age":"3"}"#).unwrap_err();
+        let none = BTreeMap::new();
+        let e = CustomerFields::parse(br#"{"last_name":"x","age":"3"}"#, &none).unwrap_err();
         assert_eq!((e.code, e.field.as_deref()), ("unknown_field", Some("age")));
-        let e = CustomerFields::parse(br#"{"email":"a@b.co"}"#).unwrap_err();
+        let e = CustomerFields::parse(br#"{"email":"a@b.co"}"#, &none).unwrap_err();
         assert_eq!(e.code, "required");
-        let e = CustomerFields::parse(br#"{"company":1}"#).unwrap_err();
+        let e = CustomerFields::parse(br#"{"company":1}"#, &none).unwrap_err();
         assert_eq!(e.code, "invalid_type");
-        assert!(CustomerFields::parse(br#"{"company":"ACME"}"#).is_ok());
+        assert!(CustomerFields::parse(br#"{"company":"ACME"}"#, &none).is_ok());
+    }
+
+    #[test]
+    fn custom_fields_are_accepted_once_defined() {
+        let field = |name: &str, kind: &str, writable: bool| CustomField {
+            name: name.into(),
+            kind: kind.into(),
+            label: None,
+            writable,
+            options: vec![PicklistOption {
+                value: "berlin".into(),
+                label: "Berlin".into(),
+            }],
+        };
+        let custom: BTreeMap<String, CustomField> = [
+            field("vat_number", "string", true),
+            field("store_id", "picklist", true),
+            field("score", "number", false),
+        ]
+        .into_iter()
+        .map(|f| (f.name.clone(), f))
+        .collect();
+        let f = CustomerFields::parse(
+            br#"{"last_name":"x","vat_number":"DE1","store_id":"berlin","notes":null}"#,
+            &custom,
+        )
+        .unwrap();
+        assert_eq!(f.custom["vat_number"], "DE1");
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(
+            json["store_id"], "berlin",
+            "custom values sit beside the others"
+        );
+        let back: CustomerFields = serde_json::from_value(json).unwrap();
+        assert_eq!(back, f);
+        let e =
+            CustomerFields::parse(br#"{"last_name":"x","store_id":"paris"}"#, &custom).unwrap_err();
+        assert_eq!(
+            (e.code, e.field.as_deref()),
+            ("invalid_option", Some("store_id"))
+        );
+        let e = CustomerFields::parse(br#"{"last_name":"x","score":"1"}"#, &custom).unwrap_err();
+        assert_eq!((e.code, e.field.as_deref()), ("read_only", Some("score")));
+        assert!(field("last_name", "string", true).validate().is_err());
+        assert!(field("x", "money", true).validate().is_err());
     }
 }

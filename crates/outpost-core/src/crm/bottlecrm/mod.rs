@@ -22,6 +22,7 @@ use crate::crm::connector::{
 use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
 };
+use crate::crm::field_check::{CrmField, CrmFieldType, FieldList};
 use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
 use crate::crm::http::{concurrently, Http, Timed};
 use crate::customer::{Customer, CustomerId, Field};
@@ -57,6 +58,52 @@ pub const DEFAULT_MAP: &[MapEntry] = &[
     MapEntry::both(Field::Country, "country", Conversion::CountryCode),
     MapEntry::send(Field::Notes, "description", Conversion::Text),
 ];
+
+/// BottleCRM's contact fields (its `ContactSerializer`, 1.35): fixed, so
+/// they are listed here rather than asked for. Its per-org custom fields
+/// travel in a nested `custom_fields` object the map does not write.
+const CONTACT_FIELDS: &[(&str, &str, CrmFieldType, bool)] = &[
+    ("first_name", "First name", CrmFieldType::Text, true),
+    ("last_name", "Last name", CrmFieldType::Text, true),
+    ("email", "Email", CrmFieldType::Email, true),
+    ("phone", "Phone", CrmFieldType::Phone, true),
+    ("organization", "Company", CrmFieldType::Text, true),
+    ("title", "Job title", CrmFieldType::Text, true),
+    ("department", "Department", CrmFieldType::Text, true),
+    ("source", "Source", CrmFieldType::Text, true),
+    ("source_detail", "Source detail", CrmFieldType::Text, true),
+    ("source_ref", "Source reference", CrmFieldType::Text, true),
+    ("linkedin_url", "LinkedIn URL", CrmFieldType::Text, true),
+    ("address_line", "Address", CrmFieldType::Text, true),
+    ("city", "City", CrmFieldType::Text, true),
+    ("state", "State", CrmFieldType::Text, true),
+    ("postcode", "Postal code", CrmFieldType::Text, true),
+    ("country", "Country", CrmFieldType::Picklist, true),
+    ("description", "Notes", CrmFieldType::Multiline, true),
+    ("do_not_call", "Do not call", CrmFieldType::Boolean, true),
+    ("is_active", "Active", CrmFieldType::Boolean, true),
+    ("phone_e164", "Phone (E.164)", CrmFieldType::Phone, false),
+    ("created_at", "Created", CrmFieldType::DateTime, false),
+    ("updated_at", "Updated", CrmFieldType::DateTime, false),
+];
+
+fn field_list() -> FieldList {
+    FieldList {
+        crm: "BottleCRM".into(),
+        noun: "contact field".into(),
+        fixed: true,
+        fields: CONTACT_FIELDS
+            .iter()
+            .map(|&(name, label, kind, writable)| CrmField {
+                name: name.into(),
+                label: label.into(),
+                kind,
+                writable,
+                options: Vec::new(),
+            })
+            .collect(),
+    }
+}
 
 #[derive(Debug, Deserialize)]
 struct ContactList {
@@ -458,6 +505,10 @@ impl CrmConnector for BottleCrm {
             .collect())
     }
 
+    async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
+        Ok(Some(field_list()))
+    }
+
     /// BottleCRM has no modified-since filter: pages newest-created first
     /// (`offset` as the cursor) until past `since`. Updates made in BottleCRM
     /// to older contacts are not seen.
@@ -549,6 +600,13 @@ mod tests {
             (b["first_name"].as_str(), b["last_name"].as_str()),
             (Some("-"), Some("Curie"))
         );
+    }
+
+    #[test]
+    fn the_default_map_fits_the_fixed_contact_fields() {
+        let problems =
+            crate::crm::field_check::check(&FieldMap::new(DEFAULT_MAP), &[], &field_list());
+        assert!(problems.is_empty(), "{problems:?}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::crm::connector::{
 use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
 };
+use crate::crm::field_check::{label_for, CrmField, CrmFieldType, FieldList};
 use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
 use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
 use crate::crm::http::{concurrently, Http, Timed};
@@ -226,14 +227,74 @@ fn body(c: &Customer, map: &FieldMap) -> Value {
 struct Metadata {
     #[serde(default)]
     required_one_of: Vec<String>,
+    /// Absent on servers older than the field list.
+    #[serde(default)]
+    fields: Option<Vec<MetadataField>>,
     #[serde(default)]
     picklists: std::collections::BTreeMap<String, Vec<MetadataOption>>,
 }
 
 #[derive(Debug, Deserialize)]
+struct MetadataField {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    label: Option<String>,
+    /// Writable unless the CRM says otherwise.
+    #[serde(default = "yes")]
+    writable: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
 struct MetadataOption {
     value: String,
     label: String,
+}
+
+/// The contract's field list, with each picklist's options.
+fn field_list(m: Metadata) -> Option<FieldList> {
+    let picklists = m.picklists;
+    let fields = m
+        .fields?
+        .into_iter()
+        .map(|f| CrmField {
+            label: f.label.unwrap_or_else(|| label_for(&f.name)),
+            kind: match f.kind.as_str() {
+                "string" => CrmFieldType::Text,
+                "text" => CrmFieldType::Multiline,
+                "email" => CrmFieldType::Email,
+                "phone" => CrmFieldType::Phone,
+                "picklist" => CrmFieldType::Picklist,
+                "number" => CrmFieldType::Number,
+                "date" => CrmFieldType::Date,
+                "datetime" => CrmFieldType::DateTime,
+                "boolean" => CrmFieldType::Boolean,
+                _ => CrmFieldType::Other,
+            },
+            writable: f.writable,
+            options: picklists
+                .get(&f.name)
+                .into_iter()
+                .flatten()
+                .map(|o| FieldOption {
+                    value: o.value.clone(),
+                    label: o.label.clone(),
+                })
+                .collect(),
+            name: f.name,
+        })
+        .collect();
+    Some(FieldList {
+        crm: "The CRM".into(),
+        noun: "field".into(),
+        fixed: false,
+        fields,
+    })
 }
 
 /// The CRM's picklists; one named like a mapped CRM field constrains that
@@ -267,16 +328,6 @@ fn form(m: Metadata, map: &FieldMap) -> CrmForm {
         required_one_of: m.required_one_of.into_iter().map(outpost_name).collect(),
         fields,
     }
-}
-
-/// "lead_source" → "Lead source".
-fn label_for(name: &str) -> String {
-    let words = name.replace('_', " ");
-    let mut chars = words.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn call_info(t: &Timed) -> CallInfo {
@@ -394,6 +445,13 @@ impl CrmConnector for GenericRest {
 
     fn key_generator(&self) -> Option<Arc<dyn KeyGenerator>> {
         self.keys.clone()
+    }
+
+    async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
+        Ok(self
+            .get_json::<Metadata>(self.url("metadata"))
+            .await?
+            .and_then(field_list))
     }
 
     async fn list_modified_since(

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::crm::connector::RemoteCustomer;
+use crate::crm::field_check::{CrmField, CrmFieldType, FieldList};
 use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
 use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
 use crate::customer::{Customer, Field};
@@ -43,14 +44,25 @@ pub struct Property {
     #[serde(rename = "type")]
     kind: String,
     #[serde(default)]
+    field_type: String,
+    #[serde(default)]
     options: Vec<PropertyOption>,
     #[serde(default)]
     form_field: bool,
     #[serde(default)]
     hidden: bool,
+    #[serde(default)]
+    modification_metadata: Option<ModificationMetadata>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ModificationMetadata {
+    #[serde(default)]
+    read_only_value: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct PropertyOption {
     label: String,
     value: String,
@@ -89,6 +101,49 @@ pub fn form(properties: Vec<Property>, map: &FieldMap) -> CrmForm {
         .collect();
     CrmForm {
         required_one_of: Vec::new(),
+        fields,
+    }
+}
+
+/// Every contact property, for checking the field map against: its type
+/// (HubSpot's `type`, refined by `fieldType`) and whether a value may be
+/// written (`modificationMetadata.readOnlyValue`).
+pub fn field_list(properties: &[Property]) -> FieldList {
+    let fields = properties
+        .iter()
+        .map(|p| CrmField {
+            name: p.name.clone(),
+            label: p.label.clone(),
+            kind: match (p.kind.as_str(), p.field_type.as_str()) {
+                ("string", "textarea") => CrmFieldType::Multiline,
+                ("string", _) => CrmFieldType::Text,
+                ("phone_number", _) => CrmFieldType::Phone,
+                ("enumeration", "booleancheckbox") | ("bool", _) => CrmFieldType::Boolean,
+                ("enumeration", _) => CrmFieldType::Picklist,
+                ("number", _) => CrmFieldType::Number,
+                ("date", _) => CrmFieldType::Date,
+                ("datetime", _) => CrmFieldType::DateTime,
+                _ => CrmFieldType::Other,
+            },
+            writable: !p
+                .modification_metadata
+                .as_ref()
+                .is_some_and(|m| m.read_only_value),
+            options: p
+                .options
+                .iter()
+                .filter(|o| !o.hidden)
+                .map(|o| FieldOption {
+                    value: o.value.clone(),
+                    label: o.label.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    FieldList {
+        crm: "HubSpot".into(),
+        noun: "contact property".into(),
+        fixed: false,
         fields,
     }
 }

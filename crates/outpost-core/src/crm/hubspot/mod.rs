@@ -21,6 +21,7 @@ use crate::crm::connector::{
 use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
 };
+use crate::crm::field_check::FieldList;
 use crate::crm::field_map::FieldMap;
 use crate::crm::form::CrmForm;
 use crate::crm::http::{Http, Timed};
@@ -263,6 +264,15 @@ impl HubSpot {
         Self::json(timed).await
     }
 
+    /// Every contact property (`GET /crm/v3/properties/contacts`).
+    async fn properties(&self) -> Result<Vec<mapping::Property>, ConnectorError> {
+        let timed = self
+            .send(Method::GET, self.url("crm/v3/properties/contacts"), None)
+            .await?;
+        let list: PropertyList = Self::json(timed).await?;
+        Ok(list.results)
+    }
+
     fn remote(&self, c: Contact) -> RemoteCustomer {
         mapping::remote(c.id, &c.properties, &self.key_property, &self.map)
     }
@@ -383,11 +393,11 @@ impl CrmConnector for HubSpot {
     }
 
     async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
-        let timed = self
-            .send(Method::GET, self.url("crm/v3/properties/contacts"), None)
-            .await?;
-        let list: PropertyList = Self::json(timed).await?;
-        Ok(Some(mapping::form(list.results, &self.map)))
+        Ok(Some(mapping::form(self.properties().await?, &self.map)))
+    }
+
+    async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
+        Ok(Some(mapping::field_list(&self.properties().await?)))
     }
 
     async fn list_modified_since(
