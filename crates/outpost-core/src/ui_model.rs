@@ -11,10 +11,10 @@
 use serde_json::{json, Map, Value};
 
 use crate::admin::{self, AdminError};
-use crate::crm::form::messages as form_messages;
-use crate::customer::validation::{limits, messages};
 use crate::app_settings::REGION_INVALID;
+use crate::crm::form::messages as form_messages;
 use crate::customer::phone::{self, Region};
+use crate::customer::validation::{limits, messages};
 use crate::customer::{country, Field};
 use crate::endpoint::{self, kinds, EndpointKind};
 

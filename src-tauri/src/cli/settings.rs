@@ -3,8 +3,8 @@
 //! in. Changing them needs the admin passphrase once one is set.
 
 use clap::Subcommand;
-use outpost_core::app_settings::{AppSettings, AppSettingsInput, RegionSource};
 use outpost_core::app::AppError;
+use outpost_core::app_settings::{AppSettings, AppSettingsInput, RegionSource};
 use outpost_core::Outpost;
 
 use super::admin;

@@ -6,8 +6,8 @@ use outpost_core::app_settings::{AppSettings, AppSettingsInput};
 use outpost_core::Outpost;
 use tauri::State;
 
-use outpost_core::app::input::from_json;
 use crate::error::IpcError;
+use outpost_core::app::input::from_json;
 
 #[tauri::command]
 pub async fn get_app_settings(app: State<'_, Outpost>) -> Result<AppSettings, IpcError> {

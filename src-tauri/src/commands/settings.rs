@@ -88,7 +88,10 @@ pub async fn save_endpoint(
 ) -> Result<EndpointConfig, IpcError> {
     let (config, secrets) = (from_json(config)?, from_optional_json(secrets)?);
     let (previous, needs) = (previous_name.as_deref(), NewEndpointSecrets::Required);
-    Ok(app.save_endpoint(config, secrets, previous, needs).await?.config)
+    Ok(app
+        .save_endpoint(config, secrets, previous, needs)
+        .await?
+        .config)
 }
 
 #[tauri::command]

@@ -1123,13 +1123,15 @@ export const LIMITS: { readonly phone_min_digits: number; readonly phone_max_dig
 };
 
 /** The customer rules' words; fill `{...}` with `fill` (ui/src/lib/model.ts). */
-export const MESSAGES: { readonly name_required: string; readonly too_long: string; readonly control_characters: string; readonly not_a_country: string; readonly too_many_attributes: string; readonly form_required: string; readonly form_not_an_option: string; readonly form_unknown_field: string } = {
+export const MESSAGES: { readonly name_required: string; readonly too_long: string; readonly control_characters: string; readonly not_a_country: string; readonly too_many_attributes: string; readonly form_required: string; readonly form_not_an_option: string; readonly form_unknown_field: string; readonly phone_needs_region: string; readonly default_region_invalid: string } = {
   "control_characters": "Contains invisible control characters.",
+  "default_region_invalid": "Not a country with phone numbers: use a two-letter code like DE, FR or US.",
   "form_not_an_option": "Choose one of the {label} options.",
   "form_required": "{label} is required.",
   "form_unknown_field": "The CRM has no field \"{name}\".",
   "name_required": "Enter a first or last name, or a company.",
   "not_a_country": "\"{value}\" is not a two-letter ISO country code (like DE, FR or US).",
+  "phone_needs_region": "This number has no country code: add the country code, e.g. +49, or set a default region in Settings.",
   "too_long": "Too long: {len} characters, at most {max}.",
   "too_many_attributes": "At most {max} extra fields."
 };
@@ -1234,6 +1236,990 @@ export const SECRET_RULE: SecretRule = {
   "one_line": true
 };
 
+/** The regions phone numbers can be read in, with their calling codes. */
+export const PHONE_REGIONS: readonly { readonly code: string; readonly calling_code: number }[] = [
+  {
+    "calling_code": 247,
+    "code": "AC"
+  },
+  {
+    "calling_code": 376,
+    "code": "AD"
+  },
+  {
+    "calling_code": 971,
+    "code": "AE"
+  },
+  {
+    "calling_code": 93,
+    "code": "AF"
+  },
+  {
+    "calling_code": 1,
+    "code": "AG"
+  },
+  {
+    "calling_code": 1,
+    "code": "AI"
+  },
+  {
+    "calling_code": 355,
+    "code": "AL"
+  },
+  {
+    "calling_code": 374,
+    "code": "AM"
+  },
+  {
+    "calling_code": 244,
+    "code": "AO"
+  },
+  {
+    "calling_code": 54,
+    "code": "AR"
+  },
+  {
+    "calling_code": 1,
+    "code": "AS"
+  },
+  {
+    "calling_code": 43,
+    "code": "AT"
+  },
+  {
+    "calling_code": 61,
+    "code": "AU"
+  },
+  {
+    "calling_code": 297,
+    "code": "AW"
+  },
+  {
+    "calling_code": 358,
+    "code": "AX"
+  },
+  {
+    "calling_code": 994,
+    "code": "AZ"
+  },
+  {
+    "calling_code": 387,
+    "code": "BA"
+  },
+  {
+    "calling_code": 1,
+    "code": "BB"
+  },
+  {
+    "calling_code": 880,
+    "code": "BD"
+  },
+  {
+    "calling_code": 32,
+    "code": "BE"
+  },
+  {
+    "calling_code": 226,
+    "code": "BF"
+  },
+  {
+    "calling_code": 359,
+    "code": "BG"
+  },
+  {
+    "calling_code": 973,
+    "code": "BH"
+  },
+  {
+    "calling_code": 257,
+    "code": "BI"
+  },
+  {
+    "calling_code": 229,
+    "code": "BJ"
+  },
+  {
+    "calling_code": 590,
+    "code": "BL"
+  },
+  {
+    "calling_code": 1,
+    "code": "BM"
+  },
+  {
+    "calling_code": 673,
+    "code": "BN"
+  },
+  {
+    "calling_code": 591,
+    "code": "BO"
+  },
+  {
+    "calling_code": 599,
+    "code": "BQ"
+  },
+  {
+    "calling_code": 55,
+    "code": "BR"
+  },
+  {
+    "calling_code": 1,
+    "code": "BS"
+  },
+  {
+    "calling_code": 975,
+    "code": "BT"
+  },
+  {
+    "calling_code": 267,
+    "code": "BW"
+  },
+  {
+    "calling_code": 375,
+    "code": "BY"
+  },
+  {
+    "calling_code": 501,
+    "code": "BZ"
+  },
+  {
+    "calling_code": 1,
+    "code": "CA"
+  },
+  {
+    "calling_code": 61,
+    "code": "CC"
+  },
+  {
+    "calling_code": 243,
+    "code": "CD"
+  },
+  {
+    "calling_code": 236,
+    "code": "CF"
+  },
+  {
+    "calling_code": 242,
+    "code": "CG"
+  },
+  {
+    "calling_code": 41,
+    "code": "CH"
+  },
+  {
+    "calling_code": 225,
+    "code": "CI"
+  },
+  {
+    "calling_code": 682,
+    "code": "CK"
+  },
+  {
+    "calling_code": 56,
+    "code": "CL"
+  },
+  {
+    "calling_code": 237,
+    "code": "CM"
+  },
+  {
+    "calling_code": 86,
+    "code": "CN"
+  },
+  {
+    "calling_code": 57,
+    "code": "CO"
+  },
+  {
+    "calling_code": 506,
+    "code": "CR"
+  },
+  {
+    "calling_code": 53,
+    "code": "CU"
+  },
+  {
+    "calling_code": 238,
+    "code": "CV"
+  },
+  {
+    "calling_code": 599,
+    "code": "CW"
+  },
+  {
+    "calling_code": 61,
+    "code": "CX"
+  },
+  {
+    "calling_code": 357,
+    "code": "CY"
+  },
+  {
+    "calling_code": 420,
+    "code": "CZ"
+  },
+  {
+    "calling_code": 49,
+    "code": "DE"
+  },
+  {
+    "calling_code": 253,
+    "code": "DJ"
+  },
+  {
+    "calling_code": 45,
+    "code": "DK"
+  },
+  {
+    "calling_code": 1,
+    "code": "DM"
+  },
+  {
+    "calling_code": 1,
+    "code": "DO"
+  },
+  {
+    "calling_code": 213,
+    "code": "DZ"
+  },
+  {
+    "calling_code": 593,
+    "code": "EC"
+  },
+  {
+    "calling_code": 372,
+    "code": "EE"
+  },
+  {
+    "calling_code": 20,
+    "code": "EG"
+  },
+  {
+    "calling_code": 212,
+    "code": "EH"
+  },
+  {
+    "calling_code": 291,
+    "code": "ER"
+  },
+  {
+    "calling_code": 34,
+    "code": "ES"
+  },
+  {
+    "calling_code": 251,
+    "code": "ET"
+  },
+  {
+    "calling_code": 358,
+    "code": "FI"
+  },
+  {
+    "calling_code": 679,
+    "code": "FJ"
+  },
+  {
+    "calling_code": 500,
+    "code": "FK"
+  },
+  {
+    "calling_code": 691,
+    "code": "FM"
+  },
+  {
+    "calling_code": 298,
+    "code": "FO"
+  },
+  {
+    "calling_code": 33,
+    "code": "FR"
+  },
+  {
+    "calling_code": 241,
+    "code": "GA"
+  },
+  {
+    "calling_code": 44,
+    "code": "GB"
+  },
+  {
+    "calling_code": 1,
+    "code": "GD"
+  },
+  {
+    "calling_code": 995,
+    "code": "GE"
+  },
+  {
+    "calling_code": 594,
+    "code": "GF"
+  },
+  {
+    "calling_code": 44,
+    "code": "GG"
+  },
+  {
+    "calling_code": 233,
+    "code": "GH"
+  },
+  {
+    "calling_code": 350,
+    "code": "GI"
+  },
+  {
+    "calling_code": 299,
+    "code": "GL"
+  },
+  {
+    "calling_code": 220,
+    "code": "GM"
+  },
+  {
+    "calling_code": 224,
+    "code": "GN"
+  },
+  {
+    "calling_code": 590,
+    "code": "GP"
+  },
+  {
+    "calling_code": 240,
+    "code": "GQ"
+  },
+  {
+    "calling_code": 30,
+    "code": "GR"
+  },
+  {
+    "calling_code": 502,
+    "code": "GT"
+  },
+  {
+    "calling_code": 1,
+    "code": "GU"
+  },
+  {
+    "calling_code": 245,
+    "code": "GW"
+  },
+  {
+    "calling_code": 592,
+    "code": "GY"
+  },
+  {
+    "calling_code": 852,
+    "code": "HK"
+  },
+  {
+    "calling_code": 504,
+    "code": "HN"
+  },
+  {
+    "calling_code": 385,
+    "code": "HR"
+  },
+  {
+    "calling_code": 509,
+    "code": "HT"
+  },
+  {
+    "calling_code": 36,
+    "code": "HU"
+  },
+  {
+    "calling_code": 62,
+    "code": "ID"
+  },
+  {
+    "calling_code": 353,
+    "code": "IE"
+  },
+  {
+    "calling_code": 972,
+    "code": "IL"
+  },
+  {
+    "calling_code": 44,
+    "code": "IM"
+  },
+  {
+    "calling_code": 91,
+    "code": "IN"
+  },
+  {
+    "calling_code": 246,
+    "code": "IO"
+  },
+  {
+    "calling_code": 964,
+    "code": "IQ"
+  },
+  {
+    "calling_code": 98,
+    "code": "IR"
+  },
+  {
+    "calling_code": 354,
+    "code": "IS"
+  },
+  {
+    "calling_code": 39,
+    "code": "IT"
+  },
+  {
+    "calling_code": 44,
+    "code": "JE"
+  },
+  {
+    "calling_code": 1,
+    "code": "JM"
+  },
+  {
+    "calling_code": 962,
+    "code": "JO"
+  },
+  {
+    "calling_code": 81,
+    "code": "JP"
+  },
+  {
+    "calling_code": 254,
+    "code": "KE"
+  },
+  {
+    "calling_code": 996,
+    "code": "KG"
+  },
+  {
+    "calling_code": 855,
+    "code": "KH"
+  },
+  {
+    "calling_code": 686,
+    "code": "KI"
+  },
+  {
+    "calling_code": 269,
+    "code": "KM"
+  },
+  {
+    "calling_code": 1,
+    "code": "KN"
+  },
+  {
+    "calling_code": 850,
+    "code": "KP"
+  },
+  {
+    "calling_code": 82,
+    "code": "KR"
+  },
+  {
+    "calling_code": 965,
+    "code": "KW"
+  },
+  {
+    "calling_code": 1,
+    "code": "KY"
+  },
+  {
+    "calling_code": 7,
+    "code": "KZ"
+  },
+  {
+    "calling_code": 856,
+    "code": "LA"
+  },
+  {
+    "calling_code": 961,
+    "code": "LB"
+  },
+  {
+    "calling_code": 1,
+    "code": "LC"
+  },
+  {
+    "calling_code": 423,
+    "code": "LI"
+  },
+  {
+    "calling_code": 94,
+    "code": "LK"
+  },
+  {
+    "calling_code": 231,
+    "code": "LR"
+  },
+  {
+    "calling_code": 266,
+    "code": "LS"
+  },
+  {
+    "calling_code": 370,
+    "code": "LT"
+  },
+  {
+    "calling_code": 352,
+    "code": "LU"
+  },
+  {
+    "calling_code": 371,
+    "code": "LV"
+  },
+  {
+    "calling_code": 218,
+    "code": "LY"
+  },
+  {
+    "calling_code": 212,
+    "code": "MA"
+  },
+  {
+    "calling_code": 377,
+    "code": "MC"
+  },
+  {
+    "calling_code": 373,
+    "code": "MD"
+  },
+  {
+    "calling_code": 382,
+    "code": "ME"
+  },
+  {
+    "calling_code": 590,
+    "code": "MF"
+  },
+  {
+    "calling_code": 261,
+    "code": "MG"
+  },
+  {
+    "calling_code": 692,
+    "code": "MH"
+  },
+  {
+    "calling_code": 389,
+    "code": "MK"
+  },
+  {
+    "calling_code": 223,
+    "code": "ML"
+  },
+  {
+    "calling_code": 95,
+    "code": "MM"
+  },
+  {
+    "calling_code": 976,
+    "code": "MN"
+  },
+  {
+    "calling_code": 853,
+    "code": "MO"
+  },
+  {
+    "calling_code": 1,
+    "code": "MP"
+  },
+  {
+    "calling_code": 596,
+    "code": "MQ"
+  },
+  {
+    "calling_code": 222,
+    "code": "MR"
+  },
+  {
+    "calling_code": 1,
+    "code": "MS"
+  },
+  {
+    "calling_code": 356,
+    "code": "MT"
+  },
+  {
+    "calling_code": 230,
+    "code": "MU"
+  },
+  {
+    "calling_code": 960,
+    "code": "MV"
+  },
+  {
+    "calling_code": 265,
+    "code": "MW"
+  },
+  {
+    "calling_code": 52,
+    "code": "MX"
+  },
+  {
+    "calling_code": 60,
+    "code": "MY"
+  },
+  {
+    "calling_code": 258,
+    "code": "MZ"
+  },
+  {
+    "calling_code": 264,
+    "code": "NA"
+  },
+  {
+    "calling_code": 687,
+    "code": "NC"
+  },
+  {
+    "calling_code": 227,
+    "code": "NE"
+  },
+  {
+    "calling_code": 672,
+    "code": "NF"
+  },
+  {
+    "calling_code": 234,
+    "code": "NG"
+  },
+  {
+    "calling_code": 505,
+    "code": "NI"
+  },
+  {
+    "calling_code": 31,
+    "code": "NL"
+  },
+  {
+    "calling_code": 47,
+    "code": "NO"
+  },
+  {
+    "calling_code": 977,
+    "code": "NP"
+  },
+  {
+    "calling_code": 674,
+    "code": "NR"
+  },
+  {
+    "calling_code": 683,
+    "code": "NU"
+  },
+  {
+    "calling_code": 64,
+    "code": "NZ"
+  },
+  {
+    "calling_code": 968,
+    "code": "OM"
+  },
+  {
+    "calling_code": 507,
+    "code": "PA"
+  },
+  {
+    "calling_code": 51,
+    "code": "PE"
+  },
+  {
+    "calling_code": 689,
+    "code": "PF"
+  },
+  {
+    "calling_code": 675,
+    "code": "PG"
+  },
+  {
+    "calling_code": 63,
+    "code": "PH"
+  },
+  {
+    "calling_code": 92,
+    "code": "PK"
+  },
+  {
+    "calling_code": 48,
+    "code": "PL"
+  },
+  {
+    "calling_code": 508,
+    "code": "PM"
+  },
+  {
+    "calling_code": 1,
+    "code": "PR"
+  },
+  {
+    "calling_code": 970,
+    "code": "PS"
+  },
+  {
+    "calling_code": 351,
+    "code": "PT"
+  },
+  {
+    "calling_code": 680,
+    "code": "PW"
+  },
+  {
+    "calling_code": 595,
+    "code": "PY"
+  },
+  {
+    "calling_code": 974,
+    "code": "QA"
+  },
+  {
+    "calling_code": 262,
+    "code": "RE"
+  },
+  {
+    "calling_code": 40,
+    "code": "RO"
+  },
+  {
+    "calling_code": 381,
+    "code": "RS"
+  },
+  {
+    "calling_code": 7,
+    "code": "RU"
+  },
+  {
+    "calling_code": 250,
+    "code": "RW"
+  },
+  {
+    "calling_code": 966,
+    "code": "SA"
+  },
+  {
+    "calling_code": 677,
+    "code": "SB"
+  },
+  {
+    "calling_code": 248,
+    "code": "SC"
+  },
+  {
+    "calling_code": 249,
+    "code": "SD"
+  },
+  {
+    "calling_code": 46,
+    "code": "SE"
+  },
+  {
+    "calling_code": 65,
+    "code": "SG"
+  },
+  {
+    "calling_code": 290,
+    "code": "SH"
+  },
+  {
+    "calling_code": 386,
+    "code": "SI"
+  },
+  {
+    "calling_code": 47,
+    "code": "SJ"
+  },
+  {
+    "calling_code": 421,
+    "code": "SK"
+  },
+  {
+    "calling_code": 232,
+    "code": "SL"
+  },
+  {
+    "calling_code": 378,
+    "code": "SM"
+  },
+  {
+    "calling_code": 221,
+    "code": "SN"
+  },
+  {
+    "calling_code": 252,
+    "code": "SO"
+  },
+  {
+    "calling_code": 597,
+    "code": "SR"
+  },
+  {
+    "calling_code": 211,
+    "code": "SS"
+  },
+  {
+    "calling_code": 239,
+    "code": "ST"
+  },
+  {
+    "calling_code": 503,
+    "code": "SV"
+  },
+  {
+    "calling_code": 1,
+    "code": "SX"
+  },
+  {
+    "calling_code": 963,
+    "code": "SY"
+  },
+  {
+    "calling_code": 268,
+    "code": "SZ"
+  },
+  {
+    "calling_code": 290,
+    "code": "TA"
+  },
+  {
+    "calling_code": 1,
+    "code": "TC"
+  },
+  {
+    "calling_code": 235,
+    "code": "TD"
+  },
+  {
+    "calling_code": 228,
+    "code": "TG"
+  },
+  {
+    "calling_code": 66,
+    "code": "TH"
+  },
+  {
+    "calling_code": 992,
+    "code": "TJ"
+  },
+  {
+    "calling_code": 690,
+    "code": "TK"
+  },
+  {
+    "calling_code": 670,
+    "code": "TL"
+  },
+  {
+    "calling_code": 993,
+    "code": "TM"
+  },
+  {
+    "calling_code": 216,
+    "code": "TN"
+  },
+  {
+    "calling_code": 676,
+    "code": "TO"
+  },
+  {
+    "calling_code": 90,
+    "code": "TR"
+  },
+  {
+    "calling_code": 1,
+    "code": "TT"
+  },
+  {
+    "calling_code": 688,
+    "code": "TV"
+  },
+  {
+    "calling_code": 886,
+    "code": "TW"
+  },
+  {
+    "calling_code": 255,
+    "code": "TZ"
+  },
+  {
+    "calling_code": 380,
+    "code": "UA"
+  },
+  {
+    "calling_code": 256,
+    "code": "UG"
+  },
+  {
+    "calling_code": 1,
+    "code": "US"
+  },
+  {
+    "calling_code": 598,
+    "code": "UY"
+  },
+  {
+    "calling_code": 998,
+    "code": "UZ"
+  },
+  {
+    "calling_code": 39,
+    "code": "VA"
+  },
+  {
+    "calling_code": 1,
+    "code": "VC"
+  },
+  {
+    "calling_code": 58,
+    "code": "VE"
+  },
+  {
+    "calling_code": 1,
+    "code": "VG"
+  },
+  {
+    "calling_code": 1,
+    "code": "VI"
+  },
+  {
+    "calling_code": 84,
+    "code": "VN"
+  },
+  {
+    "calling_code": 678,
+    "code": "VU"
+  },
+  {
+    "calling_code": 681,
+    "code": "WF"
+  },
+  {
+    "calling_code": 685,
+    "code": "WS"
+  },
+  {
+    "calling_code": 383,
+    "code": "XK"
+  },
+  {
+    "calling_code": 967,
+    "code": "YE"
+  },
+  {
+    "calling_code": 262,
+    "code": "YT"
+  },
+  {
+    "calling_code": 27,
+    "code": "ZA"
+  },
+  {
+    "calling_code": 260,
+    "code": "ZM"
+  },
+  {
+    "calling_code": 263,
+    "code": "ZW"
+  }
+];
+
 /** The ranges of the endpoint's whole-number settings. */
 export const ENDPOINT_LIMITS: { readonly priority: Range; readonly batch_size: Range; readonly rate_limit: Range; readonly rate_window_secs: Range; readonly pull_modified_within_days: Range } = {
   "batch_size": {
@@ -1283,6 +2269,7 @@ export const ADMIN: { readonly passphrase_min_chars: number; readonly passphrase
   "wrong": "the admin passphrase is wrong"
 };
 
+/** Each kind of endpoint's own field map (Outpost field to CRM field), before an admin's overrides. */
 export const DEFAULT_FIELD_MAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   "bottlecrm": {
     "city": "city",

@@ -13,6 +13,7 @@ use super::{Mode, Outpost};
 use crate::admin;
 use crate::app_settings::{AppSettings, AppSettingsInput};
 use crate::endpoint::diagnose::{test_connection, TestResult};
+use crate::endpoint::mapping::{self, MapCheck, MapView};
 use crate::endpoint::overlay::OverlaySecrets;
 use crate::endpoint::save::{
     self, field_name, missing_message, secrets_set, secrets_used, Entered,
@@ -20,7 +21,6 @@ use crate::endpoint::save::{
 use crate::endpoint::secret_input::SecretsInput;
 use crate::endpoint::secrets::{SecretKind, SecretStore};
 use crate::endpoint::transfer::{parse_secrets, EndpointExport};
-use crate::endpoint::mapping::{self, MapCheck, MapView};
 use crate::endpoint::EndpointConfig;
 use crate::error::FieldError;
 use crate::sensitive::Sensitive;

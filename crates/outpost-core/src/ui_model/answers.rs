@@ -42,7 +42,8 @@ fn customer(field: Field, value: &str) -> Value {
     if !field.spec().names_customer {
         input = input.with(Field::LastName, "Test");
     }
-    let result = validation::validate(&input, region()).map(|v| v.fields.get(field).map(str::to_owned));
+    let result =
+        validation::validate(&input, region()).map(|v| v.fields.get(field).map(str::to_owned));
     verdict(field.name(), result)
 }
 
