@@ -507,6 +507,41 @@ test.describe('settings: endpoints', () => {
     await expect(page.locator('body')).not.toContainText('right-secret');
   });
 
+  test('shop number: generic REST only, range in the core\'s words, kept when the endpoint is edited', async ({ openApp }) => {
+    const app = await openApp({
+      ...WITH_ENDPOINTS,
+      endpoints: [{ ...EMULATOR, config: { ...EMULATOR.config, settings: { auth: 'token', batch_size: 25, key_shop: 17 } } }, HUBSPOT],
+    });
+    const { page } = app;
+    await app.unlockSettings();
+    await row(page, 'emulator').getByTestId('edit-endpoint').click();
+    await expect(page.locator('#ep-key-shop')).toHaveValue('17');
+    await expect(page.locator('#ep-key-shop')).toHaveAccessibleDescription(/shop number \(1 to 999999\)/);
+    await page.locator('#ep-key-shop').fill('1000000');
+    await save(page);
+    await expectError(page, 'key_shop', 'Use a shop number from 1 to 999999.');
+    await expect(page.locator('#ep-key-shop')).toBeFocused();
+
+    await page.locator('#ep-key-shop').fill('18');
+    await save(page);
+    await expect(page.getByTestId('settings-notice')).toHaveText('Saved emulator.');
+    const call = (await app.callsOf('save_endpoint')).at(-1) as { config: { settings: Record<string, unknown> } };
+    expect(call.config.settings).toEqual({ auth: 'token', batch_size: 25, key_shop: 18 });
+
+    // Editing something else keeps the number.
+    await row(page, 'emulator').getByTestId('edit-endpoint').click();
+    await page.locator('#ep-priority').fill('60');
+    await save(page);
+    await expect(page.getByTestId('settings-notice')).toHaveText('Saved emulator.');
+    const again = (await app.callsOf('save_endpoint')).at(-1) as { config: { settings: Record<string, unknown> } };
+    expect(again.config.settings.key_shop).toBe(18);
+
+    // Only generic REST keys carry a shop number.
+    await row(page, 'hubspot-main').getByTestId('edit-endpoint').click();
+    await expect(page.locator('#ep-name')).toHaveValue('hubspot-main');
+    await expect(page.locator('#ep-key-shop')).toHaveCount(0);
+  });
+
   test('rename: the stored secrets follow the new name; a taken name is refused beside the field', async ({ openApp }) => {
     const app = await openApp(WITH_ENDPOINTS);
     const { page } = app;

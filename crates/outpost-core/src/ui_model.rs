@@ -134,6 +134,7 @@ pub fn typescript() -> String {
                 "pull_modified_within_days",
                 l(endpoint::limits::PULL_MODIFIED_WITHIN_DAYS),
             ),
+            ("key_shop", l(endpoint::limits::KEY_SHOP)),
         ],
     );
     constant(

@@ -100,7 +100,7 @@ pub struct SetArgs {
 /// The endpoint's field map: `--unmap`s apply first, then `--map`s.
 #[derive(Debug, Args)]
 pub struct MapArgs {
-    /// Map an Outpost field to a CRM field (tax_id=vat_number), or add a CRM
+    /// Map an Outpost field to a CRM field (notes=description), or add a CRM
     /// field to the creation form (+store_id). Repeatable.
     #[arg(long = "map", value_name = "FIELD=CRM_FIELD|+CRM_FIELD")]
     map: Vec<String>,

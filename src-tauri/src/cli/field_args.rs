@@ -8,7 +8,7 @@ use outpost_core::customer::{CustomerFields, Field};
 #[derive(Debug, Clone, Default)]
 pub struct FieldArgs(pub CustomerFields);
 
-/// The flag of a field: its name in kebab case (`tax_id` → `--tax-id`).
+/// The flag of a field: its name in kebab case (`postal_code` → `--postal-code`).
 pub fn flag(field: Field) -> String {
     field.name().replace('_', "-")
 }

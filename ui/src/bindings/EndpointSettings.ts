@@ -41,7 +41,7 @@ pull_country?: string,
 pull_owner?: string, 
 /**
  * An admin's field mapping: Outpost field → CRM field, over the
- * connector's defaults (`--map tax_id=vat_number`).
+ * connector's defaults (`--map notes=description`).
  */
 field_map?: { [key in Field]?: string }, 
 /**

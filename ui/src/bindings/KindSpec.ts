@@ -28,6 +28,10 @@ key_property: string | null,
  */
 filters_by_owner: boolean, 
 /**
+ * Whether `key_shop` applies (keys that carry the shop's number).
+ */
+takes_shop_number: boolean, 
+/**
  * The sign-in methods it accepts, the default first.
  */
 auth_methods: Array<AuthMethod>, };

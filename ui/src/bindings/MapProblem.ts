@@ -5,7 +5,7 @@
  */
 export type MapProblem = { 
 /**
- * What it is about, as `--map` spells it: an Outpost field (`tax_id`)
+ * What it is about, as `--map` spells it: an Outpost field (`notes`)
  * or a form extra (`+store_id`).
  */
 subject: string, 

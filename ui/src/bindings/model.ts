@@ -1150,6 +1150,7 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "label": "Generic REST",
     "rate_limit": null,
     "rate_window_secs": 10,
+    "takes_shop_number": true,
     "token_label": "API token",
     "url_placeholder": "https://crm.example.com"
   },
@@ -1165,6 +1166,7 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "label": "HubSpot",
     "rate_limit": 100,
     "rate_window_secs": 10,
+    "takes_shop_number": false,
     "token_label": "Private app token",
     "url_placeholder": "https://api.hubapi.com"
   },
@@ -1179,6 +1181,7 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "label": "BottleCRM",
     "rate_limit": null,
     "rate_window_secs": 10,
+    "takes_shop_number": false,
     "token_label": "API token",
     "url_placeholder": "https://crm.example.com"
   }
@@ -2221,10 +2224,15 @@ export const PHONE_REGIONS: readonly { readonly code: string; readonly calling_c
 ];
 
 /** The ranges of the endpoint's whole-number settings. */
-export const ENDPOINT_LIMITS: { readonly priority: Range; readonly batch_size: Range; readonly rate_limit: Range; readonly rate_window_secs: Range; readonly pull_modified_within_days: Range } = {
+export const ENDPOINT_LIMITS: { readonly priority: Range; readonly batch_size: Range; readonly rate_limit: Range; readonly rate_window_secs: Range; readonly pull_modified_within_days: Range; readonly key_shop: Range } = {
   "batch_size": {
     "max": 1000,
     "message": "Use a batch size from {min} to {max}.",
+    "min": 1
+  },
+  "key_shop": {
+    "max": 999999,
+    "message": "Use a shop number from {min} to {max}.",
     "min": 1
   },
   "priority": {

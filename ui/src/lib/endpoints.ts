@@ -129,6 +129,8 @@ export type EndpointDraft = {
   rate_limit: string;
   rate_window_secs: string;
   key_property: string;
+  /** The shop number generic REST keys carry (blank: plain keys). */
+  key_shop: string;
   /** Working set: keep the CRM's customers on this device. */
   pull_enabled: boolean;
   pull_modified_within_days: string;
@@ -160,6 +162,7 @@ export const FORM_FIELDS = [
   'rate_limit',
   'rate_window_secs',
   'key_property',
+  'key_shop',
   'pull_enabled',
   'pull_modified_within_days',
   'pull_country',
@@ -188,6 +191,7 @@ export const INPUT_IDS: Record<FormField, string> = {
   rate_limit: 'ep-rate-limit',
   rate_window_secs: 'ep-rate-window',
   key_property: 'ep-key-property',
+  key_shop: 'ep-key-shop',
   pull_enabled: 'ep-pull-enabled',
   pull_modified_within_days: 'ep-pull-days',
   pull_country: 'ep-pull-country',
@@ -228,6 +232,7 @@ export function newDraft(existing: EndpointView[]): EndpointDraft {
     rate_limit: '',
     rate_window_secs: '',
     key_property: '',
+    key_shop: '',
     pull_enabled: true,
     pull_modified_within_days: '',
     pull_country: '',
@@ -260,6 +265,7 @@ export function draftOf(view: EndpointView): EndpointDraft {
     rate_limit: num(s.rate_limit),
     rate_window_secs: num(s.rate_window_secs),
     key_property: s.key_property ?? '',
+    key_shop: num(s.key_shop),
     pull_enabled: s.pull_enabled ?? true,
     pull_modified_within_days: num(s.pull_modified_within_days),
     pull_country: s.pull_country ?? '',
@@ -274,7 +280,7 @@ export function draftOf(view: EndpointView): EndpointDraft {
 
 const U32_MAX = 4_294_967_295;
 
-type NumberField = 'priority' | 'batch_size' | 'rate_limit' | 'rate_window_secs' | 'pull_modified_within_days';
+type NumberField = 'priority' | 'batch_size' | 'rate_limit' | 'rate_window_secs' | 'pull_modified_within_days' | 'key_shop';
 
 /** The core's words for a value outside a setting's range. */
 export function rangeWords(f: NumberField): string {
@@ -292,6 +298,7 @@ const NUMBER_RULES: Record<NumberField, { min: number; max: number }> = {
   rate_limit: { min: 0, max: U32_MAX },
   rate_window_secs: { min: 0, max: U32_MAX },
   pull_modified_within_days: { min: 0, max: U32_MAX },
+  key_shop: { min: 0, max: U32_MAX },
 };
 
 export type FormOutput =
@@ -333,6 +340,8 @@ export function toRequest(d: EndpointDraft): FormOutput {
   if (window !== undefined) settings.rate_window_secs = window;
   if (needsClientId(settings.auth) && d.client_id.trim() !== '') settings.client_id = d.client_id.trim();
   if (kind.key_property !== null && d.key_property.trim() !== '') settings.key_property = d.key_property.trim();
+  const shop = kind.takes_shop_number ? number('key_shop') : undefined;
+  if (shop !== undefined) settings.key_shop = shop;
   if (!d.pull_enabled) settings.pull_enabled = false;
   const days = number('pull_modified_within_days');
   if (days !== undefined) settings.pull_modified_within_days = days;

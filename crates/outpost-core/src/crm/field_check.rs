@@ -142,7 +142,7 @@ impl FieldList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct MapProblem {
-    /// What it is about, as `--map` spells it: an Outpost field (`tax_id`)
+    /// What it is about, as `--map` spells it: an Outpost field (`notes`)
     /// or a form extra (`+store_id`).
     pub subject: String,
     /// The CRM field it names.
@@ -393,9 +393,10 @@ mod tests {
             .iter()
             .map(|p| (p.subject.as_str(), p.message.as_str()))
             .collect();
+        let taxid = Field::TaxId.name();
         assert_eq!(
-            by_subject["tax_id"],
-            "HubSpot has no contact property vat_nummer (tax_id is mapped to it)."
+            by_subject[taxid],
+            format!("HubSpot has no contact property vat_nummer ({taxid} is mapped to it).")
         );
         assert!(
             by_subject["notes"].contains("holds dates and times"),

@@ -1,7 +1,7 @@
 //! How a connector's customer fields become its CRM's fields and back,
 //! stated as data: each connector lists a default [`MapEntry`] per Outpost
 //! field it carries (`DEFAULT_MAP` in its folder), and an admin may point
-//! a field at another CRM field (`--map tax_id=vat_number`). The connector
+//! a field at another CRM field (`--map notes=description`). The connector
 //! code keeps only what is API-specific (transport, batching, paging, error
 //! parsing); the values it sends and reads come from here.
 
@@ -304,7 +304,10 @@ mod tests {
         assert_eq!(out["country"], "Germany");
         assert_eq!(out["description"], "VIP");
         assert_eq!(out["lead_source"], "walk_in");
-        assert!(!out.contains_key("tax_id"), "unmapped fields are not sent");
+        assert!(
+            !out.contains_key(Field::TaxId.name()),
+            "unmapped fields are not sent"
+        );
 
         let back = serde_json::json!({"firstname": " Ada ", "email": "ADA@Example.org", "country": "Germany", "description": "x"});
         let (fields, received) = map.incoming_json(back.as_object().unwrap());

@@ -111,6 +111,12 @@ impl EndpointKind {
     }
 
     /// Whether the working set can be limited to one CRM owner (`pull_owner`).
+    /// Whether its keys can carry a shop number (`key_shop`): only the
+    /// generic REST API lets a CRM ask for a key format.
+    pub fn takes_shop_number(self) -> bool {
+        self == EndpointKind::GenericRest
+    }
+
     pub fn filters_by_owner(self) -> bool {
         self == EndpointKind::Hubspot
     }
@@ -226,7 +232,7 @@ pub struct EndpointSettings {
     /// Only customers owned by this CRM user (HubSpot owner id).
     pub pull_owner: Option<String>,
     /// An admin's field mapping: Outpost field → CRM field, over the
-    /// connector's defaults (`--map tax_id=vat_number`).
+    /// connector's defaults (`--map notes=description`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     #[ts(optional, as = "Option<BTreeMap<Field, String>>")]
     pub field_map: BTreeMap<Field, String>,
@@ -313,7 +319,7 @@ impl EndpointConfig {
             limits::PULL_MODIFIED_WITHIN_DAYS,
             s.pull_modified_within_days.map(i64::from),
         ));
-        if s.key_shop.is_some() && self.kind != EndpointKind::GenericRest {
+        if s.key_shop.is_some() && !self.kind.takes_shop_number() {
             errors.push(FieldError::new(
                 "key_shop",
                 "Only the generic REST connector puts a shop number in its keys.",

@@ -31,6 +31,8 @@ pub struct KindSpec {
     pub key_property: Option<&'static str>,
     /// Whether `pull_owner` applies.
     pub filters_by_owner: bool,
+    /// Whether `key_shop` applies (keys that carry the shop's number).
+    pub takes_shop_number: bool,
     /// The sign-in methods it accepts, the default first.
     pub auth_methods: Vec<AuthMethod>,
 }
@@ -101,6 +103,7 @@ pub fn kind(kind: EndpointKind) -> KindSpec {
         }),
         key_property,
         filters_by_owner: kind.filters_by_owner(),
+        takes_shop_number: kind.takes_shop_number(),
         auth_methods: kind.auth_methods().to_vec(),
     }
 }

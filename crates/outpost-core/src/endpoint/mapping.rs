@@ -25,11 +25,11 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 /// One change to an endpoint's map, as the CLI spells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MapEdit {
-    /// `--map tax_id=vat_number`
+    /// `--map notes=description`
     Map(Field, String),
     /// `--map +store_id`
     AddExtra(String),
-    /// `--unmap tax_id`: back to the connector's default (or not sent).
+    /// `--unmap notes`: back to the connector's default (or not sent).
     Unmap(Field),
     /// `--unmap +store_id`
     RemoveExtra(String),
@@ -44,7 +44,7 @@ impl MapEdit {
         }
         let Some((field, crm)) = arg.split_once('=') else {
             return Err(map_error(format!(
-                "{arg:?}: write FIELD=CRM_FIELD (e.g. tax_id=vat_number) or +CRM_FIELD to add a CRM field to the form."
+                "{arg:?}: write FIELD=CRM_FIELD (e.g. notes=description) or +CRM_FIELD to add a CRM field to the form."
             )));
         };
         Ok(MapEdit::Map(outpost_field(field)?, crm_name(crm, arg)?))
@@ -267,7 +267,7 @@ mod tests {
     #[test]
     fn edits_parse_as_the_cli_spells_them() {
         assert_eq!(
-            MapEdit::parse_map(" tax_id=vat_number ").unwrap(),
+            MapEdit::parse_map(&format!(" {}=vat_number ", Field::TaxId.name())).unwrap(),
             MapEdit::Map(Field::TaxId, "vat_number".into())
         );
         assert_eq!(
@@ -278,12 +278,14 @@ mod tests {
             MapEdit::parse_unmap("+store_id").unwrap(),
             MapEdit::RemoveExtra("store_id".into())
         );
-        for bad in ["taxid=vat", "tax_id", "tax_id=", "+", "=x"] {
+        let taxid = Field::TaxId.name();
+        let no_value = format!("{taxid}=");
+        for bad in ["taxid=vat", taxid, no_value.as_str(), "+", "=x"] {
             let e = MapEdit::parse_map(bad).unwrap_err();
             assert_eq!(e.field, "map", "{bad}");
         }
         let e = MapEdit::parse_unmap("vat").unwrap_err();
-        assert!(e.message.contains("not an Outpost field") && e.message.contains("tax_id"));
+        assert!(e.message.contains("not an Outpost field") && e.message.contains(taxid));
     }
 
     #[test]
@@ -314,7 +316,7 @@ mod tests {
         );
         assert_eq!(crm::field_map(&c).crm_field(Field::Phone), Some("phone"));
         assert!(c.settings.form_extra.is_empty());
-        assert!(needs_check(&c), "tax_id is still overridden");
+        assert!(needs_check(&c), "the tax id is still overridden");
     }
 
     #[test]
@@ -326,7 +328,7 @@ mod tests {
                 MapEdit::Map(Field::TaxId, "email".into()),
                 MapEdit::Map(Field::Notes, "outpost_key".into()),
                 MapEdit::AddExtra("zip".into()),
-                MapEdit::AddExtra("tax_id".into()),
+                MapEdit::AddExtra(Field::TaxId.name().into()),
                 MapEdit::AddExtra("Store-Id".into()),
             ],
         );
@@ -334,9 +336,10 @@ mod tests {
         let messages: Vec<&str> = e.fields().iter().map(|f| f.message.as_str()).collect();
         assert!(e.fields().iter().all(|f| f.field == "map"), "{messages:?}");
         assert_eq!(messages.len(), 5, "{messages:?}");
-        assert!(messages
-            .iter()
-            .any(|m| m.contains("email and tax_id would both be sent to email")));
+        assert!(messages.iter().any(|m| m.contains(&format!(
+            "email and {} would both be sent to email",
+            Field::TaxId.name()
+        ))));
         assert!(messages.iter().any(|m| m.contains("holds Outpost's key")));
         assert!(messages
             .iter()
