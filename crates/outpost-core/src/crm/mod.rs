@@ -12,6 +12,7 @@ pub mod field_map;
 pub mod form;
 pub mod generic_rest;
 pub mod http;
+pub mod interception;
 pub mod hubspot;
 pub mod throttle;
 

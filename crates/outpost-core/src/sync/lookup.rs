@@ -91,7 +91,9 @@ pub async fn lookup(
                 },
                 Vec::new(),
             ),
-            Ok(Ok(Err(RemoteError::Connector(ConnectorError::Unreachable(_))))) => {
+            Ok(Ok(Err(RemoteError::Connector(
+                ConnectorError::Unreachable(_) | ConnectorError::Intercepted { .. },
+            )))) => {
                 (RemoteLookup::Offline, Vec::new())
             }
             Ok(Ok(Err(e))) => (
