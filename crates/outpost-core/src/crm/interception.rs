@@ -161,13 +161,17 @@ fn wrong_name(cert: &CertificateError) -> Option<ConnectorError> {
     })
 }
 
-/// rustls travels inside an `io::Error`, whose `source()` skips it.
+/// rustls travels inside `io::Error`s (two, from hyper-rustls), whose
+/// `source()` skips what they wrap.
 fn rustls_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
-    err.downcast_ref::<rustls::Error>().or_else(|| {
-        err.downcast_ref::<std::io::Error>()?
-            .get_ref()?
-            .downcast_ref::<rustls::Error>()
-    })
+    let mut cur = err;
+    for _ in 0..4 {
+        if let Some(r) = cur.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        cur = cur.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+    None
 }
 
 /// `DnsName("crm.example.com")` (webpki's debug form) → `crm.example.com`.
