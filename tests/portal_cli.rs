@@ -58,7 +58,14 @@ async fn status_says_intercepted_behind_a_portal_and_sync_delivers_once_it_is_go
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("till.db");
     let emu = Emulator::start(Config::unlimited()).await.unwrap();
-    add_endpoint(&db, "shop", "generic-rest", &emu.crm_url(), emu.token(), &[]);
+    add_endpoint(
+        &db,
+        "shop",
+        "generic-rest",
+        &emu.crm_url(),
+        emu.token(),
+        &[],
+    );
     let keys = seed(&db, 5).await;
     emu.set_faults(Faults {
         captive_portal: Some(Portal::SignInPage),
@@ -66,7 +73,11 @@ async fn status_says_intercepted_behind_a_portal_and_sync_delivers_once_it_is_go
     });
 
     let out = run(&db, &["--json", "status"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let status = json_of(&out.stdout);
     assert_eq!(status["connection"], "intercepted");
     assert_eq!(status["interception"], "sign_in_page");
@@ -105,7 +116,11 @@ async fn status_says_intercepted_behind_a_portal_and_sync_delivers_once_it_is_go
 
     emu.clear_faults();
     let out = run(&db, &["--json", "sync", "--once"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json_of(&out.stdout);
     assert_eq!(report["delivered"], 5);
     assert_eq!(report["connection"], "online");

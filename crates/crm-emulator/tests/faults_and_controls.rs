@@ -361,7 +361,10 @@ async fn a_captive_portal_answers_every_request_until_the_fault_is_cleared() {
     // A write never reaches the CRM behind it.
     assert_eq!(put(&c, &emu, "k").send().await.unwrap().status(), 200);
     assert!(emu.records().is_empty());
-    assert_eq!(emu.count_outcome("PUT /customers/{key}", "captive_portal"), 1);
+    assert_eq!(
+        emu.count_outcome("PUT /customers/{key}", "captive_portal"),
+        1
+    );
 
     c.post(ctl("/faults"))
         .json(&json!({"captive_portal": "redirect"}))

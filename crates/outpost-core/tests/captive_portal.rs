@@ -40,7 +40,11 @@ async fn bottlecrm_behind_each_portal_is_intercepted_and_nothing_is_marked() {
     let config = local.store.primary_endpoint().await.unwrap().unwrap();
 
     for (portal, by, shows) in [
-        (Portal::SignInPage, Interception::SignInPage, "with text/html"),
+        (
+            Portal::SignInPage,
+            Interception::SignInPage,
+            "with text/html",
+        ),
         (
             Portal::Redirect,
             Interception::SignInPage,

@@ -84,12 +84,7 @@ pub async fn status(app: &Outpost, out: &Output) -> Result<(), IpcError> {
         };
         format!(
             "CRM: {}\npending: {}\nin flight: {}\nneeds attention: {}\nsent: {}\ncustomers: {}",
-            state,
-            s.pending,
-            s.in_flight,
-            s.needs_attention,
-            s.sent,
-            s.customers
+            state, s.pending, s.in_flight, s.needs_attention, s.sent, s.customers
         )
     });
     Ok(())

@@ -121,10 +121,7 @@ const PROXY_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Access denied</tit
 
 /// What a captive portal or a proxy answers in the CRM's place.
 pub(crate) fn portal(kind: Portal, path_and_query: &str) -> Response {
-    let html = [(
-        axum::http::header::CONTENT_TYPE,
-        "text/html; charset=utf-8",
-    )];
+    let html = [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")];
     match kind {
         Portal::SignInPage => (StatusCode::OK, html, SIGN_IN_PAGE).into_response(),
         Portal::Redirect => {

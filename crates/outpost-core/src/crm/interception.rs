@@ -83,7 +83,10 @@ pub fn check(response: &Response) -> Result<(), ConnectorError> {
             });
         let detail = match to {
             Some(to) => format!("{from} redirected the request to {to}"),
-            None => format!("{from} answered HTTP {} without saying where", status.as_u16()),
+            None => format!(
+                "{from} answered HTTP {} without saying where",
+                status.as_u16()
+            ),
         };
         return intercepted(page, detail);
     }

@@ -12,8 +12,8 @@ pub mod field_map;
 pub mod form;
 pub mod generic_rest;
 pub mod http;
-pub mod interception;
 pub mod hubspot;
+pub mod interception;
 pub mod throttle;
 
 pub(crate) use build::Unusable;

@@ -93,9 +93,7 @@ pub async fn lookup(
             ),
             Ok(Ok(Err(RemoteError::Connector(
                 ConnectorError::Unreachable(_) | ConnectorError::Intercepted { .. },
-            )))) => {
-                (RemoteLookup::Offline, Vec::new())
-            }
+            )))) => (RemoteLookup::Offline, Vec::new()),
             Ok(Ok(Err(e))) => (
                 RemoteLookup::Failed {
                     reason: e.to_string(),

@@ -259,7 +259,10 @@ mod tests {
             .wait_for(|s| s.state == ConnectionState::Intercepted)
             .await
             .unwrap();
-        assert_eq!(monitor.status().interception, Some(Interception::SignInPage));
+        assert_eq!(
+            monitor.status().interception,
+            Some(Interception::SignInPage)
+        );
         status
             .wait_for(|s| s.state == ConnectionState::Online)
             .await
@@ -268,7 +271,11 @@ mod tests {
         cancel.cancel();
         run.await.unwrap();
         let probes = portal.probes.lock().unwrap().clone();
-        assert_eq!(probes.len(), 9, "probed until the CRM answered, then stopped");
+        assert_eq!(
+            probes.len(),
+            9,
+            "probed until the CRM answered, then stopped"
+        );
         // The offline backoff's fast window (at most 1 s apart), not the
         // minute an admin's fix waits for.
         for gap in probes.windows(2).map(|w| w[1] - w[0]) {

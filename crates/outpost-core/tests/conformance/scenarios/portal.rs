@@ -58,7 +58,10 @@ pub async fn run<C: Crm>(crm: &C, local: &Local) -> Result<(), Skip> {
             .is_some_and(|e| e.contains("redirected the request to http://127.0.0.2/portal/login"))
     })
     .await;
-    assert_eq!(connection().await.interception, Some(Interception::SignInPage));
+    assert_eq!(
+        connection().await.interception,
+        Some(Interception::SignInPage)
+    );
     crm.set_faults(portal(Portal::Proxy));
     wait_until("a probe to meet the proxy", DEADLINE, || async {
         connection().await.interception == Some(Interception::Proxy)
