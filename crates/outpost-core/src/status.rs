@@ -37,4 +37,10 @@ pub struct StatusSnapshot {
     pub last_success_at: Option<String>,
     /// Why the primary CRM is offline or paused, in plain words.
     pub last_error: Option<String>,
+    /// Set while another Outpost process holds this database's delivery
+    /// lease (this one queues and looks up, that one delivers), in plain
+    /// words; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub other_deliverer: Option<String>,
 }
