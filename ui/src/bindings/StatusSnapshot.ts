@@ -17,4 +17,10 @@ last_success_at: string | null,
 /**
  * Why the primary CRM is offline or paused, in plain words.
  */
-last_error: string | null, };
+last_error: string | null, 
+/**
+ * Set while another Outpost process holds this database's delivery
+ * lease (this one queues and looks up, that one delivers), in plain
+ * words; absent otherwise.
+ */
+other_deliverer?: string, };
