@@ -149,7 +149,7 @@ impl SyncEngine {
                 Err(_) => {}
             }
             ticks = ticks.wrapping_add(1);
-            if ticks % OUTSIDE_STATUS_EVERY == 0 {
+            if ticks.is_multiple_of(OUTSIDE_STATUS_EVERY) {
                 let checked = chrono::Utc::now();
                 let now = self.store.status().await.ok();
                 if now != last {
