@@ -23,15 +23,19 @@ function visibleWindows(pid) {
 }
 
 /** Polls until the process has a mapped window; returns it. */
-async function windowOf(child, what) {
-  const [id] = await waitFor(
-    () => {
-      const ids = visibleWindows(child.pid);
-      return ids.length > 0 && ids;
-    },
-    { timeoutMs: 30_000, what },
-  );
-  return id;
+async function windowOf(child, what, log) {
+  try {
+    const [id] = await waitFor(
+      () => {
+        const ids = visibleWindows(child.pid);
+        return ids.length > 0 && ids;
+      },
+      { timeoutMs: 45_000, what },
+    );
+    return id;
+  } catch (e) {
+    throw new Error(`${e.message}; exit ${child.exitCode}; its log:\n${log()}`);
+  }
 }
 
 function focusedWindow() {
@@ -63,7 +67,8 @@ test('a second start on one database focuses its window and exits; another datab
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     }
     await Promise.all(started.map(exitOf));
-    rmSync(dir, { recursive: true, force: true });
+    // WebKit's helper processes may still be writing their caches for a moment.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   });
   const logs = new Map();
   const start = (db, home) => {
@@ -84,11 +89,11 @@ test('a second start on one database focuses its window and exits; another datab
   const till = join(dir, 'till.db');
 
   const first = start(till, 'first');
-  const firstWindow = await windowOf(first, 'the first window');
+  const firstWindow = await windowOf(first, 'the first window', () => logs.get(first));
 
   // Another database runs side by side, in a window of its own.
   const other = start(join(dir, 'other.db'), 'other');
-  const otherWindow = await windowOf(other, 'the other database’s window');
+  const otherWindow = await windowOf(other, 'the other database’s window', () => logs.get(other));
   assert.notEqual(otherWindow, firstWindow);
   execFileSync('xdotool', ['windowfocus', '--sync', otherWindow]);
   assert.equal(focusedWindow(), otherWindow);
