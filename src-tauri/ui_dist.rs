@@ -40,7 +40,11 @@ mod tests {
     fn a_built_ui_passes() {
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(root.path().join(UI_DIST)).unwrap();
-        std::fs::write(root.path().join(UI_DIST).join("index.html"), "<!doctype html>").unwrap();
+        std::fs::write(
+            root.path().join(UI_DIST).join("index.html"),
+            "<!doctype html>",
+        )
+        .unwrap();
         assert_eq!(check_ui_dist(root.path()), Ok(()));
     }
 

@@ -67,7 +67,8 @@ mod tests {
     fn is_dbus_element(s: &str) -> bool {
         !s.is_empty()
             && !s.starts_with(|c: char| c.is_ascii_digit())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     }
 
     #[test]
