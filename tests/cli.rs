@@ -611,13 +611,29 @@ mod admin {
         assert!(out.status.success(), "{}", stderr(&out));
 
         // Repeated wrong guesses are slowed down, even for the right one next.
-        for _ in 0..3 {
-            with_env(
+        // The wait doubles with each counted guess (2 s after the third):
+        // guess until the refusal leaves time for one more command, twice
+        // as long as the last one took (seconds on a loaded machine).
+        let wait_left = |out: &std::process::Output| -> Option<u64> {
+            let text = stderr(out);
+            let rest = text.split("try again in ").nth(1)?;
+            rest.split(' ').next()?.parse().ok()
+        };
+        let mut slowed = false;
+        for _ in 0..40 {
+            let started = std::time::Instant::now();
+            let out = with_env(
                 &o,
                 &["endpoints", "list"],
                 &[("OUTPOST_ADMIN_PASSPHRASE", "wrong-guess")],
             );
+            let took = started.elapsed().as_secs() + 1;
+            if wait_left(&out).is_some_and(|s| s >= 2 * took) {
+                slowed = true;
+                break;
+            }
         }
+        assert!(slowed, "wrong guesses were never slowed down");
         let out = with_env(
             &o,
             &["endpoints", "list"],

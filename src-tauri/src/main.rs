@@ -5,11 +5,14 @@ use outpost_app::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The window logs its life at info; the CLI keeps stderr for errors.
+    // The window logs its life at info; the CLI keeps stderr for errors
+    // (with `--json`, for the one error object). sqlx warns about any
+    // statement slower than a second: on a busy machine that is noise, not
+    // a problem of the command.
     init_tracing(if cli.command.is_some() {
-        "warn"
+        "warn,sqlx=error"
     } else {
-        "warn,outpost=info,outpost_app=info,outpost_core=info"
+        "warn,sqlx=error,outpost=info,outpost_app=info,outpost_core=info"
     });
     match cli.command {
         Some(command) => outpost_app::cli::run(&cli.global, command),

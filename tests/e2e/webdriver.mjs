@@ -165,7 +165,11 @@ class Element {
   text() {
     return this.app.cmd('POST', '/execute/sync', { script: 'return arguments[0].innerText', args: [this.ref] });
   }
-  click() {
+  /** Scrolls the element to the middle first, as a person would: the
+   * window's sticky header would otherwise cover an element WebKitWebDriver
+   * considers in view at the top edge ("element not interactable"). */
+  async click() {
+    await this.app.cmd('POST', '/execute/sync', { script: "arguments[0].scrollIntoView({ block: 'center' })", args: [this.ref] });
     return this.app.cmd('POST', `/element/${this.id}/click`, {});
   }
   type(text) {

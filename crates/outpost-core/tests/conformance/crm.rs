@@ -18,8 +18,6 @@ use crate::common::Local;
 pub enum Skip {
     /// The connector or its CRM cannot do it, for this reason.
     Cannot(&'static str),
-    /// Possible, but waiting for something outside the connector (named).
-    Pending(&'static str),
 }
 
 /// A customer this CRM refuses although Outpost accepts it.

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crm_emulator::{Api, Config, CustomerFields as RestFields, Emulator, Faults, RateLimit};
+use crm_emulator::{
+    Api, Config, CustomerFields as RestFields, Emulator, Faults, RateLimit, RestCustomField,
+};
 use outpost_core::customer::CustomerFields;
 use outpost_core::endpoint::secrets::{SecretKind, SecretStore};
 use outpost_core::endpoint::{AuthMethod, EndpointKind, EndpointSettings};
@@ -165,15 +167,35 @@ impl Crm for GenericRest {
         })
     }
 
+    /// A custom field the CRM's admin defined (the contract lists it in
+    /// `GET /metadata` and takes it beside the standard fields).
     async fn mapping_case(&self) -> Result<MappingCase, Skip> {
-        Err(Skip::Pending(
-            "the emulator's REST API refuses fields it does not define (400 unknown_field); \
-             enable when its custom fields land (admin field mapping)",
-        ))
+        self.emu
+            .define_rest_field(RestCustomField {
+                name: "vat_number".into(),
+                kind: "string".into(),
+                label: Some("VAT number".into()),
+                writable: true,
+                options: Vec::new(),
+            })
+            .unwrap();
+        Ok(MappingCase {
+            field: outpost_core::customer::Field::TaxId,
+            crm_field: "vat_number",
+        })
     }
 
-    async fn seed_mapped(&self, _: &MappingCase, _: &str, _: &str) {
-        unreachable!("mapping_case is pending")
+    async fn seed_mapped(&self, case: &MappingCase, value: &str, email: &str) {
+        self.emu.seed_rest(vec![(
+            "ext-mapped".to_owned(),
+            RestFields {
+                first_name: Some("Mapped".into()),
+                last_name: Some("Inbound".into()),
+                email: Some(email.to_owned()),
+                custom: [(case.crm_field.to_owned(), value.to_owned())].into(),
+                ..RestFields::default()
+            },
+        )]);
     }
 
     async fn value_in_crm(&self, key: CustomerId, crm_field: &str) -> Option<String> {

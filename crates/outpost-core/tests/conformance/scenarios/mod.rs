@@ -24,8 +24,5 @@ pub fn report<C: Crm>(scenario: &str, outcome: Result<(), Skip>) {
                 C::NAME
             )
         }
-        Err(Skip::Pending(why)) => {
-            eprintln!("PENDING {}/{scenario}: {why}", C::NAME)
-        }
     }
 }
