@@ -696,7 +696,9 @@ test.describe('settings: keyboard', () => {
 
 test.describe('settings: the field map', () => {
   const VAT_GONE = 'HubSpot has no contact property vat_number (tax_id is mapped to it).';
-  const MAPPED: MockEndpoint = {
+  // Made when a test opens the app: a worker may load this file minutes
+  // before it runs the test, and the list shows the check's age.
+  const mapped = (): MockEndpoint => ({
     ...HUBSPOT,
     config: {
       ...HUBSPOT.config,
@@ -704,7 +706,7 @@ test.describe('settings: the field map', () => {
     },
     mapProblems: [{ subject: 'tax_id', crm_field: 'vat_number', message: VAT_GONE }],
     mapCheckedAt: new Date(Date.now() - 5 * 60_000).toISOString(),
-  };
+  });
   const HUBSPOT_FIELDS: MapCheck = {
     fields: {
       crm: 'HubSpot',
@@ -722,7 +724,7 @@ test.describe('settings: the field map', () => {
   };
 
   test('the list shows the effective map and what no longer fits the CRM', async ({ openApp }) => {
-    const app = await openApp({ adminPassphrase: ADMIN_PASSPHRASE, endpoints: [MAPPED, EMULATOR] });
+    const app = await openApp({ adminPassphrase: ADMIN_PASSPHRASE, endpoints: [mapped(), EMULATOR] });
     const { page } = app;
     await app.unlockSettings();
     const hub = row(page, 'hubspot-main');
@@ -747,7 +749,7 @@ test.describe('settings: the field map', () => {
   test('edit: overrides and form extras, the CRM fields as choices, its refusals beside the map', async ({ openApp }) => {
     const app = await openApp({
       adminPassphrase: ADMIN_PASSPHRASE,
-      endpoints: [MAPPED],
+      endpoints: [mapped()],
       crmFields: { 'https://api.hubapi.com': HUBSPOT_FIELDS },
     });
     const { page } = app;
