@@ -167,13 +167,7 @@ impl Outpost {
         config: &EndpointConfig,
         secrets: SecretsInput,
     ) -> AppResult<TestResult> {
-        self.settings_action()?;
-        let entered = check_form(config, secrets)?;
-        let overlay = Arc::new(OverlaySecrets::new(
-            self.secrets.clone(),
-            &config.name,
-            entered,
-        ));
+        let overlay = self.entered_secrets(config, secrets)?;
         // A locked keyring is the keyring's error, not a test outcome.
         for &kind in secrets_used(config.settings.auth) {
             overlay.get(&config.name, kind).await?;
@@ -189,14 +183,24 @@ impl Outpost {
         config: &EndpointConfig,
         secrets: SecretsInput,
     ) -> AppResult<MapCheck> {
+        let overlay = self.entered_secrets(config, secrets)?;
+        Ok(mapping::check_online(config, overlay).await)
+    }
+
+    /// For an admin action on the form as entered: the settings and secrets
+    /// checked, and the secrets typed over the stored ones (nothing saved).
+    fn entered_secrets(
+        &self,
+        config: &EndpointConfig,
+        secrets: SecretsInput,
+    ) -> AppResult<Arc<OverlaySecrets>> {
         self.settings_action()?;
         let entered = check_form(config, secrets)?;
-        let overlay = Arc::new(OverlaySecrets::new(
+        Ok(Arc::new(OverlaySecrets::new(
             self.secrets.clone(),
             &config.name,
             entered,
-        ));
-        Ok(mapping::check_online(config, overlay).await)
+        )))
     }
 
     /// `outpost endpoints test NAME`: probes with the stored settings.
