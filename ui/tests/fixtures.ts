@@ -1,5 +1,6 @@
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
 import type { ConnectionState } from '../src/bindings/ConnectionState';
+import type { Interception } from '../src/bindings/Interception';
 import type { Customer } from '../src/bindings/Customer';
 import type { OutboxMessage } from '../src/bindings/OutboxMessage';
 import type { OutboxState } from '../src/bindings/OutboxState';
@@ -268,10 +269,10 @@ export class App {
   }
 
   /** The monitor changing state (emits status-changed). */
-  async setConnection(connection: ConnectionState, lastError: string | null = null): Promise<void> {
+  async setConnection(connection: ConnectionState, lastError: string | null = null, interception: Interception | null = null): Promise<void> {
     await this.page.evaluate(
-      ([c, e]) => (window as unknown as { __mock: MockControl }).__mock.setConnection(c as ConnectionState, e),
-      [connection, lastError] as const,
+      ([c, e, i]) => (window as unknown as { __mock: MockControl }).__mock.setConnection(c as ConnectionState, e, i as Interception | null),
+      [connection, lastError, interception] as const,
     );
   }
 

@@ -17,6 +17,7 @@
 // anything outside its own body (imports are types only).
 
 import type { ConnectionState } from '../src/bindings/ConnectionState';
+import type { Interception } from '../src/bindings/Interception';
 import type { Customer } from '../src/bindings/Customer';
 import type { CustomerChange } from '../src/bindings/CustomerChange';
 import type { CustomersChanged } from '../src/bindings/CustomersChanged';
@@ -122,8 +123,8 @@ export type MockControl = {
   setFailure(cmd: string, error: unknown): void;
   clearFailure(cmd: string): void;
   setSearchDelay(query: string, ms: number): void;
-  /** The monitor changing state: sets `connection` and `last_error`, emits status-changed. */
-  setConnection(connection: ConnectionState, lastError?: string | null): void;
+  /** The monitor changing state: sets `connection`, `last_error` and `interception`, emits status-changed. */
+  setConnection(connection: ConnectionState, lastError?: string | null, interception?: Interception | null): void;
   /**
    * The flusher recording outcomes: moves a customer's undelivered messages to
    * `to` (sent: the customer becomes synced with a CRM id; needs-attention:
@@ -840,9 +841,10 @@ export function installMockBackend(opts: MockOptions): void {
     setSearchDelay: (query, ms) => {
       delays[query] = ms;
     },
-    setConnection: (connection, lastError = null) => {
+    setConnection: (connection, lastError = null, interception = null) => {
       status.connection = connection;
       status.last_error = lastError;
+      status.interception = interception;
       changed([]);
     },
     moveMessages,

@@ -135,6 +135,7 @@ test('no file of the UI (nor the tests’ mock) holds a copy of the core’s wor
   const messages = [
     ...Object.values(Model.MESSAGES),
     ...Object.values(Model.ENDPOINT_MESSAGES),
+    ...Object.values(Model.CONNECTION_MESSAGES),
     ...Object.values(Model.ENDPOINT_LIMITS).map((r) => r.message),
     ...Model.SECRETS.map((s) => s.missing),
     Model.SECRET_RULE.message,

@@ -23,6 +23,19 @@ pub enum ErrorKind {
     Timeout,
 }
 
+/// Something answering every request in the CRM's place, as shop Wi-Fi or an
+/// office proxy does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Portal {
+    /// `200 text/html`: the network's sign-in page.
+    SignInPage,
+    /// `302` to the sign-in page on another host.
+    Redirect,
+    /// `403 text/html` with `Via` and `X-Squid-Error`: a proxy's block page.
+    Proxy,
+}
+
 /// The fault plan, as posted to `POST /faults`. Every field is optional in JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -43,6 +56,9 @@ pub struct Faults {
     pub truncate_body_rate: f64,
     /// Re-seeds the RNG; `None` keeps the emulator's `--seed`.
     pub seed: Option<u64>,
+    /// Every request is answered by a captive portal or a proxy instead of
+    /// the CRM (nothing reaches the handlers); `None`: the CRM answers.
+    pub captive_portal: Option<Portal>,
 }
 
 /// What to do with one request.
@@ -52,6 +68,7 @@ pub struct Decision {
     pub error: Option<ErrorKind>,
     pub drop_after_commit: bool,
     pub truncate_body: bool,
+    pub portal: Option<Portal>,
 }
 
 #[derive(Debug)]
@@ -90,6 +107,7 @@ impl FaultState {
         let p = &self.plan;
         let mut d = Decision {
             delay: Duration::from_millis(p.latency_ms),
+            portal: p.captive_portal,
             ..Decision::default()
         };
         if p.jitter_ms > 0 {
@@ -135,6 +153,16 @@ mod tests {
         assert_eq!(run(), run());
         assert!(run().iter().any(|d| d.error.is_some()));
         assert!(run().iter().any(|d| d.error.is_none()));
+    }
+
+    #[test]
+    fn a_portal_parses_from_json_and_draws_nothing() {
+        let f: Faults = serde_json::from_str(r#"{"captive_portal":"redirect"}"#).unwrap();
+        assert_eq!(f.captive_portal, Some(Portal::Redirect));
+        let mut state = FaultState::new(3);
+        state.set(f);
+        assert_eq!(state.decide().portal, Some(Portal::Redirect));
+        assert!(serde_json::from_str::<Faults>(r#"{"captive_portal":"wifi"}"#).is_err());
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub use api::rest::model::{CustomField as RestCustomField, CustomerFields, Pickl
 pub use config::{parse_rate_limit, Config, RateLimit};
 pub use emulator::Emulator;
 pub use error::Error;
-pub use faults::{ErrorKind, Faults};
+pub use faults::{ErrorKind, Faults, Portal};
 pub use proxy::FaultProxy;
 pub use state::Api;
 pub use stats::{RequestLogEntry, StatsSnapshot};

@@ -13,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
-use crate::api::{injected, reset, truncated};
+use crate::api::{injected, portal, reset, truncated};
 use crate::error::Error;
 use crate::faults::{ErrorKind, FaultState, Faults};
 use crate::server::{ConnKill, HttpServer};
@@ -110,6 +110,14 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response {
     let decision = p.faults.lock().expect("faults lock").decide();
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
+    }
+    if let Some(kind) = decision.portal {
+        p.stats.record(&endpoint, &path, "captive_portal");
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned());
+        return portal(kind, &target);
     }
     match decision.error {
         Some(ErrorKind::Reset) => {

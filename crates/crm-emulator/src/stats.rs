@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A snapshot: `endpoints["PUT /customers/{key}"]["201"] == 3`. Outcomes are HTTP
-/// statuses, or `reset`, `timeout`, `dropped_after_commit` for injected faults.
+/// statuses, or `reset`, `timeout`, `dropped_after_commit`, `truncated_body`,
+/// `captive_portal` for injected faults.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StatsSnapshot {
     pub total: u64,

@@ -329,3 +329,75 @@ async fn control_api_over_http() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_captive_portal_answers_every_request_until_the_fault_is_cleared() {
+    let emu = start().await;
+    let ctl = |p: &str| format!("{}{p}", emu.control_url());
+    // Redirects are looked at, not followed.
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let get = |path: &str| req(&c, &emu, Method::GET, path).send();
+
+    let set = c
+        .post(ctl("/faults"))
+        .json(&json!({"captive_portal": "sign_in_page"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    for path in ["/customers?limit=1", "/crm/v3/objects/contacts?limit=1"] {
+        let r = get(path).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            "text/html; charset=utf-8"
+        );
+        assert!(r.text().await.unwrap().contains("<form"));
+    }
+    // A write never reaches the CRM behind it.
+    assert_eq!(put(&c, &emu, "k").send().await.unwrap().status(), 200);
+    assert!(emu.records().is_empty());
+    assert_eq!(
+        emu.count_outcome("PUT /customers/{key}", "captive_portal"),
+        1
+    );
+
+    c.post(ctl("/faults"))
+        .json(&json!({"captive_portal": "redirect"}))
+        .send()
+        .await
+        .unwrap();
+    let r = get("/customers?limit=1").await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        "http://127.0.0.2/portal/login?continue=%2Fcustomers%3Flimit%3D1"
+    );
+
+    c.post(ctl("/faults"))
+        .json(&json!({"captive_portal": "proxy"}))
+        .send()
+        .await
+        .unwrap();
+    let r = get("/customers?limit=1").await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.headers().contains_key("x-squid-error"));
+    assert!(r.headers().contains_key("via"));
+
+    let refused = c
+        .post(ctl("/faults"))
+        .json(&json!({"captive_portal": "hotel"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+
+    c.delete(ctl("/faults")).send().await.unwrap();
+    let (status, _) = json(get("/customers?limit=1").await.unwrap()).await;
+    assert_eq!(status, 200);
+    emu.shutdown().await;
+}

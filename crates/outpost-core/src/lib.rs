@@ -29,5 +29,5 @@ pub use error::{Error, FieldError, ValidationErrors};
 pub use keys::{KeyGenerator, UuidV7Keys};
 pub use outbox::{OutboxMessage, OutboxState};
 pub use sensitive::Sensitive;
-pub use status::{ConnectionState, StatusSnapshot};
+pub use status::{ConnectionState, Interception, StatusSnapshot};
 pub use store::{CustomerChange, CustomersChanged, Store, StoreEvent, StoreOptions};

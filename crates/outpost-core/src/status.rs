@@ -14,6 +14,34 @@ pub enum ConnectionState {
     Offline,
     /// The CRM rejected the credentials; an admin must fix the settings.
     Unauthorized,
+    /// Something else answered in the CRM's place: a captive portal's
+    /// sign-in page or a proxy. Retried like an outage.
+    Intercepted,
+}
+
+/// Who answered in the CRM's place, as far as the answer shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Interception {
+    /// A captive portal: an HTML page, a redirect to another host, 511.
+    SignInPage,
+    /// A proxy: its own page or headers, a 407, a certificate for another name.
+    Proxy,
+}
+
+impl Interception {
+    /// The words the status bar, the Sync screen and the CLI show.
+    pub const fn words(self) -> &'static str {
+        match self {
+            Interception::SignInPage => {
+                "Not reaching the CRM: the network answered with a sign-in page"
+            }
+            Interception::Proxy => "Not reaching the CRM: a proxy answered",
+        }
+    }
+
+    pub const ALL: [Interception; 2] = [Interception::SignInPage, Interception::Proxy];
 }
 
 /// A snapshot of the outbox and the connection. Field names are part of the
@@ -37,4 +65,8 @@ pub struct StatusSnapshot {
     pub last_success_at: Option<String>,
     /// Why the primary CRM is offline or paused, in plain words.
     pub last_error: Option<String>,
+    /// While `connection` is `intercepted`: what answered instead.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub interception: Option<Interception>,
 }

@@ -17,6 +17,7 @@ use crate::customer::phone::{self, Region};
 use crate::customer::validation::{limits, messages};
 use crate::customer::{country, Field};
 use crate::endpoint::{self, kinds, EndpointKind};
+use crate::status::Interception;
 
 /// The TypeScript module, deterministic so the CI's staleness check holds.
 pub fn typescript() -> String {
@@ -24,6 +25,7 @@ pub fn typescript() -> String {
         "// Generated from outpost-core by `cargo test` (ui_model.rs): do not edit.\n\n\
          import type { AuthSpec } from './AuthSpec';\n\
          import type { FieldSpec } from './FieldSpec';\n\
+         import type { Interception } from './Interception';\n\
          import type { KindSpec } from './KindSpec';\n\
          import type { Range } from './Range';\n\
          import type { SecretRule } from './SecretRule';\n\
@@ -87,6 +89,22 @@ pub fn typescript() -> String {
         "MESSAGES",
         &ty,
         value,
+    );
+    let words: Map<String, Value> = Interception::ALL
+        .iter()
+        .map(|&i| {
+            let key = serde_json::to_value(i).expect("an interception serializes");
+            (
+                key.as_str().expect("a plain name").to_owned(),
+                json!(i.words()),
+            )
+        })
+        .collect();
+    constant(
+        "What the status bar and the Sync screen say while the CRM's answers are intercepted.",
+        "CONNECTION_MESSAGES",
+        "Readonly<Record<Interception, string>>",
+        Value::Object(words),
     );
     constant(
         "Each kind of endpoint with its connector's defaults and sign-in methods.",

@@ -72,18 +72,19 @@ pub async fn run(app: &Outpost, command: OutboxCommand, out: &Output) -> Result<
 pub async fn status(app: &Outpost, out: &Output) -> Result<(), IpcError> {
     let s = app.status().await?;
     out.print(&s, || {
+        let state = serde_json::to_value(s.connection)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+            .replace('_', " ");
+        // Who answered instead of the CRM, in the window's words.
+        let state = match (&s.interception, &s.last_error) {
+            (Some(_), Some(why)) => format!("{state} — {why}"),
+            _ => state,
+        };
         format!(
             "CRM: {}\npending: {}\nin flight: {}\nneeds attention: {}\nsent: {}\ncustomers: {}",
-            serde_json::to_value(s.connection)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-                .replace('_', " "),
-            s.pending,
-            s.in_flight,
-            s.needs_attention,
-            s.sent,
-            s.customers
+            state, s.pending, s.in_flight, s.needs_attention, s.sent, s.customers
         )
     });
     Ok(())

@@ -3,4 +3,4 @@
 /**
  * The CRM connection as the status bar shows it.
  */
-export type ConnectionState = "not_configured" | "online" | "offline" | "unauthorized";
+export type ConnectionState = "not_configured" | "online" | "offline" | "unauthorized" | "intercepted";

@@ -2,6 +2,7 @@
 
 import type { AuthSpec } from './AuthSpec';
 import type { FieldSpec } from './FieldSpec';
+import type { Interception } from './Interception';
 import type { KindSpec } from './KindSpec';
 import type { Range } from './Range';
 import type { SecretRule } from './SecretRule';
@@ -1134,6 +1135,12 @@ export const MESSAGES: { readonly name_required: string; readonly too_long: stri
   "phone_needs_region": "This number has no country code: add the country code, e.g. +49, or set a default region in Settings.",
   "too_long": "Too long: {len} characters, at most {max}.",
   "too_many_attributes": "At most {max} extra fields."
+};
+
+/** What the status bar and the Sync screen say while the CRM's answers are intercepted. */
+export const CONNECTION_MESSAGES: Readonly<Record<Interception, string>> = {
+  "proxy": "Not reaching the CRM: a proxy answered",
+  "sign_in_page": "Not reaching the CRM: the network answered with a sign-in page"
 };
 
 /** Each kind of endpoint with its connector's defaults and sign-in methods. */

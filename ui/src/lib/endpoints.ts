@@ -17,7 +17,7 @@ import type {
   SecretsInput,
   TestOutcome,
 } from './ipc';
-import type { Tone } from './sync';
+import { interceptionWords, type Tone } from './sync';
 import type { AuthSpec } from '../bindings/AuthSpec';
 import type { KindSpec } from '../bindings/KindSpec';
 import { ADMIN, AUTH_METHODS, ENDPOINT_DEFAULTS, ENDPOINT_KINDS, ENDPOINT_LIMITS, ENDPOINT_MESSAGES, SECRETS, fill } from './model';
@@ -92,6 +92,7 @@ export function endpointState(status: EndpointStatus | null): { text: string; to
     offline: { text: 'Offline', tone: 'warn' },
     unauthorized: { text: 'Credentials rejected', tone: 'bad' },
     not_configured: { text: 'Not set up', tone: 'muted' },
+    intercepted: { text: interceptionWords(status.interception), tone: 'warn' },
   };
   return words[status.state] ?? { text: String(status.state), tone: 'muted' };
 }

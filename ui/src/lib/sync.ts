@@ -2,6 +2,8 @@
 // screen and the detail view.
 
 import type { JsonValue, OutboxMessage, StatusSnapshot } from './ipc';
+import type { Interception } from '../bindings/Interception';
+import { CONNECTION_MESSAGES } from './model';
 
 export type Tone = 'muted' | 'ok' | 'warn' | 'bad';
 
@@ -15,6 +17,22 @@ export type ConnectionView = {
   canRetry: boolean;
 };
 
+/**
+ * What answered in the CRM's place, in the core's words; a state from an
+ * older core without the kind reads as a sign-in page.
+ */
+export function interceptionWords(by: Interception | null | undefined): string {
+  return CONNECTION_MESSAGES[by ?? 'sign_in_page'];
+}
+
+/** The core's "words (detail)": the detail alone, for a second line. */
+function interceptionDetail(why: string | null, words: string): string | null {
+  if (why === null) return null;
+  if (!why.startsWith(words)) return why;
+  const rest = why.slice(words.length).trim().replace(/^\((.*)\)$/s, '$1').trim();
+  return rest === '' ? null : rest;
+}
+
 export function connectionView(status: StatusSnapshot | null): ConnectionView {
   if (!status) return { text: 'CRM: …', tone: 'muted', hint: null, canRetry: false };
   const why = status.last_error?.trim() || null;
@@ -27,6 +45,10 @@ export function connectionView(status: StatusSnapshot | null): ConnectionView {
         : { text: 'CRM: Online', tone: 'ok', hint: null, canRetry: false };
     case 'offline':
       return { text: 'CRM: Offline', tone: 'warn', hint: why, canRetry: true };
+    case 'intercepted': {
+      const words = interceptionWords(status.interception);
+      return { text: words, tone: 'warn', hint: interceptionDetail(why, words), canRetry: true };
+    }
     case 'unauthorized':
       return {
         text: 'CRM: Credentials rejected',
@@ -48,6 +70,10 @@ export function connectionSentence(status: StatusSnapshot): string {
       return status.pending > 0 ? 'Connected to the CRM; sending now.' : 'Connected to the CRM.';
     case 'offline':
       return 'The CRM cannot be reached. Customers are kept here and sent when it is back.';
+    case 'intercepted':
+      return status.interception === 'proxy'
+        ? 'Something on this network answers instead of the CRM. Customers are kept here and sent once the CRM itself answers; an admin may need to let its address through the proxy.'
+        : 'This network wants a sign-in first: open a web browser and sign in (or accept its terms). Customers are kept here and sent once the CRM itself answers.';
     case 'unauthorized':
       return 'The CRM rejected the credentials. Sending is paused until an admin fixes the settings; nothing is lost.';
     default:

@@ -18,7 +18,7 @@ use axum::Router;
 
 use self::hubspot::error::HsError;
 use self::rest::error::RestError;
-use crate::faults::ErrorKind;
+use crate::faults::{ErrorKind, Portal};
 use crate::server::ConnKill;
 use crate::state::{Api, Shared};
 
@@ -105,6 +105,49 @@ pub(crate) fn injected(api: Api, kind: ErrorKind) -> Response {
     }
 }
 
+/// Where the redirecting portal sends every request: a loopback address
+/// nothing listens on, so a client that follows it is refused, never sent
+/// off this machine.
+pub const PORTAL_LOGIN: &str = "http://127.0.0.2/portal/login";
+
+const SIGN_IN_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Shop Wi-Fi</title></head><body>\n\
+<h1>Welcome to Shop Wi-Fi</h1>\n<form method=\"post\" action=\"/portal/login\">\n\
+<label>Voucher <input name=\"voucher\"></label>\n\
+<label><input type=\"checkbox\" name=\"accept\"> I accept the terms of use</label>\n\
+<button>Sign in</button>\n</form></body></html>\n";
+
+const PROXY_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Access denied</title></head><body>\n\
+<h1>Access denied</h1>\n<p>The proxy does not allow access to this site.</p></body></html>\n";
+
+/// What a captive portal or a proxy answers in the CRM's place.
+pub(crate) fn portal(kind: Portal, path_and_query: &str) -> Response {
+    let html = [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")];
+    match kind {
+        Portal::SignInPage => (StatusCode::OK, html, SIGN_IN_PAGE).into_response(),
+        Portal::Redirect => {
+            let back: String = form_urlencoded::byte_serialize(path_and_query.as_bytes()).collect();
+            let location = format!("{PORTAL_LOGIN}?continue={back}");
+            (
+                StatusCode::FOUND,
+                html,
+                [(axum::http::header::LOCATION, location)],
+                SIGN_IN_PAGE,
+            )
+                .into_response()
+        }
+        Portal::Proxy => (
+            StatusCode::FORBIDDEN,
+            html,
+            [
+                ("via", "1.1 proxy.shop.example (squid/6.10)"),
+                ("x-squid-error", "ERR_ACCESS_DENIED 0"),
+            ],
+            PROXY_PAGE,
+        )
+            .into_response(),
+    }
+}
+
 /// Resets the connection and never answers; without a connection handle (a
 /// request not served by our server) it degrades to a 500.
 pub(crate) async fn reset(kill: Option<ConnKill>) -> Response {
@@ -168,6 +211,12 @@ impl hyper::body::Body for CutShort {
     }
 }
 
+fn path_and_query(req: &Request) -> String {
+    req.uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
+}
+
 /// Counts every request by endpoint template and outcome, and applies the
 /// fault plan: latency, then an injected error, or the real handler followed by
 /// an optional drop-after-commit.
@@ -184,6 +233,10 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
     let decision = shared.faults().decide();
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
+    }
+    if let Some(kind) = decision.portal {
+        shared.stats.record(&endpoint, &path, "captive_portal");
+        return portal(kind, &path_and_query(&req));
     }
     match decision.error {
         Some(ErrorKind::Reset) => {

@@ -169,6 +169,7 @@ mod tests {
             state,
             since: Utc::now(),
             last_error: last_error.map(str::to_owned),
+            interception: None,
         }
     }
 

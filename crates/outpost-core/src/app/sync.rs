@@ -49,6 +49,7 @@ impl Outpost {
         if let Some((config, endpoint)) = probe_primary(&self.store, self.secrets.clone()).await? {
             s.connection = endpoint.state;
             s.last_error = endpoint.last_error;
+            s.interception = endpoint.interception;
             s.last_success_at = self
                 .store
                 .last_success(&config.name)

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::status::Interception;
+
 /// A problem with one record that a person must look at. Never blocks the
 /// records behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -38,6 +40,11 @@ pub enum ConnectorError {
     /// A response we could not understand; treated as transient, logged loudly.
     #[error("unexpected response from the CRM: {0}")]
     Protocol(String),
+    /// Something else answered in the CRM's place (a captive portal, a
+    /// proxy; see `crm/interception.rs`). Like an outage, nothing of the
+    /// answer is believed: no record is marked sent or refused because of it.
+    #[error("{} ({detail})", .by.words())]
+    Intercepted { by: Interception, detail: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,7 +76,9 @@ pub enum ErrorClass {
 impl ConnectorError {
     pub fn class(&self) -> ErrorClass {
         match self {
-            ConnectorError::Unreachable(_) => ErrorClass::Offline,
+            ConnectorError::Unreachable(_) | ConnectorError::Intercepted { .. } => {
+                ErrorClass::Offline
+            }
             ConnectorError::Transient { .. } | ConnectorError::Protocol(_) => ErrorClass::Transient,
             ConnectorError::Queue(_) => ErrorClass::Queue,
         }
@@ -82,8 +91,12 @@ impl ConnectorError {
         }
     }
 
-    /// Classifies a transport error from reqwest.
+    /// Classifies a transport error from reqwest. A certificate for another
+    /// name is an interception and says which names it was for.
     pub fn from_transport(e: &reqwest::Error) -> Self {
+        if let Some(intercepted) = super::interception::from_tls(e) {
+            return intercepted;
+        }
         let what = if e.is_timeout() {
             "timed out".to_owned()
         } else if e.is_connect() {

@@ -1,5 +1,7 @@
 //! The HTTP client every connector shares: TLS by rustls, bounded timeouts,
-//! gzip, and the endpoint's throttle in front of every request.
+//! gzip, the endpoint's throttle in front of every request, and the check
+//! that an answer is the CRM's and not a captive portal's or a proxy's
+//! (`interception.rs`) behind every one.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::connector::CallInfo;
 use super::error::{parse_retry_after, ConnectorError};
+use super::interception;
 use super::throttle::Throttle;
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -82,8 +85,22 @@ where
 
 impl Http {
     pub fn new(throttle: Arc<Throttle>) -> Self {
-        let client = reqwest::Client::builder()
+        Self::with_client(reqwest::Client::builder(), throttle)
+    }
+
+    /// Also trusts `root`: the tests' loopback TLS servers.
+    #[cfg(test)]
+    pub(crate) fn trusting(root: reqwest::Certificate, throttle: Arc<Throttle>) -> Self {
+        Self::with_client(
+            reqwest::Client::builder().add_root_certificate(root),
+            throttle,
+        )
+    }
+
+    fn with_client(builder: reqwest::ClientBuilder, throttle: Arc<Throttle>) -> Self {
+        let client = builder
             .use_rustls_tls()
+            .redirect(interception::redirect_policy())
             .min_tls_version(reqwest::tls::Version::TLS_1_2)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
@@ -103,7 +120,8 @@ impl Http {
     }
 
     /// Sends after the throttle allows it. Transport failures come back as
-    /// `Unreachable`; a 429's `Retry-After` pauses every later request.
+    /// `Unreachable`, an answer that is not the CRM's as `Intercepted`; a
+    /// 429's `Retry-After` pauses every later request.
     pub async fn send(&self, request: RequestBuilder) -> Result<Timed, ConnectorError> {
         self.throttle.acquire().await;
         let start = Instant::now();
@@ -111,6 +129,7 @@ impl Http {
             .send()
             .await
             .map_err(|e| ConnectorError::from_transport(&e))?;
+        interception::check(&response)?;
         if response.status().as_u16() == 429 {
             if let Some(after) =
                 parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER))

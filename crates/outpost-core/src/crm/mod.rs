@@ -13,6 +13,7 @@ pub mod form;
 pub mod generic_rest;
 pub mod http;
 pub mod hubspot;
+pub mod interception;
 pub mod throttle;
 
 pub(crate) use build::Unusable;

@@ -19,7 +19,8 @@ use crate::crm::field_check::MapProblem;
 pub enum TestOutcome {
     /// Reached and authenticated; everything Outpost needs is there.
     Ok,
-    /// DNS, connection refused, timeout, TLS.
+    /// DNS, connection refused, timeout, TLS; or a captive portal or proxy
+    /// answering in its place.
     Unreachable,
     CredentialsRejected,
     MissingPermission,
@@ -92,6 +93,10 @@ fn explain(e: &ConnectorError) -> TestResult {
         ConnectorError::Unreachable(why) => (
             TestOutcome::Unreachable,
             format!("Could not reach the CRM ({why}). Check the URL, the network and any proxy or firewall."),
+        ),
+        ConnectorError::Intercepted { .. } => (
+            TestOutcome::Unreachable,
+            format!("{e}. Sign in to the network in a browser, or have the CRM's address let through the proxy."),
         ),
         ConnectorError::Queue(QueueProblem::Unauthorized(why)) => (
             TestOutcome::CredentialsRejected,

@@ -388,6 +388,7 @@ impl Store {
             connection: ConnectionState::NotConfigured,
             last_success_at: None,
             last_error: None,
+            interception: None,
         })
     }
 

@@ -339,7 +339,9 @@ impl SyncEngine {
                 .last_success(&primary.config.name)
                 .await?
                 .map(|t| t.to_rfc3339());
-            snapshot.last_error = primary.monitor.status().last_error;
+            let monitor = primary.monitor.status();
+            snapshot.last_error = monitor.last_error;
+            snapshot.interception = monitor.interception;
         }
         Ok(snapshot)
     }

@@ -91,9 +91,9 @@ pub async fn lookup(
                 },
                 Vec::new(),
             ),
-            Ok(Ok(Err(RemoteError::Connector(ConnectorError::Unreachable(_))))) => {
-                (RemoteLookup::Offline, Vec::new())
-            }
+            Ok(Ok(Err(RemoteError::Connector(
+                ConnectorError::Unreachable(_) | ConnectorError::Intercepted { .. },
+            )))) => (RemoteLookup::Offline, Vec::new()),
             Ok(Ok(Err(e))) => (
                 RemoteLookup::Failed {
                     reason: e.to_string(),

@@ -1,6 +1,8 @@
 //! The remote-server monitor: one per endpoint, driven by real request
-//! outcomes (never by an OS "online" flag). Offline, it probes on capped
-//! exponential backoff with full jitter, and at once on "Retry now".
+//! outcomes (never by an OS "online" flag). Offline or intercepted (a captive
+//! portal or a proxy answering in the CRM's place), it probes on capped
+//! exponential backoff with full jitter, and at once on "Retry now"; the
+//! first answer that is the CRM's own makes it online again.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +16,7 @@ use ts_rs::TS;
 use super::backoff::Backoff;
 use crate::crm::connector::CrmConnector;
 use crate::crm::error::{ConnectorError, ErrorClass};
-use crate::status::ConnectionState;
+use crate::status::{ConnectionState, Interception};
 
 /// Offline probes back off exponentially with full jitter up to 15 s. Most
 /// outages at a till are short (flaky Wi-Fi, a CRM restart), so for the first
@@ -37,6 +39,10 @@ pub struct EndpointStatus {
     #[ts(type = "string")]
     pub since: DateTime<Utc>,
     pub last_error: Option<String>,
+    /// While `state` is `intercepted`: what answered instead of the CRM.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub interception: Option<Interception>,
 }
 
 pub struct Monitor {
@@ -52,6 +58,7 @@ impl Monitor {
             state: ConnectionState::Offline,
             since: Utc::now(),
             last_error: Some("not checked yet".into()),
+            interception: None,
         });
         Arc::new(Monitor {
             connector,
@@ -79,23 +86,41 @@ impl Monitor {
 
     /// Any successful exchange with the CRM.
     pub fn report_success(&self) {
-        self.set(ConnectionState::Online, None);
+        self.set(ConnectionState::Online, None, None);
     }
 
     /// A failed exchange; only failures that say something about the
     /// connection change the state.
     pub fn report_failure(&self, e: &ConnectorError) {
-        match e.class() {
-            ErrorClass::Offline => self.set(ConnectionState::Offline, Some(e.to_string())),
-            ErrorClass::Queue => self.set(ConnectionState::Unauthorized, Some(e.to_string())),
+        let why = Some(e.to_string());
+        match (e, e.class()) {
+            (ConnectorError::Intercepted { by, .. }, _) => {
+                self.set(ConnectionState::Intercepted, why, Some(*by))
+            }
+            (_, ErrorClass::Offline) => self.set(ConnectionState::Offline, why, None),
+            (_, ErrorClass::Queue) => self.set(ConnectionState::Unauthorized, why, None),
             // The CRM answered: it is reachable, merely busy or failing.
-            ErrorClass::Transient => {}
+            (_, ErrorClass::Transient) => {}
         }
     }
 
-    fn set(&self, state: ConnectionState, error: Option<String>) {
+    /// What a probe's outcome says: a success, or an error status the CRM
+    /// itself gives (5xx, 429), proves it is there; an answer not in the
+    /// shape its API documents does not.
+    pub fn report_probe(&self, outcome: &Result<(), ConnectorError>) {
+        match outcome {
+            Ok(()) => self.report_success(),
+            Err(e @ ConnectorError::Protocol(_)) => {
+                self.set(ConnectionState::Offline, Some(e.to_string()), None)
+            }
+            Err(e) if e.class() == ErrorClass::Transient => self.report_success(),
+            Err(e) => self.report_failure(e),
+        }
+    }
+
+    fn set(&self, state: ConnectionState, error: Option<String>, by: Option<Interception>) {
         self.status.send_if_modified(|s| {
-            let changed = s.state != state || s.last_error != error;
+            let changed = s.state != state || s.last_error != error || s.interception != by;
             if s.state != state {
                 s.since = Utc::now();
                 if state == ConnectionState::Online {
@@ -106,22 +131,14 @@ impl Monitor {
             }
             s.state = state;
             s.last_error = error;
+            s.interception = by;
             changed
         });
     }
 
     async fn probe(&self) {
-        match self.connector.probe().await {
-            Ok(()) => self.report_success(),
-            Err(e) => {
-                // A transient answer still proves the CRM is there.
-                if e.class() == ErrorClass::Transient {
-                    self.report_success();
-                } else {
-                    self.report_failure(&e);
-                }
-            }
-        }
+        let outcome = self.connector.probe().await;
+        self.report_probe(&outcome);
     }
 
     /// Runs until cancelled.
@@ -136,7 +153,10 @@ impl Monitor {
                     IDLE_HEARTBEAT
                 }
                 ConnectionState::Unauthorized => UNAUTHORIZED_RECHECK,
-                ConnectionState::Offline | ConnectionState::NotConfigured => {
+                // A portal is an outage with a page: the same retry timing.
+                ConnectionState::Offline
+                | ConnectionState::Intercepted
+                | ConnectionState::NotConfigured => {
                     let offline_for = (Utc::now() - self.status().since)
                         .to_std()
                         .unwrap_or_default();
@@ -160,6 +180,106 @@ impl Monitor {
                 _ = changes.changed() => continue,
             }
             self.probe().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::crm::connector::{Capabilities, Delivery, Outgoing, Page, PullFilter};
+    use crate::crm::RemoteCustomer;
+    use crate::customer::CustomerId;
+
+    /// Behind a portal for its first `portal_probes` probes, then the CRM.
+    struct Portal {
+        portal_probes: usize,
+        probes: Mutex<Vec<tokio::time::Instant>>,
+    }
+
+    #[async_trait]
+    impl CrmConnector for Portal {
+        fn kind(&self) -> &'static str {
+            "portal"
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities {
+                max_batch: 1,
+                upsert_by_external_id: true,
+                rate_limit: None,
+            }
+        }
+        async fn probe(&self) -> Result<(), ConnectorError> {
+            let mut probes = self.probes.lock().unwrap();
+            probes.push(tokio::time::Instant::now());
+            if probes.len() <= self.portal_probes {
+                Err(ConnectorError::Intercepted {
+                    by: Interception::SignInPage,
+                    detail: "HTTP 200 text/html".into(),
+                })
+            } else {
+                Ok(())
+            }
+        }
+        async fn upsert_batch(&self, _: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
+            unreachable!("the monitor only probes")
+        }
+        async fn get(&self, _: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {
+            unreachable!("the monitor only probes")
+        }
+        async fn search(&self, _: &str, _: usize) -> Result<Vec<RemoteCustomer>, ConnectorError> {
+            unreachable!("the monitor only probes")
+        }
+        async fn list_modified_since(
+            &self,
+            _: Option<DateTime<Utc>>,
+            _: Option<String>,
+            _: &PullFilter,
+        ) -> Result<Page, ConnectorError> {
+            unreachable!("the monitor only probes")
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_portal_is_retried_like_an_outage_and_online_again_by_itself() {
+        let portal = Arc::new(Portal {
+            portal_probes: 8,
+            probes: Mutex::new(Vec::new()),
+        });
+        let monitor = Monitor::new("crm", portal.clone());
+        let mut status = monitor.subscribe();
+        let cancel = CancellationToken::new();
+        let run = tokio::spawn(monitor.clone().run(cancel.clone()));
+        status
+            .wait_for(|s| s.state == ConnectionState::Intercepted)
+            .await
+            .unwrap();
+        assert_eq!(
+            monitor.status().interception,
+            Some(Interception::SignInPage)
+        );
+        status
+            .wait_for(|s| s.state == ConnectionState::Online)
+            .await
+            .unwrap();
+        assert_eq!(monitor.status().interception, None);
+        cancel.cancel();
+        run.await.unwrap();
+        let probes = portal.probes.lock().unwrap().clone();
+        assert_eq!(
+            probes.len(),
+            9,
+            "probed until the CRM answered, then stopped"
+        );
+        // The offline backoff's fast window (at most 1 s apart), not the
+        // minute an admin's fix waits for.
+        for gap in probes.windows(2).map(|w| w[1] - w[0]) {
+            assert!(gap <= FAST_CAP, "{gap:?} between probes");
         }
     }
 }

@@ -85,11 +85,7 @@ pub async fn probe_primary(
         Err(e) => Arc::new(crm::Unusable(e)),
     };
     let monitor = Monitor::new(&config.name, connector.clone());
-    match connector.probe().await {
-        Ok(()) => monitor.report_success(),
-        Err(e) if e.class() == crate::crm::error::ErrorClass::Transient => monitor.report_success(),
-        Err(e) => monitor.report_failure(&e),
-    }
+    monitor.report_probe(&connector.probe().await);
     let status = monitor.status();
     Ok(Some((config, status)))
 }

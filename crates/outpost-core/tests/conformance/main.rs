@@ -41,6 +41,11 @@ macro_rules! scenarios {
         scenario!($crm, a_pull_cut_off_mid_pass_resumes_where_it_stopped, pull);
         scenario!($crm, the_form_is_cached_and_enforced_offline, form);
         scenario!($crm, a_custom_field_mapping_travels_both_ways, mapping);
+        scenario!(
+            $crm,
+            a_captive_portal_is_intercepted_and_nothing_is_believed,
+            portal
+        );
     };
 }
 

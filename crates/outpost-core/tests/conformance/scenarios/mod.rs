@@ -7,6 +7,7 @@ pub mod limit;
 pub mod lost_answers;
 pub mod mapping;
 pub mod offline;
+pub mod portal;
 pub mod pull;
 pub mod refusal;
 pub mod token;
