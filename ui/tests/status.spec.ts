@@ -1,4 +1,4 @@
-import { expect, test } from './fixtures';
+import { expect, SEED_STATUS, test } from './fixtures';
 
 test.describe('status bar', () => {
   test('shows the CRM state and outbox counts from get_status', async ({ openApp }) => {
@@ -31,6 +31,17 @@ test.describe('status bar', () => {
     await expect(app.page.getByTestId('status-connection')).toHaveText('CRM: Credentials rejected');
     await app.emit('status-changed', { ...base, connection: 'online' });
     await expect(app.page.getByTestId('status-connection')).toHaveText('CRM: Online');
+  });
+
+  test('says when another Outpost process delivers for this database', async ({ openApp }) => {
+    const holder = 'another Outpost process (pid 4242) is delivering for this database';
+    const app = await openApp({ status: { ...SEED_STATUS, connection: 'online', other_deliverer: holder } });
+    const other = app.page.getByTestId('status-other-deliverer');
+    await expect(other).toHaveText('Delivered by another Outpost process');
+    await expect(other).toHaveAttribute('title', holder);
+    // That process went away and this window took over.
+    await app.emit('status-changed', { ...SEED_STATUS, connection: 'online' });
+    await expect(other).toHaveCount(0);
   });
 
   test('an empty store says there is nothing to sync', async ({ openApp }) => {

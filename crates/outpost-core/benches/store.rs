@@ -89,7 +89,7 @@ fn customer(rng: &mut Rng, i: u64) -> NewCustomer {
         fields: CustomerFields {
             first_name: Some(first.into()),
             last_name: Some(last.into()),
-            company: (i % 4 == 0).then(|| {
+            company: i.is_multiple_of(4).then(|| {
                 format!(
                     "{} {}",
                     rng.pick(LAST),

@@ -69,4 +69,10 @@ pub struct StatusSnapshot {
     #[serde(default)]
     #[ts(optional = nullable)]
     pub interception: Option<Interception>,
+    /// Set while another Outpost process holds this database's delivery
+    /// lease (this one queues and looks up, that one delivers), in plain
+    /// words; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub other_deliverer: Option<String>,
 }

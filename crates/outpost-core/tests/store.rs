@@ -551,9 +551,12 @@ mod deferred_index {
         let last = LAST[(i / 3) % LAST.len()];
         NewCustomer {
             fields: CustomerFields {
-                company: (i % 5 == 0).then(|| format!("{} & Söhne", LAST[i % LAST.len()])),
+                company: i
+                    .is_multiple_of(5)
+                    .then(|| format!("{} & Söhne", LAST[i % LAST.len()])),
                 email: Some(format!("{}.{}{i}@mail-{}.example", first, last, i % 4).to_lowercase()),
-                phone: (i % 7 != 0).then(|| format!("+49 151 {:07}", i * 7919 % 10_000_000)),
+                phone: (!i.is_multiple_of(7))
+                    .then(|| format!("+49 151 {:07}", i * 7919 % 10_000_000)),
                 city: Some(CITIES[i % CITIES.len()].into()),
                 ..person(first, last).fields
             },

@@ -480,6 +480,9 @@ async fn a_reps_day_pull_go_offline_find_create_reconcile() {
         w.store.customer(new.id).await.unwrap().unwrap().sync_state == SyncState::Synced
     })
     .await;
+    // The engine holds the delivery lease; a one-shot pull beside it would
+    // stand aside (one deliverer per database), so the rep closes the app.
+    engine.stop(Duration::from_secs(5)).await;
     // The next pull brings the new contact back: linked, not duplicated.
     let report = pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
     assert_eq!(report.inserted, 0, "{report:?}");
@@ -492,7 +495,6 @@ async fn a_reps_day_pull_go_offline_find_create_reconcile() {
         .find(|r| r.key == Some(new.id.to_string()))
         .unwrap();
     assert_eq!(stored.record["properties"]["lifecyclestage"], "lead");
-    engine.stop(Duration::from_secs(5)).await;
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod output;
 mod pull;
 mod settings;
 mod sync;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,11 +74,27 @@ pub enum Command {
         endpoint: Option<String>,
     },
     /// Deliver queued customers to the CRM.
-    Sync {
-        /// Flush what is due once, wait for the outcome, and exit.
-        #[arg(long, required = true)]
-        once: bool,
-    },
+    Sync(SyncArgs),
+}
+
+/// `sync` runs one of two ways.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct SyncArgs {
+    /// Flush what is due once, wait for the outcome, and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Run headless (monitor, delivery, working-set pull) until SIGTERM or
+    /// Ctrl-C, e.g. as a systemd user service; `--json`: one line per change.
+    #[arg(long)]
+    pub watch: bool,
+}
+
+impl Command {
+    /// Runs until stopped and logs its life (`sync --watch`).
+    pub fn is_service(&self) -> bool {
+        matches!(self, Command::Sync(SyncArgs { watch: true, .. }))
+    }
 }
 
 pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
@@ -95,6 +112,9 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
             .clone()
             .unwrap_or_else(outpost_core::paths::default_db_path);
         let store = Store::open(&path).await?;
+        if command.is_service() {
+            return watch::run(store, &out).await;
+        }
         let app = Outpost::one_shot(store, Arc::new(KeyringSecrets::default()));
         let result = match command {
             Command::Customers(cmd) => customers::run(&app, cmd, &out).await,
@@ -103,7 +123,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
             Command::Endpoints(cmd) => endpoints::run(&app, cmd, &out).await,
             Command::Admin(cmd) => admin::run(&app, cmd, &out).await,
             Command::Settings(cmd) => settings::run(&app, cmd, &out).await,
-            Command::Sync { .. } => sync::once(&app, &out).await,
+            Command::Sync(_) => sync::once(&app, &out).await,
             Command::Pull { endpoint } => pull::run(&app, endpoint, &out).await,
         };
         app.close().await;

@@ -8,10 +8,14 @@ use crate::error::IpcError;
 pub async fn once(app: &Outpost, out: &Output) -> Result<(), IpcError> {
     let report = app.sync_once().await?;
     out.print(&report, || {
-        format!(
+        let counts = format!(
             "delivered: {}\nneeds attention: {}\nstill pending: {}",
             report.delivered, report.needs_attention, report.pending
-        )
+        );
+        match &report.other_deliverer {
+            Some(holder) => format!("{holder}: this run sent nothing\n{counts}"),
+            None => counts,
+        }
     });
     Ok(())
 }

@@ -22,4 +22,10 @@ last_error: string | null,
 /**
  * While `connection` is `intercepted`: what answered instead.
  */
-interception?: Interception | null, };
+interception?: Interception | null, 
+/**
+ * Set while another Outpost process holds this database's delivery
+ * lease (this one queues and looks up, that one delivers), in plain
+ * words; absent otherwise.
+ */
+other_deliverer?: string, };

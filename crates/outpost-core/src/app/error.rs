@@ -84,6 +84,7 @@ impl From<FlushError> for AppError {
     fn from(e: FlushError) -> Self {
         match e {
             FlushError::NoEndpoint => AppError::NoEndpoint,
+            FlushError::AnotherDeliverer(holder) => AppError::refused(holder),
             FlushError::Connector(c) => c.into(),
             FlushError::Store(s) => AppError::Core(s),
         }
@@ -94,6 +95,7 @@ impl From<PullOnceError> for AppError {
     fn from(e: PullOnceError) -> Self {
         match e {
             PullOnceError::NoEndpoint => AppError::NoEndpoint,
+            PullOnceError::AnotherDeliverer(holder) => AppError::refused(holder),
             PullOnceError::UnknownEndpoint(_) => AppError::invalid_input("endpoint", e.to_string()),
             PullOnceError::Connector(c) => c.into(),
             PullOnceError::Store(s) => AppError::Core(s),

@@ -45,8 +45,10 @@ enum Mode {
 }
 
 impl Outpost {
-    /// The window's app: recovers interrupted deliveries and starts the
-    /// sync engine over the store.
+    /// The window's app (and `outpost sync --watch`): starts the sync engine
+    /// over the store. It delivers when it gets the database's delivery
+    /// lease (recovering what a crashed deliverer left in flight), else it
+    /// works locally until the other deliverer goes away.
     pub async fn start(store: Store, secrets: Arc<dyn SecretStore>) -> AppResult<Self> {
         let engine = SyncEngine::start(store.clone(), secrets.clone()).await?;
         Ok(Outpost::new(store, secrets, Mode::Running(engine)))
@@ -77,6 +79,15 @@ impl Outpost {
         match &self.mode {
             Mode::Running(engine) => Some(engine.subscribe()),
             Mode::OneShot => None,
+        }
+    }
+
+    /// Whether this process delivers and pulls for the database now (its
+    /// running engine holds the delivery lease).
+    pub fn delivers(&self) -> bool {
+        match &self.mode {
+            Mode::Running(engine) => engine.delivers(),
+            Mode::OneShot => false,
         }
     }
 

@@ -10,7 +10,8 @@ use crate::error::Error;
 use crate::outbox::{OutboxMessage, OutboxState};
 use crate::status::{ConnectionState, StatusSnapshot};
 use crate::store::WorkingSet;
-use crate::sync::once::{flush_once, probe_primary, pull_once};
+use crate::sync::lease::{self, Lease};
+use crate::sync::once::{flush_once, probe_primary, pull_once, FlushError, PullOnceError};
 
 /// `outpost sync --once --json`: names are part of the CLI contract.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +22,13 @@ pub struct SyncReport {
     /// Records deferred in this run (CRM busy or unreachable).
     pub deferred: u64,
     pub connection: ConnectionState,
+    /// Present when this run delivered nothing because another Outpost
+    /// process holds the delivery lease: `"another process is delivering"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// Which process that is, in words (for people; not in the JSON).
+    #[serde(skip)]
+    pub other_deliverer: Option<String>,
 }
 
 /// `outpost pull --json`: names are part of the CLI contract.
@@ -34,6 +42,11 @@ pub struct PullSummary {
     pub updated: u64,
     pub linked: u64,
     pub conflicts: u64,
+    /// As in [`SyncReport::skipped`]: another process pulls for this database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    #[serde(skip)]
+    pub other_deliverer: Option<String>,
 }
 
 const NO_WORKING_SET: &str = "This computer does not keep the CRM's customers: no CRM is configured, or the working set is turned off in Settings.";
@@ -46,6 +59,11 @@ impl Outpost {
             return Ok(engine.status().await?);
         }
         let mut s = self.store.status().await?;
+        // Held for an instant only: is a deliverer running (the window, a
+        // `sync --watch` service)?
+        if Lease::try_take(self.store.path())?.is_none() {
+            s.other_deliverer = Some(Lease::describe_holder(self.store.path()));
+        }
         if let Some((config, endpoint)) = probe_primary(&self.store, self.secrets.clone()).await? {
             s.connection = endpoint.state;
             s.last_error = endpoint.last_error;
@@ -128,24 +146,44 @@ impl Outpost {
     }
 
     /// Delivers what is due to the primary CRM, waits for the outcome and
-    /// reports (`outpost sync --once`). Safe beside a running engine or
-    /// another process: messages are claimed in the database.
+    /// reports (`outpost sync --once`). When another process holds the
+    /// delivery lease (beside a window or a `sync --watch` service, or this
+    /// process's own engine) it waits up to [`lease::ONE_SHOT_WAIT`], then
+    /// reports `skipped` with the counts as they stand: that process delivers.
     pub async fn sync_once(&self) -> AppResult<SyncReport> {
-        let summary = flush_once(&self.store, self.secrets.clone()).await?;
+        let (summary, other_deliverer) = match flush_once(&self.store, self.secrets.clone()).await {
+            Ok(summary) => (Some(summary), None),
+            Err(FlushError::AnotherDeliverer(holder)) => (None, Some(holder)),
+            Err(e) => return Err(e.into()),
+        };
+        let connection = match &summary {
+            Some(s) => s.status.state,
+            None => self.probed_connection().await?,
+        };
         let status = self.store.status().await?;
         Ok(SyncReport {
-            delivered: summary.round.delivered,
+            delivered: summary.as_ref().map_or(0, |s| s.round.delivered),
             needs_attention: status.needs_attention,
             pending: status.pending,
-            deferred: summary.round.deferred,
-            connection: summary.status.state,
+            deferred: summary.as_ref().map_or(0, |s| s.round.deferred),
+            connection,
+            skipped: other_deliverer
+                .is_some()
+                .then(|| lease::ANOTHER_PROCESS.to_owned()),
+            other_deliverer,
         })
     }
 
     /// One incremental working-set pull from `endpoint` (the primary when
-    /// absent), resuming an interrupted one (`outpost pull`).
+    /// absent), resuming an interrupted one (`outpost pull`). Beside another
+    /// deliverer it is `skipped` like [`Outpost::sync_once`]: that one pulls.
     pub async fn pull_once(&self, endpoint: Option<&str>) -> AppResult<PullSummary> {
-        let report = pull_once(&self.store, self.secrets.clone(), endpoint).await?;
+        let (report, other_deliverer) =
+            match pull_once(&self.store, self.secrets.clone(), endpoint).await {
+                Ok(report) => (report, None),
+                Err(PullOnceError::AnotherDeliverer(holder)) => (Default::default(), Some(holder)),
+                Err(e) => return Err(e.into()),
+            };
         let total_local = self.store.working_set(None).await?.total_local;
         Ok(PullSummary {
             fetched: report.fetched,
@@ -154,6 +192,17 @@ impl Outpost {
             updated: report.updated,
             linked: report.linked,
             conflicts: report.conflicts,
+            skipped: other_deliverer
+                .is_some()
+                .then(|| lease::ANOTHER_PROCESS.to_owned()),
+            other_deliverer,
         })
+    }
+
+    /// The primary CRM's connection state from one probe.
+    async fn probed_connection(&self) -> AppResult<ConnectionState> {
+        Ok(probe_primary(&self.store, self.secrets.clone())
+            .await?
+            .map_or(ConnectionState::NotConfigured, |(_, s)| s.state))
     }
 }

@@ -115,7 +115,9 @@ impl Store {
     }
 
     /// After a crash, messages left in flight are due again: the connectors'
-    /// idempotent upserts make the resend safe.
+    /// idempotent upserts make the resend safe. Only the holder of the
+    /// delivery lease calls this (`sync::lease`), when it takes the lease:
+    /// then nobody else can be sending them.
     pub async fn recover_in_flight(&self) -> Result<u64> {
         let mut tx = self.write_tx().await?;
         let n = outbox::recover_in_flight(&mut tx, time::now()).await?;
@@ -123,6 +125,19 @@ impl Store {
         if n > 0 {
             let _ = self.events.send(StoreEvent::OutboxChanged);
         }
+        Ok(n)
+    }
+
+    /// Tells this process's listeners about deliveries another process
+    /// recorded since `since` (an engine without the delivery lease follows
+    /// the deliverer this way, so its window's badges turn Synced): one
+    /// `Synced` change for those customers and an outbox change. Returns how
+    /// many customers it named.
+    pub async fn announce_outside_outcomes(&self, since: DateTime<Utc>) -> Result<usize> {
+        let ids = outbox::settled_since(&self.pool, since).await?;
+        let n = ids.len();
+        self.customers_changed(CustomerChange::Synced, ids);
+        let _ = self.events.send(StoreEvent::OutboxChanged);
         Ok(n)
     }
 

@@ -389,6 +389,7 @@ impl Store {
             last_success_at: None,
             last_error: None,
             interception: None,
+            other_deliverer: None,
         })
     }
 

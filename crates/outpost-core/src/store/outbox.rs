@@ -168,6 +168,23 @@ where
     next.as_deref().map(time::from_db).transpose()
 }
 
+/// Customers with a message delivered or refused since `since` (inclusive:
+/// timestamps have milliseconds), whoever recorded it (another process's
+/// rounds included).
+pub(super) async fn settled_since<'e, E>(exec: E, since: DateTime<Utc>) -> Result<Vec<CustomerId>>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let keys: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT customer_id FROM outbox
+         WHERE state IN ('sent', 'needs-attention') AND updated_at >= ?1",
+    )
+    .bind(time::to_db(since))
+    .fetch_all(exec)
+    .await?;
+    Ok(keys.iter().filter_map(|k| k.parse().ok()).collect())
+}
+
 /// The states of a customer's messages, oldest first.
 pub(super) async fn states_of(
     conn: &mut SqliteConnection,

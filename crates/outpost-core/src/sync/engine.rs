@@ -1,14 +1,20 @@
 //! Runs the sync machinery: a monitor per configured endpoint and a flusher
 //! for the primary one, rebuilt whenever the endpoint settings change.
+//!
+//! Only the holder of the database's delivery lease ([`Lease`]) runs the
+//! flusher and the working-set pull. An engine without it keeps the monitors
+//! (lookups, the connection state, the form) and takes the lease over when
+//! its holder goes away.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, Mutex};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::flusher::Flusher;
+use super::lease::{self, Lease};
 use super::lookup::{self, Lookup, Remote};
 use super::monitor::{EndpointStatus, Monitor};
 use super::pull::{PullScope, Puller};
@@ -41,17 +47,38 @@ pub struct SyncEngine {
     generation: Mutex<(CancellationToken, JoinSet<()>)>,
     cancel: CancellationToken,
     status_events: broadcast::Sender<()>,
+    /// `Some` while this engine is the database's deliverer.
+    lease: std::sync::Mutex<Option<Lease>>,
+    /// Waits for the lease while another process holds it.
+    lease_waiter: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// How often an engine without the lease re-reads the outbox counts, which
+/// the delivering process changes without telling this one (when they moved,
+/// it tells its listeners which customers were delivered meanwhile).
+const OUTSIDE_STATUS_EVERY: u32 = 8; // × lease::RETRY = 2 s
+
+/// Messages in flight are recovered only by the lease's holder: whoever held
+/// it before is gone (exited or killed), so nobody is sending them.
+async fn recover_left_in_flight(store: &Store) -> Result<()> {
+    let recovered = store.recover_in_flight().await?;
+    if recovered > 0 {
+        tracing::info!(
+            recovered,
+            "messages left in flight by a process that is gone are due again"
+        );
+    }
+    Ok(())
 }
 
 impl SyncEngine {
-    /// Recovers messages a crash left in flight, then starts every endpoint.
+    /// Takes the delivery lease if it is free (recovering what a crash left
+    /// in flight), then starts every endpoint. Without the lease the engine
+    /// works locally and waits for it in the background.
     pub async fn start(store: Store, secrets: Arc<dyn SecretStore>) -> Result<Arc<Self>> {
-        let recovered = store.recover_in_flight().await?;
-        if recovered > 0 {
-            tracing::info!(
-                recovered,
-                "messages left in flight by an earlier run are due again"
-            );
+        let lease = Lease::try_take(store.path())?;
+        if lease.is_some() {
+            recover_left_in_flight(&store).await?;
         }
         let (status_events, _) = broadcast::channel(64);
         let engine = Arc::new(SyncEngine {
@@ -61,10 +88,87 @@ impl SyncEngine {
             generation: Mutex::new((CancellationToken::new(), JoinSet::new())),
             cancel: CancellationToken::new(),
             status_events,
+            lease: std::sync::Mutex::new(lease),
+            lease_waiter: std::sync::Mutex::new(None),
         });
         engine.reload().await?;
         engine.clone().watch_store();
+        if !engine.delivers() {
+            tracing::info!(
+                "{}: this one works locally and takes over when that process stops",
+                Lease::describe_holder(engine.store.path())
+            );
+            let waiter = tokio::spawn(engine.clone().wait_for_lease());
+            *lock(&engine.lease_waiter) = Some(waiter);
+        }
         Ok(engine)
+    }
+
+    /// Whether this engine holds the lease: it delivers and pulls.
+    pub fn delivers(&self) -> bool {
+        lock(&self.lease).is_some()
+    }
+
+    /// Tries the lease every [`lease::RETRY`] until it is free (its holder
+    /// exited or was killed), then recovers what the holder left in flight
+    /// and starts delivering. Meanwhile the status bar's counts follow the
+    /// other process's deliveries.
+    async fn wait_for_lease(self: Arc<Self>) {
+        let mut last = self.store.status().await.ok();
+        let mut since = chrono::Utc::now();
+        let mut ticks: u32 = 0;
+        let mut warned = false;
+        loop {
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = tokio::time::sleep(lease::RETRY) => {}
+            }
+            match Lease::try_take(self.store.path()) {
+                Ok(Some(lease)) => {
+                    *lock(&self.lease) = Some(lease);
+                    match self.take_over().await {
+                        Ok(()) => {
+                            tracing::info!(
+                                "the process that delivered is gone: this one delivers now"
+                            );
+                            return;
+                        }
+                        Err(e) => {
+                            // Let it go and try again: a half-started deliverer
+                            // must not sit on the lease.
+                            tracing::error!(error = %e, "could not start delivering");
+                            drop(lock(&self.lease).take());
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(e) if !warned => {
+                    warned = true;
+                    tracing::warn!(error = %e, "the delivery lease cannot be checked");
+                }
+                Err(_) => {}
+            }
+            ticks = ticks.wrapping_add(1);
+            if ticks.is_multiple_of(OUTSIDE_STATUS_EVERY) {
+                let checked = chrono::Utc::now();
+                let now = self.store.status().await.ok();
+                if now != last {
+                    last = now;
+                    // The outbox event that follows refreshes the status bar.
+                    match self.store.announce_outside_outcomes(since).await {
+                        Ok(_) => since = checked,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not read the other deliverer's outcomes")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn take_over(self: &Arc<Self>) -> Result<()> {
+        recover_left_in_flight(&self.store).await?;
+        self.reload().await
     }
 
     /// Something the status bar shows may have changed.
@@ -83,6 +187,7 @@ impl SyncEngine {
         let mut tasks = JoinSet::new();
         let mut runtimes = Vec::new();
         let mut keys = None;
+        let delivers = self.delivers();
         for (i, config) in configs.into_iter().enumerate() {
             // Listed primary first, as `Store::primary_endpoint` defines it.
             let primary = i == 0;
@@ -91,7 +196,7 @@ impl SyncEngine {
                     if primary {
                         keys = connector.key_generator();
                     }
-                    self.start_runtime(config, connector, primary, &token, &mut tasks)
+                    self.start_runtime(config, connector, primary, delivers, &token, &mut tasks)
                 }
                 Err(e) => {
                     if primary {
@@ -126,12 +231,13 @@ impl SyncEngine {
         config: EndpointConfig,
         connector: Arc<dyn CrmConnector>,
         primary: bool,
+        delivers: bool,
         token: &CancellationToken,
         tasks: &mut JoinSet<()>,
     ) -> Runtime {
         let monitor = Monitor::new(&config.name, connector.clone());
         tasks.spawn(monitor.clone().run(token.clone()));
-        let flusher = primary.then(|| {
+        let flusher = (primary && delivers).then(|| {
             let batch = config.settings.batch_size.unwrap_or(u32::MAX);
             let f = Flusher::new(
                 &config.name,
@@ -152,7 +258,7 @@ impl SyncEngine {
                 token.clone(),
             ));
         }
-        let puller = (primary && config.settings.pulls()).then(|| {
+        let puller = (primary && delivers && config.settings.pulls()).then(|| {
             let p = Puller::new(
                 &config.name,
                 self.store.clone(),
@@ -285,18 +391,23 @@ impl SyncEngine {
 
     /// Starts a working-set pull now (or when the CRM is back).
     /// "Update now"; `false` when the primary endpoint does not keep a
-    /// working set (none configured, or its pull is off).
+    /// working set (none configured, or its pull is off). Without the lease
+    /// the delivering process pulls on its own schedule.
     pub async fn pull_now(&self) -> bool {
-        let puller = self
-            .runtimes
-            .lock()
-            .await
-            .first()
-            .and_then(|r| r.puller.clone());
-        if let Some(p) = &puller {
+        let runtimes = self.runtimes.lock().await;
+        let Some(primary) = runtimes.first() else {
+            return false;
+        };
+        if let Some(p) = &primary.puller {
             p.pull_now();
         }
-        puller.is_some()
+        self.pulling(primary)
+    }
+
+    /// The primary's working set is kept up to date, here or by the process
+    /// that holds the lease.
+    fn pulling(&self, primary: &Runtime) -> bool {
+        primary.puller.is_some() || (!self.delivers() && primary.config.settings.pulls())
     }
 
     /// How big and how fresh the working set is.
@@ -306,7 +417,7 @@ impl SyncEngine {
             .lock()
             .await
             .first()
-            .map(|r| (Some(r.config.name.clone()), r.puller.is_some()))
+            .map(|r| (Some(r.config.name.clone()), self.pulling(r)))
             .unwrap_or((None, false));
         let mut ws = self.store.working_set(primary.as_deref()).await?;
         ws.pull_enabled = pulling;
@@ -343,6 +454,9 @@ impl SyncEngine {
             snapshot.last_error = monitor.last_error;
             snapshot.interception = monitor.interception;
         }
+        if !self.delivers() && !self.cancel.is_cancelled() {
+            snapshot.other_deliverer = Some(Lease::describe_holder(self.store.path()));
+        }
         Ok(snapshot)
     }
 
@@ -353,15 +467,34 @@ impl SyncEngine {
         Some((primary.config.clone(), primary.monitor.status()))
     }
 
-    /// Cancels every task and waits for them, at most `timeout`. Messages cut
-    /// off mid-flight stay in flight and are recovered at the next start.
+    /// Cancels every task and waits for them, at most `timeout`. A round
+    /// being sent finishes and records its outcomes; messages cut off
+    /// mid-flight stay in flight and are recovered by the next holder of the
+    /// lease, which is released last, once nothing of this engine sends.
     pub async fn stop(&self, timeout: Duration) {
+        let end = Instant::now() + timeout;
         self.cancel.cancel();
+        let waiter = lock(&self.lease_waiter).take();
+        if let Some(mut waiter) = waiter {
+            let left = end.saturating_duration_since(Instant::now());
+            if tokio::time::timeout(left, &mut waiter).await.is_err() {
+                waiter.abort();
+                let _ = waiter.await;
+            }
+        }
         let mut generation = self.generation.lock().await;
         let drain = async { while generation.1.join_next().await.is_some() {} };
-        if tokio::time::timeout(timeout, drain).await.is_err() {
+        let left = end.saturating_duration_since(Instant::now());
+        if tokio::time::timeout(left, drain).await.is_err() {
             tracing::warn!("sync tasks did not stop in time; aborting them");
             generation.1.abort_all();
+            while generation.1.join_next().await.is_some() {}
         }
+        drop(lock(&self.lease).take());
     }
+}
+
+/// A poisoned lock only means a panic elsewhere; the value is still sound.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }

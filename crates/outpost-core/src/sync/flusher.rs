@@ -21,8 +21,10 @@ use crate::store::{AuditEntry, Claimed, RoundOutcomes, Store};
 
 /// Per-message retry delays after 5xx / 429 answers.
 pub const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
-/// Upper bound on an idle wait, so a clock change cannot strand the queue.
-const MAX_IDLE: Duration = Duration::from_secs(60);
+/// Upper bound on an idle wait: messages queued by another process on the
+/// same database (which send no event here) go within about this long, and a
+/// clock change cannot strand the queue.
+pub const OTHER_PROCESSES_POLL: Duration = Duration::from_secs(1);
 
 /// What one round delivered.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -89,20 +91,42 @@ impl Flusher {
                     tracing::error!(endpoint = %self.endpoint, error = %e, "outbox round failed")
                 }
             }
+            if !self.idle(&cancel, &mut status).await {
+                return;
+            }
+        }
+    }
+
+    /// Waits until woken, the monitor changes, or a message is due; `false`
+    /// when cancelled. Messages another process queued (a window beside
+    /// `outpost sync --watch`) send no event to this one: the next due time
+    /// is read again at least every [`OTHER_PROCESSES_POLL`].
+    async fn idle(
+        &self,
+        cancel: &CancellationToken,
+        status: &mut tokio::sync::watch::Receiver<super::monitor::EndpointStatus>,
+    ) -> bool {
+        loop {
             let wait = match self.store.next_due(&self.endpoint).await {
                 Ok(Some(at)) => (at - Utc::now())
                     .to_std()
                     .unwrap_or(Duration::ZERO)
-                    .min(MAX_IDLE),
-                Ok(None) => MAX_IDLE,
+                    .min(OTHER_PROCESSES_POLL),
+                Ok(None) => OTHER_PROCESSES_POLL,
                 Err(_) => Duration::from_secs(1),
             };
             status.borrow_and_update();
             tokio::select! {
-                _ = cancel.cancelled() => return,
-                _ = self.wake.notified() => {}
+                _ = cancel.cancelled() => return false,
+                _ = self.wake.notified() => return true,
+                _ = status.changed() => return true,
                 _ = tokio::time::sleep(wait) => {}
-                _ = status.changed() => {}
+            }
+            // A read, so an idle flusher never takes the write lock for nothing.
+            if let Ok(Some(at)) = self.store.next_due(&self.endpoint).await {
+                if at <= Utc::now() {
+                    return true;
+                }
             }
         }
     }

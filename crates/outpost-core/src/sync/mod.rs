@@ -6,6 +6,7 @@ pub mod backoff;
 pub mod engine;
 pub mod flusher;
 pub mod form_refresh;
+pub mod lease;
 pub mod lookup;
 pub mod monitor;
 pub mod once;

@@ -1,10 +1,14 @@
 //! The one-shot paths the CLI uses (`outpost sync --once`, `outpost pull`,
 //! a status probe, a lookup): each builds the primary endpoint's connector,
 //! does one thing and returns, without the engine's long-running tasks.
+//! Delivering and pulling hold the database's delivery lease while they
+//! run ([`Lease`]); when another process holds it they wait up to
+//! [`lease::ONE_SHOT_WAIT`] and then leave the work to that process.
 
 use std::sync::Arc;
 
 use super::flusher::{Flusher, RoundResult};
+use super::lease::{self, Lease};
 use super::lookup::Remote;
 use super::monitor::{EndpointStatus, Monitor};
 use super::pull::{pull_pass, PullError, PullReport, PullScope};
@@ -16,16 +20,20 @@ use crate::status::ConnectionState;
 use crate::store::Store;
 
 /// Flushes what is due for the primary endpoint once and returns (used by
-/// `outpost sync --once`): probe, then rounds until nothing due is left.
+/// `outpost sync --once`): takes the delivery lease, recovers what a gone
+/// holder left in flight, probes, then runs rounds until nothing due is left.
 pub async fn flush_once(
     store: &Store,
     secrets: Arc<dyn SecretStore>,
 ) -> Result<FlushSummary, FlushError> {
-    store.recover_in_flight().await?;
     let config = store
         .primary_endpoint()
         .await?
         .ok_or(FlushError::NoEndpoint)?;
+    let _lease = take_lease(store)
+        .await?
+        .ok_or_else(|| FlushError::AnotherDeliverer(Lease::describe_holder(store.path())))?;
+    store.recover_in_flight().await?;
     let connector = crm::build(&config, secrets.clone())
         .await
         .map_err(FlushError::Connector)?;
@@ -61,10 +69,19 @@ pub struct FlushSummary {
     pub status: EndpointStatus,
 }
 
+/// The lease for a one-shot run, waiting a little for its holder.
+async fn take_lease(store: &Store) -> Result<Option<Lease>> {
+    Lease::take_within(store.path(), lease::ONE_SHOT_WAIT).await
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FlushError {
     #[error("no CRM endpoint is configured: add one with `outpost endpoints add`")]
     NoEndpoint,
+    /// Another process holds the delivery lease (it delivers); the words
+    /// name it. Not a failure: the customers are being delivered.
+    #[error("{0}")]
+    AnotherDeliverer(String),
     #[error(transparent)]
     Connector(ConnectorError),
     #[error(transparent)]
@@ -100,7 +117,7 @@ pub async fn use_primary_keys(store: &Store) -> Result<()> {
 }
 
 /// `outpost pull`: one incremental pass for the named endpoint (the primary
-/// when `None`), then returns.
+/// when `None`) under the delivery lease, then returns.
 pub async fn pull_once(
     store: &Store,
     secrets: Arc<dyn SecretStore>,
@@ -116,6 +133,9 @@ pub async fn pull_once(
             .await?
             .ok_or(PullOnceError::NoEndpoint)?,
     };
+    let _lease = take_lease(store)
+        .await?
+        .ok_or_else(|| PullOnceError::AnotherDeliverer(Lease::describe_holder(store.path())))?;
     let connector = crm::build(&config, secrets)
         .await
         .map_err(PullOnceError::Connector)?;
@@ -137,6 +157,9 @@ pub enum PullOnceError {
     NoEndpoint,
     #[error("no endpoint is named {0:?} (see `outpost endpoints list`)")]
     UnknownEndpoint(String),
+    /// Another process holds the delivery lease and pulls for this database.
+    #[error("{0}")]
+    AnotherDeliverer(String),
     #[error(transparent)]
     Connector(ConnectorError),
     #[error(transparent)]

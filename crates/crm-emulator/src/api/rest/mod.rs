@@ -204,7 +204,7 @@ impl Position {
     }
 
     fn decode(cursor: &str) -> Option<Self> {
-        if cursor.len() % 2 != 0 || cursor.len() > 128 {
+        if !cursor.len().is_multiple_of(2) || cursor.len() > 128 {
             return None;
         }
         let bytes: Option<Vec<u8>> = (0..cursor.len())
