@@ -1,4 +1,14 @@
+#[path = "ui_dist.rs"]
+mod ui_dist;
+
 fn main() {
+    // Stop with one line instead of a proc-macro panic when ui/dist was never built.
+    let root = std::path::PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    println!("cargo:rerun-if-changed={}/index.html", ui_dist::UI_DIST);
+    if let Err(message) = ui_dist::check_ui_dist(&root) {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
     // Declaring the app's commands makes Tauri require an explicit permission
     // for each, so the capability file is the single list of what the UI may call.
     let manifest = tauri_build::AppManifest::new().commands(&[

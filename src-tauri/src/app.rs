@@ -1,6 +1,6 @@
-//! The desktop window: opens the store, starts the app (and its sync
-//! engine), registers the commands, forwards events, and stops the engine
-//! on exit.
+//! The desktop window: one per database (a second start focuses it), opens
+//! the store, starts the app (and its sync engine), registers the commands,
+//! forwards events, and stops the engine on exit.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use outpost_core::endpoint::secrets::KeyringSecrets;
 use outpost_core::{Outpost, Store};
 use tauri::{Manager, RunEvent, WindowEvent};
 
-use crate::{commands, events};
+use crate::{commands, events, single_instance};
 
 /// How long the engine may take to finish its current request on exit.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
@@ -19,6 +19,8 @@ const STOP_TIMEOUT: Duration = Duration::from_secs(3);
 pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
     let path = db.unwrap_or_else(outpost_core::paths::default_db_path);
     let app = tauri::Builder::default()
+        // First: a second start on this database exits here, before the store opens.
+        .plugin(single_instance::plugin(&path))
         .setup(move |app| {
             let outpost = tauri::async_runtime::block_on(async {
                 let store = Store::open(&path).await?;

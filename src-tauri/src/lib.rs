@@ -8,3 +8,8 @@ pub mod cli;
 mod commands;
 pub mod error;
 mod events;
+mod single_instance;
+/// The build script's check, compiled here too so its tests run with the lib's.
+#[cfg(test)]
+#[path = "../ui_dist.rs"]
+mod ui_dist;

@@ -771,6 +771,11 @@ export function installMockBackend(opts: MockOptions): void {
         for (const [k, v] of Object.entries(entered)) (target as Record<string, unknown>)[k] = v;
         if (!existing && !renamedFrom) endpoints.push(target);
         sortEndpoints();
+        // The core's engine starts a monitor for the first endpoint: the CRM is configured now (and answers).
+        if (status.connection === 'not_configured') {
+          status.connection = 'online';
+          changed([]);
+        }
         return { ...config, settings: { ...config.settings } };
       }
       // --- the device's settings, mirroring src-tauri/src/commands/app_settings.rs ---
@@ -796,6 +801,11 @@ export function installMockBackend(opts: MockOptions): void {
         const i = endpoints.findIndex((e) => e.config.name === args.name);
         if (i < 0) return reject('not_found', `no endpoint named ${String(args.name)}`);
         endpoints.splice(i, 1);
+        if (endpoints.length === 0 && status.connection !== 'not_configured') {
+          status.connection = 'not_configured';
+          status.last_error = null;
+          changed([]);
+        }
         return null;
       }
       default:
