@@ -98,7 +98,11 @@ impl Xvfb {
             .context("Xvfb is missing (scripts/setup --test installs it)")?;
         let x = Xvfb { child, display };
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !x.run("xdpyinfo", &[]).map(|o| o.status.success()).unwrap_or(false) {
+        while !x
+            .run("xdpyinfo", &[])
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+        {
             if Instant::now() > deadline {
                 bail!("Xvfb {} did not start within 10 s", x.display);
             }
@@ -136,7 +140,12 @@ impl Xvfb {
     fn painted(&self, id: &str) -> bool {
         self.run("import", &["-window", id, "-format", "%k", "info:"])
             .ok()
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse::<u64>().ok())
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
             .is_some_and(|colours| colours > 1)
     }
 }
@@ -164,7 +173,7 @@ impl Drop for Running {
 
 /// The process and all its descendants, by walking /proc.
 fn descendants(root: u32) -> Vec<u32> {
-    let mut parents = Vec::new();
+    let mut parents: Vec<(u32, u32)> = Vec::new();
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for entry in dir.flatten() {
             let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
@@ -247,7 +256,10 @@ fn start_once(x: &Xvfb, subject: &Subject) -> Result<Sample> {
     let deadline = t0 + PAINT_DEADLINE;
     let paint = loop {
         if let Some(status) = running.0.try_wait()? {
-            bail!("{} exited ({status}) before its window painted", subject.name);
+            bail!(
+                "{} exited ({status}) before its window painted",
+                subject.name
+            );
         }
         if let Some(id) = x.window(subject.title) {
             if x.painted(&id) {
@@ -255,7 +267,10 @@ fn start_once(x: &Xvfb, subject: &Subject) -> Result<Sample> {
             }
         }
         if Instant::now() > deadline {
-            bail!("{}: no painted window within {PAINT_DEADLINE:?}", subject.name);
+            bail!(
+                "{}: no painted window within {PAINT_DEADLINE:?}",
+                subject.name
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     };
@@ -270,8 +285,7 @@ fn start_once(x: &Xvfb, subject: &Subject) -> Result<Sample> {
         }
         let totals: Vec<u64> = window.iter().map(Sample::total_kb).collect();
         let (lo, hi) = (totals.iter().min(), totals.iter().max());
-        if window.len() == SETTLE_SAMPLES
-            && hi.zip(lo).is_some_and(|(h, l)| (h - l) * 100 <= *l)
+        if window.len() == SETTLE_SAMPLES && hi.zip(lo).is_some_and(|(h, l)| (h - l) * 100 <= *l)
             || Instant::now() > settle
         {
             break *window.last().expect("sampled");
@@ -307,9 +321,15 @@ fn seed(path: &Path, n: u64) -> Result<()> {
 
 /// Deterministic customers of the kind a shop has.
 fn customer(i: u64) -> NewCustomer {
-    const FIRST: &[&str] = &["Ana", "Jonas", "Mia", "Luca", "Sofia", "Noah", "Emma", "Liam"];
-    const LAST: &[&str] = &["Garcia", "Novak", "Schmidt", "Rossi", "Silva", "Dubois", "Berg"];
-    const CITIES: &[&str] = &["Berlin", "Madrid", "Lisbon", "Paris", "Rome", "Oslo", "Vienna"];
+    const FIRST: &[&str] = &[
+        "Ana", "Jonas", "Mia", "Luca", "Sofia", "Noah", "Emma", "Liam",
+    ];
+    const LAST: &[&str] = &[
+        "Garcia", "Novak", "Schmidt", "Rossi", "Silva", "Dubois", "Berg",
+    ];
+    const CITIES: &[&str] = &[
+        "Berlin", "Madrid", "Lisbon", "Paris", "Rome", "Oslo", "Vienna",
+    ];
     let pick = |xs: &[&'static str], k: u64| xs[(k % xs.len() as u64) as usize];
     let (first, last) = (pick(FIRST, i), pick(LAST, i / 7));
     NewCustomer {
