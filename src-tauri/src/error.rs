@@ -230,6 +230,27 @@ mod tests {
                 ErrorCode::Internal,
                 1,
             ),
+            (Error::DiskFull.into(), ErrorCode::DiskFull, 1),
+            (
+                AppError::Admin(AdminError::DiskFull),
+                ErrorCode::DiskFull,
+                1,
+            ),
+            (
+                Error::from(UnusableFile::NotSqlite { path: "x".into() }).into(),
+                ErrorCode::NotOutpostDatabase,
+                1,
+            ),
+            (
+                Error::from(UnusableFile::Newer {
+                    path: "x".into(),
+                    found: 2,
+                    known: 1,
+                })
+                .into(),
+                ErrorCode::NewerDatabase,
+                1,
+            ),
         ];
         for (e, code, exit) in cases {
             let ipc = IpcError::from(e);
@@ -238,6 +259,8 @@ mod tests {
         let weak = IpcError::from(AppError::Admin(AdminError::Weak));
         assert_eq!(weak.fields[0].field, "passphrase");
         assert!(weak.message.starts_with("passphrase: "));
+        let full = IpcError::from(AppError::Admin(AdminError::DiskFull));
+        assert_eq!(full.message, "the disk is full: nothing was saved");
         let bad = IpcError::from(AppError::invalid_input("limit", "too big"));
         assert_eq!(bad.message, "limit: too big");
         assert_eq!(bad.fields, [FieldError::new("limit", "too big")]);

@@ -15,6 +15,13 @@ pub const DIALOG_TITLE: &str = "Outpost cannot start";
 pub fn show_and_exit<R: Runtime>(app: &tauri::App<R>, error: &IpcError) -> ! {
     eprintln!("error: {error}");
     if let Some(window) = app.get_webview_window("main") {
+        // At once, in GTK: Tauri's own `hide` would wait for the event loop
+        // this setup call (and then the dialog) blocks.
+        #[cfg(target_os = "linux")]
+        if let Ok(gtk_window) = window.gtk_window() {
+            use gtk::prelude::WidgetExt;
+            gtk_window.hide();
+        }
         let _ = window.destroy();
     }
     show(&error.message);

@@ -4,7 +4,9 @@
 //! Outpost's. A full disk refuses a change whole and in words; a file that is
 //! not Outpost's is never written.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 mod common;
@@ -18,6 +20,8 @@ use outpost_core::customer::CustomerFields;
 use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
 use outpost_core::endpoint::{Connectivity, EndpointConfig, EndpointKind, EndpointSettings};
 use outpost_core::error::UnusableFile;
+use outpost_core::sync::flusher::Flusher;
+use outpost_core::sync::monitor::Monitor;
 use outpost_core::sync::once::{flush_once, FlushError};
 use outpost_core::{Error, NewCustomer, OutboxState, Sensitive, Store, StoreOptions};
 use sqlx::{Connection, SqliteConnection};
@@ -180,15 +184,13 @@ async fn a_create_at_the_databases_size_limit_is_refused_the_same_way() {
 /// answered): `sync --once` fails in words, the messages stay in flight (not
 /// lost, not marked sent), and once there is space the next run sends them
 /// again, and the CRM has each customer exactly once.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn delivery_outcomes_on_a_full_disk_are_not_lost() {
-    let Some(disk) = SmallDisk::mount(8) else {
-        return;
-    };
+/// A store on `disk` with the emulator as its generic REST endpoint "crm".
+async fn world_on(disk: &SmallDisk) -> (Emulator, Store, Arc<dyn SecretStore>, EndpointConfig) {
     let emu = Emulator::start(Config::unlimited()).await.unwrap();
-    let db = disk.path().join("outpost.db");
-    let store = Store::open_with(&db, options()).await.unwrap();
-    let secrets: std::sync::Arc<dyn SecretStore> = std::sync::Arc::new(MemorySecrets::default());
+    let store = Store::open_with(disk.path().join("outpost.db"), options())
+        .await
+        .unwrap();
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
     secrets
         .set(
             "crm",
@@ -197,17 +199,84 @@ async fn delivery_outcomes_on_a_full_disk_are_not_lost() {
         )
         .await
         .unwrap();
-    store
-        .save_endpoint(&EndpointConfig {
-            name: "crm".into(),
-            kind: EndpointKind::GenericRest,
-            base_url: emu.crm_url(),
-            connectivity: Connectivity::OnlineOffline,
-            priority: 1,
-            settings: EndpointSettings::default(),
-        })
-        .await
-        .unwrap();
+    let config = EndpointConfig {
+        name: "crm".into(),
+        kind: EndpointKind::GenericRest,
+        base_url: emu.crm_url(),
+        connectivity: Connectivity::OnlineOffline,
+        priority: 1,
+        settings: EndpointSettings::default(),
+    };
+    store.save_endpoint(&config).await.unwrap();
+    (emu, store, secrets, config)
+}
+
+/// Sends per Outpost key, as the emulator logged them.
+fn puts_per_key(emu: &Emulator) -> HashMap<String, usize> {
+    let mut per = HashMap::new();
+    for r in emu.requests() {
+        if r.endpoint == "PUT /customers/{key}" {
+            let key = r.path.trim_start_matches("/customers/").to_owned();
+            *per.entry(key).or_default() += 1;
+        }
+    }
+    per
+}
+
+/// The window's flusher keeps a round's outcomes it could not store and
+/// stores them once there is space: nothing stays in flight until the next
+/// start, and nothing is sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_flusher_stores_the_outcomes_once_space_returns() {
+    let Some(disk) = SmallDisk::mount(8) else {
+        return;
+    };
+    let (emu, store, secrets, config) = world_on(&disk).await;
+    let keys = store.create_customers(&inputs(5, "Queued")).await.unwrap();
+    let connector = outpost_core::crm::build(&config, secrets).await.unwrap();
+    let monitor = Monitor::new("crm", connector.clone());
+    let flusher = Flusher::new("crm", store.clone(), connector, monitor, 100);
+    emu.set_faults(Faults {
+        latency_ms: 1500,
+        ..Faults::default()
+    });
+    let round = tokio::spawn({
+        let flusher = flusher.clone();
+        async move { flusher.round().await }
+    });
+    wait_until("the round in flight", DEADLINE, || async {
+        store.status().await.unwrap().in_flight == 5
+    })
+    .await;
+    let filler = disk.fill();
+    let (extra, _) = create_until_refused(&store, "Filler").await;
+    let failed = round.await.unwrap().unwrap_err();
+    assert!(matches!(failed, Error::DiskFull), "{failed:?}");
+    // Still full: kept again.
+    let again = flusher.round().await.unwrap_err();
+    assert!(matches!(again, Error::DiskFull), "{again:?}");
+    assert_eq!(store.status().await.unwrap().in_flight, 5);
+
+    filler.free();
+    emu.set_faults(Faults::default());
+    let stored = flusher.round().await.unwrap();
+    assert_eq!(stored.delivered, 5, "the kept outcomes, not a new send");
+    let status = store.status().await.unwrap();
+    assert_eq!((status.in_flight, status.sent), (0, 5));
+    assert_eq!(status.pending, extra as u64);
+    let per_key = puts_per_key(&emu);
+    for k in &keys {
+        assert_eq!(per_key.get(&k.to_string()), Some(&1), "{k} sent once");
+    }
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_outcomes_on_a_full_disk_are_not_lost() {
+    let Some(disk) = SmallDisk::mount(8) else {
+        return;
+    };
+    let (emu, store, secrets, _) = world_on(&disk).await;
     let keys = store.create_customers(&inputs(5, "Queued")).await.unwrap();
     // Slow answers: time to fill the disk while the round is at the CRM.
     emu.set_faults(Faults {
@@ -261,7 +330,7 @@ async fn delivery_outcomes_on_a_full_disk_are_not_lost() {
     assert_eq!(summary.round.delivered as usize, 5 + extra);
     let status = store.status().await.unwrap();
     assert_eq!((status.pending, status.sent), (0, (5 + extra) as u64));
-    let mut per_key = std::collections::HashMap::<String, usize>::new();
+    let mut per_key = HashMap::<String, usize>::new();
     for r in emu.records() {
         *per_key.entry(r.key.unwrap()).or_default() += 1;
     }
