@@ -142,9 +142,20 @@ impl Flusher {
     pub async fn round(&self) -> Result<RoundResult> {
         let mut unrecorded = self.unrecorded.lock().await;
         if let Some((claimed, deliveries)) = unrecorded.take() {
-            return self
-                .record_or_keep(&mut unrecorded, claimed, deliveries)
-                .await;
+            let in_flight = match self.in_flight().await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    *unrecorded = Some((claimed, deliveries));
+                    return Err(e);
+                }
+            };
+            if claimed.iter().all(|c| in_flight.contains(&c.message_id)) {
+                return self
+                    .record_or_keep(&mut unrecorded, claimed, deliveries)
+                    .await;
+            }
+            // Taken back meanwhile (recovered): they go again, which the
+            // idempotent upsert makes safe.
         }
         let claimed = self
             .store
@@ -174,6 +185,17 @@ impl Flusher {
         };
         self.record_or_keep(&mut unrecorded, claimed, deliveries)
             .await
+    }
+
+    /// The messages in flight now.
+    async fn in_flight(&self) -> Result<std::collections::HashSet<i64>> {
+        Ok(self
+            .store
+            .outbox(Some(outbox::OutboxState::InFlight), u32::MAX)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect())
     }
 
     /// Records a round's outcomes, or keeps them for the next round when
