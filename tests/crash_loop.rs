@@ -775,7 +775,11 @@ async fn check_end(
             .iter()
             .map(|c| c.id.to_string())
             .collect();
-        assert_eq!(found, [key.clone()], "{ctx}: searching {first_name}");
+        assert_eq!(
+            found,
+            std::slice::from_ref(key),
+            "{ctx}: searching {first_name}"
+        );
     }
     store.close().await;
     figures
