@@ -316,3 +316,35 @@ async fn a_deliverer_killed_with_sigkill_is_taken_over_and_the_rest_arrives_once
     assert!(exit.success(), "{exit:?}");
     emu.shutdown().await;
 }
+
+/// Found by the crash loop (tests/crash_loop.rs): the stop signals were
+/// caught only once the engine had started, so a SIGTERM while it started
+/// (the lease taken, messages being claimed) killed the service by the
+/// signal's default action instead of stopping it cleanly with exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_while_the_engine_starts_is_a_clean_stop() {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("kiosk.db");
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    add_endpoint(
+        &db,
+        "rest",
+        "generic-rest",
+        &emu.crm_url(),
+        emu.token(),
+        &[],
+    );
+    let lock = dir.path().join("kiosk.db-deliverer.lock");
+    let mut watch = Watch::start(&db);
+    // The engine creates the lease's file as it starts, before its
+    // `started` line.
+    let end = Instant::now() + DEADLINE;
+    while !lock.exists() {
+        assert!(Instant::now() < end, "the engine never took the lease");
+        assert!(watch.child.try_wait().unwrap().is_none(), "it ended");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let exit = watch.terminate(STOP_WITHIN).await;
+    assert!(exit.success(), "{exit:?}");
+    emu.shutdown().await;
+}

@@ -11,7 +11,8 @@ use outpost_core::endpoint::secrets::KeyringSecrets;
 use outpost_core::{Outpost, Store};
 use tauri::{Manager, RunEvent, WindowEvent};
 
-use crate::{commands, events, single_instance};
+use crate::error::IpcError;
+use crate::{commands, events, single_instance, start_error};
 
 /// How long the engine may take to finish its current request on exit.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
@@ -22,10 +23,16 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
         // First: a second start on this database exits here, before the store opens.
         .plugin(single_instance::plugin(&path))
         .setup(move |app| {
-            let outpost = tauri::async_runtime::block_on(async {
+            let opened = tauri::async_runtime::block_on(async {
                 let store = Store::open(&path).await?;
                 Outpost::start(store, Arc::new(KeyringSecrets::default())).await
-            })?;
+            });
+            let outpost = match opened {
+                Ok(outpost) => outpost,
+                // Said in a dialog, not a panic in Tauri's event loop (what a
+                // setup error becomes) behind an empty window.
+                Err(e) => start_error::show_and_exit(app, &IpcError::from(e)),
+            };
             tracing::info!(db = %path.display(), "local store open, sync engine started");
             events::forward(app.handle().clone(), &outpost);
             app.manage(outpost);
@@ -43,8 +50,10 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
         .context("the Outpost window could not be created")?;
     app.run(|handle, event| {
         if let RunEvent::Exit = event {
-            let outpost = handle.state::<Outpost>().inner().clone();
-            tauri::async_runtime::block_on(outpost.stop(STOP_TIMEOUT));
+            if let Some(outpost) = handle.try_state::<Outpost>() {
+                let outpost = outpost.inner().clone();
+                tauri::async_runtime::block_on(outpost.stop(STOP_TIMEOUT));
+            }
         }
     });
     Ok(())

@@ -4,6 +4,7 @@
 
 use outpost_core::admin::AdminError;
 use outpost_core::endpoint::secrets::SecretError;
+use outpost_core::error::UnusableFile;
 use outpost_core::{AppError, Error, FieldError};
 use serde::Serialize;
 use ts_rs::TS;
@@ -24,6 +25,13 @@ pub enum ErrorCode {
     InvalidInput,
     /// The local database failed.
     Storage,
+    /// The disk is full: the change was not saved (the words say so).
+    DiskFull,
+    /// The database file is not Outpost's (not SQLite, or another
+    /// application's); it was left unchanged.
+    NotOutpostDatabase,
+    /// The database file was written by a newer Outpost; it was left unchanged.
+    NewerDatabase,
     /// The OS keyring is locked: the person must unlock it (the message says how).
     KeyringLocked,
     /// The CRM could not be reached, rejected the credentials, or failed.
@@ -90,6 +98,14 @@ impl From<AppError> for IpcError {
             AppError::Core(Error::CustomerNotFound(_)) | AppError::EndpointNotFound(_) => {
                 (ErrorCode::NotFound, vec![])
             }
+            AppError::Core(Error::DiskFull) | AppError::Admin(AdminError::DiskFull) => {
+                tracing::warn!("the disk is full");
+                (ErrorCode::DiskFull, vec![])
+            }
+            AppError::Core(Error::UnusableFile(UnusableFile::Newer { .. })) => {
+                (ErrorCode::NewerDatabase, vec![])
+            }
+            AppError::Core(Error::UnusableFile(_)) => (ErrorCode::NotOutpostDatabase, vec![]),
             AppError::Core(
                 Error::Open { .. } | Error::Migration(_) | Error::Database(_) | Error::Corrupt(_),
             )
@@ -214,6 +230,27 @@ mod tests {
                 ErrorCode::Internal,
                 1,
             ),
+            (Error::DiskFull.into(), ErrorCode::DiskFull, 1),
+            (
+                AppError::Admin(AdminError::DiskFull),
+                ErrorCode::DiskFull,
+                1,
+            ),
+            (
+                Error::from(UnusableFile::NotSqlite { path: "x".into() }).into(),
+                ErrorCode::NotOutpostDatabase,
+                1,
+            ),
+            (
+                Error::from(UnusableFile::Newer {
+                    path: "x".into(),
+                    found: 2,
+                    known: 1,
+                })
+                .into(),
+                ErrorCode::NewerDatabase,
+                1,
+            ),
         ];
         for (e, code, exit) in cases {
             let ipc = IpcError::from(e);
@@ -222,6 +259,8 @@ mod tests {
         let weak = IpcError::from(AppError::Admin(AdminError::Weak));
         assert_eq!(weak.fields[0].field, "passphrase");
         assert!(weak.message.starts_with("passphrase: "));
+        let full = IpcError::from(AppError::Admin(AdminError::DiskFull));
+        assert_eq!(full.message, "the disk is full: nothing was saved");
         let bad = IpcError::from(AppError::invalid_input("limit", "too big"));
         assert_eq!(bad.message, "limit: too big");
         assert_eq!(bad.fields, [FieldError::new("limit", "too big")]);

@@ -9,6 +9,7 @@ mod commands;
 pub mod error;
 mod events;
 mod single_instance;
+mod start_error;
 /// The build script's check, compiled here too so its tests run with the lib's.
 #[cfg(test)]
 #[path = "../ui_dist.rs"]

@@ -1,3 +1,4 @@
+import { STORAGE_MESSAGES } from '../src/bindings/model';
 import { SEED, expect, test, type App } from './fixtures';
 
 const TAB_ORDER = [
@@ -196,5 +197,17 @@ test.describe('create', () => {
     await expect(app.page.locator('#first_name')).toHaveValue('Ida');
     await expect(app.page.locator('button[type=submit]')).toBeEnabled();
     await expect(app.page.locator('[aria-invalid="true"]')).toHaveCount(0);
+  });
+
+  test('a full disk is said in the core\'s words, the input kept for when space returns', async ({ openApp }) => {
+    const app = await openApp({
+      failures: { create_customer: { code: 'disk_full', message: STORAGE_MESSAGES.disk_full, fields: [] } },
+    });
+    await app.openCreate();
+    await app.page.locator('#first_name').fill('Ida');
+    await app.page.locator('#first_name').press('Enter');
+    await expect(app.page.getByTestId('form-error')).toHaveText('the disk is full: nothing was saved');
+    await expect(app.page.locator('#first_name')).toHaveValue('Ida');
+    await expect(app.page.locator('button[type=submit]')).toBeEnabled();
   });
 });

@@ -38,6 +38,9 @@ pub enum AdminError {
     Weak,
     #[error(transparent)]
     Store(#[from] StoreFailure),
+    /// The passphrase could not be stored: no room on the disk.
+    #[error("{}", crate::error::Error::DiskFull)]
+    DiskFull,
 }
 
 /// A storage failure while checking the passphrase (kept apart so
@@ -48,6 +51,9 @@ pub struct StoreFailure(String);
 
 impl From<crate::error::Error> for AdminError {
     fn from(e: crate::error::Error) -> Self {
+        if let crate::error::Error::DiskFull = e {
+            return AdminError::DiskFull;
+        }
         AdminError::Store(StoreFailure(e.to_string()))
     }
 }

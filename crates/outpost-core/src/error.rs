@@ -64,9 +64,17 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error("the local database could not be upgraded: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(sqlx::migrate::MigrateError),
     #[error("local database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// SQLite could not grow a file (`SQLITE_FULL`: the disk, or the
+    /// database's size limit): the transaction was rolled back whole.
+    #[error("the disk is full: nothing was saved")]
+    DiskFull,
+    /// The file given as the database is not one this version can use; it
+    /// was left as it was (see `store::probe`).
+    #[error(transparent)]
+    UnusableFile(#[from] UnusableFile),
     #[error("{0}")]
     Refused(String),
     #[error("stored data is corrupt: {0}")]
@@ -76,6 +84,68 @@ pub enum Error {
 impl From<ValidationErrors> for Error {
     fn from(e: ValidationErrors) -> Self {
         Error::Validation(e)
+    }
+}
+
+/// Why the file at a database path cannot be opened as Outpost's. Found by
+/// reading it only, before anything is written or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum UnusableFile {
+    #[error("{path} is not an Outpost database: it is not an SQLite database file. It was left unchanged.")]
+    NotSqlite { path: String },
+    /// Another application's SQLite database: `what` says how it was told
+    /// apart (its application id, or its tables).
+    #[error("{path} is not an Outpost database: it is another application's SQLite database ({what}). It was left unchanged.")]
+    OtherApplication { path: String, what: String },
+    /// Migrations this build does not know were applied to it.
+    #[error("{path} was written by a newer version of Outpost (its schema version {found}, this version knows up to {known}): open it with that version or a later one. It was left unchanged.")]
+    Newer {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+}
+
+/// SQLite's primary result code for a full disk or database (extended codes
+/// share its low byte).
+const SQLITE_FULL: i32 = 13;
+/// `SQLITE_IOERR_SHMSIZE`: SQLite could not grow the `-shm` file beside a
+/// WAL database. It does so by writing one byte per page, which fails only
+/// when the file system has no room left, so it is a full disk too (met
+/// when a process opens a database on a disk that is already full).
+const SQLITE_IOERR_SHMSIZE: i32 = 10 | (19 << 8);
+
+/// Whether SQLite failed for lack of space.
+pub(crate) fn is_disk_full(e: &sqlx::Error) -> bool {
+    let Some(code) = e
+        .as_database_error()
+        .and_then(|d| d.code())
+        .and_then(|c| c.parse::<i32>().ok())
+    else {
+        return false;
+    };
+    code & 0xff == SQLITE_FULL || code == SQLITE_IOERR_SHMSIZE
+}
+
+/// The one place a database error gets its meaning: a full disk is told
+/// apart from every other failure.
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        if is_disk_full(&e) {
+            Error::DiskFull
+        } else {
+            Error::Database(e)
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for Error {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        use sqlx::migrate::MigrateError as M;
+        match &e {
+            M::Execute(db) | M::ExecuteMigration(db, _) if is_disk_full(db) => Error::DiskFull,
+            _ => Error::Migration(e),
+        }
     }
 }
 

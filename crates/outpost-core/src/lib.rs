@@ -12,6 +12,8 @@ pub mod crm;
 pub mod customer;
 pub mod endpoint;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keys;
 pub mod outbox;
 pub mod paths;

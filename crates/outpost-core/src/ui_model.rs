@@ -107,6 +107,12 @@ pub fn typescript() -> String {
         Value::Object(words),
     );
     constant(
+        "What a failed save says when the local disk is full (the create form shows the core's words).",
+        "STORAGE_MESSAGES",
+        "{ readonly disk_full: string }",
+        json!({ "disk_full": crate::error::Error::DiskFull.to_string() }),
+    );
+    constant(
         "Each kind of endpoint with its connector's defaults and sign-in methods.",
         "ENDPOINT_KINDS",
         "readonly KindSpec[]",

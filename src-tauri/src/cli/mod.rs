@@ -107,13 +107,17 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
         Err(e) => return out.fail(&IpcError::cannot_start(e)),
     };
     let result = runtime.block_on(async {
+        // The service catches its stop signals before anything else: a
+        // SIGTERM while it opens the database or starts the engine still
+        // stops it cleanly (exit 0), not by the signal's default action.
+        let stop = command.is_service().then(watch::stop_requested);
         let path = global
             .db
             .clone()
             .unwrap_or_else(outpost_core::paths::default_db_path);
         let store = Store::open(&path).await?;
-        if command.is_service() {
-            return watch::run(store, &out).await;
+        if let Some(stop) = stop {
+            return watch::run(store, stop, &out).await;
         }
         let app = Outpost::one_shot(store, Arc::new(KeyringSecrets::default()));
         let result = match command {

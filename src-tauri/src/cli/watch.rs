@@ -35,13 +35,18 @@ struct WatchLine<'a> {
     status: &'a StatusSnapshot,
 }
 
-pub async fn run(store: Store, out: &Output) -> Result<(), IpcError> {
+/// Runs the engine until `stop` (from [`stop_requested`], made before the
+/// database was opened, so a signal that came meanwhile counts) completes.
+pub async fn run(
+    store: Store,
+    stop: impl std::future::Future<Output = ()>,
+    out: &Output,
+) -> Result<(), IpcError> {
     let app = Outpost::start(store, Arc::new(KeyringSecrets::default())).await?;
     tracing::info!(db = %app.store().path().display(), "sync service started");
     let mut signals = app
         .status_signals()
         .expect("a started app has a running engine");
-    let stop = stop_requested();
     tokio::pin!(stop);
     let mut last = None;
     report(&app, "started", &mut last, out).await;
@@ -113,9 +118,10 @@ fn human(line: &WatchLine<'_>) -> String {
 }
 
 /// SIGTERM (systemd's stop) or Ctrl-C. The handlers are installed before
-/// this returns, so a stop requested right after the `started` line counts.
+/// this returns, so a signal that comes before the future is first polled
+/// (while the database opens, the engine starts) counts.
 #[cfg(unix)]
-fn stop_requested() -> impl std::future::Future<Output = ()> {
+pub(super) fn stop_requested() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{signal, SignalKind};
     let term = signal(SignalKind::terminate());
     let int = signal(SignalKind::interrupt());
@@ -136,7 +142,7 @@ fn stop_requested() -> impl std::future::Future<Output = ()> {
 }
 
 #[cfg(not(unix))]
-fn stop_requested() -> impl std::future::Future<Output = ()> {
+pub(super) fn stop_requested() -> impl std::future::Future<Output = ()> {
     async {
         let _ = tokio::signal::ctrl_c().await;
     }

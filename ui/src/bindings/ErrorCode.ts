@@ -3,4 +3,4 @@
 /**
  * What the UI branches on. Add a code only when a caller needs to tell it apart.
  */
-export type ErrorCode = "validation" | "not_found" | "refused" | "forbidden" | "invalid_input" | "storage" | "keyring_locked" | "crm" | "internal";
+export type ErrorCode = "validation" | "not_found" | "refused" | "forbidden" | "invalid_input" | "storage" | "disk_full" | "not_outpost_database" | "newer_database" | "keyring_locked" | "crm" | "internal";

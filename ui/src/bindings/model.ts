@@ -1143,6 +1143,11 @@ export const CONNECTION_MESSAGES: Readonly<Record<Interception, string>> = {
   "sign_in_page": "Not reaching the CRM: the network answered with a sign-in page"
 };
 
+/** What a failed save says when the local disk is full (the create form shows the core's words). */
+export const STORAGE_MESSAGES: { readonly disk_full: string } = {
+  "disk_full": "the disk is full: nothing was saved"
+};
+
 /** Each kind of endpoint with its connector's defaults and sign-in methods. */
 export const ENDPOINT_KINDS: readonly KindSpec[] = [
   {

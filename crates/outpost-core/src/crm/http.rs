@@ -62,11 +62,38 @@ impl Timed {
     /// The body as `T`; one that does not parse is a protocol error naming
     /// what was expected (`what`: "HubSpot response", "contact list"...).
     pub async fn json<T: DeserializeOwned>(self, what: &str) -> Result<T, ConnectorError> {
-        self.response
-            .json()
-            .await
-            .map_err(|e| ConnectorError::Protocol(format!("unreadable {what}: {e}")))
+        read_json(self.response, what).await
     }
+}
+
+/// The body as `T`; a body cut short or one that does not parse is a
+/// protocol error naming what was expected.
+pub async fn read_json<T: DeserializeOwned>(
+    response: Response,
+    what: &str,
+) -> Result<T, ConnectorError> {
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| ConnectorError::Protocol(format!("unreadable {what}: {e}")))?;
+    parse_json(&body, what)
+}
+
+/// [`read_json`] once the body is read: the connectors' response parsers
+/// are pure functions of the bytes (and fuzzed as such, `crate::fuzzing`).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ConnectorError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ConnectorError::Protocol(format!("unreadable {what}: {e}")))
+}
+
+/// The whole body, or nothing when it cannot be read: for error answers,
+/// whose body only adds detail.
+pub async fn body_or_empty(response: Response) -> Vec<u8> {
+    response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default()
 }
 
 /// `f` over every item, at most `in_flight` at once, the results in the

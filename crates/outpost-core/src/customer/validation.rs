@@ -164,6 +164,8 @@ pub fn from_remote(r: &RemoteCustomer, region: Option<Region>) -> ValidCustomer 
             .chars()
             .take(spec.max_len)
             .collect();
+        // Cut at the limit, the value may end in spaces again.
+        let text = text.trim_end().to_owned();
         if text.is_empty() {
             continue;
         }

@@ -89,6 +89,8 @@ pub(super) fn spawn(pool: SqlitePool, writer: Writer, queue: Arc<IndexQueue>) {
         let mut tick = tokio::time::interval(QUIET);
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut last_sweep = Instant::now();
+        // A full disk is said once, not at every retry until space returns.
+        let mut disk_full = false;
         loop {
             tick.tick().await;
             if pool.is_closed() {
@@ -99,9 +101,13 @@ pub(super) fn spawn(pool: SqlitePool, writer: Writer, queue: Arc<IndexQueue>) {
             }
             last_sweep = Instant::now();
             match queue.drain(&pool, &writer).await {
-                Ok(()) => {}
+                Ok(()) => disk_full = false,
                 Err(crate::Error::Database(sqlx::Error::PoolClosed)) => break,
-                Err(e) => tracing::warn!(error = %e, "search indexing failed; will retry"),
+                Err(crate::Error::DiskFull) if disk_full => {}
+                Err(e) => {
+                    disk_full = matches!(e, crate::Error::DiskFull);
+                    tracing::warn!(error = %e, "search indexing failed; will retry");
+                }
             }
         }
     });

@@ -10,11 +10,13 @@ mod form_cache;
 mod indexer;
 mod outbox;
 mod phone_backfill;
+mod probe;
 pub(crate) mod time;
 mod working_set;
 mod writer;
 
 pub use delivery::{AuditEntry, Claimed, RoundOutcomes};
+pub use probe::APPLICATION_ID;
 pub use working_set::{PullState, Reconciled, WorkingSet};
 
 use std::path::{Path, PathBuf};
@@ -139,9 +141,14 @@ impl Store {
 
     pub async fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        create_private_file(&path).map_err(|source| Error::Open {
-            path: path.display().to_string(),
-            source,
+        // Before anything writes: a file that is not Outpost's stays as it is.
+        probe::check(&path, &MIGRATOR).await?;
+        create_private_file(&path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::StorageFull => Error::DiskFull,
+            _ => Error::Open {
+                path: path.display().to_string(),
+                source,
+            },
         })?;
         let connect = SqliteConnectOptions::new()
             .filename(&path)

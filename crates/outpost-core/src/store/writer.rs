@@ -35,7 +35,9 @@ impl Writer {
     /// write (its snapshot is stale); an immediate one waits.
     pub(super) async fn begin(&self) -> Result<WriteTx> {
         let turn = self.turn.clone().lock_owned().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let conn = self.sound_connection().await?;
+        // `Pool::begin_with` does the same with a connection of its choosing.
+        let tx = sqlx::Transaction::begin(conn, Some("BEGIN IMMEDIATE".into())).await?;
         Ok(WriteTx { tx, _turn: turn })
     }
 
@@ -43,8 +45,26 @@ impl Writer {
     /// `BEGIN IMMEDIATE ... COMMIT` (the create's single round trip), in turn.
     pub(super) async fn connection(&self) -> Result<WriteConn> {
         let turn = self.turn.clone().lock_owned().await;
-        let conn = self.pool.acquire().await?;
+        let conn = self.sound_connection().await?;
         Ok(WriteConn { conn, _turn: turn })
+    }
+
+    /// A pooled connection that sqlx does not believe inside a transaction.
+    /// When SQLite rolls a transaction back by itself (it may on
+    /// `SQLITE_FULL`), sqlx's `ROLLBACK` on drop fails and the connection
+    /// comes back to the pool still counting the transaction open: every
+    /// `BEGIN` on it would then fail. Such a connection is closed here.
+    async fn sound_connection(&self) -> Result<PoolConnection<Sqlite>> {
+        // Each pass closes one stale connection; the pool holds few.
+        for _ in 0..16 {
+            let mut conn = self.pool.acquire().await?;
+            if !sqlx::Connection::is_in_transaction(&*conn) {
+                return Ok(conn);
+            }
+            tracing::debug!("closing a connection left inside a rolled-back transaction");
+            conn.close_on_drop();
+        }
+        Ok(self.pool.acquire().await?)
     }
 }
 

@@ -41,6 +41,11 @@ pub struct Flusher {
     monitor: Arc<Monitor>,
     batch_size: u32,
     wake: Notify,
+    /// A round the CRM answered whose outcomes could not be stored (a full
+    /// disk): its messages are still in flight here, so the next round
+    /// stores these outcomes first instead of leaving them in flight until
+    /// the next start (and sending them again then).
+    unrecorded: tokio::sync::Mutex<Option<(Vec<Claimed>, Vec<Delivery>)>>,
 }
 
 impl Flusher {
@@ -59,6 +64,7 @@ impl Flusher {
             monitor,
             batch_size: batch_size.clamp(1, max),
             wake: Notify::new(),
+            unrecorded: Default::default(),
         })
     }
 
@@ -134,6 +140,23 @@ impl Flusher {
     /// Claims one batch of due messages and delivers it. An empty result
     /// means nothing was due.
     pub async fn round(&self) -> Result<RoundResult> {
+        let mut unrecorded = self.unrecorded.lock().await;
+        if let Some((claimed, deliveries)) = unrecorded.take() {
+            let in_flight = match self.in_flight().await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    *unrecorded = Some((claimed, deliveries));
+                    return Err(e);
+                }
+            };
+            if claimed.iter().all(|c| in_flight.contains(&c.message_id)) {
+                return self
+                    .record_or_keep(&mut unrecorded, claimed, deliveries)
+                    .await;
+            }
+            // Taken back meanwhile (recovered): they go again, which the
+            // idempotent upsert makes safe.
+        }
         let claimed = self
             .store
             .claim_due(&self.endpoint, self.batch_size, Utc::now())
@@ -160,7 +183,34 @@ impl Flusher {
             }
             Err(e) => claimed.iter().map(|_| failed(e.clone())).collect(),
         };
-        self.record(&claimed, &deliveries).await
+        self.record_or_keep(&mut unrecorded, claimed, deliveries)
+            .await
+    }
+
+    /// The messages in flight now.
+    async fn in_flight(&self) -> Result<std::collections::HashSet<i64>> {
+        Ok(self
+            .store
+            .outbox(Some(outbox::OutboxState::InFlight), u32::MAX)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect())
+    }
+
+    /// Records a round's outcomes, or keeps them for the next round when
+    /// the store cannot take them now.
+    async fn record_or_keep(
+        &self,
+        unrecorded: &mut Option<(Vec<Claimed>, Vec<Delivery>)>,
+        claimed: Vec<Claimed>,
+        deliveries: Vec<Delivery>,
+    ) -> Result<RoundResult> {
+        let recorded = self.record(&claimed, &deliveries).await;
+        if recorded.is_err() {
+            *unrecorded = Some((claimed, deliveries));
+        }
+        recorded
     }
 
     /// Records the round's outcomes in one transaction (see

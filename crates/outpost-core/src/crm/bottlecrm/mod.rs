@@ -24,7 +24,7 @@ use crate::crm::error::{
 };
 use crate::crm::field_check::{CrmField, CrmFieldType, FieldList};
 use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
-use crate::crm::http::{concurrently, Http, Timed};
+use crate::crm::http::{body_or_empty, concurrently, parse_json, Http, Timed};
 use crate::customer::{Customer, CustomerId, Field};
 use crate::sensitive::Sensitive;
 
@@ -179,12 +179,12 @@ impl BottleCrm {
         if !timed.response.status().is_success() {
             return Err(error_for(timed).await);
         }
-        let list: ContactList = timed
+        let body = timed
             .response
-            .json()
+            .bytes()
             .await
-            .map_err(|e| ConnectorError::Protocol(format!("unreadable contact list: {e}")))?;
-        Ok(list.results)
+            .map_err(|e| ConnectorError::Protocol(format!("unreadable {CONTACT_LIST}: {e}")))?;
+        contacts(&body)
     }
 
     /// The contact carrying this key, if the server has one.
@@ -212,11 +212,12 @@ impl BottleCrm {
         if !timed.response.status().is_success() {
             return Err(error_for(timed).await);
         }
-        let d: Duplicates =
-            timed.response.json().await.map_err(|e| {
-                ConnectorError::Protocol(format!("unreadable duplicates answer: {e}"))
-            })?;
-        Ok(d.duplicates.into_iter().next().map(|d| d.id))
+        let body = timed
+            .response
+            .bytes()
+            .await
+            .map_err(|e| ConnectorError::Protocol(format!("unreadable {DUPLICATES}: {e}")))?;
+        first_duplicate(&body)
     }
 
     async fn deliver(&self, o: &Outgoing) -> Delivery {
@@ -248,18 +249,15 @@ impl BottleCrm {
         let status = timed.response.status().as_u16();
         match status {
             200 | 201 => {
-                let created: Created = timed.response.json().await.map_err(|e| {
-                    ConnectorError::Protocol(format!("unreadable create answer: {e}"))
-                })?;
-                Ok(delivered(created.id, call))
+                let body =
+                    timed.response.bytes().await.map_err(|e| {
+                        ConnectorError::Protocol(format!("unreadable {CREATED}: {e}"))
+                    })?;
+                Ok(delivered(created_id(&body)?, call))
             }
             400 => {
-                let body: Value = timed.response.json().await.unwrap_or(Value::Null);
-                let problem = field_error(&body, &self.map);
-                let duplicate_email = problem
-                    .as_ref()
-                    .is_some_and(|(f, m)| f == "email" && m.contains(DUPLICATE_EMAIL));
-                if duplicate_email && ambiguous_before {
+                let refusal = refusal(&body_or_empty(timed.response).await, &self.map);
+                if refusal.duplicate_email && ambiguous_before {
                     // Probably our own earlier attempt, stored before its
                     // answer was lost: link to it rather than fail.
                     if let Some(id) = self.find_by_key(c.id).await? {
@@ -272,19 +270,8 @@ impl BottleCrm {
                         return Ok(delivered(id, call));
                     }
                 }
-                let (field, message) = problem.unwrap_or_else(|| {
-                    ("".into(), format!("BottleCRM refused the contact: {body}"))
-                });
-                let message = if duplicate_email {
-                    "BottleCRM already has a contact with this email. Open that contact instead, or correct the email.".into()
-                } else {
-                    message
-                };
                 Ok(Delivery {
-                    outcome: RecordOutcome::Rejected(RecordError {
-                        message,
-                        field: (!field.is_empty()).then_some(field),
-                    }),
+                    outcome: RecordOutcome::Rejected(refusal.error),
                     call,
                 })
             }
@@ -311,20 +298,7 @@ impl BottleCrm {
                 other => Err(other),
             };
         }
-        let body: Value = timed.response.json().await.unwrap_or(Value::Null);
-        let fields = body
-            .get("results")
-            .or_else(|| body.get("custom_fields"))
-            .unwrap_or(&body);
-        let has_key = fields.as_array().is_some_and(|a| {
-            a.iter().any(|f| {
-                f.get("key").and_then(Value::as_str) == Some(KEY_FIELD)
-                    && f.get("target_model")
-                        .and_then(Value::as_str)
-                        .is_none_or(|m| m.eq_ignore_ascii_case("contact"))
-            })
-        });
-        if has_key {
+        if has_key_field(&body_or_empty(timed.response).await) {
             Ok(())
         } else {
             Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(
@@ -335,6 +309,84 @@ impl BottleCrm {
             ))))
         }
     }
+}
+
+/// What unparsable bodies are called in the protocol errors.
+const CONTACT_LIST: &str = "contact list";
+const DUPLICATES: &str = "duplicates answer";
+const CREATED: &str = "create answer";
+
+/// `GET /api/contacts/`'s contacts.
+fn contacts(body: &[u8]) -> Result<Vec<Contact>, ConnectorError> {
+    parse_json::<ContactList>(body, CONTACT_LIST).map(|l| l.results)
+}
+
+/// [`contacts`] as the map reads them, each with the key it carries.
+pub(crate) fn contact_list(
+    body: &[u8],
+    map: &FieldMap,
+) -> Result<Vec<RemoteCustomer>, ConnectorError> {
+    Ok(contacts(body)?
+        .into_iter()
+        .map(|c| c.into_remote(map))
+        .collect())
+}
+
+/// The first contact `POST /api/contacts/duplicates/` names.
+pub(crate) fn first_duplicate(body: &[u8]) -> Result<Option<String>, ConnectorError> {
+    let d: Duplicates = parse_json(body, DUPLICATES)?;
+    Ok(d.duplicates.into_iter().next().map(|d| d.id))
+}
+
+/// The id of a contact `POST /api/contacts/` created.
+pub(crate) fn created_id(body: &[u8]) -> Result<String, ConnectorError> {
+    parse_json::<Created>(body, CREATED).map(|c| c.id)
+}
+
+/// A 400 to a create: the refusal in plain words, and whether it is the
+/// duplicate email that an earlier, unanswered attempt of ours may explain.
+pub(crate) struct Refusal {
+    pub error: RecordError,
+    pub duplicate_email: bool,
+}
+
+pub(crate) fn refusal(body: &[u8], map: &FieldMap) -> Refusal {
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let problem = field_error(&body, map);
+    let duplicate_email = problem
+        .as_ref()
+        .is_some_and(|(f, m)| f == "email" && m.contains(DUPLICATE_EMAIL));
+    let (field, message) =
+        problem.unwrap_or_else(|| ("".into(), format!("BottleCRM refused the contact: {body}")));
+    let message = if duplicate_email {
+        "BottleCRM already has a contact with this email. Open that contact instead, or correct the email.".into()
+    } else {
+        message
+    };
+    Refusal {
+        error: RecordError {
+            message,
+            field: (!field.is_empty()).then_some(field),
+        },
+        duplicate_email,
+    }
+}
+
+/// Whether `GET /api/custom-fields/` lists the key field on contacts.
+pub(crate) fn has_key_field(body: &[u8]) -> bool {
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let fields = body
+        .get("results")
+        .or_else(|| body.get("custom_fields"))
+        .unwrap_or(&body);
+    fields.as_array().is_some_and(|a| {
+        a.iter().any(|f| {
+            f.get("key").and_then(Value::as_str) == Some(KEY_FIELD)
+                && f.get("target_model")
+                    .and_then(Value::as_str)
+                    .is_none_or(|m| m.eq_ignore_ascii_case("contact"))
+        })
+    })
 }
 
 fn delivered(crm_id: String, call: CallInfo) -> Delivery {
@@ -412,16 +464,23 @@ async fn error_for(timed: Timed) -> ConnectorError {
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
-    let detail = if is_json {
-        timed
-            .response
-            .json::<Value>()
-            .await
-            .ok()
-            .and_then(|b| b.get("detail").and_then(Value::as_str).map(str::to_owned))
+    let body = if is_json {
+        Some(body_or_empty(timed.response).await)
     } else {
         None
     };
+    error_from(status, retry_after, body.as_deref())
+}
+
+/// [`error_for`] once the body is read (`None`: not JSON, not read).
+pub(crate) fn error_from(
+    status: u16,
+    retry_after: Option<std::time::Duration>,
+    json_body: Option<&[u8]>,
+) -> ConnectorError {
+    let detail = json_body
+        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+        .and_then(|b| b.get("detail").and_then(Value::as_str).map(str::to_owned));
     let reason = detail.unwrap_or_else(|| format!("HTTP {status}"));
     match status {
         // A bad, revoked or missing token is a 403 here, not a 401.

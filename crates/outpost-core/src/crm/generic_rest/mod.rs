@@ -25,7 +25,7 @@ use crate::crm::error::{
 use crate::crm::field_check::{label_for, CrmField, CrmFieldType, FieldList};
 use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
 use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
-use crate::crm::http::{concurrently, Http, Timed};
+use crate::crm::http::{body_or_empty, concurrently, parse_json, Http, Timed};
 use crate::customer::Field;
 use crate::customer::{Customer, CustomerId};
 use crate::endpoint::EndpointSettings;
@@ -190,16 +190,23 @@ impl GenericRest {
             },
             Ok(timed) => {
                 let call = call_info(&timed);
-                let outcome = upsert_outcome(timed.response, &self.map).await;
+                let status = timed.response.status().as_u16();
+                let retry_after = retry_after(&timed.response);
+                let outcome = match timed.response.bytes().await {
+                    Ok(body) => upsert_outcome(status, retry_after, &body, &self.map),
+                    Err(e) if is_created(status) => RecordOutcome::Failed(
+                        ConnectorError::Protocol(format!("unreadable upsert response: {e}")),
+                    ),
+                    // An error answer's body only adds detail.
+                    Err(_) => upsert_outcome(status, retry_after, &[], &self.map),
+                };
                 Delivery { outcome, call }
             }
         }
     }
 
-    async fn get_json<T: for<'de> Deserialize<'de>>(
-        &self,
-        url: Url,
-    ) -> Result<Option<T>, ConnectorError> {
+    /// A read's body; `None` for a 404.
+    async fn get_body(&self, url: Url) -> Result<Option<Vec<u8>>, ConnectorError> {
         let timed = self.send(|| self.request(Method::GET, url.clone())).await?;
         let status = timed.response.status();
         if status == StatusCode::NOT_FOUND {
@@ -208,12 +215,12 @@ impl GenericRest {
         if !status.is_success() {
             return Err(error_for(timed.response).await);
         }
-        timed
+        let body = timed
             .response
-            .json()
+            .bytes()
             .await
-            .map(Some)
-            .map_err(|e| ConnectorError::Protocol(format!("unreadable response: {e}")))
+            .map_err(|e| ConnectorError::Protocol(format!("unreadable {RESPONSE}: {e}")))?;
+        Ok(Some(body.to_vec()))
     }
 }
 
@@ -222,8 +229,34 @@ fn body(c: &Customer, map: &FieldMap) -> Value {
     Value::Object(map.outgoing(c))
 }
 
+/// What a read's unparsable body is called in the protocol error.
+const RESPONSE: &str = "response";
+
+/// `GET /customers/{key}`'s record.
+pub(crate) fn record(body: &[u8], map: &FieldMap) -> Result<RemoteCustomer, ConnectorError> {
+    parse_json::<Record>(body, RESPONSE).map(|r| r.into_remote(map))
+}
+
+/// A page of `GET /customers` (search and the incremental listing).
+pub(crate) fn list(body: &[u8], map: &FieldMap) -> Result<Page, ConnectorError> {
+    let list: List = parse_json(body, RESPONSE)?;
+    Ok(Page {
+        items: list.items.into_iter().map(|r| r.into_remote(map)).collect(),
+        next: list.next_cursor,
+    })
+}
+
+/// `GET /metadata` as the creation form and the field list.
+pub(crate) fn metadata(
+    body: &[u8],
+    map: &FieldMap,
+) -> Result<(CrmForm, Option<FieldList>), ConnectorError> {
+    let m: Metadata = parse_json(body, RESPONSE)?;
+    Ok((form(m.clone(), map), field_list(m)))
+}
+
 /// `GET /metadata` (see docs/crm-rest-api.md).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct Metadata {
     #[serde(default)]
     required_one_of: Vec<String>,
@@ -234,7 +267,7 @@ struct Metadata {
     picklists: std::collections::BTreeMap<String, Vec<MetadataOption>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct MetadataField {
     name: String,
     #[serde(rename = "type")]
@@ -334,18 +367,29 @@ fn call_info(t: &Timed) -> CallInfo {
     t.call_info(&["x-request-id"])
 }
 
-async fn upsert_outcome(response: reqwest::Response, map: &FieldMap) -> RecordOutcome {
-    let status = response.status().as_u16();
+fn retry_after(response: &reqwest::Response) -> Option<std::time::Duration> {
+    parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER))
+}
+
+fn is_created(status: u16) -> bool {
+    matches!(status, 200 | 201)
+}
+
+/// What an upsert's answer says about its record.
+pub(crate) fn upsert_outcome(
+    status: u16,
+    retry_after: Option<std::time::Duration>,
+    body: &[u8],
+    map: &FieldMap,
+) -> RecordOutcome {
     match status {
-        200 | 201 => match response.json::<Record>().await {
+        _ if is_created(status) => match parse_json::<Record>(body, "upsert response") {
             Ok(r) => RecordOutcome::Delivered { crm_id: r.id },
-            Err(e) => RecordOutcome::Failed(ConnectorError::Protocol(format!(
-                "unreadable upsert response: {e}"
-            ))),
+            Err(e) => RecordOutcome::Failed(e),
         },
         // The CRM judged this record: a person must look at it.
         400 | 409 | 422 => {
-            let err: ApiError = response.json().await.unwrap_or(ApiError {
+            let err: ApiError = serde_json::from_slice(body).unwrap_or(ApiError {
                 code: None,
                 message: None,
                 field: None,
@@ -364,14 +408,23 @@ async fn upsert_outcome(response: reqwest::Response, map: &FieldMap) -> RecordOu
                     .map(|f| map.outpost_field(&f).map_or(f, |o| o.name().to_owned())),
             })
         }
-        _ => RecordOutcome::Failed(error_for(response).await),
+        _ => RecordOutcome::Failed(error_from(status, retry_after, body)),
     }
 }
 
 async fn error_for(response: reqwest::Response) -> ConnectorError {
     let status = response.status().as_u16();
-    let retry_after = parse_retry_after(response.headers().get(reqwest::header::RETRY_AFTER));
-    let reason = match response.json::<ApiError>().await {
+    let retry_after = retry_after(&response);
+    error_from(status, retry_after, &body_or_empty(response).await)
+}
+
+/// An unsuccessful answer, classified; the contract's `message` is the reason.
+pub(crate) fn error_from(
+    status: u16,
+    retry_after: Option<std::time::Duration>,
+    body: &[u8],
+) -> ConnectorError {
+    let reason = match serde_json::from_slice::<ApiError>(body) {
         Ok(ApiError {
             message: Some(m), ..
         }) => m,
@@ -398,14 +451,12 @@ impl CrmConnector for GenericRest {
         // An authenticated, cheap read: proves reachability and credentials.
         let mut url = self.url("customers");
         url.query_pairs_mut().append_pair("limit", "1");
-        self.get_json::<List>(url)
-            .await?
-            .map(|_| ())
-            .ok_or_else(|| {
-                ConnectorError::Queue(QueueProblem::Misconfigured(
-                    "GET /customers is not found: is the base URL right?".into(),
-                ))
-            })
+        let body = self.get_body(url).await?.ok_or_else(|| {
+            ConnectorError::Queue(QueueProblem::Misconfigured(
+                "GET /customers is not found: is the base URL right?".into(),
+            ))
+        })?;
+        list(&body, &self.map).map(|_| ())
     }
 
     async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
@@ -413,10 +464,10 @@ impl CrmConnector for GenericRest {
     }
 
     async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {
-        Ok(self
-            .get_json::<Record>(self.url(&format!("customers/{key}")))
+        self.get_body(self.url(&format!("customers/{key}")))
             .await?
-            .map(|r| r.into_remote(&self.map)))
+            .map(|body| record(&body, &self.map))
+            .transpose()
     }
 
     async fn search(
@@ -428,19 +479,17 @@ impl CrmConnector for GenericRest {
         url.query_pairs_mut()
             .append_pair("q", query)
             .append_pair("limit", &limit.min(PAGE_SIZE).to_string());
-        let list = self
-            .get_json::<List>(url)
-            .await?
-            .map(|l| l.items)
-            .unwrap_or_default();
-        Ok(list.into_iter().map(|r| r.into_remote(&self.map)).collect())
+        match self.get_body(url).await? {
+            Some(body) => Ok(list(&body, &self.map)?.items),
+            None => Ok(Vec::new()),
+        }
     }
 
     async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
-        Ok(self
-            .get_json::<Metadata>(self.url("metadata"))
+        self.get_body(self.url("metadata"))
             .await?
-            .map(|m| form(m, &self.map)))
+            .map(|body| metadata(&body, &self.map).map(|(form, _)| form))
+            .transpose()
     }
 
     fn key_generator(&self) -> Option<Arc<dyn KeyGenerator>> {
@@ -449,9 +498,11 @@ impl CrmConnector for GenericRest {
 
     async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
         Ok(self
-            .get_json::<Metadata>(self.url("metadata"))
+            .get_body(self.url("metadata"))
             .await?
-            .and_then(field_list))
+            .map(|body| metadata(&body, &self.map))
+            .transpose()?
+            .and_then(|(_, fields)| fields))
     }
 
     async fn list_modified_since(
@@ -475,17 +526,12 @@ impl CrmConnector for GenericRest {
                 q.append_pair("country", country);
             }
         }
-        let list = self.get_json::<List>(url).await?.unwrap_or(List {
-            items: vec![],
-            next_cursor: None,
-        });
-        Ok(Page {
-            items: list
-                .items
-                .into_iter()
-                .map(|r| r.into_remote(&self.map))
-                .collect(),
-            next: list.next_cursor,
-        })
+        match self.get_body(url).await? {
+            Some(body) => list(&body, &self.map),
+            None => Ok(Page {
+                items: vec![],
+                next: None,
+            }),
+        }
     }
 }

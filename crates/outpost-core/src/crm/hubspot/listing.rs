@@ -100,7 +100,12 @@ impl Position {
         match *self {
             Position::Window { from, .. } => match next_after {
                 None => Ok(None),
-                Some(after) if after + SEARCH_PAGE <= RESULT_CAP => {
+                // Checked: `after` is the CRM's number (a huge one crossed the cap).
+                Some(after)
+                    if after
+                        .checked_add(SEARCH_PAGE)
+                        .is_some_and(|end| end <= RESULT_CAP) =>
+                {
                     Ok(Some(Position::Window { from, after }))
                 }
                 Some(_) => {
@@ -205,5 +210,20 @@ mod tests {
             })
         );
         assert_eq!(Position::decode(&by_id.encode()).unwrap(), by_id);
+    }
+
+    /// Found by the `hubspot_response` fuzz target's property: a paging
+    /// offset near `usize::MAX` overflowed (a panic in debug builds).
+    #[test]
+    fn a_huge_paging_offset_opens_a_new_window() {
+        let p = Position::start(DateTime::from_timestamp_millis(1000));
+        let page = vec![contact(1, 1000), contact(2, 1500)];
+        assert_eq!(
+            p.next(&page, Some(usize::MAX)).unwrap(),
+            Some(Position::Window {
+                from: 1500,
+                after: 0
+            })
+        );
     }
 }

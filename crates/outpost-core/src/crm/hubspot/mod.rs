@@ -4,8 +4,8 @@
 //! second one.
 
 mod auth;
-mod listing;
-mod mapping;
+pub(crate) mod listing;
+pub(crate) mod mapping;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,7 +24,7 @@ use crate::crm::error::{
 use crate::crm::field_check::FieldList;
 use crate::crm::field_map::FieldMap;
 use crate::crm::form::CrmForm;
-use crate::crm::http::{Http, Timed};
+use crate::crm::http::{body_or_empty, parse_json, Http, Timed};
 use crate::customer::{Customer, CustomerId};
 pub use auth::{Auth, OAuth};
 pub use mapping::DEFAULT_MAP;
@@ -52,7 +52,7 @@ pub struct HubSpot {
 /// HubSpot's error body.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ApiError {
+pub(crate) struct ApiError {
     message: Option<String>,
     category: Option<String>,
     correlation_id: Option<String>,
@@ -139,15 +139,17 @@ impl HubSpot {
         self.http.send_authorized(&self.auth, build).await
     }
 
-    async fn json<T: for<'de> Deserialize<'de>>(timed: Timed) -> Result<T, ConnectorError> {
+    /// The body of a successful answer; an unsuccessful one is classified.
+    async fn body(timed: Timed) -> Result<Vec<u8>, ConnectorError> {
         if !timed.response.status().is_success() {
             return Err(error_for(timed).await.0);
         }
         timed
             .response
-            .json()
+            .bytes()
             .await
-            .map_err(|e| ConnectorError::Protocol(format!("unreadable HubSpot response: {e}")))
+            .map(|b| b.to_vec())
+            .map_err(|e| ConnectorError::Protocol(format!("unreadable {RESPONSE}: {e}")))
     }
 
     /// Upserts `batch`. HubSpot validates a batch as a whole, so when it
@@ -171,10 +173,17 @@ impl HubSpot {
         let call = call_info(&timed);
         let status = call.status.unwrap_or(0);
         if timed.response.status().is_success() {
-            let body: BatchResponse = timed.response.json().await.map_err(|e| {
-                ConnectorError::Protocol(format!("unreadable batch/upsert response: {e}"))
+            let body = timed.response.bytes().await.map_err(|e| {
+                ConnectorError::Protocol(format!("unreadable {BATCH_RESPONSE}: {e}"))
             })?;
-            return Ok(self.match_results(batch, body, call));
+            let keys: Vec<String> = batch.iter().map(|c| c.id.to_string()).collect();
+            return Ok(batch_outcomes(&body, &keys, &self.key_property)?
+                .into_iter()
+                .map(|outcome| Delivery {
+                    outcome,
+                    call: call.clone(),
+                })
+                .collect());
         }
         if status == 400 || status == 409 {
             let (error, detail) = error_for(timed).await;
@@ -198,62 +207,20 @@ impl HubSpot {
         Err(error_for(timed).await.0)
     }
 
-    /// Results are not promised in input order: match them by the key property.
-    fn match_results(
-        &self,
-        batch: &[Customer],
-        body: BatchResponse,
-        call: CallInfo,
-    ) -> Vec<Delivery> {
-        batch
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let key = c.id.to_string();
-                let found = body
-                    .results
-                    .iter()
-                    .find(|r| {
-                        r.properties.get(&self.key_property).and_then(Value::as_str)
-                            == Some(key.as_str())
-                    })
-                    .or_else(|| (body.results.len() == batch.len()).then(|| &body.results[i]));
-                let outcome = match found {
-                    Some(r) => RecordOutcome::Delivered {
-                        crm_id: r.id.clone(),
-                    },
-                    None => RecordOutcome::Failed(ConnectorError::Protocol(format!(
-                        "no result for {key} in batch/upsert"
-                    ))),
-                };
-                Delivery {
-                    outcome,
-                    call: call.clone(),
-                }
-            })
-            .collect()
-    }
-
     async fn check_key_property(&self) -> Result<(), ConnectorError> {
         let url = self.url(&format!("crm/v3/properties/contacts/{}", self.key_property));
         let timed = self.send(Method::GET, url, None).await?;
         match timed.response.status().as_u16() {
-            200 => {
-                let prop: Value = timed.response.json().await.unwrap_or_default();
-                if prop.get("hasUniqueValue").and_then(Value::as_bool) == Some(false) {
-                    return Err(missing_property(
-                        &self.key_property,
-                        "exists but does not require unique values",
-                    ));
-                }
-                Ok(())
-            }
+            200 => match key_property_problem(&body_or_empty(timed.response).await) {
+                Some(problem) => Err(missing_property(&self.key_property, problem)),
+                None => Ok(()),
+            },
             404 => Err(missing_property(&self.key_property, "does not exist")),
             _ => Err(error_for(timed).await.0),
         }
     }
 
-    async fn search_body(&self, body: Value) -> Result<SearchResponse, ConnectorError> {
+    async fn search_body(&self, body: Value) -> Result<SearchPage, ConnectorError> {
         let timed = self
             .send(
                 Method::POST,
@@ -261,7 +228,7 @@ impl HubSpot {
                 Some(&body),
             )
             .await?;
-        Self::json(timed).await
+        search_page(&Self::body(timed).await?, &self.key_property, &self.map)
     }
 
     /// Every contact property (`GET /crm/v3/properties/contacts`).
@@ -269,13 +236,105 @@ impl HubSpot {
         let timed = self
             .send(Method::GET, self.url("crm/v3/properties/contacts"), None)
             .await?;
-        let list: PropertyList = Self::json(timed).await?;
-        Ok(list.results)
+        properties(&Self::body(timed).await?)
     }
+}
 
-    fn remote(&self, c: Contact) -> RemoteCustomer {
-        mapping::remote(c.id, &c.properties, &self.key_property, &self.map)
-    }
+/// What an unparsable successful body is called in the protocol error.
+const RESPONSE: &str = "HubSpot response";
+const BATCH_RESPONSE: &str = "batch/upsert response";
+
+/// A `batch/upsert` answer, one outcome per key in `keys`' order. Results
+/// are not promised in input order: they are matched by the key property.
+pub(crate) fn batch_outcomes(
+    body: &[u8],
+    keys: &[String],
+    key_property: &str,
+) -> Result<Vec<RecordOutcome>, ConnectorError> {
+    let body: BatchResponse = parse_json(body, BATCH_RESPONSE)?;
+    Ok(keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let found = body
+                .results
+                .iter()
+                .find(|r| {
+                    r.properties.get(key_property).and_then(Value::as_str) == Some(key.as_str())
+                })
+                .or_else(|| (body.results.len() == keys.len()).then(|| &body.results[i]));
+            match found {
+                Some(r) => RecordOutcome::Delivered {
+                    crm_id: r.id.clone(),
+                },
+                None => RecordOutcome::Failed(ConnectorError::Protocol(format!(
+                    "no result for {key} in batch/upsert"
+                ))),
+            }
+        })
+        .collect())
+}
+
+/// One search page: the contacts and the paging's next offset.
+pub(crate) struct SearchPage {
+    pub items: Vec<RemoteCustomer>,
+    pub next_after: Option<usize>,
+}
+
+pub(crate) fn search_page(
+    body: &[u8],
+    key_property: &str,
+    map: &FieldMap,
+) -> Result<SearchPage, ConnectorError> {
+    let found: SearchResponse = parse_json(body, RESPONSE)?;
+    let next_after = found
+        .paging
+        .and_then(|p| p.next)
+        .map(|n| n.after.parse::<usize>())
+        .transpose()
+        .map_err(|e| ConnectorError::Protocol(format!("paging.next.after: {e}")))?;
+    Ok(SearchPage {
+        items: found
+            .results
+            .into_iter()
+            .map(|c| remote(c, key_property, map))
+            .collect(),
+        next_after,
+    })
+}
+
+/// One contact (`GET /crm/v3/objects/contacts/{key}`).
+pub(crate) fn contact(
+    body: &[u8],
+    key_property: &str,
+    map: &FieldMap,
+) -> Result<RemoteCustomer, ConnectorError> {
+    parse_json(body, RESPONSE).map(|c| remote(c, key_property, map))
+}
+
+pub(crate) fn properties(body: &[u8]) -> Result<Vec<mapping::Property>, ConnectorError> {
+    parse_json::<PropertyList>(body, RESPONSE).map(|l| l.results)
+}
+
+/// The form and the field list from the contact properties.
+pub(crate) fn form_and_fields(
+    properties: Vec<mapping::Property>,
+    map: &FieldMap,
+) -> (CrmForm, FieldList) {
+    let fields = mapping::field_list(&properties);
+    (mapping::form(properties, map), fields)
+}
+
+/// What is wrong with the key property as `GET /crm/v3/properties/contacts/{name}`
+/// describes it, if anything (an unreadable answer is given the benefit of the doubt).
+pub(crate) fn key_property_problem(body: &[u8]) -> Option<&'static str> {
+    let prop: Value = serde_json::from_slice(body).unwrap_or_default();
+    (prop.get("hasUniqueValue").and_then(Value::as_bool) == Some(false))
+        .then_some("exists but does not require unique values")
+}
+
+fn remote(c: Contact, key_property: &str, map: &FieldMap) -> RemoteCustomer {
+    mapping::remote(c.id, &c.properties, key_property, map)
 }
 
 fn missing_property(name: &str, problem: &str) -> ConnectorError {
@@ -294,7 +353,16 @@ fn call_info(t: &Timed) -> CallInfo {
 async fn error_for(timed: Timed) -> (ConnectorError, Option<ApiError>) {
     let status = timed.response.status().as_u16();
     let retry_after = parse_retry_after(timed.response.headers().get(reqwest::header::RETRY_AFTER));
-    let body: Option<ApiError> = timed.response.json().await.ok();
+    error_from(status, retry_after, &body_or_empty(timed.response).await)
+}
+
+/// [`error_for`] once the body is read.
+pub(crate) fn error_from(
+    status: u16,
+    retry_after: Option<std::time::Duration>,
+    body: &[u8],
+) -> (ConnectorError, Option<ApiError>) {
+    let body: Option<ApiError> = serde_json::from_slice(body).ok();
     let reason = body
         .as_ref()
         .and_then(|b| b.message.clone())
@@ -311,7 +379,7 @@ async fn error_for(timed: Timed) -> (ConnectorError, Option<ApiError>) {
 }
 
 /// Plain words for a refused record, naming the field when HubSpot does.
-fn record_error(map: &FieldMap, status: u16, e: &ApiError) -> RecordError {
+pub(crate) fn record_error(map: &FieldMap, status: u16, e: &ApiError) -> RecordError {
     let field = e
         .errors
         .iter()
@@ -375,7 +443,7 @@ impl CrmConnector for HubSpot {
         if timed.response.status().as_u16() == 404 {
             return Ok(None);
         }
-        Ok(Some(self.remote(Self::json::<Contact>(timed).await?)))
+        contact(&Self::body(timed).await?, &self.key_property, &self.map).map(Some)
     }
 
     async fn search(
@@ -388,16 +456,15 @@ impl CrmConnector for HubSpot {
             "limit": limit.clamp(1, SEARCH_PAGE),
             "properties": mapping::read_property_list(&self.map, &self.key_property),
         });
-        let found = self.search_body(body).await?;
-        Ok(found.results.into_iter().map(|c| self.remote(c)).collect())
+        Ok(self.search_body(body).await?.items)
     }
 
     async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
-        Ok(Some(mapping::form(self.properties().await?, &self.map)))
+        Ok(Some(form_and_fields(self.properties().await?, &self.map).0))
     }
 
     async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
-        Ok(Some(mapping::field_list(&self.properties().await?)))
+        Ok(Some(form_and_fields(self.properties().await?, &self.map).1))
     }
 
     async fn list_modified_since(
@@ -414,15 +481,7 @@ impl CrmConnector for HubSpot {
             &mapping::read_property_list(&self.map, &self.key_property),
             filter,
         );
-        let found = self.search_body(body).await?;
-        let next_after = found
-            .paging
-            .and_then(|p| p.next)
-            .map(|n| n.after.parse::<usize>())
-            .transpose()
-            .map_err(|e| ConnectorError::Protocol(format!("paging.next.after: {e}")))?;
-        let items: Vec<RemoteCustomer> =
-            found.results.into_iter().map(|c| self.remote(c)).collect();
+        let SearchPage { items, next_after } = self.search_body(body).await?;
         let next = position.next(&items, next_after)?;
         Ok(Page {
             next: next.map(|p| p.encode()),
