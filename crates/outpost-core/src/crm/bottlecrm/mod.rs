@@ -445,6 +445,11 @@ fn field_error(body: &Value, map: &FieldMap) -> Option<(String, String)> {
     let field = map
         .outpost_field(field)
         .map_or_else(|| field.clone(), |f| f.name().to_owned());
+    // An entry without words still says which field BottleCRM refused.
+    let message = match message.trim() {
+        "" => "BottleCRM refused this value without saying why.".to_owned(),
+        _ => message,
+    };
     Some((field, message))
 }
 
@@ -674,5 +679,15 @@ mod tests {
         let (f, m) = field_error(&e, &FieldMap::new(DEFAULT_MAP)).unwrap();
         assert_eq!(f, "phone");
         assert!(m.starts_with("Enter a valid phone number"));
+    }
+
+    #[test]
+    fn a_field_error_without_words_names_the_field() {
+        let e = json!({"error": true, "errors": {"phone": ""}});
+        let (f, m) = field_error(&e, &FieldMap::new(DEFAULT_MAP)).unwrap();
+        assert_eq!(
+            (f.as_str(), m.as_str()),
+            ("phone", "BottleCRM refused this value without saying why.")
+        );
     }
 }
