@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use outpost_core::endpoint::secrets::KeyringSecrets;
-use outpost_core::{Outpost, Store};
+use outpost_core::{Outpost, Store, StoreOptions};
 use tauri::{Manager, RunEvent, WindowEvent};
 
 use crate::error::IpcError;
-use crate::{commands, events, single_instance, start_error};
+use crate::{commands, events, single_instance, start_error, webview};
 
 /// How long the engine may take to finish its current request on exit.
 const STOP_TIMEOUT: Duration = Duration::from_secs(3);
@@ -23,8 +23,15 @@ pub fn run(db: Option<PathBuf>) -> anyhow::Result<()> {
         // First: a second start on this database exits here, before the store opens.
         .plugin(single_instance::plugin(&path))
         .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                webview::lighten(&window);
+            }
             let opened = tauri::async_runtime::block_on(async {
-                let store = Store::open(&path).await?;
+                let options = StoreOptions {
+                    warm_up_phones: false,
+                    ..StoreOptions::default()
+                };
+                let store = Store::open_with(&path, options).await?;
                 Outpost::start(store, Arc::new(KeyringSecrets::default())).await
             });
             let outpost = match opened {

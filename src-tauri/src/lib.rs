@@ -14,3 +14,4 @@ mod start_error;
 #[cfg(test)]
 #[path = "../ui_dist.rs"]
 mod ui_dist;
+mod webview;

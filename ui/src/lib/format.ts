@@ -21,12 +21,23 @@ export function secondaryCompany(c: Customer): string | null {
   return person !== '' && c.company ? c.company : null;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+/**
+ * The formatters are made on first use: each loads its share of the locale
+ * data, which a window that has not shown a date yet need not hold.
+ */
+function once<T>(make: () => T): () => T {
+  let made: T | undefined;
+  return () => (made ??= make());
+}
+
+const dateTime = once(() => new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }));
+const relative = once(() => new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }));
+const count = once(() => new Intl.NumberFormat());
 
 /** A timestamp in the user's locale and time zone; the raw text if unparsable. */
 export function formatDateTime(iso: string): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : dateTime.format(d);
+  return Number.isNaN(d.getTime()) ? iso : dateTime().format(d);
 }
 
 export const SYNC_LABELS: Record<SyncState, string> = {
@@ -52,8 +63,6 @@ export function prefillFromQuery(raw: string): NewCustomer {
   return { first_name: words.join(' '), last_name: last };
 }
 
-const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-
 /** "3 min ago", "just now", "yesterday": how long ago `iso` was, as of `now`. */
 export function timeAgo(iso: string, now: number = Date.now()): string {
   const then = new Date(iso).getTime();
@@ -61,19 +70,17 @@ export function timeAgo(iso: string, now: number = Date.now()): string {
   const secs = Math.round((then - now) / 1000);
   if (Math.abs(secs) < 45) return 'just now';
   const mins = Math.round(secs / 60);
-  if (Math.abs(mins) < 60) return relative.format(mins, 'minute');
+  if (Math.abs(mins) < 60) return relative().format(mins, 'minute');
   const hours = Math.round(mins / 60);
-  if (Math.abs(hours) < 24) return relative.format(hours, 'hour');
-  return relative.format(Math.round(hours / 24), 'day');
+  if (Math.abs(hours) < 24) return relative().format(hours, 'hour');
+  return relative().format(Math.round(hours / 24), 'day');
 }
-
-const count = new Intl.NumberFormat();
 
 /** The working set for the status bar; null when there is nothing to say. */
 export function workingSetText(w: WorkingSet | null, now: number = Date.now()): string | null {
   if (!w) return null;
-  if (w.pulling !== null) return `updating working set… ${count.format(w.pulling)} received`;
+  if (w.pulling !== null) return `updating working set… ${count().format(w.pulling)} received`;
   if (!w.pull_enabled || w.updated_at === null) return null;
-  const n = count.format(w.total_local);
+  const n = count().format(w.total_local);
   return `working set: ${n} customer${w.total_local === 1 ? '' : 's'}, updated ${timeAgo(w.updated_at, now)}`;
 }

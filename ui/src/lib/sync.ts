@@ -4,6 +4,7 @@
 import type { JsonValue, OutboxMessage, StatusSnapshot } from './ipc';
 import type { Interception } from '../bindings/Interception';
 import { CONNECTION_MESSAGES } from './model';
+import { formatDateTime } from './format';
 
 export type Tone = 'muted' | 'ok' | 'warn' | 'bad';
 
@@ -84,7 +85,6 @@ export function connectionSentence(status: StatusSnapshot): string {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 /**
  * "just now", "3 min ago", "2 hours ago", "yesterday", "4 days ago", then the
@@ -104,7 +104,7 @@ export function relativeTime(iso: string | null, now: number = Date.now()): stri
   const d = Math.floor(ago / DAY);
   if (d === 1) return 'yesterday';
   if (d < 7) return `${d} days ago`;
-  return dateTime.format(new Date(t));
+  return formatDateTime(iso);
 }
 
 /** When a message will be tried next: "now", "in 40 s", "in 3 min", or a time. */
@@ -115,7 +115,7 @@ export function untilTime(iso: string, now: number = Date.now()): string {
   if (ahead <= 1000) return 'now';
   if (ahead < MINUTE) return `in ${Math.ceil(ahead / 1000)} s`;
   if (ahead < HOUR) return `in ${Math.ceil(ahead / MINUTE)} min`;
-  return dateTime.format(new Date(t));
+  return formatDateTime(iso);
 }
 
 function text(v: JsonValue | undefined): string {

@@ -368,6 +368,13 @@ fn main() -> Result<()> {
             samples: vec![],
         },
         Subject {
+            name: "blank window, software rendering",
+            program: args.blank.clone(),
+            args: vec!["--software".into()],
+            title: "Blank window",
+            samples: vec![],
+        },
+        Subject {
             name: "Outpost, empty database",
             program: args.outpost.clone(),
             args: db_arg(&empty_db),
@@ -394,31 +401,43 @@ fn main() -> Result<()> {
         }
         eprintln!("round {round} of {} done", args.runs);
     }
-    let base_pss = median(subjects[0].samples.iter().map(Sample::total_kb).collect());
-    let base_paint = median(subjects[0].samples.iter().map(|s| s.paint).collect());
+    // Against the default blank window (what a Tauri app costs anyway) and
+    // against one rendering in software as Outpost does (what Outpost's own
+    // code and UI cost).
+    let base = |s: &Subject| {
+        (
+            median(s.samples.iter().map(Sample::total_kb).collect()),
+            median(s.samples.iter().map(|x| x.paint).collect()),
+        )
+    };
+    let bases = [base(&subjects[0]), base(&subjects[1])];
     println!(
-        "{} starts each, medians; PSS in MB (main + WebKitWebProcess + WebKitNetworkProcess + other)",
+        "{} starts each, medians; PSS in MB (main + WebKitWebProcess + WebKitNetworkProcess + other); \
+         ratios against the blank window, then against the blank window rendering in software",
         args.runs
     );
     println!(
-        "| subject | PSS total | main | web | network | other | PSS ratio | paint ms | paint ratio |"
+        "| subject | PSS total | main | web | network | other | PSS ratio | PSS ratio (software) | paint ms | paint ratio | paint ratio (software) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for s in &subjects {
         let m = |f: fn(&Sample) -> u64| median(s.samples.iter().map(f).collect());
-        let total = m(Sample::total_kb);
-        let paint = median(s.samples.iter().map(|x| x.paint).collect());
+        let (total, paint) = base(s);
+        let ratio = |(pss, _): (u64, Duration)| total as f64 / pss as f64;
+        let paint_ratio = |(_, p): (u64, Duration)| paint.as_secs_f64() / p.as_secs_f64();
         println!(
-            "| {} | {} | {} | {} | {} | {} | {:.2}x | {} | {:.2}x |",
+            "| {} | {} | {} | {} | {} | {} | {:.2}x | {:.2}x | {} | {:.2}x | {:.2}x |",
             s.name,
             mb(total),
             mb(m(|x| x.main_kb)),
             mb(m(|x| x.web_kb)),
             mb(m(|x| x.network_kb)),
             mb(m(|x| x.other_kb)),
-            total as f64 / base_pss as f64,
+            ratio(bases[0]),
+            ratio(bases[1]),
             paint.as_millis(),
-            paint.as_secs_f64() / base_paint.as_secs_f64(),
+            paint_ratio(bases[0]),
+            paint_ratio(bases[1]),
         );
     }
     Ok(())
