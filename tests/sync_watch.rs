@@ -4,7 +4,6 @@
 //! aside while it runs, and takes over when it is killed with SIGKILL.
 //! Needs the OS keyring (run under `scripts/with-keyring`).
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -96,27 +95,6 @@ impl Drop for Watch {
     }
 }
 
-fn records_per_key(emu: &Emulator) -> HashMap<String, usize> {
-    let mut per = HashMap::new();
-    for r in emu.records() {
-        if let Some(k) = r.key {
-            *per.entry(k).or_default() += 1;
-        }
-    }
-    per
-}
-
-fn puts_per_key(emu: &Emulator) -> HashMap<String, usize> {
-    let mut per = HashMap::new();
-    for r in emu.requests() {
-        if r.endpoint == "PUT /customers/{key}" {
-            let key = r.path.trim_start_matches("/customers/").to_owned();
-            *per.entry(key).or_default() += 1;
-        }
-    }
-    per
-}
-
 async fn seed(db: &Path, n: usize) -> Vec<String> {
     let store = Store::open(db).await.unwrap();
     let inputs: Vec<_> = (0..n)
@@ -148,7 +126,7 @@ fn json_out(db: &Path, args: &[&str]) -> (Value, Duration) {
 
 async fn wait_records(emu: &Emulator, n: usize) {
     let end = Instant::now() + DEADLINE;
-    while records_per_key(emu).len() < n {
+    while emu.records_per_key().len() < n {
         assert!(Instant::now() < end, "the CRM never got {n} customers");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -238,7 +216,7 @@ async fn sync_watch_delivers_until_sigterm_and_reports_each_change() {
     assert!(lines[..lines.len() - 1]
         .iter()
         .all(|l| l["delivering"] == true));
-    let per = records_per_key(&emu);
+    let per = emu.records_per_key();
     for k in &keys {
         assert_eq!(per.get(k), Some(&1), "{k} exactly once");
     }
@@ -281,7 +259,7 @@ async fn a_deliverer_killed_with_sigkill_is_taken_over_and_the_rest_arrives_once
             l["event"] == "started" && l["delivering"] == false
         })
         .await;
-    let before = records_per_key(&emu).len();
+    let before = emu.records_per_key().len();
     assert!(before < n, "the first was still delivering");
 
     first.child.kill().unwrap(); // SIGKILL: no chance to let anything go
@@ -301,14 +279,14 @@ async fn a_deliverer_killed_with_sigkill_is_taken_over_and_the_rest_arrives_once
             l["sent"] == n && l["pending"] == 0
         })
         .await;
-    let per = records_per_key(&emu);
+    let per = emu.records_per_key();
     assert_eq!(per.len(), n);
     for k in &keys {
         assert_eq!(per.get(k), Some(&1), "{k} exactly once");
     }
     // Only the round the kill cut off (a batch of 2) may have been sent
     // twice (the upsert updated the same record); nothing else.
-    let puts = puts_per_key(&emu);
+    let puts = emu.puts_per_key();
     let total: usize = puts.values().sum();
     assert!(total <= n + 2, "{total} sends for {n} customers: {puts:?}");
 

@@ -1,6 +1,6 @@
 //! The public handle: start an emulator, drive its faults and inspect its state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -117,6 +117,29 @@ impl Emulator {
     /// Every stored record of both APIs.
     pub fn records(&self) -> Vec<StoredRecord> {
         self.inner.shared.store().records()
+    }
+
+    /// Records per Outpost key, every API's together: more than one is a
+    /// duplicate (what the exactly-once tests look for).
+    pub fn records_per_key(&self) -> HashMap<String, usize> {
+        let mut per = HashMap::new();
+        for k in self.records().into_iter().filter_map(|r| r.key) {
+            *per.entry(k).or_default() += 1;
+        }
+        per
+    }
+
+    /// `PUT /customers/{key}` requests per key: each is one send of a
+    /// customer to the generic REST API, answered or not.
+    pub fn puts_per_key(&self) -> HashMap<String, usize> {
+        let mut per = HashMap::new();
+        for r in self.requests() {
+            if r.endpoint == "PUT /customers/{key}" {
+                let key = r.path.trim_start_matches("/customers/").to_owned();
+                *per.entry(key).or_default() += 1;
+            }
+        }
+        per
     }
 
     pub fn stats(&self) -> StatsSnapshot {

@@ -11,25 +11,13 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{wait_until, World, DEADLINE};
 
-use crm_emulator::{Config, Emulator, Faults};
+use crm_emulator::{Config, Faults};
 use outpost_core::endpoint::{EndpointKind, EndpointSettings};
 use outpost_core::sync::engine::SyncEngine;
 use outpost_core::sync::lease::{self, ONE_SHOT_WAIT};
 use outpost_core::sync::once::{flush_once, pull_once, FlushError, PullOnceError};
 use outpost_core::{CustomerChange, OutboxState, Outpost, Store, StoreEvent};
 use tokio::sync::broadcast::error::RecvError;
-
-/// `PUT /customers/{key}` requests per key: each is one send of a customer.
-fn puts_per_key(emu: &Emulator) -> HashMap<String, usize> {
-    let mut per = HashMap::new();
-    for r in emu.requests() {
-        if r.endpoint == "PUT /customers/{key}" {
-            let key = r.path.trim_start_matches("/customers/").to_owned();
-            *per.entry(key).or_default() += 1;
-        }
-    }
-    per
-}
 
 async fn slow_rest_world() -> World {
     let w = World::new(Config::unlimited()).await;
@@ -137,7 +125,7 @@ async fn two_engines_on_one_database_send_every_customer_exactly_once() {
     })
     .await;
     w.assert_exactly_once(&keys);
-    let puts = puts_per_key(&w.emu);
+    let puts = w.emu.puts_per_key();
     for k in &keys {
         assert_eq!(puts.get(&k.to_string()), Some(&1), "{k} sent once");
     }
@@ -194,7 +182,7 @@ async fn the_waiting_engine_takes_over_when_the_holder_stops() {
     w.assert_exactly_once(&keys);
     // A send cut off by the stop may have reached the CRM: sent again, the
     // upsert updated the same record. Nothing else is sent twice.
-    let puts = puts_per_key(&w.emu);
+    let puts = w.emu.puts_per_key();
     let twice = puts.values().filter(|&&n| n > 1).count();
     assert!(puts.values().all(|&n| n <= 2) && twice <= 4, "{puts:?}");
     other.stop(Duration::from_secs(5)).await;

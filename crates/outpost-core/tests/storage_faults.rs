@@ -211,18 +211,6 @@ async fn world_on(disk: &SmallDisk) -> (Emulator, Store, Arc<dyn SecretStore>, E
     (emu, store, secrets, config)
 }
 
-/// Sends per Outpost key, as the emulator logged them.
-fn puts_per_key(emu: &Emulator) -> HashMap<String, usize> {
-    let mut per = HashMap::new();
-    for r in emu.requests() {
-        if r.endpoint == "PUT /customers/{key}" {
-            let key = r.path.trim_start_matches("/customers/").to_owned();
-            *per.entry(key).or_default() += 1;
-        }
-    }
-    per
-}
-
 /// The window's flusher keeps a round's outcomes it could not store and
 /// stores them once there is space: nothing stays in flight until the next
 /// start, and nothing is sent twice.
@@ -264,7 +252,7 @@ async fn a_running_flusher_stores_the_outcomes_once_space_returns() {
     let status = store.status().await.unwrap();
     assert_eq!((status.in_flight, status.sent), (0, 5));
     assert_eq!(status.pending, extra as u64);
-    let per_key = puts_per_key(&emu);
+    let per_key = emu.puts_per_key();
     for k in &keys {
         assert_eq!(per_key.get(&k.to_string()), Some(&1), "{k} sent once");
     }

@@ -136,13 +136,7 @@ impl World {
 
     /// Records in the CRM per Outpost key.
     pub fn records_per_key(&self) -> HashMap<String, usize> {
-        let mut per = HashMap::new();
-        for r in self.emu.records() {
-            if let Some(k) = r.key {
-                *per.entry(k).or_default() += 1;
-            }
-        }
-        per
+        self.emu.records_per_key()
     }
 
     pub fn assert_exactly_once(&self, keys: &[outpost_core::CustomerId]) {

@@ -11,7 +11,6 @@ use outpost_core::endpoint::secrets::{SecretKind, SecretStore};
 use outpost_core::endpoint::{AuthMethod, EndpointKind, EndpointSettings};
 use outpost_core::{CustomerId, NewCustomer, Sensitive};
 
-use super::emulated_records_per_key;
 use crate::crm::{Crm, FormCase, MappingCase, Refusal, Skip};
 
 pub struct GenericRest {
@@ -82,7 +81,7 @@ impl Crm for GenericRest {
     }
 
     async fn records_per_key(&self) -> HashMap<String, usize> {
-        emulated_records_per_key(&self.emu)
+        self.emu.records_per_key()
     }
 
     async fn total_records(&self) -> usize {

@@ -10,7 +10,6 @@ use outpost_core::endpoint::{AuthMethod, EndpointKind, EndpointSettings};
 use outpost_core::{CustomerId, NewCustomer, Sensitive};
 use serde_json::json;
 
-use super::emulated_records_per_key;
 use crate::crm::{Crm, FormCase, MappingCase, Refusal, Skip};
 
 pub struct HubSpot {
@@ -91,7 +90,7 @@ impl Crm for HubSpot {
     }
 
     async fn records_per_key(&self) -> HashMap<String, usize> {
-        emulated_records_per_key(&self.emu)
+        self.emu.records_per_key()
     }
 
     async fn total_records(&self) -> usize {
