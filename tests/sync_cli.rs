@@ -14,7 +14,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 mod common;
-use common::{add_endpoint, outpost};
+use common::{add_endpoint, db_with_rest_crm, outpost};
 
 async fn seed(db: &PathBuf, n: usize) -> Vec<String> {
     let store = Store::open(db).await.unwrap();
@@ -117,17 +117,7 @@ async fn a_sync_killed_with_sigkill_mid_flush_loses_and_duplicates_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_once_reports_deliveries_and_refusals_in_json() {
-    let dir = TempDir::new().unwrap();
-    let db = dir.path().join("till.db");
-    let emu = Emulator::start(Config::unlimited()).await.unwrap();
-    add_endpoint(
-        &db,
-        "rest",
-        "generic-rest",
-        &emu.crm_url(),
-        emu.token(),
-        &[],
-    );
+    let (_dir, db, emu) = db_with_rest_crm("till.db", &[]).await;
     for name in ["Ada", "Grace", "Edsger"] {
         let out = outpost(&db)
             .args(["customers", "add", "--first-name", name])

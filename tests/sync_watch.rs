@@ -10,14 +10,13 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crm_emulator::{Config, Emulator, Faults};
+use crm_emulator::{Emulator, Faults};
 use outpost_core::customer::CustomerFields;
 use outpost_core::{NewCustomer, Store};
 use serde_json::Value;
-use tempfile::TempDir;
 
 mod common;
-use common::{add_endpoint, outpost};
+use common::{db_with_rest_crm, outpost};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 /// The README's stop timeout for `sync --watch`, plus process teardown.
@@ -134,17 +133,7 @@ async fn wait_records(emu: &Emulator, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_watch_delivers_until_sigterm_and_reports_each_change() {
-    let dir = TempDir::new().unwrap();
-    let db = dir.path().join("kiosk.db");
-    let emu = Emulator::start(Config::unlimited()).await.unwrap();
-    add_endpoint(
-        &db,
-        "rest",
-        "generic-rest",
-        &emu.crm_url(),
-        emu.token(),
-        &[],
-    );
+    let (_dir, db, emu) = db_with_rest_crm("kiosk.db", &[]).await;
     let mut watch = Watch::start(&db);
     watch
         .wait_line("started", DEADLINE, |l| l["event"] == "started")
@@ -228,17 +217,7 @@ async fn sync_watch_delivers_until_sigterm_and_reports_each_change() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deliverer_killed_with_sigkill_is_taken_over_and_the_rest_arrives_once() {
-    let dir = TempDir::new().unwrap();
-    let db = dir.path().join("backoffice.db");
-    let emu = Emulator::start(Config::unlimited()).await.unwrap();
-    add_endpoint(
-        &db,
-        "rest",
-        "generic-rest",
-        &emu.crm_url(),
-        emu.token(),
-        &["--batch-size", "2"],
-    );
+    let (_dir, db, emu) = db_with_rest_crm("backoffice.db", &["--batch-size", "2"]).await;
     let n = 60;
     let keys = seed(&db, n).await;
     emu.set_faults(Faults {
@@ -301,17 +280,7 @@ async fn a_deliverer_killed_with_sigkill_is_taken_over_and_the_rest_arrives_once
 /// signal's default action instead of stopping it cleanly with exit 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigterm_while_the_engine_starts_is_a_clean_stop() {
-    let dir = TempDir::new().unwrap();
-    let db = dir.path().join("kiosk.db");
-    let emu = Emulator::start(Config::unlimited()).await.unwrap();
-    add_endpoint(
-        &db,
-        "rest",
-        "generic-rest",
-        &emu.crm_url(),
-        emu.token(),
-        &[],
-    );
+    let (dir, db, emu) = db_with_rest_crm("kiosk.db", &[]).await;
     let lock = dir.path().join("kiosk.db-deliverer.lock");
     let mut watch = Watch::start(&db);
     // The engine creates the lease's file as it starts, before its

@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use crm_emulator::{Config, Emulator};
+use tempfile::TempDir;
 
 pub fn outpost(db: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_outpost"));
@@ -47,4 +50,22 @@ pub fn add_endpoint(db: &Path, name: &str, kind: &str, url: &str, token: &str, e
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A database `file` in a directory of its own (removed on drop) with an
+/// emulator, unlimited, configured as the generic REST endpoint "rest";
+/// `extra` are more `endpoints add` flags.
+pub async fn db_with_rest_crm(file: &str, extra: &[&str]) -> (TempDir, PathBuf, Emulator) {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join(file);
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    add_endpoint(
+        &db,
+        "rest",
+        "generic-rest",
+        &emu.crm_url(),
+        emu.token(),
+        extra,
+    );
+    (dir, db, emu)
 }
