@@ -9,7 +9,14 @@ use ts_rs::TS;
 
 use crate::customer::CustomerId;
 
+mod update;
+
+pub use update::{FieldChange, UpdatePayload};
+
 pub const KIND_CUSTOMER_CREATE: &str = "customer.create";
+/// An edit of a customer: only the changed fields, each `{base, new}`
+/// ([`UpdatePayload`]). Delivered after the customer's create, in order.
+pub const KIND_CUSTOMER_UPDATE: &str = "customer.update";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "kebab-case")]

@@ -139,6 +139,8 @@ fn customer(fields: CustomerFields, phone_e164: Option<String>) -> Customer {
         attributes: BTreeMap::new(),
         crm_updated_at: None,
         crm_version: None,
+        crm_version_tag: None,
+        pending_edit: false,
     }
 }
 

@@ -24,7 +24,18 @@ crm_id: string | null, sync_state: SyncState, created_at: string, updated_at: st
 /**
  * When the CRM last changed it, for pulled customers.
  */
-crm_updated_at?: string, crm_version?: CrmVersion, first_name?: string | null, last_name?: string | null, company?: string | null, email?: string | null, 
+crm_updated_at?: string, crm_version?: CrmVersion, 
+/**
+ * The CRM's version token of the record as it last returned it (a
+ * version, etag or `updatedAt`): the precondition of an update.
+ */
+crm_version_tag?: string, 
+/**
+ * An edit made here waits for delivery (a `customer.update` message not
+ * yet sent): the badge "edited, not yet sent". `sync_state` still says
+ * where the customer itself stands with the CRM.
+ */
+pending_edit: boolean, first_name?: string | null, last_name?: string | null, company?: string | null, email?: string | null, 
 /**
  * As typed (separators collapsed).
  */

@@ -1,12 +1,12 @@
 //! Customers: create (with the online-only rule), search, lookup, the
-//! duplicate check, one customer, corrections and discarding.
+//! duplicate check, one customer, edits, corrections and discarding.
 
 use super::error::{AppError, AppResult};
 use super::input::{duplicate_args, parse_key, search_args};
 use super::{Mode, Outpost};
 use crate::crm::form::FormMetadata;
 use crate::customer::validation::CustomerCheck;
-use crate::customer::{Customer, NewCustomer};
+use crate::customer::{Customer, CustomerEdit, NewCustomer};
 use crate::endpoint::{Connectivity, EndpointConfig};
 use crate::error::Error;
 use crate::status::ConnectionState;
@@ -99,6 +99,16 @@ impl Outpost {
     ) -> AppResult<Customer> {
         let id = parse_key(key)?;
         Ok(self.store.update_unsent_customer(id, input).await?)
+    }
+
+    /// Edits any customer (created here or pulled from the CRM): stored at
+    /// once with its `customer.update` message (see `Store::edit_customer`),
+    /// unless the primary endpoint works online only and its CRM is
+    /// unreachable, as for a creation.
+    pub async fn edit_customer(&self, key: &str, edit: &CustomerEdit) -> AppResult<Customer> {
+        let id = parse_key(key)?;
+        self.check_can_create().await?;
+        Ok(self.store.edit_customer(id, edit).await?)
     }
 
     /// Gives up on a customer the CRM refused (after a person confirmed).

@@ -294,6 +294,8 @@ mod tests {
             attributes: [("lead_source".to_owned(), "walk_in".to_owned())].into(),
             crm_updated_at: None,
             crm_version: None,
+            crm_version_tag: None,
+            pending_edit: false,
         }
     }
 

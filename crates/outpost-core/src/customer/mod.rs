@@ -2,10 +2,12 @@
 //! fields are defined once, in [`fields`].
 
 pub mod country;
+pub mod edit;
 pub mod fields;
 pub mod phone;
 pub mod validation;
 
+pub use edit::CustomerEdit;
 pub use fields::{CustomerFields, Field, FieldSet, FieldSpec, FieldType, SearchIndex};
 
 use std::collections::BTreeMap;
@@ -227,6 +229,16 @@ pub struct Customer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub crm_version: Option<CrmVersion>,
+    /// The CRM's version token of the record as it last returned it (a
+    /// version, etag or `updatedAt`): the precondition of an update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub crm_version_tag: Option<String>,
+    /// An edit made here waits for delivery (a `customer.update` message not
+    /// yet sent): the badge "edited, not yet sent". `sync_state` still says
+    /// where the customer itself stands with the CRM.
+    #[serde(default)]
+    pub pending_edit: bool,
 }
 
 impl Customer {

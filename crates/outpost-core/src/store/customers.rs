@@ -26,7 +26,7 @@ fn field_columns() -> String {
 }
 
 /// The columns a [`Customer`] is read from besides its key and fields.
-const OTHER_COLUMNS: [&str; 9] = [
+const OTHER_COLUMNS: [&str; 10] = [
     "phone_e164",
     "crm_id",
     "sync_state",
@@ -36,11 +36,28 @@ const OTHER_COLUMNS: [&str; 9] = [
     "attributes",
     "crm_updated_at",
     "crm_version",
+    "crm_version_tag",
 ];
 
+/// Whether an edit of the customer in `table` waits for delivery: derived
+/// from the outbox, so the badge can never disagree with the queue.
+fn pending_edit(table: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM outbox pe WHERE pe.customer_id = {table}.id AND pe.kind = '{}'
+                 AND pe.state != 'sent') AS pending_edit",
+        crate::outbox::KIND_CUSTOMER_UPDATE
+    )
+}
+
 /// The columns a [`Customer`] is read from.
-static COLUMNS: LazyLock<String> =
-    LazyLock::new(|| format!("id, {}, {}", field_columns(), OTHER_COLUMNS.join(", ")));
+static COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "id, {}, {}, {}",
+        field_columns(),
+        OTHER_COLUMNS.join(", "),
+        pending_edit("customers")
+    )
+});
 
 /// [`COLUMNS`] of the customers table under `alias` in a join, named as
 /// [`CustomerRow`] reads them.
@@ -49,6 +66,7 @@ pub(super) fn columns_of(alias: &str) -> String {
         .chain(Field::ALL.iter().map(|f| f.name()))
         .chain(OTHER_COLUMNS)
         .map(|c| format!("{alias}.{c} AS {c}"))
+        .chain([pending_edit(alias)])
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -234,6 +252,8 @@ fn new_row(id: CustomerId, c: &ValidCustomer, now: DateTime<Utc>, from: Provenan
         attributes: c.attributes.clone(),
         crm_updated_at: from.crm_updated_at,
         crm_version: None,
+        crm_version_tag: None,
+        pending_edit: false,
     }
 }
 
@@ -805,6 +825,8 @@ pub(super) struct CustomerRow {
     attributes: Option<String>,
     crm_updated_at: Option<String>,
     crm_version: Option<String>,
+    crm_version_tag: Option<String>,
+    pending_edit: bool,
 }
 
 impl<'r> sqlx::FromRow<'r, SqliteRow> for CustomerRow {
@@ -825,6 +847,8 @@ impl<'r> sqlx::FromRow<'r, SqliteRow> for CustomerRow {
             attributes: row.try_get("attributes")?,
             crm_updated_at: row.try_get("crm_updated_at")?,
             crm_version: row.try_get("crm_version")?,
+            crm_version_tag: row.try_get("crm_version_tag")?,
+            pending_edit: row.try_get("pending_edit")?,
         })
     }
 }
@@ -858,6 +882,8 @@ impl TryFrom<CustomerRow> for Customer {
                 .map(|v| serde_json::from_str(&v))
                 .transpose()
                 .map_err(|e| Error::Corrupt(format!("crm version: {e}")))?,
+            crm_version_tag: r.crm_version_tag,
+            pending_edit: r.pending_edit,
         })
     }
 }

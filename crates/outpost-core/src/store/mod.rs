@@ -5,6 +5,7 @@ mod app_settings;
 mod checkpoint;
 mod customers;
 mod delivery;
+mod edits;
 mod endpoints;
 mod form_cache;
 mod indexer;
@@ -114,7 +115,8 @@ pub enum CustomerChange {
     Created,
     /// Received from the CRM: new on this device, or the CRM's newer fields.
     Received,
-    /// Corrected on this device ("Fix and resend").
+    /// Edited on this device (the edit form, `customers edit`, "Fix and
+    /// resend"), their change queued.
     Edited,
     /// Removed from this device (a refused customer discarded).
     Removed,

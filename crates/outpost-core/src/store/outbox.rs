@@ -160,9 +160,12 @@ where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
     let next: Option<String> = sqlx::query_scalar(
-        "SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending' AND (endpoint IS NULL OR endpoint = ?1)",
+        "SELECT min(next_attempt_at) FROM outbox
+         WHERE state = 'pending' AND (endpoint IS NULL OR endpoint = ?1) AND kind != ?2",
     )
     .bind(endpoint)
+    // Not claimable yet (see `claim`): a due update must not wake the flusher.
+    .bind(model::KIND_CUSTOMER_UPDATE)
     .fetch_one(exec)
     .await?;
     next.as_deref().map(time::from_db).transpose()
@@ -231,6 +234,60 @@ pub(super) async fn unsent_of(
         .collect()
 }
 
+/// One message of a customer the CRM has not confirmed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(super) struct Unsent {
+    pub id: i64,
+    pub kind: String,
+    pub state: String,
+    pub payload: String,
+}
+
+/// A customer's messages the CRM has not confirmed, with their kinds and
+/// payloads, oldest first (an edit merges into or follows them).
+pub(super) async fn unsent_messages_of(
+    conn: &mut SqliteConnection,
+    customer: CustomerId,
+) -> Result<Vec<Unsent>> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind, state, payload FROM outbox
+         WHERE customer_id = ?1 AND state != 'sent' ORDER BY id",
+    )
+    .bind(customer.to_string())
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Rewrites a waiting message's payload (an edit merged into it). Only a
+/// message nobody is sending: `pending` or `needs-attention`.
+pub(super) async fn set_payload(
+    conn: &mut SqliteConnection,
+    message_id: i64,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET payload = ?2, updated_at = ?3
+         WHERE id = ?1 AND state IN ('pending', 'needs-attention')",
+    )
+    .bind(message_id)
+    .bind(payload.to_string())
+    .bind(time::to_db(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Removes one waiting message (an update whose every field went back to
+/// its base: nothing is left to send).
+pub(super) async fn delete_pending(conn: &mut SqliteConnection, message_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM outbox WHERE id = ?1 AND state = 'pending'")
+        .bind(message_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Removes every message of a customer (it is being discarded).
 pub(super) async fn delete_of(conn: &mut SqliteConnection, customer: CustomerId) -> Result<()> {
     sqlx::query("DELETE FROM outbox WHERE customer_id = ?1")
@@ -255,6 +312,12 @@ pub struct Claimed {
 /// with their customers, in delivery order. Only the oldest undelivered
 /// message of each customer is eligible, so a customer never has two
 /// messages in flight and a later change never overtakes an earlier one.
+///
+/// `customer.update` messages are never claimed yet: no connector delivers an
+/// update until each has its conditional write (issue 14, part B), and an
+/// update handed to `upsert_batch` would be sent as a whole-row create. They
+/// stay `pending` (neither refused nor marked sent) and, being the newest
+/// message of their customer, hold nothing else back.
 pub(super) async fn claim(
     conn: &mut SqliteConnection,
     endpoint: &str,
@@ -266,6 +329,7 @@ pub(super) async fn claim(
          WHERE id IN (
            SELECT o.id FROM outbox o INDEXED BY outbox_state_order
            WHERE o.state = 'pending' AND (o.endpoint IS NULL OR o.endpoint = ?1) AND o.next_attempt_at <= ?2
+             AND o.kind != ?4
              AND NOT EXISTS (
                SELECT 1 FROM outbox e
                WHERE e.customer_id = o.customer_id AND e.id < o.id AND e.state != 'sent'
@@ -276,6 +340,7 @@ pub(super) async fn claim(
     .bind(endpoint)
     .bind(time::to_db(now))
     .bind(limit)
+    .bind(model::KIND_CUSTOMER_UPDATE)
     .fetch_all(&mut *conn)
     .await?;
     if ids.is_empty() {
@@ -346,13 +411,17 @@ pub(super) async fn mark_delivered(
     .await?;
     sqlx::query(
         "UPDATE customers SET crm_id = d.crm_id, crm_version = NULL,
-           sync_state = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.customer_id = customers.id AND o.state != 'sent')
+           sync_state = CASE WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.customer_id = customers.id AND o.state != 'sent'
+                                          AND o.kind != ?2)
                              THEN sync_state ELSE 'synced' END
          FROM (SELECT json_extract(value, '$[0]') AS id, json_extract(value, '$[1]') AS crm_id
                FROM json_each(?1)) AS d
          WHERE customers.id = d.id",
     )
     .bind(serde_json::to_string(&crm_ids).expect("strings always serialize"))
+    // An edit waiting behind the create leaves the customer synced: it is
+    // in the CRM; `pending_edit` shows the edit.
+    .bind(model::KIND_CUSTOMER_UPDATE)
     .execute(&mut *conn)
     .await?;
     Ok(())

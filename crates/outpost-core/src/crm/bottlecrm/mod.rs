@@ -639,6 +639,8 @@ mod tests {
             attributes: Default::default(),
             crm_updated_at: None,
             crm_version: None,
+            crm_version_tag: None,
+            pending_edit: false,
         }
     }
 
