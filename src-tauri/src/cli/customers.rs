@@ -1,11 +1,12 @@
-//! `outpost customers add|search|show`.
+//! `outpost customers add|edit|search|show`.
 
 use clap::{Args, Subcommand};
 use outpost_core::app::Reach;
+use outpost_core::customer::{CustomerEdit, Field};
 use outpost_core::sync::lookup::RemoteLookup;
-use outpost_core::{NewCustomer, Outpost};
+use outpost_core::{AppError, NewCustomer, Outpost};
 
-use super::field_args::FieldArgs;
+use super::field_args::{flag, FieldArgs};
 use super::output::{customer_details, customer_line, Output};
 use crate::error::IpcError;
 
@@ -27,6 +28,62 @@ pub enum CustomersCommand {
     },
     /// Show one customer by key.
     Show { key: String },
+    /// Change a customer (created here or pulled from the CRM): stored at
+    /// once and queued for the CRM as the changed fields only. Prints it.
+    Edit(Box<EditArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The customer's key.
+    key: String,
+    /// The new values; fields not given stay as they are.
+    #[command(flatten)]
+    fields: FieldArgs,
+    /// Empty a field (its JSON name or flag: tax_id, tax-id); repeatable.
+    #[arg(long, value_name = "FIELD")]
+    clear: Vec<String>,
+}
+
+impl EditArgs {
+    /// The edit the flags ask for: a field both given and cleared, an
+    /// unknown `--clear` name, or no change at all is invalid input.
+    fn edit(&self) -> Result<CustomerEdit, AppError> {
+        let mut edit = CustomerEdit::default();
+        for (field, value) in self.fields.0.iter() {
+            edit = edit.set(field, value);
+        }
+        for name in &self.clear {
+            let field = Field::from_name(&name.trim().replace('-', "_")).ok_or_else(|| {
+                let known: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+                AppError::invalid_input(
+                    "clear",
+                    format!(
+                        "\"{name}\" is not a customer field (one of {}).",
+                        known.join(", ")
+                    ),
+                )
+            })?;
+            if edit.fields.contains_key(&field) {
+                return Err(AppError::invalid_input(
+                    field.name(),
+                    format!(
+                        "--{} and --clear {} contradict each other.",
+                        flag(field),
+                        field.name()
+                    ),
+                ));
+            }
+            edit = edit.clear(field);
+        }
+        if edit.is_empty() {
+            return Err(AppError::invalid_input(
+                "clear",
+                "Nothing to change: give a field's new value (e.g. --phone) or --clear FIELD.",
+            ));
+        }
+        Ok(edit)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +147,10 @@ pub async fn run(app: &Outpost, command: CustomersCommand, out: &Output) -> Resu
                     .collect::<Vec<_>>()
                     .join("\n")
             });
+        }
+        CustomersCommand::Edit(args) => {
+            let customer = app.edit_customer(&args.key, &args.edit()?).await?;
+            out.print(&customer, || customer_details(&customer));
         }
         CustomersCommand::Show { key } => {
             let customer = app.customer(&key).await?;

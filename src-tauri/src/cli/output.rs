@@ -69,6 +69,10 @@ pub fn customer_details(c: &Customer) -> String {
                 "sync state".to_owned(),
                 Some(c.sync_state.as_str().to_owned()),
             ),
+            (
+                "edit".to_owned(),
+                c.pending_edit.then(|| "edited, not yet sent".to_owned()),
+            ),
             ("created".to_owned(), Some(c.created_at.to_rfc3339())),
             ("updated".to_owned(), Some(c.updated_at.to_rfc3339())),
         ])
