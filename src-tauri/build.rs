@@ -21,6 +21,7 @@ fn main() {
         "get_working_set",
         "pull_now",
         "get_customer",
+        "edit_customer",
         "get_status",
         "sync_now",
         "list_outbox",

@@ -24,6 +24,7 @@ function crmCustomer(n: number, extra: Partial<Customer> = {}): Customer {
     updated_at: '2025-04-01T09:00:00Z',
     origin: 'crm',
     attributes: {},
+    pending_edit: false,
     ...extra,
   };
 }

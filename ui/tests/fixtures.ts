@@ -37,6 +37,7 @@ function customer(partial: Partial<Customer> & Pick<Customer, 'id' | 'created_at
     updated_at: partial.created_at,
     origin: 'local',
     attributes: {},
+    pending_edit: false,
     ...partial,
   };
 }
@@ -136,6 +137,8 @@ function message(
     attributes: _attributes,
     crm_updated_at: _crmUpdated,
     crm_version: _crmVersion,
+    crm_version_tag: _crmVersionTag,
+    pending_edit: _pendingEdit,
     ...payload
   } = c;
   return {

@@ -601,6 +601,7 @@ export function installMockBackend(opts: MockOptions): void {
           created_at: now,
           updated_at: now,
           origin: 'local',
+          pending_edit: false,
           attributes: Object.fromEntries(Object.entries(attributes).filter(([, v]) => v.trim() !== '')),
         } as Row;
         customers.push(created);
@@ -674,6 +675,38 @@ export function installMockBackend(opts: MockOptions): void {
           (c as unknown as Record<string, unknown>)[k] = result.ok[k] ?? null;
         }
         c.updated_at = new Date().toISOString();
+        changed([id], 'edited');
+        return { ...c };
+      }
+      case 'edit_customer': {
+        const id = typeof args.id === 'string' ? args.id : '';
+        const c = customers.find((x) => x.id === id);
+        if (!c) return reject('not_found', `no customer with key ${id}`);
+        const changes = customerInput(args.changes, true);
+        // As Store::edit_customer: the customer as it would be after the edit, checked as a creation.
+        const current = c as unknown as Record<string, unknown>;
+        const after: Record<string, unknown> = {};
+        for (const k of FIELD_NAMES) after[k] = k in changes ? changes[k] : current[k];
+        const attributes: Record<string, string> = { ...(c.attributes ?? {}) };
+        for (const [k, v] of Object.entries((changes.attributes ?? {}) as Record<string, string | null>)) {
+          if (v === null || v.trim() === '') delete attributes[k];
+          else attributes[k] = v;
+        }
+        if (Object.keys(attributes).length > 0) after.attributes = attributes;
+        const result = check(after);
+        if ('errors' in result) return reject('validation', 'Some fields need attention.', result.errors);
+        const differs =
+          FIELD_NAMES.some((k) => (current[k] ?? null) !== result.ok[k]) ||
+          JSON.stringify(attributes) !== JSON.stringify(c.attributes ?? {});
+        if (!differs) return { ...c };
+        for (const k of FIELD_NAMES) current[k] = result.ok[k] ?? null;
+        c.attributes = attributes;
+        c.updated_at = new Date().toISOString();
+        // An edit folds into a create that has not gone yet; otherwise it waits as an update.
+        const createWaits = outbox.some(
+          (m) => m.customer_id === id && m.kind === 'customer.create' && (m.state === 'pending' || m.state === 'needs-attention'),
+        );
+        if (!createWaits) c.pending_edit = true;
         changed([id], 'edited');
         return { ...c };
       }

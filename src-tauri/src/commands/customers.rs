@@ -73,6 +73,18 @@ pub async fn get_customer(app: State<'_, Outpost>, id: String) -> Result<Custome
     Ok(app.customer(&id).await?)
 }
 
+/// The edit form's save: `changes` names only what changes (`null` clears a
+/// field) and is read by the core like `create_customer`'s input, so an
+/// unknown field comes back field by field.
+#[tauri::command]
+pub async fn edit_customer(
+    app: State<'_, Outpost>,
+    id: String,
+    changes: serde_json::Value,
+) -> Result<Customer, IpcError> {
+    Ok(app.edit_customer(&id, &from_json(changes)?).await?)
+}
+
 #[tauri::command]
 pub async fn get_status(app: State<'_, Outpost>) -> Result<StatusSnapshot, IpcError> {
     Ok(app.status().await?)

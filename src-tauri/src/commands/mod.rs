@@ -22,6 +22,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         customers::find_duplicates,
         customers::get_form_metadata,
         customers::get_customer,
+        customers::edit_customer,
         customers::get_status,
         sync::get_working_set,
         sync::pull_now,

@@ -137,6 +137,52 @@ fn a_bad_customer_comes_back_field_by_field() {
 }
 
 #[test]
+fn edit_customer_takes_an_id_and_changes_and_names_what_is_wrong() {
+    let w = Window::open();
+    let created = w.ok(
+        "create_customer",
+        json!({"input": {"first_name": "Ada", "last_name": "Lovelace", "city": "London"}}),
+    );
+    let key = created["id"].as_str().unwrap().to_owned();
+
+    let edited = w.ok(
+        "edit_customer",
+        json!({"id": key, "changes": {"last_name": "Byron", "city": null}}),
+    );
+    assert_eq!(edited["last_name"], "Byron");
+    assert_eq!(edited["city"], Value::Null);
+    assert_eq!(edited["first_name"], "Ada");
+    assert_eq!(
+        edited["pending_edit"], false,
+        "the waiting create carries it"
+    );
+    assert_eq!(w.ok("get_customer", json!({"id": key})), edited);
+
+    let e = w.err(
+        "edit_customer",
+        json!({"id": key, "changes": {"email": "ada-at-example"}}),
+    );
+    assert_eq!(e["code"], "validation");
+    assert_eq!(e["fields"][0]["field"], "email");
+    let e = w.err(
+        "edit_customer",
+        json!({"id": key, "changes": {"last_nmae": "x"}}),
+    );
+    assert_eq!(e["code"], "invalid_input");
+    assert_eq!(e["fields"][0]["field"], "last_nmae");
+    let e = w.err("edit_customer", json!({"id": key, "changes": {"city": 7}}));
+    assert_eq!(e["code"], "invalid_input");
+    let e = w.err("edit_customer", json!({"id": "nope", "changes": {}}));
+    assert_eq!(e["fields"][0]["field"], "id");
+    let e = w.err(
+        "edit_customer",
+        json!({"id": "01900000-0000-7000-8000-000000000000", "changes": {"city": "Paris"}}),
+    );
+    assert_eq!(e["code"], "not_found");
+    assert_eq!(w.ok("get_customer", json!({"id": key})), edited);
+}
+
+#[test]
 fn check_customer_takes_input_and_stores_nothing() {
     let w = Window::open();
     let checked = w.ok(

@@ -14,6 +14,7 @@ import type { CustomerChange } from '../bindings/CustomerChange';
 import type { CustomersChanged } from '../bindings/CustomersChanged';
 import type { FieldError } from '../bindings/FieldError';
 import type { NewCustomer } from '../bindings/NewCustomer';
+import type { Field } from '../bindings/Field';
 import type { StatusSnapshot } from '../bindings/StatusSnapshot';
 import type { ConnectionState } from '../bindings/ConnectionState';
 import type { OutboxMessage } from '../bindings/OutboxMessage';
@@ -57,6 +58,12 @@ export type { CrmField, FieldList, MapCheck, MapProblem, MapView };
 import type { IpcError } from '../bindings/IpcError';
 import type { ErrorCode as IpcErrorCode } from '../bindings/ErrorCode';
 export type { IpcError, IpcErrorCode };
+
+/**
+ * What `edit_customer` takes: the fields that change (a value, or `null` to
+ * clear it) and the CRM form's extra fields likewise; the others stay.
+ */
+export type CustomerEdit = { [F in Field]?: string | null } & { attributes?: Record<string, string | null> };
 
 // Every generated code, spelled out so a new one in Rust fails the type check here.
 const CODE_LIST: Record<IpcErrorCode, true> = {
@@ -195,6 +202,13 @@ export const api = {
   /** Corrects a customer the CRM has not accepted yet (does not resend). */
   updateCustomer(id: CustomerId, input: NewCustomer): Promise<Customer> {
     return call<Customer>('update_customer', { id, input });
+  },
+  /**
+   * Edits any customer (created here or pulled): only what changes, `null`
+   * clears a field. Stored at once and queued for the CRM.
+   */
+  editCustomer(id: CustomerId, changes: CustomerEdit): Promise<Customer> {
+    return call<Customer>('edit_customer', { id, changes });
   },
   /** Removes a customer the CRM refused from this computer. */
   discardCustomer(id: CustomerId): Promise<void> {

@@ -1,7 +1,7 @@
-// The CRM's reason for refusing a customer, and a stored customer turned
-// back into form input, for "Fix and resend".
+// The CRM's reason for refusing a customer, a stored customer turned back
+// into form input (for "Fix and resend" and Edit), and what an edit changed.
 
-import type { Customer, CustomerId, NewCustomer, OutboxMessage } from './ipc';
+import type { Customer, CustomerEdit, CustomerId, NewCustomer, OutboxMessage } from './ipc';
 import { FIELD_NAMES, isField, type Field } from './model';
 
 /**
@@ -32,4 +32,28 @@ export function customerInput(c: Customer): NewCustomer {
   }
   if (Object.keys(c.attributes ?? {}).length > 0) input.attributes = { ...c.attributes };
   return input;
+}
+
+/**
+ * What the edit form changed, as `edit_customer` takes it: each field whose
+ * value differs from what the form started with (`null` when emptied), and
+ * the CRM form's extra fields the form shows likewise (one it does not show
+ * is left as it is). The core decides what really changed (after
+ * normalising) and validates the result.
+ */
+export function editChanges(before: NewCustomer, after: NewCustomer, shownAttributes: readonly string[]): CustomerEdit {
+  const changes: CustomerEdit = {};
+  for (const f of FIELD_NAMES) {
+    const was = before[f] ?? null;
+    const now = after[f] ?? null;
+    if (was !== now) changes[f] = now;
+  }
+  const was = before.attributes ?? {};
+  const now = after.attributes ?? {};
+  const attributes: Record<string, string | null> = {};
+  for (const k of new Set([...Object.keys(now), ...shownAttributes])) {
+    if ((was[k] ?? null) !== (now[k] ?? null)) attributes[k] = now[k] ?? null;
+  }
+  if (Object.keys(attributes).length > 0) changes.attributes = attributes;
+  return changes;
 }
