@@ -397,6 +397,7 @@ impl Inner {
                 fields,
                 created_at: now,
                 updated_at: now,
+                version: 1,
             };
             store.put(REST_KIND, &key, &c);
             store.rest.customers.insert(key, c);

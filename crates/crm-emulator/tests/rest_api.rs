@@ -598,3 +598,81 @@ async fn client_credentials_errors_follow_rfc_6749() {
     }
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn patch_changes_only_its_fields_while_the_version_matches() {
+    let emu = start().await;
+    let c = client();
+    let body = json!({"first_name": "Ada", "last_name": "Lovelace", "phone": "030 1"});
+    let (status, created) = json(
+        req(&c, &emu, Method::PUT, "/customers/k-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, created["version"].as_u64()), (201, Some(1)));
+    let patch = |if_match: Option<&str>, b: serde_json::Value| {
+        let r = req(&c, &emu, Method::PATCH, "/customers/k-1").json(&b);
+        match if_match {
+            Some(v) => r.header("If-Match", v),
+            None => r,
+        }
+        .send()
+    };
+
+    let (status, err) = json(patch(None, json!({"phone": "030 2"})).await.unwrap()).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (428, Some("precondition_required"))
+    );
+
+    let response = patch(Some("\"1\""), json!({"phone": "030 2"}))
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["etag"], "\"2\"");
+    let (status, patched) = json(response).await;
+    assert_eq!(status, 200);
+    assert_eq!(patched["phone"], "030 2");
+    assert_eq!(patched["first_name"], "Ada", "PATCH keeps the other fields");
+    assert_eq!(patched["version"], 2);
+
+    // A stale version: nothing changes, the answer is the current record.
+    let (status, current) = json(
+        patch(Some("\"1\""), json!({"phone": "030 3"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, &current), (412, &patched));
+
+    // The merged record is validated like a PUT body.
+    let (status, err) = json(
+        patch(Some("2"), json!({"first_name": null, "last_name": null}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, err["code"].as_str()), (400, Some("required")));
+
+    let (status, err) = json(
+        req(&c, &emu, Method::PATCH, "/customers/nope")
+            .header("If-Match", "*")
+            .json(&json!({"phone": "1"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
+    let (_, got) = json(
+        req(&c, &emu, Method::GET, "/customers/k-1")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(got["version"], 2);
+    emu.shutdown().await;
+}

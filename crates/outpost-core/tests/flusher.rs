@@ -47,6 +47,7 @@ impl CrmConnector for Fake {
             max_batch: 10,
             upsert_by_external_id: true,
             rate_limit: None,
+            updates: false,
         }
     }
     async fn probe(&self) -> Result<(), ConnectorError> {

@@ -177,6 +177,7 @@ impl CrmConnector for Unusable {
             max_batch: 1,
             upsert_by_external_id: false,
             rate_limit: None,
+            updates: false,
         }
     }
     async fn probe(&self) -> Result<(), ConnectorError> {

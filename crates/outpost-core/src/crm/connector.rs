@@ -13,6 +13,7 @@ use crate::crm::field_check::FieldList;
 use crate::crm::form::CrmForm;
 use crate::customer::{Customer, CustomerFields, CustomerId, FieldSet};
 use crate::keys::KeyGenerator;
+use crate::outbox::UpdatePayload;
 
 /// A request budget the CRM enforces: at most `requests` per `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +34,9 @@ pub struct Capabilities {
     pub upsert_by_external_id: bool,
     /// The CRM's documented limit, used by the throttle unless an admin sets one.
     pub rate_limit: Option<RateLimit>,
+    /// True when [`CrmConnector::update`] delivers `customer.update`
+    /// messages. Until a connector does, its updates stay pending.
+    pub updates: bool,
 }
 
 /// The outcome for one record of a batch.
@@ -107,6 +111,70 @@ pub struct Page {
     pub next: Option<String>,
 }
 
+/// A `customer.update` to deliver: the customer as stored now (its key and
+/// CRM id) and the changed fields with their bases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingUpdate {
+    pub customer: Customer,
+    pub change: UpdatePayload,
+    /// How many times this message was sent before.
+    pub earlier_attempts: u32,
+}
+
+/// A field the CRM changed to a third value meanwhile: the CRM's value
+/// stays, ours is kept beside it for a person to decide. Fields are named
+/// as in the payload (Outpost's field name, or the attribute's name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldConflict {
+    pub field: String,
+    pub ours: Option<String>,
+    pub theirs: Option<String>,
+    pub base: Option<String>,
+}
+
+/// What an update came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    /// Every field is settled: written, already at our value, or in
+    /// `conflicts`. `version` is the CRM's version of the record now.
+    Applied {
+        version: Option<String>,
+        conflicts: Vec<FieldConflict>,
+    },
+    /// The CRM refused the update (a person must look at it).
+    Rejected(RecordError),
+    /// Not delivered this time (unreachable, 5xx, precondition lost too often).
+    Failed(ConnectorError),
+}
+
+/// One field's decision in the read-compare-write merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldMerge {
+    /// The CRM still holds the base: send ours.
+    Send,
+    /// The CRM already holds ours: nothing to send.
+    Settled,
+    /// The CRM holds a third value: keep it, report ours.
+    Conflict,
+}
+
+/// The per-field rule every connector applies, in whichever form (the
+/// CRM's or Outpost's) it compares: a device clock never decides.
+pub fn merge_field(base: Option<&str>, ours: Option<&str>, theirs: Option<&str>) -> FieldMerge {
+    // An empty text and no value are the same to a CRM.
+    fn blank(v: Option<&str>) -> Option<&str> {
+        v.filter(|s| !s.is_empty())
+    }
+    let (base, ours, theirs) = (blank(base), blank(ours), blank(theirs));
+    if theirs == ours {
+        FieldMerge::Settled
+    } else if theirs == base {
+        FieldMerge::Send
+    } else {
+        FieldMerge::Conflict
+    }
+}
+
 #[async_trait]
 pub trait CrmConnector: Send + Sync + 'static {
     /// The kind, for logs and the audit table ("generic-rest", "hubspot", ...).
@@ -123,6 +191,17 @@ pub trait CrmConnector: Send + Sync + 'static {
     /// refusals are `Ok` with `Rejected` entries, one `Delivery` per input in
     /// input order. Must be safe to repeat.
     async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError>;
+
+    /// Delivers one `customer.update` with the CRM's precondition (or a
+    /// read-compare-write where it has none), merging per field with
+    /// [`merge_field`]. Only called when `capabilities().updates`.
+    async fn update(&self, update: &OutgoingUpdate) -> UpdateOutcome {
+        let _ = update;
+        UpdateOutcome::Failed(ConnectorError::Protocol(format!(
+            "{} does not deliver updates yet",
+            self.kind()
+        )))
+    }
 
     /// The CRM's record for an Outpost key, if there is one.
     async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError>;

@@ -54,7 +54,7 @@ pub enum Conversion {
 
 impl Conversion {
     /// The CRM's value for `value`, one of `c`'s fields.
-    fn outgoing(self, value: &str, c: &Customer) -> String {
+    pub fn outgoing(self, value: &str, c: &Customer) -> String {
         match self {
             Conversion::CountryName => country::name(value)
                 .map(str::to_owned)
@@ -64,7 +64,7 @@ impl Conversion {
         }
     }
 
-    fn incoming(self, value: &str) -> Option<String> {
+    pub fn incoming(self, value: &str) -> Option<String> {
         let value = value.trim();
         if value.is_empty() {
             return None;
@@ -231,6 +231,13 @@ impl FieldMap {
                 .or_insert_with(|| Value::String(v.clone()));
         }
         out
+    }
+
+    /// The mapping that sends `field`, if the map sends it.
+    pub fn sent(&self, field: Field) -> Option<&Mapping> {
+        self.mappings
+            .iter()
+            .find(|m| m.field == field && m.direction.sends())
     }
 
     /// The Outpost fields of a CRM record, read by CRM field name; blank

@@ -10,7 +10,7 @@ use crate::customer::{CustomerId, SyncState};
 use crate::error::Result;
 use crate::outbox::OutboxState;
 
-pub use outbox::Claimed;
+pub use outbox::{Claimed, UpdatedRecord};
 
 /// One remote call, for the audit log.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct RoundOutcomes<'a> {
     pub endpoint: &'a str,
     /// Confirmed by the CRM: (message, customer, its CRM id).
     pub delivered: Vec<(i64, CustomerId, String)>,
+    /// Updates the CRM took, with its new version and any conflicts.
+    pub updated: Vec<UpdatedRecord>,
     /// Refused by the CRM: (message, customer, why).
     pub refused: Vec<(i64, CustomerId, RecordError)>,
     /// Not delivered this time: (message, when it is due again, why).
@@ -53,8 +55,20 @@ impl Store {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<Claimed>> {
+        self.claim_due_for(endpoint, limit, now, false).await
+    }
+
+    /// [`Store::claim_due`], `customer.update` messages included when
+    /// `updates` (the endpoint's connector delivers them).
+    pub async fn claim_due_for(
+        &self,
+        endpoint: &str,
+        limit: u32,
+        now: DateTime<Utc>,
+        updates: bool,
+    ) -> Result<Vec<Claimed>> {
         let mut tx = self.write_tx().await?;
-        let claimed = outbox::claim(&mut tx, endpoint, limit, now).await?;
+        let claimed = outbox::claim(&mut tx, endpoint, limit, now, updates).await?;
         tx.commit().await?;
         if !claimed.is_empty() {
             let _ = self.events.send(StoreEvent::OutboxChanged);
@@ -71,6 +85,7 @@ impl Store {
         let now = time::now();
         let mut tx = self.write_tx().await?;
         outbox::mark_delivered(&mut tx, &round.delivered, now).await?;
+        outbox::mark_updated(&mut tx, &round.updated, now).await?;
         for (message, _, error) in &round.refused {
             outbox::mark_refused(&mut tx, *message, error, now).await?;
         }
@@ -79,7 +94,7 @@ impl Store {
         for (message, next, error) in &round.released {
             outbox::release(&mut tx, *message, *next, Some(error), now).await?;
         }
-        if !round.delivered.is_empty() || !round.refused.is_empty() {
+        if !round.delivered.is_empty() || !round.updated.is_empty() || !round.refused.is_empty() {
             record_success(&mut tx, round.endpoint, now).await?;
         }
         insert_audit(&mut tx, &round.audit, now).await?;
@@ -88,10 +103,15 @@ impl Store {
             .delivered
             .iter()
             .map(|(_, c, _)| *c)
+            .chain(round.updated.iter().map(|u| u.customer))
             .chain(refused)
             .collect();
         self.customers_changed(CustomerChange::Synced, ids);
-        if !(round.delivered.is_empty() && round.refused.is_empty() && round.released.is_empty()) {
+        if !(round.delivered.is_empty()
+            && round.updated.is_empty()
+            && round.refused.is_empty()
+            && round.released.is_empty())
+        {
             let _ = self.events.send(StoreEvent::OutboxChanged);
         }
         Ok(())
@@ -157,7 +177,16 @@ impl Store {
 
     /// When the next pending message for `endpoint` is due, if any.
     pub async fn next_due(&self, endpoint: &str) -> Result<Option<DateTime<Utc>>> {
-        outbox::next_due(&self.pool, endpoint).await
+        outbox::next_due(&self.pool, endpoint, false).await
+    }
+
+    /// [`Store::next_due`], `customer.update` messages included when `updates`.
+    pub async fn next_due_for(
+        &self,
+        endpoint: &str,
+        updates: bool,
+    ) -> Result<Option<DateTime<Utc>>> {
+        outbox::next_due(&self.pool, endpoint, updates).await
     }
 
     /// Messages per state for one endpoint (unassigned ones count for every endpoint).

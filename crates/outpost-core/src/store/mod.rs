@@ -3,6 +3,7 @@
 
 mod app_settings;
 mod checkpoint;
+mod conflicts;
 mod customers;
 mod delivery;
 mod edits;
@@ -16,7 +17,8 @@ pub(crate) mod time;
 mod working_set;
 mod writer;
 
-pub use delivery::{AuditEntry, Claimed, RoundOutcomes};
+pub use conflicts::Conflict;
+pub use delivery::{AuditEntry, Claimed, RoundOutcomes, UpdatedRecord};
 pub use probe::APPLICATION_ID;
 pub use working_set::{PullState, Reconciled, WorkingSet};
 

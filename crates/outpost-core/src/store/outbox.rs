@@ -155,17 +155,23 @@ where
 }
 
 /// When the next pending message for `endpoint` is due, if any.
-pub(super) async fn next_due<'e, E>(exec: E, endpoint: &str) -> Result<Option<DateTime<Utc>>>
+pub(super) async fn next_due<'e, E>(
+    exec: E,
+    endpoint: &str,
+    updates: bool,
+) -> Result<Option<DateTime<Utc>>>
 where
     E: sqlx::Executor<'e, Database = Sqlite>,
 {
     let next: Option<String> = sqlx::query_scalar(
         "SELECT min(next_attempt_at) FROM outbox
-         WHERE state = 'pending' AND (endpoint IS NULL OR endpoint = ?1) AND kind != ?2",
+         WHERE state = 'pending' AND (endpoint IS NULL OR endpoint = ?1) AND (?3 OR kind != ?2)",
     )
     .bind(endpoint)
-    // Not claimable yet (see `claim`): a due update must not wake the flusher.
+    // Not claimable without `updates` (see `claim`): a due update must not
+    // wake a flusher that cannot send it.
     .bind(model::KIND_CUSTOMER_UPDATE)
+    .bind(updates)
     .fetch_one(exec)
     .await?;
     next.as_deref().map(time::from_db).transpose()
@@ -305,6 +311,10 @@ pub(super) async fn delete_of(conn: &mut SqliteConnection, customer: CustomerId)
 pub struct Claimed {
     pub message_id: i64,
     pub attempts: i64,
+    /// `customer.create` or `customer.update`.
+    pub kind: String,
+    /// The message's payload (an update's changed fields).
+    pub payload: String,
     pub customer: Customer,
 }
 
@@ -313,23 +323,23 @@ pub struct Claimed {
 /// message of each customer is eligible, so a customer never has two
 /// messages in flight and a later change never overtakes an earlier one.
 ///
-/// `customer.update` messages are never claimed yet: no connector delivers an
-/// update until each has its conditional write (issue 14, part B), and an
-/// update handed to `upsert_batch` would be sent as a whole-row create. They
-/// stay `pending` (neither refused nor marked sent) and, being the newest
-/// message of their customer, hold nothing else back.
+/// `customer.update` messages are claimed only when `updates` (the
+/// endpoint's connector delivers them, `Capabilities::updates`); for the
+/// others they stay `pending` (neither refused nor marked sent) and, being
+/// the newest message of their customer, hold nothing else back.
 pub(super) async fn claim(
     conn: &mut SqliteConnection,
     endpoint: &str,
     limit: u32,
     now: DateTime<Utc>,
+    updates: bool,
 ) -> Result<Vec<Claimed>> {
     let ids: Vec<i64> = sqlx::query_scalar(
         "UPDATE outbox SET state = 'in-flight', endpoint = ?1, attempts = attempts + 1, updated_at = ?2
          WHERE id IN (
            SELECT o.id FROM outbox o INDEXED BY outbox_state_order
            WHERE o.state = 'pending' AND (o.endpoint IS NULL OR o.endpoint = ?1) AND o.next_attempt_at <= ?2
-             AND o.kind != ?4
+             AND (?5 OR o.kind != ?4)
              AND NOT EXISTS (
                SELECT 1 FROM outbox e
                WHERE e.customer_id = o.customer_id AND e.id < o.id AND e.state != 'sent'
@@ -341,6 +351,7 @@ pub(super) async fn claim(
     .bind(time::to_db(now))
     .bind(limit)
     .bind(model::KIND_CUSTOMER_UPDATE)
+    .bind(updates)
     .fetch_all(&mut *conn)
     .await?;
     if ids.is_empty() {
@@ -362,6 +373,8 @@ pub(super) async fn claim(
             Ok(Claimed {
                 message_id: r.message_id,
                 attempts: r.message_attempts,
+                kind: r.message_kind,
+                payload: r.message_payload,
                 customer: Customer::try_from(r.customer)?,
             })
         })
@@ -370,7 +383,8 @@ pub(super) async fn claim(
 
 static CLAIMED: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT o.id AS message_id, o.attempts AS message_attempts, {}
+        "SELECT o.id AS message_id, o.attempts AS message_attempts,
+           o.kind AS message_kind, o.payload AS message_payload, {}
          FROM outbox o JOIN customers c ON c.id = o.customer_id
          WHERE o.id IN (SELECT value FROM json_each(?1))
          ORDER BY o.id",
@@ -382,6 +396,8 @@ static CLAIMED: LazyLock<String> = LazyLock::new(|| {
 struct ClaimedRow {
     message_id: i64,
     message_attempts: i64,
+    message_kind: String,
+    message_payload: String,
     #[sqlx(flatten)]
     customer: CustomerRow,
 }
@@ -425,6 +441,62 @@ pub(super) async fn mark_delivered(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Updates the CRM took: sent, the CRM's new version kept as the record's
+/// `crm_version_tag` (the next `If-Match`, and the pull's "not a remote
+/// change"), and each conflict kept for a person.
+pub(super) async fn mark_updated(
+    conn: &mut SqliteConnection,
+    updated: &[UpdatedRecord],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let at = time::to_db(now);
+    for u in updated {
+        let key = u.customer.to_string();
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', last_error = NULL, refused_field = NULL, updated_at = ?2
+             WHERE id = ?1",
+        )
+        .bind(u.message_id)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+        if let Some(version) = &u.version {
+            sqlx::query("UPDATE customers SET crm_version_tag = ?2 WHERE id = ?1")
+                .bind(&key)
+                .bind(version)
+                .execute(&mut *conn)
+                .await?;
+        }
+        for c in &u.conflicts {
+            sqlx::query(
+                "INSERT INTO update_conflicts (customer_id, field, ours, theirs, base, detected_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (customer_id, field) DO UPDATE SET
+                   ours = excluded.ours, theirs = excluded.theirs, detected_at = excluded.detected_at",
+            )
+            .bind(&key)
+            .bind(&c.field)
+            .bind(&c.ours)
+            .bind(&c.theirs)
+            .bind(&c.base)
+            .bind(&at)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// An update the CRM took, for [`mark_updated`].
+#[derive(Debug, Clone)]
+pub struct UpdatedRecord {
+    pub message_id: i64,
+    pub customer: CustomerId,
+    /// The CRM's version of the record after the write.
+    pub version: Option<String>,
+    pub conflicts: Vec<crate::crm::connector::FieldConflict>,
 }
 
 /// The CRM refused the record: it waits in "needs attention" with the reason,

@@ -12,12 +12,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
 use super::monitor::Monitor;
-use crate::crm::connector::{CallInfo, CrmConnector, Delivery, Outgoing, RecordOutcome};
-use crate::crm::error::{ConnectorError, ErrorClass};
+use crate::crm::connector::{
+    CallInfo, CrmConnector, Delivery, Outgoing, OutgoingUpdate, RecordOutcome, UpdateOutcome,
+};
+use crate::crm::error::{ConnectorError, ErrorClass, RecordError};
 use crate::error::Result;
 use crate::outbox;
 use crate::status::ConnectionState;
-use crate::store::{AuditEntry, Claimed, RoundOutcomes, Store};
+use crate::store::{AuditEntry, Claimed, RoundOutcomes, Store, UpdatedRecord};
 
 /// Per-message retry delays after 5xx / 429 answers.
 pub const RETRY_BACKOFF: Backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(300));
@@ -45,7 +47,17 @@ pub struct Flusher {
     /// disk): its messages are still in flight here, so the next round
     /// stores these outcomes first instead of leaving them in flight until
     /// the next start (and sending them again then).
-    unrecorded: tokio::sync::Mutex<Option<(Vec<Claimed>, Vec<Delivery>)>>,
+    unrecorded: tokio::sync::Mutex<Option<(Vec<Claimed>, Vec<Done>)>>,
+    /// The connector delivers `customer.update` messages; without it they
+    /// wait, pending, for a connector that does.
+    updates: bool,
+}
+
+/// What the CRM said about one claimed message.
+#[derive(Debug, Clone)]
+pub enum Done {
+    Created(Delivery),
+    Updated(UpdateOutcome),
 }
 
 impl Flusher {
@@ -56,7 +68,8 @@ impl Flusher {
         monitor: Arc<Monitor>,
         batch_size: u32,
     ) -> Arc<Self> {
-        let max = connector.capabilities().max_batch.max(1) as u32;
+        let capabilities = connector.capabilities();
+        let max = capabilities.max_batch.max(1) as u32;
         Arc::new(Flusher {
             endpoint: endpoint.to_owned(),
             store,
@@ -65,6 +78,7 @@ impl Flusher {
             batch_size: batch_size.clamp(1, max),
             wake: Notify::new(),
             unrecorded: Default::default(),
+            updates: capabilities.updates,
         })
     }
 
@@ -113,7 +127,7 @@ impl Flusher {
         status: &mut tokio::sync::watch::Receiver<super::monitor::EndpointStatus>,
     ) -> bool {
         loop {
-            let wait = match self.store.next_due(&self.endpoint).await {
+            let wait = match self.store.next_due_for(&self.endpoint, self.updates).await {
                 Ok(Some(at)) => (at - Utc::now())
                     .to_std()
                     .unwrap_or(Duration::ZERO)
@@ -129,7 +143,7 @@ impl Flusher {
                 _ = tokio::time::sleep(wait) => {}
             }
             // A read, so an idle flusher never takes the write lock for nothing.
-            if let Ok(Some(at)) = self.store.next_due(&self.endpoint).await {
+            if let Ok(Some(at)) = self.store.next_due_for(&self.endpoint, self.updates).await {
                 if at <= Utc::now() {
                     return true;
                 }
@@ -159,32 +173,68 @@ impl Flusher {
         }
         let claimed = self
             .store
-            .claim_due(&self.endpoint, self.batch_size, Utc::now())
+            .claim_due_for(&self.endpoint, self.batch_size, Utc::now(), self.updates)
             .await?;
         if claimed.is_empty() {
             return Ok(RoundResult::default());
         }
-        let outgoing: Vec<_> = claimed
-            .iter()
-            .map(|c| Outgoing {
-                customer: c.customer.clone(),
-                earlier_attempts: c.attempts.saturating_sub(1).max(0) as u32,
-            })
-            .collect();
-        let deliveries = match self.connector.upsert_batch(&outgoing).await {
-            Ok(d) if d.len() == claimed.len() => d,
-            Ok(d) => {
-                let e = ConnectorError::Protocol(format!(
-                    "{} results for {} records",
-                    d.len(),
-                    claimed.len()
-                ));
-                claimed.iter().map(|_| failed(e.clone())).collect()
+        let done = self.deliver(&claimed).await;
+        self.record_or_keep(&mut unrecorded, claimed, done).await
+    }
+
+    /// Creates go in one batch; each update with the CRM's precondition
+    /// (claims hold one message per customer, so they cannot race).
+    async fn deliver(&self, claimed: &[Claimed]) -> Vec<Done> {
+        let is_update = |c: &Claimed| c.kind == outbox::KIND_CUSTOMER_UPDATE;
+        let creates: Vec<&Claimed> = claimed.iter().filter(|c| !is_update(c)).collect();
+        let mut created = if creates.is_empty() {
+            Vec::new()
+        } else {
+            let outgoing: Vec<_> = creates
+                .iter()
+                .map(|c| Outgoing {
+                    customer: c.customer.clone(),
+                    earlier_attempts: earlier(c),
+                })
+                .collect();
+            match self.connector.upsert_batch(&outgoing).await {
+                Ok(d) if d.len() == creates.len() => d,
+                Ok(d) => {
+                    let e = ConnectorError::Protocol(format!(
+                        "{} results for {} records",
+                        d.len(),
+                        creates.len()
+                    ));
+                    creates.iter().map(|_| failed(e.clone())).collect()
+                }
+                Err(e) => creates.iter().map(|_| failed(e.clone())).collect(),
             }
-            Err(e) => claimed.iter().map(|_| failed(e.clone())).collect(),
-        };
-        self.record_or_keep(&mut unrecorded, claimed, deliveries)
-            .await
+        }
+        .into_iter();
+        let mut done = Vec::with_capacity(claimed.len());
+        for c in claimed {
+            if !is_update(c) {
+                done.push(Done::Created(created.next().expect("one per create")));
+                continue;
+            }
+            let outcome = match serde_json::from_str(&c.payload) {
+                Ok(change) => {
+                    self.connector
+                        .update(&OutgoingUpdate {
+                            customer: c.customer.clone(),
+                            change,
+                            earlier_attempts: earlier(c),
+                        })
+                        .await
+                }
+                Err(e) => UpdateOutcome::Rejected(RecordError {
+                    message: format!("the queued change cannot be read: {e}"),
+                    field: None,
+                }),
+            };
+            done.push(Done::Updated(outcome));
+        }
+        done
     }
 
     /// The messages in flight now.
@@ -202,9 +252,9 @@ impl Flusher {
     /// the store cannot take them now.
     async fn record_or_keep(
         &self,
-        unrecorded: &mut Option<(Vec<Claimed>, Vec<Delivery>)>,
+        unrecorded: &mut Option<(Vec<Claimed>, Vec<Done>)>,
         claimed: Vec<Claimed>,
-        deliveries: Vec<Delivery>,
+        deliveries: Vec<Done>,
     ) -> Result<RoundResult> {
         let recorded = self.record(&claimed, &deliveries).await;
         if recorded.is_err() {
@@ -215,7 +265,7 @@ impl Flusher {
 
     /// Records the round's outcomes in one transaction (see
     /// [`Store::record_round`]).
-    async fn record(&self, claimed: &[Claimed], deliveries: &[Delivery]) -> Result<RoundResult> {
+    async fn record(&self, claimed: &[Claimed], deliveries: &[Done]) -> Result<RoundResult> {
         let mut result = RoundResult::default();
         // One retry time per round: records that failed together wait together,
         // so a failing CRM sees one retry, not one per record.
@@ -225,19 +275,49 @@ impl Flusher {
         let mut delivered = Vec::new();
         let mut refused = Vec::new();
         let mut released = Vec::new();
+        let mut updated = Vec::new();
+        let no_call = CallInfo::default();
         for (c, d) in claimed.iter().zip(deliveries) {
             let key = c.customer.id;
-            match &d.outcome {
+            // An update's outcome in a create's terms, where they agree.
+            let (op, outcome, call) = match d {
+                Done::Created(d) => ("customer.upsert", d.outcome.clone(), &d.call),
+                Done::Updated(UpdateOutcome::Applied { version, conflicts }) => {
+                    updated.push(UpdatedRecord {
+                        message_id: c.message_id,
+                        customer: key,
+                        version: version.clone(),
+                        conflicts: conflicts.clone(),
+                    });
+                    result.delivered += 1;
+                    let detail = (!conflicts.is_empty())
+                        .then(|| format!("{} conflicting field(s) kept", conflicts.len()));
+                    let crm_id = c.customer.crm_id.clone();
+                    calls.push((key, "customer.update", "updated", crm_id, detail, &no_call));
+                    continue;
+                }
+                Done::Updated(UpdateOutcome::Rejected(r)) => (
+                    "customer.update",
+                    RecordOutcome::Rejected(r.clone()),
+                    &no_call,
+                ),
+                Done::Updated(UpdateOutcome::Failed(e)) => (
+                    "customer.update",
+                    RecordOutcome::Failed(e.clone()),
+                    &no_call,
+                ),
+            };
+            match &outcome {
                 RecordOutcome::Delivered { crm_id } => {
                     delivered.push((c.message_id, key, crm_id.clone()));
                     result.delivered += 1;
-                    calls.push((key, "delivered", Some(crm_id.clone()), None, &d.call));
+                    calls.push((key, op, "delivered", Some(crm_id.clone()), None, call));
                 }
                 RecordOutcome::Rejected(r) => {
                     let reason = outbox::reason_text(r.field.as_deref(), &r.message);
                     refused.push((c.message_id, key, r.clone()));
                     result.rejected += 1;
-                    calls.push((key, "rejected", None, Some(reason), &d.call));
+                    calls.push((key, op, "rejected", None, Some(reason), call));
                 }
                 RecordOutcome::Failed(e) => {
                     let next = *retry_at.get_or_insert_with(|| next_attempt(c, e));
@@ -245,15 +325,15 @@ impl Flusher {
                     released.push((c.message_id, next, e.to_string()));
                     result.deferred += 1;
                     let class = class_name(e.class());
-                    calls.push((key, class, None, Some(e.to_string()), &d.call));
+                    calls.push((key, op, class, None, Some(e.to_string()), call));
                 }
             }
         }
         let audit = calls
             .iter()
-            .map(|(key, outcome, crm_id, detail, call)| AuditEntry {
+            .map(|(key, op, outcome, crm_id, detail, call)| AuditEntry {
                 endpoint: &self.endpoint,
-                operation: "customer.upsert",
+                operation: op,
                 customer_id: Some(*key),
                 crm_id: crm_id.as_deref(),
                 outcome: match call.status {
@@ -269,6 +349,7 @@ impl Flusher {
             .record_round(&RoundOutcomes {
                 endpoint: &self.endpoint,
                 delivered,
+                updated,
                 refused,
                 released,
                 audit,
@@ -301,6 +382,10 @@ fn next_attempt(c: &Claimed, e: &ConnectorError) -> chrono::DateTime<Utc> {
             now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
         }
     }
+}
+
+fn earlier(c: &Claimed) -> u32 {
+    c.attempts.saturating_sub(1).max(0) as u32
 }
 
 fn failed(e: ConnectorError) -> Delivery {

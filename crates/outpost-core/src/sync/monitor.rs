@@ -212,6 +212,7 @@ mod tests {
                 max_batch: 1,
                 upsert_by_external_id: true,
                 rate_limit: None,
+                updates: false,
             }
         }
         async fn probe(&self) -> Result<(), ConnectorError> {

@@ -29,7 +29,10 @@ pub const MAX_LIMIT: usize = 500;
 
 pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
-        .route("/customers/{key}", get(get_customer).put(put_customer))
+        .route(
+            "/customers/{key}",
+            get(get_customer).put(put_customer).patch(patch_customer),
+        )
         .route("/customers", get(list_customers))
         .route("/metadata", get(metadata))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -107,6 +110,7 @@ async fn put_customer(
             Some(c) => {
                 c.fields = fields;
                 c.updated_at = now;
+                c.version += 1;
                 (StatusCode::OK, c.clone(), true)
             }
             None => {
@@ -116,6 +120,7 @@ async fn put_customer(
                     fields,
                     created_at: now,
                     updated_at: now,
+                    version: 1,
                 };
                 rest.next_id += 1;
                 rest.customers.insert(key.clone(), c.clone());
@@ -140,6 +145,104 @@ async fn put_customer(
     };
     durable(barrier).await;
     Ok(json_bytes(status, reply))
+}
+
+/// The record's version in `If-Match` (`"7"`, `W/"7"` or `7`), or `*`.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, RestError> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Err(RestError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "PATCH needs If-Match with the record's version (or *)",
+        ));
+    };
+    let text = raw.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let bare = text.trim_start_matches("W/").trim_matches('"');
+    bare.parse().map(Some).map_err(|_| {
+        RestError::bad_request("invalid_if_match", "If-Match must be a record version or *")
+    })
+}
+
+/// A conditional partial update: only the fields in the body change, and
+/// only while the record is still at the version `If-Match` names; else
+/// 412 with the current record, so the client can merge and try again.
+async fn patch_customer(
+    State(shared): State<Arc<Shared>>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, RestError> {
+    authorize(&shared, &headers)?;
+    let body = read_limited(body, shared.config.max_body_bytes).await?;
+    let expected = if_match(&headers)?;
+    let patch: serde_json::Map<String, Value> = match serde_json::from_slice(&body) {
+        Ok(Value::Object(m)) => m,
+        _ => {
+            return Err(RestError::bad_request(
+                "invalid_json",
+                "request body must be a JSON object of the fields to change",
+            ))
+        }
+    };
+    let (reply, barrier) = {
+        let mut store = shared.store();
+        let custom = store.rest.custom_fields.clone();
+        let Some(current) = store.rest.customers.get(&key).cloned() else {
+            return Err(RestError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no customer with key {key:?}"),
+            ));
+        };
+        if expected.is_some_and(|v| v != current.version) {
+            let body = serde_json::to_vec(&current).expect("customer serializes");
+            return Ok((
+                StatusCode::PRECONDITION_FAILED,
+                [
+                    (header::CONTENT_TYPE, "application/json".to_string()),
+                    (header::ETAG, current.etag()),
+                ],
+                body,
+            )
+                .into_response());
+        }
+        // The record as it would be, validated as a whole like a PUT.
+        let mut merged = match serde_json::to_value(&current.fields) {
+            Ok(Value::Object(m)) => m,
+            _ => unreachable!("fields serialize to an object"),
+        };
+        merged.extend(patch);
+        let merged = serde_json::to_vec(&Value::Object(merged)).expect("json serializes");
+        let fields = CustomerFields::parse(&merged, &custom)?;
+        let c = store
+            .rest
+            .customers
+            .get_mut(&key)
+            .expect("looked up above under the same lock");
+        if c.fields != fields {
+            c.fields = fields;
+            c.updated_at = model::now();
+            c.version += 1;
+        }
+        let customer = c.clone();
+        store.put(REST_KIND, &key, &customer);
+        (customer, store.barrier())
+    };
+    durable(barrier).await;
+    let etag = reply.etag();
+    let body = serde_json::to_vec(&reply).expect("customer serializes");
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 async fn get_customer(

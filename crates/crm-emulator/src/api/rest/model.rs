@@ -339,9 +339,22 @@ pub struct Customer {
     pub fields: CustomerFields,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Goes up by one with every change; a conditional PATCH names it in
+    /// `If-Match`. Records persisted before versions existed read as 1.
+    #[serde(default = "first_version")]
+    pub version: u64,
+}
+
+fn first_version() -> u64 {
+    1
 }
 
 impl Customer {
+    /// The version as `If-Match` and `ETag` carry it (a strong entity tag).
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.version)
+    }
+
     pub fn format_id(seq: u64) -> String {
         format!("cus_{seq:06}")
     }

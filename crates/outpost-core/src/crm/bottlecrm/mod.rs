@@ -525,6 +525,7 @@ impl CrmConnector for BottleCrm {
             max_batch: MAX_BATCH,
             upsert_by_external_id: false,
             rate_limit: Self::default_rate_limit(),
+            updates: false,
         }
     }
 

@@ -14,7 +14,9 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::crm::auth::TokenSource;
-use crate::crm::connector::Outgoing;
+use crate::crm::connector::{
+    merge_field, FieldConflict, FieldMerge, Outgoing, OutgoingUpdate, UpdateOutcome,
+};
 use crate::crm::connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RecordOutcome,
     RemoteCustomer,
@@ -30,6 +32,7 @@ use crate::customer::Field;
 use crate::customer::{Customer, CustomerId};
 use crate::endpoint::EndpointSettings;
 use crate::keys::{KeyGenerator, ShopKeys};
+use crate::outbox::FieldChange;
 use crate::sensitive::Sensitive;
 use client_credentials::ClientCredentials;
 
@@ -90,11 +93,23 @@ struct Record {
     id: String,
     key: Option<String>,
     updated_at: Option<DateTime<Utc>>,
+    /// The record's version (a number or a string), for `If-Match`.
+    #[serde(default)]
+    version: Option<Value>,
     #[serde(flatten)]
     fields: Map<String, Value>,
 }
 
 impl Record {
+    /// The version as text, exactly as the CRM wrote it.
+    fn version_text(&self) -> Option<String> {
+        match self.version.as_ref()? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
     fn into_remote(self, map: &FieldMap) -> RemoteCustomer {
         let (fields, received) = map.incoming_json(&self.fields);
         RemoteCustomer {
@@ -205,6 +220,84 @@ impl GenericRest {
         }
     }
 
+    /// `PATCH /customers/{key}` with `If-Match`, re-reading and merging on
+    /// 412 (docs/crm-rest-api.md, "Updates").
+    async fn update_one(&self, u: &OutgoingUpdate) -> UpdateOutcome {
+        let key = u.customer.id;
+        let url = self.url(&format!("customers/{key}"));
+        let mut version = u.change.base_version.clone();
+        // The CRM's record when known: until then ours is sent as is, the
+        // precondition saying whether the bases still hold.
+        let mut current: Option<Record> = None;
+        for _ in 0..PRECONDITION_TRIES {
+            if version.is_none() {
+                match self.get_body(url.clone()).await {
+                    Err(e) => return UpdateOutcome::Failed(e),
+                    Ok(None) => return not_in_crm(),
+                    Ok(Some(body)) => match parse_json::<Record>(&body, RESPONSE) {
+                        Ok(r) => {
+                            version = r.version_text();
+                            current = Some(r);
+                        }
+                        Err(e) => return UpdateOutcome::Failed(e),
+                    },
+                }
+            }
+            let (patch, conflicts) = patch_for(u, current.as_ref(), &self.map);
+            if patch.is_empty() {
+                return UpdateOutcome::Applied { version, conflicts };
+            }
+            let tag = version.clone().unwrap_or_else(|| "*".into());
+            let request = || {
+                self.request(Method::PATCH, url.clone())
+                    .header(reqwest::header::IF_MATCH, if_match(&tag))
+                    .json(&Value::Object(patch.clone()))
+            };
+            let timed = match self.send(request).await {
+                Ok(t) => t,
+                Err(e) => return UpdateOutcome::Failed(e),
+            };
+            let status = timed.response.status().as_u16();
+            let retry = retry_after(&timed.response);
+            let body = body_or_empty(timed.response).await;
+            match status {
+                200 => {
+                    return match parse_json::<Record>(&body, "update response") {
+                        Ok(r) => UpdateOutcome::Applied {
+                            version: r.version_text(),
+                            conflicts,
+                        },
+                        Err(e) => UpdateOutcome::Failed(e),
+                    }
+                }
+                // Changed meanwhile: merge against what it holds now.
+                412 => match parse_json::<Record>(&body, "412 response") {
+                    Ok(r) => {
+                        version = r.version_text();
+                        current = Some(r);
+                    }
+                    Err(e) => return UpdateOutcome::Failed(e),
+                },
+                404 => return not_in_crm(),
+                _ => {
+                    return match upsert_outcome(status, retry, &body, &self.map) {
+                        RecordOutcome::Rejected(r) => UpdateOutcome::Rejected(r),
+                        RecordOutcome::Failed(e) => UpdateOutcome::Failed(e),
+                        RecordOutcome::Delivered { .. } => UpdateOutcome::Failed(
+                            ConnectorError::Protocol(format!("HTTP {status} to a PATCH")),
+                        ),
+                    }
+                }
+            }
+        }
+        UpdateOutcome::Failed(ConnectorError::Transient {
+            reason: format!(
+                "the record changed during each of {PRECONDITION_TRIES} tries; trying later"
+            ),
+            retry_after: None,
+        })
+    }
+
     /// A read's body; `None` for a 404.
     async fn get_body(&self, url: Url) -> Result<Option<Vec<u8>>, ConnectorError> {
         let timed = self.send(|| self.request(Method::GET, url.clone())).await?;
@@ -222,6 +315,77 @@ impl GenericRest {
             .map_err(|e| ConnectorError::Protocol(format!("unreadable {RESPONSE}: {e}")))?;
         Ok(Some(body.to_vec()))
     }
+}
+
+/// How often one delivery re-reads and merges after a 412 before waiting.
+const PRECONDITION_TRIES: usize = 3;
+
+fn if_match(version: &str) -> String {
+    if version == "*" {
+        version.to_owned()
+    } else {
+        format!("\"{version}\"")
+    }
+}
+
+fn not_in_crm() -> UpdateOutcome {
+    UpdateOutcome::Rejected(RecordError {
+        message: "the customer is no longer in the CRM (deleted there?)".into(),
+        field: None,
+    })
+}
+
+/// The fields to send and the conflicts found, compared in the CRM's form.
+/// Without the CRM's record every changed field is sent (the precondition
+/// guards the bases).
+fn patch_for(
+    u: &OutgoingUpdate,
+    current: Option<&Record>,
+    map: &FieldMap,
+) -> (Map<String, Value>, Vec<FieldConflict>) {
+    let mut patch = Map::new();
+    let mut conflicts = Vec::new();
+    let mut decide = |name: &str,
+                      crm: &str,
+                      change: &FieldChange,
+                      convert: &dyn Fn(&str) -> String,
+                      back: &dyn Fn(&str) -> Option<String>| {
+        let ours = change.new.as_deref().map(convert);
+        let base = change.base.as_deref().map(convert);
+        let theirs = current
+            .and_then(|r| r.fields.get(crm))
+            .and_then(Value::as_str);
+        let decision = match current {
+            None => FieldMerge::Send,
+            Some(_) => merge_field(base.as_deref(), ours.as_deref(), theirs),
+        };
+        match decision {
+            FieldMerge::Send => {
+                patch.insert(crm.to_owned(), ours.map_or(Value::Null, Value::String));
+            }
+            FieldMerge::Settled => {}
+            FieldMerge::Conflict => conflicts.push(FieldConflict {
+                field: name.to_owned(),
+                ours: change.new.clone(),
+                theirs: theirs.and_then(back),
+                base: change.base.clone(),
+            }),
+        }
+    };
+    for (field, change) in &u.change.fields {
+        // A field the map does not send has nowhere to go.
+        if let Some(m) = map.sent(*field) {
+            let convert = |v: &str| m.conversion.outgoing(v, &u.customer);
+            let back = |v: &str| m.conversion.incoming(v).or_else(|| Some(v.to_owned()));
+            decide(field.name(), &m.crm, change, &convert, &back);
+        }
+    }
+    for (name, change) in &u.change.attributes {
+        decide(name, name, change, &|v| v.to_owned(), &|v| {
+            Some(v.to_owned())
+        });
+    }
+    (patch, conflicts)
 }
 
 /// The customer fields the contract accepts; absent fields are left out.
@@ -444,7 +608,12 @@ impl CrmConnector for GenericRest {
             max_batch: MAX_BATCH,
             upsert_by_external_id: true,
             rate_limit: Self::default_rate_limit(),
+            updates: true,
         }
+    }
+
+    async fn update(&self, update: &OutgoingUpdate) -> UpdateOutcome {
+        self.update_one(update).await
     }
 
     async fn probe(&self) -> Result<(), ConnectorError> {

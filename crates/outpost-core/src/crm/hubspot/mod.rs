@@ -408,6 +408,7 @@ impl CrmConnector for HubSpot {
             max_batch: MAX_BATCH,
             upsert_by_external_id: true,
             rate_limit: Some(DEFAULT_RATE_LIMIT),
+            updates: false,
         }
     }
 
