@@ -200,8 +200,8 @@ fn an_unknown_key_exits_1() {
 }
 
 /// A customer already in the CRM: its edit queues a `customer.update` with
-/// only the changed fields, which waits (delivery of updates comes with the
-/// connectors' conditional writes) while the customer stays synced.
+/// only the changed fields while the customer stays synced, and the next
+/// sync delivers it as a conditional PATCH (not a create again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editing_a_delivered_customer_queues_its_changed_fields() {
     let (_dir, db) = db();
@@ -226,17 +226,21 @@ async fn editing_a_delivered_customer_queues_its_changed_fields() {
     );
     assert_eq!(json(&db, &["status"])["pending"], 1);
 
-    // A sync leaves it waiting: not sent as a create again, not refused.
+    // The next sync delivers it: the field changes in the CRM, in place.
     let report = json(&db, &["sync", "--once"]);
     assert_eq!(
         (
             report["delivered"].clone(),
             report["needs_attention"].clone()
         ),
-        (0.into(), 0.into())
+        (1.into(), 0.into())
     );
     let pending = json(&db, &["outbox", "list", "--state", "pending"]);
-    assert_eq!(pending[0]["kind"], "customer.update");
-    assert_eq!(pending[0]["attempts"], 0);
-    assert_eq!(emu.records().len(), 1);
+    assert_eq!(pending, serde_json::json!([]));
+    let records = emu.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].record["phone"], "+49 30 5550199");
+    assert_eq!(records[0].record["first_name"], "Ada");
+    let shown = json(&db, &["customers", "show", &key]);
+    assert_eq!(shown["pending_edit"], false);
 }

@@ -95,9 +95,8 @@ impl From<AppError> for IpcError {
             AppError::Core(Error::Refused(_)) | AppError::NoEndpoint => {
                 (ErrorCode::Refused, vec![])
             }
-            AppError::Core(Error::CustomerNotFound(_)) | AppError::EndpointNotFound(_) => {
-                (ErrorCode::NotFound, vec![])
-            }
+            AppError::Core(Error::CustomerNotFound(_) | Error::ConflictNotFound { .. })
+            | AppError::EndpointNotFound(_) => (ErrorCode::NotFound, vec![]),
             AppError::Core(Error::DiskFull) | AppError::Admin(AdminError::DiskFull) => {
                 tracing::warn!("the disk is full");
                 (ErrorCode::DiskFull, vec![])

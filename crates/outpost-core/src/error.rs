@@ -57,6 +57,8 @@ pub enum Error {
     Validation(ValidationErrors),
     #[error("no customer with key {0}")]
     CustomerNotFound(String),
+    #[error("customer {customer} has no conflict on {field}")]
+    ConflictNotFound { customer: String, field: String },
     #[error("the local database could not be opened at {path}: {source}")]
     Open {
         path: String,

@@ -75,4 +75,10 @@ pub struct StatusSnapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub other_deliverer: Option<String>,
+    /// Fields whose edit met a different CRM value, waiting for a person
+    /// (`outpost conflicts list`). Always counted by the store; optional
+    /// only so snapshots from before conflicts existed still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub conflicts: Option<u64>,
 }

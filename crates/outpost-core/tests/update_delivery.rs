@@ -232,3 +232,25 @@ async fn an_update_of_a_customer_deleted_in_the_crm_needs_attention() {
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn use_mine_after_a_conflict_reaches_the_crm() {
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    let (a, b) = (Device::new(&emu).await, Device::new(&emu).await);
+    let id = shared_customer(&a, &b).await;
+    a.edit(id, Field::Phone, "+49 30 5550111").await;
+    b.edit(id, Field::Phone, "+49 30 5550222").await;
+    a.flush().await;
+    b.flush().await;
+    assert_eq!(b.local.store.conflict_count().await.unwrap(), 1);
+
+    b.local
+        .store
+        .resolve_conflict(id, "phone", outpost_core::store::Resolution::Mine)
+        .await
+        .unwrap();
+    b.flush().await;
+    assert_eq!(crm_record(&emu, id)["phone"], "+49 30 5550222");
+    assert!(b.local.store.conflicts().await.unwrap().is_empty());
+    no_update_waits(&b).await;
+}

@@ -3,6 +3,7 @@
 //! (see README): extend it compatibly, never change it.
 
 mod admin;
+mod conflicts;
 mod customers;
 mod endpoints;
 mod field_args;
@@ -57,6 +58,9 @@ pub enum Command {
     Outbox(outbox::OutboxCommand),
     /// Outbox counts and the CRM connection state.
     Status,
+    /// Edits that met a different value in the CRM: list and settle them.
+    #[command(subcommand)]
+    Conflicts(conflicts::ConflictsCommand),
     /// Configure the CRM endpoints customers are delivered to.
     #[command(subcommand)]
     Endpoints(endpoints::EndpointsCommand),
@@ -124,6 +128,7 @@ pub fn run(global: &GlobalArgs, command: Command) -> ExitCode {
             Command::Customers(cmd) => customers::run(&app, cmd, &out).await,
             Command::Outbox(cmd) => outbox::run(&app, cmd, &out).await,
             Command::Status => outbox::status(&app, &out).await,
+            Command::Conflicts(cmd) => conflicts::run(&app, cmd, &out).await,
             Command::Endpoints(cmd) => endpoints::run(&app, cmd, &out).await,
             Command::Admin(cmd) => admin::run(&app, cmd, &out).await,
             Command::Settings(cmd) => settings::run(&app, cmd, &out).await,

@@ -83,8 +83,14 @@ pub async fn status(app: &Outpost, out: &Output) -> Result<(), IpcError> {
             _ => state,
         };
         format!(
-            "CRM: {}\npending: {}\nin flight: {}\nneeds attention: {}\nsent: {}\ncustomers: {}",
-            state, s.pending, s.in_flight, s.needs_attention, s.sent, s.customers
+            "CRM: {}\npending: {}\nin flight: {}\nneeds attention: {}\nsent: {}\ncustomers: {}\nconflicts: {}",
+            state,
+            s.pending,
+            s.in_flight,
+            s.needs_attention,
+            s.sent,
+            s.customers,
+            s.conflicts.unwrap_or(0)
         )
     });
     Ok(())

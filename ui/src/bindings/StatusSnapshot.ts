@@ -28,4 +28,10 @@ interception?: Interception | null,
  * lease (this one queues and looks up, that one delivers), in plain
  * words; absent otherwise.
  */
-other_deliverer?: string, };
+other_deliverer?: string, 
+/**
+ * Fields whose edit met a different CRM value, waiting for a person
+ * (`outpost conflicts list`). Always counted by the store; optional
+ * only so snapshots from before conflicts existed still read.
+ */
+conflicts?: number, };

@@ -206,3 +206,27 @@ impl Outpost {
             .map_or(ConnectionState::NotConfigured, |(_, s)| s.state))
     }
 }
+
+/// Conflicts found while delivering edits, and settling them.
+impl Outpost {
+    /// Every conflict waiting for a person, oldest first.
+    pub async fn conflicts(&self) -> AppResult<Vec<crate::store::Conflict>> {
+        Ok(self.store.conflicts().await?)
+    }
+
+    /// "Use mine" (queued with the CRM's value as its base, sent at once
+    /// when online) or "keep the CRM's" for one field of one customer.
+    pub async fn resolve_conflict(
+        &self,
+        key: &str,
+        field: &str,
+        choice: crate::store::Resolution,
+    ) -> AppResult<crate::Customer> {
+        let id = parse_key(key)?;
+        let customer = self.store.resolve_conflict(id, field, choice).await?;
+        if let Mode::Running(engine) = &self.mode {
+            engine.sync_now().await;
+        }
+        Ok(customer)
+    }
+}

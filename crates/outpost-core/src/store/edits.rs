@@ -108,7 +108,7 @@ fn changes(current: &Customer, valid: &ValidCustomer) -> UpdatePayload {
 
 /// Merges the change into the customer's messages or queues it (the cases
 /// of [`Store::edit_customer`]), inside the edit's transaction.
-async fn queue_change(
+pub(super) async fn queue_change(
     conn: &mut SqliteConnection,
     customer: &Customer,
     change: UpdatePayload,

@@ -17,7 +17,7 @@ pub(crate) mod time;
 mod working_set;
 mod writer;
 
-pub use conflicts::Conflict;
+pub use conflicts::{Conflict, Resolution};
 pub use delivery::{AuditEntry, Claimed, RoundOutcomes, UpdatedRecord};
 pub use probe::APPLICATION_ID;
 pub use working_set::{PullState, Reconciled, WorkingSet};
@@ -410,6 +410,7 @@ impl Store {
             last_error: None,
             interception: None,
             other_deliverer: None,
+            conflicts: Some(self.conflict_count().await?),
         })
     }
 
