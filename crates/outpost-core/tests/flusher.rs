@@ -84,6 +84,7 @@ impl CrmConnector for Fake {
                         }
                         _ => RecordOutcome::Delivered {
                             crm_id: format!("crm-{}", c.id),
+                            version: None,
                         },
                     };
                     Delivery {

@@ -90,6 +90,9 @@ async fn shared_customer(a: &Device, b: &Device) -> CustomerId {
         .with(Field::Email, "ada@example.org");
     let id = a.local.store.create_customer(&new).await.unwrap().id;
     a.flush().await;
+    // The create's answer carried the record's version: the first If-Match.
+    let row = a.local.store.customer(id).await.unwrap().unwrap();
+    assert_eq!(row.crm_version_tag.as_deref(), Some("1"));
     b.fetch(id).await;
     id
 }

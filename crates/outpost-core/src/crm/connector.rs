@@ -43,7 +43,12 @@ pub struct Capabilities {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RecordOutcome {
     /// The CRM holds the customer under this id (created now or earlier).
-    Delivered { crm_id: String },
+    Delivered {
+        crm_id: String,
+        /// The CRM's version of the record after the write, where its API
+        /// returns one (the next update's precondition).
+        version: Option<String>,
+    },
     /// The CRM refused this record; the others are unaffected.
     Rejected(RecordError),
     /// The request carrying this record failed as a whole (connectors that

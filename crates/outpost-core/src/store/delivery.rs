@@ -33,6 +33,8 @@ pub struct RoundOutcomes<'a> {
     pub endpoint: &'a str,
     /// Confirmed by the CRM: (message, customer, its CRM id).
     pub delivered: Vec<(i64, CustomerId, String)>,
+    /// The CRM's version of a delivered create's record, where it gave one.
+    pub versions: Vec<(CustomerId, String)>,
     /// Updates the CRM took, with its new version and any conflicts.
     pub updated: Vec<UpdatedRecord>,
     /// Refused by the CRM: (message, customer, why).
@@ -85,6 +87,7 @@ impl Store {
         let now = time::now();
         let mut tx = self.write_tx().await?;
         outbox::mark_delivered(&mut tx, &round.delivered, now).await?;
+        outbox::set_version_tags(&mut tx, &round.versions).await?;
         outbox::mark_updated(&mut tx, &round.updated, now).await?;
         for (message, _, error) in &round.refused {
             outbox::mark_refused(&mut tx, *message, error, now).await?;

@@ -489,6 +489,21 @@ pub(super) async fn mark_updated(
     Ok(())
 }
 
+/// The CRM's versions of records just written (the next `If-Match`).
+pub(super) async fn set_version_tags(
+    conn: &mut SqliteConnection,
+    versions: &[(CustomerId, String)],
+) -> Result<()> {
+    for (customer, version) in versions {
+        sqlx::query("UPDATE customers SET crm_version_tag = ?2 WHERE id = ?1")
+            .bind(customer.to_string())
+            .bind(version)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// An update the CRM took, for [`mark_updated`].
 #[derive(Debug, Clone)]
 pub struct UpdatedRecord {

@@ -276,6 +276,7 @@ impl Flusher {
         let mut refused = Vec::new();
         let mut released = Vec::new();
         let mut updated = Vec::new();
+        let mut versions = Vec::new();
         let no_call = CallInfo::default();
         for (c, d) in claimed.iter().zip(deliveries) {
             let key = c.customer.id;
@@ -308,8 +309,11 @@ impl Flusher {
                 ),
             };
             match &outcome {
-                RecordOutcome::Delivered { crm_id } => {
+                RecordOutcome::Delivered { crm_id, version } => {
                     delivered.push((c.message_id, key, crm_id.clone()));
+                    if let Some(v) = version {
+                        versions.push((key, v.clone()));
+                    }
                     result.delivered += 1;
                     calls.push((key, op, "delivered", Some(crm_id.clone()), None, call));
                 }
@@ -349,6 +353,7 @@ impl Flusher {
             .record_round(&RoundOutcomes {
                 endpoint: &self.endpoint,
                 delivered,
+                versions,
                 updated,
                 refused,
                 released,

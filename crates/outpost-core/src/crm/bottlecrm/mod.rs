@@ -391,7 +391,10 @@ pub(crate) fn has_key_field(body: &[u8]) -> bool {
 
 fn delivered(crm_id: String, call: CallInfo) -> Delivery {
     Delivery {
-        outcome: RecordOutcome::Delivered { crm_id },
+        outcome: RecordOutcome::Delivered {
+            crm_id,
+            version: None,
+        },
         call,
     }
 }

@@ -548,7 +548,10 @@ pub(crate) fn upsert_outcome(
 ) -> RecordOutcome {
     match status {
         _ if is_created(status) => match parse_json::<Record>(body, "upsert response") {
-            Ok(r) => RecordOutcome::Delivered { crm_id: r.id },
+            Ok(r) => RecordOutcome::Delivered {
+                version: r.version_text(),
+                crm_id: r.id,
+            },
             Err(e) => RecordOutcome::Failed(e),
         },
         // The CRM judged this record: a person must look at it.

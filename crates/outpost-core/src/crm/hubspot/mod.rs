@@ -266,6 +266,7 @@ pub(crate) fn batch_outcomes(
             match found {
                 Some(r) => RecordOutcome::Delivered {
                     crm_id: r.id.clone(),
+                    version: None,
                 },
                 None => RecordOutcome::Failed(ConnectorError::Protocol(format!(
                     "no result for {key} in batch/upsert"
