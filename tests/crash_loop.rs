@@ -240,6 +240,7 @@ fn faults(rng: &mut StdRng) -> Faults {
         truncate_body_rate: *[0.0, 0.0, 0.2].choose(rng).unwrap(),
         seed: Some(rng.random()),
         captive_portal: None,
+        race: None,
     }
 }
 

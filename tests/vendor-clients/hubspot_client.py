@@ -293,6 +293,37 @@ class HubSpotClient(unittest.TestCase):
         self.assertIsInstance(err.errors, list)
         self.assertIsInstance(err.links, dict)
 
+    def test_batch_update_by_id_and_by_key_and_patch_one(self):
+        # Outpost's edit path: batch read, then batch update of just the
+        # changed properties; a person's edit in HubSpot is a PATCH.
+        first, _, _ = self.upsert(upsert_input("k1", email="ada@example.com", firstname="Ada", city="Bonn"),
+                                  upsert_input("k2", email="bob@example.com", firstname="Bob"))
+        ids = {r.properties[KEY]: r.id for r in first.results}
+        update = contacts.BatchInputSimplePublicObjectBatchInput(inputs=[
+            contacts.SimplePublicObjectBatchInput(id=ids["k1"], properties={"city": "Köln"}),
+            contacts.SimplePublicObjectBatchInput(id="k2", id_property=KEY, properties={"lastname": "Babbage"}),
+        ])
+        data, _, _ = call(self.batch, "update", [update], 200, "BatchResponseSimplePublicObject", contacts.models)
+        self.assertEqual(sorted(r.id for r in data.results), sorted(ids.values()))
+        got = {r.id: r for r in data.results}
+        self.assertEqual(got[ids["k1"]].properties["city"], "Köln")
+        self.assertEqual(got[ids["k2"]].properties["lastname"], "Babbage")
+        self.assertTrue(ISO.match(got[ids["k1"]].properties["lastmodifieddate"]))
+        one, _, _ = call(self.basic, "update", ["k1", contacts.SimplePublicObjectInput(properties={"city": "Bonn"})],
+                         200, "SimplePublicObject", contacts.models, id_property=KEY)
+        self.assertEqual(one.properties["city"], "Bonn")
+        self.assertEqual(one.properties["firstname"], "Ada", "untouched properties stay")
+        # An id HubSpot does not have: the whole batch is refused, nothing changes.
+        missing = contacts.BatchInputSimplePublicObjectBatchInput(inputs=[
+            contacts.SimplePublicObjectBatchInput(id=ids["k1"], properties={"city": "Nowhere"}),
+            contacts.SimplePublicObjectBatchInput(id="999999", properties={"city": "Nowhere"}),
+        ])
+        _, body = fails(self.batch.update, 404, missing)
+        error_body(self.batch, body, contacts.models)
+        again, _, _ = call(self.basic, "get_by_id", ["k1"], 200, "SimplePublicObjectWithAssociations",
+                           contacts.models, id_property=KEY, properties=READ)
+        self.assertEqual(again.properties["city"], "Bonn")
+
     def test_search_query_and_paging(self):
         inputs = [upsert_input(f"k{i}", email=f"person{i}@example.com", firstname=f"Person{i}", lastname="Walker",
                                country="DE" if i % 2 else "FR") for i in range(7)]

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use crate::api::hubspot::model::ObjectType;
 use crate::api::rest::model::{CustomField, CustomerFields};
 use crate::config::parse_rate_limit;
+use crate::crm_user;
 use crate::emulator::Inner;
 use crate::faults::Faults;
 use crate::state::Api;
@@ -69,6 +70,8 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/rest/fields", get(rest_fields).post(define_rest_field))
         .route("/rest/fields/remove", post(remove_rest_field))
         .route("/seed", post(seed))
+        .route("/records/edit", post(edit_record))
+        .route("/records/delete", post(delete_record))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -389,4 +392,41 @@ async fn seed(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
         }
     };
     Ok(Json(json!({ "ids": ids })))
+}
+
+#[derive(Debug, Deserialize)]
+struct EditReq {
+    #[serde(flatten)]
+    target: crm_user::Target,
+    fields: serde_json::Map<String, Value>,
+}
+
+/// A person edits a record in the CRM (not through Outpost).
+async fn edit_record(State(i): S, b: Bytes) -> Result<Response, ControlError> {
+    let req: EditReq =
+        serde_json::from_slice(&b).map_err(|e| ControlError(format!("invalid JSON body: {e}")))?;
+    let found = i
+        .edit_as_crm_user(&req.target, &req.fields)
+        .map_err(ControlError)?;
+    Ok(found_or_404(found))
+}
+
+/// A person deletes a record in the CRM.
+async fn delete_record(State(i): S, b: Bytes) -> Result<Response, ControlError> {
+    let target: crm_user::Target =
+        serde_json::from_slice(&b).map_err(|e| ControlError(format!("invalid JSON body: {e}")))?;
+    let found = i.delete_as_crm_user(&target).map_err(ControlError)?;
+    Ok(found_or_404(found))
+}
+
+fn found_or_404(found: bool) -> Response {
+    if found {
+        Json(json!({"changed": true})).into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such record"})),
+        )
+            .into_response()
+    }
 }

@@ -12,6 +12,7 @@ use crate::api::hubspot::model::ObjectType;
 use crate::api::hubspot::objects;
 use crate::api::rest::model::{self as rest_model, CustomField, Customer, CustomerFields};
 use crate::config::{Config, RateLimit};
+use crate::crm_user;
 use crate::error::Error;
 use crate::faults::Faults;
 use crate::persist::Writer;
@@ -287,6 +288,22 @@ impl Emulator {
         self.inner.seed_rest(records)
     }
 
+    /// Changes a record as a person in the CRM would (`fields`: HubSpot
+    /// property names or REST field names, `null` clears). `Ok(false)`:
+    /// no such record.
+    pub fn edit_as_crm_user(
+        &self,
+        target: &crm_user::Target,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, String> {
+        self.inner.edit_as_crm_user(target, fields)
+    }
+
+    /// Deletes a record as a person in the CRM would.
+    pub fn delete_as_crm_user(&self, target: &crm_user::Target) -> Result<bool, String> {
+        self.inner.delete_as_crm_user(target)
+    }
+
     /// Stops both servers and flushes the state file.
     pub async fn shutdown(self) {
         self.control.down().await;
@@ -299,6 +316,18 @@ impl Emulator {
 }
 
 impl Inner {
+    pub fn edit_as_crm_user(
+        &self,
+        target: &crm_user::Target,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<bool, String> {
+        crm_user::edit(&mut self.shared.store(), target, fields)
+    }
+
+    pub fn delete_as_crm_user(&self, target: &crm_user::Target) -> Result<bool, String> {
+        crm_user::delete(&mut self.shared.store(), target)
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         self.shared.faults().set(faults);
     }

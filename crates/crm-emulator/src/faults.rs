@@ -36,6 +36,25 @@ pub enum Portal {
     Proxy,
 }
 
+/// A person changing a record in the CRM right after Outpost read it and
+/// before it writes: the next `reads` reads of a record (HubSpot's get and
+/// batch read, the REST contract's `GET /customers/{key}`) set `field`
+/// (a HubSpot property or a REST field name) to `value` (`null` clears).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Race {
+    pub field: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    /// How many reads it fires on; 1 by default.
+    #[serde(default = "one")]
+    pub reads: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
 /// The fault plan, as posted to `POST /faults`. Every field is optional in JSON.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -59,6 +78,8 @@ pub struct Faults {
     /// Every request is answered by a captive portal or a proxy instead of
     /// the CRM (nothing reaches the handlers); `None`: the CRM answers.
     pub captive_portal: Option<Portal>,
+    /// A change in the CRM between Outpost's read and its write.
+    pub race: Option<Race>,
 }
 
 /// What to do with one request.
@@ -95,6 +116,17 @@ impl FaultState {
     pub fn set(&mut self, plan: Faults) {
         self.rng = StdRng::seed_from_u64(plan.seed.unwrap_or(self.default_seed));
         self.plan = plan;
+    }
+
+    /// The race to apply after this read, counting it down.
+    pub fn take_race(&mut self) -> Option<Race> {
+        let race = self.plan.race.as_mut()?;
+        let fired = race.clone();
+        race.reads = race.reads.saturating_sub(1);
+        if race.reads == 0 {
+            self.plan.race = None;
+        }
+        (fired.reads > 0).then_some(fired)
     }
 
     pub fn clear(&mut self) {

@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 mod control;
+pub mod crm_user;
 mod emulator;
 pub mod error;
 pub mod faults;
@@ -33,7 +34,7 @@ pub use api::rest::model::{CustomField as RestCustomField, CustomerFields, Pickl
 pub use config::{parse_rate_limit, Config, RateLimit};
 pub use emulator::Emulator;
 pub use error::Error;
-pub use faults::{ErrorKind, Faults, Portal};
+pub use faults::{ErrorKind, Faults, Portal, Race};
 pub use proxy::FaultProxy;
 pub use state::Api;
 pub use stats::{RequestLogEntry, StatsSnapshot};

@@ -759,3 +759,171 @@ async fn patch_updates_and_bumps_lastmodifieddate() {
     assert!(updated["updatedAt"].as_str() >= created["updatedAt"].as_str());
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn batch_update_by_id_or_key_changes_only_what_it_names() {
+    let emu = start().await;
+    let c = client();
+    let (_, a) = json(
+        req(&c, &emu, Method::POST, CONTACTS)
+            .json(&contact("a@example.com", "ka"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    req(&c, &emu, Method::POST, CONTACTS)
+        .json(&contact("b@example.com", "kb"))
+        .send()
+        .await
+        .unwrap();
+    let a_id = a["id"].as_str().unwrap();
+    let (status, body) = json(
+        req(&c, &emu, Method::POST, &format!("{CONTACTS}/batch/update"))
+            .json(&json!({"inputs": [
+                {"id": a_id, "properties": {"city": "Köln"}},
+                {"id": "kb", "idProperty": "outpost_key", "properties": {"lastname": "Babbage"}},
+            ]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "COMPLETE");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    let a_after = results.iter().find(|r| r["id"] == a_id).unwrap();
+    assert_eq!(a_after["properties"]["city"], "Köln");
+    assert_eq!(a_after["properties"]["firstname"], "Ada", "untouched");
+
+    // One unknown id refuses the whole batch; nothing changes.
+    let (status, body) = json(
+        req(&c, &emu, Method::POST, &format!("{CONTACTS}/batch/update"))
+            .json(&json!({"inputs": [
+                {"id": a_id, "properties": {"city": "Nowhere"}},
+                {"id": "424242", "properties": {"city": "Nowhere"}},
+            ]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["category"], "OBJECT_NOT_FOUND");
+    let (_, again) = json(
+        req(
+            &c,
+            &emu,
+            Method::GET,
+            &format!("{CONTACTS}/{a_id}?properties=city"),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(again["properties"]["city"], "Köln");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_race_fault_changes_a_field_right_after_a_read() {
+    let emu = start().await;
+    let c = client();
+    let (_, a) = json(
+        req(&c, &emu, Method::POST, CONTACTS)
+            .json(&contact("r@example.com", "kr"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let before = a["updatedAt"].as_str().unwrap().to_owned();
+    emu.set_faults(crm_emulator::Faults {
+        race: Some(crm_emulator::Race {
+            field: "city".into(),
+            value: Some("Berlin".into()),
+            reads: 1,
+        }),
+        ..Default::default()
+    });
+    let read = || async {
+        json(
+            req(&c, &emu, Method::POST, &format!("{CONTACTS}/batch/read"))
+                .json(&json!({"idProperty": "outpost_key", "inputs": [{"id": "kr"}], "properties": ["city"]}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+        .1
+    };
+    // The read shows the value before the person's change...
+    let first = read().await;
+    assert!(first["results"][0]["properties"]["city"].is_null());
+    // ...which is in the CRM by the time the reader writes.
+    let second = read().await;
+    assert_eq!(second["results"][0]["properties"]["city"], "Berlin");
+    assert!(second["results"][0]["updatedAt"].as_str().unwrap() > before.as_str());
+    assert!(emu.faults().race.is_none(), "fired once, then gone");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_control_api_edits_and_deletes_as_a_crm_user() {
+    let emu = start().await;
+    let c = client();
+    req(&c, &emu, Method::POST, CONTACTS)
+        .json(&contact("u@example.com", "ku"))
+        .send()
+        .await
+        .unwrap();
+    let control = |path: &str, body: Value| {
+        c.post(format!("{}{path}", emu.control_url()))
+            .json(&body)
+            .send()
+    };
+    let edited = control(
+        "/records/edit",
+        json!({"api": "hubspot", "key": "ku", "fields": {"phone": "+49 30 1"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(edited.status(), 200);
+    let (_, got) = json(
+        req(
+            &c,
+            &emu,
+            Method::GET,
+            &format!("{CONTACTS}/ku?idProperty=outpost_key&properties=phone"),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(got["properties"]["phone"], "+49 30 1");
+    let unknown = control(
+        "/records/edit",
+        json!({"api": "hubspot", "key": "nobody", "fields": {}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let deleted = control("/records/delete", json!({"api": "hubspot", "key": "ku"}))
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    let gone = req(
+        &c,
+        &emu,
+        Method::GET,
+        &format!("{CONTACTS}/ku?idProperty=outpost_key"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(gone.status(), 404);
+    emu.shutdown().await;
+}

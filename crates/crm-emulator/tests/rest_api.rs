@@ -676,3 +676,72 @@ async fn patch_changes_only_its_fields_while_the_version_matches() {
     assert_eq!(got["version"], 2);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_person_editing_between_a_read_and_a_patch_fails_its_precondition() {
+    let emu = start().await;
+    let c = client();
+    req(&c, &emu, Method::PUT, "/customers/k-race")
+        .json(&json!({"first_name": "Ada", "last_name": "Lovelace", "city": "Bonn"}))
+        .send()
+        .await
+        .unwrap();
+    emu.set_faults(crm_emulator::Faults {
+        race: Some(crm_emulator::Race {
+            field: "city".into(),
+            value: Some("Berlin".into()),
+            reads: 1,
+        }),
+        ..Default::default()
+    });
+    let (_, read) = json(
+        req(&c, &emu, Method::GET, "/customers/k-race")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(read["city"], "Bonn", "the read shows the record before");
+    let version = read["version"].to_string();
+    let (status, current) = json(
+        req(&c, &emu, Method::PATCH, "/customers/k-race")
+            .header("If-Match", format!("\"{version}\""))
+            .json(&json!({"city": "Köln"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 412, "the person's change moved the version on");
+    assert_eq!(current["city"], "Berlin");
+
+    // The control API makes the same change a person would.
+    let edited = c
+        .post(format!("{}/records/edit", emu.control_url()))
+        .json(&json!({"api": "rest", "key": "k-race", "fields": {"city": "Dresden"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
+    let (_, after) = json(
+        req(&c, &emu, Method::GET, "/customers/k-race")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(after["city"], "Dresden");
+    assert_eq!(
+        after["version"].as_u64(),
+        Some(current["version"].as_u64().unwrap() + 1)
+    );
+    let deleted = c
+        .post(format!("{}/records/delete", emu.control_url()))
+        .json(&json!({"api": "rest", "key": "k-race"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert!(emu.records().is_empty());
+    emu.shutdown().await;
+}

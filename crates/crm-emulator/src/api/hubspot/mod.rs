@@ -66,6 +66,10 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
                 post(move |State(s): S, h: HeaderMap, b: Body| objects::batch_read(ty, s, h, b)),
             )
             .route(
+                &format!("{base}/batch/update"),
+                post(move |State(s): S, h: HeaderMap, b: Body| objects::batch_update(ty, s, h, b)),
+            )
+            .route(
                 &format!("{base}/batch/upsert"),
                 post(move |State(s): S, h: HeaderMap, b: Body| objects::batch_upsert(ty, s, h, b)),
             )

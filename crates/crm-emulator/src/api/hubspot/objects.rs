@@ -177,7 +177,7 @@ fn insert_new(
 }
 
 /// Merges `props` into an object; bumps the modification stamp only on change.
-fn apply_update(
+pub(crate) fn apply_update(
     obj: &mut HsObject,
     ty: ObjectType,
     props: BTreeMap<String, String>,
@@ -198,7 +198,7 @@ fn apply_update(
     changed
 }
 
-fn persist(store: &Store, ty: ObjectType, id: u64) {
+pub(crate) fn persist(store: &Store, ty: ObjectType, id: u64) {
     if let Some(o) = store.hubspot.table(ty).objects.get(&id) {
         store.put(ty.object_kind(), &id.to_string(), o);
     }
@@ -344,7 +344,26 @@ pub async fn get_one(
     }
     let found =
         lookup(table, id_property, &id).ok_or_else(|| HsError::not_found("resource not found"))?;
-    Ok(Json(table.objects[&found].render(ty, Some(&wanted))))
+    let reply = table.objects[&found].render(ty, Some(&wanted));
+    drop(store);
+    race_after_read(&shared, ty, &[found]);
+    Ok(Json(reply))
+}
+
+/// The race fault: a person changes a field of the records just read,
+/// before the reader can write (crate::faults::Race).
+fn race_after_read(shared: &Shared, ty: ObjectType, ids: &[u64]) {
+    if ids.is_empty() {
+        return;
+    }
+    let Some(race) = shared.faults().take_race() else {
+        return;
+    };
+    let mut store = shared.store();
+    for &id in ids {
+        let props = BTreeMap::from([(race.field.clone(), race.value.clone().unwrap_or_default())]);
+        crate::crm_user::edit_hubspot(&mut store, ty, id, props);
+    }
 }
 
 pub async fn list(
@@ -548,13 +567,19 @@ pub async fn batch_read(
     }
     let mut results = Vec::new();
     let mut missing = Vec::new();
+    let mut read = Vec::new();
     for input in &req.inputs {
         let id = id_text(&input.id)?;
         match lookup(table, req.id_property.as_deref(), &id) {
-            Some(found) => results.push(table.objects[&found].render(ty, Some(&req.properties))),
+            Some(found) => {
+                read.push(found);
+                results.push(table.objects[&found].render(ty, Some(&req.properties)))
+            }
             None => missing.push(id),
         }
     }
+    drop(store);
+    race_after_read(&shared, ty, &read);
     let mut reply = status_envelope(results, started);
     if missing.is_empty() {
         return Ok(Json(reply).into_response());
@@ -575,6 +600,83 @@ pub async fn batch_read(
         "links": {},
     }]);
     Ok((StatusCode::MULTI_STATUS, Json(reply)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchUpdateInput {
+    /// A unique property the `id` is a value of; the record id without it.
+    id_property: Option<String>,
+    id: Value,
+    #[serde(default)]
+    properties: Map<String, Value>,
+}
+
+/// `POST /crm/v3/objects/{type}/batch/update`: every input names an
+/// existing object (by id, or by a unique `idProperty`); the batch is
+/// validated as a whole, so one bad input changes nothing.
+pub async fn batch_update(
+    ty: ObjectType,
+    shared: Arc<Shared>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, HsError> {
+    authorize(&shared, &headers, ty.write_scope())?;
+    let input: Inputs<BatchUpdateInput> = parse_json(&read_body(&shared, body).await?)?;
+    check_batch_size(input.inputs.len())?;
+    let started = now();
+    let (reply, barrier) = {
+        let mut store = shared.store();
+        let mut plan = Vec::with_capacity(input.inputs.len());
+        let mut seen = HashSet::new();
+        {
+            let table = store.hubspot.table(ty);
+            for i in &input.inputs {
+                if let Some(p) = &i.id_property {
+                    check_id_property(table, ty, p)?;
+                }
+                let id = id_text(&i.id)?;
+                let found = lookup(table, i.id_property.as_deref(), &id).ok_or_else(|| {
+                    HsError::not_found(format!(
+                        "Object with {} {id} does not exist",
+                        i.id_property.as_deref().unwrap_or("hs_object_id")
+                    ))
+                })?;
+                if !seen.insert(found) {
+                    return Err(HsError::validation(format!(
+                        "Duplicate IDs found in batch input: [{id}]. IDs must be unique"
+                    )));
+                }
+                if i.properties.is_empty() {
+                    return Err(HsError::validation(
+                        "No properties found to update, please provide at least one.",
+                    ));
+                }
+                let props = validate_properties(table, &i.properties)?;
+                if let Some(other) = conflict(table, ty, &props, Some(found)) {
+                    return Err(conflict_error(ty, other));
+                }
+                plan.push((found, props));
+            }
+        }
+        let at = now();
+        let mut results = Vec::with_capacity(plan.len());
+        for (id, props) in plan {
+            let names = written_names(ty, props.keys());
+            let changed = store
+                .hubspot
+                .table_mut(ty)
+                .update(id, |obj| apply_update(obj, ty, props, at))
+                .expect("looked up");
+            if changed {
+                persist(&store, ty, id);
+            }
+            results.push(store.hubspot.table(ty).objects[&id].render(ty, Some(&names)));
+        }
+        (status_envelope(results, started), store.barrier())
+    };
+    durable(barrier).await;
+    Ok(Json(reply))
 }
 
 #[derive(Debug, Deserialize)]

@@ -251,20 +251,25 @@ async fn get_customer(
     headers: HeaderMap,
 ) -> Result<Json<Customer>, RestError> {
     authorize(&shared, &headers)?;
-    let store = shared.store();
-    store
-        .rest
-        .customers
-        .get(&key)
-        .cloned()
-        .map(Json)
-        .ok_or_else(|| {
-            RestError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("no customer with key {key:?}"),
-            )
-        })
+    let found = shared.store().rest.customers.get(&key).cloned();
+    let found = found.ok_or_else(|| {
+        RestError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no customer with key {key:?}"),
+        )
+    })?;
+    // The race fault: a person changes the record once it has been read.
+    if let Some(race) = shared.faults().take_race() {
+        let fields = serde_json::Map::from_iter([(
+            race.field.clone(),
+            race.value.clone().map_or(Value::Null, Value::String),
+        )]);
+        if let Err(e) = crate::crm_user::edit_rest(&mut shared.store(), &key, &fields) {
+            tracing::warn!("race fault not applied: {e}");
+        }
+    }
+    Ok(Json(found))
 }
 
 #[derive(Debug, Deserialize)]
