@@ -166,14 +166,30 @@ pub enum FieldMerge {
 /// The per-field rule every connector applies, in whichever form (the
 /// CRM's or Outpost's) it compares: a device clock never decides.
 pub fn merge_field(base: Option<&str>, ours: Option<&str>, theirs: Option<&str>) -> FieldMerge {
-    // An empty text and no value are the same to a CRM.
+    merge_field_by(base, ours, theirs, &|a, b| a == b)
+}
+
+/// [`merge_field`] with the field's own notion of the same value (an
+/// email's case, a phone's spacing). An empty text and no value are the
+/// same to a CRM.
+pub fn merge_field_by(
+    base: Option<&str>,
+    ours: Option<&str>,
+    theirs: Option<&str>,
+    same: &dyn Fn(&str, &str) -> bool,
+) -> FieldMerge {
     fn blank(v: Option<&str>) -> Option<&str> {
-        v.filter(|s| !s.is_empty())
+        v.filter(|s| !s.trim().is_empty())
     }
+    let eq = |a: Option<&str>, b: Option<&str>| match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same(a, b),
+        _ => false,
+    };
     let (base, ours, theirs) = (blank(base), blank(ours), blank(theirs));
-    if theirs == ours {
+    if eq(theirs, ours) {
         FieldMerge::Settled
-    } else if theirs == base {
+    } else if eq(theirs, base) {
         FieldMerge::Send
     } else {
         FieldMerge::Conflict
@@ -206,6 +222,17 @@ pub trait CrmConnector: Send + Sync + 'static {
             "{} does not deliver updates yet",
             self.kind()
         )))
+    }
+
+    /// Delivers several updates, one outcome each in input order. A CRM
+    /// with batch reads and writes overrides it (HubSpot); the default
+    /// sends them one by one.
+    async fn update_batch(&self, updates: &[OutgoingUpdate]) -> Vec<UpdateOutcome> {
+        let mut out = Vec::with_capacity(updates.len());
+        for u in updates {
+            out.push(self.update(u).await);
+        }
+        out
     }
 
     /// The CRM's record for an Outpost key, if there is one.

@@ -15,6 +15,7 @@ pub mod http;
 pub mod hubspot;
 pub mod interception;
 pub mod throttle;
+pub mod update_merge;
 
 pub(crate) use build::Unusable;
 pub use build::{build, default_map, field_map, key_generator};

@@ -211,28 +211,56 @@ impl Flusher {
             }
         }
         .into_iter();
+        // Updates go in one call, so a CRM with batch reads and writes
+        // (HubSpot) needs two requests for the lot.
+        let mut unreadable = Vec::new();
+        let mut outgoing = Vec::new();
+        for (i, c) in claimed.iter().enumerate().filter(|(_, c)| is_update(c)) {
+            match serde_json::from_str(&c.payload) {
+                Ok(change) => outgoing.push(OutgoingUpdate {
+                    customer: c.customer.clone(),
+                    change,
+                    earlier_attempts: earlier(c),
+                }),
+                Err(e) => unreadable.push((
+                    i,
+                    UpdateOutcome::Rejected(RecordError {
+                        message: format!("the queued change cannot be read: {e}"),
+                        field: None,
+                    }),
+                )),
+            }
+        }
+        let mut updated = if outgoing.is_empty() {
+            Vec::new()
+        } else {
+            let d = self.connector.update_batch(&outgoing).await;
+            if d.len() == outgoing.len() {
+                d
+            } else {
+                let e = ConnectorError::Protocol(format!(
+                    "{} results for {} updates",
+                    d.len(),
+                    outgoing.len()
+                ));
+                outgoing
+                    .iter()
+                    .map(|_| UpdateOutcome::Failed(e.clone()))
+                    .collect()
+            }
+        }
+        .into_iter();
+        let mut unreadable = unreadable.into_iter().peekable();
         let mut done = Vec::with_capacity(claimed.len());
-        for c in claimed {
+        for (i, c) in claimed.iter().enumerate() {
             if !is_update(c) {
                 done.push(Done::Created(created.next().expect("one per create")));
-                continue;
+            } else if unreadable.peek().is_some_and(|(at, _)| *at == i) {
+                let (_, outcome) = unreadable.next().expect("peeked");
+                done.push(Done::Updated(outcome));
+            } else {
+                done.push(Done::Updated(updated.next().expect("one per update")));
             }
-            let outcome = match serde_json::from_str(&c.payload) {
-                Ok(change) => {
-                    self.connector
-                        .update(&OutgoingUpdate {
-                            customer: c.customer.clone(),
-                            change,
-                            earlier_attempts: earlier(c),
-                        })
-                        .await
-                }
-                Err(e) => UpdateOutcome::Rejected(RecordError {
-                    message: format!("the queued change cannot be read: {e}"),
-                    field: None,
-                }),
-            };
-            done.push(Done::Updated(outcome));
         }
         done
     }

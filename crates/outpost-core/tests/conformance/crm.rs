@@ -105,6 +105,9 @@ pub(crate) trait Crm: Sized + Send + Sync + 'static {
     async fn seed_mapped(&self, case: &MappingCase, value: &str, email: &str);
     /// A CRM field of the record carrying this key.
     async fn value_in_crm(&self, key: CustomerId, crm_field: &str) -> Option<String>;
+    /// A person changes a field of the record carrying this key in the
+    /// CRM itself (its UI, another integration).
+    async fn edit_in_crm(&self, key: CustomerId, crm_field: &str, value: &str);
 }
 
 /// Makes the CRM the device's primary endpoint.

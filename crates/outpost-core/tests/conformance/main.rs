@@ -43,6 +43,11 @@ macro_rules! scenarios {
         scenario!($crm, a_custom_field_mapping_travels_both_ways, mapping);
         scenario!(
             $crm,
+            edits_merge_per_field_and_conflicts_wait_for_a_person,
+            edits
+        );
+        scenario!(
+            $crm,
             a_captive_portal_is_intercepted_and_nothing_is_believed,
             portal
         );

@@ -8,6 +8,8 @@
 //! a bad or revoked token; HTML error pages on 404/500 (classified by status,
 //! never parsed); `Connection: close` on every response.
 
+mod update;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reqwest::Method;
@@ -16,8 +18,8 @@ use serde_json::{json, Map, Value};
 use url::Url;
 
 use crate::crm::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
-    RecordOutcome, RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, OutgoingUpdate, Page, PullFilter,
+    RateLimit, RecordOutcome, RemoteCustomer, UpdateOutcome,
 };
 use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
@@ -528,7 +530,7 @@ impl CrmConnector for BottleCrm {
             max_batch: MAX_BATCH,
             upsert_by_external_id: false,
             rate_limit: Self::default_rate_limit(),
-            updates: false,
+            updates: true,
         }
     }
 
@@ -541,6 +543,15 @@ impl CrmConnector for BottleCrm {
 
     async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
         Ok(concurrently(batch, IN_FLIGHT, |o| self.deliver(o)).await)
+    }
+
+    async fn update(&self, update: &OutgoingUpdate) -> UpdateOutcome {
+        self.update_contact(update).await
+    }
+
+    /// Each update is a read and a write; a few in flight, as for creates.
+    async fn update_batch(&self, updates: &[OutgoingUpdate]) -> Vec<UpdateOutcome> {
+        concurrently(updates, IN_FLIGHT, |u| self.update_contact(u)).await
     }
 
     async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {

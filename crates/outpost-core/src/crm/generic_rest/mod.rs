@@ -15,12 +15,10 @@ use url::Url;
 
 use crate::crm::auth::TokenSource;
 use crate::crm::connector::{
-    merge_field, FieldConflict, FieldMerge, Outgoing, OutgoingUpdate, UpdateOutcome,
-};
-use crate::crm::connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RecordOutcome,
     RemoteCustomer,
 };
+use crate::crm::connector::{FieldConflict, Outgoing, OutgoingUpdate, UpdateOutcome};
 use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
 };
@@ -28,11 +26,11 @@ use crate::crm::field_check::{label_for, CrmField, CrmFieldType, FieldList};
 use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
 use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
 use crate::crm::http::{body_or_empty, concurrently, parse_json, Http, Timed};
+use crate::crm::update_merge;
 use crate::customer::Field;
 use crate::customer::{Customer, CustomerId};
 use crate::endpoint::EndpointSettings;
 use crate::keys::{KeyGenerator, ShopKeys};
-use crate::outbox::FieldChange;
 use crate::sensitive::Sensitive;
 use client_credentials::ClientCredentials;
 
@@ -335,7 +333,7 @@ fn not_in_crm() -> UpdateOutcome {
     })
 }
 
-/// The fields to send and the conflicts found, compared in the CRM's form.
+/// The fields to send and the conflicts found (`crm::update_merge`).
 /// Without the CRM's record every changed field is sent (the precondition
 /// guards the bases).
 fn patch_for(
@@ -343,49 +341,19 @@ fn patch_for(
     current: Option<&Record>,
     map: &FieldMap,
 ) -> (Map<String, Value>, Vec<FieldConflict>) {
-    let mut patch = Map::new();
-    let mut conflicts = Vec::new();
-    let mut decide = |name: &str,
-                      crm: &str,
-                      change: &FieldChange,
-                      convert: &dyn Fn(&str) -> String,
-                      back: &dyn Fn(&str) -> Option<String>| {
-        let ours = change.new.as_deref().map(convert);
-        let base = change.base.as_deref().map(convert);
-        let theirs = current
-            .and_then(|r| r.fields.get(crm))
-            .and_then(Value::as_str);
-        let decision = match current {
-            None => FieldMerge::Send,
-            Some(_) => merge_field(base.as_deref(), ours.as_deref(), theirs),
-        };
-        match decision {
-            FieldMerge::Send => {
-                patch.insert(crm.to_owned(), ours.map_or(Value::Null, Value::String));
-            }
-            FieldMerge::Settled => {}
-            FieldMerge::Conflict => conflicts.push(FieldConflict {
-                field: name.to_owned(),
-                ours: change.new.clone(),
-                theirs: theirs.and_then(back),
-                base: change.base.clone(),
-            }),
-        }
+    let theirs = |name: &str| {
+        current
+            .and_then(|r| r.fields.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
     };
-    for (field, change) in &u.change.fields {
-        // A field the map does not send has nowhere to go.
-        if let Some(m) = map.sent(*field) {
-            let convert = |v: &str| m.conversion.outgoing(v, &u.customer);
-            let back = |v: &str| m.conversion.incoming(v).or_else(|| Some(v.to_owned()));
-            decide(field.name(), &m.crm, change, &convert, &back);
-        }
-    }
-    for (name, change) in &u.change.attributes {
-        decide(name, name, change, &|v| v.to_owned(), &|v| {
-            Some(v.to_owned())
-        });
-    }
-    (patch, conflicts)
+    let plan = update_merge::plan(u, map, current.is_some().then_some(&theirs as _));
+    let patch = plan
+        .writes
+        .into_iter()
+        .map(|(name, v)| (name, v.map_or(Value::Null, Value::String)))
+        .collect();
+    (patch, plan.conflicts)
 }
 
 /// The customer fields the contract accepts; absent fields are left out.

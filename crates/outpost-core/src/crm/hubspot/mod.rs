@@ -6,6 +6,7 @@
 mod auth;
 pub(crate) mod listing;
 pub(crate) mod mapping;
+mod update;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,8 +16,8 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::crm::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
-    RecordOutcome, RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, OutgoingUpdate, Page, PullFilter,
+    RateLimit, RecordOutcome, RemoteCustomer, UpdateOutcome,
 };
 use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
@@ -409,7 +410,7 @@ impl CrmConnector for HubSpot {
             max_batch: MAX_BATCH,
             upsert_by_external_id: true,
             rate_limit: Some(DEFAULT_RATE_LIMIT),
-            updates: false,
+            updates: true,
         }
     }
 
@@ -431,6 +432,21 @@ impl CrmConnector for HubSpot {
             out.extend(self.upsert(chunk).await?);
         }
         Ok(out)
+    }
+
+    async fn update(&self, update: &OutgoingUpdate) -> UpdateOutcome {
+        self.update_contacts(std::slice::from_ref(update))
+            .await
+            .pop()
+            .expect("one outcome per update")
+    }
+
+    async fn update_batch(&self, updates: &[OutgoingUpdate]) -> Vec<UpdateOutcome> {
+        let mut out = Vec::with_capacity(updates.len());
+        for chunk in updates.chunks(MAX_BATCH) {
+            out.extend(self.update_contacts(chunk).await);
+        }
+        out
     }
 
     async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {

@@ -320,4 +320,29 @@ impl Crm for BottleCrm {
             .as_str()
             .map(str::to_owned)
     }
+
+    /// A person edits the contact in BottleCRM (its own PATCH).
+    async fn edit_in_crm(&self, key: CustomerId, crm_field: &str, value: &str) {
+        let found = self
+            .get(&format!("contacts/?cf_client_uuid={key}&limit=2"))
+            .await;
+        let id = found["results"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|c| c["custom_fields"]["client_uuid"].as_str() == Some(&key.to_string()))
+            })
+            .and_then(|c| c["id"].as_str())
+            .expect("in BottleCRM")
+            .to_owned();
+        let r = self
+            .http
+            .patch(self.api(&format!("contacts/{id}/")))
+            .bearer_auth(&self.server.token)
+            .json(&json!({ crm_field: value }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "PATCH contact: {}", r.status());
+    }
 }

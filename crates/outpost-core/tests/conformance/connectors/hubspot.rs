@@ -215,4 +215,18 @@ impl Crm for HubSpot {
             .as_str()
             .map(str::to_owned)
     }
+
+    async fn edit_in_crm(&self, key: CustomerId, crm_field: &str, value: &str) {
+        let target = crm_emulator::crm_user::Target {
+            api: Api::Hubspot,
+            key: key.to_string(),
+            property: None,
+            object: None,
+        };
+        let fields = serde_json::Map::from_iter([(crm_field.to_owned(), value.into())]);
+        assert!(
+            self.emu.edit_as_crm_user(&target, &fields).unwrap(),
+            "in the CRM"
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! connector's [`Crm`](crate::Crm) can drive. A scenario asks the connector
 //! for what it needs first, so a skip costs nothing.
 
+pub mod edits;
 pub mod form;
 pub mod limit;
 pub mod lost_answers;
