@@ -115,7 +115,10 @@ test.describe('conflicts', () => {
     await app.page.keyboard.press('Tab');
     await expect(row(app, CAFE_CITY).getByTestId('conflict-crm')).toBeFocused();
     await app.page.keyboard.press('Enter');
-    await expect(app.page.getByTestId('conflicts')).toHaveCount(0);
+    // The last one settled: the section says so and keeps the keyboard on its heading.
+    await expect(app.page.getByTestId('conflict-row')).toHaveCount(0);
+    await expect(app.page.getByTestId('conflicts-settled')).toHaveText('No conflicts left.');
+    await expect(app.page.getByRole('heading', { name: /^Conflicts/ })).toBeFocused();
     await expect(app.page.getByTestId('status-conflicts')).toHaveCount(0);
     await expect(app.page.getByTestId('sync-conflict-count')).toHaveCount(0);
     expect((await app.callsOf('resolve_conflict'))[1]).toEqual({ id: CAFE.id, field: 'city', use: 'crm' });
@@ -150,7 +153,8 @@ test.describe('conflicts', () => {
     expect(await app.callsOf('list_conflicts')).toContainEqual({ id: CAFE.id });
 
     await cafe.getByRole('button', { name: /^Keep the CRM’s/ }).click();
-    await expect(list).toHaveCount(0);
+    await expect(list.getByTestId('conflict-row')).toHaveCount(0);
+    await expect(list.getByTestId('conflicts-settled')).toBeVisible();
     expect(await app.callsOf('resolve_conflict')).toEqual([{ id: CAFE.id, field: 'city', use: 'crm' }]);
     await expect(shownField(app, 'City')).toHaveText('Lyon');
     await expect(app.detail.getByTestId('edit-badge')).toHaveCount(0);
@@ -167,7 +171,9 @@ test.describe('conflicts', () => {
     await expect(app.detail.getByTestId('edit-badge')).toHaveCount(0);
     await anna.getByRole('button', { name: /^Use mine/ }).click();
 
-    await expect(app.detail.getByTestId('conflicts')).toHaveCount(0);
+    await expect(app.detail.getByTestId('conflict-row')).toHaveCount(0);
+    await expect(app.detail.getByTestId('conflicts-settled')).toHaveText('No conflicts left.');
+    await expect(app.detail.getByRole('heading', { name: /^Conflicts/ })).toBeFocused();
     await expect(shownField(app, 'Phone')).toHaveText('+49 30 1234567');
     await expect(app.detail).not.toContainText('+49 30 7654321');
     await expect(app.detail.getByTestId('edit-badge')).toHaveText('Edited, not yet sent');
