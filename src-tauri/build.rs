@@ -28,6 +28,8 @@ fn main() {
         "retry_customer",
         "update_customer",
         "discard_customer",
+        "list_conflicts",
+        "resolve_conflict",
         "admin_status",
         "admin_set_passphrase",
         "admin_unlock",

@@ -1,6 +1,7 @@
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
 import type { ConnectionState } from '../src/bindings/ConnectionState';
 import type { Interception } from '../src/bindings/Interception';
+import type { Conflict } from '../src/bindings/Conflict';
 import type { Customer } from '../src/bindings/Customer';
 import type { OutboxMessage } from '../src/bindings/OutboxMessage';
 import type { OutboxState } from '../src/bindings/OutboxState';
@@ -295,6 +296,16 @@ export class App {
     );
   }
 
+  /** A delivery finding a conflict (the CRM's value kept, ours listed; emits customers-changed and status-changed). */
+  async recordConflict(conflict: Conflict): Promise<void> {
+    await this.page.evaluate((c) => (window as unknown as { __mock: MockControl }).__mock.recordConflict(c), conflict);
+  }
+
+  /** The mock core's open conflicts. */
+  async conflicts(): Promise<Conflict[]> {
+    return this.page.evaluate(() => (window as unknown as { __mock: MockControl }).__mock.conflicts.map((c) => ({ ...c })));
+  }
+
   /** Resolves once the app listens to `event` (so an emitted event is not lost). */
   async listening(event: string): Promise<void> {
     await expect
@@ -364,6 +375,7 @@ export const test = base.extend<Fixtures>({
         customers: options.customers ?? SEED,
         status: options.status ?? SEED_STATUS,
         outbox: options.outbox ?? (options.customers ? [] : SEED_OUTBOX),
+        conflicts: options.conflicts ?? [],
         model: options.fields ? { ...MODEL, FIELDS: options.fields } : MODEL,
         answers: ANSWERS,
         searchDelays: options.searchDelays ?? {},

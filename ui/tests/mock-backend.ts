@@ -18,6 +18,7 @@
 
 import type { ConnectionState } from '../src/bindings/ConnectionState';
 import type { Interception } from '../src/bindings/Interception';
+import type { Conflict } from '../src/bindings/Conflict';
 import type { Customer } from '../src/bindings/Customer';
 import type { CustomerChange } from '../src/bindings/CustomerChange';
 import type { CustomersChanged } from '../src/bindings/CustomersChanged';
@@ -64,6 +65,8 @@ export type MockOptions = {
   status: StatusSnapshot;
   /** The outbox, in any order (`list_outbox` answers by id). Counts in `status` are not derived from it. */
   outbox?: MockMessage[];
+  /** Open conflicts, oldest first; `status.conflicts` counts them unless the status says otherwise. */
+  conflicts?: Conflict[];
   /** The generated model: every rule the mock applies. */
   model: MockModel;
   /** The core's verdicts on the values the tests type. */
@@ -116,6 +119,14 @@ export type MockControl = {
   customers: Customer[];
   status: StatusSnapshot;
   outbox: MockMessage[];
+  /** Open conflicts, as `list_conflicts` answers them. */
+  conflicts: Conflict[];
+  /**
+   * A delivery finding a conflict: the CRM keeps its value, the local row
+   * keeps ours until a resolution (as the core's `mark_updated`), and the
+   * conflict is listed; emits customers-changed and status-changed.
+   */
+  recordConflict(conflict: Conflict): void;
   /** Queries whose search answer has been delivered, in delivery order. */
   answered: string[];
   emit(event: string, payload: unknown): void;
@@ -161,6 +172,8 @@ export function installMockBackend(opts: MockOptions): void {
   const customers: Row[] = opts.customers.map((c) => ({ ...c }));
   const status: StatusSnapshot = { ...opts.status };
   const outbox: MockMessage[] = (opts.outbox ?? []).map((m) => ({ ...m, payload: { ...m.payload } }));
+  const conflicts: Conflict[] = (opts.conflicts ?? []).map((c) => ({ ...c }));
+  if (status.conflicts === undefined) status.conflicts = conflicts.length;
   const delays: Record<string, number> = { ...(opts.searchDelays ?? {}) };
   const failures: Record<string, unknown> = { ...(opts.failures ?? {}) };
   const model = opts.model;
@@ -356,6 +369,21 @@ export function installMockBackend(opts: MockOptions): void {
       m.refusal_message = null;
     }
   }
+
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+  /** A customer field by its JSON name, else a CRM form field kept as an attribute. */
+  function setField(c: Row, field: string, value: string | null): void {
+    if (FIELD_NAMES.includes(field)) {
+      (c as unknown as Record<string, unknown>)[field] = value;
+      return;
+    }
+    const attributes = { ...(c.attributes ?? {}) };
+    if (value === null) delete attributes[field];
+    else attributes[field] = value;
+    c.attributes = attributes;
+  }
+
   /** Like the core: one event for the customers a transaction touched, then the status. */
   function changed(ids: string[], change: CustomerChange = 'synced'): void {
     setTimeout(() => {
@@ -710,6 +738,40 @@ export function installMockBackend(opts: MockOptions): void {
         changed([id], 'edited');
         return { ...c };
       }
+      case 'list_conflicts': {
+        if (args.id === undefined || args.id === null) return conflicts.map((c) => ({ ...c }));
+        const id = String(args.id);
+        if (!UUID.test(id)) return reject('invalid_input', `"${id}" is not a customer key (a UUID).`, [{ field: 'id', message: `"${id}" is not a customer key (a UUID).` }]);
+        if (!customers.some((c) => c.id === id)) return reject('not_found', `no customer with key ${id}`);
+        return conflicts.filter((c) => c.customer_id === id).map((c) => ({ ...c }));
+      }
+      case 'resolve_conflict': {
+        // As the core: the key, then the choice and the field's name, then the customer, then the conflict.
+        const id = typeof args.id === 'string' ? args.id : '';
+        if (!UUID.test(id)) return reject('invalid_input', `"${id}" is not a customer key (a UUID).`, [{ field: 'id', message: `"${id}" is not a customer key (a UUID).` }]);
+        const choice = args.use;
+        if (choice !== 'mine' && choice !== 'crm') {
+          const message = `"${String(choice)}" is not a choice: use mine or crm.`;
+          return reject('invalid_input', `use: ${message}`, [{ field: 'use', message }]);
+        }
+        const field = typeof args.field === 'string' ? args.field : '';
+        if (field.trim() === '') {
+          const message = 'Name the field by its JSON name (e.g. phone) or the CRM form field\'s name.';
+          return reject('invalid_input', `field: ${message}`, [{ field: 'field', message }]);
+        }
+        const c = customers.find((x) => x.id === id);
+        if (!c) return reject('not_found', `no customer with key ${id}`);
+        const conflict = conflicts.find((x) => x.customer_id === id && x.field === field);
+        if (!conflict) return reject('not_found', `customer ${id} has no conflict on ${field}`);
+        setField(c, field, choice === 'mine' ? conflict.ours : conflict.theirs);
+        // "Use mine" queues ours as an update (base: the CRM's value).
+        if (choice === 'mine' && conflict.ours !== conflict.theirs) c.pending_edit = true;
+        c.updated_at = new Date().toISOString();
+        conflicts.splice(conflicts.indexOf(conflict), 1);
+        status.conflicts = conflicts.length;
+        changed([id], 'edited');
+        return { ...c };
+      }
       case 'discard_customer': {
         const id = typeof args.id === 'string' ? args.id : '';
         const c = customers.find((x) => x.id === id);
@@ -872,6 +934,14 @@ export function installMockBackend(opts: MockOptions): void {
     customers,
     status,
     outbox,
+    conflicts,
+    recordConflict: (conflict) => {
+      const at = conflicts.findIndex((x) => x.customer_id === conflict.customer_id && x.field === conflict.field);
+      if (at >= 0) conflicts.splice(at, 1);
+      conflicts.push({ ...conflict });
+      status.conflicts = conflicts.length;
+      changed([conflict.customer_id], 'synced');
+    },
     answered,
     emit,
     listenerCount: (event) => (listeners.get(event) ?? []).length,

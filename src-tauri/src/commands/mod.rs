@@ -31,6 +31,8 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         sync::retry_customer,
         sync::update_customer,
         sync::discard_customer,
+        sync::list_conflicts,
+        sync::resolve_conflict,
         settings::admin_status,
         settings::admin_set_passphrase,
         settings::admin_unlock,

@@ -1,8 +1,8 @@
 //! The Sync screen: "Sync now", the outbox lists, resubmitting, the
 //! working set.
 
-use outpost_core::app::input::{from_json, outbox_state};
-use outpost_core::store::WorkingSet;
+use outpost_core::app::input::{from_json, outbox_state, resolution};
+use outpost_core::store::{Conflict, WorkingSet};
 use outpost_core::{Customer, OutboxMessage, Outpost};
 use tauri::State;
 
@@ -56,4 +56,32 @@ pub async fn get_working_set(app: State<'_, Outpost>) -> Result<WorkingSet, IpcE
 #[tauri::command]
 pub async fn pull_now(app: State<'_, Outpost>) -> Result<(), IpcError> {
     Ok(app.pull_now().await?)
+}
+
+/// Open conflicts, oldest first: all of them (the Sync screen), or one
+/// customer's with `id` (its detail view; an unknown customer is
+/// `not_found`).
+#[tauri::command]
+pub async fn list_conflicts(
+    app: State<'_, Outpost>,
+    id: Option<String>,
+) -> Result<Vec<Conflict>, IpcError> {
+    Ok(match id {
+        Some(id) => app.conflicts_of(&id).await?,
+        None => app.conflicts().await?,
+    })
+}
+
+/// "Use mine" (`use: "mine"`: ours is sent with the CRM's value as its
+/// base) or "Keep the CRM's" (`"crm"`: ours is dropped) for one field;
+/// answers the customer as stored now.
+#[tauri::command]
+pub async fn resolve_conflict(
+    app: State<'_, Outpost>,
+    id: String,
+    field: String,
+    r#use: String,
+) -> Result<Customer, IpcError> {
+    let choice = resolution(&r#use)?;
+    Ok(app.resolve_conflict(&id, &field, choice).await?)
 }

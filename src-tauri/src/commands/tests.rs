@@ -349,3 +349,165 @@ fn outbox_filter_and_pull_now_answer_in_words() {
         "not_configured"
     );
 }
+
+/// A customer whose phone edit met another value in the CRM, recorded the
+/// way a flush round records it (delivery itself is tested against the
+/// emulator in outpost-core's update_delivery tests).
+fn customer_with_a_phone_conflict(w: &Window) -> String {
+    use outpost_core::crm::connector::FieldConflict;
+    use outpost_core::store::{RoundOutcomes, UpdatedRecord};
+    let created = w.ok(
+        "create_customer",
+        json!({"input": {"first_name": "Ada", "last_name": "Lovelace", "phone": "+49 30 5550222"}}),
+    );
+    let key = created["id"].as_str().unwrap().to_owned();
+    let id: outpost_core::CustomerId = key.parse().unwrap();
+    tauri::async_runtime::block_on(async {
+        let store = Store::open(w._dir.path().join("window.db")).await.unwrap();
+        store
+            .record_round(&RoundOutcomes {
+                endpoint: "crm",
+                updated: vec![UpdatedRecord {
+                    message_id: -1,
+                    customer: id,
+                    version: Some("3".into()),
+                    conflicts: vec![FieldConflict {
+                        field: "phone".into(),
+                        ours: Some("+49 30 5550222".into()),
+                        theirs: Some("+49 30 5550111".into()),
+                        base: Some("+49 30 5550101".into()),
+                    }],
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    key
+}
+
+#[test]
+fn conflicts_are_listed_all_or_per_customer_and_counted_in_the_status() {
+    let w = Window::open();
+    assert_eq!(w.ok("list_conflicts", json!({})), json!([]));
+    let key = customer_with_a_phone_conflict(&w);
+    let other = w.ok("create_customer", json!({"input": {"company": "Shop"}}))["id"].clone();
+
+    let all = w.ok("list_conflicts", json!({}));
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    let c = &all[0];
+    assert_eq!(
+        (
+            &c["customer_id"],
+            &c["field"],
+            &c["ours"],
+            &c["theirs"],
+            &c["base"]
+        ),
+        (
+            &json!(key),
+            &json!("phone"),
+            &json!("+49 30 5550222"),
+            &json!("+49 30 5550111"),
+            &json!("+49 30 5550101")
+        )
+    );
+    assert!(c["detected_at"].as_str().is_some(), "{c}");
+    assert_eq!(w.ok("list_conflicts", json!({"id": key})), all);
+    assert_eq!(w.ok("list_conflicts", json!({"id": other})), json!([]));
+    assert_eq!(w.ok("get_status", json!({}))["conflicts"], 1);
+
+    let e = w.err("list_conflicts", json!({"id": "nope"}));
+    assert_eq!(
+        (&e["code"], &e["fields"][0]["field"]),
+        (&json!("invalid_input"), &json!("id"))
+    );
+    let e = w.err(
+        "list_conflicts",
+        json!({"id": "01900000-0000-7000-8000-000000000000"}),
+    );
+    assert_eq!(e["code"], "not_found");
+}
+
+#[test]
+fn use_mine_keeps_ours_and_answers_the_customer() {
+    let w = Window::open();
+    let key = customer_with_a_phone_conflict(&w);
+    let customer = w.ok(
+        "resolve_conflict",
+        json!({"id": key, "field": "phone", "use": "mine"}),
+    );
+    assert_eq!(customer["id"], key.as_str());
+    assert_eq!(customer["phone"], "+49 30 5550222");
+    assert_eq!(w.ok("list_conflicts", json!({})), json!([]));
+    assert_eq!(w.ok("get_status", json!({}))["conflicts"], 0);
+    assert_eq!(w.ok("get_customer", json!({"id": key})), customer);
+    // Settled: a second answer is not found, naming nothing new.
+    let e = w.err(
+        "resolve_conflict",
+        json!({"id": key, "field": "phone", "use": "mine"}),
+    );
+    assert_eq!(e["code"], "not_found");
+    assert!(e["message"].as_str().unwrap().contains("phone"), "{e}");
+}
+
+#[test]
+fn keep_the_crms_takes_their_value_and_bad_arguments_are_named() {
+    let w = Window::open();
+    let key = customer_with_a_phone_conflict(&w);
+
+    let e = w.err(
+        "resolve_conflict",
+        json!({"id": key, "field": "phone", "use": "theirs"}),
+    );
+    assert_eq!(
+        (&e["code"], &e["fields"][0]["field"]),
+        (&json!("invalid_input"), &json!("use"))
+    );
+    let e = w.err(
+        "resolve_conflict",
+        json!({"id": key, "field": "", "use": "crm"}),
+    );
+    assert_eq!(
+        (&e["code"], &e["fields"][0]["field"]),
+        (&json!("invalid_input"), &json!("field"))
+    );
+    // A field without a conflict (or unknown altogether) is not found.
+    for field in ["city", "no_such_field"] {
+        let e = w.err(
+            "resolve_conflict",
+            json!({"id": key, "field": field, "use": "crm"}),
+        );
+        assert_eq!(e["code"], "not_found", "{field}: {e}");
+    }
+    let e = w.err(
+        "resolve_conflict",
+        json!({"id": "nope", "field": "phone", "use": "crm"}),
+    );
+    assert_eq!(e["fields"][0]["field"], "id");
+    let e = w.err(
+        "resolve_conflict",
+        json!({"id": "01900000-0000-7000-8000-000000000000", "field": "phone", "use": "crm"}),
+    );
+    assert_eq!(e["code"], "not_found");
+    assert!(e["message"].as_str().unwrap().contains("customer"), "{e}");
+    // A missing choice is Tauri's own refusal, before the command runs.
+    let e = w
+        .invoke("resolve_conflict", json!({"id": key, "field": "phone"}))
+        .unwrap_err();
+    assert!(e.as_str().is_some_and(|m| m.contains("use")), "{e}");
+    // Nothing of that touched the conflict.
+    assert_eq!(
+        w.ok("list_conflicts", json!({})).as_array().unwrap().len(),
+        1
+    );
+
+    let customer = w.ok(
+        "resolve_conflict",
+        json!({"id": key, "field": "phone", "use": "crm"}),
+    );
+    assert_eq!(customer["phone"], "+49 30 5550111");
+    assert_eq!(w.ok("list_conflicts", json!({})), json!([]));
+    assert_eq!(w.ok("get_customer", json!({"id": key})), customer);
+}

@@ -7,6 +7,7 @@
 
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { Conflict } from '../bindings/Conflict';
 import type { Customer } from '../bindings/Customer';
 import type { CustomerCheck } from '../bindings/CustomerCheck';
 import type { CustomerId } from '../bindings/CustomerId';
@@ -48,7 +49,7 @@ import type { MapCheck } from '../bindings/MapCheck';
 import type { MapProblem } from '../bindings/MapProblem';
 import type { MapView } from '../bindings/MapView';
 
-export type { ConnectionState, Customer, CustomerChange, CustomerCheck, CustomerId, CustomersChanged, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
+export type { Conflict, ConnectionState, Customer, CustomerChange, CustomerCheck, CustomerId, CustomersChanged, FieldError, JsonValue, NewCustomer, OutboxMessage, OutboxState, StatusSnapshot };
 export type { FieldKind, FieldOption, FormField, FormMetadata, Lookup, RemoteLookup, WorkingSet };
 export type { AdminStatus, AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings, EndpointStatus, EndpointView, SecretsInput, TestOutcome, TestResult };
 export type { AppSettings, AppSettingsInput, RegionSource };
@@ -58,6 +59,9 @@ export type { CrmField, FieldList, MapCheck, MapProblem, MapView };
 import type { IpcError } from '../bindings/IpcError';
 import type { ErrorCode as IpcErrorCode } from '../bindings/ErrorCode';
 export type { IpcError, IpcErrorCode };
+
+/** A conflict's two ways out: send ours ("Use mine") or keep the CRM's value. */
+export type ConflictChoice = 'mine' | 'crm';
 
 /**
  * What `edit_customer` takes: the fields that change (a value, or `null` to
@@ -209,6 +213,21 @@ export const api = {
    */
   editCustomer(id: CustomerId, changes: CustomerEdit): Promise<Customer> {
     return call<Customer>('edit_customer', { id, changes });
+  },
+  /**
+   * Fields whose edit met a different value in the CRM, oldest first: all of
+   * them, or one customer's (`not_found` for an unknown customer).
+   */
+  listConflicts(id?: CustomerId): Promise<Conflict[]> {
+    return call<Conflict[]>('list_conflicts', id === undefined ? {} : { id });
+  },
+  /**
+   * Settles one conflicting field: `mine` sends ours with the CRM's value as
+   * its base, `crm` keeps the CRM's and drops ours. Resolves to the customer
+   * as stored now.
+   */
+  resolveConflict(id: CustomerId, field: string, choice: ConflictChoice): Promise<Customer> {
+    return call<Customer>('resolve_conflict', { id, field, use: choice });
   },
   /** Removes a customer the CRM refused from this computer. */
   discardCustomer(id: CustomerId): Promise<void> {

@@ -45,3 +45,14 @@ export function countryName(code: string): string | null {
 export function isCountryCode(code: string): boolean {
   return COUNTRY_NAMES.has(code);
 }
+
+/** "lead_source" → "Lead source": a CRM form field kept as an attribute. */
+export function attributeLabel(name: string): string {
+  const words = name.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** A field's label by its JSON name: the generated label, else the attribute's name in words. */
+export function fieldLabel(name: string): string {
+  return BY_NAME.get(name)?.label ?? attributeLabel(name);
+}

@@ -142,3 +142,8 @@ export function messageCompany(m: OutboxMessage): string | null {
 export function attemptsText(n: number): string {
   return n === 1 ? '1 attempt' : `${n} attempts`;
 }
+
+/** "1 conflict", "3 conflicts". */
+export function conflictsText(n: number): string {
+  return n === 1 ? '1 conflict' : `${n} conflicts`;
+}

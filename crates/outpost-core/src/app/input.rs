@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use super::error::{AppError, AppResult};
 use crate::customer::{CustomerId, Field};
 use crate::outbox::OutboxState;
+use crate::store::Resolution;
 
 /// Longest search query accepted; anything longer is not a lookup.
 pub const MAX_QUERY_CHARS: usize = 200;
@@ -64,6 +65,36 @@ pub fn outbox_state(s: &str) -> AppResult<OutboxState> {
             "Use pending, in-flight, needs-attention or sent.",
         )
     })
+}
+
+/// A conflict's choice as the edges spell it: `mine` or `crm`.
+pub fn resolution(s: &str) -> AppResult<Resolution> {
+    match s {
+        "mine" => Ok(Resolution::Mine),
+        "crm" => Ok(Resolution::Crm),
+        _ => Err(AppError::invalid_input(
+            "use",
+            format!("\"{s}\" is not a choice: use mine or crm."),
+        )),
+    }
+}
+
+/// Longest field name a conflict can be on (a CRM form field's name).
+pub const MAX_FIELD_NAME_CHARS: usize = 100;
+
+/// A conflict's field: a customer field's JSON name or a CRM form field's
+/// name; whether it has a conflict is the store's to say.
+pub fn conflict_field(field: &str) -> AppResult<&str> {
+    let bad = field.trim().is_empty()
+        || field.chars().count() > MAX_FIELD_NAME_CHARS
+        || field.chars().any(char::is_control);
+    if bad {
+        return Err(AppError::invalid_input(
+            "field",
+            "Name the field by its JSON name (e.g. phone) or the CRM form field's name.",
+        ));
+    }
+    Ok(field)
 }
 
 /// Reads free-form JSON input (a customer, endpoint settings) so a bad

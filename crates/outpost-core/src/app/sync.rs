@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::error::{AppError, AppResult};
-use super::input::{parse_key, DEFAULT_OUTBOX_PAGE};
+use super::input::{conflict_field, parse_key, DEFAULT_OUTBOX_PAGE};
 use super::{Mode, Outpost};
 use crate::error::Error;
 use crate::outbox::{OutboxMessage, OutboxState};
@@ -214,6 +214,15 @@ impl Outpost {
         Ok(self.store.conflicts().await?)
     }
 
+    /// One customer's open conflicts (the detail view); an unknown key is
+    /// `CustomerNotFound`, a customer without conflicts an empty list.
+    pub async fn conflicts_of(&self, key: &str) -> AppResult<Vec<crate::store::Conflict>> {
+        let id = self.customer(key).await?.id;
+        let mut all = self.store.conflicts().await?;
+        all.retain(|c| c.customer_id == id);
+        Ok(all)
+    }
+
     /// "Use mine" (queued with the CRM's value as its base, sent at once
     /// when online) or "keep the CRM's" for one field of one customer.
     pub async fn resolve_conflict(
@@ -223,6 +232,9 @@ impl Outpost {
         choice: crate::store::Resolution,
     ) -> AppResult<crate::Customer> {
         let id = parse_key(key)?;
+        let field = conflict_field(field)?;
+        // An unknown customer is said as such, not as "no conflict".
+        self.customer(key).await?;
         let customer = self.store.resolve_conflict(id, field, choice).await?;
         if let Mode::Running(engine) = &self.mode {
             engine.sync_now().await;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::{customers, edits, time, CustomerChange, Store, StoreEvent};
 use crate::customer::validation;
@@ -20,9 +21,13 @@ pub enum Resolution {
 }
 
 /// One conflicting field; values in Outpost's stored form, `None` for none.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Field names are part of the CLI's `outpost conflicts list --json`
+/// contract and of the `list_conflicts` IPC answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct Conflict {
     pub customer_id: CustomerId,
+    /// A customer field's JSON name (`phone`) or a CRM form field's name.
     pub field: String,
     pub ours: Option<String>,
     pub theirs: Option<String>,
