@@ -320,6 +320,7 @@ async fn a_customer_pulled_from_the_crm_can_be_edited() {
         },
         received: FieldSet::all(),
         updated_at: Some(Utc::now()),
+        version: None,
     };
     let pulled = store.cache_remote(&[remote]).await.unwrap().remove(0);
     assert_eq!(pulled.origin, Origin::Crm);

@@ -258,6 +258,7 @@ async fn customers_from_the_crm_get_an_e164_form_when_it_can_be_read() {
             .into_iter()
             .collect::<FieldSet>(),
         updated_at: None,
+        version: None,
     };
     let stored = store
         .cache_remote(&[

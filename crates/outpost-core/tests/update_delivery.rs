@@ -257,3 +257,81 @@ async fn use_mine_after_a_conflict_reaches_the_crm() {
     assert!(b.local.store.conflicts().await.unwrap().is_empty());
     no_update_waits(&b).await;
 }
+
+/// A person's change in the CRM (the emulator's control API).
+fn edit_in_crm(emu: &Emulator, id: CustomerId, field: &str, value: &str) {
+    let target = crm_emulator::crm_user::Target {
+        api: crm_emulator::Api::Rest,
+        key: id.to_string(),
+        property: None,
+        object: None,
+    };
+    let fields = serde_json::Map::from_iter([(field.to_owned(), value.into())]);
+    assert!(emu.edit_as_crm_user(&target, &fields).unwrap());
+}
+
+#[tokio::test]
+async fn a_pull_takes_the_crms_other_fields_and_keeps_an_unsent_edit() {
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    let (a, b) = (Device::new(&emu).await, Device::new(&emu).await);
+    let id = shared_customer(&a, &b).await;
+
+    // Edited here, not yet sent; meanwhile the CRM changes another field.
+    a.edit(id, Field::City, "Köln").await;
+    edit_in_crm(&emu, id, "first_name", "Augusta");
+    a.fetch(id).await;
+    let row = a.local.store.customer(id).await.unwrap().unwrap();
+    assert_eq!(
+        row.fields.first_name.as_deref(),
+        Some("Augusta"),
+        "the CRM's change"
+    );
+    assert_eq!(
+        row.fields.city.as_deref(),
+        Some("Köln"),
+        "the unsent edit stays"
+    );
+    assert!(row.pending_edit);
+    let version = crm_record(&emu, id)["version"].to_string();
+    assert_eq!(
+        row.crm_version_tag.as_deref(),
+        Some(version.as_str()),
+        "the pulled version"
+    );
+
+    a.flush().await;
+    let record = crm_record(&emu, id);
+    assert_eq!(record["city"], "Köln");
+    assert_eq!(record["first_name"], "Augusta", "not reverted by our write");
+    assert!(a.local.store.conflicts().await.unwrap().is_empty());
+    no_update_waits(&a).await;
+}
+
+#[tokio::test]
+async fn a_field_changed_in_the_crm_and_here_while_offline_is_a_conflict_after_a_pull() {
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    let (a, b) = (Device::new(&emu).await, Device::new(&emu).await);
+    let id = shared_customer(&a, &b).await;
+
+    a.edit(id, Field::Phone, "+49 30 5550123").await;
+    edit_in_crm(&emu, id, "phone", "+49 30 5550999");
+    a.fetch(id).await;
+    let row = a.local.store.customer(id).await.unwrap().unwrap();
+    assert_eq!(
+        row.fields.phone.as_deref(),
+        Some("+49 30 5550123"),
+        "ours is not overwritten"
+    );
+
+    a.flush().await;
+    assert_eq!(
+        crm_record(&emu, id)["phone"],
+        "+49 30 5550999",
+        "the CRM's is kept"
+    );
+    let conflicts = a.local.store.conflicts().await.unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].ours.as_deref(), Some("+49 30 5550123"));
+    assert_eq!(conflicts[0].theirs.as_deref(), Some("+49 30 5550999"));
+    no_update_waits(&a).await;
+}

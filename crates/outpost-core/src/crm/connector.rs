@@ -96,6 +96,10 @@ pub struct RemoteCustomer {
     /// them means the CRM holds no value; the others the CRM never sends.
     pub received: FieldSet,
     pub updated_at: Option<DateTime<Utc>>,
+    /// The CRM's version token of the record (a version, etag or
+    /// modification stamp), where its API gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// Which of the CRM's customers the working set keeps, besides the time

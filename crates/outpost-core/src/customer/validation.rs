@@ -477,6 +477,7 @@ mod tests {
             fields: CustomerFields::default().with(Field::Phone, phone),
             received: [Field::Phone].into_iter().collect(),
             updated_at: None,
+            version: None,
         };
         let v = from_remote(&remote("030 1234567"), Region::parse("DE"));
         assert_eq!(v.fields.phone.as_deref(), Some("030 1234567"));

@@ -30,8 +30,8 @@ use crate::customer::validation::{self, ValidCustomer};
 use crate::customer::{
     CrmVersion, Customer, CustomerFields, CustomerId, Field, FieldSet, FieldType,
 };
-use crate::error::Result;
-use crate::outbox::OutboxState;
+use crate::error::{Error, Result};
+use crate::outbox::{OutboxState, UpdatePayload, KIND_CUSTOMER_UPDATE};
 
 /// Where the incremental pull of one endpoint stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -320,6 +320,7 @@ impl Store {
                 crm_updated_at: remote_updated,
             };
             customers::insert(conn, id, &remote, now, from).await?;
+            set_version_tag(conn, id, item.version.as_deref()).await?;
             return Ok((id, Outcome::Inserted));
         };
         let id = local.id;
@@ -340,9 +341,23 @@ impl Store {
                 Outcome::Unchanged
             };
             mark_synced(conn, id, &item.crm_id, remote_updated, None).await?;
+            set_version_tag(conn, id, item.version.as_deref()).await?;
             return Ok((id, outcome));
         }
-        // This device has an unsent message for the customer.
+        if let Some(edited) = queued_edit_fields(conn, id).await? {
+            return merge_with_queued_edits(
+                conn,
+                &local,
+                remote,
+                item,
+                edited,
+                remote_updated,
+                now,
+            )
+            .await
+            .map(|o| (id, o));
+        }
+        // This device has an unsent creation for the customer.
         let all_waiting = unsent
             .iter()
             .all(|(_, state)| *state != OutboxState::InFlight);
@@ -433,6 +448,82 @@ async fn find_local(
         }
     }
     customers::get_by_crm_id(conn, &item.crm_id).await
+}
+
+/// The CRM's version token, as the next update's precondition.
+async fn set_version_tag(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+    version: Option<&str>,
+) -> Result<()> {
+    if let Some(v) = version {
+        sqlx::query("UPDATE customers SET crm_version_tag = ?2 WHERE id = ?1")
+            .bind(id.to_string())
+            .bind(v)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The fields this device's queued edits change, when every unsent
+/// message of the customer is an edit (`None`: nothing unsent, or a
+/// creation is among them).
+async fn queued_edit_fields(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+) -> Result<Option<FieldSet>> {
+    let unsent = outbox::unsent_messages_of(conn, id).await?;
+    if unsent.is_empty() || unsent.iter().any(|m| m.kind != KIND_CUSTOMER_UPDATE) {
+        return Ok(None);
+    }
+    let mut fields = FieldSet::default();
+    for m in &unsent {
+        let change: UpdatePayload = serde_json::from_str(&m.payload)
+            .map_err(|e| Error::Corrupt(format!("outbox {} payload: {e}", m.id)))?;
+        for f in change.fields.keys() {
+            fields.insert(*f);
+        }
+    }
+    Ok(Some(fields))
+}
+
+/// A pulled record of a customer with unsent edits, field by field: a
+/// field only the CRM changed takes the CRM's value; a field this device
+/// edited keeps ours, and its delivery compares it with the CRM (the
+/// read-compare-write or the precondition finds a conflict there), so
+/// nothing is decided twice and no edit is overwritten here.
+async fn merge_with_queued_edits(
+    conn: &mut SqliteConnection,
+    local: &Customer,
+    remote: ValidCustomer,
+    item: &RemoteCustomer,
+    edited: FieldSet,
+    remote_updated: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    let theirs: FieldSet = item
+        .received
+        .iter()
+        .filter(|f| !edited.contains(*f))
+        .collect();
+    let outcome = if same_fields(local, &remote, theirs) {
+        Outcome::Unchanged
+    } else {
+        let merged = overlay(local, remote, theirs);
+        customers::update(conn, local.id, &merged, now).await?;
+        Outcome::Updated
+    };
+    sqlx::query(
+        "UPDATE customers SET crm_id = coalesce(crm_id, ?2), crm_updated_at = ?3, crm_version = NULL WHERE id = ?1",
+    )
+    .bind(local.id.to_string())
+    .bind(&item.crm_id)
+    .bind(remote_updated.map(time::to_db))
+    .execute(&mut *conn)
+    .await?;
+    set_version_tag(conn, local.id, item.version.as_deref()).await?;
+    Ok(outcome)
 }
 
 async fn mark_synced(

@@ -515,6 +515,7 @@ impl Contact {
             fields,
             received,
             updated_at: self.updated_at,
+            version: None,
         }
     }
 }

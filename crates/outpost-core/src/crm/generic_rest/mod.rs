@@ -110,11 +110,13 @@ impl Record {
 
     fn into_remote(self, map: &FieldMap) -> RemoteCustomer {
         let (fields, received) = map.incoming_json(&self.fields);
+        let version = self.version_text();
         RemoteCustomer {
             key: self.key.as_deref().and_then(|k| k.parse().ok()),
             crm_id: self.id,
             fields,
             received,
+            version,
             updated_at: self.updated_at,
         }
     }

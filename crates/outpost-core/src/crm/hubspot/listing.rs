@@ -164,6 +164,7 @@ mod tests {
             fields: Default::default(),
             received: Default::default(),
             updated_at: DateTime::from_timestamp_millis(ms),
+            version: None,
         }
     }
 

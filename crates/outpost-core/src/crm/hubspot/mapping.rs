@@ -184,5 +184,6 @@ pub fn remote(
         fields,
         received,
         updated_at: s("lastmodifieddate").and_then(|t| t.parse::<DateTime<Utc>>().ok()),
+        version: s("lastmodifieddate"),
     }
 }
