@@ -155,6 +155,26 @@ async fn more_than_10000_changes_are_pulled_around_hubspots_search_cap() {
 }
 
 #[tokio::test]
+async fn more_than_10000_rest_records_with_one_timestamp_neither_loop_nor_skip() {
+    // One seeding call stamps every record with the same updated_at: the
+    // listing pages by (updated_at, id), so the pass walks them by id.
+    let w = generic_world().await;
+    w.emu.seed_rest((0..10_500).map(rest_record).collect());
+    let report = pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
+    assert_eq!(
+        (report.fetched, report.inserted),
+        (10_500, 10_500),
+        "{report:?}"
+    );
+    assert_eq!(local_count(&w).await, 10_500);
+    // A second pass starts at that timestamp again: everything is seen
+    // again and changes nothing, and it ends.
+    let again = pull_once(&w.store, w.secrets.clone(), None).await.unwrap();
+    assert_eq!(again.inserted + again.updated, 0, "{again:?}");
+    assert_eq!(local_count(&w).await, 10_500);
+}
+
+#[tokio::test]
 async fn pulled_records_carrying_outposts_key_are_the_local_customers() {
     let w = generic_world().await;
     let answer_lost = w
