@@ -42,6 +42,8 @@ test.describe('deleted in the CRM', () => {
     await expect(app.detail.getByTestId('deleted-badge')).toBeVisible();
     await expect(app.detail.getByTestId('edit-badge')).toHaveText('Edited, not yet sent');
     await expect(app.detail).toContainText('+49 30 7654321');
+    // It cannot be edited any more: only the two choices are left.
+    await expect(app.detail.getByTestId('edit-customer')).toHaveCount(0);
 
     await box.getByTestId('deleted-recreate').click();
     await expect(app.page.getByRole('status').filter({ hasText: 'Created again as a new customer' })).toBeVisible();

@@ -170,7 +170,8 @@ async fn deleted_customers_leave_the_working_set(kind: EndpointKind) {
     assert!(held
         .iter()
         .all(|m| m.last_error.as_deref() == Some("deleted in the CRM")));
-    // Editing it again is refused: it would only go to a record that is gone.
+    // Retrying or editing it again is refused: it would only go to a record that is gone.
+    assert!(w.store.retry_customer(edited).await.is_err());
     assert!(w
         .store
         .edit_customer(edited, &CustomerEdit::default().set(Field::City, "Kiel"))
