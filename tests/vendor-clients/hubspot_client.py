@@ -182,6 +182,20 @@ class HubSpotClient(unittest.TestCase):
         self.assertNotEqual(nxt.results[0].id, data.results[0].id)
         self.assertIsNone(nxt.paging)
 
+    def test_archived_contacts_are_listed_with_archived_true(self):
+        self.upsert(upsert_input("k1", email="ada@example.com"), upsert_input("k2", email="bob@example.com"))
+        live = self.basic.get_page(limit=10, _request_timeout=TIMEOUT).results
+        gone = live[0].id
+        self.basic.archive(gone, _request_timeout=TIMEOUT)
+        data, _, _ = call(self.basic, "get_page", [], 200,
+                          "CollectionResponseSimplePublicObjectWithAssociationsForwardPaging", contacts.models,
+                          limit=10, archived=True)
+        self.assertEqual([o.id for o in data.results], [gone])
+        self.assertTrue(data.results[0].archived)
+        self.assertIsNotNone(data.results[0].archived_at)
+        left = self.basic.get_page(limit=10, _request_timeout=TIMEOUT).results
+        self.assertEqual([o.id for o in left], [live[1].id])
+
     def test_key_property_is_unique(self):
         prop, _, _ = call(self.props, "get_by_name", ["contacts", KEY], 200, "ModelProperty", properties.models)
         self.assertTrue(prop.has_unique_value)

@@ -777,7 +777,8 @@ export function installMockBackend(opts: MockOptions): void {
         const c = customers.find((x) => x.id === id);
         if (!c) return reject('not_found', `no customer with key ${id}`);
         const mine = outbox.filter((m) => m.customer_id === id);
-        if (mine.some((m) => m.state !== 'needs-attention'))
+        // A customer deleted in the CRM goes with its messages, whatever their state (Store::discard_deleted_customer).
+        if (!c.crm_deleted_at && mine.some((m) => m.state !== 'needs-attention'))
           return reject('refused', 'Only a customer the CRM refused can be discarded; this one is queued or already delivered.');
         for (const m of mine) {
           setState(m, 'sent');
@@ -788,6 +789,53 @@ export function installMockBackend(opts: MockOptions): void {
         status.customers -= 1;
         changed([id], 'removed');
         return null;
+      }
+      case 'recreate_customer': {
+        // As Store::recreate_deleted_customer: a new key, the same fields, a create message; the old row goes.
+        const id = typeof args.id === 'string' ? args.id : '';
+        const c = customers.find((x) => x.id === id);
+        if (!c) return reject('not_found', `no customer with key ${id}`);
+        if (!c.crm_deleted_at)
+          return reject('refused', 'Only a customer deleted in the CRM can be discarded or created again this way; this one is still in the CRM.');
+        for (const m of outbox.filter((x) => x.customer_id === id)) {
+          setState(m, 'sent');
+          status.sent -= 1;
+          outbox.splice(outbox.indexOf(m), 1);
+        }
+        customers.splice(customers.indexOf(c), 1);
+        const now = new Date().toISOString();
+        const created = {
+          ...c,
+          id: uuid(),
+          crm_id: null,
+          sync_state: 'pending',
+          created_at: now,
+          updated_at: now,
+          origin: 'local',
+          pending_edit: false,
+          crm_deleted_at: undefined,
+        } as Row;
+        delete (created as Record<string, unknown>).crm_deleted_at;
+        customers.push(created);
+        const fields = created as unknown as Record<string, unknown>;
+        outbox.push({
+          id: outbox.reduce((max, m) => Math.max(max, m.id), 0) + 1,
+          customer_id: created.id,
+          kind: 'customer.create',
+          state: 'pending',
+          attempts: 0,
+          next_attempt_at: now,
+          last_error: null,
+          refused_field: null,
+          refusal_message: null,
+          created_at: now,
+          payload: Object.fromEntries(FIELD_NAMES.filter((k) => fields[k] != null).map((k) => [k, fields[k] as string])),
+        });
+        status.pending += 1;
+        status.deleted_in_crm = Math.max(0, (status.deleted_in_crm ?? 1) - 1);
+        changed([id], 'removed');
+        changed([created.id], 'created');
+        return { ...created };
       }
       case 'admin_status':
         return adminStatus();

@@ -77,17 +77,9 @@ pub fn delete(store: &mut Store, t: &Target) -> Result<bool, String> {
             let Some(id) = hubspot_id(store, t, ty) else {
                 return Ok(false);
             };
-            store.hubspot.table_mut(ty).remove(id);
-            store.delete(ty.object_kind(), &id.to_string());
-            Ok(true)
+            Ok(crate::api::hubspot::objects::archive_object(store, ty, id))
         }
-        Api::Rest => {
-            let gone = store.rest.customers.remove(&t.key).is_some();
-            if gone {
-                store.delete(REST_KIND, &t.key);
-            }
-            Ok(gone)
-        }
+        Api::Rest => Ok(store.delete_rest_customer(&t.key)),
     }
 }
 

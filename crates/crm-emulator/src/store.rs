@@ -8,11 +8,15 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::api::hubspot::model::{HsObject, HubSpotData, ObjectType, PropertyDef};
-use crate::api::rest::model::{CustomField, Customer, IdempotentReply};
+use crate::api::rest::model::{
+    self as rest_model, CustomField, Customer, IdempotentReply, Tombstone,
+};
 use crate::error::Error;
 use crate::persist::{Op, StoredRow, Writer};
 
 pub const REST_KIND: &str = "rest_customer";
+/// A deleted REST customer's tombstone, by key.
+pub const REST_TOMBSTONE_KIND: &str = "rest_tombstone";
 /// A custom field definition of the REST API.
 pub const REST_FIELD_KIND: &str = "rest_field";
 
@@ -25,6 +29,8 @@ pub struct RestData {
     pub idempotency: HashMap<String, IdempotentReply>,
     /// Fields an admin added, by name (none by default).
     pub custom_fields: BTreeMap<String, CustomField>,
+    /// Deleted customers, by key (`GET /customers/deleted`).
+    pub tombstones: HashMap<String, Tombstone>,
 }
 
 /// One record as `GET /records` and [`crate::Emulator::records`] show it.
@@ -82,6 +88,11 @@ impl Store {
                 let c: Customer = serde_json::from_str(&row.body).map_err(corrupt)?;
                 store.rest.next_id = store.rest.next_id.max(c.seq() + 1);
                 store.rest.customers.insert(c.key.clone(), c);
+                continue;
+            }
+            if row.kind == REST_TOMBSTONE_KIND {
+                let t: Tombstone = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.rest.tombstones.insert(t.key.clone(), t);
                 continue;
             }
             if row.kind == REST_FIELD_KIND {
@@ -158,6 +169,29 @@ impl Store {
             w.send(Op::Clear);
         }
         self.persist_properties();
+    }
+
+    /// Deletes a REST customer, leaving a tombstone. `false`: no such key.
+    pub fn delete_rest_customer(&mut self, key: &str) -> bool {
+        let Some(c) = self.rest.customers.remove(key) else {
+            return false;
+        };
+        self.delete(REST_KIND, key);
+        let t = Tombstone {
+            key: c.key,
+            id: c.id,
+            deleted_at: rest_model::now(),
+        };
+        self.put(REST_TOMBSTONE_KIND, key, &t);
+        self.rest.tombstones.insert(key.to_string(), t);
+        true
+    }
+
+    /// A key created again is no longer deleted.
+    pub fn forget_rest_tombstone(&mut self, key: &str) {
+        if self.rest.tombstones.remove(key).is_some() {
+            self.delete(REST_TOMBSTONE_KIND, key);
+        }
     }
 
     pub fn take_writer(&mut self) -> Option<Writer> {

@@ -927,3 +927,119 @@ async fn the_control_api_edits_and_deletes_as_a_crm_user() {
     assert_eq!(gone.status(), 404);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn archived_contacts_are_kept_and_listed_only_with_archived_true() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crm_emulator::Config {
+        state: Some(dir.path().join("emu.db")),
+        ..crm_emulator::Config::unlimited()
+    };
+    let emu = common::start_with(config.clone()).await;
+    let c = client();
+    let mut ids = Vec::new();
+    for k in ["a1", "a2", "a3"] {
+        let (status, created) = json(
+            req(&c, &emu, Method::POST, CONTACTS)
+                .json(&contact(&format!("{k}@example.com"), k))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 201);
+        ids.push(created["id"].as_str().unwrap().to_string());
+    }
+    let r = req(&c, &emu, Method::DELETE, &format!("{CONTACTS}/{}", ids[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = c
+        .post(format!("{}/records/delete", emu.control_url()))
+        .json(&json!({"api": "hubspot", "key": "a3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    emu.shutdown().await;
+    let emu = common::start_with(config).await;
+    let list = |q: String| {
+        let c = c.clone();
+        let emu = &emu;
+        async move {
+            json(
+                req(&c, emu, Method::GET, &format!("{CONTACTS}?{q}"))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (_, live) = list("limit=100".into()).await;
+    let live: Vec<&str> = live["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(live, [ids[1].as_str()], "archived ones are not listed");
+    let gone = req(&c, &emu, Method::GET, &format!("{CONTACTS}/{}", ids[0]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+    let (_, found) = json(
+        req(&c, &emu, Method::POST, &format!("{CONTACTS}/search"))
+            .json(&json!({"query": "example.com", "limit": 100}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        found["total"], 1,
+        "search does not see archived ones: {found}"
+    );
+
+    // Paged by `after`, one at a time, with archivedAt; kept across the restart.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut q = "archived=true&limit=1&properties=outpost_key".to_string();
+        if let Some(a) = &after {
+            q.push_str(&format!("&after={a}"));
+        }
+        let (status, page) = list(q).await;
+        assert_eq!(status, 200, "{page}");
+        for o in page["results"].as_array().unwrap() {
+            assert_eq!(o["archived"], true);
+            assert!(o["archivedAt"].as_str().unwrap().ends_with('Z'));
+            seen.push((
+                o["id"].as_str().unwrap().to_string(),
+                o["properties"]["outpost_key"].as_str().unwrap().to_string(),
+            ));
+        }
+        match page["paging"]["next"]["after"].as_str() {
+            Some(a) => after = Some(a.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            (ids[0].clone(), "a1".to_string()),
+            (ids[2].clone(), "a3".to_string())
+        ]
+    );
+    // The email of an archived contact is free for a new one.
+    let r = req(&c, &emu, Method::POST, CONTACTS)
+        .json(&contact("a1@example.com", "a1-new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    emu.shutdown().await;
+}

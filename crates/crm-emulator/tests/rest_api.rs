@@ -162,7 +162,7 @@ async fn unknown_paths_and_methods_get_json() {
     let (status, err) = json(req(&c, &emu, Method::GET, "/nowhere").send().await.unwrap()).await;
     assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
     let (status, err) = json(
-        req(&c, &emu, Method::DELETE, "/customers/k")
+        req(&c, &emu, Method::POST, "/customers/k")
             .send()
             .await
             .unwrap(),
@@ -743,5 +743,153 @@ async fn a_person_editing_between_a_read_and_a_patch_fails_its_precondition() {
         .unwrap();
     assert_eq!(deleted.status(), 200);
     assert!(emu.records().is_empty());
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn deleted_customers_are_listed_as_tombstones_and_paged() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        state: Some(dir.path().join("emu.db")),
+        ..Config::unlimited()
+    };
+    let emu = start_with(config.clone()).await;
+    let c = client();
+    for k in ["d-1", "d-2", "d-3", "keep"] {
+        let r = req(&c, &emu, Method::PUT, &format!("/customers/{k}"))
+            .json(&json!({"last_name": k}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let (_, none) = json(
+        req(&c, &emu, Method::GET, "/customers/deleted")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(none, json!({"items": [], "next_cursor": null}));
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+
+    // One through the API, one as a person in the CRM, one more through the API.
+    let r = req(&c, &emu, Method::DELETE, "/customers/d-2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = c
+        .post(format!("{}/records/delete", emu.control_url()))
+        .json(&json!({"api": "rest", "key": "d-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = req(&c, &emu, Method::DELETE, "/customers/d-3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, err) = json(
+        req(&c, &emu, Method::DELETE, "/customers/d-3")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
+    let gone = req(&c, &emu, Method::GET, "/customers/d-2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+
+    // Paged one at a time, in deletion order, across a restart.
+    emu.shutdown().await;
+    let emu = start_with(config).await;
+    let since = before.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!(
+            "/customers/deleted?limit=1&since={}",
+            since.replace('+', "%2B")
+        );
+        if let Some(cur) = &cursor {
+            path.push_str(&format!("&cursor={cur}"));
+        }
+        let (status, page) = json(req(&c, &emu, Method::GET, &path).send().await.unwrap()).await;
+        assert_eq!(status, 200, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            assert!(item["deleted_at"].as_str().is_some());
+            seen.push((
+                item["key"].as_str().unwrap().to_string(),
+                item["id"].as_str().unwrap().to_string(),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            ("d-2", "cus_000002"),
+            ("d-1", "cus_000001"),
+            ("d-3", "cus_000003")
+        ]
+        .map(|(k, i)| (k.to_string(), i.to_string()))
+    );
+    // A later `since` leaves the earlier ones out; bad input is refused.
+    let (_, later) = json(
+        req(
+            &c,
+            &emu,
+            Method::GET,
+            "/customers/deleted?since=2999-01-01T00:00:00Z",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(later["items"], json!([]));
+    for (q, code) in [
+        ("since=yesterday", "invalid_since"),
+        ("cursor=zz", "invalid_cursor"),
+        ("limit=0", "invalid_limit"),
+    ] {
+        let (status, err) = json(
+            req(&c, &emu, Method::GET, &format!("/customers/deleted?{q}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!((status, err["code"].as_str()), (400, Some(code)), "{q}");
+    }
+    // Creating a deleted key again makes it a customer, not a tombstone.
+    let r = req(&c, &emu, Method::PUT, "/customers/d-1")
+        .json(&json!({"last_name": "back"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let (_, all) = json(
+        req(&c, &emu, Method::GET, "/customers/deleted")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let keys: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["d-2", "d-3"]);
     emu.shutdown().await;
 }

@@ -81,4 +81,10 @@ pub struct StatusSnapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "number")]
     pub conflicts: Option<u64>,
+    /// Customers the CRM deleted while an edit made here was unsent, kept
+    /// for a person to discard or create again (`outpost customers discard`
+    /// / `recreate`). Optional like `conflicts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub deleted_in_crm: Option<u64>,
 }

@@ -141,6 +141,7 @@ fn customer(fields: CustomerFields, phone_e164: Option<String>) -> Customer {
         crm_version: None,
         crm_version_tag: None,
         pending_edit: false,
+        crm_deleted_at: None,
     }
 }
 

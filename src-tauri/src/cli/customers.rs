@@ -1,4 +1,4 @@
-//! `outpost customers add|edit|search|show`.
+//! `outpost customers add|edit|search|show|discard|recreate`.
 
 use clap::{Args, Subcommand};
 use outpost_core::app::Reach;
@@ -31,6 +31,13 @@ pub enum CustomersCommand {
     /// Change a customer (created here or pulled from the CRM): stored at
     /// once and queued for the CRM as the changed fields only. Prints it.
     Edit(Box<EditArgs>),
+    /// Remove a customer deleted in the CRM from this device, giving up its
+    /// unsent change.
+    Discard { key: String },
+    /// Create a customer deleted in the CRM again as a new customer (a new
+    /// key, the same fields with the unsent change); the old one is removed.
+    /// Prints the new customer.
+    Recreate { key: String },
 }
 
 #[derive(Debug, Args)]
@@ -150,6 +157,16 @@ pub async fn run(app: &Outpost, command: CustomersCommand, out: &Output) -> Resu
         }
         CustomersCommand::Edit(args) => {
             let customer = app.edit_customer(&args.key, &args.edit()?).await?;
+            out.print(&customer, || customer_details(&customer));
+        }
+        CustomersCommand::Discard { key } => {
+            app.discard_deleted(&key).await?;
+            out.print(&serde_json::json!({ "discarded": key }), || {
+                format!("{key} discarded")
+            });
+        }
+        CustomersCommand::Recreate { key } => {
+            let customer = app.recreate_deleted(&key).await?;
             out.print(&customer, || customer_details(&customer));
         }
         CustomersCommand::Show { key } => {

@@ -83,14 +83,15 @@ pub async fn status(app: &Outpost, out: &Output) -> Result<(), IpcError> {
             _ => state,
         };
         format!(
-            "CRM: {}\npending: {}\nin flight: {}\nneeds attention: {}\nsent: {}\ncustomers: {}\nconflicts: {}",
+            "CRM: {}\npending: {}\nin flight: {}\nneeds attention: {}\nsent: {}\ncustomers: {}\nconflicts: {}\ndeleted in the CRM: {}",
             state,
             s.pending,
             s.in_flight,
             s.needs_attention,
             s.sent,
             s.customers,
-            s.conflicts.unwrap_or(0)
+            s.conflicts.unwrap_or(0),
+            s.deleted_in_crm.unwrap_or(0)
         )
     });
     Ok(())

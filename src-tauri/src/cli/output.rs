@@ -42,7 +42,7 @@ impl Output {
 pub fn customer_line(c: &Customer) -> String {
     let cell = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let f = &c.fields;
-    format!(
+    let line = format!(
         "{}  {}  {}  {}  {}  {}",
         c.id,
         c.display_name(),
@@ -50,7 +50,12 @@ pub fn customer_line(c: &Customer) -> String {
         cell(&f.email),
         cell(&f.phone),
         c.sync_state.as_str()
-    )
+    );
+    if c.crm_deleted_at.is_some() {
+        format!("{line}  (deleted in the CRM)")
+    } else {
+        line
+    }
 }
 
 pub fn customer_details(c: &Customer) -> String {
@@ -72,6 +77,11 @@ pub fn customer_details(c: &Customer) -> String {
             (
                 "edit".to_owned(),
                 c.pending_edit.then(|| "edited, not yet sent".to_owned()),
+            ),
+            (
+                "in the crm".to_owned(),
+                c.crm_deleted_at
+                    .map(|t| format!("deleted in the CRM ({})", t.to_rfc3339())),
             ),
             ("created".to_owned(), Some(c.created_at.to_rfc3339())),
             ("updated".to_owned(), Some(c.updated_at.to_rfc3339())),

@@ -31,6 +31,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         sync::retry_customer,
         sync::update_customer,
         sync::discard_customer,
+        sync::recreate_customer,
         sync::list_conflicts,
         sync::resolve_conflict,
         settings::admin_status,

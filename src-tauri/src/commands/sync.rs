@@ -46,6 +46,12 @@ pub async fn discard_customer(app: State<'_, Outpost>, id: String) -> Result<(),
     Ok(app.discard(&id).await?)
 }
 
+/// "Create again as new" for a customer deleted in the CRM: the new customer.
+#[tauri::command]
+pub async fn recreate_customer(app: State<'_, Outpost>, id: String) -> Result<Customer, IpcError> {
+    Ok(app.recreate_deleted(&id).await?)
+}
+
 /// The working set's size and freshness for the status bar.
 #[tauri::command]
 pub async fn get_working_set(app: State<'_, Outpost>) -> Result<WorkingSet, IpcError> {

@@ -35,7 +35,13 @@ crm_version_tag?: string,
  * yet sent): the badge "edited, not yet sent". `sync_state` still says
  * where the customer itself stands with the CRM.
  */
-pending_edit: boolean, first_name?: string | null, last_name?: string | null, company?: string | null, email?: string | null, 
+pending_edit: boolean, 
+/**
+ * When the CRM deleted (or archived) this customer while an edit made
+ * here was unsent: it is kept, "deleted in the CRM", for a person to
+ * discard or create again as a new customer. Absent otherwise.
+ */
+crm_deleted_at?: string, first_name?: string | null, last_name?: string | null, company?: string | null, email?: string | null, 
 /**
  * As typed (separators collapsed).
  */

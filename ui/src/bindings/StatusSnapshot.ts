@@ -34,4 +34,10 @@ other_deliverer?: string,
  * (`outpost conflicts list`). Always counted by the store; optional
  * only so snapshots from before conflicts existed still read.
  */
-conflicts?: number, };
+conflicts?: number, 
+/**
+ * Customers the CRM deleted while an edit made here was unsent, kept
+ * for a person to discard or create again (`outpost customers discard`
+ * / `recreate`). Optional like `conflicts`.
+ */
+deleted_in_crm?: number, };

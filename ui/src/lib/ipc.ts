@@ -229,9 +229,17 @@ export const api = {
   resolveConflict(id: CustomerId, field: string, choice: ConflictChoice): Promise<Customer> {
     return call<Customer>('resolve_conflict', { id, field, use: choice });
   },
-  /** Removes a customer the CRM refused from this computer. */
+  /** Removes a customer the CRM refused (or deleted) from this computer. */
   discardCustomer(id: CustomerId): Promise<void> {
     return call<void>('discard_customer', { id });
+  },
+  /**
+   * "Create again as new" for a customer deleted in the CRM: a new customer
+   * (new key, same fields with the unsent change) queued as a creation; the
+   * old one is removed. Resolves to the new customer.
+   */
+  recreateCustomer(id: CustomerId): Promise<Customer> {
+    return call<Customer>('recreate_customer', { id });
   },
 
   // --- admin settings: every endpoint command rejects with `forbidden` while locked ---

@@ -114,7 +114,31 @@ impl Outpost {
     /// Gives up on a customer the CRM refused (after a person confirmed).
     pub async fn discard(&self, key: &str) -> AppResult<()> {
         let id = parse_key(key)?;
+        // A customer deleted in the CRM is given up the same way.
+        if let Some(c) = self.store.customer(id).await? {
+            if c.crm_deleted_at.is_some() {
+                return Ok(self.store.discard_deleted_customer(id).await?);
+            }
+        }
         Ok(self.store.discard_refused_customer(id).await?)
+    }
+
+    /// "Discard" for a customer deleted in the CRM: removed from this
+    /// device with its unsent edit.
+    pub async fn discard_deleted(&self, key: &str) -> AppResult<()> {
+        let id = parse_key(key)?;
+        Ok(self.store.discard_deleted_customer(id).await?)
+    }
+
+    /// "Create again as new" for a customer deleted in the CRM: a new
+    /// customer with the same fields (and the unsent edit), queued as a
+    /// creation; the old one goes.
+    pub async fn recreate_deleted(&self, key: &str) -> AppResult<Customer> {
+        let id = parse_key(key)?;
+        if matches!(self.mode, Mode::OneShot) {
+            crate::sync::once::use_primary_keys(&self.store).await?;
+        }
+        Ok(self.store.recreate_deleted_customer(id).await?)
     }
 
     /// The creation form: the CRM's cached metadata, or the built-in form.

@@ -120,6 +120,23 @@ pub struct Page {
     pub next: Option<String>,
 }
 
+/// A record the CRM deleted (or archived), as its deletions listing gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletedRecord {
+    pub crm_id: String,
+    /// Outpost's key, when the CRM still knows it.
+    pub key: Option<CustomerId>,
+    pub deleted_at: DateTime<Utc>,
+}
+
+/// One page of a deletions listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedPage {
+    pub items: Vec<DeletedRecord>,
+    /// Pass back to continue; `None` when the listing is complete.
+    pub next: Option<String>,
+}
+
 /// A `customer.update` to deliver: the customer as stored now (its key and
 /// CRM id) and the changed fields with their bases.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +273,19 @@ pub trait CrmConnector: Send + Sync + 'static {
         cursor: Option<String>,
         filter: &PullFilter,
     ) -> Result<Page, ConnectorError>;
+
+    /// Records deleted (or archived) in the CRM since `since`, one page at
+    /// a time; the pull runs it after each complete pass. `Ok(None)`: this
+    /// CRM cannot list deletions (the default), so a deleted record is only
+    /// noticed when an update of it finds it gone.
+    async fn list_deleted_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> Result<Option<DeletedPage>, ConnectorError> {
+        let _ = (since, cursor);
+        Ok(None)
+    }
 
     /// What the CRM's creation form needs (required fields, option lists,
     /// CRM-specific fields); `None` when the CRM publishes nothing.

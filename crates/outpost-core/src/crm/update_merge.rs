@@ -158,6 +158,7 @@ mod tests {
             crm_version: None,
             crm_version_tag: None,
             pending_edit: true,
+            crm_deleted_at: None,
         }
     }
 

@@ -239,6 +239,12 @@ pub struct Customer {
     /// where the customer itself stands with the CRM.
     #[serde(default)]
     pub pending_edit: bool,
+    /// When the CRM deleted (or archived) this customer while an edit made
+    /// here was unsent: it is kept, "deleted in the CRM", for a person to
+    /// discard or create again as a new customer. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "string")]
+    pub crm_deleted_at: Option<DateTime<Utc>>,
 }
 
 impl Customer {

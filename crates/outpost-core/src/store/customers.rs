@@ -26,7 +26,7 @@ fn field_columns() -> String {
 }
 
 /// The columns a [`Customer`] is read from besides its key and fields.
-const OTHER_COLUMNS: [&str; 10] = [
+const OTHER_COLUMNS: [&str; 11] = [
     "phone_e164",
     "crm_id",
     "sync_state",
@@ -37,6 +37,7 @@ const OTHER_COLUMNS: [&str; 10] = [
     "crm_updated_at",
     "crm_version",
     "crm_version_tag",
+    "crm_deleted_at",
 ];
 
 /// Whether an edit of the customer in `table` waits for delivery: derived
@@ -254,6 +255,7 @@ fn new_row(id: CustomerId, c: &ValidCustomer, now: DateTime<Utc>, from: Provenan
         crm_version: None,
         crm_version_tag: None,
         pending_edit: false,
+        crm_deleted_at: None,
     }
 }
 
@@ -826,6 +828,7 @@ pub(super) struct CustomerRow {
     crm_updated_at: Option<String>,
     crm_version: Option<String>,
     crm_version_tag: Option<String>,
+    crm_deleted_at: Option<String>,
     pending_edit: bool,
 }
 
@@ -848,6 +851,7 @@ impl<'r> sqlx::FromRow<'r, SqliteRow> for CustomerRow {
             crm_updated_at: row.try_get("crm_updated_at")?,
             crm_version: row.try_get("crm_version")?,
             crm_version_tag: row.try_get("crm_version_tag")?,
+            crm_deleted_at: row.try_get("crm_deleted_at")?,
             pending_edit: row.try_get("pending_edit")?,
         })
     }
@@ -884,6 +888,7 @@ impl TryFrom<CustomerRow> for Customer {
                 .map_err(|e| Error::Corrupt(format!("crm version: {e}")))?,
             crm_version_tag: r.crm_version_tag,
             pending_edit: r.pending_edit,
+            crm_deleted_at: r.crm_deleted_at.as_deref().map(time::from_db).transpose()?,
         })
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{customers, outbox, time, CustomerChange, Store, StoreEvent};
 use crate::crm::error::RecordError;
 use crate::customer::{CustomerId, SyncState};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::outbox::OutboxState;
 
 pub use outbox::{Claimed, UpdatedRecord};
@@ -168,6 +168,16 @@ impl Store {
     /// Returns how many were requeued.
     pub async fn retry_customer(&self, customer: CustomerId) -> Result<u64> {
         let mut tx = self.write_tx().await?;
+        // Its edit would only find the record gone: a person discards it or
+        // creates it again as a new customer instead.
+        if customers::get(&mut *tx, customer)
+            .await?
+            .is_some_and(|c| c.crm_deleted_at.is_some())
+        {
+            return Err(Error::Refused(
+                "This customer was deleted in the CRM: discard it, or create it again as a new customer.".into(),
+            ));
+        }
         let n = outbox::requeue_refused(&mut tx, customer, time::now()).await?;
         if n > 0 {
             customers::set_sync_state(&mut tx, &[customer], SyncState::Pending).await?;

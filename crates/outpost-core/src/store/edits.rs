@@ -40,6 +40,11 @@ impl Store {
         let current = customers::get(&mut *tx, id)
             .await?
             .ok_or_else(|| Error::CustomerNotFound(id.to_string()))?;
+        if current.crm_deleted_at.is_some() {
+            return Err(Error::Refused(
+                "This customer was deleted in the CRM: discard it, or create it again as a new customer.".into(),
+            ));
+        }
         let valid = validation::check(&edit.applied_to(&current), &form, region)
             .map_err(Error::Validation)?;
         let change = UpdatePayload {

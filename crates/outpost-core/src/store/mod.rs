@@ -5,6 +5,7 @@ mod app_settings;
 mod checkpoint;
 mod conflicts;
 mod customers;
+mod deletions;
 mod delivery;
 mod edits;
 mod endpoints;
@@ -18,6 +19,7 @@ mod working_set;
 mod writer;
 
 pub use conflicts::{Conflict, Resolution};
+pub use deletions::{DeletionsApplied, DeletionsState, DELETED_IN_CRM};
 pub use delivery::{AuditEntry, Claimed, RoundOutcomes, UpdatedRecord};
 pub use probe::APPLICATION_ID;
 pub use working_set::{PullState, Reconciled, WorkingSet};
@@ -120,7 +122,8 @@ pub enum CustomerChange {
     /// Edited on this device (the edit form, `customers edit`, "Fix and
     /// resend"), their change queued.
     Edited,
-    /// Removed from this device (a refused customer discarded).
+    /// Removed from this device (a refused customer discarded, or one
+    /// deleted in the CRM).
     Removed,
     /// Only where they stand with the CRM: delivered, refused, queued again,
     /// linked, or the CRM's version kept beside an unsent change.
@@ -411,6 +414,7 @@ impl Store {
             interception: None,
             other_deliverer: None,
             conflicts: Some(self.conflict_count().await?),
+            deleted_in_crm: Some(self.deleted_in_crm_count().await?),
         })
     }
 

@@ -294,6 +294,41 @@ pub(super) async fn delete_pending(conn: &mut SqliteConnection, message_id: i64)
     Ok(())
 }
 
+/// Whether a message of the customer is being sent right now.
+pub(super) async fn any_in_flight(
+    conn: &mut SqliteConnection,
+    customer: CustomerId,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE customer_id = ?1 AND state = 'in-flight')",
+    )
+    .bind(customer.to_string())
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Stops the customer's waiting updates for a person, with `reason` (the
+/// CRM deleted the record: sending them would only find it gone). One
+/// being sent is left to its delivery.
+pub(super) async fn hold_updates(
+    conn: &mut SqliteConnection,
+    customer: CustomerId,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'needs-attention', last_error = ?2, refused_field = NULL, updated_at = ?3
+         WHERE customer_id = ?1 AND kind = ?4 AND state IN ('pending', 'needs-attention')",
+    )
+    .bind(customer.to_string())
+    .bind(reason)
+    .bind(time::to_db(now))
+    .bind(model::KIND_CUSTOMER_UPDATE)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Removes every message of a customer (it is being discarded).
 pub(super) async fn delete_of(conn: &mut SqliteConnection, customer: CustomerId) -> Result<()> {
     sqlx::query("DELETE FROM outbox WHERE customer_id = ?1")

@@ -186,6 +186,7 @@ pub async fn pull_pass(
             Some(next) => cursor = Some(next),
             None => {
                 store.finish_pull_pass(endpoint, OVERLAP).await?;
+                pull_deletions(store, connector, endpoint, &report).await?;
                 tracing::info!(
                     endpoint,
                     fetched = report.fetched,
@@ -195,6 +196,74 @@ pub async fn pull_pass(
                     "working-set pull complete"
                 );
                 return Ok(report);
+            }
+        }
+    }
+}
+
+/// After a complete pass: the CRM's deletions since the last listing,
+/// each page applied with its cursor in one transaction (a listing cut off
+/// resumes at its first page not applied). A CRM that cannot list
+/// deletions (`Ok(None)`) ends it at once.
+async fn pull_deletions(
+    store: &Store,
+    connector: &dyn CrmConnector,
+    endpoint: &str,
+    report: &PullReport,
+) -> Result<(), PullError> {
+    let state = store.deletions_state(endpoint).await?;
+    let since = state.since;
+    let mut cursor = state.cursor;
+    let mut retries = 0;
+    let mut restarted = false;
+    let (mut removed, mut kept) = (0, 0);
+    loop {
+        let listing = connector.list_deleted_since(since, cursor.clone());
+        let page = match throttle::background(listing).await {
+            Ok(Some(page)) => page,
+            Ok(None) => return Ok(()),
+            Err(ConnectorError::Protocol(reason)) if cursor.is_some() && !restarted => {
+                tracing::warn!(endpoint, %reason, "deletions cursor refused; listing again");
+                restarted = true;
+                cursor = None;
+                continue;
+            }
+            Err(e) if e.class() == ErrorClass::Transient && retries < PAGE_RETRIES => {
+                let wait = e
+                    .retry_after()
+                    .unwrap_or_else(|| PAGE_BACKOFF.delay(retries));
+                retries += 1;
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            Err(error) => {
+                store
+                    .record_pull_error(endpoint, &error.to_string())
+                    .await?;
+                return Err(PullError::Connector {
+                    error,
+                    report: *report,
+                });
+            }
+        };
+        retries = 0;
+        let applied = store
+            .store_deleted_page(endpoint, &page.items, page.next.as_deref())
+            .await?;
+        removed += applied.removed;
+        kept += applied.kept;
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => {
+                if removed + kept > 0 {
+                    tracing::info!(
+                        endpoint,
+                        removed,
+                        kept,
+                        "customers deleted in the CRM left the working set"
+                    );
+                }
+                return Ok(());
             }
         }
     }

@@ -313,6 +313,10 @@ pub struct HsObject {
     pub properties: BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set once archived (deleted): the object then only shows in the
+    /// `archived=true` listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 /// HubSpot's timestamp format: RFC 3339 with milliseconds and `Z`.
@@ -340,13 +344,17 @@ impl HsObject {
                 })
                 .collect(),
         };
-        json!({
+        let mut out = json!({
             "id": self.id.to_string(),
             "properties": props,
             "createdAt": hs_time(self.created_at),
             "updatedAt": hs_time(self.updated_at),
-            "archived": false,
-        })
+            "archived": self.archived_at.is_some(),
+        });
+        if let Some(at) = self.archived_at {
+            out["archivedAt"] = json!(hs_time(at));
+        }
+        out
     }
 }
 
@@ -354,6 +362,9 @@ impl HsObject {
 #[derive(Debug, Clone, Default)]
 pub struct ObjectTable {
     pub objects: BTreeMap<u64, HsObject>,
+    /// Archived (deleted) objects, by id: not read, searched or listed
+    /// except by `GET ...?archived=true`.
+    pub archived: BTreeMap<u64, HsObject>,
     pub properties: BTreeMap<String, PropertyDef>,
     /// (property, value) → ids, so look-ups by email or a unique property stay
     /// O(1) with 100,000 contacts (a scan made the emulator the bottleneck of
@@ -375,6 +386,10 @@ impl ObjectTable {
     }
 
     pub fn insert(&mut self, obj: HsObject) {
+        if obj.archived_at.is_some() {
+            self.archived.insert(obj.id, obj);
+            return;
+        }
         self.index_object(&obj, true);
         self.objects.insert(obj.id, obj);
     }
@@ -383,6 +398,13 @@ impl ObjectTable {
         let obj = self.objects.remove(&id)?;
         self.index_object(&obj, false);
         Some(obj)
+    }
+
+    /// Archives a live object at `at`; the archived copy is returned.
+    pub fn archive(&mut self, id: u64, at: DateTime<Utc>) -> Option<&HsObject> {
+        let mut obj = self.remove(id)?;
+        obj.archived_at = Some(at);
+        Some(self.archived.entry(id).or_insert(obj))
     }
 
     /// Changes an object through `change`, keeping the index in step.

@@ -171,6 +171,7 @@ fn insert_new(
         properties: props,
         created_at: at,
         updated_at: at,
+        archived_at: None,
     };
     data.table_mut(ty).insert(obj);
     id
@@ -196,6 +197,16 @@ pub(crate) fn apply_update(
             .insert(ty.modified_property().into(), hs_time(at));
     }
     changed
+}
+
+/// Moves a live object to the archived ones (kept, and persisted, with
+/// `archivedAt`). `false`: no such live object.
+pub(crate) fn archive_object(store: &mut Store, ty: ObjectType, id: u64) -> bool {
+    let Some(obj) = store.hubspot.table_mut(ty).archive(id, now()).cloned() else {
+        return false;
+    };
+    store.put(ty.object_kind(), &id.to_string(), &obj);
+    true
 }
 
 pub(crate) fn persist(store: &Store, ty: ObjectType, id: u64) {
@@ -389,10 +400,21 @@ pub async fn list(
         })
         .transpose()?
         .unwrap_or(0);
+    // Any case, as HubSpot's Java back end parses booleans (Python's client sends `True`).
+    let archived = match query_one(&params, "archived").map(str::to_ascii_lowercase) {
+        None => false,
+        Some(v) if v == "false" => false,
+        Some(v) if v == "true" => true,
+        Some(_) => return Err(HsError::validation("archived must be true or false")),
+    };
     let store = shared.store();
     let table = store.hubspot.table(ty);
-    let mut page: Vec<&HsObject> = table
-        .objects
+    let objects = if archived {
+        &table.archived
+    } else {
+        &table.objects
+    };
+    let mut page: Vec<&HsObject> = objects
         .range(after..)
         .map(|(_, o)| o)
         .take(limit + 1)
@@ -469,9 +491,7 @@ pub async fn archive(
         let mut store = shared.store();
         // HubSpot answers 204 for unknown ids too.
         if let Ok(n) = id.parse::<u64>() {
-            if store.hubspot.table_mut(ty).remove(n).is_some() {
-                store.delete(ty.object_kind(), &id);
-            }
+            archive_object(&mut store, ty, n);
         }
         store.barrier()
     };

@@ -31,8 +31,13 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     Router::new()
         .route(
             "/customers/{key}",
-            get(get_customer).put(put_customer).patch(patch_customer),
+            get(get_customer)
+                .put(put_customer)
+                .patch(patch_customer)
+                .delete(delete_customer),
         )
+        // A static segment wins over `{key}`: the key `deleted` is reserved.
+        .route("/customers/deleted", get(list_deleted))
         .route("/customers", get(list_customers))
         .route("/metadata", get(metadata))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -141,6 +146,9 @@ async fn put_customer(
         if changed {
             store.put(REST_KIND, &key, &customer);
         }
+        if status == StatusCode::CREATED {
+            store.forget_rest_tombstone(&key);
+        }
         (status, reply, store.barrier())
     };
     durable(barrier).await;
@@ -245,6 +253,28 @@ async fn patch_customer(
         .into_response())
 }
 
+/// Deletes a customer; its tombstone is listed by `GET /customers/deleted`.
+async fn delete_customer(
+    State(shared): State<Arc<Shared>>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, RestError> {
+    authorize(&shared, &headers)?;
+    let barrier = {
+        let mut store = shared.store();
+        if !store.delete_rest_customer(&key) {
+            return Err(RestError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no customer with key {key:?}"),
+            ));
+        }
+        store.barrier()
+    };
+    durable(barrier).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn get_customer(
     State(shared): State<Arc<Shared>>,
     Path(key): Path<String>,
@@ -342,20 +372,7 @@ async fn list_customers(
     authorize(&shared, &headers)?;
     let Query(params) =
         params.map_err(|e| RestError::bad_request("invalid_query", e.body_text()))?;
-    let limit = match params.limit.as_deref() {
-        None => DEFAULT_LIMIT,
-        Some(s) => s
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                RestError::bad_request(
-                    "invalid_limit",
-                    format!("limit must be an integer from 1 to {MAX_LIMIT}"),
-                )
-                .with_field("limit")
-            })?,
-    };
+    let limit = parse_limit(params.limit.as_deref())?;
     let since = params
         .modified_since
         .as_deref()
@@ -417,6 +434,119 @@ async fn list_customers(
     hits.truncate(limit);
     let next_cursor = more.then(|| hits.last().map(|(p, _)| p.encode())).flatten();
     let items: Vec<&Customer> = hits.into_iter().map(|(_, c)| c).collect();
+    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
+}
+
+fn parse_limit(raw: Option<&str>) -> Result<usize, RestError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                RestError::bad_request(
+                    "invalid_limit",
+                    format!("limit must be an integer from 1 to {MAX_LIMIT}"),
+                )
+                .with_field("limit")
+            }),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct DeletedParams {
+    since: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Where a page of the deletions listing continues: after this
+/// `(deleted_at, key)`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct DeletedPosition {
+    micros: i64,
+    key: String,
+}
+
+impl DeletedPosition {
+    fn encode(&self) -> String {
+        format!("d{}:{}", self.micros, self.key)
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    fn decode(cursor: &str) -> Option<Self> {
+        if !cursor.len().is_multiple_of(2) || cursor.len() > 512 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..cursor.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
+            .collect();
+        let text = String::from_utf8(bytes?).ok()?;
+        let (micros, key) = text.strip_prefix('d')?.split_once(':')?;
+        Some(DeletedPosition {
+            micros: micros.parse().ok()?,
+            key: key.to_string(),
+        })
+    }
+}
+
+/// Tombstones of deleted customers with `deleted_at >= since`, by
+/// `(deleted_at, key)`, paged like `GET /customers`.
+async fn list_deleted(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    params: Result<Query<DeletedParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, RestError> {
+    authorize(&shared, &headers)?;
+    let Query(params) =
+        params.map_err(|e| RestError::bad_request("invalid_query", e.body_text()))?;
+    let limit = parse_limit(params.limit.as_deref())?;
+    let since = params
+        .since
+        .as_deref()
+        .map(|s| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| {
+                    RestError::bad_request("invalid_since", "since must be an RFC 3339 timestamp")
+                        .with_field("since")
+                })
+        })
+        .transpose()?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            DeletedPosition::decode(c).ok_or_else(|| {
+                RestError::bad_request("invalid_cursor", "cursor is not valid for this query")
+                    .with_field("cursor")
+            })
+        })
+        .transpose()?;
+    let store = shared.store();
+    let mut hits: Vec<(DeletedPosition, &model::Tombstone)> = store
+        .rest
+        .tombstones
+        .values()
+        .filter(|t| since.is_none_or(|s| t.deleted_at >= s))
+        .map(|t| {
+            let p = DeletedPosition {
+                micros: t.deleted_at.timestamp_micros(),
+                key: t.key.clone(),
+            };
+            (p, t)
+        })
+        .filter(|(p, _)| after.as_ref().is_none_or(|a| p > a))
+        .collect();
+    hits.sort_by(|a, b| a.0.cmp(&b.0));
+    let more = hits.len() > limit;
+    hits.truncate(limit);
+    let next_cursor = more.then(|| hits.last().map(|(p, _)| p.encode())).flatten();
+    let items: Vec<&model::Tombstone> = hits.into_iter().map(|(_, t)| t).collect();
     Ok(Json(json!({ "items": items, "next_cursor": next_cursor })))
 }
 
@@ -500,6 +630,11 @@ mod tests {
         ] {
             assert_eq!(Position::decode(&p.encode()), Some(p));
         }
+        let d = super::DeletedPosition {
+            micros: 1_700_000_000_123_456,
+            key: "a:b-c".into(),
+        };
+        assert_eq!(super::DeletedPosition::decode(&d.encode()), Some(d));
         assert_eq!(Position::decode("zz"), None);
         assert_eq!(Position::decode("abc"), None);
     }

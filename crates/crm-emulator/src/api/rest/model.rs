@@ -368,6 +368,15 @@ impl Customer {
     }
 }
 
+/// What is left of a deleted customer: `GET /customers/deleted` lists these
+/// so a client can drop its copy. Creating the key again removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    pub key: String,
+    pub id: String,
+    pub deleted_at: DateTime<Utc>,
+}
+
 /// Timestamps are kept at microsecond precision so they round-trip through JSON.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)

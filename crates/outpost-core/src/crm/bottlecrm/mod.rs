@@ -657,6 +657,7 @@ mod tests {
             crm_version: None,
             crm_version_tag: None,
             pending_edit: false,
+            crm_deleted_at: None,
         }
     }
 

@@ -15,8 +15,8 @@ use url::Url;
 
 use crate::crm::auth::TokenSource;
 use crate::crm::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RecordOutcome,
-    RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, DeletedPage, DeletedRecord, Delivery, Page, PullFilter,
+    RateLimit, RecordOutcome, RemoteCustomer,
 };
 use crate::crm::connector::{FieldConflict, Outgoing, OutgoingUpdate, UpdateOutcome};
 use crate::crm::error::{
@@ -380,6 +380,38 @@ pub(crate) fn list(body: &[u8], map: &FieldMap) -> Result<Page, ConnectorError> 
     })
 }
 
+#[derive(Debug, Deserialize)]
+struct Tombstone {
+    id: String,
+    #[serde(default)]
+    key: Option<String>,
+    deleted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TombstoneList {
+    items: Vec<Tombstone>,
+    #[serde(default)]
+    next_cursor: Option<String>,
+}
+
+/// `GET /customers/deleted` as a page of deleted records.
+pub(crate) fn deleted_list(body: &[u8]) -> Result<DeletedPage, ConnectorError> {
+    let list: TombstoneList = parse_json(body, RESPONSE)?;
+    Ok(DeletedPage {
+        items: list
+            .items
+            .into_iter()
+            .map(|t| DeletedRecord {
+                crm_id: t.id,
+                key: t.key.and_then(|k| k.parse().ok()),
+                deleted_at: t.deleted_at,
+            })
+            .collect(),
+        next: list.next_cursor,
+    })
+}
+
 /// `GET /metadata` as the creation form and the field list.
 pub(crate) fn metadata(
     body: &[u8],
@@ -674,6 +706,30 @@ impl CrmConnector for GenericRest {
                 items: vec![],
                 next: None,
             }),
+        }
+    }
+
+    /// `GET /customers/deleted`; a server without it (404: older than the
+    /// listing) cannot list deletions.
+    async fn list_deleted_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> Result<Option<DeletedPage>, ConnectorError> {
+        let mut url = self.url("customers/deleted");
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(s) = since {
+                q.append_pair("since", &s.to_rfc3339());
+            }
+            q.append_pair("limit", &PAGE_SIZE.to_string());
+            if let Some(c) = &cursor {
+                q.append_pair("cursor", c);
+            }
+        }
+        match self.get_body(url).await? {
+            Some(body) => deleted_list(&body).map(Some),
+            None => Ok(None),
         }
     }
 }

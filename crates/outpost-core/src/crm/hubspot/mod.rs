@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::crm::connector::{
-    CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, OutgoingUpdate, Page, PullFilter,
-    RateLimit, RecordOutcome, RemoteCustomer, UpdateOutcome,
+    CallInfo, Capabilities, CrmConnector, DeletedPage, DeletedRecord, Delivery, Outgoing,
+    OutgoingUpdate, Page, PullFilter, RateLimit, RecordOutcome, RemoteCustomer, UpdateOutcome,
 };
 use crate::crm::error::{
     classify_status, parse_retry_after, ConnectorError, QueueProblem, RecordError,
@@ -283,6 +283,57 @@ pub(crate) struct SearchPage {
     pub next_after: Option<usize>,
 }
 
+#[derive(Debug, Deserialize)]
+struct ArchivedContact {
+    id: String,
+    #[serde(default)]
+    properties: serde_json::Map<String, Value>,
+    #[serde(rename = "archivedAt", default)]
+    archived_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ArchivedList {
+    results: Vec<ArchivedContact>,
+    #[serde(default)]
+    paging: Option<Value>,
+}
+
+/// A page of the archived listing, keeping those archived since `since`.
+pub(crate) fn archived_page(
+    body: &[u8],
+    key_property: &str,
+    since: Option<DateTime<Utc>>,
+) -> Result<DeletedPage, ConnectorError> {
+    let list: ArchivedList = parse_json(body, RESPONSE)?;
+    let items = list
+        .results
+        .into_iter()
+        .filter_map(|c| {
+            let at = c.archived_at?;
+            if since.is_some_and(|s| at < s) {
+                return None;
+            }
+            Some(DeletedRecord {
+                key: c
+                    .properties
+                    .get(key_property)
+                    .and_then(Value::as_str)
+                    .and_then(|k| k.parse().ok()),
+                crm_id: c.id,
+                deleted_at: at,
+            })
+        })
+        .collect();
+    let next = list
+        .paging
+        .as_ref()
+        .and_then(|p| p.pointer("/next/after"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(DeletedPage { items, next })
+}
+
 pub(crate) fn search_page(
     body: &[u8],
     key_property: &str,
@@ -483,6 +534,29 @@ impl CrmConnector for HubSpot {
 
     async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
         Ok(Some(form_and_fields(self.properties().await?, &self.map).1))
+    }
+
+    /// HubSpot's archived listing (`GET .../contacts?archived=true`), paged
+    /// by `after` in id order. It has no time filter: every pass walks all
+    /// archived contacts (HubSpot keeps them 90 days) and keeps those
+    /// archived at or after `since`.
+    async fn list_deleted_since(
+        &self,
+        since: Option<DateTime<Utc>>,
+        cursor: Option<String>,
+    ) -> Result<Option<DeletedPage>, ConnectorError> {
+        let mut url = self.url("crm/v3/objects/contacts");
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("archived", "true")
+                .append_pair("limit", &MAX_BATCH.to_string())
+                .append_pair("properties", &self.key_property);
+            if let Some(after) = &cursor {
+                q.append_pair("after", after);
+            }
+        }
+        let timed = self.send(Method::GET, url, None).await?;
+        archived_page(&Self::body(timed).await?, &self.key_property, since).map(Some)
     }
 
     async fn list_modified_since(
