@@ -1,13 +1,15 @@
 //! Create and lookup latency on real database files of 10k, 100k and 1M
 //! customers, with a naive `LIKE '%q%'` scan measured in the same run as the
-//! baseline. Prints a Markdown table for BENCHMARKS.md.
+//! baseline; then edit latency (issue 14) of customers already in the CRM,
+//! with creates interleaved with the edits as its baseline. Prints two
+//! Markdown tables for BENCHMARKS.md.
 //!
 //!     cargo bench -p outpost-core --bench store [-- SIZES...]   (default: 10000 100000 1000000)
 
 use std::time::{Duration, Instant};
 
-use outpost_core::customer::CustomerFields;
-use outpost_core::{NewCustomer, Store, StoreOptions};
+use outpost_core::customer::{CustomerEdit, CustomerFields, Field};
+use outpost_core::{CustomerId, NewCustomer, Store, StoreOptions};
 
 const FIRST: &[&str] = &[
     "Ada", "Alan", "Alice", "Amara", "Ana", "Anders", "Bea", "Ben", "Carla", "Chen", "Clara",
@@ -155,7 +157,164 @@ async fn like_scan(store: &Store, q: &str) -> usize {
     rows.len()
 }
 
-async fn bench_size(size: u64, rows: &mut Vec<Row>) {
+/// Edit latency against create latency, both measured in the same run.
+struct EditRow {
+    size: u64,
+    what: &'static str,
+    samples: usize,
+    p50: Duration,
+    p99: Duration,
+    create_p50: Duration,
+    create_p99: Duration,
+}
+
+const EDIT_SAMPLES: usize = 300;
+
+/// One or two fields of a customer, as a clerk corrects them.
+fn edit(rng: &mut Rng, i: usize) -> CustomerEdit {
+    let e = CustomerEdit::default();
+    // Every value differs from the seed's and from earlier edits' (a street
+    // numbered by the sample), so no edit is a no-op.
+    match i % 3 {
+        0 => e
+            .set(Field::Street, format!("Hauptstraße {}", i + 1))
+            .set(Field::City, rng.pick(CITIES)),
+        1 => e.set(
+            Field::Phone,
+            format!(
+                "+49 {} {:07}",
+                150 + rng.next() % 30,
+                rng.next() % 10_000_000
+            ),
+        ),
+        _ => {
+            let last = rng.pick(LAST);
+            e.set(Field::LastName, last).set(
+                Field::Email,
+                format!("edited.{}{}@example.com", last, rng.next() % 1_000_000).to_lowercase(),
+            )
+        }
+    }
+}
+
+/// Edits of customers that are in the CRM (their creates recorded as
+/// delivered), so each first edit queues a `customer.update` and every
+/// fifth edit is a second one of an earlier customer, merged into its
+/// pending update. Creates alternate with the edits: the baseline sees the
+/// same store, cache and machine load.
+async fn bench_edits(store: &Store, size: u64, rng: &mut Rng, rows: &mut Vec<EditRow>) {
+    // Every create so far delivered, each customer with a CRM id and version
+    // (what a flush would record; one statement instead of a CRM).
+    let t = Instant::now();
+    sqlx::query("UPDATE outbox SET state = 'sent' WHERE state != 'sent'")
+        .execute(store.pool_for_tests())
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE customers SET sync_state = 'synced', crm_id = CAST(seq + 1000000000 AS TEXT),
+           crm_version_tag = '2026-12-01T09:00:00.000Z'",
+    )
+    .execute(store.pool_for_tests())
+    .await
+    .unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(store.pool_for_tests())
+        .await
+        .unwrap();
+    eprintln!(
+        "marked every create delivered in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // Targets drawn before the clock starts: a random seeded customer, or
+    // (every fifth) one edited before.
+    let mut targets: Vec<(CustomerId, bool)> = Vec::with_capacity(EDIT_SAMPLES);
+    for i in 0..EDIT_SAMPLES {
+        if i % 5 == 4 {
+            let (earlier, _) = targets[(rng.next() % targets.len() as u64) as usize];
+            targets.push((earlier, true));
+            continue;
+        }
+        loop {
+            let seq = 1 + (rng.next() % size) as i64;
+            let id: String = sqlx::query_scalar("SELECT id FROM customers WHERE seq = ?1")
+                .bind(seq)
+                .fetch_one(store.pool_for_tests())
+                .await
+                .unwrap();
+            let id: CustomerId = id.parse().unwrap();
+            if !targets.iter().any(|(t, _)| *t == id) {
+                targets.push((id, false));
+                break;
+            }
+        }
+    }
+    let edits: Vec<CustomerEdit> = (0..EDIT_SAMPLES).map(|i| edit(rng, i)).collect();
+    let news: Vec<NewCustomer> = (0..EDIT_SAMPLES)
+        .map(|i| customer(rng, size + 2000 + i as u64))
+        .collect();
+
+    let (mut first, mut merged, mut create) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..EDIT_SAMPLES {
+        let (id, again) = targets[i];
+        let t = Instant::now();
+        store.edit_customer(id, &edits[i]).await.unwrap();
+        let took = t.elapsed();
+        if again {
+            merged.push(took);
+        } else {
+            first.push(took);
+        }
+        let t = Instant::now();
+        store.create_customer(&news[i]).await.unwrap();
+        create.push(t.elapsed());
+    }
+    // Each edited customer has exactly one update waiting: second edits merged.
+    let (updates, customers): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT customer_id) FROM outbox
+         WHERE kind = 'customer.update' AND state = 'pending'",
+    )
+    .fetch_one(store.pool_for_tests())
+    .await
+    .unwrap();
+    assert_eq!(
+        updates as usize,
+        first.len(),
+        "one update per edited customer"
+    );
+    assert_eq!(customers, updates);
+    store.flush_search_index().await.unwrap();
+
+    let mut all: Vec<Duration> = first.iter().chain(&merged).copied().collect();
+    {
+        let mut e = all.clone();
+        eprintln!(
+            "edit p90 {} p95 {} p99 {} max {}",
+            ms(percentile(&mut e, 0.9)),
+            ms(percentile(&mut e, 0.95)),
+            ms(percentile(&mut e, 0.99)),
+            ms(percentile(&mut e, 1.0))
+        );
+    }
+    let (create_p50, create_p99) = (percentile(&mut create, 0.5), percentile(&mut create, 0.99));
+    for (what, samples) in [
+        ("edit (update + search entries + enqueue)", &mut all),
+        ("first edit: a new customer.update", &mut first),
+        ("second edit: merged into the pending update", &mut merged),
+    ] {
+        rows.push(EditRow {
+            size,
+            what,
+            samples: samples.len(),
+            p50: percentile(samples, 0.5),
+            p99: percentile(samples, 0.99),
+            create_p50,
+            create_p99,
+        });
+    }
+}
+
+async fn bench_size(size: u64, rows: &mut Vec<Row>, edit_rows: &mut Vec<EditRow>) {
     let dir = tempfile::TempDir::new().unwrap();
     let store = Store::open(dir.path().join("bench.db")).await.unwrap();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ size);
@@ -303,6 +462,7 @@ async fn bench_size(size: u64, rows: &mut Vec<Row>) {
         bytes as f64 / 1048576.0,
         size + 1000
     );
+    bench_edits(&store, size, &mut rng, edit_rows).await;
     store.close().await;
 
     // The worst case of deferred indexing: a burst of creates with no pause,
@@ -354,9 +514,9 @@ async fn main() {
     } else {
         sizes
     };
-    let mut rows = Vec::new();
+    let (mut rows, mut edit_rows) = (Vec::new(), Vec::new());
     for size in sizes {
-        bench_size(size, &mut rows).await;
+        bench_size(size, &mut rows, &mut edit_rows).await;
     }
     println!("| customers | operation | p50 ms | p99 ms | LIKE scan p50 ms | FTS speed-up (p50) |");
     println!("|---:|---|---:|---:|---:|---:|");
@@ -376,6 +536,22 @@ async fn main() {
             ms(r.p99),
             base,
             ratio
+        );
+    }
+    println!();
+    println!("| customers | operation | samples | p50 ms | p99 ms | create p50 ms | create p99 ms | edit p99 / create p99 |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|");
+    for r in edit_rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {:.2} |",
+            r.size,
+            r.what,
+            r.samples,
+            ms(r.p50),
+            ms(r.p99),
+            ms(r.create_p50),
+            ms(r.create_p99),
+            r.p99.as_secs_f64() / r.create_p99.as_secs_f64().max(1e-9)
         );
     }
 }
