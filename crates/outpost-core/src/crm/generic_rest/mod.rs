@@ -563,8 +563,10 @@ pub(crate) fn upsert_outcome(
                 message: None,
                 field: None,
             });
+            // A message without words still says that the CRM refused it.
             let message = err
                 .message
+                .filter(|m| !m.trim().is_empty())
                 .unwrap_or_else(|| format!("the CRM refused the customer (HTTP {status})"));
             RecordOutcome::Rejected(RecordError {
                 message: match err.code {
