@@ -319,6 +319,33 @@ pub(super) async fn update(
     get(&mut *conn, id).await
 }
 
+/// [`update`] for the till's own edits: the old index entries go at once
+/// (lookup never finds the old values), the new ones are left to the
+/// background indexer like a create's, so an edit costs no index segment.
+/// The caller tells the indexer (`IndexQueue::queued`) after committing.
+pub(super) async fn update_index_later(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+    c: &ValidCustomer,
+    now: DateTime<Utc>,
+) -> Result<Option<Customer>> {
+    let key = id.to_string();
+    let query = sqlx::query(&UPDATE_CUSTOMER);
+    let seq: Option<i64> = bind_fields(query.bind(&key), c)
+        .bind(time::to_db(now))
+        .bind(attributes_to_db(&c.attributes))
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.get(0));
+    let Some(seq) = seq else { return Ok(None) };
+    unindex(conn, seq).await?;
+    sqlx::query("INSERT INTO search_pending (seq) VALUES (?1)")
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+    get(&mut *conn, id).await
+}
+
 /// Sets where these customers stand with the CRM.
 pub(super) async fn set_sync_state(
     conn: &mut SqliteConnection,

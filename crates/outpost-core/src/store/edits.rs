@@ -55,11 +55,12 @@ impl Store {
             return Ok(current);
         }
         let now = time::now();
-        let customer = customers::update(&mut tx, id, &valid, now)
+        let customer = customers::update_index_later(&mut tx, id, &valid, now)
             .await?
             .ok_or_else(|| Error::CustomerNotFound(id.to_string()))?;
         queue_change(&mut tx, &customer, change, now).await?;
         tx.commit().await?;
+        self.index_queue.queued();
         self.customers_changed(CustomerChange::Edited, vec![id]);
         let _ = self.events.send(StoreEvent::OutboxChanged);
         tracing::info!(customer = %id, "customer edited and its change queued");
