@@ -12,13 +12,19 @@ import { waitFor } from './webdriver.mjs';
 
 /** Top-level windows of a process that are mapped (GTK sets _NET_WM_PID). */
 function visibleWindows(pid) {
-  try {
-    const out = execFileSync('xdotool', ['search', '--all', '--onlyvisible', '--pid', String(pid), '--name', '^Outpost$'], {
-      encoding: 'utf8',
-    });
-    return out.split('\n').filter((l) => l.trim() !== '');
-  } catch {
-    return []; // xdotool exits 1 when nothing matches
+  // A window another process destroys while xdotool walks the tree makes it
+  // fail with an X error (BadWindow): that is no answer, so ask again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = execFileSync('xdotool', ['search', '--all', '--onlyvisible', '--pid', String(pid), '--name', '^Outpost$'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return out.split('\n').filter((l) => l.trim() !== '');
+    } catch (e) {
+      const xError = /X Error|BadWindow/.test(String(e.stderr ?? ''));
+      if (!xError || attempt >= 5) return []; // xdotool exits 1 when nothing matches
+    }
   }
 }
 
