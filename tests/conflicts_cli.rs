@@ -3,45 +3,15 @@
 //! is recorded the way a flush round records one (delivery itself is tested
 //! against the emulator in crates/outpost-core/tests/update_delivery.rs).
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use outpost_core::crm::connector::FieldConflict;
 use outpost_core::store::{RoundOutcomes, UpdatedRecord};
 use outpost_core::{CustomerId, Store};
 use serde_json::Value;
-use tempfile::TempDir;
 
 mod common;
-use common::outpost;
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    outpost(db)
-        .args(args)
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("LANG")
-        .output()
-        .expect("outpost runs")
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let out = run(db, &all);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-fn db() -> (TempDir, PathBuf) {
-    let dir = TempDir::new().unwrap();
-    let db = dir.path().join("till.db");
-    (dir, db)
-}
+use common::{json, run, till_db};
 
 /// A customer whose phone edit met "+49 30 5550111" in the CRM.
 async fn customer_with_a_conflict(db: &Path) -> String {
@@ -85,7 +55,7 @@ async fn customer_with_a_conflict(db: &Path) -> String {
 
 #[tokio::test]
 async fn conflicts_are_listed_counted_and_kept_the_crms_way() {
-    let (_dir, db) = db();
+    let (_dir, db) = till_db();
     let key = customer_with_a_conflict(&db).await;
 
     let list = json(&db, &["conflicts", "list"]);
@@ -133,7 +103,7 @@ async fn conflicts_are_listed_counted_and_kept_the_crms_way() {
 
 #[tokio::test]
 async fn use_mine_queues_ours_with_the_crms_value_as_its_base() {
-    let (_dir, db) = db();
+    let (_dir, db) = till_db();
     let key = customer_with_a_conflict(&db).await;
     // The create must be delivered for the edit to be its own update.
     let id: CustomerId = key.parse().unwrap();

@@ -4,44 +4,13 @@
 //! discard|recreate` settle them. Needs the OS keyring
 //! (`scripts/with-keyring`), like the other sync suites.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use crm_emulator::crm_user::Target;
 use crm_emulator::{Config, Emulator};
-use serde_json::Value;
-use tempfile::TempDir;
 
 mod common;
-use common::{add_endpoint, outpost};
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    outpost(db)
-        .args(args)
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("LANG")
-        .output()
-        .expect("outpost runs")
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let out = run(db, &all);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-fn db() -> (TempDir, PathBuf) {
-    let dir = TempDir::new().unwrap();
-    let db = dir.path().join("till.db");
-    (dir, db)
-}
+use common::{add_endpoint, json, run, till_db};
 
 fn add(db: &Path, last: &str) -> String {
     let c = json(
@@ -59,14 +28,12 @@ fn add(db: &Path, last: &str) -> String {
 }
 
 fn delete_in_crm(emu: &Emulator, key: &str) {
-    let target: Target =
-        serde_json::from_value(serde_json::json!({"api": "rest", "key": key})).unwrap();
-    assert!(emu.delete_as_crm_user(&target).unwrap());
+    assert!(emu.delete_as_crm_user(&Target::rest(key)).unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_customers_leave_or_wait_for_discard_or_recreate() {
-    let (_dir, db) = db();
+    let (_dir, db) = till_db();
     let emu = Emulator::start(Config::unlimited()).await.unwrap();
     add_endpoint(&db, "crm", "generic-rest", &emu.crm_url(), emu.token(), &[]);
     let plain = add(&db, "Plain");

@@ -2,48 +2,13 @@
 //! the real binary on real database files. The test against the emulator
 //! needs the OS keyring (`scripts/with-keyring`), like the other sync suites.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use crm_emulator::{Config, Emulator};
 use serde_json::Value;
-use tempfile::TempDir;
 
 mod common;
-use common::{add_endpoint, outpost};
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    outpost(db)
-        .args(args)
-        // No default region from the machine's locale.
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .env_remove("LANG")
-        .output()
-        .expect("outpost runs")
-}
-
-fn json(db: &Path, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let out = run(db, &all);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-fn json_error(out: &Output) -> Value {
-    serde_json::from_slice(&out.stderr).expect("--json errors are JSON on stderr")
-}
-
-fn db() -> (TempDir, PathBuf) {
-    let dir = TempDir::new().unwrap();
-    let db = dir.path().join("till.db");
-    (dir, db)
-}
+use common::{add_endpoint, json, json_error, run, till_db};
 
 fn add(db: &Path) -> String {
     let c = json(
@@ -66,7 +31,7 @@ fn add(db: &Path) -> String {
 
 #[test]
 fn edit_prints_the_customer_and_search_finds_the_new_values() {
-    let (_dir, db) = db();
+    let (_dir, db) = till_db();
     let key = add(&db);
 
     let edited = json(
@@ -128,7 +93,7 @@ fn edit_prints_the_customer_and_search_finds_the_new_values() {
 
 #[test]
 fn invalid_input_exits_2_naming_the_field_and_changes_nothing() {
-    let (_dir, db) = db();
+    let (_dir, db) = till_db();
     let key = add(&db);
     let before = json(&db, &["customers", "show", &key]);
 
@@ -183,7 +148,7 @@ fn invalid_input_exits_2_naming_the_field_and_changes_nothing() {
 
 #[test]
 fn an_unknown_key_exits_1() {
-    let (_dir, db) = db();
+    let (_dir, db) = till_db();
     let out = run(
         &db,
         &[
@@ -204,7 +169,7 @@ fn an_unknown_key_exits_1() {
 /// sync delivers it as a conditional PATCH (not a create again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editing_a_delivered_customer_queues_its_changed_fields() {
-    let (_dir, db) = db();
+    let (_dir, db) = till_db();
     let emu = Emulator::start(Config::unlimited()).await.unwrap();
     add_endpoint(&db, "crm", "generic-rest", &emu.crm_url(), emu.token(), &[]);
     let key = add(&db);

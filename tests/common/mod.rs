@@ -4,9 +4,10 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use crm_emulator::{Config, Emulator};
+use serde_json::Value;
 use tempfile::TempDir;
 
 pub fn outpost(db: &Path) -> Command {
@@ -68,4 +69,40 @@ pub async fn db_with_rest_crm(file: &str, extra: &[&str]) -> (TempDir, PathBuf, 
         extra,
     );
     (dir, db, emu)
+}
+
+/// Runs `outpost` on `db` with no default region from the machine's locale.
+pub fn run(db: &Path, args: &[&str]) -> Output {
+    outpost(db)
+        .args(args)
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
+        .output()
+        .expect("outpost runs")
+}
+
+/// [`run`] with `--json`, which must succeed; its stdout parsed.
+pub fn json(db: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = run(db, &all);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+/// A `--json` run's error, which goes to stderr as JSON.
+pub fn json_error(out: &Output) -> Value {
+    serde_json::from_slice(&out.stderr).expect("--json errors are JSON on stderr")
+}
+
+/// A database file `till.db` in a directory of its own (removed on drop).
+pub fn till_db() -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("till.db");
+    (dir, db)
 }

@@ -31,6 +31,26 @@ pub struct Target {
     pub object: Option<String>,
 }
 
+impl Target {
+    /// A REST record by its key.
+    pub fn rest(key: impl Into<String>) -> Self {
+        Target {
+            api: Api::Rest,
+            key: key.into(),
+            property: None,
+            object: None,
+        }
+    }
+
+    /// A HubSpot contact by its `outpost_key`.
+    pub fn hubspot(key: impl Into<String>) -> Self {
+        Target {
+            api: Api::Hubspot,
+            ..Target::rest(key)
+        }
+    }
+}
+
 /// The default property a HubSpot target is found by: Outpost's key.
 const DEFAULT_HUBSPOT_PROPERTY: &str = "outpost_key";
 

@@ -260,12 +260,7 @@ async fn use_mine_after_a_conflict_reaches_the_crm() {
 
 /// A person's change in the CRM (the emulator's control API).
 fn edit_in_crm(emu: &Emulator, id: CustomerId, field: &str, value: &str) {
-    let target = crm_emulator::crm_user::Target {
-        api: crm_emulator::Api::Rest,
-        key: id.to_string(),
-        property: None,
-        object: None,
-    };
+    let target = crm_emulator::crm_user::Target::rest(id.to_string());
     let fields = serde_json::Map::from_iter([(field.to_owned(), value.into())]);
     assert!(emu.edit_as_crm_user(&target, &fields).unwrap());
 }

@@ -305,18 +305,7 @@ pub(super) async fn update(
     c: &ValidCustomer,
     now: DateTime<Utc>,
 ) -> Result<Option<Customer>> {
-    let key = id.to_string();
-    let query = sqlx::query(&UPDATE_CUSTOMER);
-    let seq: Option<i64> = bind_fields(query.bind(&key), c)
-        .bind(time::to_db(now))
-        .bind(attributes_to_db(&c.attributes))
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| row.get(0));
-    let Some(seq) = seq else { return Ok(None) };
-    unindex(conn, seq).await?;
-    index(conn, seq, c.into()).await?;
-    get(&mut *conn, id).await
+    update_row(conn, id, c, now, Indexing::Now).await
 }
 
 /// [`update`] for the till's own edits: the old index entries go at once
@@ -329,6 +318,23 @@ pub(super) async fn update_index_later(
     c: &ValidCustomer,
     now: DateTime<Utc>,
 ) -> Result<Option<Customer>> {
+    update_row(conn, id, c, now, Indexing::Later).await
+}
+
+/// When an updated row gets its new search entries.
+enum Indexing {
+    Now,
+    /// Queued for the background indexer (`search_pending`).
+    Later,
+}
+
+async fn update_row(
+    conn: &mut SqliteConnection,
+    id: CustomerId,
+    c: &ValidCustomer,
+    now: DateTime<Utc>,
+    indexing: Indexing,
+) -> Result<Option<Customer>> {
     let key = id.to_string();
     let query = sqlx::query(&UPDATE_CUSTOMER);
     let seq: Option<i64> = bind_fields(query.bind(&key), c)
@@ -339,10 +345,15 @@ pub(super) async fn update_index_later(
         .map(|row| row.get(0));
     let Some(seq) = seq else { return Ok(None) };
     unindex(conn, seq).await?;
-    sqlx::query("INSERT INTO search_pending (seq) VALUES (?1)")
-        .bind(seq)
-        .execute(&mut *conn)
-        .await?;
+    match indexing {
+        Indexing::Now => index(conn, seq, c.into()).await?,
+        Indexing::Later => {
+            sqlx::query("INSERT INTO search_pending (seq) VALUES (?1)")
+                .bind(seq)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
     get(&mut *conn, id).await
 }
 

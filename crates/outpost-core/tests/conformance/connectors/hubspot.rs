@@ -217,12 +217,7 @@ impl Crm for HubSpot {
     }
 
     async fn edit_in_crm(&self, key: CustomerId, crm_field: &str, value: &str) {
-        let target = crm_emulator::crm_user::Target {
-            api: Api::Hubspot,
-            key: key.to_string(),
-            property: None,
-            object: None,
-        };
+        let target = crm_emulator::crm_user::Target::hubspot(key.to_string());
         let fields = serde_json::Map::from_iter([(crm_field.to_owned(), value.into())]);
         assert!(
             self.emu.edit_as_crm_user(&target, &fields).unwrap(),
