@@ -840,6 +840,14 @@ async fn the_race_fault_changes_a_field_right_after_a_read() {
     )
     .await;
     let before = a["updatedAt"].as_str().unwrap().to_owned();
+    // Stamps have millisecond precision: let the clock pass the create's.
+    let created: chrono::DateTime<chrono::Utc> = before.parse().unwrap();
+    assert!(
+        eventually(Duration::from_secs(1), || async {
+            chrono::Utc::now() > created + chrono::Duration::milliseconds(2)
+        })
+        .await
+    );
     emu.set_faults(crm_emulator::Faults {
         race: Some(crm_emulator::Race {
             field: "city".into(),
