@@ -235,6 +235,15 @@ async fn invalid_input_names_the_field_and_changes_nothing() {
     assert_eq!(update_of(&store, c.id).await, None);
     assert_eq!(ids(&store.search("Lovelace", 10).await.unwrap()), [c.id]);
     assert!(store.search("Byron", 10).await.unwrap().is_empty());
+
+    // A refused edit leaves no transaction open: the store still writes.
+    let city = CustomerEdit::default().set(Field::City, "Paris");
+    store.edit_customer(c.id, &city).await.unwrap();
+    store
+        .create_customer(&person("Grace", "Hopper"))
+        .await
+        .unwrap();
+    assert_eq!(ids(&store.search("Paris", 10).await.unwrap()), [c.id]);
 }
 
 #[tokio::test]
@@ -303,6 +312,20 @@ async fn an_unknown_key_is_its_own_error() {
         "{err}"
     );
     assert!(store.outbox(None, 10).await.unwrap().is_empty());
+
+    // Neither an unknown key nor an edit that changes nothing leaves a
+    // transaction open.
+    let c = store
+        .create_customer(&person("Ada", "Lovelace"))
+        .await
+        .unwrap();
+    let same = CustomerEdit::default().set(Field::LastName, "Lovelace");
+    assert_eq!(store.edit_customer(c.id, &same).await.unwrap(), c);
+    store
+        .create_customer(&person("Grace", "Hopper"))
+        .await
+        .unwrap();
+    assert_eq!(store.outbox(None, 10).await.unwrap().len(), 2);
 }
 
 #[tokio::test]

@@ -88,6 +88,13 @@ mod param {
     /// The outbox message's kind and payload (a create only).
     pub const KIND: usize = FIELDS + 10;
     pub const PAYLOAD: usize = FIELDS + 11;
+    /// An edit's batch (`commit_edit`): after `UPDATE_CUSTOMER_ROW`'s
+    /// parameters (the stamp, then the attributes at STAMP + 1), the row's
+    /// seq, the kind of a new update, then each message write's id and
+    /// payload.
+    pub const SEQ: usize = STAMP + 2;
+    pub const UPDATE_KIND: usize = STAMP + 3;
+    pub const WRITES: usize = STAMP + 4;
 }
 
 fn field_params() -> String {
@@ -109,7 +116,12 @@ static INSERT_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-static UPDATE_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
+static UPDATE_CUSTOMER: LazyLock<String> =
+    LazyLock::new(|| format!("{} RETURNING seq", *UPDATE_CUSTOMER_ROW));
+
+/// Rewrites the row of the customer whose key is ?1 (parameters bound by
+/// [`bind_fields`], then the stamp and the attributes).
+static UPDATE_CUSTOMER_ROW: LazyLock<String> = LazyLock::new(|| {
     use param::*;
     let sets: Vec<String> = Field::ALL
         .iter()
@@ -120,7 +132,7 @@ static UPDATE_CUSTOMER: LazyLock<String> = LazyLock::new(|| {
         "UPDATE customers SET {}, phone_digits = ?{PHONE_DIGITS}, phone_e164 = ?{PHONE_E164},
                 updated_at = ?{STAMP},
                 attributes = ?{}
-         WHERE id = ?1 RETURNING seq",
+         WHERE id = ?1",
         sets.join(", "),
         STAMP + 1
     )
@@ -224,14 +236,124 @@ pub(super) async fn create_with_message(
     .execute(&mut **conn)
     .await;
     if let Err(e) = done {
-        // A failed ROLLBACK (none was open, or the connection broke): never
-        // hand a connection in an unknown state back to the pool.
-        if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
-            conn.close_on_drop();
-        }
+        roll_back(conn).await;
         return Err(e.into());
     }
     Ok(customer)
+}
+
+/// Ends a transaction a batch began itself (`BEGIN IMMEDIATE` in its SQL,
+/// which sqlx does not track). A failed ROLLBACK (none was open, or the
+/// connection broke): never hand a connection in an unknown state back to
+/// the pool.
+pub(super) async fn roll_back(conn: &mut PoolConnection<Sqlite>) {
+    if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
+        conn.close_on_drop();
+    }
+}
+
+/// The customer an edit starts from, read as its transaction begins.
+pub(super) struct EditStart {
+    pub customer: Customer,
+    /// The row's place in the search index.
+    pub seq: i64,
+    /// Its messages the CRM has not confirmed, oldest first.
+    pub unsent: Vec<super::outbox::Unsent>,
+}
+
+static BEGIN_EDIT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "BEGIN IMMEDIATE;
+         SELECT {}, c.seq AS seq, {} AS unsent FROM customers c WHERE c.id = ?1",
+        columns_of("c"),
+        super::outbox::unsent_json_of("c")
+    )
+});
+
+/// An edit costs two round trips to SQLite's worker thread (why that matters:
+/// [`create_with_message`]): this one begins the transaction and reads the
+/// row with its unsent messages; [`commit_edit`] writes and commits. `None`
+/// for an unknown key. The transaction stays open whatever the outcome: the
+/// caller commits it with `commit_edit` or ends it with [`roll_back`].
+pub(super) async fn begin_edit(
+    conn: &mut PoolConnection<Sqlite>,
+    id: CustomerId,
+) -> Result<Option<EditStart>> {
+    let Some(row) = sqlx::query(&BEGIN_EDIT)
+        .bind(id.to_string())
+        .fetch_optional(&mut **conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let customer = Customer::try_from(<CustomerRow as sqlx::FromRow<SqliteRow>>::from_row(&row)?)?;
+    let unsent: String = row.try_get("unsent")?;
+    let mut unsent: Vec<super::outbox::Unsent> = serde_json::from_str(&unsent)
+        .map_err(|e| Error::Corrupt(format!("unsent messages of {id}: {e}")))?;
+    unsent.sort_by_key(|m| m.id);
+    Ok(Some(EditStart {
+        customer,
+        seq: row.try_get("seq")?,
+        unsent,
+    }))
+}
+
+/// The edit's writes and `COMMIT` in one batch, inside the transaction
+/// [`begin_edit`] opened: the row; its old search entries out (or it stays
+/// queued) and its place in the indexer's queue (the
+/// new entries are the background indexer's, as a create's: an edit costs
+/// no index segment); the message writes. The caller tells the
+/// indexer after it returns.
+pub(super) async fn commit_edit(
+    conn: &mut PoolConnection<Sqlite>,
+    start: &EditStart,
+    c: &ValidCustomer,
+    now: DateTime<Utc>,
+    writes: &[super::outbox::MessageWrite],
+) -> Result<()> {
+    use param::*;
+    let mut sql = format!(
+        "{};
+         DELETE FROM customers_names_fts WHERE rowid = ?{SEQ}
+             AND NOT EXISTS (SELECT 1 FROM search_pending WHERE seq = ?{SEQ});
+         DELETE FROM customers_contact_fts WHERE rowid = ?{SEQ}
+             AND NOT EXISTS (SELECT 1 FROM search_pending WHERE seq = ?{SEQ});
+         INSERT OR IGNORE INTO search_pending (seq) VALUES (?{SEQ});",
+        *UPDATE_CUSTOMER_ROW
+    );
+    for (i, w) in writes.iter().enumerate() {
+        let p = super::outbox::MessageParams {
+            customer: 1,
+            id: WRITES + 2 * i,
+            payload: WRITES + 2 * i + 1,
+            kind: UPDATE_KIND,
+            now: STAMP,
+        };
+        sql.push_str(&w.sql(&p));
+        sql.push_str(";\n");
+    }
+    sql.push_str("COMMIT");
+    let statements = 4 + writes.len();
+    let key = start.customer.id.to_string();
+    let mut query = bind_fields(sqlx::query(&sql).bind(&key), c)
+        .bind(time::to_db(now))
+        .bind(attributes_to_db(&c.attributes))
+        .bind(start.seq)
+        .bind(crate::outbox::KIND_CUSTOMER_UPDATE);
+    for w in writes {
+        let (id, payload) = w.values();
+        query = query.bind(id).bind(payload);
+    }
+    // sqlx binds a slot a statement does not name (below its highest ?N) as
+    // a positional parameter, counting them across the batch's statements,
+    // and stops binding the statement (its later ?N stay NULL) once that
+    // count passes the arguments given. Spare NULLs keep it binding.
+    let highest = WRITES + 2 * writes.len();
+    for _ in 0..statements * highest {
+        query = query.bind(None::<i64>);
+    }
+    query.execute(&mut **conn).await?;
+    Ok(())
 }
 
 /// The stored row of a new customer, as the caller gets it back.
@@ -305,36 +427,6 @@ pub(super) async fn update(
     c: &ValidCustomer,
     now: DateTime<Utc>,
 ) -> Result<Option<Customer>> {
-    update_row(conn, id, c, now, Indexing::Now).await
-}
-
-/// [`update`] for the till's own edits: the old index entries go at once
-/// (lookup never finds the old values), the new ones are left to the
-/// background indexer like a create's, so an edit costs no index segment.
-/// The caller tells the indexer (`IndexQueue::queued`) after committing.
-pub(super) async fn update_index_later(
-    conn: &mut SqliteConnection,
-    id: CustomerId,
-    c: &ValidCustomer,
-    now: DateTime<Utc>,
-) -> Result<Option<Customer>> {
-    update_row(conn, id, c, now, Indexing::Later).await
-}
-
-/// When an updated row gets its new search entries.
-enum Indexing {
-    Now,
-    /// Queued for the background indexer (`search_pending`).
-    Later,
-}
-
-async fn update_row(
-    conn: &mut SqliteConnection,
-    id: CustomerId,
-    c: &ValidCustomer,
-    now: DateTime<Utc>,
-    indexing: Indexing,
-) -> Result<Option<Customer>> {
     let key = id.to_string();
     let query = sqlx::query(&UPDATE_CUSTOMER);
     let seq: Option<i64> = bind_fields(query.bind(&key), c)
@@ -345,15 +437,7 @@ async fn update_row(
         .map(|row| row.get(0));
     let Some(seq) = seq else { return Ok(None) };
     unindex(conn, seq).await?;
-    match indexing {
-        Indexing::Now => index(conn, seq, c.into()).await?,
-        Indexing::Later => {
-            sqlx::query("INSERT INTO search_pending (seq) VALUES (?1)")
-                .bind(seq)
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
+    index(conn, seq, c.into()).await?;
     get(&mut *conn, id).await
 }
 

@@ -4,9 +4,13 @@
 //! connector will deliver it is docs/sync-engine.md, "Edits".
 
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
+use sqlx::pool::PoolConnection;
+use sqlx::{Sqlite, SqliteConnection};
 
-use super::{customers, outbox, time, CustomerChange, Store, StoreEvent};
+use super::outbox::{self, MessageWrite};
+use super::{customers, time, CustomerChange, Store, StoreEvent};
+use crate::crm::form::FormMetadata;
+use crate::customer::phone::Region;
 use crate::customer::validation::{self, ValidCustomer};
 use crate::customer::{Customer, CustomerEdit, CustomerId, Field};
 use crate::error::{Error, Result};
@@ -36,30 +40,15 @@ impl Store {
     pub async fn edit_customer(&self, id: CustomerId, edit: &CustomerEdit) -> Result<Customer> {
         let form = self.current_form().await?;
         let region = self.default_region();
-        let mut tx = self.write_tx().await?;
-        let current = customers::get(&mut *tx, id)
-            .await?
-            .ok_or_else(|| Error::CustomerNotFound(id.to_string()))?;
-        if current.crm_deleted_at.is_some() {
-            return Err(Error::Refused(
-                "This customer was deleted in the CRM: discard it, or create it again as a new customer.".into(),
-            ));
+        let mut write = self.writer.connection().await?;
+        let edited = edit_in_transaction(&mut write.conn, id, edit, &form, region).await;
+        if !matches!(edited, Ok(Edited::Committed)) {
+            customers::roll_back(&mut write.conn).await;
         }
-        let valid = validation::check(&edit.applied_to(&current), &form, region)
-            .map_err(Error::Validation)?;
-        let change = UpdatePayload {
-            base_version: current.crm_version_tag.clone(),
-            ..changes(&current, &valid)
-        };
-        if change.is_empty() {
+        drop(write);
+        if let Edited::Unchanged(current) = edited? {
             return Ok(current);
         }
-        let now = time::now();
-        let customer = customers::update_index_later(&mut tx, id, &valid, now)
-            .await?
-            .ok_or_else(|| Error::CustomerNotFound(id.to_string()))?;
-        queue_change(&mut tx, &customer, change, now).await?;
-        tx.commit().await?;
         self.index_queue.queued();
         self.customers_changed(CustomerChange::Edited, vec![id]);
         let _ = self.events.send(StoreEvent::OutboxChanged);
@@ -68,6 +57,53 @@ impl Store {
             .await?
             .ok_or_else(|| Error::CustomerNotFound(id.to_string()))
     }
+}
+
+/// How an edit's transaction ended.
+enum Edited {
+    Committed,
+    /// Nothing changed: nothing to write (the transaction is still open).
+    Unchanged(Customer),
+}
+
+/// The edit in two round trips (see `customers::begin_edit`). Anything but
+/// `Committed` leaves the transaction open for the caller to roll back.
+async fn edit_in_transaction(
+    conn: &mut PoolConnection<Sqlite>,
+    id: CustomerId,
+    edit: &CustomerEdit,
+    form: &FormMetadata,
+    region: Option<Region>,
+) -> Result<Edited> {
+    let start = customers::begin_edit(conn, id)
+        .await?
+        .ok_or_else(|| Error::CustomerNotFound(id.to_string()))?;
+    let current = &start.customer;
+    if current.crm_deleted_at.is_some() {
+        return Err(Error::Refused(
+            "This customer was deleted in the CRM: discard it, or create it again as a new customer.".into(),
+        ));
+    }
+    let valid =
+        validation::check(&edit.applied_to(current), form, region).map_err(Error::Validation)?;
+    let change = UpdatePayload {
+        base_version: current.crm_version_tag.clone(),
+        ..changes(current, &valid)
+    };
+    if change.is_empty() {
+        return Ok(Edited::Unchanged(start.customer));
+    }
+    let now = time::now();
+    let edited = Customer {
+        fields: valid.fields.clone(),
+        phone_e164: valid.phone_e164.clone(),
+        attributes: valid.attributes.clone(),
+        updated_at: now,
+        ..current.clone()
+    };
+    let writes = plan(&start.unsent, &edited, change)?;
+    customers::commit_edit(conn, &start, &valid, now, &writes).await?;
+    Ok(Edited::Committed)
 }
 
 /// The fields (and form attributes) whose stored value the edit changes,
@@ -113,7 +149,8 @@ fn changes(current: &Customer, valid: &ValidCustomer) -> UpdatePayload {
 }
 
 /// Merges the change into the customer's messages or queues it (the cases
-/// of [`Store::edit_customer`]), inside the edit's transaction.
+/// of [`Store::edit_customer`]), inside the caller's transaction (resolving
+/// a conflict with "use mine").
 pub(super) async fn queue_change(
     conn: &mut SqliteConnection,
     customer: &Customer,
@@ -121,18 +158,35 @@ pub(super) async fn queue_change(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let unsent = outbox::unsent_messages_of(conn, customer.id).await?;
+    for write in plan(&unsent, customer, change)? {
+        write.apply(conn, customer.id, now).await?;
+    }
+    Ok(())
+}
+
+/// What a change does to the customer's unsent messages (oldest first; the
+/// cases of [`Store::edit_customer`]). `customer` is the row as edited.
+fn plan(
+    unsent: &[outbox::Unsent],
+    customer: &Customer,
+    change: UpdatePayload,
+) -> Result<Vec<MessageWrite>> {
     let waiting = |s: &str| {
         matches!(
             OutboxState::parse(s),
             Some(OutboxState::Pending | OutboxState::NeedsAttention)
         )
     };
+    let mut writes = Vec::new();
     let create_waits = unsent
         .iter()
         .find(|m| m.kind == KIND_CUSTOMER_CREATE && waiting(&m.state));
     if let Some(create) = create_waits {
-        let snapshot = serde_json::to_value(customer).expect("a customer always serializes");
-        outbox::set_payload(conn, create.id, &snapshot, now).await?;
+        let snapshot = serde_json::to_string(customer).expect("a customer always serializes");
+        writes.push(MessageWrite::SetPayload {
+            id: create.id,
+            payload: snapshot,
+        });
     }
     // Claims go oldest first and one per customer, so only the newest
     // message can be merged into without overtaking another.
@@ -143,23 +197,18 @@ pub(super) async fn queue_change(
         let mut merged: UpdatePayload = serde_json::from_str(&update.payload)
             .map_err(|e| Error::Corrupt(format!("outbox {} payload: {e}", update.id)))?;
         merged.merge(change);
-        if merged.is_empty() {
-            outbox::delete_pending(conn, update.id).await?;
+        writes.push(if merged.is_empty() {
+            MessageWrite::DeletePending { id: update.id }
         } else {
-            outbox::set_payload(conn, update.id, &merged.to_json(), now).await?;
-        }
-        return Ok(());
+            MessageWrite::SetPayload {
+                id: update.id,
+                payload: merged.to_json().to_string(),
+            }
+        });
+    } else if create_waits.is_none() {
+        writes.push(MessageWrite::EnqueueUpdate {
+            payload: change.to_json().to_string(),
+        });
     }
-    if create_waits.is_some() {
-        return Ok(());
-    }
-    outbox::enqueue(
-        conn,
-        customer.id,
-        KIND_CUSTOMER_UPDATE,
-        &change.to_json(),
-        now,
-    )
-    .await?;
-    Ok(())
+    Ok(writes)
 }

@@ -41,10 +41,20 @@ pub(super) async fn enqueue(
     payload: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    enqueue_text(conn, customer_id, kind, &payload.to_string(), now).await
+}
+
+async fn enqueue_text(
+    conn: &mut SqliteConnection,
+    customer_id: CustomerId,
+    kind: &str,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     Ok(sqlx::query_scalar(&ENQUEUE)
         .bind(customer_id.to_string())
         .bind(kind)
-        .bind(payload.to_string())
+        .bind(payload)
         .bind(time::to_db(now))
         .fetch_one(&mut *conn)
         .await?)
@@ -241,7 +251,7 @@ pub(super) async fn unsent_of(
 }
 
 /// One message of a customer the CRM has not confirmed.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub(super) struct Unsent {
     pub id: i64,
     pub kind: String,
@@ -264,12 +274,93 @@ pub(super) async fn unsent_messages_of(
     .await?)
 }
 
+/// A customer's unsent messages as one JSON array column (`[Unsent]`, in no
+/// particular order) of a query on `customers` aliased `table`: an edit
+/// reads them with the row, in the round trip that begins its transaction.
+pub(super) fn unsent_json_of(table: &str) -> String {
+    format!(
+        "(SELECT json_group_array(json_object('id', u.id, 'kind', u.kind, 'state', u.state,
+                                              'payload', u.payload))
+          FROM outbox u WHERE u.customer_id = {table}.id AND u.state != 'sent')"
+    )
+}
+
+/// What an edit does to one of the customer's messages (decided by
+/// `edits::plan`), run alone ([`MessageWrite::apply`]) or as statements of
+/// the edit's batch ([`MessageWrite::sql`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum MessageWrite {
+    /// A waiting message gets a new payload ([`set_payload`]).
+    SetPayload { id: i64, payload: String },
+    /// A pending update with nothing left to send goes ([`delete_pending`]).
+    DeletePending { id: i64 },
+    /// A new `customer.update` after the customer's other messages.
+    EnqueueUpdate { payload: String },
+}
+
+/// Parameter numbers a [`MessageWrite`] statement reads in a batch.
+pub(super) struct MessageParams {
+    pub customer: usize,
+    pub id: usize,
+    pub payload: usize,
+    pub kind: usize,
+    pub now: usize,
+}
+
+impl MessageWrite {
+    /// The statement, reading its values from the parameters `p` names.
+    pub(super) fn sql(&self, p: &MessageParams) -> String {
+        match self {
+            MessageWrite::SetPayload { .. } => format!(
+                "UPDATE outbox SET payload = ?{}, updated_at = ?{}
+                 WHERE id = ?{} AND state IN ('pending', 'needs-attention')",
+                p.payload, p.now, p.id
+            ),
+            MessageWrite::DeletePending { .. } => {
+                format!(
+                    "DELETE FROM outbox WHERE id = ?{} AND state = 'pending'",
+                    p.id
+                )
+            }
+            MessageWrite::EnqueueUpdate { .. } => {
+                insert_pending_sql(p.customer, p.kind, p.payload, p.now)
+            }
+        }
+    }
+
+    /// The message id and payload its statement binds (`None`: unused).
+    pub(super) fn values(&self) -> (Option<i64>, Option<&str>) {
+        match self {
+            MessageWrite::SetPayload { id, payload } => (Some(*id), Some(payload)),
+            MessageWrite::DeletePending { id } => (Some(*id), None),
+            MessageWrite::EnqueueUpdate { payload } => (None, Some(payload)),
+        }
+    }
+
+    /// Runs the write alone, inside the caller's transaction.
+    pub(super) async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        customer: CustomerId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        match self {
+            MessageWrite::SetPayload { id, payload } => set_payload(conn, *id, payload, now).await,
+            MessageWrite::DeletePending { id } => delete_pending(conn, *id).await,
+            MessageWrite::EnqueueUpdate { payload } => {
+                enqueue_text(conn, customer, model::KIND_CUSTOMER_UPDATE, payload, now).await?;
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Rewrites a waiting message's payload (an edit merged into it). Only a
 /// message nobody is sending: `pending` or `needs-attention`.
-pub(super) async fn set_payload(
+async fn set_payload(
     conn: &mut SqliteConnection,
     message_id: i64,
-    payload: &serde_json::Value,
+    payload: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
@@ -277,7 +368,7 @@ pub(super) async fn set_payload(
          WHERE id = ?1 AND state IN ('pending', 'needs-attention')",
     )
     .bind(message_id)
-    .bind(payload.to_string())
+    .bind(payload)
     .bind(time::to_db(now))
     .execute(&mut *conn)
     .await?;
