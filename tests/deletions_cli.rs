@@ -47,7 +47,9 @@ async fn deleted_customers_leave_or_wait_for_discard_or_recreate() {
         delete_in_crm(&emu, key);
     }
 
-    json(&db, &["pull"]);
+    let pulled = json(&db, &["pull"]);
+    assert_eq!(pulled["removed"], 1, "{pulled}");
+    assert_eq!(pulled["deleted_in_crm"], 2, "{pulled}");
     let gone = run(&db, &["customers", "show", &plain, "--json"]);
     assert_eq!(gone.status.code(), Some(1), "removed from this device");
     let shown = json(&db, &["customers", "show", &edited]);

@@ -15,4 +15,13 @@ linked: number,
 /**
  * Changed in the CRM while this device has an unsent change.
  */
-conflicts: number, pages: number, };
+conflicts: number, pages: number, 
+/**
+ * Customers the CRM deleted (or archived) that left this device.
+ */
+removed: number, 
+/**
+ * Customers the CRM deleted that stay, "deleted in the CRM", because
+ * an edit made here is unsent.
+ */
+deleted_in_crm: number, };

@@ -42,6 +42,10 @@ pub struct PullSummary {
     pub updated: u64,
     pub linked: u64,
     pub conflicts: u64,
+    /// Customers deleted in the CRM that left this device.
+    pub removed: u64,
+    /// Customers deleted in the CRM kept because an edit made here is unsent.
+    pub deleted_in_crm: u64,
     /// As in [`SyncReport::skipped`]: another process pulls for this database.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -192,6 +196,8 @@ impl Outpost {
             updated: report.updated,
             linked: report.linked,
             conflicts: report.conflicts,
+            removed: report.removed,
+            deleted_in_crm: report.deleted_in_crm,
             skipped: other_deliverer
                 .is_some()
                 .then(|| lease::ANOTHER_PROCESS.to_owned()),

@@ -77,6 +77,13 @@ pub struct PullReport {
     pub conflicts: u64,
     #[ts(type = "number")]
     pub pages: u64,
+    /// Customers the CRM deleted (or archived) that left this device.
+    #[ts(type = "number")]
+    pub removed: u64,
+    /// Customers the CRM deleted that stay, "deleted in the CRM", because
+    /// an edit made here is unsent.
+    #[ts(type = "number")]
+    pub deleted_in_crm: u64,
 }
 
 impl PullReport {
@@ -186,7 +193,7 @@ pub async fn pull_pass(
             Some(next) => cursor = Some(next),
             None => {
                 store.finish_pull_pass(endpoint, OVERLAP).await?;
-                pull_deletions(store, connector, endpoint, &report).await?;
+                pull_deletions(store, connector, endpoint, &mut report).await?;
                 tracing::info!(
                     endpoint,
                     fetched = report.fetched,
@@ -209,7 +216,7 @@ async fn pull_deletions(
     store: &Store,
     connector: &dyn CrmConnector,
     endpoint: &str,
-    report: &PullReport,
+    report: &mut PullReport,
 ) -> Result<(), PullError> {
     let state = store.deletions_state(endpoint).await?;
     let since = state.since;
@@ -252,6 +259,8 @@ async fn pull_deletions(
             .await?;
         removed += applied.removed;
         kept += applied.kept;
+        report.removed += applied.removed;
+        report.deleted_in_crm += applied.kept;
         match page.next {
             Some(next) => cursor = Some(next),
             None => {
