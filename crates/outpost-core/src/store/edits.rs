@@ -47,7 +47,7 @@ impl Store {
         }
         drop(write);
         if let Edited::Unchanged(current) = edited? {
-            return Ok(current);
+            return Ok(*current);
         }
         self.index_queue.queued();
         self.customers_changed(CustomerChange::Edited, vec![id]);
@@ -63,7 +63,7 @@ impl Store {
 enum Edited {
     Committed,
     /// Nothing changed: nothing to write (the transaction is still open).
-    Unchanged(Customer),
+    Unchanged(Box<Customer>),
 }
 
 /// The edit in two round trips (see `customers::begin_edit`). Anything but
@@ -91,7 +91,7 @@ async fn edit_in_transaction(
         ..changes(current, &valid)
     };
     if change.is_empty() {
-        return Ok(Edited::Unchanged(start.customer));
+        return Ok(Edited::Unchanged(Box::new(start.customer)));
     }
     let now = time::now();
     let edited = Customer {
