@@ -82,6 +82,21 @@ pub fn run(db: &Path, args: &[&str]) -> Output {
         .expect("outpost runs")
 }
 
+/// [`run`] with `stdin` piped in (secrets, as an admin's script sends them).
+pub fn run_with_stdin(db: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = outpost(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("outpost runs");
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    pipe.write_all(stdin.as_bytes()).unwrap();
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
 /// [`run`] with `--json`, which must succeed; its stdout parsed.
 pub fn json(db: &Path, args: &[&str]) -> Value {
     let mut all = args.to_vec();

@@ -137,6 +137,10 @@ pub struct SignIn {
     /// Read the OAuth client secret from standard input.
     #[arg(long, conflicts_with = "token_stdin")]
     client_secret_stdin: bool,
+    /// Read secrets as a JSON object from standard input:
+    /// {"client_secret": "...", "refresh_token": "..."} (names as `show` lists them).
+    #[arg(long, conflicts_with_all = ["token_stdin", "client_secret_stdin"])]
+    secrets_stdin: bool,
 }
 
 impl SignIn {
@@ -147,14 +151,28 @@ impl SignIn {
         }
     }
 
-    /// Which secret stdin carries, if any.
-    fn stdin_secret(&self, token_stdin: bool) -> Option<SecretKind> {
-        if self.client_secret_stdin {
-            Some(SecretKind::ClientSecret)
+    /// What stdin carries, if anything.
+    fn stdin_secret(&self, token_stdin: bool) -> StdinSecrets {
+        if self.secrets_stdin {
+            StdinSecrets::Json
+        } else if self.client_secret_stdin {
+            StdinSecrets::One(SecretKind::ClientSecret)
+        } else if token_stdin {
+            StdinSecrets::One(SecretKind::Token)
         } else {
-            token_stdin.then_some(SecretKind::Token)
+            StdinSecrets::None
         }
     }
+}
+
+/// The secrets `add` and `set` read from stdin.
+#[derive(Debug, Clone, Copy)]
+enum StdinSecrets {
+    None,
+    /// One secret, the whole of stdin (`--token-stdin`, `--client-secret-stdin`).
+    One(SecretKind),
+    /// A JSON object of secrets (`--secrets-stdin`).
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -393,14 +411,20 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
 async fn save(
     app: &Outpost,
     config: EndpointConfig,
-    stdin_secret: Option<SecretKind>,
+    stdin_secret: StdinSecrets,
 ) -> Result<EndpointConfig, IpcError> {
     let secrets = match stdin_secret {
-        Some(kind) => {
+        StdinSecrets::One(kind) => {
             check_used(config.settings.auth, kind).map_err(AppError::InvalidInput)?;
             SecretsInput::one(kind, read_secret_from_stdin(kind)?)
         }
-        None => SecretsInput::default(),
+        // Each secret is checked against the sign-in by `save_endpoint`,
+        // before anything is saved.
+        StdinSecrets::Json => {
+            let text = read_stdin(MAX_IMPORT_BYTES, "secrets", "larger than 1 MiB")?;
+            SecretsInput::from_json(&text).map_err(AppError::InvalidInput)?
+        }
+        StdinSecrets::None => SecretsInput::default(),
     };
     let saved = app
         .save_endpoint(config, secrets, None, NewEndpointSecrets::Later)

@@ -50,6 +50,51 @@ impl SecretsInput {
         input
     }
 
+    /// `endpoints add|set --secrets-stdin`: a JSON object of secret names
+    /// (as `endpoints show` lists them: `token`, `client_secret`,
+    /// `refresh_token`) to non-empty strings. An error names the secret
+    /// (or `secrets` for the whole text) and never repeats a value.
+    pub fn from_json(text: &str) -> Result<Self, FieldError> {
+        const SHAPE: &str = r#"expected a JSON object such as {"client_secret": "..."}"#;
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            let at = format!("line {}, column {}", e.line(), e.column());
+            FieldError::new("secrets", format!("not JSON ({at}): {SHAPE}"))
+        })?;
+        let Some(object) = value.as_object() else {
+            return Err(FieldError::new("secrets", SHAPE));
+        };
+        if object.is_empty() {
+            return Err(FieldError::new(
+                "secrets",
+                format!("no secret given: {SHAPE}"),
+            ));
+        }
+        let mut input = SecretsInput::default();
+        for (name, value) in object {
+            let kind = SECRET_KINDS
+                .into_iter()
+                .find(|&k| field_name(k) == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = SECRET_KINDS.into_iter().map(field_name).collect();
+                    FieldError::new(
+                        name,
+                        format!("unknown secret {name:?}: expected {}", known.join(", ")),
+                    )
+                })?;
+            let text = value
+                .as_str()
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| {
+                    FieldError::new(
+                        name,
+                        format!("the {} must be a string that is not empty", words(kind)),
+                    )
+                })?;
+            *input.slot(kind) = Some(text.to_owned());
+        }
+        Ok(input)
+    }
+
     fn get(&self, kind: SecretKind) -> Option<&String> {
         match kind {
             SecretKind::Token => self.token.as_ref(),
@@ -178,6 +223,34 @@ mod tests {
                 "oauth-client-credentials does not use a token"
             )]
         );
+    }
+
+    #[test]
+    fn secrets_from_json_name_what_is_wrong_and_never_echo_a_value() {
+        let input =
+            SecretsInput::from_json(r#"{"client_secret": "s3cr3t", "refresh_token": "r1"}"#)
+                .unwrap();
+        let entered = input.check(AuthMethod::OauthRefresh).unwrap();
+        assert_eq!(entered[&SecretKind::ClientSecret].expose(), "s3cr3t");
+        assert_eq!(entered[&SecretKind::RefreshToken].expose(), "r1");
+
+        let err = SecretsInput::from_json(r#"{"tokne": "hunter2"}"#).unwrap_err();
+        assert_eq!(err.field, "tokne");
+        assert_eq!(
+            err.message,
+            r#"unknown secret "tokne": expected token, client_secret, refresh_token"#
+        );
+        for (text, field) in [
+            (r#"{"token": ""}"#, "token"),
+            (r#"{"token": 42}"#, "token"),
+            (r#"{}"#, "secrets"),
+            (r#"["hunter2"]"#, "secrets"),
+            (r#"{"token": "hunter2""#, "secrets"),
+        ] {
+            let err = SecretsInput::from_json(text).unwrap_err();
+            assert_eq!(err.field, field, "{text}");
+            assert!(!err.message.contains("hunter2"), "{text}: {}", err.message);
+        }
     }
 
     #[test]
