@@ -15,7 +15,7 @@ use outpost_core::endpoint::secret_input::{
 };
 use outpost_core::endpoint::secrets::SecretKind;
 use outpost_core::endpoint::{
-    AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
+    AuthMethod, Connectivity, CrmObject, EndpointConfig, EndpointKind, EndpointSettings,
 };
 use outpost_core::{AppError, Outpost, ValidationErrors};
 use serde::Serialize;
@@ -128,7 +128,8 @@ impl MapArgs {
 /// How the endpoint signs in, beyond a plain token.
 #[derive(Debug, Args)]
 pub struct SignIn {
-    /// token (default), oauth-client-credentials (generic REST) or oauth-refresh (HubSpot).
+    /// token (default), oauth-client-credentials (generic REST, Salesforce) or
+    /// oauth-refresh (HubSpot, Salesforce: its default).
     #[arg(long, value_parser = parse_auth)]
     auth: Option<AuthMethod>,
     /// The OAuth client id (not a secret).
@@ -200,9 +201,22 @@ pub struct Tuning {
     /// Pull only customers in this country (region), as the CRM stores it.
     #[arg(long)]
     pull_country: Option<String>,
-    /// Pull only customers of this CRM owner (HubSpot owner id).
+    /// Pull only customers of this CRM owner (HubSpot owner id, Salesforce user id).
     #[arg(long)]
     pull_owner: Option<String>,
+    /// Salesforce: the object customers become, contact (default) or lead.
+    #[arg(long, value_parser = parse_object)]
+    object: Option<CrmObject>,
+    /// Salesforce: the OAuth token endpoint (default
+    /// https://login.salesforce.com/services/oauth2/token).
+    #[arg(long)]
+    token_url: Option<String>,
+    /// Salesforce: at most this many API requests a day from this device.
+    #[arg(long)]
+    daily_request_cap: Option<u32>,
+    /// Salesforce: save records a duplicate rule matched (on) or refuse them (off, default).
+    #[arg(long, value_parser = parse_on_off)]
+    allow_duplicates: Option<bool>,
 }
 
 impl Tuning {
@@ -218,6 +232,13 @@ impl Tuning {
             .or(s.pull_modified_within_days);
         s.pull_country = self.pull_country.or(s.pull_country.take());
         s.pull_owner = self.pull_owner.or(s.pull_owner.take());
+        s.crm_object = self.object.or(s.crm_object);
+        s.token_url = self
+            .token_url
+            .map(|u| u.trim().to_owned())
+            .or(s.token_url.take());
+        s.daily_request_cap = self.daily_request_cap.or(s.daily_request_cap);
+        s.allow_duplicates = self.allow_duplicates.or(s.allow_duplicates);
     }
 }
 
@@ -230,7 +251,12 @@ fn parse_on_off(s: &str) -> Result<bool, String> {
 }
 
 fn parse_kind(s: &str) -> Result<EndpointKind, String> {
-    EndpointKind::parse(s).ok_or_else(|| "expected generic-rest, hubspot or bottlecrm".into())
+    EndpointKind::parse(s)
+        .ok_or_else(|| "expected generic-rest, hubspot, bottlecrm or salesforce".into())
+}
+
+fn parse_object(s: &str) -> Result<CrmObject, String> {
+    CrmObject::parse(s).ok_or_else(|| "expected contact or lead".into())
 }
 
 fn parse_auth(s: &str) -> Result<AuthMethod, String> {
@@ -280,8 +306,9 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
     match command {
         EndpointsCommand::Add(args) => {
             let args = *args;
+            // The kind's first sign-in (a token, or OAuth for Salesforce).
             let mut settings = EndpointSettings {
-                auth: AuthMethod::Token,
+                auth: args.kind.auth_methods()[0],
                 ..Default::default()
             };
             args.sign_in.apply(&mut settings);

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::field_map::{FieldMap, MapEntry};
 use super::generic_rest::client_credentials;
-use super::{bottlecrm, generic_rest, http, hubspot};
+use super::{bottlecrm, generic_rest, http, hubspot, salesforce};
 use crate::crm::connector::Outgoing;
 use crate::crm::connector::{
     Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RemoteCustomer,
@@ -17,7 +17,7 @@ use crate::crm::error::{ConnectorError, QueueProblem};
 use crate::crm::throttle::Throttle;
 use crate::customer::CustomerId;
 use crate::endpoint::secrets::{SecretKind, SecretStore};
-use crate::endpoint::{AuthMethod, EndpointConfig, EndpointKind};
+use crate::endpoint::{AuthMethod, CrmObject, EndpointConfig, EndpointKind};
 use crate::keys::KeyGenerator;
 
 /// Builds the connector an endpoint's settings describe, with its secrets
@@ -126,6 +126,40 @@ pub async fn build(
                 http,
             )))
         }
+        (
+            EndpointKind::Salesforce,
+            method @ (AuthMethod::OauthRefresh | AuthMethod::OauthClientCredentials),
+        ) => {
+            let http = http::Http::new(Arc::new(Throttle::new(rate(None))));
+            let grant = if method == AuthMethod::OauthRefresh {
+                salesforce::Grant::RefreshToken(tokio::sync::Mutex::new(
+                    secret(SecretKind::RefreshToken).await?,
+                ))
+            } else {
+                salesforce::Grant::ClientCredentials
+            };
+            let auth = salesforce::OAuth::new(
+                config.name.clone(),
+                config.token_url(),
+                config.settings.client_id.clone().unwrap_or_default(),
+                secret(SecretKind::ClientSecret).await?,
+                grant,
+                secrets_for_oauth,
+            );
+            let s = &config.settings;
+            let options = salesforce::Options {
+                object: sobject(config),
+                key_field: s.key_property.clone(),
+                allow_duplicates: s.allow_duplicates.unwrap_or(false),
+                daily_request_cap: s.daily_request_cap,
+            };
+            Ok(Arc::new(salesforce::Salesforce::new(
+                auth,
+                options,
+                field_map(config),
+                http,
+            )))
+        }
         // Validation refuses these; a hand-edited database could still hold one.
         (kind, other) => Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(
             "{} does not sign in with {}",
@@ -144,23 +178,40 @@ pub async fn build(
 pub fn key_generator(config: &EndpointConfig) -> Option<Arc<dyn KeyGenerator>> {
     match config.kind {
         EndpointKind::GenericRest => generic_rest::key_generator(&config.settings),
-        EndpointKind::Hubspot | EndpointKind::Bottlecrm => None,
+        EndpointKind::Hubspot | EndpointKind::Bottlecrm | EndpointKind::Salesforce => None,
     }
 }
 
-/// A kind of CRM's own field map, before an admin's overrides.
+/// A kind of CRM's own field map, before an admin's overrides (Salesforce:
+/// a Contact's; [`endpoint_default_map`] knows the endpoint's object).
 pub fn default_map(kind: EndpointKind) -> &'static [MapEntry] {
     match kind {
         EndpointKind::GenericRest => generic_rest::DEFAULT_MAP,
         EndpointKind::Hubspot => hubspot::DEFAULT_MAP,
         EndpointKind::Bottlecrm => bottlecrm::DEFAULT_MAP,
+        EndpointKind::Salesforce => salesforce::SObject::Contact.default_map(),
+    }
+}
+
+/// An endpoint's defaults: its kind's, for the object it writes.
+pub fn endpoint_default_map(config: &EndpointConfig) -> &'static [MapEntry] {
+    match config.kind {
+        EndpointKind::Salesforce => sobject(config).default_map(),
+        kind => default_map(kind),
+    }
+}
+
+fn sobject(config: &EndpointConfig) -> salesforce::SObject {
+    match config.settings.crm_object.unwrap_or_default() {
+        CrmObject::Contact => salesforce::SObject::Contact,
+        CrmObject::Lead => salesforce::SObject::Lead,
     }
 }
 
 /// The map an endpoint's connector uses: its kind's defaults with the
 /// admin's overrides.
 pub fn field_map(config: &EndpointConfig) -> FieldMap {
-    FieldMap::with_overrides(default_map(config.kind), &config.settings.field_map)
+    FieldMap::with_overrides(endpoint_default_map(config), &config.settings.field_map)
 }
 
 /// Stands in for an endpoint whose connector could not be built, so its

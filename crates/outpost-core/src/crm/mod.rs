@@ -14,11 +14,12 @@ pub mod generic_rest;
 pub mod http;
 pub mod hubspot;
 pub mod interception;
+pub mod salesforce;
 pub mod throttle;
 pub mod update_merge;
 
 pub(crate) use build::Unusable;
-pub use build::{build, default_map, field_map, key_generator};
+pub use build::{build, default_map, endpoint_default_map, field_map, key_generator};
 pub use connector::{
     CallInfo, Capabilities, CrmConnector, Delivery, Outgoing, Page, PullFilter, RateLimit,
     RecordOutcome, RemoteCustomer,

@@ -43,6 +43,12 @@ pub mod limits {
         max: 3650,
         message: "Use {min} to {max} days, or leave empty to keep every customer.",
     };
+    /// Salesforce: a device's share of the org's daily API requests.
+    pub const DAILY_REQUEST_CAP: Range = Range {
+        min: 1,
+        max: 10_000_000,
+        message: "Use a daily request cap from {min} to {max} requests.",
+    };
     /// The shop number in generic REST keys (`crate::keys::ShopKeys::MAX_SHOP`).
     pub const KEY_SHOP: Range = Range {
         min: 1,
@@ -72,13 +78,15 @@ pub enum EndpointKind {
     GenericRest,
     Hubspot,
     Bottlecrm,
+    Salesforce,
 }
 
 impl EndpointKind {
-    pub const ALL: [EndpointKind; 3] = [
+    pub const ALL: [EndpointKind; 4] = [
         EndpointKind::GenericRest,
         EndpointKind::Hubspot,
         EndpointKind::Bottlecrm,
+        EndpointKind::Salesforce,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +94,7 @@ impl EndpointKind {
             EndpointKind::GenericRest => "generic-rest",
             EndpointKind::Hubspot => "hubspot",
             EndpointKind::Bottlecrm => "bottlecrm",
+            EndpointKind::Salesforce => "salesforce",
         }
     }
 
@@ -99,6 +108,7 @@ impl EndpointKind {
             EndpointKind::GenericRest => "Generic REST",
             EndpointKind::Hubspot => "HubSpot",
             EndpointKind::Bottlecrm => "BottleCRM",
+            EndpointKind::Salesforce => "Salesforce",
         }
     }
 
@@ -118,7 +128,17 @@ impl EndpointKind {
     }
 
     pub fn filters_by_owner(self) -> bool {
-        self == EndpointKind::Hubspot
+        matches!(self, EndpointKind::Hubspot | EndpointKind::Salesforce)
+    }
+
+    /// The CRM field holding Outpost's key by default, for kinds that
+    /// keep it in a field an admin creates (`key_property`).
+    pub fn default_key_property(self) -> Option<&'static str> {
+        match self {
+            EndpointKind::Hubspot => Some(crate::crm::hubspot::DEFAULT_KEY_PROPERTY),
+            EndpointKind::Salesforce => Some(crate::crm::salesforce::DEFAULT_KEY_FIELD),
+            EndpointKind::GenericRest | EndpointKind::Bottlecrm => None,
+        }
     }
 
     /// How this kind of CRM can authenticate Outpost.
@@ -127,6 +147,9 @@ impl EndpointKind {
             EndpointKind::GenericRest => &[AuthMethod::Token, AuthMethod::OauthClientCredentials],
             EndpointKind::Hubspot => &[AuthMethod::Token, AuthMethod::OauthRefresh],
             EndpointKind::Bottlecrm => &[AuthMethod::Token],
+            EndpointKind::Salesforce => {
+                &[AuthMethod::OauthRefresh, AuthMethod::OauthClientCredentials]
+            }
         }
     }
 }
@@ -241,6 +264,43 @@ pub struct EndpointSettings {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[ts(optional, as = "Option<Vec<String>>")]
     pub form_extra: Vec<String>,
+    /// Salesforce: which object the customers are (Contact by default).
+    pub crm_object: Option<CrmObject>,
+    /// Salesforce: the OAuth token endpoint (production login by default;
+    /// `https://test.salesforce.com/services/oauth2/token` for a sandbox,
+    /// or the org's My Domain).
+    pub token_url: Option<String>,
+    /// Salesforce: at most this many API requests per rolling 24 hours from
+    /// this device, so a fleet leaves the org's budget to others.
+    pub daily_request_cap: Option<u32>,
+    /// Salesforce: save a record a duplicate rule matched
+    /// (`Sforce-Duplicate-Rule-Header: allowSave=true`); off by default.
+    pub allow_duplicates: Option<bool>,
+}
+
+/// The Salesforce object customers become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(export)]
+pub enum CrmObject {
+    #[default]
+    Contact,
+    Lead,
+}
+
+impl CrmObject {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrmObject::Contact => "contact",
+            CrmObject::Lead => "lead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [CrmObject::Contact, CrmObject::Lead]
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(s))
+    }
 }
 
 impl EndpointSettings {
@@ -349,7 +409,7 @@ impl EndpointConfig {
         } else if self.settings.pull_owner.is_some() && !self.kind.filters_by_owner() {
             errors.push(FieldError::new(
                 "pull_owner",
-                "Only HubSpot can limit the working set to one owner.",
+                "Only HubSpot and Salesforce can limit the working set to one owner.",
             ));
         }
         let crm_name_ok = |n: &str| {
@@ -388,6 +448,7 @@ impl EndpointConfig {
             ));
         }
         errors.extend(self.map_conflicts());
+        errors.extend(self.salesforce_settings());
         let auth = self.settings.auth;
         if !self.kind.auth_methods().contains(&auth) {
             let methods: Vec<&str> = self
@@ -466,15 +527,12 @@ impl EndpointConfig {
                 ));
             }
         }
-        let key = match self.kind {
-            EndpointKind::Hubspot => Some(
-                self.settings
-                    .key_property
-                    .as_deref()
-                    .unwrap_or(crate::crm::hubspot::DEFAULT_KEY_PROPERTY),
-            ),
-            _ => None,
-        };
+        let key = self
+            .settings
+            .key_property
+            .as_deref()
+            .or(self.kind.default_key_property())
+            .filter(|_| self.kind.default_key_property().is_some());
         if let Some(key) = key {
             for m in sent.iter().filter(|m| m.crm == key) {
                 errors.push(FieldError::new(
@@ -493,6 +551,46 @@ impl EndpointConfig {
             }
         }
         errors
+    }
+
+    /// The settings only Salesforce takes: refused elsewhere, checked there.
+    fn salesforce_settings(&self) -> Vec<FieldError> {
+        let s = &self.settings;
+        let mut errors = Vec::new();
+        if self.kind != EndpointKind::Salesforce {
+            for (set, field) in [
+                (s.crm_object.is_some(), "object"),
+                (s.token_url.is_some(), "token_url"),
+                (s.daily_request_cap.is_some(), "daily_request_cap"),
+                (s.allow_duplicates.is_some(), "allow_duplicates"),
+            ] {
+                if set {
+                    errors.push(FieldError::new(
+                        field,
+                        "Only the Salesforce connector takes this setting.",
+                    ));
+                }
+            }
+            return errors;
+        }
+        if let Some(Err(msg)) = s.token_url.as_deref().map(check_url) {
+            errors.push(FieldError::new("token_url", msg));
+        }
+        let cap = s.daily_request_cap.map(i64::from);
+        if let Some(words) = cap.and_then(|v| limits::DAILY_REQUEST_CAP.check(v).err()) {
+            errors.push(FieldError::new("daily_request_cap", words));
+        }
+        errors
+    }
+
+    /// The OAuth token endpoint (Salesforce's default when not set).
+    pub fn token_url(&self) -> Url {
+        let raw = self
+            .settings
+            .token_url
+            .as_deref()
+            .unwrap_or(crate::crm::salesforce::LOGIN_TOKEN_URL);
+        Url::parse(raw).expect("validated before use")
     }
 
     pub fn url(&self) -> Url {

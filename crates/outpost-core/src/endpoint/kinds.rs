@@ -10,7 +10,7 @@ use ts_rs::TS;
 use super::save::{field_name, missing_message, secrets_used, SECRET_KINDS};
 use super::{secret_input, AuthMethod, EndpointKind, EXAMPLE_URL};
 use crate::crm::connector::DEFAULT_RATE_WINDOW_SECS;
-use crate::crm::{bottlecrm, generic_rest, hubspot};
+use crate::crm::{bottlecrm, generic_rest, hubspot, salesforce};
 
 /// One kind of endpoint, as the settings form describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -90,6 +90,13 @@ pub fn kind(kind: EndpointKind) -> KindSpec {
             Some(hubspot::DEFAULT_RATE_LIMIT),
             Some(hubspot::DEFAULT_KEY_PROPERTY),
         ),
+        // The daily budget is kept by the connector, not a window's limit.
+        EndpointKind::Salesforce => (
+            salesforce::API_URL,
+            salesforce::MAX_BATCH,
+            None,
+            Some(salesforce::DEFAULT_KEY_FIELD),
+        ),
     };
     KindSpec {
         kind,
@@ -152,9 +159,18 @@ mod tests {
     #[test]
     fn every_kind_offers_its_default_sign_in_first() {
         for spec in kinds() {
-            assert_eq!(spec.auth_methods.first(), Some(&AuthMethod::Token));
+            let first = if spec.kind == EndpointKind::Salesforce {
+                AuthMethod::OauthRefresh
+            } else {
+                AuthMethod::Token
+            };
+            assert_eq!(spec.auth_methods.first(), Some(&first));
             assert!(spec.batch_size >= 1);
         }
+        assert_eq!(
+            kind(EndpointKind::Salesforce).key_property,
+            Some("Outpost_Key__c")
+        );
         let hubspot = kind(EndpointKind::Hubspot);
         assert_eq!(hubspot.rate_limit, Some(100));
         assert_eq!(hubspot.key_property, Some("outpost_key"));

@@ -88,7 +88,7 @@ fn crm_name(name: &str, arg: &str) -> Result<String, FieldError> {
 /// Applies edits in order. A mapping to the connector's own default is not
 /// stored as an override, so an export carries only what the admin changed.
 pub fn apply(config: &mut EndpointConfig, edits: &[MapEdit]) {
-    let defaults = crm::default_map(config.kind);
+    let defaults = crm::endpoint_default_map(config);
     let settings = &mut config.settings;
     for edit in edits {
         match edit {

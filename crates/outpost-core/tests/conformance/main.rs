@@ -81,4 +81,5 @@ conformance! {
     generic_rest => crate::connectors::generic_rest::GenericRest,
     hubspot => crate::connectors::hubspot::HubSpot,
     bottlecrm => crate::connectors::bottlecrm::BottleCrm,
+    salesforce => crate::connectors::salesforce::Salesforce,
 }

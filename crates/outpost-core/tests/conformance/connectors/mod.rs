@@ -4,3 +4,4 @@
 pub mod bottlecrm;
 pub mod generic_rest;
 pub mod hubspot;
+pub mod salesforce;

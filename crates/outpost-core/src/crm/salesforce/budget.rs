@@ -1,0 +1,207 @@
+//! Salesforce's API budget: the org may make so many requests per rolling
+//! 24 hours, counted across every integration, and answers over it with
+//! 403 `REQUEST_LIMIT_EXCEEDED` (no 429, no Retry-After). Every answer's
+//! `Sforce-Limit-Info: api-usage=USED/MAX` says where the org stands; once
+//! it is spent, the queue waits (the records are not at fault) and looks
+//! again after a wait that doubles up to [`MAX_WAIT`]. An admin can cap
+//! what one device may use (`daily_request_cap`), so a fleet of tills
+//! leaves the budget to the org's other integrations.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::crm::error::ConnectorError;
+
+pub const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+/// The first wait after the org's budget is spent; it doubles each time.
+const FIRST_WAIT: Duration = Duration::from_secs(1);
+/// The longest wait: at most about a hundred looks a day at a spent budget.
+pub const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug)]
+pub struct Budget {
+    /// Requests this device may send per rolling day; `None`: no cap.
+    cap: Option<u32>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// This device's requests inside the last day, oldest first.
+    sent: VecDeque<Instant>,
+    /// The org's usage as the last answer said.
+    org: Option<(u64, u64)>,
+    /// The org's budget is spent: nothing is sent before this.
+    spent_until: Option<Instant>,
+    wait: Option<Duration>,
+}
+
+/// What the Sync screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BudgetLeft {
+    /// The org's requests used and allowed in the rolling day, as
+    /// Salesforce last said.
+    pub org_used: Option<u64>,
+    pub org_max: Option<u64>,
+    /// This device's requests in the last day, and its cap.
+    pub device_used: u64,
+    pub device_cap: Option<u32>,
+}
+
+impl Budget {
+    pub fn new(cap: Option<u32>) -> Self {
+        Budget {
+            cap,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("budget lock")
+    }
+
+    /// Before a request: `Err` (a transient failure with the wait) while
+    /// the org's budget is spent or this device's cap is reached;
+    /// otherwise the request is counted.
+    pub fn take(&self) -> Result<(), ConnectorError> {
+        let now = Instant::now();
+        let mut s = self.state();
+        while s
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= DAY)
+        {
+            s.sent.pop_front();
+        }
+        if let Some(until) = s.spent_until.filter(|u| *u > now) {
+            return Err(spent(
+                until - now,
+                "the Salesforce org's daily API budget is spent (REQUEST_LIMIT_EXCEEDED)",
+            ));
+        }
+        if let Some(cap) = self.cap {
+            if s.sent.len() >= cap as usize {
+                let oldest = *s.sent.front().expect("a reached cap has requests");
+                return Err(spent(
+                    DAY.saturating_sub(now.duration_since(oldest)),
+                    &format!("this device used its share of the Salesforce API budget ({cap} requests a day, setting daily_request_cap)"),
+                ));
+            }
+        }
+        s.sent.push_back(now);
+        Ok(())
+    }
+
+    /// After an answer: the org's usage from `Sforce-Limit-Info`. Reaching
+    /// the maximum holds the next request back as a 403 would.
+    pub fn observe(&self, header: Option<&str>) {
+        let Some((used, max)) = header.and_then(parse_usage) else {
+            return;
+        };
+        let mut s = self.state();
+        s.org = Some((used, max));
+        if used >= max {
+            Self::hold(&mut s);
+        } else {
+            s.spent_until = None;
+            s.wait = None;
+        }
+    }
+
+    /// After a 403 `REQUEST_LIMIT_EXCEEDED`: the error to report.
+    pub fn exceeded(&self) -> ConnectorError {
+        let mut s = self.state();
+        let wait = Self::hold(&mut s);
+        spent(
+            wait,
+            "the Salesforce org's daily API budget is spent (REQUEST_LIMIT_EXCEEDED)",
+        )
+    }
+
+    fn hold(s: &mut State) -> Duration {
+        let wait = s.wait.map_or(FIRST_WAIT, |w| (w * 2).min(MAX_WAIT));
+        s.wait = Some(wait);
+        s.spent_until = Some(Instant::now() + wait);
+        wait
+    }
+
+    pub fn left(&self) -> BudgetLeft {
+        let s = self.state();
+        BudgetLeft {
+            org_used: s.org.map(|o| o.0),
+            org_max: s.org.map(|o| o.1),
+            device_used: s.sent.len() as u64,
+            device_cap: self.cap,
+        }
+    }
+}
+
+fn spent(wait: Duration, why: &str) -> ConnectorError {
+    ConnectorError::Transient {
+        reason: why.to_owned(),
+        retry_after: Some(wait),
+    }
+}
+
+/// `api-usage=18/15000` (other `name=value` parts may follow).
+pub fn parse_usage(header: &str) -> Option<(u64, u64)> {
+    header.split([',', ';']).find_map(|part| {
+        let (name, value) = part.trim().split_once('=')?;
+        if name.trim() != "api-usage" {
+            return None;
+        }
+        let (used, max) = value.trim().split_once('/')?;
+        Some((used.trim().parse().ok()?, max.trim().parse().ok()?))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_headers_parse() {
+        assert_eq!(parse_usage("api-usage=18/15000"), Some((18, 15000)));
+        assert_eq!(
+            parse_usage("per-app-api-usage=1/10(appName=x), api-usage=5/9"),
+            Some((5, 9))
+        );
+        assert_eq!(parse_usage("api-usage=lots"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_spent_org_budget_holds_requests_back_with_a_growing_wait() {
+        let b = Budget::new(None);
+        b.take().unwrap();
+        b.observe(Some("api-usage=10/10"));
+        assert_eq!(
+            b.take().unwrap_err().retry_after(),
+            Some(Duration::from_secs(1))
+        );
+        tokio::time::advance(Duration::from_secs(1)).await;
+        b.take().unwrap();
+        assert_eq!(b.exceeded().retry_after(), Some(Duration::from_secs(2)));
+        tokio::time::advance(Duration::from_secs(2)).await;
+        b.take().unwrap();
+        b.observe(Some("api-usage=3/10"));
+        b.take().unwrap();
+        assert_eq!(b.left().org_used, Some(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_device_cap_counts_a_rolling_day() {
+        let b = Budget::new(Some(2));
+        b.take().unwrap();
+        tokio::time::advance(Duration::from_secs(60)).await;
+        b.take().unwrap();
+        let wait = b.take().unwrap_err().retry_after().unwrap();
+        assert_eq!(wait, DAY - Duration::from_secs(60));
+        tokio::time::advance(wait).await;
+        b.take().unwrap();
+        assert_eq!(b.left().device_used, 2);
+    }
+}
