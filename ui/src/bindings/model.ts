@@ -1196,6 +1196,22 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "takes_shop_number": false,
     "token_label": "API token",
     "url_placeholder": "https://crm.example.com"
+  },
+  {
+    "auth_methods": [
+      "oauth-refresh",
+      "oauth-client-credentials"
+    ],
+    "batch_size": 200,
+    "filters_by_owner": true,
+    "key_property": "Outpost_Key__c",
+    "kind": "salesforce",
+    "label": "Salesforce",
+    "rate_limit": null,
+    "rate_window_secs": 10,
+    "takes_shop_number": false,
+    "token_label": "API token",
+    "url_placeholder": "https://MyDomainName.my.salesforce.com"
   }
 ];
 
@@ -2326,5 +2342,16 @@ export const DEFAULT_FIELD_MAPS: Readonly<Record<string, Readonly<Record<string,
     "phone": "phone",
     "postal_code": "zip",
     "street": "address"
+  },
+  "salesforce": {
+    "city": "MailingCity",
+    "country": "MailingCountry",
+    "email": "Email",
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "notes": "Description",
+    "phone": "Phone",
+    "postal_code": "MailingPostalCode",
+    "street": "MailingStreet"
   }
 };
