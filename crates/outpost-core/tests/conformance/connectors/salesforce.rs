@@ -227,10 +227,14 @@ impl Crm for Salesforce {
     }
 
     async fn value_in_crm(&self, key: CustomerId, crm_field: &str) -> Option<String> {
-        self.record_of(key)?
-            .get(crm_field)?
-            .as_str()
-            .map(str::to_owned)
+        // Salesforce's field names are case-insensitive (`leadsource` is
+        // the attribute of `LeadSource`).
+        let record = self.record_of(key)?;
+        let (_, value) = record
+            .as_object()?
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(crm_field))?;
+        value.as_str().map(str::to_owned)
     }
 
     async fn edit_in_crm(&self, key: CustomerId, crm_field: &str, value: &str) {
