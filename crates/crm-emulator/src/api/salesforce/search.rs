@@ -1,6 +1,6 @@
 //! `parameterizedSearch` (GET and POST): a case-insensitive substring match
 //! on names (first, last, "first last"), Email, Phone and MobilePhone (also by
-//! digits only). Results come in record-id order (Salesforce ranks by
+//! digits only), after undoing SOSL's backslash escapes. Results come in record-id order (Salesforce ranks by
 //! relevance; not emulated). Writes are visible at once unless the search
 //! lag control is set.
 
@@ -48,14 +48,31 @@ fn matches(r: &SfRecord, needle: &str) -> bool {
         })
 }
 
+/// The search text with SOSL's escapes undone: a reserved character
+/// (`? & | ! { } [ ] ( ) ^ ~ * : \ " ' + -`) stands for itself after a
+/// backslash; an unescaped `*` or `"` around the term is a wildcard or a
+/// phrase mark, not text.
+fn unescape(q: &str) -> String {
+    let mut chars: Vec<(char, bool)> = Vec::with_capacity(q.len());
+    let mut it = q.chars();
+    while let Some(c) = it.next() {
+        match c {
+            '\\' => chars.extend(it.next().map(|e| (e, true))),
+            c => chars.push((c, false)),
+        }
+    }
+    let marker =
+        |&(c, escaped): &(char, bool)| !escaped && (c == '*' || c == '"' || c.is_whitespace());
+    let start = chars.iter().position(|c| !marker(c)).unwrap_or(chars.len());
+    let end = chars
+        .iter()
+        .rposition(|c| !marker(c))
+        .map_or(start, |i| i + 1);
+    chars[start..end].iter().map(|(c, _)| c).collect()
+}
+
 fn run(shared: &Shared, spec: Spec, version: &str) -> Result<Value, SfError> {
-    let needle = spec
-        .q
-        .trim()
-        .trim_matches('*')
-        .trim_matches('"')
-        .trim()
-        .to_lowercase();
+    let needle = unescape(&spec.q).trim().to_lowercase();
     if needle.chars().count() < 2 {
         return Err(SfError::bad_request(
             "INVALID_SEARCH",
@@ -203,4 +220,16 @@ pub async fn search_post(
         run(&shared, spec, &version).map(Json)
     };
     go.await.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape;
+
+    #[test]
+    fn sosl_escapes_stand_for_their_character() {
+        assert_eq!(unescape(r"O\'Brien \& Co\*"), "O'Brien & Co*");
+        assert_eq!(unescape("*ada*"), "ada");
+        assert_eq!(unescape(r"a\\b"), r"a\b");
+    }
 }
