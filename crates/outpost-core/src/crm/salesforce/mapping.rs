@@ -261,7 +261,8 @@ pub fn form(d: &Describe, map: &FieldMap, object: SObject, key_field: &str) -> C
         // A Lead's Company is always filled (NO_COMPANY), so never required here.
         let lead_company = object == SObject::Lead && customer_field == Some(Field::Company);
         let required = f.required() && !lead_company;
-        if !picklist && !(required && customer_field.is_some()) {
+        let shown = picklist || (required && customer_field.is_some());
+        if !shown {
             // A required field Outpost cannot fill is the admin's to map:
             // it shows in the field list and in "Test connection".
             continue;
