@@ -376,7 +376,7 @@ check('describe', async () => {
     assert.equal(typeof v.value, 'string');
     assert.equal(typeof v.active, 'boolean');
   }
-  // jsforce caches describe: a second call is served without a request.
+  // The other object the contract emulates.
   const lead = object(await conn.sobject('Lead').describe(), 'describe Lead');
   assert.equal(lead.keyPrefix, '00Q');
 });
