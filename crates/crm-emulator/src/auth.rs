@@ -98,6 +98,12 @@ impl Tokens {
         self.refresh_tokens.contains(refresh)
     }
 
+    /// Rotation: `old` stops working, `new` works.
+    pub fn replace_refresh_token(&mut self, old: &str, new: &str) {
+        self.refresh_tokens.remove(old);
+        self.refresh_tokens.insert(new.to_string());
+    }
+
     /// Issues a fresh OAuth access token.
     pub fn issue(&mut self, now: DateTime<Utc>) -> String {
         let token = format!("oauth-{}", uuid::Uuid::new_v4().simple());

@@ -21,6 +21,14 @@ impl RateLimit {
     };
 }
 
+impl RateLimit {
+    /// Salesforce's rolling 24-hour API request budget (Enterprise base: 100,000).
+    pub const SALESFORCE_DEFAULT: RateLimit = RateLimit {
+        max: 100_000,
+        window: Duration::from_secs(24 * 60 * 60),
+    };
+}
+
 impl fmt::Display for RateLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}ms", self.max, self.window.as_millis())
@@ -89,6 +97,8 @@ pub struct Config {
     pub hubspot_rate_limit: Option<RateLimit>,
     /// Rolling-window limit of the generic REST API; `None` disables it.
     pub rest_rate_limit: Option<RateLimit>,
+    /// Rolling budget of the Salesforce API (default 100,000 per 24 h); `None` disables it.
+    pub salesforce_rate_limit: Option<RateLimit>,
     /// Send `Retry-After` on 429 (HubSpot's use of it is unverified).
     pub retry_after: bool,
     /// Seed of the fault RNG, so a failing run can be replayed.
@@ -122,6 +132,7 @@ impl Default for Config {
             state: None,
             hubspot_rate_limit: Some(RateLimit::HUBSPOT_DEFAULT),
             rest_rate_limit: Some(RateLimit::HUBSPOT_DEFAULT),
+            salesforce_rate_limit: Some(RateLimit::SALESFORCE_DEFAULT),
             retry_after: true,
             seed: 0,
             access_token_lifetime: Duration::from_secs(1800),
@@ -138,7 +149,9 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Defaults with both rate limits off: what benchmarks and most sync tests want.
+    /// Defaults with both per-second rate limits off: what benchmarks and most
+    /// sync tests want. Salesforce's daily budget (100,000 per 24 h) stays on:
+    /// it is not a per-second limit.
     pub fn unlimited() -> Self {
         Config {
             hubspot_rate_limit: None,

@@ -70,6 +70,17 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/rest/fields", get(rest_fields).post(define_rest_field))
         .route("/rest/fields/remove", post(remove_rest_field))
         .route("/seed", post(seed))
+        .route("/salesforce/settings", get(sf_settings))
+        .route("/salesforce/duplicate-rule", post(sf_duplicate_rule))
+        .route("/salesforce/instance-url", post(sf_instance_url))
+        .route("/salesforce/rotation", post(sf_rotation))
+        .route("/salesforce/fields", post(sf_define_field))
+        .route("/salesforce/fields/remove", post(sf_remove_field))
+        .route("/salesforce/fields/flags", post(sf_field_flags))
+        .route(
+            "/salesforce/query-locators/expire",
+            post(sf_expire_locators),
+        )
         .route("/records/edit", post(edit_record))
         .route("/records/delete", post(delete_record))
         .fallback(|| async {
@@ -194,6 +205,7 @@ fn limits_json(i: &Inner) -> Value {
     json!({
         "hubspot": show(Api::Hubspot),
         "rest": show(Api::Rest),
+        "salesforce": show(Api::Salesforce),
         "retry_after": i.shared.retry_after.load(Ordering::Relaxed),
     })
 }
@@ -208,6 +220,8 @@ struct RateLimitReq {
     /// `"100/10s"` or `"off"`.
     hubspot: Option<String>,
     rest: Option<String>,
+    /// `"100000/1440m"` or `"off"`.
+    salesforce: Option<String>,
     retry_after: Option<bool>,
 }
 
@@ -220,6 +234,9 @@ async fn set_rate_limit(State(i): S, b: Bytes) -> Result<Json<Value>, ControlErr
             .map_err(|e| ControlError(e.to_string()))
     };
     let (hubspot, rest) = (parse(&req.hubspot)?, parse(&req.rest)?);
+    if let Some(l) = parse(&req.salesforce)? {
+        i.shared.limiter(Api::Salesforce).set_limit(l);
+    }
     if let Some(l) = hubspot {
         i.shared.limiter(Api::Hubspot).set_limit(l);
     }
@@ -369,6 +386,24 @@ async fn seed(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
             }));
             i.seed_hubspot(&object, records)
         }
+        Api::Salesforce => {
+            let object = req.object.unwrap_or_else(|| "Contact".into());
+            if crate::api::salesforce::model::SObject::from_name(&object).is_none() {
+                return Err(ControlError(format!(
+                    "unknown Salesforce object {object:?}"
+                )));
+            }
+            let mut records = req.records;
+            records.extend((0..req.count).map(|n| {
+                BTreeMap::from([
+                    ("Email".to_string(), format!("seed{n}@example.com")),
+                    ("FirstName".to_string(), "Seed".to_string()),
+                    ("LastName".to_string(), format!("Contact {n}")),
+                    ("Company".to_string(), format!("Seed Company {n}")),
+                ])
+            }));
+            i.seed_salesforce(&object, records)
+        }
         Api::Rest => {
             let mut records = Vec::new();
             for mut r in req.records {
@@ -429,4 +464,126 @@ fn found_or_404(found: bool) -> Response {
         )
             .into_response()
     }
+}
+
+fn sf_settings_json(i: &Inner) -> Value {
+    let rt = i.shared.salesforce();
+    json!({
+        "duplicate_rule": rt.duplicate_rule,
+        "instance_url": rt.instance_url,
+        "rotation": rt.rotation,
+    })
+}
+
+async fn sf_settings(State(i): S) -> Json<Value> {
+    Json(sf_settings_json(&i))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct OnReq {
+    on: bool,
+}
+
+async fn sf_duplicate_rule(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: OnReq = body(&b)?;
+    i.shared.salesforce().duplicate_rule = req.on;
+    Ok(Json(sf_settings_json(&i)))
+}
+
+async fn sf_rotation(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: OnReq = body(&b)?;
+    i.shared.salesforce().rotation = req.on;
+    Ok(Json(sf_settings_json(&i)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct UrlReq {
+    /// `null`: the emulator's own URL.
+    url: Option<String>,
+}
+
+async fn sf_instance_url(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: UrlReq = body(&b)?;
+    if let Some(u) = &req.url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err(ControlError(format!("not an http(s) URL: {u:?}")));
+        }
+    }
+    i.shared.salesforce().instance_url = req.url.map(|u| u.trim_end_matches('/').to_string());
+    Ok(Json(sf_settings_json(&i)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SfFieldReq {
+    object: Option<String>,
+    name: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    length: Option<u32>,
+}
+
+async fn sf_define_field(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: SfFieldReq = body(&b)?;
+    let object = req.object.unwrap_or_else(|| "Contact".into());
+    let kind = req.kind.unwrap_or_else(|| "string".into());
+    i.define_salesforce_field(&object, &req.name, &kind, req.length.unwrap_or(255))
+        .map_err(ControlError)?;
+    Ok(Json(json!({"created": req.name, "object": object})))
+}
+
+async fn sf_remove_field(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: SfFieldReq = body(&b)?;
+    let object = req.object.unwrap_or_else(|| "Contact".into());
+    if !i.remove_salesforce_field(&object, &req.name) {
+        return Err(ControlError(format!(
+            "{object} has no custom field {:?}",
+            req.name
+        )));
+    }
+    Ok(Json(json!({"removed": req.name, "object": object})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct SfFlagsReq {
+    object: Option<String>,
+    name: String,
+    #[serde(rename = "externalId")]
+    external_id: Option<bool>,
+    unique: Option<bool>,
+}
+
+async fn sf_field_flags(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: SfFlagsReq = body(&b)?;
+    let object = req.object.unwrap_or_else(|| "Contact".into());
+    let current = {
+        let o = crate::api::salesforce::model::SObject::from_name(&object)
+            .ok_or_else(|| ControlError(format!("unknown Salesforce object {object:?}")))?;
+        let store = i.shared.store();
+        store
+            .salesforce
+            .def(o)
+            .field(&req.name)
+            .filter(|f| f.custom)
+            .map(|f| (f.external_id, f.unique))
+    };
+    let Some((ext, uniq)) = current else {
+        return Err(ControlError(format!(
+            "{object} has no custom field {:?}",
+            req.name
+        )));
+    };
+    let (ext, uniq) = (req.external_id.unwrap_or(ext), req.unique.unwrap_or(uniq));
+    i.set_salesforce_field_flags(&object, &req.name, ext, uniq);
+    Ok(Json(
+        json!({"object": object, "name": req.name, "externalId": ext, "unique": uniq}),
+    ))
+}
+
+async fn sf_expire_locators(State(i): S) -> Json<Value> {
+    let n = crate::api::salesforce::query::expire_locators(&i.shared);
+    Json(json!({"expired": n}))
 }

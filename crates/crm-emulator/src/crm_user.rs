@@ -12,21 +12,23 @@ use serde_json::{Map, Value};
 use crate::api::hubspot::model::ObjectType;
 use crate::api::hubspot::objects::{apply_update, now, persist};
 use crate::api::rest::model::{self as rest_model, CustomerFields};
+use crate::api::salesforce::model::{self as sf_model, SObject};
 use crate::state::Api;
 use crate::store::{Store, REST_KIND};
 
 /// Which record a person changes. HubSpot records are found by a property
 /// (`hs_object_id`, `email`, or the unique key property; default
-/// `outpost_key`), REST records by their key.
+/// `outpost_key`), REST records by their key, Salesforce records by a field
+/// (default `Outpost_Key__c`) of `object` `Contact` (default) or `Lead`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Target {
     pub api: Api,
     /// The REST key, or the HubSpot property's value.
     pub key: String,
-    /// HubSpot only: the property `key` is matched against.
+    /// HubSpot and Salesforce: the property (field) `key` is matched against.
     #[serde(default)]
     pub property: Option<String>,
-    /// HubSpot only: `contacts` (default) or `companies`.
+    /// HubSpot: `contacts` (default) or `companies`; Salesforce: `Contact` (default) or `Lead`.
     #[serde(default)]
     pub object: Option<String>,
 }
@@ -40,6 +42,28 @@ impl Target {
             property: None,
             object: None,
         }
+    }
+
+    /// A Salesforce Contact by its `Outpost_Key__c`.
+    pub fn salesforce(key: impl Into<String>) -> Self {
+        Target {
+            api: Api::Salesforce,
+            ..Target::rest(key)
+        }
+    }
+
+    /// A Salesforce Lead by its `Outpost_Key__c`.
+    pub fn salesforce_lead(key: impl Into<String>) -> Self {
+        Target {
+            object: Some("Lead".into()),
+            ..Target::salesforce(key)
+        }
+    }
+
+    /// Finds the record by another field instead (`Id`, `Email`, ...).
+    pub fn by(mut self, property: impl Into<String>) -> Self {
+        self.property = Some(property.into());
+        self
     }
 
     /// A HubSpot contact by its `outpost_key`.
@@ -86,7 +110,70 @@ pub fn edit(store: &mut Store, t: &Target, fields: &Map<String, Value>) -> Resul
             Ok(true)
         }
         Api::Rest => edit_rest(store, &t.key, fields),
+        Api::Salesforce => {
+            let Some(id) = salesforce_id(store, t)? else {
+                return Ok(false);
+            };
+            edit_salesforce(store, &id, fields)?;
+            Ok(true)
+        }
     }
+}
+
+/// The live Salesforce record a target names: `object` `Contact` (default)
+/// or `Lead`, matched on `property` (default `Outpost_Key__c`; `Id`, `Email`...).
+fn salesforce_id(store: &Store, t: &Target) -> Result<Option<String>, String> {
+    let name = t.object.as_deref().unwrap_or("Contact");
+    let o =
+        SObject::from_name(name).ok_or_else(|| format!("unknown Salesforce object {name:?}"))?;
+    let data = &store.salesforce;
+    let property = t.property.as_deref().unwrap_or(sf_model::KEY_FIELD);
+    let field = data
+        .def(o)
+        .field(property)
+        .ok_or_else(|| format!("{} has no field {property:?}", o.name()))?;
+    if field.name == "Id" {
+        return Ok(data.live(o, &t.key).map(|r| r.id.clone()));
+    }
+    Ok(data.find_by(o, field, &t.key).into_iter().next())
+}
+
+/// A person's edit: fields by Salesforce name, `null` clears; no validation
+/// beyond the field existing. The stamps move by at least a second (they
+/// have second precision), so an edit is always visible to
+/// `If-Unmodified-Since` and to a `SystemModstamp` cursor.
+pub(crate) fn edit_salesforce(
+    store: &mut Store,
+    id: &str,
+    fields: &Map<String, Value>,
+) -> Result<(), String> {
+    let data = &mut store.salesforce;
+    let o = data.records[id].object;
+    let mut changes = Vec::new();
+    for (k, v) in fields {
+        let f = data
+            .def(o)
+            .field(k)
+            .filter(|f| !f.is_system())
+            .ok_or_else(|| format!("{} has no writable field {k:?}", o.name()))?;
+        let text = match v {
+            Value::Null => None,
+            Value::String(s) if s.is_empty() => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        };
+        changes.push((f.name.clone(), text));
+    }
+    let r = data.records.get_mut(id).expect("found above");
+    for (k, v) in changes {
+        match v {
+            Some(v) => r.values.insert(k, v),
+            None => r.values.remove(&k),
+        };
+    }
+    r.modified = sf_model::now().max(r.modified + chrono::Duration::seconds(1));
+    crate::api::salesforce::objects::persist(store, id);
+    Ok(())
 }
 
 /// Deletes the target as a person in the CRM would. `false`: no such record.
@@ -100,6 +187,19 @@ pub fn delete(store: &mut Store, t: &Target) -> Result<bool, String> {
             Ok(crate::api::hubspot::objects::archive_object(store, ty, id))
         }
         Api::Rest => Ok(store.delete_rest_customer(&t.key)),
+        Api::Salesforce => {
+            let Some(id) = salesforce_id(store, t)? else {
+                return Ok(false);
+            };
+            let o = store.salesforce.records[&id].object;
+            let at = {
+                let r = &store.salesforce.records[&id];
+                sf_model::now().max(r.modified + chrono::Duration::seconds(1))
+            };
+            Ok(crate::api::salesforce::objects::delete_record(
+                store, o, &id, at,
+            ))
+        }
     }
 }
 

@@ -11,6 +11,8 @@ use chrono::Utc;
 use crate::api::hubspot::model::ObjectType;
 use crate::api::hubspot::objects;
 use crate::api::rest::model::{self as rest_model, CustomField, Customer, CustomerFields};
+use crate::api::salesforce::model::{self as sf_model, FieldDef as SfFieldDef, SObject, SfRecord};
+use crate::api::salesforce::SfRuntime;
 use crate::config::{Config, RateLimit};
 use crate::crm_user;
 use crate::error::Error;
@@ -50,6 +52,7 @@ impl Emulator {
         let control_addr = SocketAddr::new(config.bind, config.control_port);
         let shared = Arc::new(Shared::new(config, store));
         let crm = HttpServer::start(crm_addr, crate::api::crm_router(shared.clone())).await?;
+        let _ = shared.crm_url.set(format!("http://{}", crm.addr()));
         let inner = Arc::new(Inner { shared, crm });
         let control =
             HttpServer::start(control_addr, crate::control::router(inner.clone())).await?;
@@ -304,6 +307,86 @@ impl Emulator {
         self.inner.delete_as_crm_user(target)
     }
 
+    /// Stores Salesforce records directly (no HTTP, no validation; fields by
+    /// Salesforce name, e.g. `LastName`, `Email`, `Outpost_Key__c`) in
+    /// `object` `Contact` or `Lead`. Returns their ids (none for an unknown object).
+    pub fn seed_salesforce(
+        &self,
+        object: &str,
+        records: Vec<BTreeMap<String, String>>,
+    ) -> Vec<String> {
+        self.inner.seed_salesforce(object, records)
+    }
+
+    /// Standard duplicate rules: a Contact/Lead whose Email another one has is
+    /// refused with `DUPLICATES_DETECTED` unless `Sforce-Duplicate-Rule-Header:
+    /// allowSave=true` (off by default).
+    pub fn set_salesforce_duplicate_rule(&self, on: bool) {
+        self.inner.shared.salesforce().duplicate_rule = on;
+    }
+
+    /// The `instance_url` the token endpoint names (`None`: [`Emulator::crm_url`]).
+    pub fn set_salesforce_instance_url(&self, url: Option<String>) {
+        self.inner.shared.salesforce().instance_url = url;
+    }
+
+    /// Refresh-token rotation: each refresh answer carries a new
+    /// `refresh_token` and the one used stops working (off by default).
+    pub fn set_salesforce_rotation(&self, on: bool) {
+        self.inner.shared.salesforce().rotation = on;
+    }
+
+    /// Removes a custom field (e.g. `Outpost_Key__c`) from `Contact` or
+    /// `Lead`; stored values stay but are no longer shown. False if absent
+    /// or a standard field.
+    pub fn remove_salesforce_field(&self, object: &str, name: &str) -> bool {
+        self.inner.remove_salesforce_field(object, name)
+    }
+
+    /// Adds (or replaces) a custom field, e.g. `("Contact", "VAT_Number__c",
+    /// "string", 32)`. Types: `string`, `textarea`, `email`, `phone`,
+    /// `boolean`, `datetime`.
+    pub fn define_salesforce_field(
+        &self,
+        object: &str,
+        name: &str,
+        kind: &str,
+        length: u32,
+    ) -> Result<(), String> {
+        self.inner
+            .define_salesforce_field(object, name, kind, length)
+    }
+
+    /// Changes a custom field's `externalId` and `unique` flags (e.g. make
+    /// `Outpost_Key__c` non-unique to get 300 answers). False if absent.
+    pub fn set_salesforce_field_flags(
+        &self,
+        object: &str,
+        name: &str,
+        external_id: bool,
+        unique: bool,
+    ) -> bool {
+        self.inner
+            .set_salesforce_field_flags(object, name, external_id, unique)
+    }
+
+    /// The describe entry of a field, if the object has it.
+    pub fn salesforce_field(&self, object: &str, name: &str) -> Option<serde_json::Value> {
+        let o = SObject::from_name(object)?;
+        let store = self.inner.shared.store();
+        store
+            .salesforce
+            .def(o)
+            .field(name)
+            .map(SfFieldDef::describe)
+    }
+
+    /// Forgets every open query cursor: their `nextRecordsUrl` answers
+    /// `400 INVALID_QUERY_LOCATOR` (as after 15 minutes).
+    pub fn expire_salesforce_query_locators(&self) -> usize {
+        crate::api::salesforce::query::expire_locators(&self.inner.shared)
+    }
+
     /// Stops both servers and flushes the state file.
     pub async fn shutdown(self) {
         self.control.down().await;
@@ -352,6 +435,10 @@ impl Inner {
         self.shared
             .limiter(Api::Hubspot)
             .set_limit(cfg.hubspot_rate_limit);
+        self.shared
+            .limiter(Api::Salesforce)
+            .set_limit(cfg.salesforce_rate_limit);
+        *self.shared.salesforce() = SfRuntime::default();
         self.shared
             .retry_after
             .store(cfg.retry_after, Ordering::Relaxed);
@@ -411,6 +498,120 @@ impl Inner {
             store.delete(REST_FIELD_KIND, name);
         }
         removed
+    }
+
+    pub fn seed_salesforce(
+        &self,
+        object: &str,
+        records: Vec<BTreeMap<String, String>>,
+    ) -> Vec<String> {
+        let Some(o) = SObject::from_name(object) else {
+            return Vec::new();
+        };
+        let mut store = self.shared.store();
+        let at = sf_model::now();
+        let mut ids = Vec::with_capacity(records.len());
+        for mut values in records {
+            values.retain(|_, v| !v.is_empty());
+            let data = &mut store.salesforce;
+            let def = data.def(o);
+            let mut canonical = BTreeMap::new();
+            for (k, v) in values {
+                let name = def.field(&k).map_or(k, |f| f.name.clone());
+                canonical.insert(name, v);
+            }
+            for f in &def.fields {
+                if let Some(d) = f.default_value() {
+                    canonical
+                        .entry(f.name.clone())
+                        .or_insert_with(|| d.to_string());
+                }
+            }
+            canonical
+                .entry("OwnerId".to_string())
+                .or_insert_with(|| sf_model::DEFAULT_OWNER.to_string());
+            let id = data.new_id(o);
+            data.records.insert(
+                id.clone(),
+                SfRecord {
+                    id: id.clone(),
+                    object: o,
+                    values: canonical,
+                    created: at,
+                    modified: at,
+                    deleted: None,
+                },
+            );
+            crate::api::salesforce::objects::persist(&store, &id);
+            ids.push(id);
+        }
+        ids
+    }
+
+    pub fn remove_salesforce_field(&self, object: &str, name: &str) -> bool {
+        let Some(o) = SObject::from_name(object) else {
+            return false;
+        };
+        let mut store = self.shared.store();
+        let fields = &mut store
+            .salesforce
+            .defs
+            .get_mut(&o)
+            .expect("every object")
+            .fields;
+        let Some(pos) = fields
+            .iter()
+            .position(|f| f.custom && f.name.eq_ignore_ascii_case(name))
+        else {
+            return false;
+        };
+        let removed = fields.remove(pos);
+        store.delete(o.field_kind(), &removed.name);
+        true
+    }
+
+    pub fn define_salesforce_field(
+        &self,
+        object: &str,
+        name: &str,
+        kind: &str,
+        length: u32,
+    ) -> Result<(), String> {
+        let o = SObject::from_name(object)
+            .ok_or_else(|| format!("unknown Salesforce object {object:?}"))?;
+        let mut field = SfFieldDef::custom(name, kind, length)?;
+        let mut store = self.shared.store();
+        let def = store.salesforce.defs.get_mut(&o).expect("every object");
+        if def.field(name).is_some_and(|f| !f.custom) {
+            return Err(format!("{name} is a standard field"));
+        }
+        def.fields.retain(|f| !f.name.eq_ignore_ascii_case(name));
+        field.position = def.fields.iter().map(|f| f.position + 1).max().unwrap_or(0);
+        def.fields.push(field.clone());
+        store.put(o.field_kind(), &field.name, &field);
+        Ok(())
+    }
+
+    pub fn set_salesforce_field_flags(
+        &self,
+        object: &str,
+        name: &str,
+        external_id: bool,
+        unique: bool,
+    ) -> bool {
+        let Some(o) = SObject::from_name(object) else {
+            return false;
+        };
+        let mut store = self.shared.store();
+        let def = store.salesforce.defs.get_mut(&o).expect("every object");
+        let Some(f) = def.field_mut(name).filter(|f| f.custom) else {
+            return false;
+        };
+        f.external_id = external_id;
+        f.unique = unique;
+        let f = f.clone();
+        store.put(o.field_kind(), &f.name, &f);
+        true
     }
 
     pub fn seed_rest(&self, records: Vec<(String, CustomerFields)>) -> Vec<String> {

@@ -41,6 +41,20 @@ impl RateLimiter {
         self.hits.clear();
     }
 
+    /// `(used, max)` in the current window without counting a request;
+    /// `None` when limiting is off.
+    pub fn usage(&mut self, now: Instant) -> Option<(u32, u32)> {
+        let limit = self.limit?;
+        while let Some(&oldest) = self.hits.front() {
+            if now.duration_since(oldest) >= limit.window {
+                self.hits.pop_front();
+            } else {
+                break;
+            }
+        }
+        Some((self.hits.len() as u32, limit.max))
+    }
+
     pub fn reset(&mut self) {
         self.hits.clear();
     }

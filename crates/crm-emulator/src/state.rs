@@ -1,12 +1,13 @@
 //! State shared by the CRM handlers, the control API and the Rust handle.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+use crate::api::salesforce::SfRuntime;
 use crate::auth::Tokens;
 use crate::config::Config;
 use crate::faults::FaultState;
@@ -22,6 +23,8 @@ pub enum Api {
     Rest,
     /// HubSpot CRM v3 (`/crm/v3/...`, `/oauth/v1/token`).
     Hubspot,
+    /// Salesforce REST (`/services/data/vNN.0/...`, `/services/oauth2/token`).
+    Salesforce,
 }
 
 #[derive(Debug)]
@@ -32,6 +35,11 @@ pub struct Shared {
     pub stats: Stats,
     pub rest_limiter: Mutex<RateLimiter>,
     pub hubspot_limiter: Mutex<RateLimiter>,
+    pub salesforce_limiter: Mutex<RateLimiter>,
+    /// Salesforce switches (duplicate rule, instance_url, rotation) and query cursors.
+    pub salesforce: Mutex<SfRuntime>,
+    /// The CRM port's base URL, set once the server listens.
+    pub crm_url: OnceLock<String>,
     pub tokens: Mutex<Tokens>,
     pub search_lag: Mutex<Duration>,
     pub retry_after: AtomicBool,
@@ -49,6 +57,9 @@ impl Shared {
             stats: Stats::default(),
             rest_limiter: Mutex::new(RateLimiter::new(config.rest_rate_limit)),
             hubspot_limiter: Mutex::new(RateLimiter::new(config.hubspot_rate_limit)),
+            salesforce_limiter: Mutex::new(RateLimiter::new(config.salesforce_rate_limit)),
+            salesforce: Mutex::new(SfRuntime::default()),
+            crm_url: OnceLock::new(),
             tokens: Mutex::new(Tokens::new(
                 &config.token,
                 &config.oauth_refresh_token,
@@ -69,6 +80,10 @@ impl Shared {
         self.tokens.lock().expect("tokens lock")
     }
 
+    pub fn salesforce(&self) -> MutexGuard<'_, SfRuntime> {
+        self.salesforce.lock().expect("salesforce lock")
+    }
+
     pub fn faults(&self) -> MutexGuard<'_, FaultState> {
         self.faults.lock().expect("faults lock")
     }
@@ -77,6 +92,7 @@ impl Shared {
         match api {
             Api::Rest => self.rest_limiter.lock(),
             Api::Hubspot => self.hubspot_limiter.lock(),
+            Api::Salesforce => self.salesforce_limiter.lock(),
         }
         .expect("limiter lock")
     }

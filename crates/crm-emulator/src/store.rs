@@ -11,6 +11,10 @@ use crate::api::hubspot::model::{HsObject, HubSpotData, ObjectType, PropertyDef}
 use crate::api::rest::model::{
     self as rest_model, CustomField, Customer, IdempotentReply, Tombstone,
 };
+use crate::api::salesforce::model::{
+    FieldDef as SfFieldDef, SObject, SalesforceData, SfRecord, DEFAULT_VERSION as SF_VERSION,
+    KEY_FIELD as SF_KEY_FIELD,
+};
 use crate::error::Error;
 use crate::persist::{Op, StoredRow, Writer};
 
@@ -19,6 +23,9 @@ pub const REST_KIND: &str = "rest_customer";
 pub const REST_TOMBSTONE_KIND: &str = "rest_tombstone";
 /// A custom field definition of the REST API.
 pub const REST_FIELD_KIND: &str = "rest_field";
+
+/// A Salesforce record (Contact or Lead, in the recycle bin too), by id.
+pub const SALESFORCE_KIND: &str = "salesforce_record";
 
 /// Generic REST data.
 #[derive(Debug, Default)]
@@ -36,9 +43,9 @@ pub struct RestData {
 /// One record as `GET /records` and [`crate::Emulator::records`] show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredRecord {
-    /// `rest` or `hubspot`.
+    /// `rest`, `hubspot` or `salesforce` (records in the recycle bin are left out).
     pub api: String,
-    /// `customers`, `contacts`, `companies`.
+    /// `customers`, `contacts`, `companies`, `Contact`, `Lead`.
     pub object: String,
     /// The server-assigned id.
     pub id: String,
@@ -52,6 +59,7 @@ pub struct StoredRecord {
 pub struct Store {
     pub rest: RestData,
     pub hubspot: HubSpotData,
+    pub salesforce: SalesforceData,
     unique_property: Option<String>,
     writer: Option<Writer>,
 }
@@ -64,6 +72,7 @@ impl Store {
                 ..RestData::default()
             },
             hubspot: HubSpotData::new(unique_property.as_deref()),
+            salesforce: SalesforceData::default(),
             unique_property,
             writer: None,
         }
@@ -78,6 +87,7 @@ impl Store {
         let mut store = Store::new(unique_property);
         let fresh = rows.is_empty();
         let mut loaded_props: HashSet<ObjectType> = HashSet::new();
+        let mut loaded_fields: HashSet<SObject> = HashSet::new();
         for row in rows {
             let corrupt = |source| Error::CorruptRow {
                 kind: row.kind.clone(),
@@ -98,6 +108,27 @@ impl Store {
             if row.kind == REST_FIELD_KIND {
                 let f: CustomField = serde_json::from_str(&row.body).map_err(corrupt)?;
                 store.rest.custom_fields.insert(f.name.clone(), f);
+                continue;
+            }
+            if row.kind == SALESFORCE_KIND {
+                let r: SfRecord = serde_json::from_str(&row.body).map_err(corrupt)?;
+                let seq = crate::api::salesforce::model::id_seq(&r.id).unwrap_or(0);
+                store.salesforce.next_id = store.salesforce.next_id.max(seq + 1);
+                store.salesforce.records.insert(r.id.clone(), r);
+                continue;
+            }
+            if let Some(o) = SObject::ALL
+                .into_iter()
+                .find(|o| o.field_kind() == row.kind)
+            {
+                let f: SfFieldDef = serde_json::from_str(&row.body).map_err(corrupt)?;
+                let def = store.salesforce.defs.get_mut(&o).expect("every object");
+                // Saved definitions replace the defaults (a removed one stays removed).
+                if loaded_fields.insert(o) {
+                    def.fields.clear();
+                }
+                def.fields.push(f);
+                def.fields.sort_by_key(|f| f.position);
                 continue;
             }
             for ty in ObjectType::ALL {
@@ -128,6 +159,16 @@ impl Store {
             for p in self.hubspot.table(ty).properties.values() {
                 self.put(ty.property_kind(), &p.name, p);
             }
+        }
+        for o in SObject::ALL {
+            self.persist_salesforce_fields(o);
+        }
+    }
+
+    /// Rewrites one Salesforce object's field definitions in the state file.
+    pub fn persist_salesforce_fields(&self, o: SObject) {
+        for f in &self.salesforce.def(o).fields {
+            self.put(o.field_kind(), &f.name, f);
         }
     }
 
@@ -226,6 +267,20 @@ impl Store {
                     record: o.render(ty, Some(&all)),
                 });
             }
+        }
+        for r in self
+            .salesforce
+            .records
+            .values()
+            .filter(|r| r.deleted.is_none())
+        {
+            out.push(StoredRecord {
+                api: "salesforce".into(),
+                object: r.object.name().into(),
+                id: r.id.clone(),
+                key: r.values.get(SF_KEY_FIELD).cloned(),
+                record: r.render(self.salesforce.def(r.object), None, SF_VERSION),
+            });
         }
         out
     }

@@ -49,6 +49,9 @@ pub fn too_many(api: Api) -> Response {
             "correlationId": correlation_id(),
             "policyName": "TEN_SECONDLY_ROLLING",
         }),
+        Api::Salesforce => {
+            return crate::api::salesforce::limits::limit_exceeded().into_response();
+        }
         Api::Rest => json!({
             "code": "rate_limited",
             "message": "too many requests; retry later",
@@ -64,7 +67,7 @@ fn add_headers(resp: &mut Response, api: Api, v: &Verdict) {
             "x-hubspot-ratelimit-max",
             "x-hubspot-ratelimit-remaining",
         ],
-        Api::Rest => [
+        Api::Rest | Api::Salesforce => [
             "x-ratelimit-interval-milliseconds",
             "x-ratelimit-limit",
             "x-ratelimit-remaining",

@@ -5,6 +5,7 @@ pub mod body;
 pub mod hubspot;
 pub mod limit;
 pub mod rest;
+pub mod salesforce;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use axum::Router;
 
 use self::hubspot::error::HsError;
 use self::rest::error::RestError;
+use self::salesforce::error::SfError;
 use crate::faults::{ErrorKind, Portal};
 use crate::server::ConnKill;
 use crate::state::{Api, Shared};
@@ -29,6 +31,7 @@ pub fn crm_router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(rest::router(shared.clone()))
         .merge(hubspot::router(shared.clone()))
+        .merge(salesforce::router(shared.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -42,6 +45,8 @@ pub fn crm_router(shared: Arc<Shared>) -> Router {
 pub fn api_of(path: &str) -> Api {
     if path.starts_with("/crm/") || path.starts_with("/oauth/v1/") {
         Api::Hubspot
+    } else if path.starts_with("/services/") {
+        Api::Salesforce
     } else {
         Api::Rest
     }
@@ -51,6 +56,7 @@ async fn not_found(req: Request) -> Response {
     let path = req.uri().path().to_string();
     match api_of(&path) {
         Api::Hubspot => HsError::not_found(format!("resource not found: {path}")).into_response(),
+        Api::Salesforce => SfError::not_found().into_response(),
         Api::Rest => RestError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -66,6 +72,12 @@ async fn method_not_allowed(req: Request) -> Response {
     match api_of(&path) {
         Api::Hubspot => HsError::new(StatusCode::METHOD_NOT_ALLOWED, "VALIDATION_ERROR", message)
             .into_response(),
+        Api::Salesforce => SfError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            message,
+        )
+        .into_response(),
         Api::Rest => RestError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -77,6 +89,10 @@ async fn method_not_allowed(req: Request) -> Response {
 
 pub(crate) fn injected(api: Api, kind: ErrorKind) -> Response {
     let (status, text) = match kind {
+        // Salesforce throttles with 403 REQUEST_LIMIT_EXCEEDED, never 429.
+        ErrorKind::TooManyRequests if api == Api::Salesforce => {
+            return limit::too_many(api);
+        }
         ErrorKind::TooManyRequests => {
             let mut r = limit::too_many(api);
             r.headers_mut().insert("retry-after", 1.into());
@@ -93,6 +109,20 @@ pub(crate) fn injected(api: Api, kind: ErrorKind) -> Response {
                 "INTERNAL_ERROR"
             };
             HsError::new(status, category, text).into_response()
+        }
+        Api::Salesforce => {
+            let (code, message) = if status == StatusCode::SERVICE_UNAVAILABLE {
+                (
+                    "SERVER_UNAVAILABLE",
+                    "Server temporarily unavailable (injected)",
+                )
+            } else {
+                (
+                    "UNKNOWN_EXCEPTION",
+                    "An unexpected error occurred (injected)",
+                )
+            };
+            SfError::new(status, code, message).into_response()
         }
         Api::Rest => {
             let code = if status == StatusCode::SERVICE_UNAVAILABLE {
