@@ -254,6 +254,25 @@ check('upsert_collection_by_key', async () => {
   await refused(conn.sobject('Contact').upsert(many, KEY), 'EXCEEDED_ID_LIMIT', 'collection of 201');
 });
 
+check('collection_create_and_retrieve', async () => {
+  const conn = connect();
+  // create([...]) -> POST composite/sobjects {allOrNone, records: [{attributes: {type}, ...}]}
+  const made = await conn.sobject('Contact').create(
+    [contact('js-coll-1'), { FirstName: 'no last name', [KEY]: 'js-coll-2' }, contact('js-coll-3')],
+    { allOrNone: false });
+  assert.ok(Array.isArray(made) && made.length === 3, JSON.stringify(made));
+  saved(made[0], 'collection create [0]');
+  saved(made[2], 'collection create [2]');
+  assert.equal(made[1].success, false, JSON.stringify(made[1]));
+  assert.equal(made[1].errors?.[0]?.statusCode, 'REQUIRED_FIELD_MISSING', JSON.stringify(made[1]));
+  // retrieve([...]) -> POST composite/sobjects/Contact {ids, fields} (Salesforce takes GET
+  // with ?ids=&fields= and POST with the same in the body; jsforce always POSTs).
+  const got = await conn.sobject('Contact').retrieve([made[0].id, made[2].id], { fields: ['LastName', KEY] });
+  assert.ok(Array.isArray(got) && got.length === 2, JSON.stringify(got));
+  assert.deepEqual(got.map((r) => r[KEY]), ['js-coll-1', 'js-coll-3']);
+  got.forEach((r, i) => record(r, `retrieve many [${i}]`));
+});
+
 check('query_paging', async () => {
   const conn = connect();
   // 250 records: jsforce sends 200 + 50 (allowRecursive), two collection upserts.

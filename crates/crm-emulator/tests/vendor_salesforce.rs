@@ -22,6 +22,7 @@ use crm_emulator::{Config, Emulator};
 const DEADLINE: Duration = Duration::from_secs(120);
 
 const OAUTH_TOKEN: &str = "POST /services/oauth2/token";
+const COLLECTION_CREATE: &str = "POST /services/data/{version}/composite/sobjects";
 const COLLECTION_UPSERT: &str =
     "PATCH /services/data/{version}/composite/sobjects/{object}/{field}";
 const UPSERT: &str = "PATCH /services/data/{version}/sobjects/{object}/{field}/{value}";
@@ -206,6 +207,13 @@ async fn jsforce_against_the_emulator() {
     println!("{report}");
 
     // The requests jsforce was expected to send, as the emulator saw them.
+    saw(
+        &emu,
+        COLLECTION_CREATE,
+        200,
+        1,
+        "create of an array goes to the sObject collection",
+    );
     saw(
         &emu,
         COLLECTION_UPSERT,
