@@ -416,6 +416,41 @@ check('limits_and_usage_header', async () => {
   assert.equal(conn.limitInfo.apiUsage.limit, l.DailyApiRequests.Max);
 });
 
+check('duplicate_rule_and_allow_save', async () => {
+  const conn = connect();
+  saved(await conn.sobject('Contact').create(contact('js-duprule-1', { Email: 'twin@example.com' })), 'create');
+  await control('/salesforce/duplicate-rule', { on: true });
+  try {
+    await refused(conn.sobject('Contact').create(contact('js-duprule-2', { Email: 'twin@example.com' })),
+      'DUPLICATES_DETECTED', 'a duplicate under an active rule');
+    saved(await conn.sobject('Contact').create(contact('js-duprule-2', { Email: 'twin@example.com' }),
+      { headers: { 'Sforce-Duplicate-Rule-Header': 'allowSave=true' } }), 'create with allowSave=true');
+  } finally {
+    await control('/salesforce/duplicate-rule', { on: false });
+  }
+});
+
+check('request_limit_exceeded', async () => {
+  const conn = connect();
+  await control('/rate-limit', { salesforce: '5/1440m' });
+  try {
+    let err;
+    for (let i = 0; i < 10 && !err; i += 1) {
+      try {
+        await conn.query('SELECT Id FROM Contact LIMIT 1');
+      } catch (e) {
+        err = e;
+      }
+    }
+    assert.ok(err, 'no refusal within 10 calls over a budget of 5');
+    assert.equal(err.errorCode, 'REQUEST_LIMIT_EXCEEDED', `${err.name}: ${err.message}`);
+    assert.equal(conn.limitInfo.apiUsage?.limit, 5, `limitInfo ${JSON.stringify(conn.limitInfo)}`);
+  } finally {
+    await control('/rate-limit', { salesforce: 'off' });
+  }
+  await conn.query('SELECT Id FROM Contact LIMIT 1');
+});
+
 check('refresh_after_expiry', async () => {
   // An OAuth access token that works, then expires (control /tokens/expire): the next
   // call gets 401 INVALID_SESSION_ID, jsforce posts grant_type=refresh_token to

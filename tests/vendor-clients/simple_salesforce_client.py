@@ -30,7 +30,7 @@ from requests.adapters import HTTPAdapter
 
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import (SalesforceExpiredSession, SalesforceMalformedRequest,
-                                          SalesforceResourceNotFound)
+                                          SalesforceRefusedRequest, SalesforceResourceNotFound)
 
 ARGS = None
 TIMEOUT = 10  # seconds, every request
@@ -235,6 +235,37 @@ class SimpleSalesforceClient(unittest.TestCase):
         usage = self.sf.api_usage.get("api-usage")
         need(usage is not None, "no Sforce-Limit-Info: api-usage=N/M header on a REST answer")
         self.assertEqual(usage.total, limits["DailyApiRequests"]["Max"])
+
+    def test_duplicate_rule_and_allow_save(self):
+        self.saved(self.sf.Contact.create(contact("py-duprule-1", Email="twin@example.com")), "create")
+        control("/salesforce/duplicate-rule", {"on": True})
+        try:
+            self.refused(SalesforceMalformedRequest, "DUPLICATES_DETECTED", self.sf.Contact.create,
+                         contact("py-duprule-2", Email="twin@example.com"))
+            self.saved(self.sf.Contact.create(contact("py-duprule-2", Email="twin@example.com"),
+                                              headers={"Sforce-Duplicate-Rule-Header": "allowSave=true"}),
+                       "create with allowSave=true")
+        finally:
+            control("/salesforce/duplicate-rule", {"on": False})
+
+    def test_request_limit_exceeded(self):
+        # Salesforce refuses with 403 REQUEST_LIMIT_EXCEEDED (no 429, no Retry-After).
+        control("/rate-limit", {"salesforce": "5/1440m"})
+        try:
+            caught = None
+            for _ in range(10):
+                try:
+                    self.sf.query("SELECT Id FROM Contact LIMIT 1")
+                except SalesforceRefusedRequest as e:
+                    caught = e
+                    break
+            need(caught is not None, "no 403 within 10 calls over a budget of 5")
+            self.assertEqual(caught.status, 403)
+            self.assertEqual(caught.content[0]["errorCode"], "REQUEST_LIMIT_EXCEEDED", caught.content)
+            self.assertEqual(self.sf.api_usage["api-usage"].total, 5)
+        finally:
+            control("/rate-limit", {"salesforce": "off"})
+        self.sf.query("SELECT Id FROM Contact LIMIT 1")
 
     def test_expired_and_unknown_session(self):
         token = control("/tokens/issue")["access_token"]

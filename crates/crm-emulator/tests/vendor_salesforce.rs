@@ -257,6 +257,11 @@ async fn jsforce_against_the_emulator() {
         "exactly one successful refresh"
     );
     assert!(
+        emu.stats().count_anywhere("403") >= 1,
+        "over the daily budget: 403 REQUEST_LIMIT_EXCEEDED: {:?}",
+        emu.stats()
+    );
+    assert!(
         emu.stats().count_anywhere("401") >= 3,
         "the expired and unknown tokens were answered 401: {:?}",
         emu.stats()
@@ -295,6 +300,11 @@ async fn simple_salesforce_against_the_emulator() {
         200,
         3,
         "query_more, by URL and by locator, and query_all",
+    );
+    assert!(
+        emu.stats().count_anywhere("403") >= 1,
+        "over the daily budget: 403 REQUEST_LIMIT_EXCEEDED: {:?}",
+        emu.stats()
     );
     assert!(
         emu.stats().count_anywhere("401") >= 2,
