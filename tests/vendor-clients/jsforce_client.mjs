@@ -337,6 +337,11 @@ check('query_builder_soql', async () => {
   const star = await conn.sobject('Contact').find({ [KEY]: 'js-find-2' }, '*');
   assert.equal(star.length, 1);
   for (const f of CONTACT_FIELDS) assert.ok(f in star[0], `SELECT *-expanded: ${f} missing`);
+  // A quote in a value: the builder escapes it as \' (it leaves a backslash alone, so
+  // a value with one makes invalid SOQL, which Salesforce refuses too).
+  saved(await conn.sobject('Contact').create(contact('js-find-3', { LastName: "O'Brien" })), 'seed 3');
+  const quoted = await conn.sobject('Contact').find({ LastName: "O'Brien" }, ['Id', KEY]);
+  assert.deepEqual(quoted.map((r) => r[KEY]), ['js-find-3']);
   // Invalid SOQL is MALFORMED_QUERY.
   await refused(conn.query('SELEKT Id FROM Contact'), 'MALFORMED_QUERY', 'invalid SOQL');
 });

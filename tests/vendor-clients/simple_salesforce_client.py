@@ -18,6 +18,7 @@ Exit 0 when all pass.
 """
 
 import argparse
+import datetime
 import json
 import re
 import sys
@@ -28,7 +29,7 @@ from importlib import metadata
 import requests
 from requests.adapters import HTTPAdapter
 
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import (SalesforceExpiredSession, SalesforceMalformedRequest,
                                           SalesforceRefusedRequest, SalesforceResourceNotFound)
 
@@ -208,6 +209,18 @@ class SimpleSalesforceClient(unittest.TestCase):
         one = self.sf.query(soql)
         self.assertIs(one["done"], True)
         self.assertEqual(len(one["records"]), 250)
+
+    def test_format_soql_quoting(self):
+        # format_soql escapes quotes and backslashes (\\' and \\\\) and formats datetimes.
+        name = "O'Brien \\ Sons"
+        self.saved(self.sf.Contact.create(contact("py-quote-1", LastName=name)), "create")
+        since = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+        for soql in (format_soql("SELECT Id, LastName FROM Contact WHERE LastName = {}", name),
+                     format_soql("SELECT Id, LastName FROM Contact WHERE LastName IN {} AND SystemModstamp > {}",
+                                 [name, "nobody"], since),
+                     format_soql("SELECT Id, LastName FROM Contact WHERE LastName LIKE '{:like}%'", "O'Brien \\")):
+            got = self.sf.query(soql)
+            self.assertEqual([r["LastName"] for r in got["records"]], [name], soql)
 
     def test_describe(self):
         d = self.sf.Contact.describe()
