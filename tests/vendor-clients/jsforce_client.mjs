@@ -314,6 +314,11 @@ check('query_paging', async () => {
   const one = await conn.query(soql);
   assert.equal(one.done, true);
   assert.equal(one.records.length, 250);
+
+  // A cursor that has expired (Salesforce keeps them about 15 minutes).
+  const stale = await conn.query(soql, { headers });
+  await control('/salesforce/query-locators/expire');
+  await refused(conn.queryMore(stale.nextRecordsUrl, { headers }), 'INVALID_QUERY_LOCATOR', 'an expired locator');
 });
 
 check('query_builder_soql', async () => {
