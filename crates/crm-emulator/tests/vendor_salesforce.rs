@@ -231,6 +231,13 @@ async fn jsforce_against_the_emulator() {
     saw(&emu, UPSERT, 201, 1, "single upsert by Outpost_Key__c, new");
     saw(
         &emu,
+        UPSERT,
+        200,
+        1,
+        "single upsert by Outpost_Key__c, existing (200 with a body from v46 on)",
+    );
+    saw(
+        &emu,
         QUERY_MORE,
         200,
         2,
