@@ -373,6 +373,25 @@ check('update_delete_and_query_all', async () => {
   assert.equal(all.records[0].IsDeleted, true);
 });
 
+check('update_if_unmodified_since', async () => {
+  // Outpost's edits send If-Unmodified-Since (an HTTP date): 412 when the record changed later.
+  const conn = connect();
+  const { id } = saved(await conn.sobject('Contact').create(contact('js-ius-1')), 'create');
+  let err;
+  try {
+    await conn.sobject('Contact').update({ Id: id, Phone: 'stale' },
+      { headers: { 'If-Unmodified-Since': 'Mon, 01 Jan 2024 00:00:00 GMT' } });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, 'an update older than the record is refused');
+  assert.equal((await conn.sobject('Contact').retrieve(id)).Phone, null, 'nothing written');
+  const later = new Date(Date.now() + 3600e3).toUTCString();
+  const ok = await conn.sobject('Contact').update({ Id: id, Phone: 'fresh' }, { headers: { 'If-Unmodified-Since': later } });
+  assert.equal(ok.success, true, JSON.stringify(ok));
+  assert.equal((await conn.sobject('Contact').retrieve(id)).Phone, 'fresh');
+});
+
 check('describe', async () => {
   const conn = connect();
   const d = object(await conn.sobject('Contact').describe(), 'describe');

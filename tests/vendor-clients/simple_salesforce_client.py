@@ -30,7 +30,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from simple_salesforce import Salesforce, format_soql
-from simple_salesforce.exceptions import (SalesforceExpiredSession, SalesforceMalformedRequest,
+from simple_salesforce.exceptions import (SalesforceError, SalesforceExpiredSession, SalesforceMalformedRequest,
                                           SalesforceRefusedRequest, SalesforceResourceNotFound)
 
 ARGS = None
@@ -221,6 +221,36 @@ class SimpleSalesforceClient(unittest.TestCase):
                      format_soql("SELECT Id, LastName FROM Contact WHERE LastName LIKE '{:like}%'", "O'Brien \\")):
             got = self.sf.query(soql)
             self.assertEqual([r["LastName"] for r in got["records"]], [name], soql)
+
+    def test_keyset_paging_by_systemmodstamp_and_id(self):
+        # The connector's pull: (SystemModstamp, Id) after a cursor, ORDER BY both, LIMIT n.
+        keys = [f"py-keyset-{i:03d}" for i in range(230)]
+        self.seed(keys, LastName="PyKeyset")
+        cursor = (datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc), "000000000000000AAA")
+        seen = []
+        for _ in range(10):
+            soql = format_soql("SELECT Id, SystemModstamp, " + KEY + " FROM Contact WHERE LastName = 'PyKeyset' "
+                               "AND (SystemModstamp > {stamp} OR (SystemModstamp = {stamp} AND Id > {id})) "
+                               "ORDER BY SystemModstamp, Id LIMIT 100", stamp=cursor[0], id=cursor[1])
+            page = self.sf.query(soql)["records"]
+            if not page:
+                break
+            seen += [r[KEY] for r in page]
+            last = page[-1]
+            cursor = (datetime.datetime.strptime(last["SystemModstamp"], "%Y-%m-%dT%H:%M:%S.%f%z"), last["Id"])
+        self.assertEqual(sorted(seen), keys)
+        self.assertEqual(len(seen), len(set(seen)))
+
+    def test_update_if_unmodified_since(self):
+        res = self.saved(self.sf.Contact.create(contact("py-ius-1")), "create")
+        with self.assertRaises(SalesforceError) as caught:
+            self.sf.Contact.update(res["id"], {"Phone": "stale"},
+                                   headers={"If-Unmodified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"})
+        self.assertEqual(caught.exception.status, 412)
+        self.assertIsNone(self.sf.Contact.get(res["id"])["Phone"])
+        later = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1))
+        self.assertEqual(self.sf.Contact.update(res["id"], {"Phone": "fresh"}, headers={
+            "If-Unmodified-Since": later.strftime("%a, %d %b %Y %H:%M:%S GMT")}), 204)
 
     def test_describe(self):
         d = self.sf.Contact.describe()
