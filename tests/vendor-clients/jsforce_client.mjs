@@ -530,6 +530,33 @@ check('refused_refresh', async () => {
     'INVALID_SESSION_ID', 'unknown token');
 });
 
+check('refresh_with_rotation', async () => {
+  // Last: it spends the configured refresh token. With rotation on, the token answer
+  // carries a new refresh_token and the old one is spent.
+  // jsforce does not keep it by itself: an integration takes it from the 'refresh' event.
+  await control('/salesforce/rotation', { on: true });
+  try {
+    const { access_token: first } = await control('/tokens/issue');
+    const conn = connect({ accessToken: first });
+    const rotated = [];
+    conn.on('refresh', (_token, res) => {
+      assert.equal(typeof res.refresh_token, 'string', `a rotated refresh_token: ${JSON.stringify(res)}`);
+      rotated.push(res.refresh_token);
+      conn.refreshToken = res.refresh_token;
+    });
+    for (let round = 1; round <= 2; round += 1) {
+      await control('/tokens/expire', { token: conn.accessToken });
+      const r = await conn.query('SELECT Id FROM Contact LIMIT 1');
+      assert.equal(r.done, true);
+      assert.equal(rotated.length, round, `refresh ${round}`);
+    }
+    assert.notEqual(rotated[0], rotated[1], 'each refresh rotates');
+    assert.notEqual(rotated[0], ARGS['refresh-token']);
+  } finally {
+    await control('/salesforce/rotation', { on: false });
+  }
+});
+
 // ------------------------------------------------------------------ main
 
 const jsforceVersion = createRequire(import.meta.url)('jsforce/package.json').version;
