@@ -677,7 +677,7 @@ pub fn validate(
                 continue;
             }
         } else if !f.nillable && mode == Mode::Update {
-            errs.push(required_missing(&[f.name.clone()]));
+            errs.push(required_missing(std::slice::from_ref(&f.name)));
             continue;
         }
         out.insert(f.name.clone(), text);
