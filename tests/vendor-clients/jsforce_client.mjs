@@ -475,7 +475,7 @@ check('request_limit_exceeded', async () => {
     assert.equal(err.errorCode, 'REQUEST_LIMIT_EXCEEDED', `${err.name}: ${err.message}`);
     assert.equal(conn.limitInfo.apiUsage?.limit, 5, `limitInfo ${JSON.stringify(conn.limitInfo)}`);
   } finally {
-    await control('/rate-limit', { salesforce: 'off' });
+    await control('/rate-limit', { salesforce: '100000/1440m' }); // the default budget
   }
   await conn.query('SELECT Id FROM Contact LIMIT 1');
 });

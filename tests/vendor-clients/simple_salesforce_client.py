@@ -307,7 +307,7 @@ class SimpleSalesforceClient(unittest.TestCase):
             self.assertEqual(caught.content[0]["errorCode"], "REQUEST_LIMIT_EXCEEDED", caught.content)
             self.assertEqual(self.sf.api_usage["api-usage"].total, 5)
         finally:
-            control("/rate-limit", {"salesforce": "off"})
+            control("/rate-limit", {"salesforce": "100000/1440m"})  # the default budget
         self.sf.query("SELECT Id FROM Contact LIMIT 1")
 
     def test_expired_and_unknown_session(self):
