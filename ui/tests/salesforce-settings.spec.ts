@@ -150,6 +150,11 @@ test.describe('settings: a Salesforce endpoint', () => {
     await expect(cap).toBeFocused();
     await expect(cap).toHaveAttribute('aria-invalid', 'true');
     expect(await app.callsOf('save_endpoint')).toEqual([]);
+    // A number the core could not even read (its cap is unsigned).
+    await cap.fill('-1');
+    await save(page);
+    await expect(page.getByTestId('error-daily_request_cap')).toHaveText('Enter a positive number, or leave it empty for no cap.');
+    expect(await app.callsOf('save_endpoint')).toEqual([]);
     await cap.fill('2500');
     await expect(page.getByTestId('error-daily_request_cap')).toHaveCount(0);
 

@@ -338,10 +338,11 @@ export function rangeWords(f: RangedField): string {
  * says its own range for any number it can read, the form only for one
  * beyond a u32.
  */
-const DAILY_CAP_TOO_LARGE = 'Use a smaller daily request cap, or leave it empty for no cap.';
-
-function tooLargeWords(f: NumberField): string {
-  return f === 'daily_request_cap' ? DAILY_CAP_TOO_LARGE : rangeWords(f);
+function outOfRangeWords(f: NumberField, n: number): string {
+  if (f !== 'daily_request_cap') return rangeWords(f);
+  return n < 0
+    ? 'Enter a positive number, or leave it empty for no cap.'
+    : 'Use a smaller daily request cap, or leave it empty for no cap.';
 }
 
 /**
@@ -379,7 +380,7 @@ export function toRequest(d: EndpointDraft): FormOutput {
     }
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n < rule.min || n > rule.max) {
-      errors[f] = tooLargeWords(f);
+      errors[f] = outOfRangeWords(f, n);
       return undefined;
     }
     return n;
