@@ -335,8 +335,8 @@ export function rangeWords(f: RangedField): string {
 
 /**
  * The generated model has no range for the daily request cap yet: the core
- * says its own range for any number it can read, the form only for one
- * beyond a u32.
+ * says its own range for any number it can read; the form speaks only for one it
+ * cannot send (negative, or beyond a u32).
  */
 function outOfRangeWords(f: NumberField, n: number): string {
   if (f !== 'daily_request_cap') return rangeWords(f);
