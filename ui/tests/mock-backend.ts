@@ -474,6 +474,22 @@ export function installMockBackend(opts: MockOptions): void {
       const answer = typeof value === 'string' ? answerFor('endpoint', field, value) : undefined;
       if (answer !== undefined && 'error' in answer) errors.push({ field, message: answer.error });
     }
+    // EndpointConfig::salesforce_settings: refused for other kinds; the token
+    // URL checked by the same rule as the base URL (the core's check_url).
+    const salesforceOnly: Array<[string, string]> = [
+      ['crm_object', 'object'],
+      ['token_url', 'token_url'],
+      ['daily_request_cap', 'daily_request_cap'],
+      ['allow_duplicates', 'allow_duplicates'],
+    ];
+    if (config.kind !== 'salesforce') {
+      for (const [setting, field] of salesforceOnly)
+        if (settings[setting] !== undefined && settings[setting] !== null)
+          errors.push({ field, message: 'Only the Salesforce connector takes this setting.' });
+    } else if (typeof settings.token_url === 'string') {
+      const answer = answerFor('endpoint', 'base_url', settings.token_url.trim());
+      if (answer !== undefined && 'error' in answer) errors.push({ field: 'token_url', message: answer.error });
+    }
     const ranges: Record<string, unknown> = { priority: config.priority, ...settings };
     for (const [field, range] of Object.entries(model.ENDPOINT_LIMITS)) {
       const v = ranges[field];

@@ -99,7 +99,13 @@ test.describe('the generated model', () => {
     for (const k of Model.ENDPOINT_KINDS) {
       await p.locator('#ep-kind').selectOption(k.kind);
       await expect(p.locator('#ep-url')).toHaveAttribute('placeholder', k.url_placeholder);
-      await expect(p.locator('label[for="ep-token"]')).toHaveText(k.token_label);
+      // The token label where the kind signs in with a token (Salesforce only with OAuth).
+      if (k.auth_methods.includes('token')) {
+        if (k.auth_methods.length > 1) await p.locator('#ep-auth').selectOption('token');
+        await expect(p.locator('label[for="ep-token"]')).toHaveText(k.token_label);
+      } else {
+        await expect(p.locator('#ep-token')).toHaveCount(0);
+      }
       await expect(p.locator('#ep-batch-size')).toHaveAttribute('placeholder', String(k.batch_size));
       await expect(p.locator('#ep-rate-limit')).toHaveAttribute('placeholder', k.rate_limit === null ? 'no limit' : String(k.rate_limit));
       await expect(p.locator('#ep-rate-window')).toHaveAttribute('placeholder', String(k.rate_window_secs));

@@ -19,6 +19,7 @@ import type {
 } from './ipc';
 import { interceptionWords, type Tone } from './sync';
 import type { AuthSpec } from '../bindings/AuthSpec';
+import type { CrmObject } from '../bindings/CrmObject';
 import type { KindSpec } from '../bindings/KindSpec';
 import { ADMIN, AUTH_METHODS, ENDPOINT_DEFAULTS, ENDPOINT_KINDS, ENDPOINT_LIMITS, ENDPOINT_MESSAGES, SECRETS, fill } from './model';
 
@@ -34,6 +35,24 @@ export function kindOf(kind: EndpointKind): KindSpec {
 export function kindLabel(kind: EndpointKind): string {
   return ENDPOINT_KINDS.find((k) => k.kind === kind)?.label ?? kind;
 }
+
+/**
+ * Whether a kind takes the Salesforce connector's own settings (object,
+ * token URL, daily request cap, duplicates): the core refuses them for any
+ * other kind ("Only the Salesforce connector takes this setting.").
+ */
+export function takesSalesforceSettings(kind: EndpointKind): boolean {
+  return kind === 'salesforce';
+}
+
+/** The Salesforce objects customers can become, the connector's default first. */
+export const CRM_OBJECTS: ReadonlyArray<{ value: CrmObject; label: string }> = [
+  { value: 'contact', label: 'Contact' },
+  { value: 'lead', label: 'Lead' },
+];
+
+/** Salesforce's production token endpoint: the connector's default for `token_url`. */
+export const SALESFORCE_TOKEN_URL = 'https://login.salesforce.com/services/oauth2/token';
 
 export const CONNECTIVITY: ReadonlyArray<{ value: Connectivity; label: string; short: string }> = [
   {
@@ -132,6 +151,14 @@ export type EndpointDraft = {
   key_property: string;
   /** The shop number generic REST keys carry (blank: plain keys). */
   key_shop: string;
+  /** Salesforce: the object customers become. */
+  crm_object: CrmObject;
+  /** Salesforce: the OAuth token endpoint (blank: production login). */
+  token_url: string;
+  /** Salesforce: this device's daily API request cap (blank: no cap). */
+  daily_request_cap: string;
+  /** Salesforce: save records a duplicate rule matched. */
+  allow_duplicates: boolean;
   /** Working set: keep the CRM's customers on this device. */
   pull_enabled: boolean;
   pull_modified_within_days: string;
@@ -159,6 +186,10 @@ export const FORM_FIELDS = [
   'client_id',
   'client_secret',
   'refresh_token',
+  'object',
+  'token_url',
+  'daily_request_cap',
+  'allow_duplicates',
   'batch_size',
   'rate_limit',
   'rate_window_secs',
@@ -188,6 +219,10 @@ export const INPUT_IDS: Record<FormField, string> = {
   client_id: 'ep-client-id',
   client_secret: 'ep-client-secret',
   refresh_token: 'ep-refresh-token',
+  object: 'ep-crm-object',
+  token_url: 'ep-token-url',
+  daily_request_cap: 'ep-daily-cap',
+  allow_duplicates: 'ep-allow-duplicates',
   batch_size: 'ep-batch-size',
   rate_limit: 'ep-rate-limit',
   rate_window_secs: 'ep-rate-window',
@@ -234,6 +269,10 @@ export function newDraft(existing: EndpointView[]): EndpointDraft {
     rate_window_secs: '',
     key_property: '',
     key_shop: '',
+    crm_object: 'contact',
+    token_url: '',
+    daily_request_cap: '',
+    allow_duplicates: false,
     pull_enabled: true,
     pull_modified_within_days: '',
     pull_country: '',
@@ -249,7 +288,7 @@ export function newDraft(existing: EndpointView[]): EndpointDraft {
 export function draftOf(view: EndpointView): EndpointDraft {
   const c = view.config;
   const s = c.settings;
-  const num = (n: number | undefined) => (n === undefined || n === null ? '' : String(n));
+  const num = (n: number | null | undefined) => (n === undefined || n === null ? '' : String(n));
   return {
     previousName: c.name,
     name: c.name,
@@ -267,6 +306,10 @@ export function draftOf(view: EndpointView): EndpointDraft {
     rate_window_secs: num(s.rate_window_secs),
     key_property: s.key_property ?? '',
     key_shop: num(s.key_shop),
+    crm_object: s.crm_object ?? 'contact',
+    token_url: s.token_url ?? '',
+    daily_request_cap: num(s.daily_request_cap),
+    allow_duplicates: s.allow_duplicates ?? false,
     pull_enabled: s.pull_enabled ?? true,
     pull_modified_within_days: num(s.pull_modified_within_days),
     pull_country: s.pull_country ?? '',
@@ -281,12 +324,25 @@ export function draftOf(view: EndpointView): EndpointDraft {
 
 const U32_MAX = 4_294_967_295;
 
-type NumberField = 'priority' | 'batch_size' | 'rate_limit' | 'rate_window_secs' | 'pull_modified_within_days' | 'key_shop';
+type RangedField = keyof typeof ENDPOINT_LIMITS;
+type NumberField = RangedField | 'daily_request_cap';
 
 /** The core's words for a value outside a setting's range. */
-export function rangeWords(f: NumberField): string {
+export function rangeWords(f: RangedField): string {
   const r = ENDPOINT_LIMITS[f];
   return fill(r.message, { min: r.min, max: r.max });
+}
+
+/**
+ * The generated model has no range for the daily request cap yet: the core
+ * says its own range for any number it can read; the form speaks only for one it
+ * cannot send (negative, or beyond a u32).
+ */
+function outOfRangeWords(f: NumberField, n: number): string {
+  if (f !== 'daily_request_cap') return rangeWords(f);
+  return n < 0
+    ? 'Enter a positive number, or leave it empty for no cap.'
+    : 'Use a smaller daily request cap, or leave it empty for no cap.';
 }
 
 /**
@@ -300,6 +356,7 @@ const NUMBER_RULES: Record<NumberField, { min: number; max: number }> = {
   rate_window_secs: { min: 0, max: U32_MAX },
   pull_modified_within_days: { min: 0, max: U32_MAX },
   key_shop: { min: 0, max: U32_MAX },
+  daily_request_cap: { min: 0, max: U32_MAX },
 };
 
 export type FormOutput =
@@ -323,7 +380,7 @@ export function toRequest(d: EndpointDraft): FormOutput {
     }
     const n = Number(v);
     if (!Number.isSafeInteger(n) || n < rule.min || n > rule.max) {
-      errors[f] = rangeWords(f);
+      errors[f] = outOfRangeWords(f, n);
       return undefined;
     }
     return n;
@@ -343,6 +400,13 @@ export function toRequest(d: EndpointDraft): FormOutput {
   if (kind.key_property !== null && d.key_property.trim() !== '') settings.key_property = d.key_property.trim();
   const shop = kind.takes_shop_number ? number('key_shop') : undefined;
   if (shop !== undefined) settings.key_shop = shop;
+  if (takesSalesforceSettings(d.kind)) {
+    settings.crm_object = d.crm_object;
+    if (d.token_url.trim() !== '') settings.token_url = d.token_url.trim();
+    const cap = number('daily_request_cap');
+    if (cap !== undefined) settings.daily_request_cap = cap;
+    if (d.allow_duplicates) settings.allow_duplicates = true;
+  }
   if (!d.pull_enabled) settings.pull_enabled = false;
   const days = number('pull_modified_within_days');
   if (days !== undefined) settings.pull_modified_within_days = days;
