@@ -72,6 +72,22 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     let resources =
         get(|State(s): S, Path(v): Path<String>, h: HeaderMap| describe::resources(s, v, h));
     let list = get(|State(s): S, Path(v): Path<String>, h: HeaderMap| describe::sobjects(s, v, h));
+    let query = |all: bool| {
+        get(
+            move |State(s): S, Path(v): Path<String>, Query(q): Params, h: HeaderMap| {
+                query::query(s, v, q, h, all)
+            },
+        )
+    };
+    let search = get(
+        |State(s): S, Path(v): Path<String>, Query(q): Params, h: HeaderMap| {
+            search::search_get(s, v, q, h)
+        },
+    )
+    .post(
+        |State(s): S, Path(v): Path<String>, h: HeaderMap, b: Body| search::search_post(s, v, h, b),
+    );
+    let limits = get(|State(s): S, Path(_v): Path<String>, h: HeaderMap| limits::limits(s, h));
     let data = Router::new()
         .route(d, resources.clone())
         .route(&format!("{d}/"), resources)
@@ -112,6 +128,10 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
             &format!("{d}/composite/sobjects/{{object}}"),
             get(|State(s): S, Path(p): P2, Query(q): Params, h: HeaderMap| {
                 objects::collection_get(s, p, q, h)
+            })
+            // jsforce's retrieve([ids]) sends the ids and fields as a body.
+            .post(|State(s): S, Path(p): P2, h: HeaderMap, b: Body| {
+                objects::collection_post(s, p, h, b)
             }),
         )
         .route(
@@ -120,22 +140,12 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
                 objects::collection_upsert(s, p, h, b)
             }),
         )
-        .route(
-            &format!("{d}/query"),
-            get(
-                |State(s): S, Path(v): Path<String>, Query(q): Params, h: HeaderMap| {
-                    query::query(s, v, q, h, false)
-                },
-            ),
-        )
-        .route(
-            &format!("{d}/queryAll"),
-            get(
-                |State(s): S, Path(v): Path<String>, Query(q): Params, h: HeaderMap| {
-                    query::query(s, v, q, h, true)
-                },
-            ),
-        )
+        // Salesforce also answers with a slash before the query string
+        // (simple-salesforce always sends one).
+        .route(&format!("{d}/query"), query(false))
+        .route(&format!("{d}/query/"), query(false))
+        .route(&format!("{d}/queryAll"), query(true))
+        .route(&format!("{d}/queryAll/"), query(true))
         .route(
             &format!("{d}/query/{{locator}}"),
             get(|State(s): S, Path(p): P2, h: HeaderMap| query::more(s, p, h)),
@@ -144,23 +154,10 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
             &format!("{d}/queryAll/{{locator}}"),
             get(|State(s): S, Path(p): P2, h: HeaderMap| query::more(s, p, h)),
         )
-        .route(
-            &format!("{d}/parameterizedSearch"),
-            get(
-                |State(s): S, Path(v): Path<String>, Query(q): Params, h: HeaderMap| {
-                    search::search_get(s, v, q, h)
-                },
-            )
-            .post(
-                |State(s): S, Path(v): Path<String>, h: HeaderMap, b: Body| {
-                    search::search_post(s, v, h, b)
-                },
-            ),
-        )
-        .route(
-            &format!("{d}/limits"),
-            get(|State(s): S, Path(_v): Path<String>, h: HeaderMap| limits::limits(s, h)),
-        )
+        .route(&format!("{d}/parameterizedSearch"), search.clone())
+        .route(&format!("{d}/parameterizedSearch/"), search)
+        .route(&format!("{d}/limits"), limits.clone())
+        .route(&format!("{d}/limits/"), limits)
         .route_layer(axum::middleware::from_fn_with_state(shared, limits::budget));
     // The token endpoint and the version list do not count against the budget.
     data.route("/services/data", get(describe::versions))

@@ -666,6 +666,35 @@ pub async fn collection_upsert(
     run.await.unwrap_or_else(IntoResponse::into_response)
 }
 
+/// `POST /composite/sobjects/{object}` with `{"ids": [...], "fields": [...]}`:
+/// the same answer as the GET form, for id lists too long for a URL.
+pub async fn collection_post(
+    shared: Arc<Shared>,
+    path: (String, String),
+    h: HeaderMap,
+    body: Body,
+) -> Response {
+    #[derive(serde::Deserialize)]
+    struct Ids {
+        ids: Vec<String>,
+        #[serde(default)]
+        fields: Vec<String>,
+    }
+    let bytes = match read_body(&shared, body).await {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let ids: Ids = match parse_json(&bytes) {
+        Ok(ids) => ids,
+        Err(e) => return e.into_response(),
+    };
+    let mut params = vec![("ids".to_owned(), ids.ids.join(","))];
+    if !ids.fields.is_empty() {
+        params.push(("fields".to_owned(), ids.fields.join(",")));
+    }
+    collection_get(shared, path, params, h).await
+}
+
 pub async fn collection_get(
     shared: Arc<Shared>,
     (v, object_name): (String, String),
