@@ -95,6 +95,11 @@ async fn an_org_at_its_instance_url_with_rotated_refresh_tokens() {
         emu.count("POST /services/oauth2/token", 200) >= 3,
         "a sign-in per process"
     );
+    // The org's budget as Salesforce last counted it, and this device's cap.
+    let budget = json(&db, &["status"])["api_budget"].clone();
+    assert_eq!(budget["org_max"], 100_000, "{budget}");
+    assert!(budget["org_used"].as_u64().unwrap() >= 2, "{budget}");
+    assert_eq!(budget["device_cap"], 5000);
     let key = ada["id"].as_str().unwrap();
     let record = emu
         .records()

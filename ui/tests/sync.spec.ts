@@ -315,3 +315,19 @@ test('a refused creation shows the core’s message and keeps what was typed', a
 });
 
 // Fix and resend / Discard: tests/fix.spec.ts
+
+test('the Sync screen shows what is left of the CRM API budget, and nothing when the CRM counts none', async ({ openApp }) => {
+  const app = await openApp({
+    status: {
+      ...SEED_STATUS,
+      connection: 'online',
+      api_budget: { org_used: 1234, org_max: 15000, device_used: 120, device_cap: 5000 },
+    },
+  });
+  await app.page.keyboard.press('Control+Shift+S');
+  await expect(app.page.getByTestId('sync-api-budget')).toHaveText(
+    'CRM API budget: 13,766 of 15,000 requests left for the last 24 hours · this device: 120 of its 5,000 a day used',
+  );
+  await app.emit('status-changed', { ...SEED_STATUS, connection: 'online' });
+  await expect(app.page.getByTestId('sync-api-budget')).toHaveCount(0);
+});

@@ -87,4 +87,9 @@ pub struct StatusSnapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "number")]
     pub deleted_in_crm: Option<u64>,
+    /// The primary CRM's request budget as its last answer said, for CRMs
+    /// that count one (Salesforce's daily API requests); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub api_budget: Option<crate::crm::connector::ApiBudget>,
 }

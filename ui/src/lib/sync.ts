@@ -2,6 +2,7 @@
 // screen and the detail view.
 
 import type { JsonValue, OutboxMessage, StatusSnapshot } from './ipc';
+import type { ApiBudget } from '../bindings/ApiBudget';
 import type { Interception } from '../bindings/Interception';
 import { CONNECTION_MESSAGES } from './model';
 import { formatDateTime } from './format';
@@ -146,4 +147,25 @@ export function attemptsText(n: number): string {
 /** "1 conflict", "3 conflicts". */
 export function conflictsText(n: number): string {
   return n === 1 ? '1 conflict' : `${n} conflicts`;
+}
+
+/**
+ * The CRM's request budget in words (Salesforce's daily API requests), or
+ * null while the CRM has not said: "CRM API budget: 1,234 of 15,000 requests
+ * used in the last 24 hours · this device: 120 of its 5,000".
+ */
+export function apiBudgetText(b: ApiBudget | null | undefined): string | null {
+  if (!b) return null;
+  const n = (v: number) => v.toLocaleString('en-US');
+  const parts: string[] = [];
+  if (b.org_used !== null && b.org_max !== null) {
+    const left = Math.max(0, b.org_max - b.org_used);
+    parts.push(`CRM API budget: ${n(left)} of ${n(b.org_max)} requests left for the last 24 hours`);
+  }
+  if (b.device_cap !== null) {
+    parts.push(`this device: ${n(b.device_used)} of its ${n(b.device_cap)} a day used`);
+  } else if (parts.length > 0) {
+    parts.push(`this device: ${n(b.device_used)} used`);
+  }
+  return parts.length > 0 ? parts.join(' · ') : null;
 }

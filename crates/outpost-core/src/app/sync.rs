@@ -77,6 +77,7 @@ impl Outpost {
                 .last_success(&config.name)
                 .await?
                 .map(|t| t.to_rfc3339());
+            s.api_budget = self.store.api_budget(&config.name).await?;
         }
         Ok(s)
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::error::{ConnectorError, RecordError};
 use crate::crm::field_check::FieldList;
@@ -71,6 +72,23 @@ pub struct CallInfo {
 pub struct Delivery {
     pub outcome: RecordOutcome,
     pub call: CallInfo,
+}
+
+/// A CRM's request budget as its answers say (Salesforce's daily API
+/// requests) and this device's share of it: what the Sync screen shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ApiBudget {
+    /// Requests the CRM counts as used and allowed in its window, as its
+    /// last answer said; `None` before one did.
+    #[ts(type = "number | null")]
+    pub org_used: Option<u64>,
+    #[ts(type = "number | null")]
+    pub org_max: Option<u64>,
+    /// This device's requests in the window, and the admin's cap.
+    #[ts(type = "number")]
+    pub device_used: u64,
+    pub device_cap: Option<u32>,
 }
 
 /// A customer to deliver, with what the outbox knows about earlier tries.
@@ -298,6 +316,12 @@ pub trait CrmConnector: Send + Sync + 'static {
     /// when the CRM does not list them.
     async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
         Ok(None)
+    }
+
+    /// The CRM's request budget as its answers said, for CRMs that count
+    /// one (Salesforce); `None` for the others.
+    fn api_budget(&self) -> Option<ApiBudget> {
+        None
     }
 
     /// A CRM that needs keys in its own format supplies its generator.

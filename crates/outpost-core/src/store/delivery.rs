@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{customers, outbox, time, CustomerChange, Store, StoreEvent};
+use crate::crm::connector::ApiBudget;
 use crate::crm::error::RecordError;
 use crate::customer::{CustomerId, SyncState};
 use crate::error::{Error, Result};
@@ -43,6 +44,8 @@ pub struct RoundOutcomes<'a> {
     pub released: Vec<(i64, DateTime<Utc>, String)>,
     /// Every call of the round.
     pub audit: Vec<AuditEntry<'a>>,
+    /// The CRM's request budget after the round, for CRMs that count one.
+    pub api_budget: Option<ApiBudget>,
 }
 
 impl Store {
@@ -96,6 +99,9 @@ impl Store {
         customers::set_sync_state(&mut tx, &refused, SyncState::NeedsAttention).await?;
         for (message, next, error) in &round.released {
             outbox::release(&mut tx, *message, *next, Some(error), now).await?;
+        }
+        if let Some(budget) = &round.api_budget {
+            write_api_budget(&mut tx, round.endpoint, budget).await?;
         }
         if !round.delivered.is_empty() || !round.updated.is_empty() || !round.refused.is_empty() {
             record_success(&mut tx, round.endpoint, now).await?;
@@ -207,6 +213,26 @@ impl Store {
         outbox::endpoint_counts(&self.pool, endpoint).await
     }
 
+    /// Keeps the CRM's request budget as the connector last read it (a
+    /// delivery round keeps it with its outcomes, `RoundOutcomes`).
+    pub async fn record_api_budget(&self, endpoint: &str, budget: &ApiBudget) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        write_api_budget(&mut tx, endpoint, budget).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The budget [`Store::record_api_budget`] kept, if any (one that no
+    /// longer reads is treated as none).
+    pub async fn api_budget(&self, endpoint: &str) -> Result<Option<ApiBudget>> {
+        let json: Option<Option<String>> =
+            sqlx::query_scalar("SELECT api_budget FROM endpoint_sync WHERE endpoint = ?1")
+                .bind(endpoint)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(json.flatten().and_then(|j| serde_json::from_str(&j).ok()))
+    }
+
     pub async fn last_success(&self, endpoint: &str) -> Result<Option<DateTime<Utc>>> {
         let at: Option<Option<String>> =
             sqlx::query_scalar("SELECT last_success_at FROM endpoint_sync WHERE endpoint = ?1")
@@ -215,6 +241,23 @@ impl Store {
                 .await?;
         at.flatten().as_deref().map(time::from_db).transpose()
     }
+}
+
+async fn write_api_budget(
+    conn: &mut sqlx::SqliteConnection,
+    endpoint: &str,
+    budget: &ApiBudget,
+) -> Result<()> {
+    let json = serde_json::to_string(budget).expect("a budget serializes");
+    sqlx::query(
+        "INSERT INTO endpoint_sync (endpoint, api_budget) VALUES (?1, ?2)
+         ON CONFLICT (endpoint) DO UPDATE SET api_budget = excluded.api_budget",
+    )
+    .bind(endpoint)
+    .bind(json)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 async fn record_success(

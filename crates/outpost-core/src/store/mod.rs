@@ -415,6 +415,7 @@ impl Store {
             other_deliverer: None,
             conflicts: Some(self.conflict_count().await?),
             deleted_in_crm: Some(self.deleted_in_crm_count().await?),
+            api_budget: None,
         })
     }
 

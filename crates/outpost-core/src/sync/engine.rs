@@ -450,6 +450,7 @@ impl SyncEngine {
                 .last_success(&primary.config.name)
                 .await?
                 .map(|t| t.to_rfc3339());
+            snapshot.api_budget = self.store.api_budget(&primary.config.name).await?;
             let monitor = primary.monitor.status();
             snapshot.last_error = monitor.last_error;
             snapshot.interception = monitor.interception;

@@ -380,6 +380,7 @@ impl Flusher {
         self.store
             .record_round(&RoundOutcomes {
                 endpoint: &self.endpoint,
+                api_budget: self.connector.api_budget(),
                 delivered,
                 versions,
                 updated,

@@ -194,6 +194,9 @@ pub async fn pull_pass(
             None => {
                 store.finish_pull_pass(endpoint, OVERLAP).await?;
                 pull_deletions(store, connector, endpoint, &mut report).await?;
+                if let Some(budget) = connector.api_budget() {
+                    store.record_api_budget(endpoint, &budget).await?;
+                }
                 tracing::info!(
                     endpoint,
                     fetched = report.fetched,

@@ -11,9 +11,9 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::crm::connector::ApiBudget;
 use crate::crm::error::ConnectorError;
 
 pub const DAY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -38,18 +38,6 @@ struct State {
     /// The org's budget is spent: nothing is sent before this.
     spent_until: Option<Instant>,
     wait: Option<Duration>,
-}
-
-/// What the Sync screen shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct BudgetLeft {
-    /// The org's requests used and allowed in the rolling day, as
-    /// Salesforce last said.
-    pub org_used: Option<u64>,
-    pub org_max: Option<u64>,
-    /// This device's requests in the last day, and its cap.
-    pub device_used: u64,
-    pub device_cap: Option<u32>,
 }
 
 impl Budget {
@@ -129,9 +117,9 @@ impl Budget {
         wait
     }
 
-    pub fn left(&self) -> BudgetLeft {
+    pub fn left(&self) -> ApiBudget {
         let s = self.state();
-        BudgetLeft {
+        ApiBudget {
             org_used: s.org.map(|o| o.0),
             org_max: s.org.map(|o| o.1),
             device_used: s.sent.len() as u64,

@@ -23,8 +23,8 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::crm::connector::{
-    CallInfo, Capabilities, CrmConnector, DeletedPage, Delivery, Outgoing, OutgoingUpdate, Page,
-    PullFilter, RecordOutcome, RemoteCustomer, UpdateOutcome,
+    ApiBudget, CallInfo, Capabilities, CrmConnector, DeletedPage, Delivery, Outgoing,
+    OutgoingUpdate, Page, PullFilter, RecordOutcome, RemoteCustomer, UpdateOutcome,
 };
 use crate::crm::error::{ConnectorError, QueueProblem, RecordError};
 use crate::crm::field_check::FieldList;
@@ -33,7 +33,6 @@ use crate::crm::form::CrmForm;
 use crate::crm::http::{body_or_empty, parse_json, Http, Timed};
 use crate::customer::CustomerId;
 pub use auth::{Grant, OAuth, LOGIN_TOKEN_URL};
-pub use budget::BudgetLeft;
 pub use mapping::SObject;
 
 /// The REST API version every path names (Winter '24 and later have
@@ -96,11 +95,6 @@ impl Salesforce {
             budget: budget::Budget::new(options.daily_request_cap),
             names: OnceCell::new(),
         }
-    }
-
-    /// What the org's budget and this device's share allow now.
-    pub fn budget_left(&self) -> BudgetLeft {
-        self.budget.left()
     }
 
     /// `path` under the session's instance, `/services/data/vNN.N/`.
@@ -381,6 +375,10 @@ impl CrmConnector for Salesforce {
             rate_limit: None,
             updates: true,
         }
+    }
+
+    fn api_budget(&self) -> Option<ApiBudget> {
+        Some(self.budget.left())
     }
 
     async fn probe(&self) -> Result<(), ConnectorError> {
