@@ -12,7 +12,7 @@
 //!   binary again), so the emulator's own memory (it renders a whole query
 //!   into its locator) is not counted as Outpost's.
 //!
-//!     cargo bench -p outpost-core --bench salesforce [-- N]   (N = 100000 contacts; about 3 minutes)
+//!     cargo bench -p outpost-core --bench salesforce [-- [flush] [pull] [N]]   (N = 100000 contacts; about 3 minutes)
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -42,7 +42,11 @@ const TOKEN: &str = "POST /services/oauth2/token";
 const UPSERT: &str = "PATCH /services/data/{version}/composite/sobjects/{object}/{field}";
 const CHILD_ENV: &str = "OUTPOST_SF_BENCH_PULL";
 
-fn salesforce_settings(emu_url: &str, client_id: &str, extra: EndpointSettings) -> EndpointSettings {
+fn salesforce_settings(
+    emu_url: &str,
+    client_id: &str,
+    extra: EndpointSettings,
+) -> EndpointSettings {
     EndpointSettings {
         auth: AuthMethod::OauthClientCredentials,
         client_id: Some(client_id.to_owned()),
@@ -132,7 +136,9 @@ fn requests_since(
                 .unwrap_or(0);
             if k > was {
                 *all.entry(label.clone()).or_insert(0) += k - was;
-                *by_outcome.entry(format!("{label} → {outcome}")).or_insert(0) += k - was;
+                *by_outcome
+                    .entry(format!("{label} → {outcome}"))
+                    .or_insert(0) += k - was;
             }
         }
     }
@@ -147,8 +153,8 @@ struct Flush {
     token_requests: u64,
     upserts: u64,
     too_many: u64,
-    by_label: BTreeMap<String, u64>,
     by_outcome: BTreeMap<String, u64>,
+    timeline: String,
 }
 
 /// Queues `n` customers, then times a new engine's flush of them until
@@ -156,7 +162,10 @@ struct Flush {
 /// counted are the delivery's and the engine's start (probe, describe).
 async fn flush(n: usize, limit: Option<RateLimit>) -> Flush {
     let emu = Emulator::start(Config::unlimited()).await.unwrap();
-    emu.set_rate_limit(Api::Salesforce, limit.or(Some(RateLimit::SALESFORCE_DEFAULT)));
+    emu.set_rate_limit(
+        Api::Salesforce,
+        limit.or(Some(RateLimit::SALESFORCE_DEFAULT)),
+    );
     let dir = tempfile::TempDir::new().unwrap();
     let settings = EndpointSettings {
         batch_size: Some(BATCH as u32),
@@ -171,6 +180,7 @@ async fn flush(n: usize, limit: Option<RateLimit>) -> Flush {
     }
     let before = emu.stats();
     let start = Instant::now();
+    let wall = chrono::Utc::now();
     let engine = SyncEngine::start(store.clone(), secrets).await.unwrap();
     while store.status().await.unwrap().pending > 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -178,6 +188,29 @@ async fn flush(n: usize, limit: Option<RateLimit>) -> Flush {
     let secs = start.elapsed().as_secs_f64();
     engine.stop(Duration::from_secs(5)).await;
     let (by_label, by_outcome) = requests_since(&emu, &before);
+    // When the requests' answers were sent, in ms from the engine's start.
+    let log: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.seq > before.total)
+        .collect();
+    let ms = |r: &crm_emulator::RequestLogEntry| (r.at - wall).num_milliseconds();
+    let upserts: Vec<i64> = log
+        .iter()
+        .filter(|r| r.endpoint == UPSERT)
+        .map(ms)
+        .collect();
+    let timeline = format!(
+        "first answer {} ms, first upsert {} ms, last upsert {} ms, all delivered {:.0} ms; before the first upsert: {:?}",
+        log.first().map(ms).unwrap_or(0),
+        upserts.first().copied().unwrap_or(0),
+        upserts.last().copied().unwrap_or(0),
+        secs * 1000.0,
+        log.iter()
+            .take_while(|r| r.endpoint != UPSERT)
+            .map(|r| format!("{} @{}", r.endpoint, ms(r)))
+            .collect::<Vec<_>>()
+    );
     let status = store.status().await.unwrap();
     assert_eq!(status.needs_attention, 0, "no customer refused");
     let contacts = emu
@@ -201,8 +234,8 @@ async fn flush(n: usize, limit: Option<RateLimit>) -> Flush {
         token_requests,
         upserts: by_label.get(UPSERT).copied().unwrap_or(0),
         too_many,
-        by_label,
         by_outcome,
+        timeline,
     };
     eprintln!(
         "flush {n} (limit {limit:?}): {:.1} s = {:.0} records/s; {} requests (+{} token), {} upserts, {} × 403; {:?}",
@@ -254,6 +287,73 @@ async fn one_request_per_record(n: usize) -> (f64, u64) {
     let rate = n as f64 / secs;
     eprintln!("baseline: {n} records one request each in {secs:.1} s = {rate:.2} records/s, {refused} × 403");
     (rate, refused)
+}
+
+/// The emulator's own ceiling for the same work: a direct client sending
+/// the same sObject Collections upserts of 200 new records, one after
+/// another, under `limit` (or only the daily budget), retrying 20 ms after
+/// a 403 (the rolling window frees a slot as soon as the oldest request is
+/// a window old). Returns records/s, the 403s, and the first and last
+/// batch's answer time in ms (the emulator looks every record's key up by
+/// a scan of all records, so a batch costs more the more it holds).
+async fn direct_batches(n: usize, limit: Option<RateLimit>) -> (f64, u64, f64, f64) {
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    emu.set_rate_limit(
+        Api::Salesforce,
+        limit.or(Some(RateLimit::SALESFORCE_DEFAULT)),
+    );
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{}/services/data/v60.0/composite/sobjects/Contact/Outpost_Key__c",
+        emu.crm_url()
+    );
+    let mut refused = 0;
+    let mut answer_ms = Vec::new();
+    let start = Instant::now();
+    for chunk in customers(n, "Direct").chunks(BATCH) {
+        let records: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|c| {
+                json!({
+                    "attributes": {"type": "Contact"},
+                    "Outpost_Key__c": uuid::Uuid::now_v7().to_string(),
+                    "FirstName": c.fields.first_name,
+                    "LastName": c.fields.last_name,
+                    "Email": c.fields.email,
+                    "Phone": c.fields.phone,
+                })
+            })
+            .collect();
+        let body = json!({"allOrNone": false, "records": records});
+        loop {
+            let t = Instant::now();
+            let r = client
+                .patch(&url)
+                .bearer_auth(emu.token())
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let _ = r.bytes().await.unwrap();
+            if status == 403 {
+                refused += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+            assert_eq!(status, 200);
+            answer_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            break;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    emu.shutdown().await;
+    let rate = n as f64 / secs;
+    let (first, last) = (answer_ms[0], *answer_ms.last().unwrap());
+    eprintln!(
+        "direct batches ({limit:?}): {n} in {secs:.1} s = {rate:.0} records/s, {refused} × 403; answer ms first {first:.0}, last {last:.0}"
+    );
+    (rate, refused, first, last)
 }
 
 // ---- the pull, measured in a child process ----
@@ -447,23 +547,32 @@ async fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(100_000);
 
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let only = |part: &str| {
+        !args.iter().any(|a| a == "flush" || a == "pull") || args.iter().any(|a| a == part)
+    };
+    if only("flush") {
+        flush_figures().await;
+    }
+    if only("pull") {
+        pull_figures(n).await;
+    }
+}
+
+async fn flush_figures() {
     // 1. Requests per 1,000 customers (daily budget only, as an org has).
     let plain = flush(10_000, None).await;
     // 2. The same flush against a per-second ceiling, and the baseline.
     let limited = flush(10_000, Some(LIMIT)).await;
     let (baseline, baseline_403) = one_request_per_record(100).await;
-    // 3. Pulls of N/10 and N Contacts.
-    let small = pull(n / 10).await;
-    let big = pull(n).await;
+    let direct_limited = direct_batches(10_000, Some(LIMIT)).await;
+    let direct_plain = direct_batches(10_000, None).await;
 
     let ceiling = LIMIT.max as f64 * BATCH as f64 / LIMIT.window.as_secs_f64();
     let per_1000 = |f: &Flush| f.requests as f64 * 1000.0 / f.n as f64;
     println!("\n| measurement | value | baseline | ratio |");
     println!("|---|---:|---:|---:|");
-    for (f, what) in [
-        (&plain, "daily budget only"),
-        (&limited, "limit 5 req/1 s"),
-    ] {
+    for (f, what) in [(&plain, "daily budget only"), (&limited, "limit 5 req/1 s")] {
         println!(
             "| flush {} queued customers ({what}): requests per 1,000 customers | {:.2} ({} requests: {} upserts, {} others; + {} token) | minimum 5.00 | {:.3}x |",
             f.n,
@@ -487,17 +596,34 @@ async fn main() {
         "| vs one upsert per record (same limit, 100 records) | {rate:.0} records/s | {baseline:.2} records/s ({baseline_403} × 403) | {:.0}x |",
         rate / baseline
     );
+    println!(
+        "| vs a direct client sending the same 50 batches of 200 (same limit): the emulator's own ceiling | {rate:.0} records/s | {:.0} records/s ({} × 403) | {:.0} % |",
+        direct_limited.0,
+        direct_limited.1,
+        rate / direct_limited.0 * 100.0
+    );
     let plain_rate = plain.n as f64 / plain.secs;
     println!(
         "| flush {} queued customers, daily budget only (no per-second limit) | {plain_rate:.0} records/s ({:.1} s, {} × 403) | - | - |",
         plain.n, plain.secs, plain.too_many
     );
+    println!(
+        "| vs the direct client, daily budget only | {plain_rate:.0} records/s | {:.0} records/s (batch answer {:.0} ms first, {:.0} ms last) | {:.0} % |",
+        direct_plain.0,
+        direct_plain.2,
+        direct_plain.3,
+        plain_rate / direct_plain.0 * 100.0
+    );
     println!("\nrequests by label (and outcome):");
     for (f, what) in [(&plain, "daily budget only"), (&limited, "limit 5 req/1 s")] {
-        println!("- {what}: {:?}", f.by_outcome);
-        let _ = &f.by_label;
+        println!("- {what}: {:?}\n  {}", f.by_outcome, f.timeline);
     }
+}
 
+async fn pull_figures(n: usize) {
+    // 3. Pulls of N/10 and N Contacts.
+    let small = pull(n / 10).await;
+    let big = pull(n).await;
     println!("\n| contacts | seed s | pull s | requests (+ token) | records/s | peak RSS growth MiB | of which SQLite's caches (peak) | store MiB |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for p in [&small, &big] {
