@@ -229,6 +229,13 @@ async fn flush(n: usize, limit: Option<RateLimit>) -> Flush {
     .fetch_one(store.pool_for_tests())
     .await
     .unwrap();
+    let why: Vec<(Option<String>, i64)> = sqlx::query_as(
+        "SELECT last_error, count(*) FROM outbox WHERE attempts > 1 GROUP BY last_error",
+    )
+    .fetch_all(store.pool_for_tests())
+    .await
+    .unwrap();
+    eprintln!("sent more than once, by last error: {why:?}");
     let contacts = emu
         .records()
         .into_iter()
