@@ -161,6 +161,7 @@ struct Flush {
     too_many: u64,
     by_outcome: BTreeMap<String, u64>,
     timeline: String,
+    why: String,
     retried: i64,
     max_attempts: i64,
 }
@@ -229,13 +230,20 @@ async fn flush(n: usize, limit: Option<RateLimit>) -> Flush {
     .fetch_one(store.pool_for_tests())
     .await
     .unwrap();
-    let why: Vec<(Option<String>, i64)> = sqlx::query_as(
-        "SELECT last_error, count(*) FROM outbox WHERE attempts > 1 GROUP BY last_error",
+    // Why: the audit log keeps every attempt's outcome (the outbox forgets
+    // the last error once a message is delivered).
+    let why: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT outcome, detail, count(*) FROM sync_audit WHERE outcome NOT LIKE '%delivered' GROUP BY 1, 2",
     )
     .fetch_all(store.pool_for_tests())
     .await
     .unwrap();
-    eprintln!("sent more than once, by last error: {why:?}");
+    eprintln!("attempts that did not deliver, by outcome and detail: {why:?}");
+    let why = why
+        .iter()
+        .map(|(o, d, k)| format!("{k} × {o}: {}", d.as_deref().unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join("; ");
     let contacts = emu
         .records()
         .into_iter()
@@ -259,6 +267,7 @@ async fn flush(n: usize, limit: Option<RateLimit>) -> Flush {
         too_many,
         by_outcome,
         timeline,
+        why,
         retried,
         max_attempts,
     };
@@ -659,8 +668,8 @@ async fn flush_figures() {
         (&slow, "5 req/5 s"),
     ] {
         println!(
-            "| {what}: messages sent more than once (budget reader held back, or 403) | {} (at most {} attempts) | - | - |",
-            f.retried, f.max_attempts
+            "| {what}: messages sent more than once (budget reader held back, or 403) | {} (at most {} attempts) | {} | - |",
+            f.retried, f.max_attempts, f.why
         );
     }
     println!("\nrequests by label (and outcome):");
