@@ -6,13 +6,18 @@
 //! - records/s of the same flush against a per-second ceiling (the org's
 //!   budget and Outpost's throttle both 5 requests per 1 s, so 1,000
 //!   records/s), with the 403 `REQUEST_LIMIT_EXCEEDED` answers it took, and
-//!   against a client that upserts one record per request under that limit;
+//!   against a client that upserts one record per request under that limit,
+//!   and against a direct client sending the same 50 batches (the
+//!   emulator's own ceiling: its upsert scans every record per key); then
+//!   under 5 requests per 5 s (200 records/s), which the emulator keeps up
+//!   with, so the ratio is Outpost's pacing. Messages sent more than once,
+//!   and why (from the audit log), for each;
 //! - the working-set pull (`pull_pass`) of N/10 and N Contacts: records/s
 //!   and peak resident-set growth. The pull runs in a child process (this
 //!   binary again), so the emulator's own memory (it renders a whole query
 //!   into its locator) is not counted as Outpost's.
 //!
-//!     cargo bench -p outpost-core --bench salesforce [-- [flush] [pull] [N]]   (N = 100000 contacts; about 3 minutes)
+//!     cargo bench -p outpost-core --bench salesforce [-- [flush] [pull] [N]]   (N = 100000 contacts; about 5 minutes)
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
