@@ -3,7 +3,8 @@
 //! 403 `REQUEST_LIMIT_EXCEEDED` (no 429, no Retry-After). Every answer's
 //! `Sforce-Limit-Info: api-usage=USED/MAX` says where the org stands; once
 //! it is spent, the queue waits (the records are not at fault) and looks
-//! again after a wait that doubles up to [`MAX_WAIT`]. An admin can cap
+//! again after a wait that doubles up to [`MAX_WAIT`]: a wait of a few
+//! seconds inside the request, a longer one as a transient failure. An admin can cap
 //! what one device may use (`daily_request_cap`), so a fleet of tills
 //! leaves the budget to the org's other integrations.
 
@@ -21,6 +22,10 @@ pub const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 const FIRST_WAIT: Duration = Duration::from_secs(1);
 /// The longest wait: at most about a hundred looks a day at a spent budget.
 pub const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+/// A hold up to this long is waited out inside the request; a longer one
+/// fails it at once (a transient failure with the wait), so a round does
+/// not sit for minutes holding its messages.
+const SHORT_HOLD: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 pub struct Budget {
@@ -37,6 +42,8 @@ struct State {
     org: Option<(u64, u64)>,
     /// The org's budget is spent: nothing is sent before this.
     spent_until: Option<Instant>,
+    /// Why, in words (the usage header, or Salesforce's refusal).
+    spent_why: String,
     wait: Option<Duration>,
 }
 
@@ -52,36 +59,46 @@ impl Budget {
         self.state.lock().expect("budget lock")
     }
 
-    /// Before a request: `Err` (a transient failure with the wait) while
-    /// the org's budget is spent or this device's cap is reached;
-    /// otherwise the request is counted.
-    pub fn take(&self) -> Result<(), ConnectorError> {
-        let now = Instant::now();
-        let mut s = self.state();
-        while s
-            .sent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= DAY)
-        {
-            s.sent.pop_front();
-        }
-        if let Some(until) = s.spent_until.filter(|u| *u > now) {
-            return Err(spent(
-                until - now,
-                "the Salesforce org's daily API budget is spent (REQUEST_LIMIT_EXCEEDED)",
-            ));
-        }
-        if let Some(cap) = self.cap {
-            if s.sent.len() >= cap as usize {
-                let oldest = *s.sent.front().expect("a reached cap has requests");
-                return Err(spent(
-                    DAY.saturating_sub(now.duration_since(oldest)),
-                    &format!("this device used its share of the Salesforce API budget ({cap} requests a day, setting daily_request_cap)"),
-                ));
+    /// Before a request: waits out a short hold of the org's budget;
+    /// `Err` (a transient failure with the wait) while a longer one runs or
+    /// this device's cap is reached. Otherwise the request is counted.
+    pub async fn take(&self) -> Result<(), ConnectorError> {
+        loop {
+            let now = Instant::now();
+            let hold = {
+                let mut s = self.state();
+                while s
+                    .sent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= DAY)
+                {
+                    s.sent.pop_front();
+                }
+                match s.spent_until.filter(|u| *u > now) {
+                    Some(until) if until - now > SHORT_HOLD => {
+                        return Err(spent(until - now, &s.spent_why));
+                    }
+                    Some(until) => Some(until),
+                    None => {
+                        if let Some(cap) = self.cap {
+                            if s.sent.len() >= cap as usize {
+                                let oldest = *s.sent.front().expect("a reached cap has requests");
+                                return Err(spent(
+                                    DAY.saturating_sub(now.duration_since(oldest)),
+                                    &format!("this device used its share of the Salesforce API budget ({cap} requests a day, setting daily_request_cap)"),
+                                ));
+                            }
+                        }
+                        s.sent.push_back(now);
+                        None
+                    }
+                }
+            };
+            match hold {
+                Some(until) => tokio::time::sleep_until(until).await,
+                None => return Ok(()),
             }
         }
-        s.sent.push_back(now);
-        Ok(())
     }
 
     /// After an answer: the org's usage from `Sforce-Limit-Info`. Reaching
@@ -94,6 +111,9 @@ impl Budget {
         s.org = Some((used, max));
         if used >= max {
             Self::hold(&mut s);
+            s.spent_why = format!(
+                "the Salesforce org's API requests are used up for now (Sforce-Limit-Info: {used} of {max})"
+            );
         } else {
             s.spent_until = None;
             s.wait = None;
@@ -104,10 +124,9 @@ impl Budget {
     pub fn exceeded(&self) -> ConnectorError {
         let mut s = self.state();
         let wait = Self::hold(&mut s);
-        spent(
-            wait,
-            "the Salesforce org's daily API budget is spent (REQUEST_LIMIT_EXCEEDED)",
-        )
+        s.spent_why =
+            "the Salesforce org's daily API budget is spent (REQUEST_LIMIT_EXCEEDED)".to_owned();
+        spent(wait, &s.spent_why)
     }
 
     fn hold(s: &mut State) -> Duration {
@@ -164,32 +183,40 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_spent_org_budget_holds_requests_back_with_a_growing_wait() {
         let b = Budget::new(None);
-        b.take().unwrap();
+        b.take().await.unwrap();
+        // A short hold is waited out inside the request...
         b.observe(Some("api-usage=10/10"));
-        assert_eq!(
-            b.take().unwrap_err().retry_after(),
-            Some(Duration::from_secs(1))
-        );
-        tokio::time::advance(Duration::from_secs(1)).await;
-        b.take().unwrap();
-        assert_eq!(b.exceeded().retry_after(), Some(Duration::from_secs(2)));
-        tokio::time::advance(Duration::from_secs(2)).await;
-        b.take().unwrap();
+        let start = Instant::now();
+        b.take().await.unwrap();
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        // ...each time the budget is still spent the wait doubles, and a
+        // long one fails the request at once with the wait and the words.
+        for _ in 0..2 {
+            b.observe(Some("api-usage=10/10"));
+            b.take().await.unwrap();
+        }
+        b.observe(Some("api-usage=10/10"));
+        let err = b.take().await.unwrap_err();
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(8)));
+        assert!(err.to_string().contains("10 of 10"), "{err}");
+        tokio::time::advance(Duration::from_secs(8)).await;
+        b.take().await.unwrap();
         b.observe(Some("api-usage=3/10"));
-        b.take().unwrap();
+        b.take().await.unwrap();
         assert_eq!(b.left().org_used, Some(3));
+        assert!(b.exceeded().to_string().contains("REQUEST_LIMIT_EXCEEDED"));
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_device_cap_counts_a_rolling_day() {
         let b = Budget::new(Some(2));
-        b.take().unwrap();
+        b.take().await.unwrap();
         tokio::time::advance(Duration::from_secs(60)).await;
-        b.take().unwrap();
-        let wait = b.take().unwrap_err().retry_after().unwrap();
+        b.take().await.unwrap();
+        let wait = b.take().await.unwrap_err().retry_after().unwrap();
         assert_eq!(wait, DAY - Duration::from_secs(60));
         tokio::time::advance(wait).await;
-        b.take().unwrap();
+        b.take().await.unwrap();
         assert_eq!(b.left().device_used, 2);
     }
 }

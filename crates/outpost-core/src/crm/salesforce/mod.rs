@@ -13,13 +13,14 @@ pub(crate) mod mapping;
 pub(crate) mod soql;
 mod update;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderValue;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::crm::connector::{
@@ -59,7 +60,20 @@ pub struct Salesforce {
     allow_duplicates: bool,
     budget: budget::Budget,
     /// The object's field names as Salesforce spells them (from describe).
-    names: OnceCell<mapping::Names>,
+    /// The object's describe as last fetched, kept for [`DESCRIBE_FRESH`]:
+    /// the probe, the form, the field list and every upsert's field names
+    /// share one request.
+    described: tokio::sync::Mutex<Option<(tokio::time::Instant, Arc<Described>)>>,
+}
+
+/// How long a describe is used before it is fetched again (an admin's new
+/// picklist value shows within this).
+const DESCRIBE_FRESH: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// A describe with the field names it spells.
+struct Described {
+    describe: mapping::Describe,
+    names: mapping::Names,
 }
 
 /// One record's result in a Collections answer.
@@ -93,7 +107,7 @@ impl Salesforce {
             map,
             allow_duplicates: options.allow_duplicates,
             budget: budget::Budget::new(options.daily_request_cap),
-            names: OnceCell::new(),
+            described: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -158,7 +172,7 @@ impl Salesforce {
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<Timed, ConnectorError> {
-        self.budget.take()?;
+        self.budget.take().await?;
         let timed = self.http.send(request).await?;
         let usage = timed
             .response
@@ -205,27 +219,30 @@ impl Salesforce {
         format!("sobjects/{}/{rest}", self.object.name())
     }
 
-    async fn describe(&self) -> Result<mapping::Describe, ConnectorError> {
+    /// The object's describe, fetched when the one kept is older than
+    /// [`DESCRIBE_FRESH`].
+    async fn described(&self) -> Result<Arc<Described>, ConnectorError> {
+        let mut kept = self.described.lock().await;
+        if let Some((at, d)) = kept.as_ref() {
+            if at.elapsed() < DESCRIBE_FRESH {
+                return Ok(d.clone());
+            }
+        }
         let timed = self
             .send(Method::GET, &self.sobject_path("describe"), &[], None, &[])
             .await?;
-        parse_json(&self.ok_body(timed).await?, "describe")
-    }
-
-    /// Field names as the object spells them, fetched once per session of
-    /// the app (an attribute is stored in lower case).
-    async fn names(&self) -> Result<&mapping::Names, ConnectorError> {
-        self.names
-            .get_or_try_init(|| async {
-                Ok(mapping::Names::from_describe(&self.describe().await?))
-            })
-            .await
+        let describe: mapping::Describe = parse_json(&self.ok_body(timed).await?, "describe")?;
+        let names = mapping::Names::from_describe(&describe);
+        let d = Arc::new(Described { describe, names });
+        *kept = Some((tokio::time::Instant::now(), d.clone()));
+        Ok(d)
     }
 
     /// Upserts up to 200 customers by the key field, `allOrNone: false`:
     /// each record succeeds or fails on its own.
     async fn upsert(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
-        let names = self.names().await?;
+        let described = self.described().await?;
+        let names = &described.names;
         let records: Vec<Value> = batch
             .iter()
             .map(|o| {
@@ -326,7 +343,8 @@ impl Salesforce {
     /// Checks the key field as an admin set it up: it exists, is an
     /// External ID, and this user may create the object.
     async fn check_setup(&self) -> Result<(), ConnectorError> {
-        let d = self.describe().await?;
+        let described = self.described().await?;
+        let d = &described.describe;
         let key = d
             .fields
             .iter()
@@ -381,9 +399,19 @@ impl CrmConnector for Salesforce {
         Some(self.budget.left())
     }
 
+    /// Signs in (the token endpoint does not count against the org's
+    /// budget), reaches the instance through the version list (which does
+    /// not count either: the monitor probes every 30 s while online, which
+    /// would otherwise cost a device 2,880 requests a day) and checks the
+    /// setup against the kept describe (one counted request per
+    /// [`DESCRIBE_FRESH`]).
     async fn probe(&self) -> Result<(), ConnectorError> {
-        let timed = self.send(Method::GET, "limits", &[], None, &[]).await?;
-        self.ok_body(timed).await?;
+        let session = self.auth.session(&self.http).await?;
+        let versions = crate::crm::http::join(&session.instance_url, "services/data/");
+        let timed = self.http.send(self.http.client().get(versions)).await?;
+        if !timed.response.status().is_success() {
+            return Err(self.error_for(timed).await);
+        }
         self.check_setup().await
     }
 
@@ -455,9 +483,9 @@ impl CrmConnector for Salesforce {
     }
 
     async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
-        let d = self.describe().await?;
+        let d = self.described().await?;
         Ok(Some(mapping::form(
-            &d,
+            &d.describe,
             &self.map,
             self.object,
             &self.key_field,
@@ -465,8 +493,8 @@ impl CrmConnector for Salesforce {
     }
 
     async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
-        let d = self.describe().await?;
-        Ok(Some(mapping::field_list(&d, self.object)))
+        let d = self.described().await?;
+        Ok(Some(mapping::field_list(&d.describe, self.object)))
     }
 
     async fn list_modified_since(

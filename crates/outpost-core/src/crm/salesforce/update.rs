@@ -112,7 +112,8 @@ impl Salesforce {
         u: &OutgoingUpdate,
         id: &str,
     ) -> Result<Option<(Map<String, Value>, DateTime<Utc>)>, ConnectorError> {
-        let names = self.names().await?;
+        let described = self.described().await?;
+        let names = &described.names;
         let mut fields: Vec<String> = update_merge::crm_names(u, &self.map)
             .iter()
             .map(|n| names.api_name(n))
@@ -150,7 +151,8 @@ impl Salesforce {
         if writes.is_empty() {
             return Ok(Written::Done);
         }
-        let names = self.names().await?;
+        let described = self.described().await?;
+        let names = &described.names;
         let body: Map<String, Value> = writes
             .into_iter()
             .map(|(name, v)| (names.api_name(&name), v.map_or(Value::Null, Value::String)))
