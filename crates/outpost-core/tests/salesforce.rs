@@ -274,3 +274,55 @@ async fn the_recycle_bin_empties_the_working_set_and_quotes_stay_values() {
     assert!(world.store.customer(obrien.id).await.unwrap().is_none());
     assert_eq!(world.store.search("Other", 5).await.unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connection_names_each_setup_problem_an_admin_can_fix() {
+    use outpost_core::endpoint::diagnose::{test_connection, TestOutcome};
+
+    let world = World::new(Config::unlimited()).await;
+    salesforce(&world, EndpointSettings::default()).await;
+    let config = world.store.endpoint("crm").await.unwrap().unwrap();
+    let test = || test_connection(&config, world.secrets.clone());
+    assert_eq!(test().await.outcome, TestOutcome::Ok);
+
+    let key = "Outpost_Key__c";
+    assert!(world
+        .emu
+        .set_salesforce_field_flags("Contact", key, true, false));
+    let r = test().await;
+    assert_eq!(r.outcome, TestOutcome::Misconfigured);
+    assert!(r.message.contains("is not marked Unique"), "{}", r.message);
+
+    assert!(world
+        .emu
+        .set_salesforce_field_flags("Contact", key, false, true));
+    let r = test().await;
+    assert!(
+        r.message.contains("is not marked External ID"),
+        "{}",
+        r.message
+    );
+
+    assert!(world.emu.remove_salesforce_field("Contact", key));
+    let r = test().await;
+    assert_eq!(r.outcome, TestOutcome::Misconfigured);
+    assert!(
+        r.message.contains("has no field Outpost_Key__c")
+            && r.message.contains("field-level security"),
+        "{}",
+        r.message
+    );
+
+    // A wrong secret is the credentials, in words, not a setup problem.
+    world
+        .secrets
+        .set(
+            "crm",
+            SecretKind::ClientSecret,
+            &Sensitive::new("wrong".into()),
+        )
+        .await
+        .unwrap();
+    let r = test().await;
+    assert_eq!(r.outcome, TestOutcome::CredentialsRejected, "{}", r.message);
+}
