@@ -275,6 +275,7 @@ async fn the_crms_cached_form_applies_to_an_edit() {
                 })
                 .to_vec(),
             attribute: true,
+            max_len: None,
         }],
     };
     store.save_form_metadata("crm", &form).await.unwrap();

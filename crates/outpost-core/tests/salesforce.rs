@@ -96,6 +96,18 @@ async fn leads_get_a_company_and_the_form_says_what_salesforce_requires() {
             .any(|f| f.name == "company" && f.required),
         "a Lead's company is always filled"
     );
+    // Salesforce's FirstName takes 40 characters, Outpost's 100: a longer
+    // one is refused on the field before it is queued.
+    let first = form.fields.iter().find(|f| f.name == "first_name").unwrap();
+    assert_eq!((first.max_len, first.attribute), (Some(40), false));
+    let rules = outpost_core::crm::form::FormMetadata::from_crm("crm", "now".into(), form.clone());
+    let long = NewCustomer::default()
+        .with(Field::FirstName, "A".repeat(41))
+        .with(Field::LastName, "Long");
+    let errors = rules.check(&long).unwrap_err().0;
+    assert_eq!(errors[0].field, "first_name", "{errors:?}");
+    assert!(errors[0].message.contains("at most 40"), "{errors:?}");
+    rules.check(&walk_in).unwrap();
     let source = form.fields.iter().find(|f| f.name == "leadsource").unwrap();
     assert!(source.attribute && source.options.iter().any(|o| o.value == "Web"));
     assert!(

@@ -139,6 +139,7 @@ async fn checking_a_customer_answers_as_a_create_would_and_stores_nothing() {
             label: "Website".into(),
         }],
         attribute: true,
+        max_len: None,
     };
     let form = CrmForm {
         required_one_of: vec![],

@@ -10,4 +10,9 @@ name: string, label: string, kind: FieldKind, required: boolean, options: Array<
 /**
  * Stored in the customer's `attributes`, sent to the CRM under `name`.
  */
-attribute: boolean, };
+attribute: boolean, 
+/**
+ * The most characters the CRM's field takes, where it is fewer than
+ * Outpost's own limit (Salesforce's `FirstName` takes 40).
+ */
+max_len?: number, };

@@ -262,6 +262,7 @@ pub fn compose(
                 required: false,
                 options: Vec::new(),
                 attribute: true,
+                max_len: None,
             }),
             Some(None) => None,
             Some(Some(f)) if !f.writable => None,
@@ -277,6 +278,7 @@ pub fn compose(
                 required: false,
                 options: f.options.clone(),
                 attribute: true,
+                max_len: None,
             }),
         };
         form.fields.extend(field);
@@ -298,6 +300,7 @@ pub fn compose(
                 required: false,
                 options: crm.options.clone(),
                 attribute: false,
+                max_len: None,
             });
         }
     }

@@ -17,6 +17,7 @@ pub mod messages {
     pub const REQUIRED: &str = "{label} is required.";
     pub const NOT_AN_OPTION: &str = "Choose one of the {label} options.";
     pub const UNKNOWN_FIELD: &str = "The CRM has no field \"{name}\".";
+    pub const TOO_LONG_FOR_CRM: &str = "The CRM takes at most {max} characters for {label}.";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -51,6 +52,11 @@ pub struct FormField {
     /// Stored in the customer's `attributes`, sent to the CRM under `name`.
     #[serde(default)]
     pub attribute: bool,
+    /// The most characters the CRM's field takes, where it is fewer than
+    /// Outpost's own limit (Salesforce's `FirstName` takes 40).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub max_len: Option<u32>,
 }
 
 /// What the CRM says about its form; what a connector returns.
@@ -123,6 +129,19 @@ impl FormMetadata {
                     &f.name,
                     fill(messages::REQUIRED, &[("label", &f.label)]),
                 )),
+                Some(v)
+                    if f.max_len
+                        .is_some_and(|max| v.chars().count() > max as usize) =>
+                {
+                    let max = f.max_len.unwrap_or_default();
+                    errors.push(FieldError::new(
+                        &f.name,
+                        fill(
+                            messages::TOO_LONG_FOR_CRM,
+                            &[("max", &max), ("label", &f.label)],
+                        ),
+                    ));
+                }
                 Some(v) if f.kind == FieldKind::Picklist && !f.options.is_empty() => {
                     let known = f.options.iter().any(|o| o.value.eq_ignore_ascii_case(&v));
                     if !known {
@@ -177,6 +196,7 @@ mod tests {
                             label: "Germany".into(),
                         }],
                         attribute: false,
+                        max_len: None,
                     },
                     FormField {
                         name: "lead_source".into(),
@@ -188,6 +208,7 @@ mod tests {
                             label: "Walk-in".into(),
                         }],
                         attribute: true,
+                        max_len: None,
                     },
                 ],
             },

@@ -517,6 +517,7 @@ fn form(m: Metadata, map: &FieldMap) -> CrmForm {
             name: map
                 .outpost_field(&name)
                 .map_or(name, |f| f.name().to_owned()),
+            max_len: None,
         })
         .collect();
     let outpost_name = |name: String| {

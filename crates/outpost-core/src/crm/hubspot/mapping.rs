@@ -96,6 +96,7 @@ pub fn form(properties: Vec<Property>, map: &FieldMap) -> CrmForm {
                         label: o.label,
                     })
                     .collect(),
+                max_len: None,
             }
         })
         .collect();

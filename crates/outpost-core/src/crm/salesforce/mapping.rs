@@ -168,6 +168,9 @@ pub struct Described {
     pub kind: String,
     #[serde(default = "yes")]
     pub nillable: bool,
+    /// A text field's most characters (0 for other types).
+    #[serde(default)]
+    pub length: u32,
     #[serde(default)]
     pub createable: bool,
     #[serde(default)]
@@ -261,7 +264,12 @@ pub fn form(d: &Describe, map: &FieldMap, object: SObject, key_field: &str) -> C
         // A Lead's Company is always filled (NO_COMPANY), so never required here.
         let lead_company = object == SObject::Lead && customer_field == Some(Field::Company);
         let required = f.required() && !lead_company;
-        let shown = picklist || (required && customer_field.is_some());
+        // A mapped text field that takes fewer characters than Outpost
+        // allows: checked before queueing instead of refused days later.
+        let max_len = customer_field
+            .filter(|c| f.length > 0 && (f.length as usize) < c.spec().max_len)
+            .map(|_| f.length);
+        let shown = picklist || max_len.is_some() || (required && customer_field.is_some());
         if !shown {
             // A required field Outpost cannot fill is the admin's to map:
             // it shows in the field list and in "Test connection".
@@ -279,15 +287,27 @@ pub fn form(d: &Describe, map: &FieldMap, object: SObject, key_field: &str) -> C
             kind: if picklist {
                 FieldKind::Picklist
             } else {
-                FieldKind::Text
+                customer_field.map_or(FieldKind::Text, form_kind)
             },
             required,
             options: if picklist { f.options() } else { Vec::new() },
+            max_len,
         });
     }
     CrmForm {
         required_one_of: Vec::new(),
         fields,
+    }
+}
+
+/// How the form shows a customer field Salesforce constrains.
+fn form_kind(f: Field) -> FieldKind {
+    use crate::customer::FieldType;
+    match f.spec().kind {
+        FieldType::Email => FieldKind::Email,
+        FieldType::Phone => FieldKind::Phone,
+        FieldType::Multiline => FieldKind::Multiline,
+        FieldType::Text | FieldType::Country => FieldKind::Text,
     }
 }
 
