@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod vendor;
+
 use std::time::{Duration, Instant};
 
 use crm_emulator::{Config, Emulator};
