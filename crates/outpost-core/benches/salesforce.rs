@@ -19,8 +19,11 @@
 //!
 //!     cargo bench -p outpost-core --bench salesforce [-- [flush] [pull] [N]]   (N = 100000 contacts; about 5 minutes)
 
+#[path = "common/memory.rs"]
+mod memory;
+
+use memory::{rss_kib, sqlite_peak_mib, RssSampler};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -398,59 +401,6 @@ async fn direct_batches(n: usize, limit: Option<RateLimit>) -> (f64, u64, f64, f
 }
 
 // ---- the pull, measured in a child process ----
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Samples the resident set every 20 ms until stopped; the most seen.
-struct RssSampler {
-    stop: Arc<AtomicBool>,
-    peak: Arc<AtomicU64>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl RssSampler {
-    fn start() -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let peak = Arc::new(AtomicU64::new(rss_kib()));
-        let thread = std::thread::spawn({
-            let (stop, peak) = (stop.clone(), peak.clone());
-            move || {
-                while !stop.load(Ordering::Relaxed) {
-                    peak.fetch_max(rss_kib(), Ordering::Relaxed);
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        });
-        RssSampler {
-            stop,
-            peak,
-            thread: Some(thread),
-        }
-    }
-
-    fn peak(mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
-        }
-        self.peak.load(Ordering::Relaxed)
-    }
-}
-
-/// SQLite's own allocations at their peak since the last reset.
-fn sqlite_peak_mib(reset: bool) -> f64 {
-    // SAFETY: a plain read (and reset) of SQLite's global memory counter.
-    let bytes = unsafe { libsqlite3_sys::sqlite3_memory_highwater(reset as i32) };
-    bytes as f64 / (1024.0 * 1024.0)
-}
 
 /// The child: one pull pass from the emulator named in the environment;
 /// prints `PULL secs fetched inserted pages rss_growth_kib sqlite_peak_mib db_mib`.

@@ -9,8 +9,11 @@
 //!
 //!     cargo bench -p outpost-core --bench working_set [-- N [M]]   (defaults 100000 1000000; about 12 minutes)
 
+#[path = "common/memory.rs"]
+mod memory;
+
+use memory::{rss_kib, sqlite_peak_mib, RssSampler};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,61 +27,6 @@ use outpost_core::{NewCustomer, Sensitive, Store};
 const PAGE: f64 = 200.0;
 const CEILING_REQUESTS: f64 = 100.0;
 const CEILING_WINDOW_SECS: f64 = 10.0;
-
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// SQLite's own allocations (page caches, statements) at their peak since
-/// the last reset: bounded by the pool's 4 connections × 16 MiB of cache,
-/// whatever the data size.
-fn sqlite_peak_mib(reset: bool) -> f64 {
-    // SAFETY: a plain read (and reset) of SQLite's global memory counter.
-    let bytes = unsafe { libsqlite3_sys::sqlite3_memory_highwater(reset as i32) };
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
-/// Samples the resident set every 20 ms until dropped; `peak()` is the most seen.
-struct RssSampler {
-    stop: Arc<AtomicBool>,
-    peak: Arc<AtomicU64>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl RssSampler {
-    fn start() -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let peak = Arc::new(AtomicU64::new(rss_kib()));
-        let thread = std::thread::spawn({
-            let (stop, peak) = (stop.clone(), peak.clone());
-            move || {
-                while !stop.load(Ordering::Relaxed) {
-                    peak.fetch_max(rss_kib(), Ordering::Relaxed);
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-            }
-        });
-        RssSampler {
-            stop,
-            peak,
-            thread: Some(thread),
-        }
-    }
-
-    fn peak(mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            t.join().unwrap();
-        }
-        self.peak.load(Ordering::Relaxed)
-    }
-}
 
 /// An emulator holding `n` contacts modified over time (1,000 per millisecond
 /// step), like a CRM filled by daily work rather than one import.
