@@ -892,3 +892,32 @@ mod settings {
         assert_eq!(plain["phone_e164"], Value::Null);
     }
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_the_command_quietly() {
+    let o = Outpost::new();
+    o.json(&["customers", "add", "--company", "Shop"]);
+    for args in [
+        &["--json", "status"][..],
+        &["--json", "customers", "search", "Shop", "--local"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_outpost"))
+            .arg("--db")
+            .arg(&o.db)
+            .args(args)
+            .env_remove("OUTPOST_DB")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("outpost runs");
+        // `outpost status | head -0`: the reader is gone before the output.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}

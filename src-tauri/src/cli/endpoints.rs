@@ -394,10 +394,7 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
         EndpointsCommand::Export => {
             let export = app.export_endpoints().await?;
             // Always JSON: an export is for machines.
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&export).expect("serializes")
-            );
+            super::output::emit(&serde_json::to_string_pretty(&export).expect("serializes"));
         }
         EndpointsCommand::Import {
             file,

@@ -1,5 +1,6 @@
 //! Printing results for people or for scripts.
 
+use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
 use outpost_core::customer::Field;
@@ -16,14 +17,11 @@ impl Output {
     /// Prints `value` as JSON, or `human` for a person.
     pub fn print<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
         if self.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(value).expect("output serializes")
-            );
+            emit(&serde_json::to_string_pretty(value).expect("output serializes"));
         } else {
             let text = human();
             if !text.is_empty() {
-                println!("{text}");
+                emit(&text);
             }
         }
     }
@@ -35,6 +33,20 @@ impl Output {
             eprintln!("error: {}", e.message);
         }
         ExitCode::from(e.exit_code())
+    }
+}
+
+/// Writes one line to stdout. A reader that closed the pipe early
+/// (`outpost status | head -1`) wants no more: the command's work is done
+/// (output comes last), so it ends quietly instead of panicking as
+/// `println!` does.
+pub fn emit(line: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if e.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        panic!("writing to stdout: {e}");
     }
 }
 

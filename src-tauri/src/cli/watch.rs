@@ -14,7 +14,7 @@ use outpost_core::{Outpost, Store};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::output::Output;
+use super::output::{emit, Output};
 use crate::error::IpcError;
 
 /// How long a stop waits for requests in flight to finish and be recorded;
@@ -91,12 +91,9 @@ async fn report(app: &Outpost, event: &str, last: &mut Option<StatusSnapshot>, o
         status: &status,
     };
     if out.json {
-        println!(
-            "{}",
-            serde_json::to_string(&line).expect("a status serializes")
-        );
+        emit(&serde_json::to_string(&line).expect("a status serializes"));
     } else {
-        println!("{}", human(&line));
+        emit(&human(&line));
     }
     *last = Some(status);
 }
