@@ -122,20 +122,21 @@ pub fn edit(store: &mut Store, t: &Target, fields: &Map<String, Value>) -> Resul
 
 /// The live Salesforce record a target names: `object` `Contact` (default)
 /// or `Lead`, matched on `property` (default `Outpost_Key__c`; `Id`, `Email`...).
-fn salesforce_id(store: &Store, t: &Target) -> Result<Option<String>, String> {
+fn salesforce_id(store: &mut Store, t: &Target) -> Result<Option<String>, String> {
     let name = t.object.as_deref().unwrap_or("Contact");
     let o =
         SObject::from_name(name).ok_or_else(|| format!("unknown Salesforce object {name:?}"))?;
-    let data = &store.salesforce;
+    let data = &mut store.salesforce;
     let property = t.property.as_deref().unwrap_or(sf_model::KEY_FIELD);
     let field = data
         .def(o)
         .field(property)
+        .cloned()
         .ok_or_else(|| format!("{} has no field {property:?}", o.name()))?;
     if field.name == "Id" {
         return Ok(data.live(o, &t.key).map(|r| r.id.clone()));
     }
-    Ok(data.find_by(o, field, &t.key).into_iter().next())
+    Ok(data.find_by(o, &field, &t.key).into_iter().next())
 }
 
 /// A person's edit: fields by Salesforce name, `null` clears; no validation
@@ -148,7 +149,7 @@ pub(crate) fn edit_salesforce(
     fields: &Map<String, Value>,
 ) -> Result<(), String> {
     let data = &mut store.salesforce;
-    let o = data.records[id].object;
+    let o = data.get(id).ok_or("no such record")?.object;
     let mut changes = Vec::new();
     for (k, v) in fields {
         let f = data
@@ -164,14 +165,15 @@ pub(crate) fn edit_salesforce(
         };
         changes.push((f.name.clone(), text));
     }
-    let r = data.records.get_mut(id).expect("found above");
-    for (k, v) in changes {
-        match v {
-            Some(v) => r.values.insert(k, v),
-            None => r.values.remove(&k),
-        };
-    }
-    r.modified = sf_model::now().max(r.modified + chrono::Duration::seconds(1));
+    data.modify(id, |r| {
+        for (k, v) in changes {
+            match v {
+                Some(v) => r.values.insert(k, v),
+                None => r.values.remove(&k),
+            };
+        }
+        r.modified = sf_model::now().max(r.modified + chrono::Duration::seconds(1));
+    });
     crate::api::salesforce::objects::persist(store, id);
     Ok(())
 }
@@ -191,11 +193,9 @@ pub fn delete(store: &mut Store, t: &Target) -> Result<bool, String> {
             let Some(id) = salesforce_id(store, t)? else {
                 return Ok(false);
             };
-            let o = store.salesforce.records[&id].object;
-            let at = {
-                let r = &store.salesforce.records[&id];
-                sf_model::now().max(r.modified + chrono::Duration::seconds(1))
-            };
+            let r = store.salesforce.get(&id).expect("found above");
+            let o = r.object;
+            let at = sf_model::now().max(r.modified + chrono::Duration::seconds(1));
             Ok(crate::api::salesforce::objects::delete_record(
                 store, o, &id, at,
             ))

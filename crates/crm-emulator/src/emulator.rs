@@ -531,17 +531,14 @@ impl Inner {
                 .entry("OwnerId".to_string())
                 .or_insert_with(|| sf_model::DEFAULT_OWNER.to_string());
             let id = data.new_id(o);
-            data.records.insert(
-                id.clone(),
-                SfRecord {
-                    id: id.clone(),
-                    object: o,
-                    values: canonical,
-                    created: at,
-                    modified: at,
-                    deleted: None,
-                },
-            );
+            data.put(SfRecord {
+                id: id.clone(),
+                object: o,
+                values: canonical,
+                created: at,
+                modified: at,
+                deleted: None,
+            });
             crate::api::salesforce::objects::persist(&store, &id);
             ids.push(id);
         }

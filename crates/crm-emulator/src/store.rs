@@ -114,7 +114,7 @@ impl Store {
                 let r: SfRecord = serde_json::from_str(&row.body).map_err(corrupt)?;
                 let seq = crate::api::salesforce::model::id_seq(&r.id).unwrap_or(0);
                 store.salesforce.next_id = store.salesforce.next_id.max(seq + 1);
-                store.salesforce.records.insert(r.id.clone(), r);
+                store.salesforce.put(r);
                 continue;
             }
             if let Some(o) = SObject::ALL
@@ -268,12 +268,7 @@ impl Store {
                 });
             }
         }
-        for r in self
-            .salesforce
-            .records
-            .values()
-            .filter(|r| r.deleted.is_none())
-        {
+        for r in self.salesforce.records().filter(|r| r.deleted.is_none()) {
             out.push(StoredRecord {
                 api: "salesforce".into(),
                 object: r.object.name().into(),

@@ -338,3 +338,51 @@ async fn test_connection_names_each_setup_problem_an_admin_can_fix() {
     let r = test().await;
     assert_eq!(r.outcome, TestOutcome::CredentialsRejected, "{}", r.message);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_devices_daily_share_goes_on_counting_after_a_restart() {
+    let world = World::new(Config::unlimited()).await;
+    let cap = |n| EndpointSettings {
+        daily_request_cap: Some(n),
+        batch_size: Some(1),
+        ..Default::default()
+    };
+    salesforce(&world, cap(1000)).await;
+    for i in 0..3 {
+        let c = NewCustomer::default().with(Field::LastName, format!("Counted{i}"));
+        world.store.create_customer(&c).await.unwrap();
+    }
+    flush(&world).await;
+    assert_eq!(world.store.status().await.unwrap().pending, 0);
+    let used: u32 = world
+        .store
+        .device_usage("crm")
+        .await
+        .unwrap()
+        .hours
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    assert!(used >= 3, "three upserts at least were counted: {used}");
+
+    // A new process (a new connector) with the cap at what was used: the
+    // day's share is spent, so nothing is sent and the customer waits.
+    salesforce(&world, cap(used)).await;
+    let later = NewCustomer::default().with(Field::LastName, "Waits");
+    let waiting = world.store.create_customer(&later).await.unwrap();
+    let err = flush_once(&world.store, world.secrets.clone())
+        .await
+        .expect_err("the device's share is spent");
+    assert!(err.to_string().contains("daily_request_cap"), "{err}");
+    let key = waiting.id.to_string();
+    assert!(
+        world
+            .emu
+            .records()
+            .iter()
+            .all(|r| r.key.as_deref() != Some(&key)),
+        "not sent"
+    );
+    let shown = world.store.customer(waiting.id).await.unwrap().unwrap();
+    assert_eq!(shown.sync_state, SyncState::Pending);
+}

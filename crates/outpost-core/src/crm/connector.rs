@@ -91,6 +91,26 @@ pub struct ApiBudget {
     pub device_cap: Option<u32>,
 }
 
+/// A device's requests to one CRM per UTC hour (the hour's start in Unix
+/// seconds, ascending), for CRMs that cap a device's share of their budget;
+/// the store keeps it so a restart goes on counting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceUsage {
+    pub hours: Vec<(i64, u32)>,
+}
+
+impl DeviceUsage {
+    pub fn add(&mut self, hour: i64, requests: u32) {
+        match self.hours.iter_mut().find(|(h, _)| *h == hour) {
+            Some(entry) => entry.1 += requests,
+            None => {
+                self.hours.push((hour, requests));
+                self.hours.sort_unstable();
+            }
+        }
+    }
+}
+
 /// A customer to deliver, with what the outbox knows about earlier tries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -322,6 +342,19 @@ pub trait CrmConnector: Send + Sync + 'static {
     /// one (Salesforce); `None` for the others.
     fn api_budget(&self) -> Option<ApiBudget> {
         None
+    }
+
+    /// This device's requests per hour, for CRMs that cap a device's share
+    /// of their budget (Salesforce's `daily_request_cap`); `None` for the
+    /// others.
+    fn device_usage(&self) -> Option<DeviceUsage> {
+        None
+    }
+
+    /// What earlier processes on this device sent ([`Self::device_usage`]
+    /// as the store kept it), counted against the cap from now on.
+    fn restore_device_usage(&self, usage: &DeviceUsage) {
+        let _ = usage;
     }
 
     /// A CRM that needs keys in its own format supplies its generator.

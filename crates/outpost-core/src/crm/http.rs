@@ -150,7 +150,19 @@ impl Http {
     /// `Unreachable`, an answer that is not the CRM's as `Intercepted`; a
     /// 429's `Retry-After` pauses every later request.
     pub async fn send(&self, request: RequestBuilder) -> Result<Timed, ConnectorError> {
-        self.throttle.acquire().await;
+        let slot = self.throttle.acquire().await;
+        let sent = self.send_uncounted(request).await;
+        // Only an answer proves the CRM counted the request by now.
+        if sent.is_ok() {
+            self.throttle.answered(slot);
+        }
+        sent
+    }
+
+    /// Sends without taking a slot of the throttle: only for a request the
+    /// CRM does not count against its limit (Salesforce's token endpoint
+    /// and version list), which would otherwise cost an upload its slot.
+    pub async fn send_uncounted(&self, request: RequestBuilder) -> Result<Timed, ConnectorError> {
         let start = Instant::now();
         let response = request
             .send()

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{customers, outbox, time, CustomerChange, Store, StoreEvent};
-use crate::crm::connector::ApiBudget;
+use super::{customers, device_usage, outbox, time, CustomerChange, Store, StoreEvent};
+use crate::crm::connector::{ApiBudget, DeviceUsage};
 use crate::crm::error::RecordError;
 use crate::customer::{CustomerId, SyncState};
 use crate::error::{Error, Result};
@@ -46,6 +46,9 @@ pub struct RoundOutcomes<'a> {
     pub audit: Vec<AuditEntry<'a>>,
     /// The CRM's request budget after the round, for CRMs that count one.
     pub api_budget: Option<ApiBudget>,
+    /// This device's requests per hour after the round, for CRMs that cap
+    /// a device's share of their budget.
+    pub device_usage: Option<DeviceUsage>,
 }
 
 impl Store {
@@ -102,6 +105,9 @@ impl Store {
         }
         if let Some(budget) = &round.api_budget {
             write_api_budget(&mut tx, round.endpoint, budget).await?;
+        }
+        if let Some(usage) = &round.device_usage {
+            device_usage::write(&mut tx, round.endpoint, usage).await?;
         }
         if !round.delivered.is_empty() || !round.updated.is_empty() || !round.refused.is_empty() {
             record_success(&mut tx, round.endpoint, now).await?;
@@ -215,9 +221,17 @@ impl Store {
 
     /// Keeps the CRM's request budget as the connector last read it (a
     /// delivery round keeps it with its outcomes, `RoundOutcomes`).
-    pub async fn record_api_budget(&self, endpoint: &str, budget: &ApiBudget) -> Result<()> {
+    pub async fn record_api_budget(
+        &self,
+        endpoint: &str,
+        budget: &ApiBudget,
+        usage: Option<&DeviceUsage>,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         write_api_budget(&mut tx, endpoint, budget).await?;
+        if let Some(usage) = usage {
+            device_usage::write(&mut tx, endpoint, usage).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

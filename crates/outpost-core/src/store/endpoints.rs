@@ -111,7 +111,12 @@ impl Store {
         let mut statements = vec!["DELETE FROM endpoints WHERE name = ?2".to_owned()];
         // Per-endpoint bookkeeping keyed by name: a stale row under the new
         // name goes, the old name's row takes its place.
-        for table in ["endpoint_sync", "pull_state", "form_metadata"] {
+        for table in [
+            "endpoint_sync",
+            "pull_state",
+            "form_metadata",
+            "api_device_usage",
+        ] {
             statements.push(format!("DELETE FROM {table} WHERE endpoint = ?1"));
             statements.push(format!(
                 "UPDATE {table} SET endpoint = ?1 WHERE endpoint = ?2"

@@ -7,6 +7,7 @@ mod conflicts;
 mod customers;
 mod deletions;
 mod delivery;
+mod device_usage;
 mod edits;
 mod endpoints;
 mod form_cache;

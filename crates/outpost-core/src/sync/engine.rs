@@ -191,7 +191,9 @@ impl SyncEngine {
         for (i, config) in configs.into_iter().enumerate() {
             // Listed primary first, as `Store::primary_endpoint` defines it.
             let primary = i == 0;
-            let runtime = match crm::build(&config, self.secrets.clone()).await {
+            let runtime = match super::connector::build(&self.store, &config, self.secrets.clone())
+                .await
+            {
                 Ok(connector) => {
                     if primary {
                         keys = connector.key_generator();

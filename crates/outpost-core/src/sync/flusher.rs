@@ -381,6 +381,7 @@ impl Flusher {
             .record_round(&RoundOutcomes {
                 endpoint: &self.endpoint,
                 api_budget: self.connector.api_budget(),
+                device_usage: self.connector.device_usage(),
                 delivered,
                 versions,
                 updated,

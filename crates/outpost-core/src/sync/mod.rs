@@ -3,6 +3,7 @@
 //! one-shot paths the CLI uses.
 
 pub mod backoff;
+mod connector;
 pub mod engine;
 pub mod flusher;
 pub mod form_refresh;

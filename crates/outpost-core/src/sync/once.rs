@@ -34,7 +34,7 @@ pub async fn flush_once(
         .await?
         .ok_or_else(|| FlushError::AnotherDeliverer(Lease::describe_holder(store.path())))?;
     store.recover_in_flight().await?;
-    let connector = crm::build(&config, secrets.clone())
+    let connector = super::connector::build(store, &config, secrets.clone())
         .await
         .map_err(FlushError::Connector)?;
     let monitor = Monitor::new(&config.name, connector.clone());
@@ -136,7 +136,7 @@ pub async fn pull_once(
     let _lease = take_lease(store)
         .await?
         .ok_or_else(|| PullOnceError::AnotherDeliverer(Lease::describe_holder(store.path())))?;
-    let connector = crm::build(&config, secrets)
+    let connector = super::connector::build(store, &config, secrets)
         .await
         .map_err(PullOnceError::Connector)?;
     let scope = PullScope::from_settings(&config.settings);

@@ -195,7 +195,10 @@ pub async fn pull_pass(
                 store.finish_pull_pass(endpoint, OVERLAP).await?;
                 pull_deletions(store, connector, endpoint, &mut report).await?;
                 if let Some(budget) = connector.api_budget() {
-                    store.record_api_budget(endpoint, &budget).await?;
+                    let usage = connector.device_usage();
+                    store
+                        .record_api_budget(endpoint, &budget, usage.as_ref())
+                        .await?;
                 }
                 tracing::info!(
                     endpoint,

@@ -1,7 +1,7 @@
 //! Salesforce sObjects (`Contact`, `Lead`): field definitions as describe
 //! shows them, stored records, ids, timestamps and per-record validation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
@@ -538,9 +538,15 @@ pub fn looks_like_id(s: &str) -> bool {
 /// All Salesforce data.
 #[derive(Debug, Clone)]
 pub struct SalesforceData {
-    pub records: BTreeMap<String, SfRecord>,
+    /// By id. Private so that every write goes through `put` / `modify`,
+    /// which keep `index` current.
+    records: BTreeMap<String, SfRecord>,
     pub defs: BTreeMap<SObject, ObjectDef>,
     pub next_id: u64,
+    /// Field values to ids, built the first time a field is looked up by
+    /// value (upsert keys, unique fields, the duplicate rule's email): a
+    /// Collections upsert of 200 into 10,000 records was 700 ms of scans.
+    index: HashMap<(SObject, String), HashMap<String, BTreeSet<String>>>,
 }
 
 impl Default for SalesforceData {
@@ -559,8 +565,15 @@ impl Default for SalesforceData {
                 })
                 .collect(),
             next_id: 1,
+            index: HashMap::new(),
         }
     }
+}
+
+/// The index's form of a value: lookups are case-insensitive unless the
+/// field says otherwise, and those compare exactly after the index lookup.
+fn index_form(v: &str) -> String {
+    v.to_lowercase()
 }
 
 impl SalesforceData {
@@ -572,6 +585,65 @@ impl SalesforceData {
         let id = make_id(o.prefix(), self.next_id);
         self.next_id += 1;
         id
+    }
+
+    /// Every stored record (the recycle bin's too), in id order.
+    pub fn records(&self) -> impl Iterator<Item = &SfRecord> {
+        self.records.values()
+    }
+
+    /// A stored record by its full (18-character) id, deleted or not.
+    pub fn get(&self, id: &str) -> Option<&SfRecord> {
+        self.records.get(id)
+    }
+
+    /// Stores a new record or replaces one with the same id.
+    pub fn put(&mut self, r: SfRecord) {
+        if let Some(old) = self.records.remove(&r.id) {
+            self.unindex(&old);
+        }
+        self.index_record(&r);
+        self.records.insert(r.id.clone(), r);
+    }
+
+    /// Changes a stored record in place; `None` when there is none.
+    pub fn modify<T>(&mut self, id: &str, change: impl FnOnce(&mut SfRecord) -> T) -> Option<T> {
+        let mut r = self.records.remove(id)?;
+        self.unindex(&r);
+        let out = change(&mut r);
+        self.put(r);
+        Some(out)
+    }
+
+    fn index_record(&mut self, r: &SfRecord) {
+        for ((o, field), by_value) in &mut self.index {
+            if *o != r.object {
+                continue;
+            }
+            if let Some(v) = r.values.get(field) {
+                by_value
+                    .entry(index_form(v))
+                    .or_default()
+                    .insert(r.id.clone());
+            }
+        }
+    }
+
+    fn unindex(&mut self, r: &SfRecord) {
+        for ((o, field), by_value) in &mut self.index {
+            if *o != r.object {
+                continue;
+            }
+            if let Some(v) = r.values.get(field) {
+                let form = index_form(v);
+                if let Some(ids) = by_value.get_mut(&form) {
+                    ids.remove(&r.id);
+                    if ids.is_empty() {
+                        by_value.remove(&form);
+                    }
+                }
+            }
+        }
     }
 
     /// A live (not deleted) record of `o` by id (15 or 18 characters).
@@ -593,8 +665,39 @@ impl SalesforceData {
     }
 
     /// Live records of `o` whose `field` equals `value` (case-insensitively
-    /// unless the field is case-sensitive).
-    pub fn find_by(&self, o: SObject, field: &FieldDef, value: &str) -> Vec<String> {
+    /// unless the field is case-sensitive), in id order.
+    pub fn find_by(&mut self, o: SObject, field: &FieldDef, value: &str) -> Vec<String> {
+        if field.is_system() {
+            return self.scan_by(o, field, value);
+        }
+        let slot = (o, field.name.clone());
+        if !self.index.contains_key(&slot) {
+            let mut by_value: HashMap<String, BTreeSet<String>> = HashMap::new();
+            for r in self.records.values().filter(|r| r.object == o) {
+                if let Some(v) = r.values.get(&field.name) {
+                    by_value
+                        .entry(index_form(v))
+                        .or_default()
+                        .insert(r.id.clone());
+                }
+            }
+            self.index.insert(slot.clone(), by_value);
+        }
+        let Some(ids) = self.index[&slot].get(&index_form(value)) else {
+            return Vec::new();
+        };
+        ids.iter()
+            .filter_map(|id| self.records.get(id))
+            .filter(|r| r.deleted.is_none())
+            .filter(|r| {
+                !field.case_sensitive || r.values.get(&field.name).is_some_and(|v| v == value)
+            })
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    /// `find_by` without the index, for the fields the server maintains.
+    fn scan_by(&self, o: SObject, field: &FieldDef, value: &str) -> Vec<String> {
         self.records
             .values()
             .filter(|r| r.object == o && r.deleted.is_none())
@@ -603,7 +706,7 @@ impl SalesforceData {
                     if field.case_sensitive {
                         v == value
                     } else {
-                        v.eq_ignore_ascii_case(value) || v.to_lowercase() == value.to_lowercase()
+                        index_form(&v) == index_form(value)
                     }
                 }
                 _ => false,

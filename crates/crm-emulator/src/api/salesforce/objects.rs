@@ -54,20 +54,26 @@ fn object(name: &str) -> Result<SObject, SfError> {
 }
 
 pub fn persist(store: &Store, id: &str) {
-    if let Some(r) = store.salesforce.records.get(id) {
+    if let Some(r) = store.salesforce.get(id) {
         store.put(SALESFORCE_KIND, id, r);
     }
 }
 
 fn unique_conflicts(
-    data: &SalesforceData,
+    data: &mut SalesforceData,
     o: SObject,
     values: &std::collections::BTreeMap<String, String>,
     except: Option<&str>,
 ) -> Vec<SfErr> {
-    let def = data.def(o);
+    let unique: Vec<FieldDef> = data
+        .def(o)
+        .fields
+        .iter()
+        .filter(|f| f.unique && !f.is_system())
+        .cloned()
+        .collect();
     let mut errs = Vec::new();
-    for f in def.fields.iter().filter(|f| f.unique && !f.is_system()) {
+    for f in &unique {
         let Some(v) = values.get(&f.name) else {
             continue;
         };
@@ -126,24 +132,21 @@ pub fn insert(
         return Err(errs);
     }
     if ctx.duplicate_rule && !ctx.allow_save {
-        if let (Some(email), Some(f)) = (values.get("Email"), data.def(o).field("Email")) {
-            if !data.find_by(o, f, email).is_empty() {
+        if let (Some(email), Some(f)) = (values.get("Email"), data.def(o).field("Email").cloned()) {
+            if !data.find_by(o, &f, email).is_empty() {
                 return Err(vec![duplicates_detected()]);
             }
         }
     }
     let id = data.new_id(o);
-    data.records.insert(
-        id.clone(),
-        SfRecord {
-            id: id.clone(),
-            object: o,
-            values,
-            created: at,
-            modified: at,
-            deleted: None,
-        },
-    );
+    data.put(SfRecord {
+        id: id.clone(),
+        object: o,
+        values,
+        created: at,
+        modified: at,
+        deleted: None,
+    });
     Ok(id)
 }
 
@@ -154,7 +157,7 @@ pub fn update_record(
     input: &Map<String, Value>,
     at: DateTime<Utc>,
 ) -> Result<(), Vec<SfErr>> {
-    let r = data.records.get(id).expect("caller checked");
+    let r = data.get(id).expect("caller checked");
     let o = r.object;
     let changes = validate(data.def(o), input, Mode::Update)?;
     let mut values = r.values.clone();
@@ -168,9 +171,10 @@ pub fn update_record(
     if !errs.is_empty() {
         return Err(errs);
     }
-    let r = data.records.get_mut(id).expect("caller checked");
-    r.values = values;
-    r.modified = at.max(r.modified);
+    data.modify(id, |r| {
+        r.values = values;
+        r.modified = at.max(r.modified);
+    });
     Ok(())
 }
 
@@ -327,16 +331,19 @@ pub async fn get_by_external(
     let run = || {
         authorize(&shared, &h)?;
         let o = object(&object_name)?;
-        let store = shared.store();
-        let data = &store.salesforce;
+        let mut store = shared.store();
+        let data = &mut store.salesforce;
         let f = external_field(data, o, &field)?;
-        let fields = field_list(data, o, &params)?;
         let ids = data.find_by(o, &f, &value);
+        let fields = field_list(data, o, &params)?;
         match ids.as_slice() {
             [] => Err(SfError::not_found()),
-            [one] => Ok(
-                Json(data.records[one].render(data.def(o), fields.as_deref(), &v)).into_response(),
-            ),
+            [one] => Ok(Json(data.get(one).expect("found").render(
+                data.def(o),
+                fields.as_deref(),
+                &v,
+            ))
+            .into_response()),
             many => Ok(multiple(data, many, &v)),
         }
     };
@@ -345,7 +352,11 @@ pub async fn get_by_external(
 
 /// 300 Multiple Choices: the matching records' URLs.
 fn multiple(data: &SalesforceData, ids: &[String], v: &str) -> Response {
-    let urls: Vec<String> = ids.iter().map(|id| data.records[id].url(v)).collect();
+    let urls: Vec<String> = ids
+        .iter()
+        .filter_map(|id| data.get(id))
+        .map(|r| r.url(v))
+        .collect();
     (StatusCode::MULTIPLE_CHOICES, Json(json!(urls))).into_response()
 }
 
@@ -403,9 +414,10 @@ pub fn delete_record(store: &mut Store, o: SObject, id: &str, at: DateTime<Utc>)
     let Some(full) = store.salesforce.live(o, id).map(|r| r.id.clone()) else {
         return false;
     };
-    let r = store.salesforce.records.get_mut(&full).expect("live");
-    r.deleted = Some(at);
-    r.modified = at.max(r.modified);
+    store.salesforce.modify(&full, |r| {
+        r.deleted = Some(at);
+        r.modified = at.max(r.modified);
+    });
     persist(store, &full);
     true
 }
@@ -788,8 +800,7 @@ pub async fn deleted(
         let store = shared.store();
         let mut all: Vec<(&String, DateTime<Utc>)> = store
             .salesforce
-            .records
-            .values()
+            .records()
             .filter(|r| r.object == o)
             .filter_map(|r| r.deleted.map(|d| (&r.id, d)))
             .collect();
@@ -823,8 +834,7 @@ pub async fn updated(
         let store = shared.store();
         let ids: Vec<&String> = store
             .salesforce
-            .records
-            .values()
+            .records()
             .filter(|r| {
                 r.object == o && r.deleted.is_none() && r.modified >= start && r.modified <= end
             })

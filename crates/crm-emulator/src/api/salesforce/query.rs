@@ -45,8 +45,7 @@ pub fn run(shared: &Shared, q: &str, all: bool, version: &str) -> Result<Vec<Val
     let (o, q) = parsed.bind(&data.defs)?;
     let def = data.def(o);
     let mut hits: Vec<_> = data
-        .records
-        .values()
+        .records()
         .filter(|r| r.object == o && (all || r.deleted.is_none()))
         .filter(|r| q.filter.as_ref().is_none_or(|e| soql::eval(e, def, r)))
         .collect();

@@ -104,8 +104,7 @@ fn run(shared: &Shared, spec: Spec, version: &str) -> Result<Value, SfError> {
             })
             .collect::<Result<_, _>>()?;
         out.extend(
-            data.records
-                .values()
+            data.records()
                 .filter(|r| r.object == o && r.deleted.is_none())
                 .filter(|r| lag.is_zero() || r.modified <= cutoff)
                 .filter(|r| matches(r, &needle))

@@ -121,8 +121,9 @@ impl OAuth {
             }
             None => form.push(("grant_type", "client_credentials".into())),
         }
+        // Salesforce does not count sign-ins against the org's budget.
         let timed = http
-            .send(http.client().post(self.token_url.clone()).form(&form))
+            .send_uncounted(http.client().post(self.token_url.clone()).form(&form))
             .await?;
         let status = timed.response.status().as_u16();
         if !timed.response.status().is_success() {

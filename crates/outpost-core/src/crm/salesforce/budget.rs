@@ -6,15 +6,18 @@
 //! again after a wait that doubles up to [`MAX_WAIT`]: a wait of a few
 //! seconds inside the request, a longer one as a transient failure. An admin can cap
 //! what one device may use (`daily_request_cap`), so a fleet of tills
-//! leaves the budget to the org's other integrations.
+//! leaves the budget to the org's other integrations. The device's count
+//! survives a restart: the store keeps it per UTC hour
+//! ([`DeviceUsage`]), and a restored hour counts until a day after its end.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use crate::crm::connector::ApiBudget;
+use crate::crm::connector::{ApiBudget, DeviceUsage};
 use crate::crm::error::ConnectorError;
 
 pub const DAY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -25,7 +28,7 @@ pub const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 /// A hold up to this long is waited out inside the request; a longer one
 /// fails it at once (a transient failure with the wait), so a round does
 /// not sit for minutes holding its messages.
-const SHORT_HOLD: Duration = Duration::from_secs(5);
+pub const SHORT_HOLD: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 pub struct Budget {
@@ -36,8 +39,11 @@ pub struct Budget {
 
 #[derive(Debug, Default)]
 struct State {
-    /// This device's requests inside the last day, oldest first.
+    /// This process's requests inside the last day, oldest first.
     sent: VecDeque<Instant>,
+    /// Earlier processes' requests by UTC hour (from the store), each
+    /// counted until a day after its hour ended.
+    earlier: Vec<(i64, u32)>,
     /// The org's usage as the last answer said.
     org: Option<(u64, u64)>,
     /// The org's budget is spent: nothing is sent before this.
@@ -74,6 +80,9 @@ impl Budget {
                 {
                     s.sent.pop_front();
                 }
+                let wall = Utc::now();
+                s.earlier
+                    .retain(|(hour, _)| earlier_expiry(*hour, wall) > Duration::ZERO);
                 match s.spent_until.filter(|u| *u > now) {
                     Some(until) if until - now > SHORT_HOLD => {
                         return Err(spent(until - now, &s.spent_why));
@@ -81,10 +90,18 @@ impl Budget {
                     Some(until) => Some(until),
                     None => {
                         if let Some(cap) = self.cap {
-                            if s.sent.len() >= cap as usize {
-                                let oldest = *s.sent.front().expect("a reached cap has requests");
+                            if s.device_used() >= u64::from(cap) {
+                                // The oldest counted request leaves the day first.
+                                let wait = match s.earlier.iter().map(|(h, _)| *h).min() {
+                                    Some(hour) => earlier_expiry(hour, wall),
+                                    None => {
+                                        let oldest =
+                                            *s.sent.front().expect("a reached cap has requests");
+                                        DAY.saturating_sub(now.duration_since(oldest))
+                                    }
+                                };
                                 return Err(spent(
-                                    DAY.saturating_sub(now.duration_since(oldest)),
+                                    wait,
                                     &format!("this device used its share of the Salesforce API budget ({cap} requests a day, setting daily_request_cap)"),
                                 ));
                             }
@@ -101,26 +118,30 @@ impl Budget {
         }
     }
 
-    /// After an answer: the org's usage from `Sforce-Limit-Info`. Reaching
-    /// the maximum holds the next request back as a 403 would.
+    /// After an answer: the org's usage from `Sforce-Limit-Info`. Usage
+    /// over the maximum holds the next request back as a 403 would; usage
+    /// at the maximum does not (the window may free a slot before the next
+    /// request: holding there cost a paced queue a second a request), and a
+    /// 403 then holds it.
     pub fn observe(&self, header: Option<&str>) {
         let Some((used, max)) = header.and_then(parse_usage) else {
             return;
         };
         let mut s = self.state();
         s.org = Some((used, max));
-        if used >= max {
+        if used > max {
             Self::hold(&mut s);
             s.spent_why = format!(
                 "the Salesforce org's API requests are used up for now (Sforce-Limit-Info: {used} of {max})"
             );
-        } else {
+        } else if used < max {
             s.spent_until = None;
             s.wait = None;
         }
     }
 
-    /// After a 403 `REQUEST_LIMIT_EXCEEDED`: the error to report.
+    /// After a 403 `REQUEST_LIMIT_EXCEEDED`: the error to report, with the
+    /// wait before the next request.
     pub fn exceeded(&self) -> ConnectorError {
         let mut s = self.state();
         let wait = Self::hold(&mut s);
@@ -141,10 +162,56 @@ impl Budget {
         ApiBudget {
             org_used: s.org.map(|o| o.0),
             org_max: s.org.map(|o| o.1),
-            device_used: s.sent.len() as u64,
+            device_used: s.device_used(),
             device_cap: self.cap,
         }
     }
+
+    /// This device's requests in the last day by UTC hour: earlier
+    /// processes' (as restored) and this one's.
+    pub fn device_usage(&self) -> DeviceUsage {
+        let s = self.state();
+        let (now, wall) = (Instant::now(), Utc::now());
+        let mut usage = DeviceUsage::default();
+        for (hour, n) in &s.earlier {
+            usage.add(*hour, *n);
+        }
+        for t in &s.sent {
+            let at = wall - chrono::Duration::from_std(now.duration_since(*t)).unwrap_or_default();
+            usage.add(hour_of(at), 1);
+        }
+        usage
+    }
+
+    /// Counts what earlier processes sent (as the store kept it); replaces
+    /// an earlier restore.
+    pub fn restore(&self, usage: &DeviceUsage) {
+        let wall = Utc::now();
+        self.state().earlier = usage
+            .hours
+            .iter()
+            .filter(|(hour, _)| earlier_expiry(*hour, wall) > Duration::ZERO)
+            .copied()
+            .collect();
+    }
+}
+
+impl State {
+    fn device_used(&self) -> u64 {
+        self.sent.len() as u64 + self.earlier.iter().map(|(_, n)| u64::from(*n)).sum::<u64>()
+    }
+}
+
+/// The start of `at`'s UTC hour, in Unix seconds.
+pub fn hour_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(3600) * 3600
+}
+
+/// How long a restored hour still counts: until a day after it ended (its
+/// requests may have come at its last minute).
+fn earlier_expiry(hour: i64, wall: DateTime<Utc>) -> Duration {
+    let end = hour + 3600 + DAY.as_secs() as i64;
+    Duration::from_secs(end.saturating_sub(wall.timestamp()).max(0) as u64)
 }
 
 fn spent(wait: Duration, why: &str) -> ConnectorError {
@@ -184,21 +251,25 @@ mod tests {
     async fn a_spent_org_budget_holds_requests_back_with_a_growing_wait() {
         let b = Budget::new(None);
         b.take().await.unwrap();
-        // A short hold is waited out inside the request...
+        // Usage at the maximum holds nothing: the next answer tells.
         b.observe(Some("api-usage=10/10"));
         let start = Instant::now();
+        b.take().await.unwrap();
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        // Over it, a short hold is waited out inside the request...
+        b.observe(Some("api-usage=11/10"));
         b.take().await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(1));
         // ...each time the budget is still spent the wait doubles, and a
         // long one fails the request at once with the wait and the words.
         for _ in 0..2 {
-            b.observe(Some("api-usage=10/10"));
+            b.observe(Some("api-usage=11/10"));
             b.take().await.unwrap();
         }
-        b.observe(Some("api-usage=10/10"));
+        b.observe(Some("api-usage=11/10"));
         let err = b.take().await.unwrap_err();
         assert_eq!(err.retry_after(), Some(Duration::from_secs(8)));
-        assert!(err.to_string().contains("10 of 10"), "{err}");
+        assert!(err.to_string().contains("11 of 10"), "{err}");
         tokio::time::advance(Duration::from_secs(8)).await;
         b.take().await.unwrap();
         b.observe(Some("api-usage=3/10"));
@@ -218,5 +289,34 @@ mod tests {
         tokio::time::advance(wait).await;
         b.take().await.unwrap();
         assert_eq!(b.left().device_used, 2);
+    }
+
+    #[tokio::test]
+    async fn a_restart_goes_on_counting_the_day_it_restores() {
+        let first = Budget::new(Some(3));
+        first.take().await.unwrap();
+        first.take().await.unwrap();
+        let kept = first.device_usage();
+        assert_eq!(kept.hours.iter().map(|(_, n)| n).sum::<u32>(), 2);
+
+        // The next process restores the count: one request left, then the
+        // cap holds until the restored hour leaves the day.
+        let next = Budget::new(Some(3));
+        next.restore(&kept);
+        assert_eq!(next.left().device_used, 2);
+        next.take().await.unwrap();
+        let wait = next.take().await.unwrap_err().retry_after().unwrap();
+        assert!(
+            wait > DAY && wait <= DAY + Duration::from_secs(3600),
+            "{wait:?}"
+        );
+        let total: u32 = next.device_usage().hours.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, 3);
+
+        // Hours that left the day are not restored.
+        let mut old = DeviceUsage::default();
+        old.add(hour_of(Utc::now()) - 26 * 3600, 99);
+        next.restore(&old);
+        assert_eq!(next.left().device_used, 1);
     }
 }

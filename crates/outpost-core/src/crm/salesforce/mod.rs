@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use url::Url;
 
 use crate::crm::connector::{
-    ApiBudget, CallInfo, Capabilities, CrmConnector, DeletedPage, Delivery, Outgoing,
+    ApiBudget, CallInfo, Capabilities, CrmConnector, DeletedPage, Delivery, DeviceUsage, Outgoing,
     OutgoingUpdate, Page, PullFilter, RecordOutcome, RemoteCustomer, UpdateOutcome,
 };
 use crate::crm::error::{ConnectorError, QueueProblem, RecordError};
@@ -166,34 +166,49 @@ impl Salesforce {
     }
 
     /// One request against the budget: held back while it is spent, its
-    /// answer's usage noted, a 403 `REQUEST_LIMIT_EXCEEDED` turned into a
-    /// wait for the whole queue.
+    /// answer's usage noted, a 403 `REQUEST_LIMIT_EXCEEDED` sent again after
+    /// a short wait (a window that frees a slot in a second costs the round
+    /// nothing) and otherwise turned into a wait for the whole queue.
     async fn send_counted(
         &self,
         request: reqwest::RequestBuilder,
     ) -> Result<Timed, ConnectorError> {
-        self.budget.take().await?;
-        let timed = self.http.send(request).await?;
-        let usage = timed
-            .response
-            .headers()
-            .get("sforce-limit-info")
-            .and_then(|v: &HeaderValue| v.to_str().ok());
-        self.budget.observe(usage);
-        if timed.response.status().as_u16() == 403 {
-            let (status, body) = (403, body_or_empty(timed.response).await);
-            let errors = errors::parse(&body);
-            if errors::has_code(&errors, "REQUEST_LIMIT_EXCEEDED") {
-                return Err(self.budget.exceeded());
+        let mut request = request;
+        loop {
+            let again = request.try_clone();
+            self.budget.take().await?;
+            let timed = self.http.send(request).await?;
+            let usage = timed
+                .response
+                .headers()
+                .get("sforce-limit-info")
+                .and_then(|v: &HeaderValue| v.to_str().ok());
+            self.budget.observe(usage);
+            if timed.response.status().as_u16() != 403 {
+                return Ok(timed);
             }
-            return Err(errors::request_error(
-                status,
-                &errors,
-                self.object.name(),
-                &self.key_field,
-            ));
+            let body = body_or_empty(timed.response).await;
+            let errors = errors::parse(&body);
+            if !errors::has_code(&errors, "REQUEST_LIMIT_EXCEEDED") {
+                return Err(errors::request_error(
+                    403,
+                    &errors,
+                    self.object.name(),
+                    &self.key_field,
+                ));
+            }
+            let exceeded = self.budget.exceeded();
+            match again {
+                Some(next)
+                    if exceeded
+                        .retry_after()
+                        .is_some_and(|w| w <= budget::SHORT_HOLD) =>
+                {
+                    request = next;
+                }
+                _ => return Err(exceeded),
+            }
         }
-        Ok(timed)
     }
 
     /// The body of a successful answer; an unsuccessful one is classified.
@@ -399,6 +414,14 @@ impl CrmConnector for Salesforce {
         Some(self.budget.left())
     }
 
+    fn device_usage(&self) -> Option<DeviceUsage> {
+        Some(self.budget.device_usage())
+    }
+
+    fn restore_device_usage(&self, usage: &DeviceUsage) {
+        self.budget.restore(usage);
+    }
+
     /// Signs in (the token endpoint does not count against the org's
     /// budget), reaches the instance through the version list (which does
     /// not count either: the monitor probes every 30 s while online, which
@@ -408,7 +431,10 @@ impl CrmConnector for Salesforce {
     async fn probe(&self) -> Result<(), ConnectorError> {
         let session = self.auth.session(&self.http).await?;
         let versions = crate::crm::http::join(&session.instance_url, "services/data/");
-        let timed = self.http.send(self.http.client().get(versions)).await?;
+        let timed = self
+            .http
+            .send_uncounted(self.http.client().get(versions))
+            .await?;
         if !timed.response.status().is_success() {
             return Err(self.error_for(timed).await);
         }
