@@ -107,6 +107,80 @@ async fn a_client_secret_from_stdin_is_tested_rotated_and_used_and_stays_in_the_
         (&Value::from("set"), &Value::from("not set"))
     );
 
+    // The token endpoint and scope of an identity provider: kept, shown,
+    // dropped again by naming the CRM's own endpoint; refused on a token
+    // sign-in, naming the setting.
+    let idp = "https://login.microsoftonline.com/contoso/oauth2/v2.0/token";
+    let set = outpost(
+        &db,
+        &[
+            "endpoints",
+            "set",
+            "--name",
+            &name,
+            "--token-url",
+            idp,
+            "--scope",
+            "https://crm.example.com/.default",
+        ],
+        None,
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let shown = json(&outpost(&db, &["--json", "endpoints", "show", &name], None));
+    assert_eq!(shown["settings"]["token_url"], idp);
+    assert_eq!(
+        shown["settings"]["scope"],
+        "https://crm.example.com/.default"
+    );
+    let own = format!("{url}/oauth/token");
+    let set = outpost(
+        &db,
+        &[
+            "endpoints",
+            "set",
+            "--name",
+            &name,
+            "--token-url",
+            &own,
+            "--scope",
+            "outpost",
+        ],
+        None,
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let on_token = outpost(
+        &db,
+        &[
+            "--json",
+            "endpoints",
+            "add",
+            "--name",
+            "plain",
+            "--kind",
+            "generic-rest",
+            "--url",
+            &url,
+            "--scope",
+            "outpost",
+            "--token-stdin",
+        ],
+        Some("tok"),
+    );
+    assert_eq!(on_token.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&on_token.stderr).contains("\"scope\""),
+        "{:?}",
+        on_token
+    );
+
     // A token makes no sense for client credentials: refused, naming the field.
     let refused = outpost(
         &db,

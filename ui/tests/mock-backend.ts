@@ -474,11 +474,9 @@ export function installMockBackend(opts: MockOptions): void {
       const answer = typeof value === 'string' ? answerFor('endpoint', field, value) : undefined;
       if (answer !== undefined && 'error' in answer) errors.push({ field, message: answer.error });
     }
-    // EndpointConfig::salesforce_settings: refused for other kinds; the token
-    // URL checked by the same rule as the base URL (the core's check_url).
+    // EndpointConfig::salesforce_settings: refused for other kinds.
     const salesforceOnly: Array<[string, string]> = [
       ['crm_object', 'object'],
-      ['token_url', 'token_url'],
       ['daily_request_cap', 'daily_request_cap'],
       ['allow_duplicates', 'allow_duplicates'],
     ];
@@ -486,9 +484,20 @@ export function installMockBackend(opts: MockOptions): void {
       for (const [setting, field] of salesforceOnly)
         if (settings[setting] !== undefined && settings[setting] !== null)
           errors.push({ field, message: 'Only the Salesforce connector takes this setting.' });
-    } else if (typeof settings.token_url === 'string') {
-      const answer = answerFor('endpoint', 'base_url', settings.token_url.trim());
-      if (answer !== undefined && 'error' in answer) errors.push({ field: 'token_url', message: answer.error });
+    }
+    // EndpointConfig::oauth_settings: the token URL for Salesforce and generic
+    // REST client credentials, checked by the base URL's rule (check_url).
+    const clientCredentials = config.kind === 'generic-rest' && settings.auth === 'oauth-client-credentials';
+    if (typeof settings.token_url === 'string') {
+      if (!clientCredentials && config.kind !== 'salesforce') {
+        errors.push({
+          field: 'token_url',
+          message: 'Only Salesforce and OAuth client credentials (generic REST) use a token URL.',
+        });
+      } else {
+        const answer = answerFor('endpoint', 'base_url', settings.token_url.trim());
+        if (answer !== undefined && 'error' in answer) errors.push({ field: 'token_url', message: answer.error });
+      }
     }
     const ranges: Record<string, unknown> = { priority: config.priority, ...settings };
     for (const [field, range] of Object.entries(model.ENDPOINT_LIMITS)) {

@@ -468,7 +468,7 @@ test.describe('settings: endpoints', () => {
     await expect(page.locator('#ep-token')).toHaveCount(0);
     await expect(page.locator('#ep-refresh-token')).toHaveCount(0);
     await expect(page.locator('#ep-client-secret')).toHaveAttribute('type', 'password');
-    await expect(page.locator('#ep-client-id')).toHaveAccessibleDescription(/short-lived tokens from \/oauth\/token/);
+    await expect(page.locator('#ep-client-id')).toHaveAccessibleDescription(/short-lived tokens from the token URL below \(by default \/oauth\/token/);
 
     await save(page);
     await expectError(page, 'client_id', "OAuth needs the app's client id.");
@@ -505,6 +505,38 @@ test.describe('settings: endpoints', () => {
     expect(stored?.client_secret).toBe('right-secret');
     expect(stored?.token).toBeUndefined();
     await expect(page.locator('body')).not.toContainText('right-secret');
+  });
+
+  test('client credentials at an identity provider on another host: token URL and scope are saved and kept', async ({ openApp }) => {
+    const url = 'http://127.0.0.1:8787';
+    const app = await openApp({ adminPassphrase: ADMIN_PASSPHRASE });
+    const { page } = app;
+    await app.unlockSettings();
+    await page.getByTestId('add-endpoint').click();
+    await fillNew(page, { name: 'in-house', kind: 'generic-rest', url });
+    // A token sign-in has neither.
+    await expect(page.locator('#ep-token-url')).toHaveCount(0);
+    await expect(page.locator('#ep-scope')).toHaveCount(0);
+    await page.locator('#ep-auth').selectOption('oauth-client-credentials');
+    await expect(page.locator('#ep-token-url')).toHaveAttribute('placeholder', `${url}/oauth/token`);
+    await expect(page.locator('#ep-token-url')).toHaveAccessibleDescription(/Keycloak/);
+    await page.locator('#ep-client-id').fill('outpost-till');
+    await page.locator('#ep-client-secret').fill('right-secret');
+    const idp = 'https://login.microsoftonline.com/contoso/oauth2/v2.0/token';
+    await page.locator('#ep-token-url').fill(idp);
+    await page.locator('#ep-scope').fill(' https://crm.example.com/.default ');
+    await save(page);
+    await expect(page.getByTestId('settings-notice')).toHaveText('Added in-house.');
+    const call = (await app.callsOf('save_endpoint')).at(-1) as { config: { settings: Record<string, unknown> } };
+    expect(call.config.settings).toEqual({
+      auth: 'oauth-client-credentials',
+      client_id: 'outpost-till',
+      token_url: idp,
+      scope: 'https://crm.example.com/.default',
+    });
+    await row(page, 'in-house').getByTestId('edit-endpoint').click();
+    await expect(page.locator('#ep-token-url')).toHaveValue(idp);
+    await expect(page.locator('#ep-scope')).toHaveValue('https://crm.example.com/.default');
   });
 
   test('shop number: generic REST only, range in the core\'s words, kept when the endpoint is edited', async ({ openApp }) => {

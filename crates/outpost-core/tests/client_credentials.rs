@@ -235,3 +235,183 @@ async fn test_connection_names_each_credential_problem() {
     assert!(refused.message.contains("auth"), "{}", refused.message);
     assert_eq!(w.emu.stats().total, before);
 }
+
+/// What the stand-in identity provider saw of each token request.
+#[derive(Debug, Clone, Default)]
+struct IdpLog {
+    requests: Vec<(Option<String>, Option<String>)>,
+}
+
+/// An identity provider on its own port (another host, as Keycloak or
+/// Entra ID would be): `POST /realms/shop/token` wants HTTP Basic client
+/// credentials and the scope `scope`, and issues the emulator's API token,
+/// which the emulator's REST API takes. Answers `invalid_scope` (RFC 6749
+/// §5.2) to a request without it.
+async fn identity_provider(
+    emu: &Emulator,
+    scope: &'static str,
+) -> (String, Arc<std::sync::Mutex<IdpLog>>) {
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::post;
+    use axum::{Form, Json};
+    use std::collections::HashMap;
+
+    type Shared = (String, Arc<std::sync::Mutex<IdpLog>>);
+    async fn token(
+        State((api_token, log)): State<Shared>,
+        headers: HeaderMap,
+        Form(form): Form<HashMap<String, String>>,
+    ) -> (StatusCode, Json<serde_json::Value>) {
+        let basic = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        log.lock()
+            .unwrap()
+            .requests
+            .push((basic.clone(), form.get("scope").cloned()));
+        if form.get("grant_type").map(String::as_str) != Some("client_credentials")
+            || basic.is_none()
+        {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({"error": "invalid_request"})),
+            );
+        }
+        if form.get("scope").map(String::as_str) != Some(SCOPE) {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(serde_json::json!({
+                    "error": "invalid_scope",
+                    "error_description": "AADSTS70011: The provided request must include a 'scope' input parameter."
+                })),
+            );
+        }
+        (
+            StatusCode::OK,
+            Json(serde_json::json!({
+                "token_type": "Bearer",
+                "expires_in": 3599,
+                "access_token": api_token,
+            })),
+        )
+    }
+    const SCOPE: &str = "https://crm.example.com/.default";
+    assert_eq!(scope, SCOPE);
+    let log = Arc::new(std::sync::Mutex::new(IdpLog::default()));
+    let app = axum::Router::new()
+        .route("/realms/shop/token", post(token))
+        .with_state((emu.token().to_owned(), log.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/realms/shop/token",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (url, log)
+}
+
+#[tokio::test]
+async fn an_identity_provider_on_another_host_issues_the_token_for_the_scope_it_wants() {
+    let w = World::new().await;
+    let (idp, log) = identity_provider(&w.emu, "https://crm.example.com/.default").await;
+    let mut config = w.config("outpost-till");
+    config.settings.token_url = Some(idp.clone());
+    let secrets = w.secrets(Some("till-secret")).await;
+
+    // Without the scope the provider refuses, and Test connection says why.
+    let refused = test_connection(&config, secrets.clone()).await;
+    assert_eq!(
+        refused.outcome,
+        TestOutcome::MissingPermission,
+        "{}",
+        refused.message
+    );
+    assert!(
+        refused.message.contains("invalid_scope"),
+        "{}",
+        refused.message
+    );
+
+    config.settings.scope = Some("https://crm.example.com/.default".into());
+    let ok = test_connection(&config, secrets.clone()).await;
+    assert_eq!(ok.outcome, TestOutcome::Ok, "{}", ok.message);
+
+    let added = w.add(5, "idp").await;
+    w.store.save_endpoint(&config).await.unwrap();
+    let engine = SyncEngine::start(w.store.clone(), secrets).await.unwrap();
+    wait_until("the queue to drain", Duration::from_secs(30), || async {
+        w.store.status().await.unwrap().pending == 0
+    })
+    .await;
+    engine.stop(Duration::from_secs(5)).await;
+    let per = w.emu.records_per_key();
+    for o in &added {
+        assert_eq!(per.get(&o.customer.id.to_string()), Some(&1));
+    }
+    // The CRM's own token endpoint was never asked; the provider was, with
+    // the client's id and secret in HTTP Basic and the scope in the body.
+    assert_eq!(w.emu.count(TOKEN, 200) + w.emu.count(TOKEN, 401), 0);
+    let seen = log.lock().unwrap().clone();
+    let (basic, scope) = seen.requests.last().cloned().unwrap();
+    assert_eq!(
+        basic.as_deref(),
+        Some("Basic b3V0cG9zdC10aWxsOnRpbGwtc2VjcmV0")
+    );
+    assert_eq!(scope.as_deref(), Some("https://crm.example.com/.default"));
+}
+
+#[test]
+fn a_token_url_and_scope_belong_to_client_credentials_only() {
+    let field_errors = |kind, auth, token_url: Option<&str>, scope: Option<&str>| {
+        let config = EndpointConfig {
+            name: "crm".into(),
+            kind,
+            base_url: "https://crm.example.com".into(),
+            connectivity: Connectivity::OnlineOffline,
+            priority: 1,
+            settings: EndpointSettings {
+                auth,
+                client_id: Some("id".into()),
+                token_url: token_url.map(Into::into),
+                scope: scope.map(Into::into),
+                ..Default::default()
+            },
+        };
+        match config.validate() {
+            Ok(()) => Vec::new(),
+            Err(e) => e
+                .fields()
+                .iter()
+                .map(|f| f.field.clone())
+                .collect::<Vec<_>>(),
+        }
+    };
+    let cc = AuthMethod::OauthClientCredentials;
+    let idp = Some("https://login.microsoftonline.com/contoso/oauth2/v2.0/token");
+    let scope = Some("https://crm.example.com/.default");
+    assert!(field_errors(EndpointKind::GenericRest, cc, idp, scope).is_empty());
+    assert_eq!(
+        field_errors(EndpointKind::GenericRest, AuthMethod::Token, idp, scope),
+        ["token_url", "scope"]
+    );
+    assert_eq!(
+        field_errors(EndpointKind::Salesforce, cc, idp, scope),
+        ["scope"]
+    );
+    assert_eq!(
+        field_errors(
+            EndpointKind::GenericRest,
+            cc,
+            Some("http://idp.example.com/token"),
+            None
+        ),
+        ["token_url"],
+        "plain http only to loopback"
+    );
+    assert_eq!(
+        field_errors(EndpointKind::GenericRest, cc, None, Some("two\nlines")),
+        ["scope"]
+    );
+}

@@ -207,10 +207,16 @@ pub struct Tuning {
     /// Salesforce: the object customers become, contact (default) or lead.
     #[arg(long, value_parser = parse_object)]
     object: Option<CrmObject>,
-    /// Salesforce: the OAuth token endpoint (default
-    /// https://login.salesforce.com/services/oauth2/token).
+    /// The OAuth token endpoint: Salesforce (default
+    /// https://login.salesforce.com/services/oauth2/token) or generic REST
+    /// client credentials (default {url}/oauth/token; e.g. Keycloak or
+    /// https://login.microsoftonline.com/TENANT/oauth2/v2.0/token).
     #[arg(long)]
     token_url: Option<String>,
+    /// Generic REST client credentials: the scope to ask the token endpoint
+    /// for (e.g. https://crm.example.com/.default).
+    #[arg(long)]
+    scope: Option<String>,
     /// Salesforce: at most this many API requests a day from this device.
     #[arg(long)]
     daily_request_cap: Option<u32>,
@@ -237,6 +243,7 @@ impl Tuning {
             .token_url
             .map(|u| u.trim().to_owned())
             .or(s.token_url.take());
+        s.scope = self.scope.map(|v| v.trim().to_owned()).or(s.scope.take());
         s.daily_request_cap = self.daily_request_cap.or(s.daily_request_cap);
         s.allow_duplicates = self.allow_duplicates.or(s.allow_duplicates);
     }

@@ -55,11 +55,18 @@ form_extra?: Array<string>,
  */
 crm_object?: CrmObject, 
 /**
- * Salesforce: the OAuth token endpoint (production login by default;
- * `https://test.salesforce.com/services/oauth2/token` for a sandbox,
- * or the org's My Domain).
+ * The OAuth token endpoint. Salesforce: production login by default
+ * (`https://test.salesforce.com/services/oauth2/token` for a sandbox,
+ * or the org's My Domain). Generic REST with client credentials:
+ * `{base URL}/oauth/token` by default, or an identity provider on
+ * another host (Keycloak, Microsoft Entra ID).
  */
 token_url?: string, 
+/**
+ * Generic REST with client credentials: the scope to ask the token
+ * endpoint for (none by default; Entra ID wants `{resource}/.default`).
+ */
+scope?: string, 
 /**
  * Salesforce: at most this many API requests per rolling 24 hours from
  * this device, so a fleet leaves the org's budget to others.

@@ -51,6 +51,12 @@ export const CRM_OBJECTS: ReadonlyArray<{ value: CrmObject; label: string }> = [
   { value: 'lead', label: 'Lead' },
 ];
 
+/** Generic REST's token endpoint when none is set: `/oauth/token` under the base URL. */
+export function defaultTokenUrl(baseUrl: string): string {
+  const base = baseUrl.trim().replace(/\/+$/, '');
+  return `${base === '' ? 'https://crm.example.com' : base}/oauth/token`;
+}
+
 /** Salesforce's production token endpoint: the connector's default for `token_url`. */
 export const SALESFORCE_TOKEN_URL = 'https://login.salesforce.com/services/oauth2/token';
 
@@ -153,8 +159,11 @@ export type EndpointDraft = {
   key_shop: string;
   /** Salesforce: the object customers become. */
   crm_object: CrmObject;
-  /** Salesforce: the OAuth token endpoint (blank: production login). */
+  /** The OAuth token endpoint (blank: Salesforce's production login, or
+   *  `/oauth/token` under the base URL for generic REST client credentials). */
   token_url: string;
+  /** Generic REST client credentials: the scope to ask for (blank: none). */
+  scope: string;
   /** Salesforce: this device's daily API request cap (blank: no cap). */
   daily_request_cap: string;
   /** Salesforce: save records a duplicate rule matched. */
@@ -188,6 +197,7 @@ export const FORM_FIELDS = [
   'refresh_token',
   'object',
   'token_url',
+  'scope',
   'daily_request_cap',
   'allow_duplicates',
   'batch_size',
@@ -221,6 +231,7 @@ export const INPUT_IDS: Record<FormField, string> = {
   refresh_token: 'ep-refresh-token',
   object: 'ep-crm-object',
   token_url: 'ep-token-url',
+  scope: 'ep-scope',
   daily_request_cap: 'ep-daily-cap',
   allow_duplicates: 'ep-allow-duplicates',
   batch_size: 'ep-batch-size',
@@ -271,6 +282,7 @@ export function newDraft(existing: EndpointView[]): EndpointDraft {
     key_shop: '',
     crm_object: 'contact',
     token_url: '',
+    scope: '',
     daily_request_cap: '',
     allow_duplicates: false,
     pull_enabled: true,
@@ -308,6 +320,7 @@ export function draftOf(view: EndpointView): EndpointDraft {
     key_shop: num(s.key_shop),
     crm_object: s.crm_object ?? 'contact',
     token_url: s.token_url ?? '',
+    scope: s.scope ?? '',
     daily_request_cap: num(s.daily_request_cap),
     allow_duplicates: s.allow_duplicates ?? false,
     pull_enabled: s.pull_enabled ?? true,
@@ -406,6 +419,10 @@ export function toRequest(d: EndpointDraft): FormOutput {
     const cap = number('daily_request_cap');
     if (cap !== undefined) settings.daily_request_cap = cap;
     if (d.allow_duplicates) settings.allow_duplicates = true;
+  }
+  if (d.kind === 'generic-rest' && settings.auth === 'oauth-client-credentials') {
+    if (d.token_url.trim() !== '') settings.token_url = d.token_url.trim();
+    if (d.scope.trim() !== '') settings.scope = d.scope.trim();
   }
   if (!d.pull_enabled) settings.pull_enabled = false;
   const days = number('pull_modified_within_days');

@@ -70,7 +70,8 @@ pub async fn build(
             let url = config.url();
             let credentials = client_credentials::ClientCredentials::new(
                 &config.name,
-                &url,
+                config.token_url(),
+                config.settings.scope.clone(),
                 config.settings.client_id.clone().unwrap_or_default(),
                 secret(SecretKind::ClientSecret).await?,
             );

@@ -69,6 +69,9 @@ pub const CLIENT_ID_REQUIRED: &str = "OAuth needs the app's client id.";
 
 /// Fields an admin may add to the creation form: each one's value is an
 /// attribute, and a customer carries a bounded number of them.
+/// The longest OAuth scope an admin can set (Entra's `{resource}/.default`
+/// or a few space-separated names fit many times over).
+pub const MAX_SCOPE_CHARS: usize = 1024;
 pub const MAX_FORM_EXTRAS: usize = crate::customer::validation::limits::ATTRIBUTES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
@@ -266,10 +269,15 @@ pub struct EndpointSettings {
     pub form_extra: Vec<String>,
     /// Salesforce: which object the customers are (Contact by default).
     pub crm_object: Option<CrmObject>,
-    /// Salesforce: the OAuth token endpoint (production login by default;
-    /// `https://test.salesforce.com/services/oauth2/token` for a sandbox,
-    /// or the org's My Domain).
+    /// The OAuth token endpoint. Salesforce: production login by default
+    /// (`https://test.salesforce.com/services/oauth2/token` for a sandbox,
+    /// or the org's My Domain). Generic REST with client credentials:
+    /// `{base URL}/oauth/token` by default, or an identity provider on
+    /// another host (Keycloak, Microsoft Entra ID).
     pub token_url: Option<String>,
+    /// Generic REST with client credentials: the scope to ask the token
+    /// endpoint for (none by default; Entra ID wants `{resource}/.default`).
+    pub scope: Option<String>,
     /// Salesforce: at most this many API requests per rolling 24 hours from
     /// this device, so a fleet leaves the org's budget to others.
     pub daily_request_cap: Option<u32>,
@@ -448,6 +456,7 @@ impl EndpointConfig {
             ));
         }
         errors.extend(self.map_conflicts());
+        errors.extend(self.oauth_settings());
         errors.extend(self.salesforce_settings());
         let auth = self.settings.auth;
         if !self.kind.auth_methods().contains(&auth) {
@@ -553,6 +562,39 @@ impl EndpointConfig {
         errors
     }
 
+    /// The token endpoint and scope: only OAuth sign-ins take them.
+    fn oauth_settings(&self) -> Vec<FieldError> {
+        let s = &self.settings;
+        let mut errors = Vec::new();
+        let client_credentials =
+            self.kind == EndpointKind::GenericRest && s.auth == AuthMethod::OauthClientCredentials;
+        if s.token_url.is_some() && !(client_credentials || self.kind == EndpointKind::Salesforce) {
+            errors.push(FieldError::new(
+                "token_url",
+                "Only Salesforce and OAuth client credentials (generic REST) use a token URL.",
+            ));
+        } else if let Some(Err(msg)) = s.token_url.as_deref().map(check_url) {
+            errors.push(FieldError::new("token_url", msg));
+        }
+        if let Some(scope) = &s.scope {
+            if !client_credentials {
+                errors.push(FieldError::new(
+                    "scope",
+                    "Only OAuth client credentials (generic REST) ask for a scope; Salesforce takes its scopes from the connected app.",
+                ));
+            } else if scope.trim().is_empty()
+                || scope.chars().count() > MAX_SCOPE_CHARS
+                || scope.chars().any(char::is_control)
+            {
+                errors.push(FieldError::new(
+                    "scope",
+                    format!("Enter the scope on one line, at most {MAX_SCOPE_CHARS} characters (e.g. https://crm.example.com/.default)."),
+                ));
+            }
+        }
+        errors
+    }
+
     /// The settings only Salesforce takes: refused elsewhere, checked there.
     fn salesforce_settings(&self) -> Vec<FieldError> {
         let s = &self.settings;
@@ -560,7 +602,6 @@ impl EndpointConfig {
         if self.kind != EndpointKind::Salesforce {
             for (set, field) in [
                 (s.crm_object.is_some(), "object"),
-                (s.token_url.is_some(), "token_url"),
                 (s.daily_request_cap.is_some(), "daily_request_cap"),
                 (s.allow_duplicates.is_some(), "allow_duplicates"),
             ] {
@@ -573,9 +614,6 @@ impl EndpointConfig {
             }
             return errors;
         }
-        if let Some(Err(msg)) = s.token_url.as_deref().map(check_url) {
-            errors.push(FieldError::new("token_url", msg));
-        }
         let cap = s.daily_request_cap.map(i64::from);
         if let Some(words) = cap.and_then(|v| limits::DAILY_REQUEST_CAP.check(v).err()) {
             errors.push(FieldError::new("daily_request_cap", words));
@@ -583,14 +621,16 @@ impl EndpointConfig {
         errors
     }
 
-    /// The OAuth token endpoint (Salesforce's default when not set).
+    /// The OAuth token endpoint: the one set, else the kind's default
+    /// (Salesforce's login; `{base URL}/oauth/token` for generic REST).
     pub fn token_url(&self) -> Url {
-        let raw = self
-            .settings
-            .token_url
-            .as_deref()
-            .unwrap_or(crate::crm::salesforce::LOGIN_TOKEN_URL);
-        Url::parse(raw).expect("validated before use")
+        match self.settings.token_url.as_deref() {
+            Some(raw) => Url::parse(raw).expect("validated before use"),
+            None if self.kind == EndpointKind::Salesforce => {
+                Url::parse(crate::crm::salesforce::LOGIN_TOKEN_URL).expect("a valid constant")
+            }
+            None => crate::crm::http::join(&self.url(), "oauth/token"),
+        }
     }
 
     pub fn url(&self) -> Url {

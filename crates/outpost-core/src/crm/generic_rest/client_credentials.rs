@@ -1,6 +1,7 @@
 //! OAuth 2.0 client credentials (RFC 6749 §4.4) for the generic REST
 //! contract: a client id and secret buy a short-lived bearer token at the
-//! CRM's `POST /oauth/token`. The token is cached and bought again shortly
+//! CRM's `POST /oauth/token`, or at an identity provider's token endpoint
+//! (Keycloak, Entra ID) with the scope it asks for. The token is cached and bought again shortly
 //! before it expires, and once more when the API answers 401 anyway (a token
 //! can be revoked early). Only one purchase runs at a time: the requests in
 //! flight wait for it instead of each buying their own.
@@ -22,6 +23,7 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 pub struct ClientCredentials {
     endpoint: String,
     token_url: Url,
+    scope: Option<String>,
     client_id: String,
     client_secret: Sensitive<String>,
     cached: Mutex<Option<Cached>>,
@@ -67,16 +69,19 @@ fn form_encode(s: &str) -> String {
 }
 
 impl ClientCredentials {
-    /// `base` is the CRM's base URL; the token endpoint is `{base}/oauth/token`.
+    /// `token_url` is the CRM's `{base}/oauth/token` unless an admin set
+    /// another; `scope` is sent when set.
     pub fn new(
         endpoint: &str,
-        base: &Url,
+        token_url: Url,
+        scope: Option<String>,
         client_id: String,
         client_secret: Sensitive<String>,
     ) -> Self {
         ClientCredentials {
             endpoint: endpoint.to_owned(),
-            token_url: crate::crm::http::join(base, "oauth/token"),
+            token_url,
+            scope,
             client_id,
             client_secret,
             cached: Mutex::new(None),
@@ -115,6 +120,16 @@ impl ClientCredentials {
         Ok(token)
     }
 
+    /// The request body; the id and secret go in HTTP Basic, which RFC 6749
+    /// prefers and Entra ID and Keycloak accept.
+    fn form(&self) -> Vec<(&'static str, &str)> {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = &self.scope {
+            form.push(("scope", scope.as_str()));
+        }
+        form
+    }
+
     async fn buy(&self, http: &Http) -> Result<Cached, ConnectorError> {
         let request = http
             .client()
@@ -123,13 +138,13 @@ impl ClientCredentials {
                 form_encode(&self.client_id),
                 Some(form_encode(self.client_secret.expose())),
             )
-            .form(&[("grant_type", "client_credentials")]);
+            .form(&self.form());
         let obtained = Instant::now();
         let timed = http.send(request).await?;
         let status = timed.response.status().as_u16();
         if !timed.response.status().is_success() {
             let error = timed.response.json::<TokenError>().await.ok();
-            return Err(token_error(status, error));
+            return Err(token_error(status, error, &self.token_url));
         }
         let body: TokenResponse = timed
             .response
@@ -151,17 +166,16 @@ impl ClientCredentials {
 }
 
 /// What a refusal at the token endpoint means for the admin.
-fn token_error(status: u16, error: Option<TokenError>) -> ConnectorError {
+fn token_error(status: u16, error: Option<TokenError>, token_url: &Url) -> ConnectorError {
     let Some(TokenError {
         error,
         error_description,
     }) = error
     else {
         if status == 404 || status == 405 {
-            return ConnectorError::Queue(QueueProblem::Misconfigured(
-                "the CRM has no OAuth token endpoint at POST /oauth/token: does it offer client credentials?"
-                    .into(),
-            ));
+            return ConnectorError::Queue(QueueProblem::Misconfigured(format!(
+                "there is no OAuth token endpoint at POST {token_url}: does the CRM offer client credentials, or is the token URL wrong?"
+            )));
         }
         return classify_status(
             status,
@@ -213,6 +227,7 @@ mod tests {
 
     #[test]
     fn refusals_say_what_to_fix() {
+        let url = Url::parse("https://idp.example.com/realms/shop/token").unwrap();
         let err = |status, error: &str| {
             token_error(
                 status,
@@ -220,6 +235,7 @@ mod tests {
                     error: error.into(),
                     error_description: None,
                 }),
+                &url,
             )
         };
         assert!(matches!(
@@ -238,12 +254,19 @@ mod tests {
             err(400, "unsupported_grant_type"),
             ConnectorError::Queue(QueueProblem::Misconfigured(_))
         ));
+        let missing = token_error(404, None, &url);
         assert!(matches!(
-            token_error(404, None),
+            &missing,
             ConnectorError::Queue(QueueProblem::Misconfigured(_))
         ));
+        assert!(
+            missing
+                .to_string()
+                .contains("idp.example.com/realms/shop/token"),
+            "{missing}"
+        );
         assert!(matches!(
-            token_error(503, None),
+            token_error(503, None, &url),
             ConnectorError::Transient { .. }
         ));
     }
