@@ -59,6 +59,28 @@ impl RateLimiter {
         self.hits.clear();
     }
 
+    /// Admits `n` requests at `now` together, or none of them (a Dataverse
+    /// `$batch` counts each of its operations); `None` when limiting is off.
+    pub fn check_n(&mut self, now: Instant, n: u32) -> Option<Verdict> {
+        let limit = self.limit?;
+        self.usage(now);
+        let allowed = self.hits.len() as u64 + u64::from(n) <= u64::from(limit.max);
+        if allowed {
+            self.hits.extend(std::iter::repeat_n(now, n as usize));
+        }
+        let retry_after = self
+            .hits
+            .front()
+            .map(|&oldest| limit.window.saturating_sub(now.duration_since(oldest)))
+            .unwrap_or_default();
+        Some(Verdict {
+            allowed,
+            limit,
+            remaining: limit.max.saturating_sub(self.hits.len() as u32),
+            retry_after,
+        })
+    }
+
     /// Admits or rejects one request at `now`; `None` when limiting is off.
     pub fn check(&mut self, now: Instant) -> Option<Verdict> {
         let limit = self.limit?;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+use crate::api::dynamics::DynRuntime;
 use crate::api::salesforce::SfRuntime;
 use crate::auth::Tokens;
 use crate::config::Config;
@@ -25,6 +26,8 @@ pub enum Api {
     Hubspot,
     /// Salesforce REST (`/services/data/vNN.0/...`, `/services/oauth2/token`).
     Salesforce,
+    /// Dataverse Web API (`/api/data/v9.x/...`, `/{tenant}/oauth2/v2.0/token`).
+    Dynamics,
 }
 
 #[derive(Debug)]
@@ -38,6 +41,12 @@ pub struct Shared {
     pub salesforce_limiter: Mutex<RateLimiter>,
     /// Salesforce switches (duplicate rule, instance_url, rotation) and query cursors.
     pub salesforce: Mutex<SfRuntime>,
+    pub dynamics_limiter: Mutex<RateLimiter>,
+    /// Dataverse switches (duplicate detection, change tracking, key status).
+    pub dynamics: Mutex<DynRuntime>,
+    /// Dataverse requests being served, and the cap (0: none).
+    pub dynamics_in_flight: AtomicU32,
+    pub dynamics_concurrency: AtomicU32,
     /// The CRM port's base URL, set once the server listens.
     pub crm_url: OnceLock<String>,
     pub tokens: Mutex<Tokens>,
@@ -59,6 +68,10 @@ impl Shared {
             hubspot_limiter: Mutex::new(RateLimiter::new(config.hubspot_rate_limit)),
             salesforce_limiter: Mutex::new(RateLimiter::new(config.salesforce_rate_limit)),
             salesforce: Mutex::new(SfRuntime::default()),
+            dynamics_limiter: Mutex::new(RateLimiter::new(config.dynamics_rate_limit)),
+            dynamics: Mutex::new(DynRuntime::default()),
+            dynamics_in_flight: AtomicU32::new(0),
+            dynamics_concurrency: AtomicU32::new(config.dynamics_concurrency),
             crm_url: OnceLock::new(),
             tokens: Mutex::new(Tokens::new(
                 &config.token,
@@ -84,6 +97,10 @@ impl Shared {
         self.salesforce.lock().expect("salesforce lock")
     }
 
+    pub fn dynamics(&self) -> MutexGuard<'_, DynRuntime> {
+        self.dynamics.lock().expect("dynamics lock")
+    }
+
     pub fn faults(&self) -> MutexGuard<'_, FaultState> {
         self.faults.lock().expect("faults lock")
     }
@@ -93,6 +110,7 @@ impl Shared {
             Api::Rest => self.rest_limiter.lock(),
             Api::Hubspot => self.hubspot_limiter.lock(),
             Api::Salesforce => self.salesforce_limiter.lock(),
+            Api::Dynamics => self.dynamics_limiter.lock(),
         }
         .expect("limiter lock")
     }
