@@ -623,6 +623,7 @@ fn dv_settings_json(i: &Inner) -> Value {
         "change_tracking": rt.change_tracking,
         "key_status": rt.key_status,
         "concurrency": i.shared.dynamics_concurrency.load(Ordering::SeqCst),
+        "in_flight": i.shared.dynamics_in_flight.load(Ordering::SeqCst),
     })
 }
 

@@ -946,3 +946,221 @@ async fn contacts_survive_a_restart_with_a_state_file() {
         "versions continue after a restart"
     );
 }
+
+async fn ctl(emu: &Emulator, path: &str, body: Value) -> Value {
+    let r = client()
+        .post(format!("{}{path}", emu.control_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+async fn settings(emu: &Emulator) -> Value {
+    client()
+        .get(format!("{}/dynamics/settings", emu.control_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn control_routes_switch_edit_seed_and_reset() {
+    let emu = start().await;
+    let s = settings(&emu).await;
+    assert_eq!(s["duplicate_detection"], false);
+    assert_eq!(s["duplicate_status"], 412);
+    assert_eq!(s["change_tracking"], true);
+    assert_eq!(s["key_status"], "Active");
+    assert_eq!(s["concurrency"], 52);
+    let s = ctl(&emu, "/dynamics/change-tracking", json!({"on": false})).await;
+    assert_eq!(s["change_tracking"], false);
+    let s = ctl(&emu, "/dynamics/key", json!({"status": "Failed"})).await;
+    assert_eq!(s["key_status"], "Failed");
+    let r = client()
+        .post(format!("{}/dynamics/key", emu.control_url()))
+        .json(&json!({"status": "Broken"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let s = ctl(
+        &emu,
+        "/dynamics/duplicate-detection",
+        json!({"on": true, "status": 500}),
+    )
+    .await;
+    assert_eq!(
+        (
+            s["duplicate_detection"].as_bool(),
+            s["duplicate_status"].as_u64()
+        ),
+        (Some(true), Some(500))
+    );
+
+    let seeded = ctl(&emu, "/seed", json!({"api": "dynamics", "count": 2, "records": [{"lastname": "K", "outpost_key": "ck", "preferredcontactmethodcode": "3"}]})).await;
+    assert_eq!(seeded["ids"].as_array().unwrap().len(), 3);
+    // A person edits and deletes in the CRM.
+    ctl(
+        &emu,
+        "/records/edit",
+        json!({"api": "dynamics", "key": "ck", "fields": {"telephone1": "555", "lastname": "Kay"}}),
+    )
+    .await;
+    let all = client()
+        .get(format!("{}/records", emu.control_url()))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let ck = all["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["api"] == "dynamics" && r["key"] == "ck")
+        .unwrap()
+        .clone();
+    assert_eq!(ck["object"], "contacts");
+    assert_eq!(ck["record"]["telephone1"], "555");
+    assert_eq!(ck["record"]["preferredcontactmethodcode"], 3);
+    assert_eq!(
+        ck["record"]["versionnumber"], 4,
+        "three seeded rows, then the edit"
+    );
+    let r = client()
+        .post(format!("{}/records/edit", emu.control_url()))
+        .json(&json!({"api": "dynamics", "key": "ck", "fields": {"nosuch": "x"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    ctl(
+        &emu,
+        "/records/delete",
+        json!({"api": "dynamics", "key": "ck"}),
+    )
+    .await;
+    assert_eq!(
+        emu.records().iter().filter(|r| r.api == "dynamics").count(),
+        2
+    );
+
+    let limits = ctl(&emu, "/rate-limit", json!({"dynamics": "1/60s"})).await;
+    assert_eq!(limits["dynamics"], "1/60000ms");
+    assert_eq!(
+        call(&emu, Method::GET, &format!("{V}/WhoAmI"), &[], None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        call(&emu, Method::GET, &format!("{V}/WhoAmI"), &[], None)
+            .await
+            .status,
+        429
+    );
+
+    emu.reset().await;
+    let s = settings(&emu).await;
+    assert_eq!(
+        (s["change_tracking"].as_bool(), s["key_status"].as_str()),
+        (Some(true), Some("Active"))
+    );
+    assert_eq!(s["duplicate_detection"], false);
+    assert_eq!(
+        call(&emu, Method::GET, &format!("{V}/WhoAmI"), &[], None)
+            .await
+            .status,
+        200
+    );
+    assert!(emu.records().is_empty());
+}
+
+#[tokio::test]
+async fn concurrency_cap_answers_429() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let emu = start().await;
+    ctl(&emu, "/dynamics/concurrency", json!({"max": 1})).await;
+    // A request whose body has not arrived yet stays in flight.
+    let mut slow = tokio::net::TcpStream::connect(emu.crm_addr())
+        .await
+        .unwrap();
+    let head = format!(
+        "POST {V}/contacts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: 16\r\nConnection: close\r\n\r\n",
+        emu.token()
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let busy = common::eventually(Duration::from_secs(5), || async {
+        settings(&emu).await["in_flight"] == 1
+    })
+    .await;
+    assert!(busy, "the slow request is in flight");
+    let a = call(&emu, Method::GET, &format!("{V}/WhoAmI"), &[], None).await;
+    assert_eq!((a.status, a.code()), (429, "0x80072326"));
+    assert_eq!(
+        a.message(),
+        "Number of concurrent requests exceeded the limit of 1."
+    );
+    assert!(a.header("retry-after").is_some());
+    slow.write_all(br#"{"lastname":"S"}"#).await.unwrap();
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    let a = call(&emu, Method::GET, &format!("{V}/WhoAmI"), &[], None).await;
+    assert_eq!(a.status, 200);
+}
+
+#[tokio::test]
+async fn unauthorized_answers_carry_a_challenge_and_the_key_is_unique() {
+    let emu = start().await;
+    let r = client()
+        .get(format!("{}{V}/WhoAmI", emu.crm_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r
+        .headers()
+        .get("www-authenticate")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer authorization_uri="));
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no bearer token"));
+    create(&emu, json!({"lastname": "A", "outpost_key": "same"})).await;
+    let a = call(
+        &emu,
+        Method::POST,
+        &format!("{V}/contacts"),
+        &[],
+        Some(json!({"lastname": "B", "outpost_key": "same"})),
+    )
+    .await;
+    assert_eq!(a.status, 412);
+    assert_eq!(
+        a.message(),
+        "A record with matching key values already exists."
+    );
+    let a = call(&emu, Method::PUT, &format!("{V}/contacts"), &[], None).await;
+    assert_eq!(a.status, 405);
+    let a = call(
+        &emu,
+        Method::GET,
+        &format!("{V}/contacts?$expand=x"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(a.status, 400);
+}
