@@ -90,6 +90,7 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/dynamics/key", post(dv_key_status))
         .route("/dynamics/key/remove", post(dv_remove_key))
         .route("/dynamics/concurrency", post(dv_concurrency))
+        .route("/dynamics/batch-counting", post(dv_batch_counting))
         .route("/records/edit", post(edit_record))
         .route("/records/delete", post(delete_record))
         .fallback(|| async {
@@ -250,7 +251,7 @@ async fn set_rate_limit(State(i): S, b: Bytes) -> Result<Json<Value>, ControlErr
         i.shared.limiter(Api::Salesforce).set_limit(l);
     }
     if let Some(l) = parse(&req.dynamics)? {
-        i.shared.limiter(Api::Dynamics).set_limit(l);
+        i.shared.set_dynamics_limit(l);
     }
     if let Some(l) = hubspot {
         i.shared.limiter(Api::Hubspot).set_limit(l);
@@ -623,6 +624,7 @@ fn dv_settings_json(i: &Inner) -> Value {
         "change_tracking": rt.change_tracking,
         "key_status": rt.key_status,
         "concurrency": i.shared.dynamics_concurrency.load(Ordering::SeqCst),
+        "batch_counts_operations": rt.batch_counts_operations,
         "in_flight": i.shared.dynamics_in_flight.load(Ordering::SeqCst),
     })
 }
@@ -691,5 +693,20 @@ async fn dv_concurrency(State(i): S, b: Bytes) -> Result<Json<Value>, ControlErr
     i.shared
         .dynamics_concurrency
         .store(req.max, Ordering::SeqCst);
+    Ok(Json(dv_settings_json(&i)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct BatchCountingReq {
+    /// `true` (default): each `$batch` operation counts as a request too;
+    /// `false`: a batch counts once against the request limit (its
+    /// operations still use execution time).
+    operations: bool,
+}
+
+async fn dv_batch_counting(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: BatchCountingReq = body(&b)?;
+    i.shared.dynamics().batch_counts_operations = req.operations;
     Ok(Json(dv_settings_json(&i)))
 }

@@ -471,9 +471,7 @@ impl Inner {
             .limiter(Api::Salesforce)
             .set_limit(cfg.salesforce_rate_limit);
         *self.shared.salesforce() = SfRuntime::default();
-        self.shared
-            .limiter(Api::Dynamics)
-            .set_limit(cfg.dynamics_rate_limit);
+        self.shared.set_dynamics_limit(cfg.dynamics_rate_limit);
         *self.shared.dynamics() = DynRuntime::default();
         self.shared
             .dynamics_concurrency

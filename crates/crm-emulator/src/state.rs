@@ -42,6 +42,8 @@ pub struct Shared {
     /// Salesforce switches (duplicate rule, instance_url, rotation) and query cursors.
     pub salesforce: Mutex<SfRuntime>,
     pub dynamics_limiter: Mutex<RateLimiter>,
+    /// Dataverse's execution-time budget, in units of the fixed request cost.
+    pub dynamics_time: Mutex<RateLimiter>,
     /// Dataverse switches (duplicate detection, change tracking, key status).
     pub dynamics: Mutex<DynRuntime>,
     /// Dataverse requests being served, and the cap (0: none).
@@ -69,6 +71,10 @@ impl Shared {
             salesforce_limiter: Mutex::new(RateLimiter::new(config.salesforce_rate_limit)),
             salesforce: Mutex::new(SfRuntime::default()),
             dynamics_limiter: Mutex::new(RateLimiter::new(config.dynamics_rate_limit)),
+            dynamics_time: Mutex::new(RateLimiter::new(crate::api::dynamics::limits::time_limit(
+                config.dynamics_rate_limit,
+                config.dynamics_request_cost,
+            ))),
             dynamics: Mutex::new(DynRuntime::default()),
             dynamics_in_flight: AtomicU32::new(0),
             dynamics_concurrency: AtomicU32::new(config.dynamics_concurrency),
@@ -99,6 +105,18 @@ impl Shared {
 
     pub fn dynamics(&self) -> MutexGuard<'_, DynRuntime> {
         self.dynamics.lock().expect("dynamics lock")
+    }
+
+    pub fn dynamics_time(&self) -> MutexGuard<'_, RateLimiter> {
+        self.dynamics_time.lock().expect("dynamics time lock")
+    }
+
+    /// Sets Dataverse's request window and the execution-time window with it.
+    pub fn set_dynamics_limit(&self, limit: Option<crate::config::RateLimit>) {
+        self.limiter(Api::Dynamics).set_limit(limit);
+        let cost = self.config.dynamics_request_cost;
+        self.dynamics_time()
+            .set_limit(crate::api::dynamics::limits::time_limit(limit, cost));
     }
 
     pub fn faults(&self) -> MutexGuard<'_, FaultState> {

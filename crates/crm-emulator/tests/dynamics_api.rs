@@ -113,7 +113,7 @@ async fn entra_token_whoami_and_expiry() {
     let mut bad = good;
     bad[2].1 = "wrong";
     let (s, e) = token(&emu, &bad).await;
-    assert_eq!(s, 400);
+    assert_eq!(s, 401, "Entra answers a wrong secret with 401");
     assert_eq!(e["error"], "invalid_client");
     assert_eq!(e["error_codes"], json!([7000215]));
     assert!(e["error_description"]
@@ -1163,4 +1163,65 @@ async fn unauthorized_answers_carry_a_challenge_and_the_key_is_unique() {
     )
     .await;
     assert_eq!(a.status, 400);
+}
+
+#[tokio::test]
+async fn execution_time_budget_and_batch_counting() {
+    // 400 s of execution time per request: the 1,200 s budget fits three.
+    let emu = start_with(Config {
+        dynamics_rate_limit: Some(RateLimit {
+            max: 5,
+            window: Duration::from_secs(300),
+        }),
+        dynamics_request_cost: Duration::from_secs(400),
+        ..Config::unlimited()
+    })
+    .await;
+    let who = format!("{V}/WhoAmI");
+    let a = call(&emu, Method::GET, &who, &[], None).await;
+    assert_eq!(
+        a.header("x-ms-ratelimit-time-remaining-xrm-requests"),
+        Some("800000")
+    );
+    call(&emu, Method::GET, &who, &[], None).await;
+    call(&emu, Method::GET, &who, &[], None).await;
+    let a = call(&emu, Method::GET, &who, &[], None).await;
+    assert_eq!((a.status, a.code()), (429, "0x80072321"), "{:?}", a.body);
+    assert!(a.message().starts_with(
+        "Combined execution time of incoming requests exceeded limit of 1200000 milliseconds"
+    ));
+    assert!(a.header("retry-after").is_some());
+
+    // A batch counts once when the switch is off; its operations still take time.
+    let emu = start_with(Config {
+        dynamics_rate_limit: Some(RateLimit {
+            max: 3,
+            window: Duration::from_secs(300),
+        }),
+        ..Config::unlimited()
+    })
+    .await;
+    let s = ctl(
+        &emu,
+        "/dynamics/batch-counting",
+        json!({"operations": false}),
+    )
+    .await;
+    assert_eq!(s["batch_counts_operations"], false);
+    let base = format!("{}{V}", emu.crm_url());
+    let ops: Vec<String> = (0..4)
+        .map(|_| op("GET", &format!("{base}/WhoAmI"), None, None))
+        .collect();
+    let (s, _, _) = post_batch(&emu, batch_body("batch_x", &ops), false).await;
+    assert_eq!(s, 200);
+    let a = call(&emu, Method::GET, &who, &[], None).await;
+    assert_eq!(a.status, 200, "the batch of four counted once");
+    assert_eq!(
+        a.header("x-ms-ratelimit-burst-remaining-xrm-requests"),
+        Some("1")
+    );
+    assert_eq!(
+        a.header("x-ms-ratelimit-time-remaining-xrm-requests"),
+        Some("1199400")
+    );
 }

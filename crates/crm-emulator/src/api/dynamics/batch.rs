@@ -2,9 +2,10 @@
 //! operations and change sets (atomic: a failure rolls the set back and
 //! its answer is that one error), run in order under one store lock;
 //! without `Prefer: odata.continue-on-error` the batch stops at the first
-//! failure. At most 1,000 operations. Every operation counts as one request
-//! against the service protection limit, on top of the `$batch` request
-//! itself; a batch that does not fit the window is refused whole with 429.
+//! failure. At most 1,000 operations. Every operation is charged execution
+//! time and (unless switched off from the control API) counts as one request
+//! on top of the `$batch` request itself; a batch that does not fit the
+//! windows is refused whole with 429.
 //! `$n` Content-ID references are not supported.
 
 use std::time::Instant;
@@ -13,7 +14,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tokio::sync::oneshot;
 
 use super::error::{code, DvError};
-use super::limits::too_many_requests;
+use super::limits::{too_many_requests, too_much_time};
 use super::reply::Reply;
 use super::{dispatch, parse_query, pct_decode, Call};
 use crate::state::{Api, Shared};
@@ -231,6 +232,26 @@ fn failed(r: &Reply) -> bool {
     r.status.is_client_error() || r.status.is_server_error()
 }
 
+/// Charges the operations to the service protection windows; a 429 when
+/// they do not fit (then nothing is charged to the window that refused).
+fn charge(shared: &Shared, n: u32) -> Option<Reply> {
+    let now = Instant::now();
+    let retry = |d: std::time::Duration| (d.as_secs_f64().ceil() as u64).max(1).to_string();
+    if shared.dynamics().batch_counts_operations {
+        let verdict = shared.limiter(Api::Dynamics).check_n(now, n);
+        if let Some(v) = verdict.filter(|v| !v.allowed) {
+            let r = too_many_requests(Some(v.limit)).reply();
+            return Some(r.header("retry-after", retry(v.retry_after)));
+        }
+    }
+    let verdict = shared.dynamics_time().check_n(now, n);
+    if let Some(v) = verdict.filter(|v| !v.allowed) {
+        let r = too_much_time(v.limit.window).reply();
+        return Some(r.header("retry-after", retry(v.retry_after)));
+    }
+    None
+}
+
 pub fn run(shared: &Shared, call: &Call) -> (Reply, Option<oneshot::Receiver<()>>) {
     match run_inner(shared, call) {
         Ok(r) => r,
@@ -262,17 +283,8 @@ fn run_inner(
             "The number of requests in a batch ({n}) exceeds the limit of {MAX_OPERATIONS}."
         )));
     }
-    let verdict = shared
-        .limiter(Api::Dynamics)
-        .check_n(Instant::now(), n as u32);
-    if let Some(v) = verdict.filter(|v| !v.allowed) {
-        let secs = (v.retry_after.as_secs_f64().ceil() as u64).max(1);
-        return Ok((
-            too_many_requests(Some(v.limit))
-                .reply()
-                .header("retry-after", secs.to_string()),
-            None,
-        ));
+    if let Some(refused) = charge(shared, n as u32) {
+        return Ok((refused, None));
     }
     let keep_going = call.prefer().continue_on_error;
     let outer = format!("batchresponse_{}", uuid::Uuid::new_v4().hyphenated());

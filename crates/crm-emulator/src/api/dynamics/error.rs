@@ -36,6 +36,8 @@ pub mod code {
     pub const NO_CHANGE_TRACKING: &str = "0x80048d19";
     /// Service protection: number of requests.
     pub const LIMIT_REQUESTS: &str = "0x80072322";
+    /// Service protection: combined execution time.
+    pub const LIMIT_TIME: &str = "0x80072321";
     /// Service protection: concurrent requests.
     pub const LIMIT_CONCURRENCY: &str = "0x80072326";
     pub const INTERNAL: &str = "0x80040216";

@@ -1,10 +1,11 @@
 //! Service protection limits (api-limits.md), per emulator (one user):
-//! requests in a sliding window (default 6,000 per 300 s, `0x80072322`) and
-//! concurrent requests (default 52, `0x80072326`), both answered 429 with
+//! requests in a sliding window (default 6,000 per 300 s, `0x80072322`),
+//! combined execution time (1,200,000 ms per window, `0x80072321`) and
+//! concurrent requests (default 52, `0x80072326`), all answered 429 with
 //! `Retry-After` in seconds. Execution time is charged at a fixed cost per
-//! request (`Config::dynamics_request_cost`), so its budget (1,200,000 ms per
-//! window) is what `x-ms-ratelimit-time-remaining-xrm-requests` counts down.
-//! Inside a `$batch` every operation counts as one more request (see `batch`).
+//! request (`Config::dynamics_request_cost`); what is left is
+//! `x-ms-ratelimit-time-remaining-xrm-requests`. Inside a `$batch` every
+//! operation is charged time and, by default, counts as a request (see `batch`).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -33,6 +34,28 @@ pub fn too_many_requests(limit: Option<RateLimit>) -> DvError {
     )
 }
 
+pub fn too_much_time(window: std::time::Duration) -> DvError {
+    DvError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        code::LIMIT_TIME,
+        format!(
+            "Combined execution time of incoming requests exceeded limit of {EXECUTION_BUDGET_MS} milliseconds over time window of {} seconds. Decrease number of concurrent requests or reduce the duration of requests and try again later.",
+            window.as_secs().max(1)
+        ),
+    )
+}
+
+/// The execution-time window: the budget in units of the fixed cost per
+/// request, over the request window; `None` with limits off or no cost.
+pub fn time_limit(requests: Option<RateLimit>, cost: std::time::Duration) -> Option<RateLimit> {
+    let window = requests?.window;
+    let cost = cost.as_millis() as u64;
+    (cost > 0).then(|| RateLimit {
+        max: (EXECUTION_BUDGET_MS / cost).clamp(1, u64::from(u32::MAX)) as u32,
+        window,
+    })
+}
+
 fn too_many_concurrent(max: u32) -> DvError {
     DvError::new(
         StatusCode::TOO_MANY_REQUESTS,
@@ -52,13 +75,16 @@ impl Drop for InFlight<'_> {
 
 /// The two headers every answer carries, from the window's current use.
 pub fn add_headers(shared: &Shared, resp: &mut Response) {
-    let usage = shared.limiter(Api::Dynamics).usage(Instant::now());
-    let (remaining, used) = match usage {
-        Some((used, max)) => (max.saturating_sub(used), used),
-        None => (u32::MAX, 0),
+    let now = Instant::now();
+    let remaining = match shared.limiter(Api::Dynamics).usage(now) {
+        Some((used, max)) => max.saturating_sub(used),
+        None => u32::MAX,
     };
-    let cost = u64::from(shared.config.dynamics_request_cost.as_millis() as u32);
-    let time_left = EXECUTION_BUDGET_MS.saturating_sub(cost * u64::from(used));
+    let cost = shared.config.dynamics_request_cost.as_millis() as u64;
+    let time_left = match shared.dynamics_time().usage(now) {
+        Some((used, _)) => EXECUTION_BUDGET_MS.saturating_sub(cost * u64::from(used)),
+        None => EXECUTION_BUDGET_MS,
+    };
     let h = resp.headers_mut();
     h.insert(
         "x-ms-ratelimit-burst-remaining-xrm-requests",
@@ -92,7 +118,16 @@ pub async fn protect(State(shared): State<Arc<Shared>>, req: Request, next: Next
                 let secs = v.retry_after.as_secs_f64().ceil() as u64;
                 with_retry_after(&shared, too_many_requests(Some(v.limit)), secs)
             }
-            _ => next.run(req).await,
+            _ => {
+                let time = shared.dynamics_time().check(Instant::now());
+                match time {
+                    Some(t) if !t.allowed => {
+                        let secs = t.retry_after.as_secs_f64().ceil() as u64;
+                        with_retry_after(&shared, too_much_time(t.limit.window), secs)
+                    }
+                    _ => next.run(req).await,
+                }
+            }
         }
     };
     drop(guard);

@@ -55,6 +55,10 @@ pub struct DynRuntime {
     pub change_tracking: bool,
     /// The `outpost_key` alternate key: `None` when an admin removed it.
     pub key_status: Option<KeyStatus>,
+    /// Each `$batch` operation counts against the request limit (on top of
+    /// the batch itself); off: the batch counts once. Either way every
+    /// operation is charged execution time.
+    pub batch_counts_operations: bool,
 }
 
 impl Default for DynRuntime {
@@ -64,6 +68,7 @@ impl Default for DynRuntime {
             duplicate_status: 412,
             change_tracking: true,
             key_status: Some(KeyStatus::Active),
+            batch_counts_operations: true,
         }
     }
 }

@@ -26,7 +26,7 @@ fn entra_error(status: StatusCode, error: &str, aadsts: u32, text: &str) -> Resp
         status,
         Json(json!({
             "error": error,
-            "error_description": format!("AADSTS{aadsts}: {text} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {at}"),
+            "error_description": format!("AADSTS{aadsts}: {text}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {at}"),
             "error_codes": [aadsts],
             "timestamp": at,
             "trace_id": trace,
@@ -85,9 +85,11 @@ pub async fn token(shared: Arc<Shared>, body: Body) -> Response {
             &format!("Application with identifier '{client}' was not found in the directory."),
         );
     }
+    // Entra answers a wrong secret with 401 (as clients of
+    // login.microsoftonline.com report), its other errors with 400.
     if get("client_secret") != cfg.oauth_client_secret {
         return entra_error(
-            bad,
+            StatusCode::UNAUTHORIZED,
             "invalid_client",
             7000215,
             &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client}'."),
