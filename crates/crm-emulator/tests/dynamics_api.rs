@@ -906,6 +906,30 @@ async fn faults_use_the_dataverse_shape() {
     assert!(a.body["error"]["message"].is_string());
     assert_eq!(emu.count("GET /api/data/{version}/WhoAmI", 200), 0);
     assert_eq!(emu.count("GET /api/data/{version}/WhoAmI", 503), 1);
+    // Drop after commit: the upsert is stored, the client sees a reset.
+    emu.set_faults(Faults {
+        drop_after_commit_rate: 1.0,
+        ..Faults::default()
+    });
+    let sent = client()
+        .patch(format!(
+            "{}{V}/contacts(outpost_key='dropped')",
+            emu.crm_url()
+        ))
+        .bearer_auth(emu.token())
+        .json(&json!({"lastname": "D"}))
+        .send()
+        .await;
+    assert!(sent.is_err(), "{sent:?}");
+    emu.clear_faults();
+    assert!(emu
+        .records()
+        .iter()
+        .any(|r| r.key.as_deref() == Some("dropped")));
+    assert_eq!(
+        emu.count_outcome("PATCH /api/data/{version}/{record}", "dropped_after_commit"),
+        1
+    );
 }
 
 #[tokio::test]
@@ -1147,11 +1171,32 @@ async fn unauthorized_answers_carry_a_challenge_and_the_key_is_unique() {
         Some(json!({"lastname": "B", "outpost_key": "same"})),
     )
     .await;
-    assert_eq!(a.status, 412);
-    assert_eq!(
-        a.message(),
-        "A record with matching key values already exists."
-    );
+    assert_eq!((a.status, a.code()), (412, "0x80060892"));
+    assert!(a
+        .message()
+        .starts_with("A record that has the attribute values same already exists."));
+    // Characters Dataverse cannot carry in a key in the URL.
+    for bad in ["a%2Fb", "a:b", "a%26b"] {
+        let a = call(
+            &emu,
+            Method::PATCH,
+            &format!("{V}/contacts(outpost_key='{bad}')"),
+            &[],
+            Some(json!({"lastname": "X"})),
+        )
+        .await;
+        assert_eq!(a.status, 400, "{bad}");
+    }
+    // `If-None-Match: null` (what Microsoft's samples send) is no precondition.
+    let a = call(
+        &emu,
+        Method::PATCH,
+        &format!("{V}/contacts(outpost_key='same')"),
+        &[("If-None-Match", "null")],
+        Some(json!({"telephone1": "1"})),
+    )
+    .await;
+    assert_eq!(a.status, 204);
     let a = call(&emu, Method::PUT, &format!("{V}/contacts"), &[], None).await;
     assert_eq!(a.status, 405);
     let a = call(

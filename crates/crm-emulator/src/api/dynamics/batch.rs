@@ -20,6 +20,9 @@ use super::{dispatch, parse_query, pct_decode, Call};
 use crate::state::{Api, Shared};
 
 pub const MAX_OPERATIONS: usize = 1000;
+/// The largest `$batch` body taken (the emulator's choice; other bodies
+/// keep `Config::max_body_bytes`).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// One operation of the request, with its `Content-ID`.
 #[derive(Debug)]

@@ -20,6 +20,8 @@ pub mod code {
     pub const VERSION_MISMATCH: &str = "0x80060882";
     /// `DuplicateRecord` (a record with the same key or id already exists).
     pub const DUPLICATE_KEY: &str = "0x80040237";
+    /// `DuplicateRecordEntityKey`: another row has the alternate key's value.
+    pub const DUPLICATE_ENTITY_KEY: &str = "0x80060892";
     /// Duplicate detection blocked the save.
     pub const DUPLICATE_DETECTED: &str = "0x80040333";
     /// A text value longer than the column's `MaxLength`.

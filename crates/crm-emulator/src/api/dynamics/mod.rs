@@ -253,7 +253,13 @@ async fn handle(
     if let Err(e) = authorize(&shared, &headers) {
         return unauthorized(&shared, e);
     }
-    let body = match read_limited(body, shared.config.max_body_bytes).await {
+    // A `$batch` of 1,000 operations is far larger than one record.
+    let limit = if resource == "$batch" {
+        shared.config.max_body_bytes.max(batch::MAX_BODY_BYTES)
+    } else {
+        shared.config.max_body_bytes
+    };
+    let body = match read_limited(body, limit).await {
         Ok(b) => b,
         Err(e) => return DvError::from(e).into_response(),
     };

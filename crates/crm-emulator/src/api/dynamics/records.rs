@@ -12,6 +12,9 @@ use super::{api_base, Call, KeyStatus};
 use crate::state::Shared;
 use crate::store::{Store, DYNAMICS_KIND};
 
+/// Characters a key value in a URL cannot carry on Dataverse.
+pub const KEY_URL_UNSAFE: &str = "<>*%&:/\\";
+
 /// The row a `contacts(...)` segment names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -44,6 +47,14 @@ impl Target {
             return model::parse_guid(&value).map(Target::Id).ok_or_else(|| {
                 DvError::bad_request(code::BAD_ARGUMENT, "contactid is not a GUID.")
             });
+        }
+        // Dataverse cannot route these in a key value (a known limitation of
+        // alternate keys in URLs); the connector must avoid them.
+        if let Some(c) = value.chars().find(|c| KEY_URL_UNSAFE.contains(*c)) {
+            return Err(DvError::bad_request(
+                code::BAD_ARGUMENT,
+                format!("Bad Request - Error in query syntax: the key value contains '{c}', which an alternate key in a URL cannot carry."),
+            ));
         }
         let status = shared.dynamics().key_status;
         match status {
@@ -166,8 +177,8 @@ fn check_conflicts(
             .is_some_and(|other| *other != row.id)
         {
             return Err(DvError::precondition(
-                code::DUPLICATE_KEY,
-                "A record with matching key values already exists.",
+                code::DUPLICATE_ENTITY_KEY,
+                format!("A record that has the attribute values {k} already exists. The entity key {KEY_COLUMN} requires that this set of attributes contains unique values. Select unique values and try again."),
             ));
         }
     }
