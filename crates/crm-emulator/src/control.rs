@@ -91,6 +91,7 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/dynamics/key/remove", post(dv_remove_key))
         .route("/dynamics/concurrency", post(dv_concurrency))
         .route("/dynamics/batch-counting", post(dv_batch_counting))
+        .route("/dynamics/privileges", post(dv_privileges))
         .route("/records/edit", post(edit_record))
         .route("/records/delete", post(delete_record))
         .fallback(|| async {
@@ -625,6 +626,7 @@ fn dv_settings_json(i: &Inner) -> Value {
         "key_status": rt.key_status,
         "concurrency": i.shared.dynamics_concurrency.load(Ordering::SeqCst),
         "batch_counts_operations": rt.batch_counts_operations,
+        "create_contact": rt.can_create,
         "in_flight": i.shared.dynamics_in_flight.load(Ordering::SeqCst),
     })
 }
@@ -708,5 +710,19 @@ struct BatchCountingReq {
 async fn dv_batch_counting(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
     let req: BatchCountingReq = body(&b)?;
     i.shared.dynamics().batch_counts_operations = req.operations;
+    Ok(Json(dv_settings_json(&i)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivilegesReq {
+    /// The application user holds `prvCreateContact`.
+    create_contact: bool,
+}
+
+async fn dv_privileges(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: PrivilegesReq =
+        serde_json::from_slice(&b).map_err(|e| ControlError(format!("invalid JSON body: {e}")))?;
+    i.shared.dynamics().can_create = req.create_contact;
     Ok(Json(dv_settings_json(&i)))
 }

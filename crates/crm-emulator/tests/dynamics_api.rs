@@ -1270,3 +1270,55 @@ async fn execution_time_budget_and_batch_counting() {
         Some("1199400")
     );
 }
+
+#[tokio::test]
+async fn user_privileges_and_a_refused_create() {
+    let emu = start().await;
+    let who = call(&emu, Method::GET, &format!("{V}/WhoAmI"), &[], None).await;
+    let user = who.body["UserId"].as_str().unwrap().to_string();
+    let url = format!("{V}/systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()");
+    let names = |a: &Answer| -> Vec<String> {
+        a.body["RolePrivileges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["PrivilegeName"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let a = call(&emu, Method::GET, &url, &[], None).await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert!(names(&a).contains(&"prvCreateContact".to_string()));
+    let s = ctl(
+        &emu,
+        "/dynamics/privileges",
+        json!({"create_contact": false}),
+    )
+    .await;
+    assert_eq!(s["create_contact"], false);
+    let a = call(&emu, Method::GET, &url, &[], None).await;
+    assert!(!names(&a).contains(&"prvCreateContact".to_string()));
+    assert!(names(&a).contains(&"prvWriteContact".to_string()));
+    let a = call(
+        &emu,
+        Method::POST,
+        &format!("{V}/contacts"),
+        &[],
+        Some(json!({"lastname": "No"})),
+    )
+    .await;
+    assert_eq!((a.status, a.code()), (403, "0x80040220"));
+    assert!(a
+        .message()
+        .contains("is missing prvCreateContact privilege"));
+    let a = call(
+        &emu,
+        Method::PATCH,
+        &format!("{V}/contacts(outpost_key='np')"),
+        &[],
+        Some(json!({"lastname": "No"})),
+    )
+    .await;
+    assert_eq!(a.status, 403, "an upsert that would create is refused too");
+    let other = format!("{V}/systemusers(00000000-0000-4000-8000-0000000000ff)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()");
+    assert_eq!(call(&emu, Method::GET, &other, &[], None).await.status, 404);
+}

@@ -30,6 +30,8 @@ pub mod code {
     pub const BAD_OPTION: &str = "0x8004431a";
     /// A `SystemRequired` column left empty (the emulator's choice of code).
     pub const REQUIRED: &str = "0x80040200";
+    /// `PrivilegeDenied`: the user lacks a privilege.
+    pub const PRIVILEGE_DENIED: &str = "0x80040220";
     /// Generic bad argument (bad JSON, bad GUID, bad key).
     pub const BAD_ARGUMENT: &str = "0x80040203";
     /// Missing, invalid or expired bearer token (the emulator's choice of code).

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod metadata;
 pub mod model;
 pub mod oauth;
+pub mod privileges;
 pub mod query;
 pub mod records;
 pub mod reply;
@@ -59,6 +60,8 @@ pub struct DynRuntime {
     /// the batch itself); off: the batch counts once. Either way every
     /// operation is charged execution time.
     pub batch_counts_operations: bool,
+    /// The application user holds `prvCreateContact`.
+    pub can_create: bool,
 }
 
 impl Default for DynRuntime {
@@ -69,6 +72,7 @@ impl Default for DynRuntime {
             change_tracking: true,
             key_status: Some(KeyStatus::Active),
             batch_counts_operations: true,
+            can_create: true,
         }
     }
 }
@@ -326,6 +330,12 @@ fn route(shared: &Shared, store: &mut Store, call: &Call) -> Result<Reply, DvErr
             Method::DELETE => records::delete(shared, store, call, &target),
             _ => Err(not_allowed(call)),
         };
+    }
+    if privileges::matches(res) {
+        if *m != Method::GET {
+            return Err(not_allowed(call));
+        }
+        return privileges::retrieve(shared, call);
     }
     if res.starts_with("EntityDefinitions(") {
         if *m != Method::GET {

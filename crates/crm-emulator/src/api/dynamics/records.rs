@@ -211,6 +211,7 @@ fn insert(
     id: Option<String>,
     values: std::collections::BTreeMap<String, Value>,
 ) -> Result<String, DvError> {
+    super::privileges::check_create(shared)?;
     let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().hyphenated().to_string());
     if store.dynamics.contacts.contains_key(&id) {
         return Err(DvError::precondition(
