@@ -93,7 +93,7 @@ impl DvError {
     pub fn no_route(method: &str, path: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "0x80060888",
+            code::BAD_PROPERTY,
             format!("Resource not found for the segment in {method} {path}."),
         )
     }
