@@ -1322,3 +1322,35 @@ async fn user_privileges_and_a_refused_create() {
     let other = format!("{V}/systemusers(00000000-0000-4000-8000-0000000000ff)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()");
     assert_eq!(call(&emu, Method::GET, &other, &[], None).await.status, 404);
 }
+
+#[tokio::test]
+async fn race_fault_makes_the_read_etag_stale() {
+    let emu = start().await;
+    let id = create(&emu, json!({"lastname": "R", "outpost_key": "race"})).await;
+    emu.set_faults(Faults {
+        race: Some(crm_emulator::Race {
+            field: "address1_city".into(),
+            value: Some("Berlin".into()),
+            reads: 1,
+        }),
+        ..Faults::default()
+    });
+    let read = call(&emu, Method::GET, &format!("{V}/contacts({id})"), &[], None).await;
+    assert_eq!(
+        read.body["address1_city"],
+        Value::Null,
+        "the read saw the row before the change"
+    );
+    let etag = read.body["@odata.etag"].as_str().unwrap().to_string();
+    let a = call(
+        &emu,
+        Method::PATCH,
+        &format!("{V}/contacts({id})"),
+        &[("If-Match", &etag)],
+        Some(json!({"telephone1": "1"})),
+    )
+    .await;
+    assert_eq!(a.status, 412, "the person's change moved the version");
+    let now = call(&emu, Method::GET, &format!("{V}/contacts({id})"), &[], None).await;
+    assert_eq!(now.body["address1_city"], "Berlin");
+}

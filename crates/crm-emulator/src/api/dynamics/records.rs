@@ -287,11 +287,32 @@ pub fn get(shared: &Shared, store: &mut Store, call: &Call, t: &Target) -> Resul
     {
         return Ok(Reply::empty(StatusCode::NOT_MODIFIED).header("etag", row.etag()));
     }
-    Ok(Reply::json(
+    let reply = Reply::json(
         StatusCode::OK,
         representation(shared, call, row, sel.as_deref()),
     )
-    .header("etag", row.etag()))
+    .header("etag", row.etag());
+    let id = row.id.clone();
+    race_after_read(shared, store, &id);
+    Ok(reply)
+}
+
+/// The race fault: a person changes a column of the row just read, so the
+/// reader's `@odata.etag` is stale when it writes (crate::faults::Race).
+fn race_after_read(shared: &Shared, store: &mut Store, id: &str) {
+    let Some(race) = shared.faults().take_race() else {
+        return;
+    };
+    let picklist = model::column(&race.field).is_some_and(|c| c.kind == model::Kind::Picklist);
+    let value = match race.value {
+        None => Value::Null,
+        Some(v) if picklist => v.parse::<i64>().map_or(Value::String(v), |n| json!(n)),
+        Some(v) => Value::String(v),
+    };
+    let fields = Map::from_iter([(race.field.clone(), value)]);
+    if let Err(e) = crate::crm_user::edit_dynamics(store, id, &fields) {
+        tracing::warn!("race fault not applied: {e}");
+    }
 }
 
 /// `PATCH`: upsert. No precondition creates or updates; `If-Match: *`
