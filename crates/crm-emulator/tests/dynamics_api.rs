@@ -1354,3 +1354,29 @@ async fn race_fault_makes_the_read_etag_stale() {
     let now = call(&emu, Method::GET, &format!("{V}/contacts({id})"), &[], None).await;
     assert_eq!(now.body["address1_city"], "Berlin");
 }
+
+#[tokio::test]
+async fn paging_by_a_text_column_descending() {
+    let emu = start().await;
+    let names = ["b", "A", "c", "B", "a", "C", "b"];
+    emu.seed_dynamics(
+        names
+            .iter()
+            .map(|n| std::collections::BTreeMap::from([("lastname".to_string(), n.to_string())]))
+            .collect(),
+    );
+    let mut next = Some(format!(
+        "{V}/contacts?$select=lastname&$orderby=lastname%20desc&$count=true"
+    ));
+    let mut seen = Vec::new();
+    while let Some(u) = next {
+        let a = page(&emu, &u, 2, &[]).await;
+        assert_eq!(a.status, 200, "{:?}", a.body);
+        assert_eq!(a.body["@odata.count"], 7);
+        for r in a.body["value"].as_array().unwrap() {
+            seen.push(r["lastname"].as_str().unwrap().to_lowercase());
+        }
+        next = a.body["@odata.nextLink"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen, ["c", "c", "b", "b", "b", "a", "a"]);
+}

@@ -44,7 +44,7 @@ struct Order {
 /// the first page saw (for the delta link of the last page).
 #[derive(Debug, Serialize, Deserialize)]
 struct Cookie {
-    k: Vec<Value>,
+    k: Vec<Part>,
     v: u64,
 }
 
@@ -81,30 +81,52 @@ fn orderby(call: &Call) -> Result<Vec<Order>, DvError> {
     Ok(out)
 }
 
-fn cmp_value(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Null, Value::Null) => Ordering::Equal,
-        (Value::Null, _) => Ordering::Less,
-        (_, Value::Null) => Ordering::Greater,
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .partial_cmp(&y.as_f64().unwrap_or(0.0))
-            .unwrap_or(Ordering::Equal),
-        (Value::String(x), Value::String(y)) => {
-            x.to_lowercase().cmp(&y.to_lowercase()).then(x.cmp(y))
+/// One column's value as a sort key: nulls first, then numbers (datetimes
+/// as Unix seconds), then text compared case-insensitively (the original as
+/// the tie-breaker), computed once per row rather than per comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum Part {
+    Null,
+    Num(i64),
+    Text(String, String),
+}
+
+impl Part {
+    fn of(c: &Contact, column: &str) -> Part {
+        match column {
+            "createdon" => Part::Num(c.created.timestamp()),
+            "modifiedon" => Part::Num(c.modified.timestamp()),
+            "versionnumber" => Part::Num(c.version as i64),
+            "contactid" => Part::Text(c.id.clone(), c.id.clone()),
+            other => match c.values.get(other) {
+                Some(Value::String(s)) => Part::Text(s.to_lowercase(), s.clone()),
+                Some(Value::Number(n)) => Part::Num(n.as_i64().unwrap_or(0)),
+                _ => Part::Null,
+            },
         }
-        _ => a.to_string().cmp(&b.to_string()),
+    }
+
+    fn cmp(&self, other: &Part) -> Ordering {
+        let rank = |p: &Part| match p {
+            Part::Null => 0,
+            Part::Num(_) => 1,
+            Part::Text(..) => 2,
+        };
+        match (self, other) {
+            (Part::Num(a), Part::Num(b)) => a.cmp(b),
+            (Part::Text(a, x), Part::Text(b, y)) => a.cmp(b).then_with(|| x.cmp(y)),
+            _ => rank(self).cmp(&rank(other)),
+        }
     }
 }
 
-fn cmp_keys(order: &[Order], a: &[Value], b: &[Value]) -> Ordering {
+fn cmp_keys(order: &[Order], a: &[Part], b: &[Part]) -> Ordering {
     for (i, o) in order.iter().enumerate() {
         let (x, y) = (
-            a.get(i).unwrap_or(&Value::Null),
-            b.get(i).unwrap_or(&Value::Null),
+            a.get(i).unwrap_or(&Part::Null),
+            b.get(i).unwrap_or(&Part::Null),
         );
-        let c = cmp_value(x, y);
+        let c = x.cmp(y);
         let c = if o.desc { c.reverse() } else { c };
         if c != Ordering::Equal {
             return c;
@@ -113,8 +135,8 @@ fn cmp_keys(order: &[Order], a: &[Value], b: &[Value]) -> Ordering {
     Ordering::Equal
 }
 
-fn sort_key(order: &[Order], c: &Contact) -> Vec<Value> {
-    order.iter().map(|o| c.value(o.column)).collect()
+fn sort_key(order: &[Order], c: &Contact) -> Vec<Part> {
+    order.iter().map(|o| Part::of(c, o.column)).collect()
 }
 
 fn encode_cookie(c: &Cookie) -> String {
@@ -210,21 +232,30 @@ pub fn list(shared: &Shared, store: &mut Store, call: &Call) -> Result<Reply, Dv
     let cookie = call.param("$skiptoken").map(decode_cookie).transpose()?;
     let snapshot = cookie.as_ref().map_or(store.dynamics.version, |c| c.v);
 
-    let mut rows: Vec<(Vec<Value>, &Contact)> = store
+    let matched = store
         .dynamics
         .contacts
         .values()
-        .filter(|c| filter.as_ref().is_none_or(|f| f.matches(c)))
+        .filter(|c| filter.as_ref().is_none_or(|f| f.matches(c)));
+    let mut total = 0;
+    // Only rows after the cookie, and of those only the page (plus one, to
+    // know whether there is more) gets sorted: each page costs O(n).
+    let mut rows: Vec<(Vec<Part>, &Contact)> = matched
+        .inspect(|_| total += 1)
         .map(|c| (sort_key(&order, c), c))
+        .filter(|(k, _)| {
+            cookie
+                .as_ref()
+                .is_none_or(|ck| cmp_keys(&order, k, &ck.k) == Ordering::Greater)
+        })
         .collect();
-    let total = rows.len();
-    rows.sort_by(|a, b| cmp_keys(&order, &a.0, &b.0));
-    let start = match &cookie {
-        None => 0,
-        Some(ck) => rows.partition_point(|(k, _)| cmp_keys(&order, k, &ck.k) != Ordering::Greater),
-    };
     let take = top.map_or(page, |t| t.min(page));
-    let slice = &rows[start.min(rows.len())..];
+    if rows.len() > take + 1 {
+        rows.select_nth_unstable_by(take, |a, b| cmp_keys(&order, &a.0, &b.0));
+        rows.truncate(take + 1);
+    }
+    rows.sort_by(|a, b| cmp_keys(&order, &a.0, &b.0));
+    let slice = &rows[..];
     let more = top.is_none() && slice.len() > take;
     let shown: Vec<Value> = slice
         .iter()
