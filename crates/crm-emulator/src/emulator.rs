@@ -202,7 +202,12 @@ impl Emulator {
     }
 
     pub fn set_rate_limit(&self, api: Api, limit: Option<RateLimit>) {
-        self.inner.shared.limiter(api).set_limit(limit);
+        if api == Api::Dynamics {
+            // Its execution-time window follows the request window.
+            self.inner.shared.set_dynamics_limit(limit);
+        } else {
+            self.inner.shared.limiter(api).set_limit(limit);
+        }
     }
 
     pub fn rate_limit(&self, api: Api) -> Option<RateLimit> {

@@ -1232,6 +1232,16 @@ async fn execution_time_budget_and_batch_counting() {
     call(&emu, Method::GET, &who, &[], None).await;
     let a = call(&emu, Method::GET, &who, &[], None).await;
     assert_eq!((a.status, a.code()), (429, "0x80072321"), "{:?}", a.body);
+    // A new window from the handle restarts the time budget too.
+    emu.set_rate_limit(
+        crm_emulator::Api::Dynamics,
+        emu.rate_limit(crm_emulator::Api::Dynamics),
+    );
+    assert_eq!(call(&emu, Method::GET, &who, &[], None).await.status, 200);
+    call(&emu, Method::GET, &who, &[], None).await;
+    call(&emu, Method::GET, &who, &[], None).await;
+    let a = call(&emu, Method::GET, &who, &[], None).await;
+    assert_eq!((a.status, a.code()), (429, "0x80072321"), "{:?}", a.body);
     assert!(a.message().starts_with(
         "Combined execution time of incoming requests exceeded limit of 1200000 milliseconds"
     ));
