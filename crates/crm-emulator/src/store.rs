@@ -30,6 +30,8 @@ pub const SALESFORCE_KIND: &str = "salesforce_record";
 
 /// A Dataverse contact row, by id (tombstones for change tracking are memory only).
 pub const DYNAMICS_KIND: &str = "dynamics_contact";
+/// The Dataverse row-version counter (written when a row is deleted).
+pub const DYNAMICS_VERSION_KIND: &str = "dynamics_version";
 
 /// Generic REST data.
 #[derive(Debug, Default)]
@@ -114,6 +116,11 @@ impl Store {
             if row.kind == REST_FIELD_KIND {
                 let f: CustomField = serde_json::from_str(&row.body).map_err(corrupt)?;
                 store.rest.custom_fields.insert(f.name.clone(), f);
+                continue;
+            }
+            if row.kind == DYNAMICS_VERSION_KIND {
+                let v: u64 = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.dynamics.version = store.dynamics.version.max(v);
                 continue;
             }
             if row.kind == DYNAMICS_KIND {

@@ -10,7 +10,7 @@ use super::model::{self, Contact, KEY_COLUMN};
 use super::reply::Reply;
 use super::{api_base, Call, KeyStatus};
 use crate::state::Shared;
-use crate::store::{Store, DYNAMICS_KIND};
+use crate::store::{Store, DYNAMICS_KIND, DYNAMICS_VERSION_KIND};
 
 /// Characters a key value in a URL cannot carry on Dataverse.
 pub const KEY_URL_UNSAFE: &str = "<>*%&:/\\";
@@ -157,7 +157,12 @@ fn representation(shared: &Shared, call: &Call, c: &Contact, select: Option<&[St
 pub fn persist(store: &Store, id: &str) {
     match store.dynamics.contacts.get(id) {
         Some(c) => store.put(DYNAMICS_KIND, id, c),
-        None => store.delete(DYNAMICS_KIND, id),
+        None => {
+            store.delete(DYNAMICS_KIND, id);
+            // A deleted row may have held the highest version: keep the
+            // counter so versions (and delta tokens) never go back.
+            store.put(DYNAMICS_VERSION_KIND, "version", &store.dynamics.version);
+        }
     }
 }
 
