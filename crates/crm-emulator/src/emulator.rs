@@ -418,6 +418,26 @@ impl Emulator {
         self.inner.shared.dynamics().key_status = status;
     }
 
+    /// Whether each `$batch` operation counts as a request (default `true`;
+    /// `false`: a batch counts once, its operations still use time).
+    pub fn set_dynamics_batch_counting(&self, operations: bool) {
+        self.inner.shared.dynamics().batch_counts_operations = operations;
+    }
+
+    /// The application user holds `prvCreateContact` (default `true`;
+    /// `false`: creates answer 403 `0x80040220`).
+    pub fn set_dynamics_create_privilege(&self, on: bool) {
+        self.inner.shared.dynamics().can_create = on;
+    }
+
+    /// Dataverse's concurrent request cap (0: off).
+    pub fn set_dynamics_concurrency(&self, max: u32) {
+        self.inner
+            .shared
+            .dynamics_concurrency
+            .store(max, Ordering::SeqCst);
+    }
+
     /// Stores Dataverse contacts directly (no HTTP, no validation; columns
     /// by logical name); returns their ids.
     pub fn seed_dynamics(&self, records: Vec<BTreeMap<String, String>>) -> Vec<String> {

@@ -30,6 +30,7 @@ pub mod state;
 pub mod stats;
 pub mod store;
 
+pub use api::dynamics::KeyStatus as DynamicsKeyStatus;
 pub use api::hubspot::model::ObjectType;
 pub use api::rest::model::{CustomField as RestCustomField, CustomerFields, PicklistOption};
 pub use config::{parse_rate_limit, Config, RateLimit};

@@ -1357,6 +1357,9 @@ async fn user_privileges_and_a_refused_create() {
     assert_eq!(a.status, 403, "an upsert that would create is refused too");
     let other = format!("{V}/systemusers(00000000-0000-4000-8000-0000000000ff)/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()");
     assert_eq!(call(&emu, Method::GET, &other, &[], None).await.status, 404);
+    emu.set_dynamics_create_privilege(true);
+    assert!(emu.dynamics_settings().can_create);
+    create(&emu, json!({"lastname": "Yes"})).await;
 }
 
 #[tokio::test]
