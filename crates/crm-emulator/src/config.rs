@@ -29,6 +29,14 @@ impl RateLimit {
     };
 }
 
+impl RateLimit {
+    /// Dataverse's service protection limit: 6,000 requests per 300 s per user.
+    pub const DYNAMICS_DEFAULT: RateLimit = RateLimit {
+        max: 6000,
+        window: Duration::from_secs(300),
+    };
+}
+
 impl fmt::Display for RateLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}ms", self.max, self.window.as_millis())
@@ -120,6 +128,13 @@ pub struct Config {
     /// The REST API asks for keys of this shop (UUIDv8, `key_format` in
     /// `GET /metadata`) and refuses others; `None` takes any valid key.
     pub rest_key_shop: Option<u32>,
+    /// Dataverse's service protection window (default 6,000 per 300 s); `None` disables it.
+    pub dynamics_rate_limit: Option<RateLimit>,
+    /// Dataverse's concurrent request cap (default 52); 0 disables it.
+    pub dynamics_concurrency: u32,
+    /// Execution time charged per Dataverse request against the 1,200,000 ms
+    /// window budget (`x-ms-ratelimit-time-remaining-xrm-requests`).
+    pub dynamics_request_cost: Duration,
 }
 
 impl Default for Config {
@@ -144,6 +159,9 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             timeout_hold: Duration::from_secs(60),
             rest_key_shop: None,
+            dynamics_rate_limit: Some(RateLimit::DYNAMICS_DEFAULT),
+            dynamics_concurrency: 52,
+            dynamics_request_cost: Duration::from_millis(100),
         }
     }
 }

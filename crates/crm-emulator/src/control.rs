@@ -81,6 +81,17 @@ pub fn router(inner: Arc<Inner>) -> Router {
             "/salesforce/query-locators/expire",
             post(sf_expire_locators),
         )
+        .route("/dynamics/settings", get(dv_settings))
+        .route(
+            "/dynamics/duplicate-detection",
+            post(dv_duplicate_detection),
+        )
+        .route("/dynamics/change-tracking", post(dv_change_tracking))
+        .route("/dynamics/key", post(dv_key_status))
+        .route("/dynamics/key/remove", post(dv_remove_key))
+        .route("/dynamics/concurrency", post(dv_concurrency))
+        .route("/dynamics/batch-counting", post(dv_batch_counting))
+        .route("/dynamics/privileges", post(dv_privileges))
         .route("/records/edit", post(edit_record))
         .route("/records/delete", post(delete_record))
         .fallback(|| async {
@@ -206,6 +217,7 @@ fn limits_json(i: &Inner) -> Value {
         "hubspot": show(Api::Hubspot),
         "rest": show(Api::Rest),
         "salesforce": show(Api::Salesforce),
+        "dynamics": show(Api::Dynamics),
         "retry_after": i.shared.retry_after.load(Ordering::Relaxed),
     })
 }
@@ -222,6 +234,8 @@ struct RateLimitReq {
     rest: Option<String>,
     /// `"100000/1440m"` or `"off"`.
     salesforce: Option<String>,
+    /// `"6000/300s"` or `"off"`.
+    dynamics: Option<String>,
     retry_after: Option<bool>,
 }
 
@@ -236,6 +250,9 @@ async fn set_rate_limit(State(i): S, b: Bytes) -> Result<Json<Value>, ControlErr
     let (hubspot, rest) = (parse(&req.hubspot)?, parse(&req.rest)?);
     if let Some(l) = parse(&req.salesforce)? {
         i.shared.limiter(Api::Salesforce).set_limit(l);
+    }
+    if let Some(l) = parse(&req.dynamics)? {
+        i.shared.set_dynamics_limit(l);
     }
     if let Some(l) = hubspot {
         i.shared.limiter(Api::Hubspot).set_limit(l);
@@ -403,6 +420,18 @@ async fn seed(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
                 ])
             }));
             i.seed_salesforce(&object, records)
+        }
+        Api::Dynamics => {
+            let mut records = req.records;
+            records.extend((0..req.count).map(|n| {
+                BTreeMap::from([
+                    ("emailaddress1".to_string(), format!("seed{n}@example.com")),
+                    ("firstname".to_string(), "Seed".to_string()),
+                    ("lastname".to_string(), format!("Contact {n}")),
+                    ("company".to_string(), format!("Seed Company {n}")),
+                ])
+            }));
+            i.seed_dynamics(records)
         }
         Api::Rest => {
             let mut records = Vec::new();
@@ -586,4 +615,114 @@ async fn sf_field_flags(State(i): S, b: Bytes) -> Result<Json<Value>, ControlErr
 async fn sf_expire_locators(State(i): S) -> Json<Value> {
     let n = crate::api::salesforce::query::expire_locators(&i.shared);
     Json(json!({"expired": n}))
+}
+
+fn dv_settings_json(i: &Inner) -> Value {
+    let rt = i.shared.dynamics().clone();
+    json!({
+        "duplicate_detection": rt.duplicate_detection,
+        "duplicate_status": rt.duplicate_status,
+        "change_tracking": rt.change_tracking,
+        "key_status": rt.key_status,
+        "concurrency": i.shared.dynamics_concurrency.load(Ordering::SeqCst),
+        "batch_counts_operations": rt.batch_counts_operations,
+        "create_contact": rt.can_create,
+        "in_flight": i.shared.dynamics_in_flight.load(Ordering::SeqCst),
+    })
+}
+
+async fn dv_settings(State(i): S) -> Json<Value> {
+    Json(dv_settings_json(&i))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct DuplicateReq {
+    on: bool,
+    /// 412 (default) or 500.
+    status: Option<u16>,
+}
+
+async fn dv_duplicate_detection(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: DuplicateReq = body(&b)?;
+    if req.status.is_some_and(|s| s != 412 && s != 500) {
+        return Err(ControlError("status must be 412 or 500".into()));
+    }
+    {
+        let mut rt = i.shared.dynamics();
+        rt.duplicate_detection = req.on;
+        if let Some(s) = req.status {
+            rt.duplicate_status = s;
+        }
+    }
+    Ok(Json(dv_settings_json(&i)))
+}
+
+async fn dv_change_tracking(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: OnReq = body(&b)?;
+    i.shared.dynamics().change_tracking = req.on;
+    Ok(Json(dv_settings_json(&i)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyReq {
+    /// `Active`, `Pending` or `Failed`.
+    status: crate::api::dynamics::KeyStatus,
+}
+
+async fn dv_key_status(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: KeyReq =
+        serde_json::from_slice(&b).map_err(|e| ControlError(format!("invalid JSON body: {e}")))?;
+    i.shared.dynamics().key_status = Some(req.status);
+    Ok(Json(dv_settings_json(&i)))
+}
+
+async fn dv_remove_key(State(i): S) -> Json<Value> {
+    i.shared.dynamics().key_status = None;
+    Json(dv_settings_json(&i))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ConcurrencyReq {
+    /// Concurrent request cap; 0 turns it off.
+    max: u32,
+}
+
+async fn dv_concurrency(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: ConcurrencyReq = body(&b)?;
+    i.shared
+        .dynamics_concurrency
+        .store(req.max, Ordering::SeqCst);
+    Ok(Json(dv_settings_json(&i)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct BatchCountingReq {
+    /// `true` (default): each `$batch` operation counts as a request too;
+    /// `false`: a batch counts once against the request limit (its
+    /// operations still use execution time).
+    operations: bool,
+}
+
+async fn dv_batch_counting(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: BatchCountingReq = body(&b)?;
+    i.shared.dynamics().batch_counts_operations = req.operations;
+    Ok(Json(dv_settings_json(&i)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivilegesReq {
+    /// The application user holds `prvCreateContact`.
+    create_contact: bool,
+}
+
+async fn dv_privileges(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: PrivilegesReq =
+        serde_json::from_slice(&b).map_err(|e| ControlError(format!("invalid JSON body: {e}")))?;
+    i.shared.dynamics().can_create = req.create_contact;
+    Ok(Json(dv_settings_json(&i)))
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::api::dynamics::model as dv_model;
 use crate::api::hubspot::model::ObjectType;
 use crate::api::hubspot::objects::{apply_update, now, persist};
 use crate::api::rest::model::{self as rest_model, CustomerFields};
@@ -66,6 +67,15 @@ impl Target {
         self
     }
 
+    /// A Dataverse contact by its `outpost_key` (`.by("contactid")` or
+    /// `.by("emailaddress1")` to find it otherwise).
+    pub fn dynamics(key: impl Into<String>) -> Self {
+        Target {
+            api: Api::Dynamics,
+            ..Target::rest(key)
+        }
+    }
+
     /// A HubSpot contact by its `outpost_key`.
     pub fn hubspot(key: impl Into<String>) -> Self {
         Target {
@@ -117,7 +127,55 @@ pub fn edit(store: &mut Store, t: &Target, fields: &Map<String, Value>) -> Resul
             edit_salesforce(store, &id, fields)?;
             Ok(true)
         }
+        Api::Dynamics => {
+            let Some(id) = dynamics_id(store, t)? else {
+                return Ok(false);
+            };
+            edit_dynamics(store, &id, fields)?;
+            Ok(true)
+        }
     }
+}
+
+/// The Dataverse contact a target names, by `property` (default
+/// `outpost_key`; `contactid`, or any text column).
+fn dynamics_id(store: &Store, t: &Target) -> Result<Option<String>, String> {
+    let property = t.property.as_deref().unwrap_or(dv_model::KEY_COLUMN);
+    let data = &store.dynamics;
+    if property == "contactid" {
+        let id = dv_model::parse_guid(&t.key);
+        return Ok(id.filter(|id| data.contacts.contains_key(id)));
+    }
+    if dv_model::column(property).is_none() {
+        return Err(format!("contact has no column {property:?}"));
+    }
+    let mut ids: Vec<&String> = data
+        .contacts
+        .values()
+        .filter(|c| c.values.get(property).and_then(Value::as_str) == Some(t.key.as_str()))
+        .map(|c| &c.id)
+        .collect();
+    ids.sort();
+    Ok(ids.first().map(|s| s.to_string()))
+}
+
+/// A person's edit of a Dataverse contact: columns by logical name, `null`
+/// clears; types, lengths and options are checked, required levels are not.
+/// `modifiedon` moves by at least a second and the row version goes up.
+pub(crate) fn edit_dynamics(
+    store: &mut Store,
+    id: &str,
+    fields: &Map<String, Value>,
+) -> Result<(), String> {
+    let (changes, _) = dv_model::parse_body(fields).map_err(|e| e.message)?;
+    let data = &mut store.dynamics;
+    let mut row = data.contacts[id].clone();
+    dv_model::apply(&mut row.values, changes);
+    row.version = data.next_version();
+    row.modified = dv_model::now().max(row.modified + chrono::Duration::seconds(1));
+    data.put(row);
+    crate::api::dynamics::records::persist(store, id);
+    Ok(())
 }
 
 /// The live Salesforce record a target names: `object` `Contact` (default)
@@ -199,6 +257,14 @@ pub fn delete(store: &mut Store, t: &Target) -> Result<bool, String> {
             Ok(crate::api::salesforce::objects::delete_record(
                 store, o, &id, at,
             ))
+        }
+        Api::Dynamics => {
+            let Some(id) = dynamics_id(store, t)? else {
+                return Ok(false);
+            };
+            store.dynamics.remove(&id);
+            crate::api::dynamics::records::persist(store, &id);
+            Ok(true)
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::api::dynamics::{model as dv_model, DynRuntime, KeyStatus};
 use crate::api::hubspot::model::ObjectType;
 use crate::api::hubspot::objects;
 use crate::api::rest::model::{self as rest_model, CustomField, Customer, CustomerFields};
@@ -201,7 +202,12 @@ impl Emulator {
     }
 
     pub fn set_rate_limit(&self, api: Api, limit: Option<RateLimit>) {
-        self.inner.shared.limiter(api).set_limit(limit);
+        if api == Api::Dynamics {
+            // Its execution-time window follows the request window.
+            self.inner.shared.set_dynamics_limit(limit);
+        } else {
+            self.inner.shared.limiter(api).set_limit(limit);
+        }
     }
 
     pub fn rate_limit(&self, api: Api) -> Option<RateLimit> {
@@ -387,6 +393,57 @@ impl Emulator {
         crate::api::salesforce::query::expire_locators(&self.inner.shared)
     }
 
+    /// Dataverse's switches and the alternate key's state.
+    pub fn dynamics_settings(&self) -> DynRuntime {
+        self.inner.shared.dynamics().clone()
+    }
+
+    /// Duplicate detection rules published (applied to requests that send
+    /// `MSCRM.SuppressDuplicateDetection: false`); `status` 412 or 500.
+    pub fn set_dynamics_duplicate_detection(&self, on: bool, status: Option<u16>) {
+        let mut rt = self.inner.shared.dynamics();
+        rt.duplicate_detection = on;
+        if let Some(s) = status {
+            rt.duplicate_status = s;
+        }
+    }
+
+    /// Change tracking on contact (off: track-changes and delta links get 400).
+    pub fn set_dynamics_change_tracking(&self, on: bool) {
+        self.inner.shared.dynamics().change_tracking = on;
+    }
+
+    /// The `outpost_key` alternate key's index status; `None` removes the key.
+    pub fn set_dynamics_key_status(&self, status: Option<KeyStatus>) {
+        self.inner.shared.dynamics().key_status = status;
+    }
+
+    /// Whether each `$batch` operation counts as a request (default `true`;
+    /// `false`: a batch counts once, its operations still use time).
+    pub fn set_dynamics_batch_counting(&self, operations: bool) {
+        self.inner.shared.dynamics().batch_counts_operations = operations;
+    }
+
+    /// The application user holds `prvCreateContact` (default `true`;
+    /// `false`: creates answer 403 `0x80040220`).
+    pub fn set_dynamics_create_privilege(&self, on: bool) {
+        self.inner.shared.dynamics().can_create = on;
+    }
+
+    /// Dataverse's concurrent request cap (0: off).
+    pub fn set_dynamics_concurrency(&self, max: u32) {
+        self.inner
+            .shared
+            .dynamics_concurrency
+            .store(max, Ordering::SeqCst);
+    }
+
+    /// Stores Dataverse contacts directly (no HTTP, no validation; columns
+    /// by logical name); returns their ids.
+    pub fn seed_dynamics(&self, records: Vec<BTreeMap<String, String>>) -> Vec<String> {
+        self.inner.seed_dynamics(records)
+    }
+
     /// Stops both servers and flushes the state file.
     pub async fn shutdown(self) {
         self.control.down().await;
@@ -439,6 +496,11 @@ impl Inner {
             .limiter(Api::Salesforce)
             .set_limit(cfg.salesforce_rate_limit);
         *self.shared.salesforce() = SfRuntime::default();
+        self.shared.set_dynamics_limit(cfg.dynamics_rate_limit);
+        *self.shared.dynamics() = DynRuntime::default();
+        self.shared
+            .dynamics_concurrency
+            .store(cfg.dynamics_concurrency, Ordering::SeqCst);
         self.shared
             .retry_after
             .store(cfg.retry_after, Ordering::Relaxed);
@@ -498,6 +560,40 @@ impl Inner {
             store.delete(REST_FIELD_KIND, name);
         }
         removed
+    }
+
+    pub fn seed_dynamics(&self, records: Vec<BTreeMap<String, String>>) -> Vec<String> {
+        let mut store = self.shared.store();
+        let at = dv_model::now();
+        let mut ids = Vec::with_capacity(records.len());
+        for mut values in records {
+            values.retain(|_, v| !v.is_empty());
+            let id = values
+                .remove("contactid")
+                .and_then(|v| dv_model::parse_guid(&v))
+                .unwrap_or_else(|| uuid::Uuid::new_v4().hyphenated().to_string());
+            let version = store.dynamics.next_version();
+            let values = values
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = match (k.as_str(), v.parse::<i64>()) {
+                        (dv_model::PICKLIST, Ok(n)) => serde_json::json!(n),
+                        _ => serde_json::json!(v),
+                    };
+                    (k, v)
+                })
+                .collect();
+            store.dynamics.put(dv_model::Contact {
+                id: id.clone(),
+                values,
+                created: at,
+                modified: at,
+                version,
+            });
+            crate::api::dynamics::records::persist(&store, &id);
+            ids.push(id);
+        }
+        ids
     }
 
     pub fn seed_salesforce(

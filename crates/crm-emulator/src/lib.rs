@@ -1,5 +1,6 @@
 //! A local server that speaks the CRM APIs Outpost syncs to (Outpost's generic
-//! REST contract and HubSpot CRM v3), with fault injection and a control API.
+//! REST contract, HubSpot CRM v3, Salesforce REST and the Dataverse Web API),
+//! with fault injection and a control API.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), crm_emulator::Error> {
@@ -29,6 +30,7 @@ pub mod state;
 pub mod stats;
 pub mod store;
 
+pub use api::dynamics::KeyStatus as DynamicsKeyStatus;
 pub use api::hubspot::model::ObjectType;
 pub use api::rest::model::{CustomField as RestCustomField, CustomerFields, PicklistOption};
 pub use config::{parse_rate_limit, Config, RateLimit};

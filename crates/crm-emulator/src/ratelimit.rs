@@ -59,6 +59,35 @@ impl RateLimiter {
         self.hits.clear();
     }
 
+    /// Admits `n` requests at `now` together, or none of them (a Dataverse
+    /// `$batch` counts each of its operations); `None` when limiting is off.
+    pub fn check_n(&mut self, now: Instant, n: u32) -> Option<Verdict> {
+        let limit = self.limit?;
+        self.usage(now);
+        let used = self.hits.len() as u64;
+        let allowed = used + u64::from(n) <= u64::from(limit.max);
+        if allowed {
+            self.hits.extend(std::iter::repeat_n(now, n as usize));
+        }
+        // Refused: until enough old requests leave the window for all `n`
+        // (never, for more than the limit: a whole window).
+        let must_leave = (used + u64::from(n)).saturating_sub(u64::from(limit.max));
+        let retry_after = if allowed {
+            Duration::ZERO
+        } else if u64::from(n) > u64::from(limit.max) {
+            limit.window
+        } else {
+            let hit = self.hits[(must_leave - 1) as usize];
+            limit.window.saturating_sub(now.duration_since(hit))
+        };
+        Some(Verdict {
+            allowed,
+            limit,
+            remaining: limit.max.saturating_sub(self.hits.len() as u32),
+            retry_after,
+        })
+    }
+
     /// Admits or rejects one request at `now`; `None` when limiting is off.
     pub fn check(&mut self, now: Instant) -> Option<Verdict> {
         let limit = self.limit?;
@@ -107,5 +136,24 @@ mod tests {
         assert_eq!(v.retry_after, Duration::from_secs(8));
         assert!(rl.check(t0 + Duration::from_secs(10)).unwrap().allowed);
         assert!(RateLimiter::new(None).check(t0).is_none());
+    }
+
+    #[test]
+    fn admits_a_batch_whole_or_not_at_all() {
+        let mut rl = RateLimiter::new(Some(RateLimit {
+            max: 4,
+            window: Duration::from_secs(10),
+        }));
+        let t0 = Instant::now();
+        assert!(rl.check_n(t0, 2).unwrap().allowed);
+        assert!(rl.check(t0 + Duration::from_secs(3)).unwrap().allowed);
+        // 3 used: a batch of 3 needs the first two to leave (at 10 s).
+        let v = rl.check_n(t0 + Duration::from_secs(4), 3).unwrap();
+        assert!(!v.allowed);
+        assert_eq!(v.retry_after, Duration::from_secs(6));
+        assert_eq!(v.remaining, 1, "nothing was counted");
+        let v = rl.check_n(t0 + Duration::from_secs(4), 9).unwrap();
+        assert_eq!((v.allowed, v.retry_after), (false, Duration::from_secs(10)));
+        assert!(rl.check_n(t0 + Duration::from_secs(10), 3).unwrap().allowed);
     }
 }

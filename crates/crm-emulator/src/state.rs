@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+use crate::api::dynamics::DynRuntime;
 use crate::api::salesforce::SfRuntime;
 use crate::auth::Tokens;
 use crate::config::Config;
@@ -25,6 +26,8 @@ pub enum Api {
     Hubspot,
     /// Salesforce REST (`/services/data/vNN.0/...`, `/services/oauth2/token`).
     Salesforce,
+    /// Dataverse Web API (`/api/data/v9.x/...`, `/{tenant}/oauth2/v2.0/token`).
+    Dynamics,
 }
 
 #[derive(Debug)]
@@ -38,6 +41,14 @@ pub struct Shared {
     pub salesforce_limiter: Mutex<RateLimiter>,
     /// Salesforce switches (duplicate rule, instance_url, rotation) and query cursors.
     pub salesforce: Mutex<SfRuntime>,
+    pub dynamics_limiter: Mutex<RateLimiter>,
+    /// Dataverse's execution-time budget, in units of the fixed request cost.
+    pub dynamics_time: Mutex<RateLimiter>,
+    /// Dataverse switches (duplicate detection, change tracking, key status).
+    pub dynamics: Mutex<DynRuntime>,
+    /// Dataverse requests being served, and the cap (0: none).
+    pub dynamics_in_flight: AtomicU32,
+    pub dynamics_concurrency: AtomicU32,
     /// The CRM port's base URL, set once the server listens.
     pub crm_url: OnceLock<String>,
     pub tokens: Mutex<Tokens>,
@@ -59,6 +70,14 @@ impl Shared {
             hubspot_limiter: Mutex::new(RateLimiter::new(config.hubspot_rate_limit)),
             salesforce_limiter: Mutex::new(RateLimiter::new(config.salesforce_rate_limit)),
             salesforce: Mutex::new(SfRuntime::default()),
+            dynamics_limiter: Mutex::new(RateLimiter::new(config.dynamics_rate_limit)),
+            dynamics_time: Mutex::new(RateLimiter::new(crate::api::dynamics::limits::time_limit(
+                config.dynamics_rate_limit,
+                config.dynamics_request_cost,
+            ))),
+            dynamics: Mutex::new(DynRuntime::default()),
+            dynamics_in_flight: AtomicU32::new(0),
+            dynamics_concurrency: AtomicU32::new(config.dynamics_concurrency),
             crm_url: OnceLock::new(),
             tokens: Mutex::new(Tokens::new(
                 &config.token,
@@ -84,6 +103,22 @@ impl Shared {
         self.salesforce.lock().expect("salesforce lock")
     }
 
+    pub fn dynamics(&self) -> MutexGuard<'_, DynRuntime> {
+        self.dynamics.lock().expect("dynamics lock")
+    }
+
+    pub fn dynamics_time(&self) -> MutexGuard<'_, RateLimiter> {
+        self.dynamics_time.lock().expect("dynamics time lock")
+    }
+
+    /// Sets Dataverse's request window and the execution-time window with it.
+    pub fn set_dynamics_limit(&self, limit: Option<crate::config::RateLimit>) {
+        self.limiter(Api::Dynamics).set_limit(limit);
+        let cost = self.config.dynamics_request_cost;
+        self.dynamics_time()
+            .set_limit(crate::api::dynamics::limits::time_limit(limit, cost));
+    }
+
     pub fn faults(&self) -> MutexGuard<'_, FaultState> {
         self.faults.lock().expect("faults lock")
     }
@@ -93,6 +128,7 @@ impl Shared {
             Api::Rest => self.rest_limiter.lock(),
             Api::Hubspot => self.hubspot_limiter.lock(),
             Api::Salesforce => self.salesforce_limiter.lock(),
+            Api::Dynamics => self.dynamics_limiter.lock(),
         }
         .expect("limiter lock")
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use crate::api::dynamics::model::{Contact as DvContact, DynamicsData};
 use crate::api::hubspot::model::{HsObject, HubSpotData, ObjectType, PropertyDef};
 use crate::api::rest::model::{
     self as rest_model, CustomField, Customer, IdempotentReply, Tombstone,
@@ -27,6 +28,11 @@ pub const REST_FIELD_KIND: &str = "rest_field";
 /// A Salesforce record (Contact or Lead, in the recycle bin too), by id.
 pub const SALESFORCE_KIND: &str = "salesforce_record";
 
+/// A Dataverse contact row, by id (tombstones for change tracking are memory only).
+pub const DYNAMICS_KIND: &str = "dynamics_contact";
+/// The Dataverse row-version counter (written when a row is deleted).
+pub const DYNAMICS_VERSION_KIND: &str = "dynamics_version";
+
 /// Generic REST data.
 #[derive(Debug, Default)]
 pub struct RestData {
@@ -43,7 +49,7 @@ pub struct RestData {
 /// One record as `GET /records` and [`crate::Emulator::records`] show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredRecord {
-    /// `rest`, `hubspot` or `salesforce` (records in the recycle bin are left out).
+    /// `rest`, `hubspot`, `salesforce` or `dynamics` (records in the recycle bin are left out).
     pub api: String,
     /// `customers`, `contacts`, `companies`, `Contact`, `Lead`.
     pub object: String,
@@ -60,6 +66,7 @@ pub struct Store {
     pub rest: RestData,
     pub hubspot: HubSpotData,
     pub salesforce: SalesforceData,
+    pub dynamics: DynamicsData,
     unique_property: Option<String>,
     writer: Option<Writer>,
 }
@@ -73,6 +80,7 @@ impl Store {
             },
             hubspot: HubSpotData::new(unique_property.as_deref()),
             salesforce: SalesforceData::default(),
+            dynamics: DynamicsData::default(),
             unique_property,
             writer: None,
         }
@@ -108,6 +116,17 @@ impl Store {
             if row.kind == REST_FIELD_KIND {
                 let f: CustomField = serde_json::from_str(&row.body).map_err(corrupt)?;
                 store.rest.custom_fields.insert(f.name.clone(), f);
+                continue;
+            }
+            if row.kind == DYNAMICS_VERSION_KIND {
+                let v: u64 = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.dynamics.version = store.dynamics.version.max(v);
+                continue;
+            }
+            if row.kind == DYNAMICS_KIND {
+                let c: DvContact = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.dynamics.version = store.dynamics.version.max(c.version);
+                store.dynamics.put(c);
                 continue;
             }
             if row.kind == SALESFORCE_KIND {
@@ -275,6 +294,17 @@ impl Store {
                 id: r.id.clone(),
                 key: r.values.get(SF_KEY_FIELD).cloned(),
                 record: r.render(self.salesforce.def(r.object), None, SF_VERSION),
+            });
+        }
+        let mut dv: Vec<&DvContact> = self.dynamics.contacts.values().collect();
+        dv.sort_by(|a, b| a.id.cmp(&b.id));
+        for c in dv {
+            out.push(StoredRecord {
+                api: "dynamics".into(),
+                object: "contacts".into(),
+                id: c.id.clone(),
+                key: c.key().map(str::to_string),
+                record: c.render(None),
             });
         }
         out

@@ -107,6 +107,57 @@ async fn binary_prints_urls_serves_and_stops() {
     assert!(!bad.success());
 }
 
+#[tokio::test]
+async fn dynamics_flags_set_the_service_protection_limits() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crm-emulator"))
+        .args([
+            "--port",
+            "0",
+            "--control-port",
+            "0",
+            "--dynamics-limit",
+            "2/60s",
+            "--dynamics-concurrency",
+            "0",
+            "--dynamics-request-cost-ms",
+            "250",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let crm = v["crm"].as_str().unwrap().to_string();
+    let c = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let who = || {
+        c.get(format!("{crm}/api/data/v9.2/WhoAmI"))
+            .bearer_auth("outpost-test-token")
+            .send()
+    };
+    let first = who().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let left = |r: &reqwest::Response, h: &str| {
+        r.headers().get(h).map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(
+        left(&first, "x-ms-ratelimit-time-remaining-xrm-requests").as_deref(),
+        Some("1199750")
+    );
+    assert_eq!(who().await.unwrap().status(), 200);
+    let third = who().await.unwrap();
+    assert_eq!(third.status(), 429);
+    assert!(left(&third, "retry-after").is_some());
+    stop(&mut child);
+}
+
 /// SIGTERM, so the emulator flushes its state file; waits with a deadline.
 fn stop(child: &mut std::process::Child) {
     let pid = child.id().to_string();

@@ -52,6 +52,9 @@ pub fn too_many(api: Api) -> Response {
         Api::Salesforce => {
             return crate::api::salesforce::limits::limit_exceeded().into_response();
         }
+        Api::Dynamics => {
+            return crate::api::dynamics::limits::too_many_requests(None).into_response();
+        }
         Api::Rest => json!({
             "code": "rate_limited",
             "message": "too many requests; retry later",
@@ -67,7 +70,7 @@ fn add_headers(resp: &mut Response, api: Api, v: &Verdict) {
             "x-hubspot-ratelimit-max",
             "x-hubspot-ratelimit-remaining",
         ],
-        Api::Rest | Api::Salesforce => [
+        Api::Rest | Api::Salesforce | Api::Dynamics => [
             "x-ratelimit-interval-milliseconds",
             "x-ratelimit-limit",
             "x-ratelimit-remaining",

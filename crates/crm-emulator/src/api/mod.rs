@@ -2,6 +2,7 @@
 //! counts requests and injects faults.
 
 pub mod body;
+pub mod dynamics;
 pub mod hubspot;
 pub mod limit;
 pub mod rest;
@@ -17,6 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
+use self::dynamics::error::{code as dv_code, DvError};
 use self::hubspot::error::HsError;
 use self::rest::error::RestError;
 use self::salesforce::error::SfError;
@@ -32,6 +34,7 @@ pub fn crm_router(shared: Arc<Shared>) -> Router {
         .merge(rest::router(shared.clone()))
         .merge(hubspot::router(shared.clone()))
         .merge(salesforce::router(shared.clone()))
+        .merge(dynamics::router(shared.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -47,9 +50,17 @@ pub fn api_of(path: &str) -> Api {
         Api::Hubspot
     } else if path.starts_with("/services/") {
         Api::Salesforce
+    } else if path.starts_with("/api/data/") || is_entra_path(path) {
+        Api::Dynamics
     } else {
         Api::Rest
     }
+}
+
+/// `/{tenant}/oauth2/...`: Entra ID's endpoints.
+fn is_entra_path(path: &str) -> bool {
+    let mut segs = path.trim_start_matches('/').split('/');
+    segs.next().is_some_and(|t| !t.is_empty()) && segs.next() == Some("oauth2")
 }
 
 async fn not_found(req: Request) -> Response {
@@ -57,6 +68,7 @@ async fn not_found(req: Request) -> Response {
     match api_of(&path) {
         Api::Hubspot => HsError::not_found(format!("resource not found: {path}")).into_response(),
         Api::Salesforce => SfError::not_found().into_response(),
+        Api::Dynamics => DvError::no_route(req.method().as_str(), &path).into_response(),
         Api::Rest => RestError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -75,6 +87,12 @@ async fn method_not_allowed(req: Request) -> Response {
         Api::Salesforce => SfError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
+            message,
+        )
+        .into_response(),
+        Api::Dynamics => DvError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            dv_code::BAD_ARGUMENT,
             message,
         )
         .into_response(),
@@ -123,6 +141,20 @@ pub(crate) fn injected(api: Api, kind: ErrorKind) -> Response {
                 )
             };
             SfError::new(status, code, message).into_response()
+        }
+        Api::Dynamics => {
+            let (code, message) = if status == StatusCode::SERVICE_UNAVAILABLE {
+                (
+                    dv_code::UNAVAILABLE,
+                    "The service is temporarily unavailable (injected).",
+                )
+            } else {
+                (
+                    dv_code::INTERNAL,
+                    "An unexpected error occurred (injected).",
+                )
+            };
+            DvError::new(status, code, message).into_response()
         }
         Api::Rest => {
             let code = if status == StatusCode::SERVICE_UNAVAILABLE {

@@ -1,5 +1,6 @@
 //! `crm-emulator --port N --control-port M [--token T] [--state FILE]
-//! [--rate-limit 100/10s|off] [--seed S]` (plus the flags below; the
+//! [--rate-limit 100/10s|off] [--seed S] [--dynamics-limit 6000/300s|off]`
+//! (plus the flags below; the
 //! credentials also come from the environment, to keep them out of argv)
 //!
 //! Prints one JSON line with the bound URLs on stdout, then logs to stderr.
@@ -68,6 +69,16 @@ struct Args {
     /// The REST API asks for keys of this shop (1-999999) and refuses others.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=999_999))]
     rest_key_shop: Option<u32>,
+    /// Dataverse service protection window, e.g. 6000/300s, or off.
+    #[arg(long, default_value = "6000/300s", value_parser = limit_arg)]
+    dynamics_limit: LimitArg,
+    /// Dataverse concurrent request cap; 0 turns it off.
+    #[arg(long, default_value_t = 52)]
+    dynamics_concurrency: u32,
+    /// Execution time charged per Dataverse request, in milliseconds
+    /// (x-ms-ratelimit-time-remaining-xrm-requests counts it down from 1,200,000).
+    #[arg(long, default_value_t = 100)]
+    dynamics_request_cost_ms: u64,
 }
 
 /// Wrapper so clap does not read `Option` as "flag may be absent".
@@ -102,6 +113,9 @@ fn main() -> ExitCode {
         search_index_lag: std::time::Duration::from_millis(args.search_lag_ms),
         unique_property: (!args.no_unique_property).then(|| "outpost_key".to_string()),
         rest_key_shop: args.rest_key_shop,
+        dynamics_rate_limit: args.dynamics_limit.0,
+        dynamics_concurrency: args.dynamics_concurrency,
+        dynamics_request_cost: std::time::Duration::from_millis(args.dynamics_request_cost_ms),
         ..Config::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

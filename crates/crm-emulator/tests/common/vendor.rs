@@ -42,23 +42,29 @@ pub fn venv_python() -> Result<PathBuf, String> {
 /// `node`, when tests/vendor-clients/node_modules holds the jsforce that
 /// package-lock.json pins.
 pub fn node_with_jsforce() -> Result<PathBuf, String> {
+    node_with("jsforce")
+}
+
+/// `node`, when tests/vendor-clients/node_modules holds the `package`
+/// version that package-lock.json pins.
+pub fn node_with(package: &str) -> Result<PathBuf, String> {
     let lock_path = clients_dir().join("package-lock.json");
     let lock: serde_json::Value = serde_json::from_slice(
         &std::fs::read(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?,
     )
     .map_err(|e| format!("{}: {e}", lock_path.display()))?;
-    let wanted = lock["packages"]["node_modules/jsforce"]["version"]
+    let wanted = lock["packages"][format!("node_modules/{package}")]["version"]
         .as_str()
-        .ok_or("package-lock.json pins no jsforce")?
+        .ok_or_else(|| format!("package-lock.json pins no {package}"))?
         .to_string();
-    let installed = clients_dir().join("node_modules/jsforce/package.json");
+    let installed = clients_dir().join(format!("node_modules/{package}/package.json"));
     let have: serde_json::Value = std::fs::read(&installed)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| format!("jsforce is not installed in {}", installed.display()))?;
+        .ok_or_else(|| format!("{package} is not installed in {}", installed.display()))?;
     if have["version"].as_str() != Some(wanted.as_str()) {
         return Err(format!(
-            "tests/vendor-clients/node_modules holds jsforce {}, package-lock.json pins {wanted}",
+            "tests/vendor-clients/node_modules holds {package} {}, package-lock.json pins {wanted}",
             have["version"]
         ));
     }
