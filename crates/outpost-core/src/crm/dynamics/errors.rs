@@ -30,8 +30,6 @@ pub mod code {
     pub const BAD_OPTION: &str = "0x8004431a";
     pub const DUPLICATE: &str = "0x80040333";
     pub const KEY_TAKEN: &str = "0x80060892";
-    pub const NOT_FOUND: &str = "0x80040217";
-    pub const VERSION_MISMATCH: &str = "0x80060882";
     pub const NO_PRIVILEGE: &str = "0x80040220";
     pub const AUTH_FAILED: &str = "0x80072560";
     pub const CHANGE_TRACKING_OFF: &str = "0x80048d19";

@@ -99,6 +99,7 @@ impl Budget {
     }
 
     /// Requests left in our window now.
+    #[cfg(test)]
     pub fn left(&self) -> u32 {
         let mut sent = self.sent.lock().expect("budget lock");
         let used = Self::used(&mut sent, Instant::now(), self.limit.per);

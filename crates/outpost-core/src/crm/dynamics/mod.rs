@@ -13,7 +13,9 @@ mod errors;
 pub(crate) mod limits;
 mod listing;
 pub(crate) mod mapping;
+mod metadata;
 pub(crate) mod odata;
+mod update;
 
 use std::time::Duration;
 
@@ -25,11 +27,13 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::crm::connector::{
-    CallInfo, Capabilities, CrmConnector, DeletedPage, Delivery, Outgoing, Page, PullFilter,
-    RateLimit, RecordOutcome, RemoteCustomer,
+    CallInfo, Capabilities, CrmConnector, DeletedPage, Delivery, Outgoing, OutgoingUpdate, Page,
+    PullFilter, RateLimit, RecordOutcome, RemoteCustomer, UpdateOutcome,
 };
 use crate::crm::error::{classify_status, parse_retry_after, ConnectorError};
+use crate::crm::field_check::FieldList;
 use crate::crm::field_map::FieldMap;
+use crate::crm::form::CrmForm;
 use crate::crm::generic_rest::client_credentials::ClientCredentials;
 use crate::crm::http::{body_or_empty, parse_json, Http, Timed};
 use crate::customer::CustomerId;
@@ -82,6 +86,8 @@ pub struct Dynamics {
     delta: tokio::sync::Mutex<Option<String>>,
     /// Set when Dataverse said change tracking is off on contacts.
     tracking_off: std::sync::atomic::AtomicBool,
+    /// The contact table's metadata as last fetched (`metadata.rs`).
+    table: tokio::sync::Mutex<Option<(tokio::time::Instant, std::sync::Arc<metadata::Table>)>>,
 }
 
 /// What a request carries.
@@ -121,6 +127,7 @@ impl Dynamics {
             budget: limits::Budget::new(options.rate_limit.unwrap_or(limits::DEFAULT_LIMIT)),
             delta: tokio::sync::Mutex::new(None),
             tracking_off: std::sync::atomic::AtomicBool::new(false),
+            table: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -228,9 +235,37 @@ impl Dynamics {
         errors::request_error(status, &e, &self.key_property)
     }
 
+    /// Which of `columns` take whole numbers (picklists), from the
+    /// metadata; only asked when a CRM-specific column is written, so a
+    /// plain customer costs no metadata request.
+    async fn numeric_columns<'a>(
+        &self,
+        columns: impl Iterator<Item = &'a str>,
+    ) -> Result<Vec<String>, ConnectorError> {
+        let unmapped: Vec<&str> = columns
+            .filter(|c| self.map.outpost_field(c).is_none())
+            .collect();
+        if unmapped.is_empty() {
+            return Ok(Vec::new());
+        }
+        let table = self.table().await?;
+        Ok(unmapped
+            .into_iter()
+            .filter(|c| table.numeric(c))
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// One `$batch` of upserts by key.
     async fn upsert(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
-        let numeric = |_: &str| false;
+        let numeric = self
+            .numeric_columns(
+                batch
+                    .iter()
+                    .flat_map(|o| o.customer.attributes.keys().map(String::as_str)),
+            )
+            .await?;
+        let numeric = |c: &str| numeric.iter().any(|n| n == c);
         let mut operations = Vec::with_capacity(batch.len());
         for o in batch {
             let body = Value::Object(mapping::record(&o.customer, &self.map, &numeric));
@@ -362,7 +397,7 @@ impl CrmConnector for Dynamics {
             upsert_by_external_id: true,
             // `limits.rs` keeps the 5-minute window (a batch weighs more than one).
             rate_limit: None,
-            updates: false,
+            updates: true,
         }
     }
 
@@ -383,6 +418,19 @@ impl CrmConnector for Dynamics {
             out.extend(self.upsert(chunk).await?);
         }
         Ok(out)
+    }
+
+    async fn update(&self, update: &OutgoingUpdate) -> UpdateOutcome {
+        self.update_record(update).await
+    }
+
+    async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
+        let t = self.table().await?;
+        Ok(Some(t.form(&self.map, &self.key_property)))
+    }
+
+    async fn fields(&self) -> Result<Option<FieldList>, ConnectorError> {
+        Ok(Some(self.table().await?.field_list()))
     }
 
     async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {
