@@ -346,3 +346,74 @@ fn settings_name_what_dynamics_needs() {
     let e = hubspot.validate().unwrap_err();
     assert!(e.for_field("api_version").is_some() && e.for_field("duplicate_detection").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_connection_names_each_setup_problem_an_admin_can_fix() {
+    use crm_emulator::DynamicsKeyStatus;
+    use outpost_core::endpoint::diagnose::{test_connection, TestOutcome};
+
+    let world = World::new(Config::unlimited()).await;
+    dynamics(&world, EndpointSettings::default()).await;
+    let config = world.store.endpoint("crm").await.unwrap().unwrap();
+    // Each test builds its connector afresh, as Settings does.
+    let test = || test_connection(&config, world.secrets.clone());
+    let r = test().await;
+    assert_eq!(r.outcome, TestOutcome::Ok, "{}", r.message);
+    assert!(!r.message.contains("Change tracking"), "{}", r.message);
+
+    world
+        .emu
+        .set_dynamics_key_status(Some(DynamicsKeyStatus::Pending));
+    let r = test().await;
+    assert_eq!(r.outcome, TestOutcome::Misconfigured);
+    assert!(r.message.contains("still being built"), "{}", r.message);
+    world
+        .emu
+        .set_dynamics_key_status(Some(DynamicsKeyStatus::Failed));
+    let r = test().await;
+    assert!(r.message.contains("Reactivate"), "{}", r.message);
+    world.emu.set_dynamics_key_status(None);
+    let r = test().await;
+    assert!(
+        r.message
+            .contains("no alternate key on the column outpost_key"),
+        "{}",
+        r.message
+    );
+    world
+        .emu
+        .set_dynamics_key_status(Some(DynamicsKeyStatus::Active));
+
+    world.emu.set_dynamics_create_privilege(false);
+    let r = test().await;
+    assert_eq!(r.outcome, TestOutcome::MissingPermission);
+    assert!(
+        r.message.contains("lacks Create on Contact"),
+        "{}",
+        r.message
+    );
+    world.emu.set_dynamics_create_privilege(true);
+
+    world.emu.set_dynamics_change_tracking(false);
+    let r = test().await;
+    assert_eq!(r.outcome, TestOutcome::Ok);
+    assert!(
+        r.message.contains("Change tracking is off"),
+        "{}",
+        r.message
+    );
+
+    // A wrong secret is the credentials, in Entra's terms made plain.
+    world
+        .secrets
+        .set(
+            "crm",
+            SecretKind::ClientSecret,
+            &Sensitive::new("wrong".into()),
+        )
+        .await
+        .unwrap();
+    let r = test().await;
+    assert_eq!(r.outcome, TestOutcome::CredentialsRejected, "{}", r.message);
+    assert!(r.message.contains("not its Secret ID"), "{}", r.message);
+}

@@ -15,6 +15,7 @@ mod listing;
 pub(crate) mod mapping;
 mod metadata;
 pub(crate) mod odata;
+mod setup;
 mod update;
 
 use std::time::Duration;
@@ -88,6 +89,8 @@ pub struct Dynamics {
     tracking_off: std::sync::atomic::AtomicBool,
     /// The contact table's metadata as last fetched (`metadata.rs`).
     table: tokio::sync::Mutex<Option<(tokio::time::Instant, std::sync::Arc<metadata::Table>)>>,
+    /// When the setup (key, privileges) was last found sound (`setup.rs`).
+    setup_checked: tokio::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 /// What a request carries.
@@ -128,6 +131,7 @@ impl Dynamics {
             delta: tokio::sync::Mutex::new(None),
             tracking_off: std::sync::atomic::AtomicBool::new(false),
             table: tokio::sync::Mutex::new(None),
+            setup_checked: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -401,14 +405,13 @@ impl CrmConnector for Dynamics {
         }
     }
 
-    /// Signs in and asks `WhoAmI` (one counted request).
+    /// Signs in, asks `WhoAmI` and checks the setup (`setup.rs`).
     async fn probe(&self) -> Result<(), ConnectorError> {
-        match self.get_json(self.url("WhoAmI"), &[]).await? {
-            Some(_) => Ok(()),
-            None => Err(ConnectorError::Queue(crate::crm::error::QueueProblem::Misconfigured(
-                format!("{} does not answer WhoAmI: is this the organization URL (https://ORG.crm.dynamics.com)?", self.api_root),
-            ))),
-        }
+        self.check_setup().await
+    }
+
+    async fn setup_notes(&self) -> Result<Vec<String>, ConnectorError> {
+        Dynamics::setup_notes(self).await
     }
 
     async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
