@@ -483,7 +483,11 @@ impl CrmConnector for Dynamics {
         );
         let rows = tokio::time::timeout(SEARCH_DEADLINE, self.get_json(url, &[]))
             .await
-            .map_err(|_| ConnectorError::Unreachable("the search timed out".into()))??;
+            // Slow is not offline: the endpoint's state stays as it is.
+            .map_err(|_| ConnectorError::Transient {
+                reason: "the search in Dynamics took too long".into(),
+                retry_after: None,
+            })??;
         let rows: Rows = match rows {
             Some(r) => serde_json::from_value(Value::Object(r))
                 .map_err(|e| ConnectorError::Protocol(format!("unreadable search answer: {e}")))?,

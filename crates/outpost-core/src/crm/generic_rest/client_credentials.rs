@@ -232,9 +232,10 @@ fn entra_words(description: &str) -> Option<fn(String) -> ConnectorError> {
             "Entra ID has no such tenant: check the directory (tenant) id in the token URL ({why})"
         )))
         },
+        // Forbidden, as every identity provider's invalid_scope is here.
         "70011" | "1002012" => |why| {
-            ConnectorError::Queue(QueueProblem::Misconfigured(format!(
-            "Entra ID refused the scope: for Dynamics it is the organization URL followed by /.default, e.g. https://ORG.crm.dynamics.com/.default ({why})"
+            ConnectorError::Queue(QueueProblem::Forbidden(format!(
+            "Entra ID refused the scope: client credentials ask for the resource followed by /.default (for Dynamics the organization URL, e.g. https://ORG.crm.dynamics.com/.default) ({why})"
         )))
         },
         "500011" => |why| {
