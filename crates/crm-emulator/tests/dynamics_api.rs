@@ -162,6 +162,28 @@ async fn entra_token_whoami_and_expiry() {
 }
 
 #[tokio::test]
+async fn entra_takes_the_client_in_http_basic_too() {
+    let emu = start().await;
+    let cfg = emu.config().clone();
+    let basic = |secret: &str| {
+        client()
+            .post(format!("{}/tenant-1/oauth2/v2.0/token", emu.crm_url()))
+            .basic_auth(&cfg.oauth_client_id, Some(secret.to_owned()))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "https://org.crm.dynamics.com/.default"),
+            ])
+            .send()
+    };
+    let (s, t) = common::json(basic(&cfg.oauth_client_secret).await.unwrap()).await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["token_type"], "Bearer");
+    let (s, e) = common::json(basic("wrong").await.unwrap()).await;
+    assert_eq!((s, e["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(e["error_codes"], json!([7000215]));
+}
+
+#[tokio::test]
 async fn create_get_upsert_preconditions_delete() {
     let emu = start().await;
     let id = create(

@@ -56,7 +56,7 @@ pub enum EndpointsCommand {
 pub struct AddArgs {
     #[arg(long)]
     name: String,
-    /// generic-rest, hubspot or bottlecrm.
+    /// generic-rest, hubspot, bottlecrm, salesforce or dynamics.
     #[arg(long, value_parser = parse_kind)]
     kind: EndpointKind,
     #[arg(long)]
@@ -128,7 +128,8 @@ impl MapArgs {
 /// How the endpoint signs in, beyond a plain token.
 #[derive(Debug, Args)]
 pub struct SignIn {
-    /// token (default), oauth-client-credentials (generic REST, Salesforce) or
+    /// token (default), oauth-client-credentials (generic REST, Salesforce;
+    /// Dynamics: its only one) or
     /// oauth-refresh (HubSpot, Salesforce: its default).
     #[arg(long, value_parser = parse_auth)]
     auth: Option<AuthMethod>,
@@ -210,11 +211,12 @@ pub struct Tuning {
     /// The OAuth token endpoint: Salesforce (default
     /// https://login.salesforce.com/services/oauth2/token) or generic REST
     /// client credentials (default {url}/oauth/token; e.g. Keycloak or
-    /// https://login.microsoftonline.com/TENANT/oauth2/v2.0/token).
+    /// https://login.microsoftonline.com/TENANT/oauth2/v2.0/token) or
+    /// Dynamics (required: the tenant's Entra ID token endpoint).
     #[arg(long)]
     token_url: Option<String>,
-    /// Generic REST client credentials: the scope to ask the token endpoint
-    /// for (e.g. https://crm.example.com/.default).
+    /// Client credentials: the scope to ask the token endpoint for (generic
+    /// REST: none by default; Dynamics: {url}/.default by default).
     #[arg(long)]
     scope: Option<String>,
     /// Salesforce: at most this many API requests a day from this device.
@@ -223,6 +225,13 @@ pub struct Tuning {
     /// Salesforce: save records a duplicate rule matched (on) or refuse them (off, default).
     #[arg(long, value_parser = parse_on_off)]
     allow_duplicates: Option<bool>,
+    /// Dynamics: the Web API version, 9.0 to 9.2 (default 9.2).
+    #[arg(long)]
+    api_version: Option<String>,
+    /// Dynamics: run Dataverse's duplicate detection rules on every save
+    /// (on) or not (off, default).
+    #[arg(long, value_parser = parse_on_off)]
+    duplicate_detection: Option<bool>,
 }
 
 impl Tuning {
@@ -246,6 +255,11 @@ impl Tuning {
         s.scope = self.scope.map(|v| v.trim().to_owned()).or(s.scope.take());
         s.daily_request_cap = self.daily_request_cap.or(s.daily_request_cap);
         s.allow_duplicates = self.allow_duplicates.or(s.allow_duplicates);
+        s.api_version = self
+            .api_version
+            .map(|v| v.trim().to_owned())
+            .or(s.api_version.take());
+        s.duplicate_detection = self.duplicate_detection.or(s.duplicate_detection);
     }
 }
 
@@ -259,7 +273,7 @@ fn parse_on_off(s: &str) -> Result<bool, String> {
 
 fn parse_kind(s: &str) -> Result<EndpointKind, String> {
     EndpointKind::parse(s)
-        .ok_or_else(|| "expected generic-rest, hubspot, bottlecrm or salesforce".into())
+        .ok_or_else(|| "expected generic-rest, hubspot, bottlecrm, salesforce or dynamics".into())
 }
 
 fn parse_object(s: &str) -> Result<CrmObject, String> {

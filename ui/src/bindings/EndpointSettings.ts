@@ -76,4 +76,13 @@ daily_request_cap?: number,
  * Salesforce: save a record a duplicate rule matched
  * (`Sforce-Duplicate-Rule-Header: allowSave=true`); off by default.
  */
-allow_duplicates?: boolean, };
+allow_duplicates?: boolean, 
+/**
+ * Dynamics: the Web API version, `9.N` ("9.2" by default).
+ */
+api_version?: string, 
+/**
+ * Dynamics: ask Dataverse to run its duplicate detection rules
+ * (`MSCRM.SuppressDuplicateDetection: false`); off by default.
+ */
+duplicate_detection?: boolean, };

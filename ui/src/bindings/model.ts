@@ -1212,6 +1212,21 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "takes_shop_number": false,
     "token_label": "API token",
     "url_placeholder": "https://MyDomainName.my.salesforce.com"
+  },
+  {
+    "auth_methods": [
+      "oauth-client-credentials"
+    ],
+    "batch_size": 100,
+    "filters_by_owner": false,
+    "key_property": "outpost_key",
+    "kind": "dynamics",
+    "label": "Dynamics 365",
+    "rate_limit": 5880,
+    "rate_window_secs": 300,
+    "takes_shop_number": false,
+    "token_label": "API token",
+    "url_placeholder": "https://yourorg.crm.dynamics.com"
   }
 ];
 
@@ -2318,6 +2333,17 @@ export const DEFAULT_FIELD_MAPS: Readonly<Record<string, Readonly<Record<string,
     "phone": "phone",
     "postal_code": "postcode",
     "street": "address_line"
+  },
+  "dynamics": {
+    "city": "address1_city",
+    "company": "company",
+    "country": "address1_country",
+    "email": "emailaddress1",
+    "first_name": "firstname",
+    "last_name": "lastname",
+    "phone": "telephone1",
+    "postal_code": "address1_postalcode",
+    "street": "address1_line1"
   },
   "generic-rest": {
     "city": "city",

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::field_map::{FieldMap, MapEntry};
 use super::generic_rest::client_credentials;
-use super::{bottlecrm, generic_rest, http, hubspot, salesforce};
+use super::{bottlecrm, dynamics, generic_rest, http, hubspot, salesforce};
 use crate::crm::connector::Outgoing;
 use crate::crm::connector::{
     Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RemoteCustomer,
@@ -161,6 +161,33 @@ pub async fn build(
                 http,
             )))
         }
+        (EndpointKind::Dynamics, AuthMethod::OauthClientCredentials) => {
+            // Only pauses (Retry-After, a spent window): the connector's
+            // budget paces the requests, as a $batch weighs more than one.
+            let http = http::Http::new(Arc::new(Throttle::unlimited()));
+            let credentials = client_credentials::ClientCredentials::new(
+                &config.name,
+                config.token_url(),
+                config.scope(),
+                config.settings.client_id.clone().unwrap_or_default(),
+                secret(SecretKind::ClientSecret).await?,
+            );
+            let s = &config.settings;
+            let options = dynamics::Options {
+                key_property: s.key_property.clone(),
+                api_version: s.api_version.clone(),
+                duplicate_detection: s.duplicate_detection.unwrap_or(false),
+                batch_size: s.batch_size,
+                rate_limit: rate(None),
+            };
+            Ok(Arc::new(dynamics::Dynamics::new(
+                config.url(),
+                credentials,
+                options,
+                field_map(config),
+                http,
+            )))
+        }
         // Validation refuses these; a hand-edited database could still hold one.
         (kind, other) => Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(
             "{} does not sign in with {}",
@@ -179,7 +206,10 @@ pub async fn build(
 pub fn key_generator(config: &EndpointConfig) -> Option<Arc<dyn KeyGenerator>> {
     match config.kind {
         EndpointKind::GenericRest => generic_rest::key_generator(&config.settings),
-        EndpointKind::Hubspot | EndpointKind::Bottlecrm | EndpointKind::Salesforce => None,
+        EndpointKind::Hubspot
+        | EndpointKind::Bottlecrm
+        | EndpointKind::Salesforce
+        | EndpointKind::Dynamics => None,
     }
 }
 
@@ -191,6 +221,7 @@ pub fn default_map(kind: EndpointKind) -> &'static [MapEntry] {
         EndpointKind::Hubspot => hubspot::DEFAULT_MAP,
         EndpointKind::Bottlecrm => bottlecrm::DEFAULT_MAP,
         EndpointKind::Salesforce => salesforce::SObject::Contact.default_map(),
+        EndpointKind::Dynamics => dynamics::DEFAULT_MAP,
     }
 }
 

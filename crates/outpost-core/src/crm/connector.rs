@@ -325,6 +325,12 @@ pub trait CrmConnector: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// What works but is limited, in words for "Test connection" (Dynamics:
+    /// change tracking off, so deletions are not seen); none by default.
+    async fn setup_notes(&self) -> Result<Vec<String>, ConnectorError> {
+        Ok(Vec::new())
+    }
+
     /// What the CRM's creation form needs (required fields, option lists,
     /// CRM-specific fields); `None` when the CRM publishes nothing.
     async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {

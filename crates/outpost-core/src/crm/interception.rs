@@ -192,8 +192,10 @@ fn content_type(headers: &HeaderMap) -> Option<String> {
     (!essence.is_empty()).then_some(essence)
 }
 
+/// The CRM's content: JSON, or the multipart/mixed of an OData `$batch`
+/// answer (Dataverse), which no sign-in page or proxy sends.
 fn is_json(essence: &str) -> bool {
-    essence.ends_with("/json") || essence.ends_with("+json")
+    essence.ends_with("/json") || essence.ends_with("+json") || essence == "multipart/mixed"
 }
 
 fn is_html(essence: &str) -> bool {
@@ -243,6 +245,7 @@ mod tests {
         assert!(is_json("application/json"));
         assert!(is_json("application/problem+json"));
         assert!(!is_json("text/html"));
+        assert!(is_json("multipart/mixed"), "a $batch answer");
         assert!(is_html("application/xhtml+xml"));
     }
 

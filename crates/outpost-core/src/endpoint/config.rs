@@ -66,6 +66,7 @@ pub const URL_RULE: &str = "Use https://. Plain http:// is only allowed to this 
 /// The example URL the messages and the form use.
 pub const EXAMPLE_URL: &str = "https://crm.example.com";
 pub const CLIENT_ID_REQUIRED: &str = "OAuth needs the app's client id.";
+pub const DYNAMICS_TOKEN_URL_REQUIRED: &str = "Dynamics signs in at your tenant's Entra ID: enter https://login.microsoftonline.com/TENANT/oauth2/v2.0/token (TENANT: the directory (tenant) id).";
 
 /// Fields an admin may add to the creation form: each one's value is an
 /// attribute, and a customer carries a bounded number of them.
@@ -82,14 +83,17 @@ pub enum EndpointKind {
     Hubspot,
     Bottlecrm,
     Salesforce,
+    /// Dynamics 365 / Dataverse Web API.
+    Dynamics,
 }
 
 impl EndpointKind {
-    pub const ALL: [EndpointKind; 4] = [
+    pub const ALL: [EndpointKind; 5] = [
         EndpointKind::GenericRest,
         EndpointKind::Hubspot,
         EndpointKind::Bottlecrm,
         EndpointKind::Salesforce,
+        EndpointKind::Dynamics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -98,6 +102,7 @@ impl EndpointKind {
             EndpointKind::Hubspot => "hubspot",
             EndpointKind::Bottlecrm => "bottlecrm",
             EndpointKind::Salesforce => "salesforce",
+            EndpointKind::Dynamics => "dynamics",
         }
     }
 
@@ -112,6 +117,7 @@ impl EndpointKind {
             EndpointKind::Hubspot => "HubSpot",
             EndpointKind::Bottlecrm => "BottleCRM",
             EndpointKind::Salesforce => "Salesforce",
+            EndpointKind::Dynamics => "Dynamics 365",
         }
     }
 
@@ -140,6 +146,7 @@ impl EndpointKind {
         match self {
             EndpointKind::Hubspot => Some(crate::crm::hubspot::DEFAULT_KEY_PROPERTY),
             EndpointKind::Salesforce => Some(crate::crm::salesforce::DEFAULT_KEY_FIELD),
+            EndpointKind::Dynamics => Some(crate::crm::dynamics::DEFAULT_KEY_PROPERTY),
             EndpointKind::GenericRest | EndpointKind::Bottlecrm => None,
         }
     }
@@ -153,6 +160,8 @@ impl EndpointKind {
             EndpointKind::Salesforce => {
                 &[AuthMethod::OauthRefresh, AuthMethod::OauthClientCredentials]
             }
+            // An application user signs in through Entra ID.
+            EndpointKind::Dynamics => &[AuthMethod::OauthClientCredentials],
         }
     }
 }
@@ -284,6 +293,11 @@ pub struct EndpointSettings {
     /// Salesforce: save a record a duplicate rule matched
     /// (`Sforce-Duplicate-Rule-Header: allowSave=true`); off by default.
     pub allow_duplicates: Option<bool>,
+    /// Dynamics: the Web API version, `9.N` ("9.2" by default).
+    pub api_version: Option<String>,
+    /// Dynamics: ask Dataverse to run its duplicate detection rules
+    /// (`MSCRM.SuppressDuplicateDetection: false`); off by default.
+    pub duplicate_detection: Option<bool>,
 }
 
 /// The Salesforce object customers become.
@@ -458,6 +472,7 @@ impl EndpointConfig {
         errors.extend(self.map_conflicts());
         errors.extend(self.oauth_settings());
         errors.extend(self.salesforce_settings());
+        errors.extend(self.dynamics_settings());
         let auth = self.settings.auth;
         if !self.kind.auth_methods().contains(&auth) {
             let methods: Vec<&str> = self
@@ -566,12 +581,14 @@ impl EndpointConfig {
     fn oauth_settings(&self) -> Vec<FieldError> {
         let s = &self.settings;
         let mut errors = Vec::new();
-        let client_credentials =
-            self.kind == EndpointKind::GenericRest && s.auth == AuthMethod::OauthClientCredentials;
+        let client_credentials = matches!(
+            self.kind,
+            EndpointKind::GenericRest | EndpointKind::Dynamics
+        ) && s.auth == AuthMethod::OauthClientCredentials;
         if s.token_url.is_some() && !(client_credentials || self.kind == EndpointKind::Salesforce) {
             errors.push(FieldError::new(
                 "token_url",
-                "Only Salesforce and OAuth client credentials (generic REST) use a token URL.",
+                "Only Salesforce, Dynamics and OAuth client credentials (generic REST) use a token URL.",
             ));
         } else if let Some(Err(msg)) = s.token_url.as_deref().map(check_url) {
             errors.push(FieldError::new("token_url", msg));
@@ -580,7 +597,7 @@ impl EndpointConfig {
             if !client_credentials {
                 errors.push(FieldError::new(
                     "scope",
-                    "Only OAuth client credentials (generic REST) ask for a scope; Salesforce takes its scopes from the connected app.",
+                    "Only OAuth client credentials (generic REST, Dynamics) ask for a scope; Salesforce takes its scopes from the connected app.",
                 ));
             } else if scope.trim().is_empty()
                 || scope.chars().count() > MAX_SCOPE_CHARS
@@ -619,6 +636,51 @@ impl EndpointConfig {
             errors.push(FieldError::new("daily_request_cap", words));
         }
         errors
+    }
+
+    /// The settings only Dynamics takes; its tenant's token URL is required.
+    fn dynamics_settings(&self) -> Vec<FieldError> {
+        let s = &self.settings;
+        let mut errors = Vec::new();
+        if self.kind != EndpointKind::Dynamics {
+            for (set, field) in [
+                (s.api_version.is_some(), "api_version"),
+                (s.duplicate_detection.is_some(), "duplicate_detection"),
+            ] {
+                if set {
+                    errors.push(FieldError::new(
+                        field,
+                        "Only the Dynamics connector takes this setting.",
+                    ));
+                }
+            }
+            return errors;
+        }
+        if s.token_url.is_none() {
+            errors.push(FieldError::new("token_url", DYNAMICS_TOKEN_URL_REQUIRED));
+        }
+        if let Some(v) = &s.api_version {
+            if crate::crm::dynamics::api_version_ok(v).is_none() {
+                errors.push(FieldError::new(
+                    "api_version",
+                    "Use a Web API version from 9.0 to 9.2 (e.g. 9.2).",
+                ));
+            }
+        }
+        errors
+    }
+
+    /// The OAuth scope: the one set, else Dynamics' `{org URL}/.default`.
+    pub fn scope(&self) -> Option<String> {
+        match &self.settings.scope {
+            Some(s) => Some(s.clone()),
+            // Entra's resource is the organization, without any path.
+            None if self.kind == EndpointKind::Dynamics => Some(format!(
+                "{}/.default",
+                self.url().origin().ascii_serialization()
+            )),
+            None => None,
+        }
     }
 
     /// The OAuth token endpoint: the one set, else the kind's default

@@ -58,7 +58,12 @@ pub async fn test_connection(config: &EndpointConfig, secrets: Arc<dyn SecretSto
     if let Err(e) = connector.probe().await {
         return explain(&e);
     }
-    let reached = format!("Reached {} and authenticated.", config.base_url);
+    let mut reached = format!("Reached {} and authenticated.", config.base_url);
+    // A note is worth saying but fails nothing; an error getting it is dropped.
+    for note in connector.setup_notes().await.unwrap_or_default() {
+        reached.push(' ');
+        reached.push_str(&note);
+    }
     let check = mapping::check_with(config, connector.as_ref()).await;
     if !check.problems.is_empty() {
         let problems: Vec<&str> = check.problems.iter().map(|p| p.message.as_str()).collect();

@@ -10,7 +10,7 @@ use ts_rs::TS;
 use super::save::{field_name, missing_message, secrets_used, SECRET_KINDS};
 use super::{secret_input, AuthMethod, EndpointKind, EXAMPLE_URL};
 use crate::crm::connector::DEFAULT_RATE_WINDOW_SECS;
-use crate::crm::{bottlecrm, generic_rest, hubspot, salesforce};
+use crate::crm::{bottlecrm, dynamics, generic_rest, hubspot, salesforce};
 
 /// One kind of endpoint, as the settings form describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -97,6 +97,13 @@ pub fn kind(kind: EndpointKind) -> KindSpec {
             None,
             Some(salesforce::DEFAULT_KEY_FIELD),
         ),
+        // The 5-minute service protection window, as the connector paces it.
+        EndpointKind::Dynamics => (
+            dynamics::API_URL,
+            dynamics::DEFAULT_BATCH,
+            Some(dynamics::limits::DEFAULT_LIMIT),
+            Some(dynamics::DEFAULT_KEY_PROPERTY),
+        ),
     };
     KindSpec {
         kind,
@@ -159,10 +166,10 @@ mod tests {
     #[test]
     fn every_kind_offers_its_default_sign_in_first() {
         for spec in kinds() {
-            let first = if spec.kind == EndpointKind::Salesforce {
-                AuthMethod::OauthRefresh
-            } else {
-                AuthMethod::Token
+            let first = match spec.kind {
+                EndpointKind::Salesforce => AuthMethod::OauthRefresh,
+                EndpointKind::Dynamics => AuthMethod::OauthClientCredentials,
+                _ => AuthMethod::Token,
             };
             assert_eq!(spec.auth_methods.first(), Some(&first));
             assert!(spec.batch_size >= 1);
@@ -170,6 +177,12 @@ mod tests {
         assert_eq!(
             kind(EndpointKind::Salesforce).key_property,
             Some("Outpost_Key__c")
+        );
+        let dynamics = kind(EndpointKind::Dynamics);
+        assert_eq!(dynamics.key_property, Some("outpost_key"));
+        assert_eq!(
+            (dynamics.rate_limit, dynamics.rate_window_secs),
+            (Some(5880), 300)
         );
         let hubspot = kind(EndpointKind::Hubspot);
         assert_eq!(hubspot.rate_limit, Some(100));

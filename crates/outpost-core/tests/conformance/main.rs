@@ -82,4 +82,5 @@ conformance! {
     hubspot => crate::connectors::hubspot::HubSpot,
     bottlecrm => crate::connectors::bottlecrm::BottleCrm,
     salesforce => crate::connectors::salesforce::Salesforce,
+    dynamics => crate::connectors::dynamics::Dynamics,
 }

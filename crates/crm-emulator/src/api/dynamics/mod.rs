@@ -135,7 +135,9 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
     // The token endpoint does not count against the service protection limits.
     data.route(
         "/{tenant}/oauth2/v2.0/token",
-        post(|State(s): State<Arc<Shared>>, b: Body| oauth::token(s, b)),
+        post(
+            |State(s): State<Arc<Shared>>, h: axum::http::HeaderMap, b: Body| oauth::token(s, h, b),
+        ),
     )
 }
 

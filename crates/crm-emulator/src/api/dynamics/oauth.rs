@@ -1,13 +1,15 @@
 //! `POST /{tenant}/oauth2/v2.0/token`: Microsoft Entra ID's client
 //! credentials grant (form body with `scope` ending in `/.default`),
 //! answered `{token_type, expires_in, ext_expires_in, access_token}`; errors
-//! as Entra's JSON with `AADSTS` codes. Any tenant name is accepted.
+//! as Entra's JSON with `AADSTS` codes. Any tenant name is accepted. The
+//! client id and secret come in the body or in HTTP Basic (RFC 6749
+//! §2.3.1, which Microsoft's client-credentials page lists as well).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
@@ -37,7 +39,7 @@ fn entra_error(status: StatusCode, error: &str, aadsts: u32, text: &str) -> Resp
         .into_response()
 }
 
-pub async fn token(shared: Arc<Shared>, body: Body) -> Response {
+pub async fn token(shared: Arc<Shared>, headers: HeaderMap, body: Body) -> Response {
     let bad = StatusCode::BAD_REQUEST;
     let Ok(body) = read_limited(body, shared.config.max_body_bytes).await else {
         return entra_error(
@@ -56,6 +58,15 @@ pub async fn token(shared: Arc<Shared>, body: Body) -> Response {
         );
     };
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    // Basic is read only when the body carries no client id.
+    let basic = match form.get("client_id") {
+        Some(_) => None,
+        None => crate::api::rest::oauth::basic_credentials(&headers).flatten(),
+    };
+    let (client, secret) = match &basic {
+        Some((id, secret)) => (id.as_str(), secret.as_str()),
+        None => (get("client_id"), get("client_secret")),
+    };
     let cfg = &shared.config;
     match get("grant_type") {
         "client_credentials" => {}
@@ -76,7 +87,6 @@ pub async fn token(shared: Arc<Shared>, body: Body) -> Response {
             )
         }
     }
-    let client = get("client_id");
     if client != cfg.oauth_client_id {
         return entra_error(
             bad,
@@ -87,7 +97,7 @@ pub async fn token(shared: Arc<Shared>, body: Body) -> Response {
     }
     // Entra answers a wrong secret with 401 (as clients of
     // login.microsoftonline.com report), its other errors with 400.
-    if get("client_secret") != cfg.oauth_client_secret {
+    if secret != cfg.oauth_client_secret {
         return entra_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",

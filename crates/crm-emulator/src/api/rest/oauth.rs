@@ -61,7 +61,7 @@ fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
 
 /// Client id and secret of an `Authorization: Basic` header, if there is one.
 /// `Some(None)` is a Basic header that cannot be read.
-fn basic_credentials(headers: &HeaderMap) -> Option<Option<(String, String)>> {
+pub(crate) fn basic_credentials(headers: &HeaderMap) -> Option<Option<(String, String)>> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {

@@ -183,10 +183,19 @@ fn token_error(status: u16, error: Option<TokenError>, token_url: &Url) -> Conne
             None,
         );
     };
-    let why = match &error_description {
+    // Entra ID's description carries trace lines after the first: keep
+    // the reason, and say what an admin fixes for its common codes.
+    let first_line = error_description
+        .as_deref()
+        .and_then(|d| d.lines().next())
+        .map(str::trim);
+    let why = match first_line {
         Some(d) => format!("{error}: {d}"),
         None => error.clone(),
     };
+    if let Some(words) = first_line.and_then(entra_words) {
+        return words(why);
+    }
     match error.as_str() {
         "invalid_client" | "invalid_grant" => ConnectorError::Queue(QueueProblem::Unauthorized(
             format!("the token endpoint rejected the client id or secret ({why})"),
@@ -201,6 +210,41 @@ fn token_error(status: u16, error: Option<TokenError>, token_url: &Url) -> Conne
         }
         _ => classify_status(status, format!("token endpoint: {why}"), None),
     }
+}
+
+/// Microsoft Entra ID's `AADSTS` codes an admin can act on, in plain words.
+fn entra_words(description: &str) -> Option<fn(String) -> ConnectorError> {
+    let code = description.strip_prefix("AADSTS")?;
+    let code = &code[..code.find(|c: char| !c.is_ascii_digit())?];
+    Some(match code {
+        "7000215" | "7000222" => |why| {
+            ConnectorError::Queue(QueueProblem::Unauthorized(format!(
+            "Entra ID refused the client secret: enter the secret's Value (not its Secret ID), or create a new one if it expired ({why})"
+        )))
+        },
+        "700016" => |why| {
+            ConnectorError::Queue(QueueProblem::Unauthorized(format!(
+            "Entra ID knows no app with this client id in this tenant: check the Application (client) ID and the tenant in the token URL ({why})"
+        )))
+        },
+        "90002" | "900023" => |why| {
+            ConnectorError::Queue(QueueProblem::Misconfigured(format!(
+            "Entra ID has no such tenant: check the directory (tenant) id in the token URL ({why})"
+        )))
+        },
+        // Forbidden, as every identity provider's invalid_scope is here.
+        "70011" | "1002012" => |why| {
+            ConnectorError::Queue(QueueProblem::Forbidden(format!(
+            "Entra ID refused the scope: client credentials ask for the resource followed by /.default (for Dynamics the organization URL, e.g. https://ORG.crm.dynamics.com/.default) ({why})"
+        )))
+        },
+        "500011" => |why| {
+            ConnectorError::Queue(QueueProblem::Misconfigured(format!(
+            "Entra ID does not know the resource in the scope: check the organization URL ({why})"
+        )))
+        },
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -269,6 +313,47 @@ mod tests {
             token_error(503, None, &url),
             ConnectorError::Transient { .. }
         ));
+    }
+
+    #[test]
+    fn entra_codes_say_what_to_fix() {
+        let url = Url::parse("https://login.microsoftonline.com/t/oauth2/v2.0/token").unwrap();
+        let err = |status, error: &str, d: &str| {
+            token_error(
+                status,
+                Some(TokenError {
+                    error: error.into(),
+                    error_description: Some(d.into()),
+                }),
+                &url,
+            )
+            .to_string()
+        };
+        let secret = err(
+            401,
+            "invalid_client",
+            "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1\r\nCorrelation ID: 2",
+        );
+        assert!(secret.contains("Value (not its Secret ID)"), "{secret}");
+        assert!(!secret.contains("Trace ID"), "{secret}");
+        assert!(err(
+            400,
+            "invalid_scope",
+            "AADSTS70011: The provided value for scope x is not valid."
+        )
+        .contains("/.default"));
+        assert!(
+            err(400, "invalid_request", "AADSTS90002: Tenant 'x' not found.")
+                .contains("no such tenant")
+        );
+        assert!(err(
+            400,
+            "unauthorized_client",
+            "AADSTS700016: Application with identifier 'x' was not found"
+        )
+        .contains("client id"));
+        // Other servers keep the generic words.
+        assert!(err(400, "invalid_client", "bad").contains("rejected the client id or secret"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! server.
 
 pub mod bottlecrm;
+pub mod dynamics;
 pub mod generic_rest;
 pub mod hubspot;
 pub mod salesforce;
