@@ -487,12 +487,13 @@ export function installMockBackend(opts: MockOptions): void {
     }
     // EndpointConfig::oauth_settings: the token URL for Salesforce and generic
     // REST client credentials, checked by the base URL's rule (check_url).
-    const clientCredentials = config.kind === 'generic-rest' && settings.auth === 'oauth-client-credentials';
+    const clientCredentials =
+      (config.kind === 'generic-rest' || config.kind === 'dynamics') && settings.auth === 'oauth-client-credentials';
     if (typeof settings.token_url === 'string') {
       if (!clientCredentials && config.kind !== 'salesforce') {
         errors.push({
           field: 'token_url',
-          message: 'Only Salesforce and OAuth client credentials (generic REST) use a token URL.',
+          message: 'Only Salesforce, Dynamics and OAuth client credentials (generic REST) use a token URL.',
         });
       } else {
         const answer = answerFor('endpoint', 'base_url', settings.token_url.trim());

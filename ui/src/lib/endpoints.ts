@@ -51,6 +51,17 @@ export const CRM_OBJECTS: ReadonlyArray<{ value: CrmObject; label: string }> = [
   { value: 'lead', label: 'Lead' },
 ];
 
+/** Microsoft Entra ID's token endpoint, with the tenant to fill in. */
+export const ENTRA_TOKEN_URL = 'https://login.microsoftonline.com/TENANT/oauth2/v2.0/token';
+/** The Dataverse Web API version the Dynamics connector uses when none is set. */
+export const DYNAMICS_API_VERSION = '9.2';
+
+/** The scope the Dynamics connector asks for when none is set: `{org URL}/.default`. */
+export function defaultScope(baseUrl: string): string {
+  const base = baseUrl.trim().replace(/\/+$/, '');
+  return `${base === '' ? 'https://org.crm.dynamics.com' : base}/.default`;
+}
+
 /** Generic REST's token endpoint when none is set: `/oauth/token` under the base URL. */
 export function defaultTokenUrl(baseUrl: string): string {
   const base = baseUrl.trim().replace(/\/+$/, '');
@@ -162,8 +173,13 @@ export type EndpointDraft = {
   /** The OAuth token endpoint (blank: Salesforce's production login, or
    *  `/oauth/token` under the base URL for generic REST client credentials). */
   token_url: string;
-  /** Generic REST client credentials: the scope to ask for (blank: none). */
+  /** Client credentials: the scope to ask for (blank: none for generic REST,
+   *  `{url}/.default` for Dynamics). */
   scope: string;
+  /** Dynamics: the Web API version (blank: 9.2). */
+  api_version: string;
+  /** Dynamics: ask Dataverse to run its duplicate detection rules. */
+  duplicate_detection: boolean;
   /** Salesforce: this device's daily API request cap (blank: no cap). */
   daily_request_cap: string;
   /** Salesforce: save records a duplicate rule matched. */
@@ -200,6 +216,8 @@ export const FORM_FIELDS = [
   'scope',
   'daily_request_cap',
   'allow_duplicates',
+  'api_version',
+  'duplicate_detection',
   'batch_size',
   'rate_limit',
   'rate_window_secs',
@@ -234,6 +252,8 @@ export const INPUT_IDS: Record<FormField, string> = {
   scope: 'ep-scope',
   daily_request_cap: 'ep-daily-cap',
   allow_duplicates: 'ep-allow-duplicates',
+  api_version: 'ep-api-version',
+  duplicate_detection: 'ep-duplicate-detection',
   batch_size: 'ep-batch-size',
   rate_limit: 'ep-rate-limit',
   rate_window_secs: 'ep-rate-window',
@@ -283,6 +303,8 @@ export function newDraft(existing: EndpointView[]): EndpointDraft {
     crm_object: 'contact',
     token_url: '',
     scope: '',
+    api_version: '',
+    duplicate_detection: false,
     daily_request_cap: '',
     allow_duplicates: false,
     pull_enabled: true,
@@ -321,6 +343,8 @@ export function draftOf(view: EndpointView): EndpointDraft {
     crm_object: s.crm_object ?? 'contact',
     token_url: s.token_url ?? '',
     scope: s.scope ?? '',
+    api_version: s.api_version ?? '',
+    duplicate_detection: s.duplicate_detection ?? false,
     daily_request_cap: num(s.daily_request_cap),
     allow_duplicates: s.allow_duplicates ?? false,
     pull_enabled: s.pull_enabled ?? true,
@@ -420,9 +444,13 @@ export function toRequest(d: EndpointDraft): FormOutput {
     if (cap !== undefined) settings.daily_request_cap = cap;
     if (d.allow_duplicates) settings.allow_duplicates = true;
   }
-  if (d.kind === 'generic-rest' && settings.auth === 'oauth-client-credentials') {
+  if ((d.kind === 'generic-rest' || d.kind === 'dynamics') && settings.auth === 'oauth-client-credentials') {
     if (d.token_url.trim() !== '') settings.token_url = d.token_url.trim();
     if (d.scope.trim() !== '') settings.scope = d.scope.trim();
+  }
+  if (d.kind === 'dynamics') {
+    if (d.api_version.trim() !== '') settings.api_version = d.api_version.trim();
+    if (d.duplicate_detection) settings.duplicate_detection = true;
   }
   if (!d.pull_enabled) settings.pull_enabled = false;
   const days = number('pull_modified_within_days');
