@@ -164,7 +164,7 @@ impl Dynamics {
         let mut token = self.auth.bearer(&self.http).await?;
         let mut renewed = false;
         loop {
-            self.budget.take(weight).await;
+            let ticket = self.budget.take(weight).await;
             let mut r = self
                 .http
                 .client()
@@ -185,6 +185,7 @@ impl Dynamics {
                 Payload::Raw(body, ty) => r.header("Content-Type", ty).body(body.clone()),
             };
             let timed = self.http.send(r).await?;
+            self.budget.answered(ticket);
             let (remaining, spent) = limits::spent(timed.response.headers());
             if let Some(left) = remaining {
                 self.budget.observe_remaining(left);
