@@ -1,0 +1,403 @@
+//! Dynamics 365 connector figures (issue 16) against the emulator's
+//! Dataverse Web API over loopback, each with its baseline from the same run:
+//! - records/s of a flush of 10,000 queued customers against the service
+//!   protection limit (scaled down from 6,000 requests per 300 s to 1,000
+//!   per 2 s, so a run takes seconds, not minutes; a `$batch` of 100 weighs
+//!   101 requests, as the emulator counts it), against the ideal: the
+//!   first window's burst, then exactly the limit's rate to the end; and
+//!   the 429 answers it took (goal: none in steady state);
+//! - the working-set pull (`pull_pass`) of N/10 and N contacts: records/s
+//!   and peak resident-set growth, in a child process (this binary again),
+//!   so the emulator's own memory is not counted as Outpost's.
+//!
+//!     cargo bench -p outpost-core --bench dynamics [-- [flush] [pull] [N]]   (N = 100000 contacts; about 2 minutes)
+
+#[path = "common/memory.rs"]
+mod memory;
+
+use memory::{rss_kib, sqlite_peak_mib, RssSampler};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crm_emulator::{Api, Config, Emulator, RateLimit};
+use outpost_core::crm;
+use outpost_core::customer::CustomerFields;
+use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
+use outpost_core::endpoint::{
+    AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
+};
+use outpost_core::sync::engine::SyncEngine;
+use outpost_core::sync::pull::{pull_pass, PullScope};
+use outpost_core::{NewCustomer, Sensitive, Store};
+
+/// Operations per `$batch` (the connector's default).
+const BATCH: usize = 100;
+/// The service protection limit of the flush, scaled down (see above).
+const LIMIT: RateLimit = RateLimit {
+    max: 1000,
+    window: Duration::from_secs(2),
+};
+const TOKEN: &str = "POST /{tenant}/oauth2/v2.0/token";
+const CHILD_ENV: &str = "OUTPOST_DYNAMICS_BENCH_PULL";
+
+/// A device (store + secrets) with a Dynamics endpoint `crm` on `url`.
+async fn device(
+    dir: &tempfile::TempDir,
+    url: &str,
+    client_id: &str,
+    client_secret: &str,
+    settings: EndpointSettings,
+) -> (Store, Arc<dyn SecretStore>) {
+    let store = Store::open(dir.path().join("bench.db")).await.unwrap();
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
+    secrets
+        .set(
+            "crm",
+            SecretKind::ClientSecret,
+            &Sensitive::new(client_secret.to_owned()),
+        )
+        .await
+        .unwrap();
+    store
+        .save_endpoint(&EndpointConfig {
+            name: "crm".into(),
+            kind: EndpointKind::Dynamics,
+            base_url: url.to_owned(),
+            connectivity: Connectivity::OnlineOffline,
+            priority: 1,
+            settings: EndpointSettings {
+                auth: AuthMethod::OauthClientCredentials,
+                client_id: Some(client_id.to_owned()),
+                token_url: Some(format!("{url}/bench-tenant/oauth2/v2.0/token")),
+                ..settings
+            },
+        })
+        .await
+        .unwrap();
+    (store, secrets)
+}
+
+fn customers(n: usize) -> Vec<NewCustomer> {
+    (0..n)
+        .map(|i| NewCustomer {
+            fields: CustomerFields {
+                first_name: Some(format!("Flush{i}")),
+                last_name: Some("Bench".into()),
+                email: Some(format!("flush.{i}@example.com")),
+                phone: Some(format!("+49 30 {:07}", i)),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// Requests per "label → outcome" since `before`.
+fn requests_since(emu: &Emulator, before: &crm_emulator::StatsSnapshot) -> BTreeMap<String, u64> {
+    let now = emu.stats();
+    let mut by_outcome = BTreeMap::new();
+    for (label, outcomes) in &now.endpoints {
+        for (outcome, &k) in outcomes {
+            let was = before
+                .endpoints
+                .get(label)
+                .and_then(|m| m.get(outcome))
+                .copied()
+                .unwrap_or(0);
+            if k > was {
+                *by_outcome
+                    .entry(format!("{label} → {outcome}"))
+                    .or_insert(0) += k - was;
+            }
+        }
+    }
+    by_outcome
+}
+
+struct Flush {
+    secs: f64,
+    batches: u64,
+    too_many: u64,
+    by_outcome: BTreeMap<String, u64>,
+    retried: i64,
+}
+
+/// Queues `n` customers, then times a new engine's flush of them until
+/// nothing is pending, under `LIMIT` on both sides (the emulator's limit,
+/// Outpost's setting).
+async fn flush(n: usize) -> Flush {
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    emu.set_rate_limit(Api::Dynamics, Some(LIMIT));
+    let dir = tempfile::TempDir::new().unwrap();
+    let c = emu.config();
+    let settings = EndpointSettings {
+        batch_size: Some(BATCH as u32),
+        pull_enabled: Some(false),
+        rate_limit: Some(LIMIT.max),
+        rate_window_secs: Some(LIMIT.window.as_secs() as u32),
+        ..Default::default()
+    };
+    let (store, secrets) = device(
+        &dir,
+        &emu.crm_url(),
+        &c.oauth_client_id,
+        &c.oauth_client_secret,
+        settings,
+    )
+    .await;
+    for chunk in customers(n).chunks(5000) {
+        store.create_customers(chunk).await.unwrap();
+    }
+    let before = emu.stats();
+    let start = Instant::now();
+    let engine = SyncEngine::start(store.clone(), secrets).await.unwrap();
+    while store.status().await.unwrap().pending > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    engine.stop(Duration::from_secs(5)).await;
+    let by_outcome = requests_since(&emu, &before);
+    assert_eq!(store.status().await.unwrap().needs_attention, 0);
+    let (retried,): (i64,) = sqlx::query_as("SELECT count(*) FROM outbox WHERE attempts > 1")
+        .fetch_one(store.pool_for_tests())
+        .await
+        .unwrap();
+    let contacts = emu
+        .records()
+        .into_iter()
+        .filter(|r| r.api == "dynamics")
+        .count();
+    assert_eq!(contacts, n, "every customer in Dynamics, once");
+    emu.shutdown().await;
+    let count = |pred: &dyn Fn(&str) -> bool| -> u64 {
+        by_outcome
+            .iter()
+            .filter(|(k, _)| pred(k))
+            .map(|(_, v)| v)
+            .sum()
+    };
+    let f = Flush {
+        secs,
+        batches: count(&|k| k.contains("$batch") && k.ends_with("→ 200")),
+        too_many: count(&|k| k.ends_with("→ 429")),
+        by_outcome,
+        retried,
+    };
+    eprintln!(
+        "flush {n}: {:.1} s = {:.0} records/s; {} batches, {} × 429, {} sent more than once; {:?}",
+        f.secs,
+        n as f64 / f.secs,
+        f.batches,
+        f.too_many,
+        f.retried,
+        f.by_outcome
+    );
+    f
+}
+
+// ---- the pull, measured in a child process ----
+
+/// The child: one pull pass from the emulator named in the environment;
+/// prints `PULL secs fetched inserted pages rss_growth_kib sqlite_peak_mib db_mib`.
+async fn pull_child(spec: &str) {
+    let mut parts = spec.split(' ');
+    let (url, id, secret) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    let dir = tempfile::TempDir::new().unwrap();
+    let (store, secrets) = device(&dir, url, id, secret, EndpointSettings::default()).await;
+    let config = store.endpoint("crm").await.unwrap().unwrap();
+    let connector = crm::build(&config, secrets).await.unwrap();
+    let base = rss_kib();
+    sqlite_peak_mib(true);
+    let sampler = RssSampler::start();
+    let t = Instant::now();
+    let report = pull_pass(
+        &store,
+        connector.as_ref(),
+        "crm",
+        PullScope::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    let peak = sampler.peak();
+    let sqlite = sqlite_peak_mib(false);
+    let (pages, size): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT page_size FROM pragma_page_size())",
+    )
+    .fetch_one(store.pool_for_tests())
+    .await
+    .unwrap();
+    store.close().await;
+    eprintln!("child: {report:?}; base rss {base} KiB, peak {peak} KiB");
+    println!(
+        "PULL {secs} {} {} {} {} {sqlite} {}",
+        report.fetched,
+        report.inserted,
+        report.pages,
+        peak.saturating_sub(base),
+        (pages * size) as f64 / (1024.0 * 1024.0)
+    );
+}
+
+struct Pull {
+    n: usize,
+    seed_secs: f64,
+    secs: f64,
+    fetched: u64,
+    requests: u64,
+    rss_growth_mib: f64,
+    sqlite_peak_mib: f64,
+    db_mib: f64,
+}
+
+/// Seeds `n` contacts (1,000 per call, a few milliseconds apart, so many
+/// share a `modifiedon`), then has the child pull them.
+async fn pull(n: usize) -> Pull {
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    let t = Instant::now();
+    let mut i = 0;
+    while i < n {
+        let chunk: Vec<BTreeMap<String, String>> = (i..(i + 1000).min(n))
+            .map(|j| {
+                BTreeMap::from([
+                    ("firstname".to_string(), format!("Pulled{j}")),
+                    ("lastname".to_string(), "Contact".to_string()),
+                    ("emailaddress1".to_string(), format!("pulled{j}@dv.example")),
+                    ("telephone1".to_string(), format!("+1 555 {:07}", j)),
+                    ("address1_city".to_string(), "Redmond".to_string()),
+                ])
+            })
+            .collect();
+        i += chunk.len();
+        emu.seed_dynamics(chunk);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let seed_secs = t.elapsed().as_secs_f64();
+    eprintln!("seeded {n} contacts in {seed_secs:.1} s");
+    let before = emu.stats();
+    let c = emu.config();
+    let spec = format!(
+        "{} {} {}",
+        emu.crm_url(),
+        c.oauth_client_id,
+        c.oauth_client_secret
+    );
+    let exe = std::env::current_exe().unwrap();
+    // Blocking wait off the runtime: the emulator keeps answering meanwhile.
+    let child = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(exe)
+            .env(CHILD_ENV, spec)
+            .stderr(std::process::Stdio::inherit())
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(child.status.success(), "pull child: {:?}", child.status);
+    let out = String::from_utf8_lossy(&child.stdout);
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("PULL "))
+        .expect("the child's figures");
+    let v: Vec<f64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+    let by_outcome = requests_since(&emu, &before);
+    eprintln!("pull {n}: requests {by_outcome:?}");
+    emu.shutdown().await;
+    let requests = by_outcome
+        .iter()
+        .filter(|(k, _)| !k.starts_with(TOKEN))
+        .map(|(_, v)| v)
+        .sum();
+    let p = Pull {
+        n,
+        seed_secs,
+        secs: v[0],
+        fetched: v[1] as u64,
+        requests,
+        rss_growth_mib: v[4] / 1024.0,
+        sqlite_peak_mib: v[5],
+        db_mib: v[6],
+    };
+    assert_eq!(p.fetched, n as u64, "every contact pulled");
+    assert_eq!(v[2] as u64, n as u64, "every contact stored as a customer");
+    p
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    if let Ok(spec) = std::env::var(CHILD_ENV) {
+        pull_child(&spec).await;
+        return;
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(100_000);
+    let only = |part: &str| {
+        !args.iter().any(|a| a == "flush" || a == "pull") || args.iter().any(|a| a == part)
+    };
+    if only("flush") {
+        flush_figures().await;
+    }
+    if only("pull") {
+        pull_figures(n).await;
+    }
+}
+
+async fn flush_figures() {
+    let n = 10_000;
+    let f = flush(n).await;
+    // The ideal under a sliding window: the first window's worth at once,
+    // then the limit's rate for the rest of the weight (each record one
+    // operation, each batch one request more).
+    let weight = (n + n.div_ceil(BATCH)) as f64;
+    let rate = LIMIT.max as f64 / LIMIT.window.as_secs_f64();
+    let ideal_secs = (weight - LIMIT.max as f64).max(0.0) / rate;
+    println!("\n| measurement | value | baseline | ratio |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| flush {n} queued customers, limit {} requests / {} s (Dataverse's and Outpost's), $batch of {BATCH} | {:.0} records/s ({:.1} s, {} batches) | ideal {:.0} records/s ({ideal_secs:.1} s: the first window at once, then the limit's rate) | {:.0} % |",
+        LIMIT.max,
+        LIMIT.window.as_secs(),
+        n as f64 / f.secs,
+        f.secs,
+        f.batches,
+        n as f64 / ideal_secs,
+        ideal_secs / f.secs * 100.0
+    );
+    println!("| 429 answers in the same flush | {} | 0 | - |", f.too_many);
+    println!("| messages sent more than once | {} | 0 | - |", f.retried);
+    println!("\nrequests by label and outcome: {:?}", f.by_outcome);
+}
+
+async fn pull_figures(n: usize) {
+    let small = pull(n / 10).await;
+    let big = pull(n).await;
+    println!("\n| contacts | seed s | pull s | requests | records/s | peak RSS growth MiB | of which SQLite's caches (peak) | store MiB |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for p in [&small, &big] {
+        println!(
+            "| {} | {:.1} | {:.1} | {} | {:.0} | {:.1} | {:.1} | {:.1} |",
+            p.n,
+            p.seed_secs,
+            p.secs,
+            p.requests,
+            p.fetched as f64 / p.secs,
+            p.rss_growth_mib,
+            p.sqlite_peak_mib,
+            p.db_mib
+        );
+    }
+    println!(
+        "\nmemory growth {}k vs {}k: {:.2}x for {:.0}x the contacts; records/s {:.2}x",
+        big.n / 1000,
+        small.n / 1000,
+        big.rss_growth_mib / small.rss_growth_mib.max(0.001),
+        big.n as f64 / small.n as f64,
+        (big.fetched as f64 / big.secs) / (small.fetched as f64 / small.secs)
+    );
+}
