@@ -38,17 +38,20 @@ pub(super) async fn write(
     let Some(newest) = usage.hours.iter().map(|(h, _)| *h).max() else {
         return Ok(());
     };
-    for (hour, requests) in &usage.hours {
-        sqlx::query(
-            "INSERT INTO api_device_usage (endpoint, hour, requests) VALUES (?1, ?2, ?3)
-             ON CONFLICT (endpoint, hour) DO UPDATE SET requests = max(requests, excluded.requests)",
-        )
-        .bind(endpoint)
-        .bind(hour)
-        .bind(i64::from(*requests))
-        .execute(&mut *conn)
-        .await?;
-    }
+    // One statement for the day's hours: a round holds the writer turn
+    // while it records its outcomes, and creates at the till wait for it.
+    let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO api_device_usage (endpoint, hour, requests) ",
+    );
+    insert.push_values(&usage.hours, |mut row, (hour, requests)| {
+        row.push_bind(endpoint)
+            .push_bind(*hour)
+            .push_bind(i64::from(*requests));
+    });
+    insert.push(
+        " ON CONFLICT (endpoint, hour) DO UPDATE SET requests = max(requests, excluded.requests)",
+    );
+    insert.build().execute(&mut *conn).await?;
     sqlx::query("DELETE FROM api_device_usage WHERE endpoint = ?1 AND hour <= ?2")
         .bind(endpoint)
         .bind(newest - KEPT_HOURS * 3600)
