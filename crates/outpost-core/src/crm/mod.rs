@@ -15,6 +15,7 @@ pub mod generic_rest;
 pub mod http;
 pub mod hubspot;
 pub mod interception;
+pub mod keyset;
 pub mod salesforce;
 pub mod throttle;
 pub mod update_merge;

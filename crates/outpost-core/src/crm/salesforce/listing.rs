@@ -6,8 +6,8 @@
 //! many records share one: the id breaks the tie, and nothing is skipped
 //! or read twice.
 
-use chrono::{DateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::mapping::{self, SYSTEM_STAMP};
@@ -15,80 +15,29 @@ use super::{soql, Salesforce};
 use crate::crm::connector::{DeletedPage, DeletedRecord, Page, PullFilter};
 use crate::crm::error::ConnectorError;
 use crate::crm::http::parse_json;
+use crate::crm::keyset::{Keyset, Order};
 
-/// Where a pass stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    /// Records from this stamp (epoch seconds) on...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stamp: Option<i64>,
-    /// ...and, at that stamp, ids after this one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Salesforce's locator of the next batch, while it lasts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-}
+/// The pull's order: `SystemModstamp, Id`.
+const ORDER: Order = Order {
+    stamp_field: SYSTEM_STAMP,
+    id_field: "Id",
+    parse_time: mapping::parse_time,
+};
 
-impl Position {
-    pub fn start(since: Option<DateTime<Utc>>) -> Self {
-        Position {
-            stamp: since.map(|t| t.timestamp()),
-            ..Position::default()
+/// The SOQL condition "after this position", if there is one.
+fn condition(position: &Keyset) -> Result<Option<String>, ConnectorError> {
+    let Some((at, id)) = position.after_condition()? else {
+        return Ok(None);
+    };
+    let at = soql::datetime(at);
+    Ok(Some(match id {
+        None => format!("{SYSTEM_STAMP} >= {at}"),
+        Some(id) => {
+            let id = soql::id_literal(id)
+                .ok_or_else(|| ConnectorError::Protocol(format!("pull cursor id {id:?}")))?;
+            format!("({SYSTEM_STAMP} > {at} OR ({SYSTEM_STAMP} = {at} AND Id > {id}))")
         }
-    }
-
-    pub fn encode(&self) -> String {
-        serde_json::to_string(self).expect("a position serializes")
-    }
-
-    pub fn decode(cursor: &str) -> Result<Self, ConnectorError> {
-        serde_json::from_str(cursor)
-            .map_err(|e| ConnectorError::Protocol(format!("stored pull cursor {cursor:?}: {e}")))
-    }
-
-    /// The condition "after this position", if there is one.
-    fn condition(&self) -> Result<Option<String>, ConnectorError> {
-        let Some(stamp) = self.stamp else {
-            return Ok(None);
-        };
-        let at = Utc
-            .timestamp_opt(stamp, 0)
-            .single()
-            .ok_or_else(|| ConnectorError::Protocol(format!("pull cursor stamp {stamp}")))?;
-        let at = soql::datetime(at);
-        Ok(Some(match &self.id {
-            None => format!("{SYSTEM_STAMP} >= {at}"),
-            Some(id) => {
-                let id = soql::id_literal(id)
-                    .ok_or_else(|| ConnectorError::Protocol(format!("pull cursor id {id:?}")))?;
-                format!("({SYSTEM_STAMP} > {at} OR ({SYSTEM_STAMP} = {at} AND Id > {id}))")
-            }
-        }))
-    }
-
-    /// After a page: from its last record on, with the page's locator;
-    /// `None` when the query is done.
-    fn after(
-        records: &[Map<String, Value>],
-        next: Option<String>,
-    ) -> Result<Option<Self>, ConnectorError> {
-        let Some(next) = next else { return Ok(None) };
-        let last = records.last().ok_or_else(|| {
-            ConnectorError::Protocol("a query batch with more to come but no records".into())
-        })?;
-        let id = last.get("Id").and_then(Value::as_str).map(str::to_owned);
-        let stamp = last
-            .get(SYSTEM_STAMP)
-            .and_then(Value::as_str)
-            .and_then(mapping::parse_time)
-            .ok_or_else(|| ConnectorError::Protocol(format!("a record without {SYSTEM_STAMP}")))?;
-        Ok(Some(Position {
-            stamp: Some(stamp.timestamp()),
-            id,
-            next: Some(next),
-        }))
-    }
+    }))
 }
 
 /// One batch of a query answer.
@@ -131,14 +80,14 @@ impl Salesforce {
     /// The pull's SOQL from `position` with the working set's filters.
     pub(super) fn modified_query(
         &self,
-        position: &Position,
+        position: &Keyset,
         filter: &PullFilter,
     ) -> Result<String, ConnectorError> {
         let fields: Vec<String> = mapping::read_fields(&self.map, &self.key_field)
             .into_iter()
             .filter(|f| soql::is_name(f))
             .collect();
-        let mut conditions: Vec<String> = position.condition()?.into_iter().collect();
+        let mut conditions: Vec<String> = condition(position)?.into_iter().collect();
         if let Some(owner) = &filter.owner {
             conditions.push(format!("OwnerId = {}", soql::literal(owner)));
         }
@@ -155,7 +104,7 @@ impl Salesforce {
 
     async fn page_from(
         &self,
-        position: &Position,
+        position: &Keyset,
         soql: impl Fn() -> Result<String, ConnectorError>,
         all: bool,
     ) -> Result<QueryPage, ConnectorError> {
@@ -175,13 +124,13 @@ impl Salesforce {
         filter: &PullFilter,
     ) -> Result<Page, ConnectorError> {
         let position = match cursor {
-            Some(c) => Position::decode(&c)?,
-            None => Position::start(since),
+            Some(c) => Keyset::decode(&c)?,
+            None => Keyset::start(since),
         };
         let page = self
             .page_from(&position, || self.modified_query(&position, filter), false)
             .await?;
-        let next = Position::after(&page.records, page.next)?;
+        let next = Keyset::after(&page.records, page.next, ORDER)?;
         Ok(Page {
             items: page.records.iter().filter_map(|r| self.remote(r)).collect(),
             next: next.map(|p| p.encode()),
@@ -195,8 +144,8 @@ impl Salesforce {
         cursor: Option<String>,
     ) -> Result<DeletedPage, ConnectorError> {
         let position = match cursor {
-            Some(c) => Position::decode(&c)?,
-            None => Position::start(since),
+            Some(c) => Keyset::decode(&c)?,
+            None => Keyset::start(since),
         };
         let fields = vec![
             "Id".to_owned(),
@@ -205,11 +154,11 @@ impl Salesforce {
         ];
         let soql = || {
             let mut conditions = vec!["IsDeleted = true".to_owned()];
-            conditions.extend(position.condition()?);
+            conditions.extend(condition(&position)?);
             Ok(select(&fields, self.object.name(), &conditions))
         };
         let page = self.page_from(&position, soql, true).await?;
-        let next = Position::after(&page.records, page.next)?;
+        let next = Keyset::after(&page.records, page.next, ORDER)?;
         let items = page
             .records
             .iter()
@@ -230,6 +179,7 @@ impl Salesforce {
         Ok(DeletedPage {
             items,
             next: next.map(|p| p.encode()),
+            resume: None,
         })
     }
 }
@@ -237,29 +187,30 @@ impl Salesforce {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn a_position_continues_after_the_last_record_at_its_stamp() {
         let at = Utc.with_ymd_and_hms(2026, 12, 1, 8, 15, 30).unwrap();
         assert_eq!(
-            Position::start(Some(at)).condition().unwrap().unwrap(),
+            condition(&Keyset::start(Some(at))).unwrap().unwrap(),
             "SystemModstamp >= 2026-12-01T08:15:30Z"
         );
-        let p = Position {
+        let p = Keyset {
             stamp: Some(at.timestamp()),
             id: Some("003000000000009AAA".into()),
             next: None,
         };
         assert_eq!(
-            p.condition().unwrap().unwrap(),
+            condition(&p).unwrap().unwrap(),
             "(SystemModstamp > 2026-12-01T08:15:30Z OR (SystemModstamp = 2026-12-01T08:15:30Z AND Id > '003000000000009AAA'))"
         );
-        let hostile = Position {
+        let hostile = Keyset {
             id: Some("x' OR Name != '".into()),
             ..p
         };
-        assert!(hostile.condition().is_err());
-        assert_eq!(Position::decode(&hostile.encode()).unwrap(), hostile);
+        assert!(condition(&hostile).is_err());
+        assert_eq!(Keyset::decode(&hostile.encode()).unwrap(), hostile);
     }
 
     #[test]
@@ -268,9 +219,13 @@ mod tests {
             parse_page(br#"{"totalSize":1,"done":true,"records":[{"Id":"003000000000001AAA"}]}"#)
                 .unwrap();
         assert!(page.next.is_none());
-        assert!(Position::after(&page.records, page.next).unwrap().is_none());
+        assert!(Keyset::after(&page.records, page.next, ORDER)
+            .unwrap()
+            .is_none());
         let page = parse_page(br#"{"totalSize":3,"done":false,"nextRecordsUrl":"/services/data/v60.0/query/01g-2","records":[{"Id":"003000000000001AAA","SystemModstamp":"2026-12-01T08:15:30.000+0000"}]}"#).unwrap();
-        let next = Position::after(&page.records, page.next).unwrap().unwrap();
+        let next = Keyset::after(&page.records, page.next, ORDER)
+            .unwrap()
+            .unwrap();
         assert_eq!(next.id.as_deref(), Some("003000000000001AAA"));
         assert_eq!(
             next.next.as_deref(),
