@@ -115,10 +115,7 @@ async fn deleted_customers_leave_the_working_set(kind: EndpointKind) {
         .unwrap()
         .expect("this CRM lists deletions");
     assert!(first.next.is_some(), "more than one page of deletions");
-    w.store
-        .store_deleted_page("crm", &first.items, first.next.as_deref())
-        .await
-        .unwrap();
+    w.store.store_deleted_page("crm", &first).await.unwrap();
     assert!(w
         .store
         .deletions_state("crm")

@@ -255,6 +255,40 @@ async fn change_tracking_empties_the_working_set_and_quotes_stay_values() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletions_made_while_outpost_was_closed_are_seen_after_a_restart() {
+    let world = World::new(Config::unlimited()).await;
+    world.emu.seed_dynamics(vec![
+        seeded("Ada", "Kept", "ada@example.com"),
+        seeded("Bo", "Gone", "bo@example.com"),
+    ]);
+    dynamics(&world, EndpointSettings::default()).await;
+    let pass = |dv: std::sync::Arc<dyn CrmConnector>| {
+        let store = world.store.clone();
+        async move {
+            pull_pass(&store, dv.as_ref(), "crm", PullScope::default(), &|_| {})
+                .await
+                .unwrap()
+        }
+    };
+    // The first process pulls both and learns where "now" is.
+    let report = pass(connector(&world).await).await;
+    assert_eq!(report.inserted, 2, "{report:?}");
+    let gone = world.store.search("Gone", 5).await.unwrap().remove(0);
+
+    // Outpost is closed; a person deletes a contact in Dynamics.
+    assert!(world
+        .emu
+        .delete_as_crm_user(&Target::dynamics(gone.id.to_string()))
+        .unwrap());
+
+    // A new process follows the stored delta link: the contact leaves.
+    let report = pass(connector(&world).await).await;
+    assert_eq!(report.removed, 1, "{report:?}");
+    assert!(world.store.customer(gone.id).await.unwrap().is_none());
+    assert_eq!(world.store.search("Kept", 5).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pull_pages_in_order_and_resumes_from_its_cursor() {
     let world = World::new(Config::unlimited()).await;
     let n = outpost_core::crm::dynamics::PULL_PAGE + 150;

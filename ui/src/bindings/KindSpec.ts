@@ -34,4 +34,9 @@ takes_shop_number: boolean,
 /**
  * The sign-in methods it accepts, the default first.
  */
-auth_methods: Array<AuthMethod>, };
+auth_methods: Array<AuthMethod>, 
+/**
+ * The CRM API version used when `api_version` is not set; null: the
+ * kind has no `api_version` setting.
+ */
+api_version: string | null, };

@@ -1151,6 +1151,7 @@ export const STORAGE_MESSAGES: { readonly disk_full: string } = {
 /** Each kind of endpoint with its connector's defaults and sign-in methods. */
 export const ENDPOINT_KINDS: readonly KindSpec[] = [
   {
+    "api_version": null,
     "auth_methods": [
       "token",
       "oauth-client-credentials"
@@ -1167,6 +1168,7 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "url_placeholder": "https://crm.example.com"
   },
   {
+    "api_version": null,
     "auth_methods": [
       "token",
       "oauth-refresh"
@@ -1183,6 +1185,7 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "url_placeholder": "https://api.hubapi.com"
   },
   {
+    "api_version": null,
     "auth_methods": [
       "token"
     ],
@@ -1198,6 +1201,7 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "url_placeholder": "https://crm.example.com"
   },
   {
+    "api_version": null,
     "auth_methods": [
       "oauth-refresh",
       "oauth-client-credentials"
@@ -1214,6 +1218,7 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "url_placeholder": "https://MyDomainName.my.salesforce.com"
   },
   {
+    "api_version": "9.2",
     "auth_methods": [
       "oauth-client-credentials"
     ],

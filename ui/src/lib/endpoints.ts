@@ -53,8 +53,6 @@ export const CRM_OBJECTS: ReadonlyArray<{ value: CrmObject; label: string }> = [
 
 /** Microsoft Entra ID's token endpoint, with the tenant to fill in. */
 export const ENTRA_TOKEN_URL = 'https://login.microsoftonline.com/TENANT/oauth2/v2.0/token';
-/** The Dataverse Web API version the Dynamics connector uses when none is set. */
-export const DYNAMICS_API_VERSION = '9.2';
 
 /** The scope the Dynamics connector asks for when none is set: `{org URL}/.default`. */
 export function defaultScope(baseUrl: string): string {

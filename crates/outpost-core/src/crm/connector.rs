@@ -173,6 +173,11 @@ pub struct DeletedPage {
     pub items: Vec<DeletedRecord>,
     /// Pass back to continue; `None` when the listing is complete.
     pub next: Option<String>,
+    /// With `next: None`: where the next listing starts, for a CRM that
+    /// hands out its own resume point (Dataverse's delta link). Kept with
+    /// the pull's state, so a restart does not lose the deletions made
+    /// while Outpost was closed; passed back as the next listing's cursor.
+    pub resume: Option<String>,
 }
 
 /// A `customer.update` to deliver: the customer as stored now (its key and

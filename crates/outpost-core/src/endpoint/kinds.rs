@@ -35,6 +35,9 @@ pub struct KindSpec {
     pub takes_shop_number: bool,
     /// The sign-in methods it accepts, the default first.
     pub auth_methods: Vec<AuthMethod>,
+    /// The CRM API version used when `api_version` is not set; null: the
+    /// kind has no `api_version` setting.
+    pub api_version: Option<&'static str>,
 }
 
 /// One sign-in method.
@@ -119,6 +122,10 @@ pub fn kind(kind: EndpointKind) -> KindSpec {
         filters_by_owner: kind.filters_by_owner(),
         takes_shop_number: kind.takes_shop_number(),
         auth_methods: kind.auth_methods().to_vec(),
+        api_version: match kind {
+            EndpointKind::Dynamics => Some(dynamics::DEFAULT_API_VERSION),
+            _ => None,
+        },
     }
 }
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
 use super::{customers, outbox, time, CustomerChange, Store, StoreEvent};
-use crate::crm::connector::DeletedRecord;
+use crate::crm::connector::{DeletedPage, DeletedRecord};
 use crate::customer::validation;
 use crate::customer::{Customer, CustomerEdit, CustomerId};
 use crate::error::{Error, Result};
@@ -67,13 +67,14 @@ impl Store {
 
     /// Applies one page of the CRM's deletions and moves the listing's
     /// cursor past it, in one transaction. `next: None` ends the listing:
-    /// the next one starts at the newest deletion it saw.
+    /// the next one starts at the newest deletion it saw, from the page's
+    /// resume point if the CRM gave one.
     pub async fn store_deleted_page(
         &self,
         endpoint: &str,
-        items: &[DeletedRecord],
-        next: Option<&str>,
+        page: &DeletedPage,
     ) -> Result<DeletionsApplied> {
+        let (items, next) = (&page.items, page.next.as_deref());
         let now = time::now();
         let mut tx = self.write_tx().await?;
         let mut applied = DeletionsApplied::default();
@@ -108,10 +109,11 @@ impl Store {
             sqlx::query(
                 "UPDATE pull_state SET
                    deleted_since = nullif(max(coalesce(deleted_since, ''), coalesce(deleted_newest, '')), ''),
-                   deleted_newest = NULL, deleted_cursor = NULL
+                   deleted_newest = NULL, deleted_cursor = ?2
                  WHERE endpoint = ?1",
             )
             .bind(endpoint)
+            .bind(page.resume.as_deref())
             .execute(&mut *tx)
             .await?;
         }

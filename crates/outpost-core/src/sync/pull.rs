@@ -260,9 +260,7 @@ async fn pull_deletions(
             }
         };
         retries = 0;
-        let applied = store
-            .store_deleted_page(endpoint, &page.items, page.next.as_deref())
-            .await?;
+        let applied = store.store_deleted_page(endpoint, &page).await?;
         removed += applied.removed;
         kept += applied.kept;
         report.removed += applied.removed;

@@ -8,16 +8,16 @@
 //! Deletions come from change tracking: a first `Prefer:
 //! odata.track-changes` read of the ids gives a delta link, and each later
 //! listing follows the last link for `$deletedEntity` entries. The link is
-//! kept in memory, so deletions made while Outpost was closed are not seen
-//! (the edits of such a customer find it gone). With change tracking off
+//! the listing's resume point, kept with the pull's state, so deletions
+//! made while Outpost was closed are seen at the next listing. With change tracking off
 //! on the contact table there is no listing: [`Dynamics::change_tracking_off`]
 //! says so for "Test connection".
 
 use std::sync::atomic::Ordering;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use reqwest::Method;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -27,83 +27,32 @@ use super::{odata, Dynamics, Payload, PULL_PAGE};
 use crate::crm::connector::{DeletedPage, DeletedRecord, Page, PullFilter};
 use crate::crm::error::ConnectorError;
 use crate::crm::http::{body_or_empty, parse_json};
+use crate::crm::keyset::{Keyset, Order};
 
 /// Ids per page of the first change-tracking read (Dataverse's maximum).
 const TRACK_PAGE: usize = 5000;
 
-/// Where a pass stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Position {
-    /// Rows from this stamp (epoch seconds) on...
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stamp: Option<i64>,
-    /// ...and, at that stamp, ids after this one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Dataverse's link to the next page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
-}
+/// The pull's order: `modifiedon, contactid`.
+const ORDER: Order = Order {
+    stamp_field: MODIFIED,
+    id_field: ID,
+    parse_time: mapping::parse_time,
+};
 
-impl Position {
-    pub fn start(since: Option<DateTime<Utc>>) -> Self {
-        Position {
-            stamp: since.map(|t| t.timestamp()),
-            ..Position::default()
+/// The `$filter` "after this position", if there is one.
+fn condition(position: &Keyset) -> Result<Option<String>, ConnectorError> {
+    let Some((at, id)) = position.after_condition()? else {
+        return Ok(None);
+    };
+    let at = odata::datetime(at);
+    Ok(Some(match id {
+        None => format!("({MODIFIED} gt {at} or {MODIFIED} eq {at})"),
+        Some(id) => {
+            let id = odata::guid(id)
+                .ok_or_else(|| ConnectorError::Protocol(format!("pull cursor id {id:?}")))?;
+            format!("({MODIFIED} gt {at} or ({MODIFIED} eq {at} and {ID} gt {id}))")
         }
-    }
-
-    pub fn encode(&self) -> String {
-        serde_json::to_string(self).expect("a position serializes")
-    }
-
-    pub fn decode(cursor: &str) -> Result<Self, ConnectorError> {
-        serde_json::from_str(cursor)
-            .map_err(|e| ConnectorError::Protocol(format!("stored pull cursor {cursor:?}: {e}")))
-    }
-
-    /// The `$filter` "after this position", if there is one.
-    pub fn condition(&self) -> Result<Option<String>, ConnectorError> {
-        let Some(stamp) = self.stamp else {
-            return Ok(None);
-        };
-        let at = Utc
-            .timestamp_opt(stamp, 0)
-            .single()
-            .ok_or_else(|| ConnectorError::Protocol(format!("pull cursor stamp {stamp}")))?;
-        let at = odata::datetime(at);
-        Ok(Some(match &self.id {
-            None => format!("({MODIFIED} gt {at} or {MODIFIED} eq {at})"),
-            Some(id) => {
-                let id = odata::guid(id)
-                    .ok_or_else(|| ConnectorError::Protocol(format!("pull cursor id {id:?}")))?;
-                format!("({MODIFIED} gt {at} or ({MODIFIED} eq {at} and {ID} gt {id}))")
-            }
-        }))
-    }
-
-    /// After a page: from its last row on, with the page's link; `None`
-    /// when the listing is done.
-    fn after(
-        rows: &[Map<String, Value>],
-        next: Option<String>,
-    ) -> Result<Option<Self>, ConnectorError> {
-        let Some(next) = next else { return Ok(None) };
-        let last = rows.last().ok_or_else(|| {
-            ConnectorError::Protocol("a page with more to come but no rows".into())
-        })?;
-        let id = last.get(ID).and_then(Value::as_str).map(str::to_owned);
-        let stamp = last
-            .get(MODIFIED)
-            .and_then(Value::as_str)
-            .and_then(mapping::parse_time)
-            .ok_or_else(|| ConnectorError::Protocol(format!("a row without {MODIFIED}")))?;
-        Ok(Some(Position {
-            stamp: Some(stamp.timestamp()),
-            id,
-            next: Some(next),
-        }))
-    }
+    }))
 }
 
 #[derive(Deserialize)]
@@ -149,12 +98,8 @@ impl Dynamics {
         Ok(Fetched::Page(parse_json(&body, "contact list")?))
     }
 
-    fn modified_url(
-        &self,
-        position: &Position,
-        filter: &PullFilter,
-    ) -> Result<Url, ConnectorError> {
-        let mut conditions: Vec<String> = position.condition()?.into_iter().collect();
+    fn modified_url(&self, position: &Keyset, filter: &PullFilter) -> Result<Url, ConnectorError> {
+        let mut conditions: Vec<String> = condition(position)?.into_iter().collect();
         if let Some(country) = &filter.country {
             let column = self
                 .map
@@ -181,8 +126,8 @@ impl Dynamics {
         filter: &PullFilter,
     ) -> Result<Page, ConnectorError> {
         let position = match cursor {
-            Some(c) => Position::decode(&c)?,
-            None => Position::start(since),
+            Some(c) => Keyset::decode(&c)?,
+            None => Keyset::start(since),
         };
         let prefer = format!("odata.maxpagesize={PULL_PAGE}");
         let mut answer = None;
@@ -206,7 +151,7 @@ impl Dynamics {
                 }
             },
         };
-        let next = Position::after(&answer.value, answer.next_link)?;
+        let next = Keyset::after(&answer.value, answer.next_link, ORDER)?;
         Ok(Page {
             items: answer.value.iter().filter_map(|r| self.remote(r)).collect(),
             next: next.map(|p| p.encode()),
@@ -219,16 +164,17 @@ impl Dynamics {
         self.tracking_off.load(Ordering::Relaxed)
     }
 
-    /// Deletions since the last listing of this process (see the module
-    /// doc); `None` when change tracking is off.
+    /// Deletions since the last listing: `cursor` is the delta link (or a
+    /// page of it) the last listing ended with, kept by the pull's state
+    /// across restarts; without one, every id is read once to learn where
+    /// "now" is. `None` when change tracking is off.
     pub(super) async fn deleted_page(
         &self,
         _since: Option<DateTime<Utc>>,
-        _cursor: Option<String>,
+        cursor: Option<String>,
     ) -> Result<Option<DeletedPage>, ConnectorError> {
-        let mut delta = self.delta.lock().await;
         let prefer = |page: usize| format!("odata.track-changes,odata.maxpagesize={page}");
-        let Some(link) = delta.clone() else {
+        let Some(link) = cursor else {
             // The first read: every id once, to learn where "now" is.
             let mut url = odata::with_query(self.url("contacts"), &[("$select", ID)]);
             loop {
@@ -238,11 +184,11 @@ impl Dynamics {
                         (Some(next), _) => url = self.own_link(&next)?,
                         (None, Some(d)) => {
                             self.own_link(&d)?;
-                            *delta = Some(d);
                             self.tracking_off.store(false, Ordering::Relaxed);
                             return Ok(Some(DeletedPage {
                                 items: Vec::new(),
                                 next: None,
+                                resume: Some(d),
                             }));
                         }
                         (None, None) => {
@@ -259,10 +205,13 @@ impl Dynamics {
             .await?
         {
             Fetched::Page(a) => a,
+            // An old or refused link: the pull lists again without it.
             Fetched::Refused(e) => {
-                // An old or refused link: the next listing reads afresh.
-                *delta = None;
-                return self.tracking_refused(e);
+                return self.tracking_refused(e).map_err(|e| {
+                    ConnectorError::Protocol(format!(
+                        "Dataverse refused the stored delta link: {e}"
+                    ))
+                });
             }
         };
         let now = Utc::now();
@@ -282,11 +231,24 @@ impl Dynamics {
                 })
             })
             .collect();
-        if let Some(d) = answer.delta_link {
-            self.own_link(&d)?;
-            *delta = Some(d);
+        for link in answer.next_link.iter().chain(&answer.delta_link) {
+            self.own_link(link)?;
         }
-        Ok(Some(DeletedPage { items, next: None }))
+        match (answer.next_link, answer.delta_link) {
+            (Some(next), _) => Ok(Some(DeletedPage {
+                items,
+                next: Some(next),
+                resume: None,
+            })),
+            (None, Some(d)) => Ok(Some(DeletedPage {
+                items,
+                next: None,
+                resume: Some(d),
+            })),
+            (None, None) => Err(ConnectorError::Protocol(
+                "a change-tracking page without @odata.deltaLink".into(),
+            )),
+        }
     }
 
     fn tracking_refused(&self, e: errors::ApiError) -> Result<Option<DeletedPage>, ConnectorError> {
@@ -303,28 +265,28 @@ impl Dynamics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn a_position_continues_after_the_last_row_at_its_stamp() {
         let at = Utc.with_ymd_and_hms(2026, 12, 1, 8, 15, 30).unwrap();
         assert_eq!(
-            Position::start(Some(at)).condition().unwrap().unwrap(),
+            condition(&Keyset::start(Some(at))).unwrap().unwrap(),
             "(modifiedon gt 2026-12-01T08:15:30Z or modifiedon eq 2026-12-01T08:15:30Z)"
         );
-        let p = Position {
+        let p = Keyset {
             stamp: Some(at.timestamp()),
             id: Some("6F9619FF-8B86-D011-B42D-00C04FC964FF".into()),
             next: None,
         };
         assert_eq!(
-            p.condition().unwrap().unwrap(),
+            condition(&p).unwrap().unwrap(),
             "(modifiedon gt 2026-12-01T08:15:30Z or (modifiedon eq 2026-12-01T08:15:30Z and contactid gt 6f9619ff-8b86-d011-b42d-00c04fc964ff))"
         );
-        let hostile = Position {
+        let hostile = Keyset {
             id: Some("x) or (1 eq 1".into()),
             ..p
         };
-        assert!(hostile.condition().is_err());
-        assert_eq!(Position::decode(&hostile.encode()).unwrap(), hostile);
+        assert!(condition(&hostile).is_err());
     }
 }

@@ -83,8 +83,6 @@ pub struct Dynamics {
     duplicate_detection: bool,
     batch_size: usize,
     budget: limits::Budget,
-    /// The change-tracking link the last deletions listing ended with.
-    delta: tokio::sync::Mutex<Option<String>>,
     /// Set when Dataverse said change tracking is off on contacts.
     tracking_off: std::sync::atomic::AtomicBool,
     /// The contact table's metadata as last fetched (`metadata.rs`).
@@ -128,7 +126,6 @@ impl Dynamics {
                 .map_or(DEFAULT_BATCH, |b| b as usize)
                 .clamp(1, MAX_BATCH),
             budget: limits::Budget::new(options.rate_limit.unwrap_or(limits::DEFAULT_LIMIT)),
-            delta: tokio::sync::Mutex::new(None),
             tracking_off: std::sync::atomic::AtomicBool::new(false),
             table: tokio::sync::Mutex::new(None),
             setup_checked: tokio::sync::Mutex::new(None),

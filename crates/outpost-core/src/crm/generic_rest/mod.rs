@@ -409,6 +409,7 @@ pub(crate) fn deleted_list(body: &[u8]) -> Result<DeletedPage, ConnectorError> {
             })
             .collect(),
         next: list.next_cursor,
+        resume: None,
     })
 }
 

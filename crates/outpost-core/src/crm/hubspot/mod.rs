@@ -331,7 +331,11 @@ pub(crate) fn archived_page(
         .and_then(|p| p.pointer("/next/after"))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    Ok(DeletedPage { items, next })
+    Ok(DeletedPage {
+        items,
+        next,
+        resume: None,
+    })
 }
 
 pub(crate) fn search_page(
