@@ -17,8 +17,10 @@
 
 #[path = "common/memory.rs"]
 mod memory;
+#[path = "common/pull.rs"]
+mod pull;
 
-use memory::{rss_kib, sqlite_peak_mib, RssSampler};
+use pull::PullRow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,7 +33,6 @@ use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::sync::pull::{pull_pass, PullScope};
 use outpost_core::{NewCustomer, Sensitive, Store};
 
 /// Operations per `$batch` (the connector's default).
@@ -226,54 +227,12 @@ async fn pull_child(spec: &str) {
     let (store, secrets) = device(&dir, url, id, secret, EndpointSettings::default()).await;
     let config = store.endpoint("crm").await.unwrap().unwrap();
     let connector = crm::build(&config, secrets).await.unwrap();
-    let base = rss_kib();
-    sqlite_peak_mib(true);
-    let sampler = RssSampler::start();
-    let t = Instant::now();
-    let report = pull_pass(
-        &store,
-        connector.as_ref(),
-        "crm",
-        PullScope::default(),
-        &|_| {},
-    )
-    .await
-    .unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    let peak = sampler.peak();
-    let sqlite = sqlite_peak_mib(false);
-    let (pages, size): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT page_size FROM pragma_page_size())",
-    )
-    .fetch_one(store.pool_for_tests())
-    .await
-    .unwrap();
-    store.close().await;
-    eprintln!("child: {report:?}; base rss {base} KiB, peak {peak} KiB");
-    println!(
-        "PULL {secs} {} {} {} {} {sqlite} {}",
-        report.fetched,
-        report.inserted,
-        report.pages,
-        peak.saturating_sub(base),
-        (pages * size) as f64 / (1024.0 * 1024.0)
-    );
-}
-
-struct Pull {
-    n: usize,
-    seed_secs: f64,
-    secs: f64,
-    fetched: u64,
-    requests: u64,
-    rss_growth_mib: f64,
-    sqlite_peak_mib: f64,
-    db_mib: f64,
+    pull::measure_in_child(store, connector.as_ref()).await;
 }
 
 /// Seeds `n` contacts (1,000 per call, a few milliseconds apart, so many
 /// share a `modifiedon`), then has the child pull them.
-async fn pull(n: usize) -> Pull {
+async fn pull(n: usize) -> PullRow {
     let emu = Emulator::start(Config::unlimited()).await.unwrap();
     let t = Instant::now();
     let mut i = 0;
@@ -303,24 +262,7 @@ async fn pull(n: usize) -> Pull {
         c.oauth_client_id,
         c.oauth_client_secret
     );
-    let exe = std::env::current_exe().unwrap();
-    // Blocking wait off the runtime: the emulator keeps answering meanwhile.
-    let child = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(exe)
-            .env(CHILD_ENV, spec)
-            .stderr(std::process::Stdio::inherit())
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(child.status.success(), "pull child: {:?}", child.status);
-    let out = String::from_utf8_lossy(&child.stdout);
-    let line = out
-        .lines()
-        .find_map(|l| l.strip_prefix("PULL "))
-        .expect("the child's figures");
-    let v: Vec<f64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+    let child = pull::run_child(CHILD_ENV, spec).await;
     let by_outcome = requests_since(&emu, &before);
     if std::env::var_os("OUTPOST_BENCH_TRACE").is_some() {
         let log = emu.requests();
@@ -336,24 +278,14 @@ async fn pull(n: usize) -> Pull {
     }
     eprintln!("pull {n}: requests {by_outcome:?}");
     emu.shutdown().await;
-    let requests = by_outcome
-        .iter()
-        .filter(|(k, _)| !k.starts_with(TOKEN))
-        .map(|(_, v)| v)
-        .sum();
-    let p = Pull {
-        n,
-        seed_secs,
-        secs: v[0],
-        fetched: v[1] as u64,
-        requests,
-        rss_growth_mib: v[4] / 1024.0,
-        sqlite_peak_mib: v[5],
-        db_mib: v[6],
+    let count = |token: bool| {
+        by_outcome
+            .iter()
+            .filter(|(k, _)| k.starts_with(TOKEN) == token)
+            .map(|(_, v)| v)
+            .sum()
     };
-    assert_eq!(p.fetched, n as u64, "every contact pulled");
-    assert_eq!(v[2] as u64, n as u64, "every contact stored as a customer");
-    p
+    PullRow::new(n, seed_secs, count(false), count(true), child)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -412,27 +344,5 @@ async fn flush_figures() {
 async fn pull_figures(n: usize) {
     let small = pull(n / 10).await;
     let big = pull(n).await;
-    println!("\n| contacts | seed s | pull s | requests | records/s | peak RSS growth MiB | of which SQLite's caches (peak) | store MiB |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for p in [&small, &big] {
-        println!(
-            "| {} | {:.1} | {:.1} | {} | {:.0} | {:.1} | {:.1} | {:.1} |",
-            p.n,
-            p.seed_secs,
-            p.secs,
-            p.requests,
-            p.fetched as f64 / p.secs,
-            p.rss_growth_mib,
-            p.sqlite_peak_mib,
-            p.db_mib
-        );
-    }
-    println!(
-        "\nmemory growth {}k vs {}k: {:.2}x for {:.0}x the contacts; records/s {:.2}x",
-        big.n / 1000,
-        small.n / 1000,
-        big.rss_growth_mib / small.rss_growth_mib.max(0.001),
-        big.n as f64 / small.n as f64,
-        (big.fetched as f64 / big.secs) / (small.fetched as f64 / small.secs)
-    );
+    pull::print_table("contacts", &small, &big);
 }
