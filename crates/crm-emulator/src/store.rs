@@ -16,6 +16,9 @@ use crate::api::salesforce::model::{
     FieldDef as SfFieldDef, SObject, SalesforceData, SfRecord, DEFAULT_VERSION as SF_VERSION,
     KEY_FIELD as SF_KEY_FIELD,
 };
+use crate::api::zoho::model::{
+    Deleted as ZDeleted, ZRecord, ZohoData, KEY_FIELD as ZOHO_KEY_FIELD,
+};
 use crate::error::Error;
 use crate::persist::{Op, StoredRow, Writer};
 
@@ -33,6 +36,11 @@ pub const DYNAMICS_KIND: &str = "dynamics_contact";
 /// The Dataverse row-version counter (written when a row is deleted).
 pub const DYNAMICS_VERSION_KIND: &str = "dynamics_version";
 
+/// A live Zoho record (Contacts or Leads), by id.
+pub const ZOHO_KIND: &str = "zoho_record";
+/// A Zoho record in the recycle bin, by id.
+pub const ZOHO_DELETED_KIND: &str = "zoho_deleted";
+
 /// Generic REST data.
 #[derive(Debug, Default)]
 pub struct RestData {
@@ -49,9 +57,9 @@ pub struct RestData {
 /// One record as `GET /records` and [`crate::Emulator::records`] show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredRecord {
-    /// `rest`, `hubspot`, `salesforce` or `dynamics` (records in the recycle bin are left out).
+    /// `rest`, `hubspot`, `salesforce`, `dynamics` or `zoho` (records in the recycle bin are left out).
     pub api: String,
-    /// `customers`, `contacts`, `companies`, `Contact`, `Lead`.
+    /// `customers`, `contacts`, `companies`, `Contact`, `Lead`, `Contacts`, `Leads`.
     pub object: String,
     /// The server-assigned id.
     pub id: String,
@@ -67,6 +75,7 @@ pub struct Store {
     pub hubspot: HubSpotData,
     pub salesforce: SalesforceData,
     pub dynamics: DynamicsData,
+    pub zoho: ZohoData,
     unique_property: Option<String>,
     writer: Option<Writer>,
 }
@@ -81,6 +90,7 @@ impl Store {
             hubspot: HubSpotData::new(unique_property.as_deref()),
             salesforce: SalesforceData::default(),
             dynamics: DynamicsData::default(),
+            zoho: ZohoData::default(),
             unique_property,
             writer: None,
         }
@@ -127,6 +137,18 @@ impl Store {
                 let c: DvContact = serde_json::from_str(&row.body).map_err(corrupt)?;
                 store.dynamics.version = store.dynamics.version.max(c.version);
                 store.dynamics.put(c);
+                continue;
+            }
+            if row.kind == ZOHO_KIND {
+                let r: ZRecord = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.zoho.next_id = store.zoho.next_id.max(r.id + 1);
+                store.zoho.records.insert(r.id, r);
+                continue;
+            }
+            if row.kind == ZOHO_DELETED_KIND {
+                let d: ZDeleted = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.zoho.next_id = store.zoho.next_id.max(d.id + 1);
+                store.zoho.deleted.insert(d.id, d);
                 continue;
             }
             if row.kind == SALESFORCE_KIND {
@@ -305,6 +327,19 @@ impl Store {
                 id: c.id.clone(),
                 key: c.key().map(str::to_string),
                 record: c.render(None),
+            });
+        }
+        for r in self.zoho.records.values() {
+            out.push(StoredRecord {
+                api: "zoho".into(),
+                object: r.module.name().into(),
+                id: r.id.to_string(),
+                key: r
+                    .values
+                    .get(ZOHO_KEY_FIELD)
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                record: r.render(self.zoho.fields(r.module), None),
             });
         }
         out
