@@ -150,7 +150,7 @@ impl FieldDef {
                 "display_value": v,
                 "actual_value": v,
                 "sequence_number": n + 1,
-                "id": (self.id * 100 + n as u64).to_string(),
+                "id": (self.id + 500_000 + n as u64).to_string(),
             })).collect::<Vec<_>>(),
         });
         if self.unique {
