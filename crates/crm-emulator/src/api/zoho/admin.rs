@@ -47,6 +47,8 @@ pub struct SettingsChange {
     /// The 10-per-10-minutes minting limit.
     pub mint_limit: Option<bool>,
     pub request_cost_ms: Option<u64>,
+    /// Lifetime (`expires_in`) of access tokens minted from now on.
+    pub token_lifetime_s: Option<u64>,
 }
 
 pub fn change_settings(shared: &Shared, c: SettingsChange) -> Result<(), String> {
@@ -68,6 +70,9 @@ pub fn change_settings(shared: &Shared, c: SettingsChange) -> Result<(), String>
     }
     if let Some(m) = c.mint_limit {
         rt.mint_limit = m;
+    }
+    if let Some(s) = c.token_lifetime_s {
+        rt.token_lifetime = Duration::from_secs(s);
     }
     if let Some(ms) = c.request_cost_ms {
         rt.request_cost = Duration::from_millis(ms);

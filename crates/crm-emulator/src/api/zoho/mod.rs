@@ -85,6 +85,8 @@ pub struct ZohoRuntime {
     /// How long each request holds its concurrency slot.
     pub request_cost: Duration,
     pub tokens_minted: u64,
+    /// Lifetime of minted access tokens (`expires_in`, default 3600 s).
+    pub token_lifetime: Duration,
     /// The 10-per-10-minutes minting limit is enforced.
     pub mint_limit: bool,
     /// `page` reaches only the first 2,000 records.
@@ -106,6 +108,7 @@ impl ZohoRuntime {
             in_flight: 0,
             request_cost: cfg.zoho_request_cost,
             tokens_minted: 0,
+            token_lifetime: TOKEN_LIFETIME,
             mint_limit: true,
             page_limit: true,
             refresh: HashMap::new(),
@@ -161,6 +164,7 @@ impl ZohoRuntime {
             "in_flight": self.in_flight,
             "request_cost_ms": self.request_cost.as_millis() as u64,
             "tokens_minted": self.tokens_minted,
+            "token_lifetime_s": self.token_lifetime.as_secs(),
             "mint_limit": self.mint_limit,
             "page_limit": self.page_limit,
             "page_tokens": self.page_tokens.len(),

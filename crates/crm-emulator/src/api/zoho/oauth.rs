@@ -16,7 +16,7 @@ use axum::Json;
 use chrono::Utc;
 use serde_json::json;
 
-use super::{LIVE_TOKENS, MINTS_PER_WINDOW, MINT_WINDOW, TOKEN_LIFETIME};
+use super::{LIVE_TOKENS, MINTS_PER_WINDOW, MINT_WINDOW};
 use crate::api::body::{parse_form, read_limited};
 use crate::state::Shared;
 
@@ -67,6 +67,7 @@ pub async fn token(shared: Arc<Shared>, uri: Uri, body: Body) -> Response {
     }
     let now = Instant::now();
     let mint_limit = rt.mint_limit;
+    let lifetime = rt.token_lifetime;
     let state = rt.refresh.entry(refresh).or_default();
     if state.data_centre.is_empty() {
         state.data_centre = dc.clone();
@@ -86,7 +87,7 @@ pub async fn token(shared: Arc<Shared>, uri: Uri, body: Body) -> Response {
         .into_response();
     }
     state.mints.push_back(now);
-    let access = shared.tokens().issue_for(Utc::now(), TOKEN_LIFETIME);
+    let access = shared.tokens().issue_for(Utc::now(), lifetime);
     state.live.push_back(access.clone());
     let evicted = if state.live.len() > LIVE_TOKENS {
         state.live.pop_front()
@@ -102,7 +103,7 @@ pub async fn token(shared: Arc<Shared>, uri: Uri, body: Body) -> Response {
     drop(rt);
     Json(json!({
         "access_token": access,
-        "expires_in": TOKEN_LIFETIME.as_secs(),
+        "expires_in": lifetime.as_secs(),
         "api_domain": super::own_url(&shared),
         "token_type": "Bearer",
         "scope": SCOPE,
