@@ -129,14 +129,14 @@ impl ZohoRuntime {
         self.credit_log.iter().map(|(_, n)| n).sum()
     }
 
-    /// Charges `cost` credits; `Err(())` when the budget cannot pay them.
-    pub fn charge(&mut self, cost: u64, now: Instant) -> Result<(), ()> {
+    /// Charges `cost` credits; `false` when the budget cannot pay them.
+    pub fn charge(&mut self, cost: u64, now: Instant) -> bool {
         let used = self.credits_used(now);
         if self.credits_max != 0 && used + cost > self.credits_max {
-            return Err(());
+            return false;
         }
         self.credit_log.push_back((now, cost));
-        Ok(())
+        true
     }
 
     /// Sets the budget; `used` replaces the window's history with that many credits.
@@ -370,7 +370,12 @@ async fn handle(
         let used = rt.credits_used(now);
         let max = rt.credits_max;
         let remaining = (max != 0 && used * 2 >= max).then(|| max.saturating_sub(used));
-        (charged.map_err(|()| rt.credit_limit_status), remaining)
+        let charged = if charged {
+            Ok(())
+        } else {
+            Err(rt.credit_limit_status)
+        };
+        (charged, remaining)
     };
     let answer = match charged {
         Err(status) => Err(ZError::new(
