@@ -188,6 +188,11 @@ async fn token_endpoint_mints_with_zoho_errors_and_data_centres() {
     let s = settings(&emu).await;
     assert_eq!(s["data_centre"], "eu");
     assert_eq!(s["tokens_minted"], 5);
+    // Short-lived tokens for clients that refresh by their own clock.
+    ctl(&emu, "/zoho/settings", json!({"token_lifetime_s": 7})).await;
+    assert_eq!(mint(&emu, &cfg.oauth_refresh_token).await["expires_in"], 7);
+    // Every answer of the accounts server is a 200, errors too.
+    assert_eq!(emu.count("POST /oauth/v2/token", 200), 10);
 }
 
 #[tokio::test]
