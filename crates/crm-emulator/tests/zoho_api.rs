@@ -812,6 +812,16 @@ async fn search_found_none_criteria_and_escaping() {
     assert_eq!(a.body["data"][0]["id"], id.as_str());
     assert_eq!(a.body["info"]["count"], 1);
     assert_eq!(get(&emu, &s("email=none@example.com")).await.status, 204);
+    let plus = create(
+        &emu,
+        json!({"Last_Name": "Plus", "Email": "a+b@example.com"}),
+    )
+    .await;
+    let a = get(&emu, &s("email=a%2Bb@example.com")).await;
+    assert_eq!(a.body["data"][0]["id"], plus.as_str());
+    let a = get(&emu, &s("criteria=(Last_Name:equals:Plus+Nobody)")).await;
+    assert_eq!(a.status, 204, "+ is a space");
+    call(&emu, Method::DELETE, &format!("{V}/Contacts/{plus}"), None).await;
     assert_eq!(
         get(&emu, &s("phone=555-1")).await.body["data"][0]["id"],
         id.as_str()

@@ -292,6 +292,20 @@ impl Call {
     }
 }
 
+/// Query pairs in order: `+` is a space (as in a form), then `%XX` is decoded,
+/// so `%2B` stays a plus (an e-mail like `a+b@example.com`).
+fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+    q.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let decode = |s: &str| crate::api::dynamics::pct_decode(&s.replace('+', " "));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
 /// Credits a call costs: writes 1 per 10 records, everything else 1.
 fn cost(call: &Call) -> u64 {
     let writes = matches!(call.method, Method::POST | Method::PUT);
@@ -355,10 +369,7 @@ async fn handle(
             .filter(|s| !s.is_empty())
             .map(crate::api::dynamics::pct_decode)
             .collect(),
-        query: crate::api::dynamics::parse_query(uri.query())
-            .into_iter()
-            .map(|(k, v)| (k, v.replace('+', " ")))
-            .collect(),
+        query: parse_query(uri.query()),
         headers,
         body,
     };
