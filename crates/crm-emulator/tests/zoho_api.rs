@@ -188,11 +188,39 @@ async fn token_endpoint_mints_with_zoho_errors_and_data_centres() {
     let s = settings(&emu).await;
     assert_eq!(s["data_centre"], "eu");
     assert_eq!(s["tokens_minted"], 5);
+    // A grant code (Self Client) becomes a refresh token, once.
+    let code = ctl(&emu, "/zoho/grant-codes", json!({})).await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let form = |code: &str| {
+        client()
+            .post(format!("{}/oauth/v2/token", emu.crm_url()))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", cfg.oauth_client_id.as_str()),
+                ("client_secret", cfg.oauth_client_secret.as_str()),
+                ("redirect_uri", "http://localhost/callback"),
+                ("code", code),
+            ])
+    };
+    let g = send(form(&code)).await.body;
+    let refresh = g["refresh_token"].as_str().unwrap().to_string();
+    assert!(g["access_token"].is_string());
+    assert_eq!(
+        send(form(&code)).await.body,
+        json!({"error": "invalid_code"})
+    );
+    assert!(mint(&emu, &refresh).await["access_token"].is_string());
+    assert!(mint(&emu, &cfg.oauth_refresh_token)
+        .await
+        .get("refresh_token")
+        .is_none());
     // Short-lived tokens for clients that refresh by their own clock.
     ctl(&emu, "/zoho/settings", json!({"token_lifetime_s": 7})).await;
     assert_eq!(mint(&emu, &cfg.oauth_refresh_token).await["expires_in"], 7);
     // Every answer of the accounts server is a 200, errors too.
-    assert_eq!(emu.count("POST /oauth/v2/token", 200), 10);
+    assert_eq!(emu.count("POST /oauth/v2/token", 200), 14);
 }
 
 #[tokio::test]

@@ -108,6 +108,13 @@ pub fn issue_refresh_token(shared: &Shared, data_centre: Option<&str>) -> String
     token
 }
 
+/// A grant code for `grant_type=authorization_code` (one use).
+pub fn issue_grant_code(shared: &Shared) -> String {
+    let code = format!("1000.{}", uuid::Uuid::new_v4().simple());
+    shared.zoho().grant_codes.insert(code.clone());
+    code
+}
+
 pub fn expire_page_tokens(shared: &Shared) -> usize {
     let mut rt = shared.zoho();
     rt.page_tokens

@@ -95,6 +95,8 @@ pub struct ZohoRuntime {
     /// Data centre of each minted access token.
     pub token_dc: HashMap<String, String>,
     pub page_tokens: HashMap<String, Cursor>,
+    /// Unused grant codes (a Self Client's), each good for one exchange.
+    pub grant_codes: std::collections::HashSet<String>,
 }
 
 impl ZohoRuntime {
@@ -114,6 +116,7 @@ impl ZohoRuntime {
             refresh: HashMap::new(),
             token_dc: HashMap::new(),
             page_tokens: HashMap::new(),
+            grant_codes: std::collections::HashSet::new(),
         }
     }
 
