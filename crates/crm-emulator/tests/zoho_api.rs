@@ -1137,12 +1137,29 @@ async fn records_survive_a_restart_and_reset_clears() {
     };
     let emu = start_with(cfg.clone()).await;
     let kept = create(&emu, json!({"Last_Name": "Kept", "Outpost_Key": "s1"})).await;
+    ctl(
+        &emu,
+        "/zoho/fields",
+        json!({"module": "Leads", "api_name": "VAT_Number", "length": 20}),
+    )
+    .await;
+    emu.set_zoho_field_flags("Contacts", "Outpost_Key", Some(false), None)
+        .unwrap();
     let gone = create(&emu, json!({"Last_Name": "Gone"})).await;
     call(&emu, Method::DELETE, &format!("{V}/Contacts/{gone}"), None).await;
     emu.shutdown().await;
     let emu = start_with(cfg).await;
     let a = get(&emu, &format!("{V}/Contacts/{kept}")).await;
     assert_eq!(a.body["data"][0]["Outpost_Key"], "s1");
+    let s = settings(&emu).await;
+    assert_eq!(
+        s["modules"]["Leads"]["custom_fields"][1]["api_name"],
+        "VAT_Number"
+    );
+    assert_eq!(
+        s["modules"]["Contacts"]["custom_fields"][0]["unique"], false,
+        "fields are kept"
+    );
     assert_eq!(
         get(&emu, &format!("{V}/Contacts/deleted")).await.body["data"][0]["id"],
         gone.as_str()
@@ -1166,4 +1183,12 @@ async fn records_survive_a_restart_and_reset_clears() {
     assert_eq!(s["credits"]["max"], 1_000_000);
     assert_eq!(s["modules"]["Contacts"]["creatable"], true);
     assert_eq!(s["data_centre"], "com");
+    assert_eq!(
+        s["modules"]["Leads"]["custom_fields"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(s["modules"]["Contacts"]["custom_fields"][0]["unique"], true);
 }

@@ -160,6 +160,7 @@ pub fn define_field(
         .get_mut(&m)
         .expect("every module")
         .push(FieldDef::custom(api_name, data_type, length, unique, id));
+    store.persist_zoho_module(m);
     Ok(())
 }
 
@@ -170,7 +171,9 @@ pub fn remove_field(shared: &Shared, module_name: &str, api_name: &str) -> Resul
     let fields = store.zoho.fields.get_mut(&m).expect("every module");
     let before = fields.len();
     fields.retain(|f| !(f.custom && f.api_name == api_name));
-    Ok(fields.len() != before)
+    let removed = fields.len() != before;
+    store.persist_zoho_module(m);
+    Ok(removed)
 }
 
 /// Flips a field's "Do not allow duplicate values" and picklist restriction.
@@ -193,21 +196,22 @@ pub fn set_field_flags(
     if let Some(r) = restricted {
         f.restricted = r;
     }
-    Ok(
-        json!({"module": m.name(), "api_name": f.api_name, "unique": f.unique, "restricted": f.restricted}),
-    )
+    let v = json!({"module": m.name(), "api_name": f.api_name, "unique": f.unique, "restricted": f.restricted});
+    store.persist_zoho_module(m);
+    Ok(v)
 }
 
 /// The profile may (or may not) create, edit and delete records of a module.
 pub fn set_creatable(shared: &Shared, module_name: &str, creatable: bool) -> Result<(), String> {
     let m = module(module_name)?;
-    shared
-        .store()
+    let mut store = shared.store();
+    store
         .zoho
         .modules
         .get_mut(&m)
         .expect("every module")
         .creatable = creatable;
+    store.persist_zoho_module(m);
     Ok(())
 }
 

@@ -293,7 +293,7 @@ pub struct Deleted {
 }
 
 /// Module settings an admin can change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleState {
     /// The user's profile may create and edit records in the module.
     pub creatable: bool,
