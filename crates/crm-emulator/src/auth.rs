@@ -120,6 +120,22 @@ impl Tokens {
         token
     }
 
+    /// Issues an OAuth access token with its own lifetime (Zoho's 3600 s).
+    pub fn issue_for(&mut self, now: DateTime<Utc>, lifetime: Duration) -> String {
+        let token = format!("1000.{}", uuid::Uuid::new_v4().simple());
+        let expires_at = now + chrono::Duration::from_std(lifetime).unwrap_or_default();
+        self.tokens.insert(
+            token.clone(),
+            TokenState {
+                expires_at: Some(expires_at),
+                revoked: false,
+                scopes: None,
+                oauth: true,
+            },
+        );
+        token
+    }
+
     fn matching<'a>(
         &'a mut self,
         token: Option<&'a str>,

@@ -135,6 +135,15 @@ pub struct Config {
     /// Execution time charged per Dataverse request against the 1,200,000 ms
     /// window budget (`x-ms-ratelimit-time-remaining-xrm-requests`).
     pub dynamics_request_cost: Duration,
+    /// Zoho's data centre (`com`, `eu`, `in`, `com.au`, `jp`, ...): refresh
+    /// tokens of another data centre are `invalid_code`.
+    pub zoho_data_centre: String,
+    /// Zoho API credits per rolling 24 h (default 1,000,000); 0 turns the budget off.
+    pub zoho_credits: u64,
+    /// Zoho's concurrent requests per org (default 20, Enterprise); 0 turns the cap off.
+    pub zoho_concurrency: u32,
+    /// How long each Zoho request holds its concurrency slot (default 0).
+    pub zoho_request_cost: Duration,
 }
 
 impl Default for Config {
@@ -162,6 +171,10 @@ impl Default for Config {
             dynamics_rate_limit: Some(RateLimit::DYNAMICS_DEFAULT),
             dynamics_concurrency: 52,
             dynamics_request_cost: Duration::from_millis(100),
+            zoho_data_centre: "com".to_string(),
+            zoho_credits: 1_000_000,
+            zoho_concurrency: 20,
+            zoho_request_cost: Duration::ZERO,
         }
     }
 }

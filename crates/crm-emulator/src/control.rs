@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::api::hubspot::model::ObjectType;
 use crate::api::rest::model::{CustomField, CustomerFields};
+use crate::api::zoho::admin as zoho_admin;
 use crate::config::parse_rate_limit;
 use crate::crm_user;
 use crate::emulator::Inner;
@@ -92,6 +93,19 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/dynamics/concurrency", post(dv_concurrency))
         .route("/dynamics/batch-counting", post(dv_batch_counting))
         .route("/dynamics/privileges", post(dv_privileges))
+        .route(
+            "/zoho/settings",
+            get(zoho_settings).post(zoho_change_settings),
+        )
+        .route("/zoho/credits", post(zoho_credits))
+        .route("/zoho/concurrency", post(zoho_concurrency))
+        .route("/zoho/refresh-tokens", post(zoho_refresh_token))
+        .route("/zoho/page-tokens/expire", post(zoho_expire_page_tokens))
+        .route("/zoho/grant-codes", post(zoho_grant_code))
+        .route("/zoho/fields", post(zoho_define_field))
+        .route("/zoho/fields/remove", post(zoho_remove_field))
+        .route("/zoho/fields/flags", post(zoho_field_flags))
+        .route("/zoho/permissions", post(zoho_permissions))
         .route("/records/edit", post(edit_record))
         .route("/records/delete", post(delete_record))
         .fallback(|| async {
@@ -433,6 +447,23 @@ async fn seed(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
             }));
             i.seed_dynamics(records)
         }
+        Api::Zoho => {
+            let object = req.object.unwrap_or_else(|| "Contacts".into());
+            let leads = object.eq_ignore_ascii_case("Leads");
+            let mut records = req.records;
+            records.extend((0..req.count).map(|n| {
+                let mut r = BTreeMap::from([
+                    ("Email".to_string(), format!("seed{n}@example.com")),
+                    ("First_Name".to_string(), "Seed".to_string()),
+                    ("Last_Name".to_string(), format!("Contact {n}")),
+                ]);
+                if leads {
+                    r.insert("Company".to_string(), format!("Seed Company {n}"));
+                }
+                r
+            }));
+            zoho_admin::seed(&i.shared, &object, records).map_err(ControlError)?
+        }
         Api::Rest => {
             let mut records = Vec::new();
             for mut r in req.records {
@@ -725,4 +756,129 @@ async fn dv_privileges(State(i): S, b: Bytes) -> Result<Json<Value>, ControlErro
         serde_json::from_slice(&b).map_err(|e| ControlError(format!("invalid JSON body: {e}")))?;
     i.shared.dynamics().can_create = req.create_contact;
     Ok(Json(dv_settings_json(&i)))
+}
+
+async fn zoho_settings(State(i): S) -> Json<Value> {
+    Json(zoho_admin::settings(&i.shared))
+}
+
+async fn zoho_change_settings(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: zoho_admin::SettingsChange = body(&b)?;
+    zoho_admin::change_settings(&i.shared, req).map_err(ControlError)?;
+    Ok(Json(zoho_admin::settings(&i.shared)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct CreditsReq {
+    /// Credits per rolling 24 h; 0 turns the budget off.
+    max: u64,
+    /// Credits already used in the window (replaces its history).
+    used: Option<u64>,
+}
+
+async fn zoho_credits(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: CreditsReq = body(&b)?;
+    zoho_admin::set_credits(&i.shared, req.max, req.used);
+    Ok(Json(zoho_admin::settings(&i.shared)))
+}
+
+async fn zoho_concurrency(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: ConcurrencyReq = body(&b)?;
+    zoho_admin::set_concurrency(&i.shared, req.max);
+    Ok(Json(zoho_admin::settings(&i.shared)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RefreshTokenReq {
+    /// Default: the emulator's data centre.
+    data_centre: Option<String>,
+}
+
+async fn zoho_refresh_token(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: RefreshTokenReq = body(&b)?;
+    let dc = req
+        .data_centre
+        .unwrap_or_else(|| i.shared.zoho().data_centre.clone());
+    let token = zoho_admin::issue_refresh_token(&i.shared, Some(&dc));
+    Ok(Json(json!({"refresh_token": token, "data_centre": dc})))
+}
+
+async fn zoho_expire_page_tokens(State(i): S) -> Json<Value> {
+    Json(json!({"expired": zoho_admin::expire_page_tokens(&i.shared)}))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ZohoFieldReq {
+    /// `Contacts` (default) or `Leads`.
+    module: Option<String>,
+    api_name: String,
+    data_type: Option<String>,
+    length: Option<u32>,
+    unique: Option<bool>,
+    restricted: Option<bool>,
+}
+
+async fn zoho_define_field(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: ZohoFieldReq = body(&b)?;
+    let module = req.module.unwrap_or_else(|| "Contacts".into());
+    zoho_admin::define_field(
+        &i.shared,
+        &module,
+        &req.api_name,
+        req.data_type.as_deref().unwrap_or("text"),
+        req.length.unwrap_or(255),
+        req.unique.unwrap_or(false),
+    )
+    .map_err(ControlError)?;
+    Ok(Json(json!({"created": req.api_name, "module": module})))
+}
+
+async fn zoho_remove_field(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: ZohoFieldReq = body(&b)?;
+    let module = req.module.unwrap_or_else(|| "Contacts".into());
+    if !zoho_admin::remove_field(&i.shared, &module, &req.api_name).map_err(ControlError)? {
+        return Err(ControlError(format!(
+            "{module} has no custom field {:?}",
+            req.api_name
+        )));
+    }
+    Ok(Json(json!({"removed": req.api_name, "module": module})))
+}
+
+async fn zoho_field_flags(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: ZohoFieldReq = body(&b)?;
+    let module = req.module.unwrap_or_else(|| "Contacts".into());
+    let v = zoho_admin::set_field_flags(
+        &i.shared,
+        &module,
+        &req.api_name,
+        req.unique,
+        req.restricted,
+    )
+    .map_err(ControlError)?;
+    Ok(Json(v))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZohoPermissionsReq {
+    #[serde(default)]
+    module: Option<String>,
+    /// The profile may create, edit and delete the module's records.
+    creatable: bool,
+}
+
+async fn zoho_permissions(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
+    let req: ZohoPermissionsReq =
+        serde_json::from_slice(&b).map_err(|e| ControlError(format!("invalid JSON body: {e}")))?;
+    let module = req.module.unwrap_or_else(|| "Contacts".into());
+    zoho_admin::set_creatable(&i.shared, &module, req.creatable).map_err(ControlError)?;
+    Ok(Json(zoho_admin::settings(&i.shared)))
+}
+
+async fn zoho_grant_code(State(i): S) -> Json<Value> {
+    Json(json!({"code": zoho_admin::issue_grant_code(&i.shared)}))
 }

@@ -14,13 +14,16 @@ use crate::api::hubspot::model::ObjectType;
 use crate::api::hubspot::objects::{apply_update, now, persist};
 use crate::api::rest::model::{self as rest_model, CustomerFields};
 use crate::api::salesforce::model::{self as sf_model, SObject};
+use crate::api::zoho::model as zoho_model;
 use crate::state::Api;
 use crate::store::{Store, REST_KIND};
 
 /// Which record a person changes. HubSpot records are found by a property
 /// (`hs_object_id`, `email`, or the unique key property; default
 /// `outpost_key`), REST records by their key, Salesforce records by a field
-/// (default `Outpost_Key__c`) of `object` `Contact` (default) or `Lead`.
+/// (default `Outpost_Key__c`) of `object` `Contact` (default) or `Lead`,
+/// Zoho records by a field (default `Outpost_Key`; `id`, `Email`) of
+/// `object` `Contacts` (default) or `Leads`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Target {
     pub api: Api,
@@ -73,6 +76,23 @@ impl Target {
         Target {
             api: Api::Dynamics,
             ..Target::rest(key)
+        }
+    }
+
+    /// A Zoho Contact by its `Outpost_Key` (`.by("id")` or `.by("Email")`
+    /// to find it otherwise).
+    pub fn zoho(key: impl Into<String>) -> Self {
+        Target {
+            api: Api::Zoho,
+            ..Target::rest(key)
+        }
+    }
+
+    /// A Zoho Lead by its `Outpost_Key`.
+    pub fn zoho_lead(key: impl Into<String>) -> Self {
+        Target {
+            object: Some("Leads".into()),
+            ..Target::zoho(key)
         }
     }
 
@@ -134,7 +154,51 @@ pub fn edit(store: &mut Store, t: &Target, fields: &Map<String, Value>) -> Resul
             edit_dynamics(store, &id, fields)?;
             Ok(true)
         }
+        Api::Zoho => {
+            let Some((m, id)) = zoho_id(store, t)? else {
+                return Ok(false);
+            };
+            edit_zoho(store, m, id, fields)?;
+            Ok(true)
+        }
     }
+}
+
+/// The live Zoho record a target names: `object` `Contacts` (default) or
+/// `Leads`, matched on `property` (default `Outpost_Key`; `id`, `Email`, any field).
+fn zoho_id(store: &Store, t: &Target) -> Result<Option<(zoho_model::Module, u64)>, String> {
+    let name = t.object.as_deref().unwrap_or("Contacts");
+    let m = zoho_model::Module::from_name(name)
+        .ok_or_else(|| format!("unknown Zoho module {name:?}"))?;
+    let property = t.property.as_deref().unwrap_or(zoho_model::KEY_FIELD);
+    if property != "id" && store.zoho.field(m, property).is_none() {
+        return Err(format!("{} has no field {property:?}", m.name()));
+    }
+    Ok(store
+        .zoho
+        .find_by(m, property, &t.key)
+        .into_iter()
+        .next()
+        .map(|id| (m, id)))
+}
+
+/// A person's edit of a Zoho record: fields by api name, `null` clears;
+/// types and lengths are checked, mandatory and unique fields are not.
+/// `Modified_Time` becomes now (second precision; it does not move when
+/// the edit falls in the same second, as in Zoho).
+pub(crate) fn edit_zoho(
+    store: &mut Store,
+    m: zoho_model::Module,
+    id: u64,
+    fields: &Map<String, Value>,
+) -> Result<(), String> {
+    let changes = zoho_model::check_values(store.zoho.fields(m), fields, 0)
+        .map_err(|e| format!("{}: {}", e.code, e.details))?;
+    let r = store.zoho.records.get_mut(&id).ok_or("no such record")?;
+    zoho_model::apply(&mut r.values, changes);
+    r.modified = zoho_model::now();
+    crate::api::zoho::records::persist(store, id);
+    Ok(())
 }
 
 /// The Dataverse contact a target names, by `property` (default
@@ -265,6 +329,12 @@ pub fn delete(store: &mut Store, t: &Target) -> Result<bool, String> {
             store.dynamics.remove(&id);
             crate::api::dynamics::records::persist(store, &id);
             Ok(true)
+        }
+        Api::Zoho => {
+            let Some((m, id)) = zoho_id(store, t)? else {
+                return Ok(false);
+            };
+            Ok(crate::api::zoho::records::remove(store, m, id))
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::api::hubspot::objects;
 use crate::api::rest::model::{self as rest_model, CustomField, Customer, CustomerFields};
 use crate::api::salesforce::model::{self as sf_model, FieldDef as SfFieldDef, SObject, SfRecord};
 use crate::api::salesforce::SfRuntime;
+use crate::api::zoho::admin as zoho_admin;
 use crate::config::{Config, RateLimit};
 use crate::crm_user;
 use crate::error::Error;
@@ -444,6 +445,93 @@ impl Emulator {
         self.inner.seed_dynamics(records)
     }
 
+    /// Everything `GET /zoho/settings` shows (credits, concurrency,
+    /// in_flight, tokens_minted, data_centre, modules, ...).
+    pub fn zoho_settings(&self) -> serde_json::Value {
+        zoho_admin::settings(&self.inner.shared)
+    }
+
+    /// Changes Zoho switches (data centre, the 2,000-record page rule, the
+    /// credit limit's status, the minting limit, the request cost).
+    pub fn change_zoho_settings(&self, change: zoho_admin::SettingsChange) -> Result<(), String> {
+        zoho_admin::change_settings(&self.inner.shared, change)
+    }
+
+    /// Zoho credits per rolling 24 h (0: off); `used`: credits already spent.
+    pub fn set_zoho_credits(&self, max: u64, used: Option<u64>) {
+        zoho_admin::set_credits(&self.inner.shared, max, used);
+    }
+
+    /// Zoho's concurrent request cap; 0 turns it off.
+    pub fn set_zoho_concurrency(&self, max: u32) {
+        zoho_admin::set_concurrency(&self.inner.shared, max);
+    }
+
+    /// A new refresh token of `data_centre` (default: the emulator's own).
+    pub fn issue_zoho_refresh_token(&self, data_centre: Option<&str>) -> String {
+        zoho_admin::issue_refresh_token(&self.inner.shared, data_centre)
+    }
+
+    /// A one-use grant code for `grant_type=authorization_code`.
+    pub fn issue_zoho_grant_code(&self) -> String {
+        zoho_admin::issue_grant_code(&self.inner.shared)
+    }
+
+    /// Makes every handed-out `page_token` expired; returns how many.
+    pub fn expire_zoho_page_tokens(&self) -> usize {
+        zoho_admin::expire_page_tokens(&self.inner.shared)
+    }
+
+    /// Adds a custom field (`text`, `email`, `phone`, `textarea`, `picklist`, `boolean`).
+    pub fn define_zoho_field(
+        &self,
+        module: &str,
+        api_name: &str,
+        data_type: &str,
+        length: u32,
+        unique: bool,
+    ) -> Result<(), String> {
+        zoho_admin::define_field(
+            &self.inner.shared,
+            module,
+            api_name,
+            data_type,
+            length,
+            unique,
+        )
+    }
+
+    /// Removes a custom field; `false`: no such custom field.
+    pub fn remove_zoho_field(&self, module: &str, api_name: &str) -> bool {
+        zoho_admin::remove_field(&self.inner.shared, module, api_name).unwrap_or(false)
+    }
+
+    /// Flips a field's unique flag and (for picklists) its restriction.
+    pub fn set_zoho_field_flags(
+        &self,
+        module: &str,
+        api_name: &str,
+        unique: Option<bool>,
+        restricted: Option<bool>,
+    ) -> Result<(), String> {
+        zoho_admin::set_field_flags(&self.inner.shared, module, api_name, unique, restricted)
+            .map(|_| ())
+    }
+
+    /// Whether the profile may create, edit and delete a module's records.
+    pub fn set_zoho_creatable(&self, module: &str, creatable: bool) -> Result<(), String> {
+        zoho_admin::set_creatable(&self.inner.shared, module, creatable)
+    }
+
+    /// Stores Zoho records directly (fields by api name); returns their ids.
+    pub fn seed_zoho(
+        &self,
+        module: &str,
+        records: Vec<BTreeMap<String, String>>,
+    ) -> Result<Vec<String>, String> {
+        zoho_admin::seed(&self.inner.shared, module, records)
+    }
+
     /// Stops both servers and flushes the state file.
     pub async fn shutdown(self) {
         self.control.down().await;
@@ -498,6 +586,7 @@ impl Inner {
         *self.shared.salesforce() = SfRuntime::default();
         self.shared.set_dynamics_limit(cfg.dynamics_rate_limit);
         *self.shared.dynamics() = DynRuntime::default();
+        *self.shared.zoho() = crate::api::zoho::ZohoRuntime::new(cfg);
         self.shared
             .dynamics_concurrency
             .store(cfg.dynamics_concurrency, Ordering::SeqCst);

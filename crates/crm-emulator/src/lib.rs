@@ -1,5 +1,6 @@
 //! A local server that speaks the CRM APIs Outpost syncs to (Outpost's generic
-//! REST contract, HubSpot CRM v3, Salesforce REST and the Dataverse Web API),
+//! REST contract, HubSpot CRM v3, Salesforce REST, the Dataverse Web API and
+//! Zoho CRM v8),
 //! with fault injection and a control API.
 //!
 //! ```no_run
@@ -33,6 +34,7 @@ pub mod store;
 pub use api::dynamics::KeyStatus as DynamicsKeyStatus;
 pub use api::hubspot::model::ObjectType;
 pub use api::rest::model::{CustomField as RestCustomField, CustomerFields, PicklistOption};
+pub use api::zoho::admin::SettingsChange as ZohoSettingsChange;
 pub use config::{parse_rate_limit, Config, RateLimit};
 pub use emulator::Emulator;
 pub use error::Error;

@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 
 use crate::api::dynamics::DynRuntime;
 use crate::api::salesforce::SfRuntime;
+use crate::api::zoho::ZohoRuntime;
 use crate::auth::Tokens;
 use crate::config::Config;
 use crate::faults::FaultState;
@@ -28,6 +29,8 @@ pub enum Api {
     Salesforce,
     /// Dataverse Web API (`/api/data/v9.x/...`, `/{tenant}/oauth2/v2.0/token`).
     Dynamics,
+    /// Zoho CRM v8 (`/crm/v{2,5,6,7,8}/...`, `/oauth/v2/token`).
+    Zoho,
 }
 
 #[derive(Debug)]
@@ -49,6 +52,10 @@ pub struct Shared {
     /// Dataverse requests being served, and the cap (0: none).
     pub dynamics_in_flight: AtomicU32,
     pub dynamics_concurrency: AtomicU32,
+    /// Zoho's credits, concurrency, data centre and token bookkeeping.
+    pub zoho: Mutex<ZohoRuntime>,
+    /// Unused by Zoho (its budget is credits); kept so every API has a limiter.
+    pub zoho_limiter: Mutex<RateLimiter>,
     /// The CRM port's base URL, set once the server listens.
     pub crm_url: OnceLock<String>,
     pub tokens: Mutex<Tokens>,
@@ -78,6 +85,8 @@ impl Shared {
             dynamics: Mutex::new(DynRuntime::default()),
             dynamics_in_flight: AtomicU32::new(0),
             dynamics_concurrency: AtomicU32::new(config.dynamics_concurrency),
+            zoho: Mutex::new(ZohoRuntime::new(&config)),
+            zoho_limiter: Mutex::new(RateLimiter::new(None)),
             crm_url: OnceLock::new(),
             tokens: Mutex::new(Tokens::new(
                 &config.token,
@@ -107,6 +116,10 @@ impl Shared {
         self.dynamics.lock().expect("dynamics lock")
     }
 
+    pub fn zoho(&self) -> MutexGuard<'_, ZohoRuntime> {
+        self.zoho.lock().expect("zoho lock")
+    }
+
     pub fn dynamics_time(&self) -> MutexGuard<'_, RateLimiter> {
         self.dynamics_time.lock().expect("dynamics time lock")
     }
@@ -129,6 +142,7 @@ impl Shared {
             Api::Hubspot => self.hubspot_limiter.lock(),
             Api::Salesforce => self.salesforce_limiter.lock(),
             Api::Dynamics => self.dynamics_limiter.lock(),
+            Api::Zoho => self.zoho_limiter.lock(),
         }
         .expect("limiter lock")
     }

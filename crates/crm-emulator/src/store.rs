@@ -16,6 +16,10 @@ use crate::api::salesforce::model::{
     FieldDef as SfFieldDef, SObject, SalesforceData, SfRecord, DEFAULT_VERSION as SF_VERSION,
     KEY_FIELD as SF_KEY_FIELD,
 };
+use crate::api::zoho::model::{
+    Deleted as ZDeleted, FieldDef as ZFieldDef, Module as ZModule, ModuleState as ZModuleState,
+    ZRecord, ZohoData, KEY_FIELD as ZOHO_KEY_FIELD,
+};
 use crate::error::Error;
 use crate::persist::{Op, StoredRow, Writer};
 
@@ -33,6 +37,15 @@ pub const DYNAMICS_KIND: &str = "dynamics_contact";
 /// The Dataverse row-version counter (written when a row is deleted).
 pub const DYNAMICS_VERSION_KIND: &str = "dynamics_version";
 
+/// A live Zoho record (Contacts or Leads), by id.
+pub const ZOHO_KIND: &str = "zoho_record";
+/// A Zoho record in the recycle bin, by id.
+pub const ZOHO_DELETED_KIND: &str = "zoho_deleted";
+/// A Zoho module's field definitions (all of them), by module name.
+pub const ZOHO_FIELDS_KIND: &str = "zoho_fields";
+/// A Zoho module's permissions, by module name.
+pub const ZOHO_MODULE_KIND: &str = "zoho_module";
+
 /// Generic REST data.
 #[derive(Debug, Default)]
 pub struct RestData {
@@ -49,9 +62,9 @@ pub struct RestData {
 /// One record as `GET /records` and [`crate::Emulator::records`] show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredRecord {
-    /// `rest`, `hubspot`, `salesforce` or `dynamics` (records in the recycle bin are left out).
+    /// `rest`, `hubspot`, `salesforce`, `dynamics` or `zoho` (records in the recycle bin are left out).
     pub api: String,
-    /// `customers`, `contacts`, `companies`, `Contact`, `Lead`.
+    /// `customers`, `contacts`, `companies`, `Contact`, `Lead`, `Contacts`, `Leads`.
     pub object: String,
     /// The server-assigned id.
     pub id: String,
@@ -67,6 +80,7 @@ pub struct Store {
     pub hubspot: HubSpotData,
     pub salesforce: SalesforceData,
     pub dynamics: DynamicsData,
+    pub zoho: ZohoData,
     unique_property: Option<String>,
     writer: Option<Writer>,
 }
@@ -81,6 +95,7 @@ impl Store {
             hubspot: HubSpotData::new(unique_property.as_deref()),
             salesforce: SalesforceData::default(),
             dynamics: DynamicsData::default(),
+            zoho: ZohoData::default(),
             unique_property,
             writer: None,
         }
@@ -127,6 +142,33 @@ impl Store {
                 let c: DvContact = serde_json::from_str(&row.body).map_err(corrupt)?;
                 store.dynamics.version = store.dynamics.version.max(c.version);
                 store.dynamics.put(c);
+                continue;
+            }
+            if row.kind == ZOHO_KIND {
+                let r: ZRecord = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.zoho.next_id = store.zoho.next_id.max(r.id + 1);
+                store.zoho.records.insert(r.id, r);
+                continue;
+            }
+            if row.kind == ZOHO_DELETED_KIND {
+                let d: ZDeleted = serde_json::from_str(&row.body).map_err(corrupt)?;
+                store.zoho.next_id = store.zoho.next_id.max(d.id + 1);
+                store.zoho.deleted.insert(d.id, d);
+                continue;
+            }
+            if row.kind == ZOHO_FIELDS_KIND || row.kind == ZOHO_MODULE_KIND {
+                let m = ZModule::from_name(&row.id).ok_or_else(|| Error::CorruptRow {
+                    kind: row.kind.clone(),
+                    id: row.id.clone(),
+                    source: <serde_json::Error as serde::de::Error>::custom("unknown Zoho module"),
+                })?;
+                if row.kind == ZOHO_FIELDS_KIND {
+                    let f: Vec<ZFieldDef> = serde_json::from_str(&row.body).map_err(corrupt)?;
+                    store.zoho.fields.insert(m, f);
+                } else {
+                    let st: ZModuleState = serde_json::from_str(&row.body).map_err(corrupt)?;
+                    store.zoho.modules.insert(m, st);
+                }
                 continue;
             }
             if row.kind == SALESFORCE_KIND {
@@ -182,6 +224,15 @@ impl Store {
         for o in SObject::ALL {
             self.persist_salesforce_fields(o);
         }
+        for m in ZModule::ALL {
+            self.persist_zoho_module(m);
+        }
+    }
+
+    /// Rewrites one Zoho module's field definitions and permissions in the state file.
+    pub fn persist_zoho_module(&self, m: ZModule) {
+        self.put(ZOHO_FIELDS_KIND, m.name(), &self.zoho.fields[&m]);
+        self.put(ZOHO_MODULE_KIND, m.name(), &self.zoho.modules[&m]);
     }
 
     /// Rewrites one Salesforce object's field definitions in the state file.
@@ -305,6 +356,19 @@ impl Store {
                 id: c.id.clone(),
                 key: c.key().map(str::to_string),
                 record: c.render(None),
+            });
+        }
+        for r in self.zoho.records.values() {
+            out.push(StoredRecord {
+                api: "zoho".into(),
+                object: r.module.name().into(),
+                id: r.id.to_string(),
+                key: r
+                    .values
+                    .get(ZOHO_KEY_FIELD)
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                record: r.render(self.zoho.fields(r.module), None),
             });
         }
         out

@@ -55,6 +55,12 @@ pub fn too_many(api: Api) -> Response {
         Api::Dynamics => {
             return crate::api::dynamics::limits::too_many_requests(None).into_response();
         }
+        Api::Zoho => {
+            return crate::api::zoho::error::ZError::too_many_requests(
+                "You have made too many requests (injected)",
+            )
+            .into_response();
+        }
         Api::Rest => json!({
             "code": "rate_limited",
             "message": "too many requests; retry later",
@@ -70,7 +76,7 @@ fn add_headers(resp: &mut Response, api: Api, v: &Verdict) {
             "x-hubspot-ratelimit-max",
             "x-hubspot-ratelimit-remaining",
         ],
-        Api::Rest | Api::Salesforce | Api::Dynamics => [
+        Api::Rest | Api::Salesforce | Api::Dynamics | Api::Zoho => [
             "x-ratelimit-interval-milliseconds",
             "x-ratelimit-limit",
             "x-ratelimit-remaining",

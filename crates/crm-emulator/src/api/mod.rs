@@ -7,6 +7,7 @@ pub mod hubspot;
 pub mod limit;
 pub mod rest;
 pub mod salesforce;
+pub mod zoho;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use self::dynamics::error::{code as dv_code, DvError};
 use self::hubspot::error::HsError;
 use self::rest::error::RestError;
 use self::salesforce::error::SfError;
+use self::zoho::error::ZError;
 use crate::faults::{ErrorKind, Portal};
 use crate::server::ConnKill;
 use crate::state::{Api, Shared};
@@ -35,6 +37,7 @@ pub fn crm_router(shared: Arc<Shared>) -> Router {
         .merge(hubspot::router(shared.clone()))
         .merge(salesforce::router(shared.clone()))
         .merge(dynamics::router(shared.clone()))
+        .merge(zoho::router(shared.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -46,7 +49,9 @@ pub fn crm_router(shared: Arc<Shared>) -> Router {
 
 /// Which API's error shape a path gets.
 pub fn api_of(path: &str) -> Api {
-    if path.starts_with("/crm/") || path.starts_with("/oauth/v1/") {
+    if zoho::is_zoho_path(path) {
+        Api::Zoho
+    } else if path.starts_with("/crm/") || path.starts_with("/oauth/v1/") {
         Api::Hubspot
     } else if path.starts_with("/services/") {
         Api::Salesforce
@@ -69,6 +74,7 @@ async fn not_found(req: Request) -> Response {
         Api::Hubspot => HsError::not_found(format!("resource not found: {path}")).into_response(),
         Api::Salesforce => SfError::not_found().into_response(),
         Api::Dynamics => DvError::no_route(req.method().as_str(), &path).into_response(),
+        Api::Zoho => ZError::url_pattern().into_response(),
         Api::Rest => RestError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -96,6 +102,7 @@ async fn method_not_allowed(req: Request) -> Response {
             message,
         )
         .into_response(),
+        Api::Zoho => ZError::method_not_allowed().into_response(),
         Api::Rest => RestError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -107,8 +114,9 @@ async fn method_not_allowed(req: Request) -> Response {
 
 pub(crate) fn injected(api: Api, kind: ErrorKind) -> Response {
     let (status, text) = match kind {
-        // Salesforce throttles with 403 REQUEST_LIMIT_EXCEEDED, never 429.
-        ErrorKind::TooManyRequests if api == Api::Salesforce => {
+        // Salesforce throttles with 403 REQUEST_LIMIT_EXCEEDED, never 429;
+        // Zoho sends no Retry-After.
+        ErrorKind::TooManyRequests if matches!(api, Api::Salesforce | Api::Zoho) => {
             return limit::too_many(api);
         }
         ErrorKind::TooManyRequests => {
@@ -155,6 +163,18 @@ pub(crate) fn injected(api: Api, kind: ErrorKind) -> Response {
                 )
             };
             DvError::new(status, code, message).into_response()
+        }
+        Api::Zoho => {
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                ZError::new(
+                    status,
+                    "INTERNAL_ERROR",
+                    "Service temporarily unavailable (injected)",
+                )
+                .into_response()
+            } else {
+                ZError::internal().into_response()
+            }
         }
         Api::Rest => {
             let code = if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -288,9 +308,16 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
         .get::<MatchedPath>()
         .map_or(UNMATCHED, |m| m.as_str())
         .to_string();
-    let endpoint = format!("{} {template}", req.method());
     let path = req.uri().path().to_string();
     let api = api_of(&path);
+    // Zoho's `/crm/{version}/...` routes also catch the `/crm/v3/...` and
+    // `/crm/v4/...` paths no HubSpot route took: those stay unmatched.
+    let template = if template.starts_with("/crm/{version}") && api != Api::Zoho {
+        UNMATCHED.to_string()
+    } else {
+        template
+    };
+    let endpoint = format!("{} {template}", req.method());
     let kill = req.extensions().get::<ConnKill>().cloned();
     let decision = shared.faults().decide();
     if !decision.delay.is_zero() {

@@ -79,6 +79,18 @@ struct Args {
     /// (x-ms-ratelimit-time-remaining-xrm-requests counts it down from 1,200,000).
     #[arg(long, default_value_t = 100)]
     dynamics_request_cost_ms: u64,
+    /// Zoho API credits per rolling 24 h; 0 turns the budget off.
+    #[arg(long, default_value_t = 1_000_000)]
+    zoho_credits: u64,
+    /// Zoho concurrent requests per org (Enterprise: 20); 0 turns the cap off.
+    #[arg(long, default_value_t = 20)]
+    zoho_concurrency: u32,
+    /// How long each Zoho request holds its concurrency slot, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    zoho_request_cost_ms: u64,
+    /// The Zoho data centre the emulator is (com, eu, in, com.au, jp, ...).
+    #[arg(long, default_value = "com")]
+    zoho_data_centre: String,
 }
 
 /// Wrapper so clap does not read `Option` as "flag may be absent".
@@ -116,6 +128,10 @@ fn main() -> ExitCode {
         dynamics_rate_limit: args.dynamics_limit.0,
         dynamics_concurrency: args.dynamics_concurrency,
         dynamics_request_cost: std::time::Duration::from_millis(args.dynamics_request_cost_ms),
+        zoho_credits: args.zoho_credits,
+        zoho_concurrency: args.zoho_concurrency,
+        zoho_request_cost: std::time::Duration::from_millis(args.zoho_request_cost_ms),
+        zoho_data_centre: args.zoho_data_centre,
         ..Config::default()
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
