@@ -163,11 +163,11 @@ test.describe('duplicate check', () => {
 test.describe('working set', () => {
   test('size and freshness in the status bar, progress while a pull runs', async ({ openApp }) => {
     const app = await openApp({
-      workingSet: { total_local: 48210, updated_at: new Date(Date.now() - 3 * 60_000).toISOString(), pulling: null, last_error: null, pull_enabled: true },
+      workingSet: { total_local: 48210, updated_at: new Date(Date.now() - 3 * 60_000).toISOString(), pulling: null, last_error: null, pull_enabled: true, deletions_seen: null },
     });
     const line = app.page.getByTestId('status-working-set');
     await expect(line).toHaveText(/^working set: 48[,.\u202f ]?210 customers, updated 3 minutes ago$/);
-    await app.emit('working-set-changed', { total_local: 49000, updated_at: null, pulling: 12400, last_error: null, pull_enabled: true });
+    await app.emit('working-set-changed', { total_local: 49000, updated_at: null, pulling: 12400, last_error: null, pull_enabled: true, deletions_seen: null });
     await expect(line).toHaveText(/^updating working set… 12[,.\u202f ]?400 received$/);
     await app.emit('working-set-changed', {
       total_local: 49000,
@@ -192,12 +192,24 @@ test.describe('working set', () => {
   test('with the working set turned off, the Sync screen says so and Update now is disabled', async ({ openApp }) => {
     const app = await openApp({
       status: { ...SEED_STATUS, connection: 'online' },
-      workingSet: { total_local: 3, updated_at: new Date().toISOString(), pulling: null, last_error: null, pull_enabled: false },
+      workingSet: { total_local: 3, updated_at: new Date().toISOString(), pulling: null, last_error: null, pull_enabled: false, deletions_seen: null },
     });
     await expect(app.page.getByTestId('status-working-set')).toHaveCount(0);
     await app.page.keyboard.press('Control+Shift+S');
     await expect(app.page.getByTestId('sync-working-set')).toContainText('The working set is off');
     await expect(app.page.getByTestId('pull-now')).toBeDisabled();
+  });
+
+  test('when the CRM cannot list its deletions, the Sync screen says deleted customers stay', async ({ openApp }) => {
+    const ws = { total_local: 3, updated_at: new Date().toISOString(), pulling: null, last_error: null, pull_enabled: true };
+    const app = await openApp({ status: { ...SEED_STATUS, connection: 'online' }, workingSet: { ...ws, deletions_seen: false } });
+    await app.page.keyboard.press('Control+Shift+S');
+    await expect(app.page.getByTestId('sync-deletions-unseen')).toContainText('does not tell Outpost which customers were deleted there');
+    await expect(app.page.getByTestId('sync-deletions-unseen')).toContainText('change tracking for the Contact table');
+    const listed = await openApp({ status: { ...SEED_STATUS, connection: 'online' }, workingSet: { ...ws, deletions_seen: true } });
+    await listed.page.keyboard.press('Control+Shift+S');
+    await expect(listed.page.getByTestId('sync-working-set')).toBeVisible();
+    await expect(listed.page.getByTestId('sync-deletions-unseen')).toHaveCount(0);
   });
 });
 

@@ -624,7 +624,7 @@ export function installMockBackend(opts: MockOptions): void {
       case 'get_form_metadata':
         return structuredClone(form);
       case 'get_working_set':
-        return opts.workingSet ?? { total_local: customers.length, updated_at: null, pulling: null, last_error: null, pull_enabled: true };
+        return opts.workingSet ?? { total_local: customers.length, updated_at: null, pulling: null, last_error: null, pull_enabled: true, deletions_seen: null };
       case 'pull_now':
         return null;
       case 'get_customer': {

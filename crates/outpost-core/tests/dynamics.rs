@@ -241,10 +241,14 @@ async fn change_tracking_empties_the_working_set_and_quotes_stay_values() {
     .await
     .unwrap();
     assert_eq!(report.removed, 1, "{report:?}");
+    assert_eq!(report.deletions_listed, Some(true));
     assert!(world.store.customer(obrien.id).await.unwrap().is_none());
     assert_eq!(world.store.search("Other", 5).await.unwrap().len(), 1);
+    let ws = world.store.working_set(Some("crm")).await.unwrap();
+    assert_eq!(ws.deletions_seen, Some(true));
 
-    // With change tracking off there is no deletions listing, and no error.
+    // With change tracking off there is no deletions listing, and no error;
+    // the working set says deleted customers stay.
     world.emu.set_dynamics_change_tracking(false);
     let fresh = connector(&world).await;
     assert!(fresh
@@ -252,6 +256,18 @@ async fn change_tracking_empties_the_working_set_and_quotes_stay_values() {
         .await
         .unwrap()
         .is_none());
+    let report = pull_pass(
+        &world.store,
+        fresh.as_ref(),
+        "crm",
+        PullScope::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.deletions_listed, Some(false), "{report:?}");
+    let ws = world.store.working_set(Some("crm")).await.unwrap();
+    assert_eq!(ws.deletions_seen, Some(false));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,4 +24,9 @@ removed: number,
  * Customers the CRM deleted that stay, "deleted in the CRM", because
  * an edit made here is unsent.
  */
-deleted_in_crm: number, };
+deleted_in_crm: number, 
+/**
+ * Whether this run listed the CRM's deletions: `false` when the CRM
+ * cannot list them, `None` when the run did not get that far.
+ */
+deletions_listed: boolean | null, };

@@ -20,4 +20,11 @@ pulling: number | null, last_error: string | null,
  * Whether the primary endpoint keeps its customers on this device (its
  * `pull_enabled` setting, and a CRM that can list them).
  */
-pull_enabled: boolean, };
+pull_enabled: boolean, 
+/**
+ * Whether customers deleted in the CRM leave this device: `false`
+ * when the last pull found the CRM cannot list its deletions
+ * (BottleCRM; Dynamics 365 with change tracking off), `null` before a
+ * pull got that far.
+ */
+deletions_seen: boolean | null, };

@@ -46,6 +46,10 @@ pub struct PullSummary {
     pub removed: u64,
     /// Customers deleted in the CRM kept because an edit made here is unsent.
     pub deleted_in_crm: u64,
+    /// Whether this run listed the CRM's deletions: `false` when the CRM
+    /// cannot list them (deleted customers stay here), `null` when the run
+    /// did not get that far.
+    pub deletions_seen: Option<bool>,
     /// As in [`SyncReport::skipped`]: another process pulls for this database.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
@@ -199,6 +203,7 @@ impl Outpost {
             conflicts: report.conflicts,
             removed: report.removed,
             deleted_in_crm: report.deleted_in_crm,
+            deletions_seen: report.deletions_listed,
             skipped: other_deliverer
                 .is_some()
                 .then(|| lease::ANOTHER_PROCESS.to_owned()),

@@ -95,8 +95,10 @@ impl Store {
         }
         let newest = items.iter().map(|d| d.deleted_at).max().map(time::to_db);
         sqlx::query(
-            "INSERT INTO pull_state (endpoint, deleted_cursor, deleted_newest) VALUES (?1, ?2, ?3)
+            "INSERT INTO pull_state (endpoint, deleted_cursor, deleted_newest, deletions_listed)
+             VALUES (?1, ?2, ?3, 1)
              ON CONFLICT (endpoint) DO UPDATE SET
+               deletions_listed = 1,
                deleted_cursor = excluded.deleted_cursor,
                deleted_newest = nullif(max(coalesce(deleted_newest, ''), coalesce(excluded.deleted_newest, '')), '')",
         )
@@ -127,6 +129,26 @@ impl Store {
             let _ = self.events.send(StoreEvent::WorkingSetChanged);
         }
         Ok(applied)
+    }
+
+    /// The CRM cannot list its deletions (the listing said so): customers
+    /// deleted there stay, and the Sync screen says why.
+    pub async fn record_deletions_unlisted(&self, endpoint: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let changed = sqlx::query(
+            "INSERT INTO pull_state (endpoint, deletions_listed) VALUES (?1, 0)
+             ON CONFLICT (endpoint) DO UPDATE SET deletions_listed = 0
+             WHERE deletions_listed IS NOT 0",
+        )
+        .bind(endpoint)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        if changed > 0 {
+            let _ = self.events.send(StoreEvent::WorkingSetChanged);
+        }
+        Ok(())
     }
 
     /// Customers kept with an unsent edit after the CRM deleted them.

@@ -46,6 +46,9 @@ pub struct PullState {
     pub pass_started_at: Option<DateTime<Utc>>,
     pub last_complete_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// Whether the CRM's deletions reach this device; `None` before a
+    /// pull listed them (or found it cannot).
+    pub deletions_listed: Option<bool>,
 }
 
 impl PullState {
@@ -105,12 +108,18 @@ pub struct WorkingSet {
     /// Whether the primary endpoint keeps its customers on this device (its
     /// `pull_enabled` setting, and a CRM that can list them).
     pub pull_enabled: bool,
+    /// Whether customers deleted in the CRM leave this device: `false`
+    /// when the last pull found the CRM cannot list its deletions
+    /// (BottleCRM; Dynamics 365 with change tracking off), `null` before a
+    /// pull got that far.
+    pub deletions_seen: Option<bool>,
 }
 
 impl Store {
     pub async fn pull_state(&self, endpoint: &str) -> Result<PullState> {
         let row: Option<PullRow> = sqlx::query_as(
-            "SELECT since, cursor, pass_newest, pass_fetched, pass_started_at, last_complete_at, last_error
+            "SELECT since, cursor, pass_newest, pass_fetched, pass_started_at, last_complete_at, last_error,
+                    deletions_listed
              FROM pull_state WHERE endpoint = ?1",
         )
         .bind(endpoint)
@@ -278,6 +287,7 @@ impl Store {
             last_error: state.last_error,
             // The engine, which knows whether a puller runs, says.
             pull_enabled: false,
+            deletions_seen: state.deletions_listed,
         })
     }
 
@@ -618,6 +628,7 @@ struct PullRow {
     pass_started_at: Option<String>,
     last_complete_at: Option<String>,
     last_error: Option<String>,
+    deletions_listed: Option<bool>,
 }
 
 impl PullRow {
@@ -634,6 +645,7 @@ impl PullRow {
             pass_started_at: t(self.pass_started_at)?,
             last_complete_at: t(self.last_complete_at)?,
             last_error: self.last_error,
+            deletions_listed: self.deletions_listed,
         })
     }
 }

@@ -84,6 +84,9 @@ pub struct PullReport {
     /// an edit made here is unsent.
     #[ts(type = "number")]
     pub deleted_in_crm: u64,
+    /// Whether this run listed the CRM's deletions: `false` when the CRM
+    /// cannot list them, `None` when the run did not get that far.
+    pub deletions_listed: Option<bool>,
 }
 
 impl PullReport {
@@ -234,7 +237,11 @@ async fn pull_deletions(
         let listing = connector.list_deleted_since(since, cursor.clone());
         let page = match throttle::background(listing).await {
             Ok(Some(page)) => page,
-            Ok(None) => return Ok(()),
+            Ok(None) => {
+                store.record_deletions_unlisted(endpoint).await?;
+                report.deletions_listed = Some(false);
+                return Ok(());
+            }
             Err(ConnectorError::Protocol(reason)) if cursor.is_some() && !restarted => {
                 tracing::warn!(endpoint, %reason, "deletions cursor refused; listing again");
                 restarted = true;
@@ -263,6 +270,7 @@ async fn pull_deletions(
         let applied = store.store_deleted_page(endpoint, &page).await?;
         removed += applied.removed;
         kept += applied.kept;
+        report.deletions_listed = Some(true);
         report.removed += applied.removed;
         report.deleted_in_crm += applied.kept;
         match page.next {
