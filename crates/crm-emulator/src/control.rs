@@ -101,6 +101,7 @@ pub fn router(inner: Arc<Inner>) -> Router {
         .route("/zoho/concurrency", post(zoho_concurrency))
         .route("/zoho/refresh-tokens", post(zoho_refresh_token))
         .route("/zoho/page-tokens/expire", post(zoho_expire_page_tokens))
+        .route("/zoho/grant-codes", post(zoho_grant_code))
         .route("/zoho/fields", post(zoho_define_field))
         .route("/zoho/fields/remove", post(zoho_remove_field))
         .route("/zoho/fields/flags", post(zoho_field_flags))
@@ -448,14 +449,18 @@ async fn seed(State(i): S, b: Bytes) -> Result<Json<Value>, ControlError> {
         }
         Api::Zoho => {
             let object = req.object.unwrap_or_else(|| "Contacts".into());
+            let leads = object.eq_ignore_ascii_case("Leads");
             let mut records = req.records;
             records.extend((0..req.count).map(|n| {
-                BTreeMap::from([
+                let mut r = BTreeMap::from([
                     ("Email".to_string(), format!("seed{n}@example.com")),
                     ("First_Name".to_string(), "Seed".to_string()),
                     ("Last_Name".to_string(), format!("Contact {n}")),
-                    ("Company".to_string(), format!("Seed Company {n}")),
-                ])
+                ]);
+                if leads {
+                    r.insert("Company".to_string(), format!("Seed Company {n}"));
+                }
+                r
             }));
             zoho_admin::seed(&i.shared, &object, records).map_err(ControlError)?
         }
@@ -872,4 +877,8 @@ async fn zoho_permissions(State(i): S, b: Bytes) -> Result<Json<Value>, ControlE
     let module = req.module.unwrap_or_else(|| "Contacts".into());
     zoho_admin::set_creatable(&i.shared, &module, req.creatable).map_err(ControlError)?;
     Ok(Json(zoho_admin::settings(&i.shared)))
+}
+
+async fn zoho_grant_code(State(i): S) -> Json<Value> {
+    Json(json!({"code": zoho_admin::issue_grant_code(&i.shared)}))
 }

@@ -21,7 +21,9 @@ use crate::store::{Store, REST_KIND};
 /// Which record a person changes. HubSpot records are found by a property
 /// (`hs_object_id`, `email`, or the unique key property; default
 /// `outpost_key`), REST records by their key, Salesforce records by a field
-/// (default `Outpost_Key__c`) of `object` `Contact` (default) or `Lead`.
+/// (default `Outpost_Key__c`) of `object` `Contact` (default) or `Lead`,
+/// Zoho records by a field (default `Outpost_Key`; `id`, `Email`) of
+/// `object` `Contacts` (default) or `Leads`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Target {
     pub api: Api,

@@ -472,6 +472,11 @@ impl Emulator {
         zoho_admin::issue_refresh_token(&self.inner.shared, data_centre)
     }
 
+    /// A one-use grant code for `grant_type=authorization_code`.
+    pub fn issue_zoho_grant_code(&self) -> String {
+        zoho_admin::issue_grant_code(&self.inner.shared)
+    }
+
     /// Makes every handed-out `page_token` expired; returns how many.
     pub fn expire_zoho_page_tokens(&self) -> usize {
         zoho_admin::expire_page_tokens(&self.inner.shared)

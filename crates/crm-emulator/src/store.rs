@@ -17,7 +17,8 @@ use crate::api::salesforce::model::{
     KEY_FIELD as SF_KEY_FIELD,
 };
 use crate::api::zoho::model::{
-    Deleted as ZDeleted, ZRecord, ZohoData, KEY_FIELD as ZOHO_KEY_FIELD,
+    Deleted as ZDeleted, FieldDef as ZFieldDef, Module as ZModule, ModuleState as ZModuleState,
+    ZRecord, ZohoData, KEY_FIELD as ZOHO_KEY_FIELD,
 };
 use crate::error::Error;
 use crate::persist::{Op, StoredRow, Writer};
@@ -40,6 +41,10 @@ pub const DYNAMICS_VERSION_KIND: &str = "dynamics_version";
 pub const ZOHO_KIND: &str = "zoho_record";
 /// A Zoho record in the recycle bin, by id.
 pub const ZOHO_DELETED_KIND: &str = "zoho_deleted";
+/// A Zoho module's field definitions (all of them), by module name.
+pub const ZOHO_FIELDS_KIND: &str = "zoho_fields";
+/// A Zoho module's permissions, by module name.
+pub const ZOHO_MODULE_KIND: &str = "zoho_module";
 
 /// Generic REST data.
 #[derive(Debug, Default)]
@@ -151,6 +156,21 @@ impl Store {
                 store.zoho.deleted.insert(d.id, d);
                 continue;
             }
+            if row.kind == ZOHO_FIELDS_KIND || row.kind == ZOHO_MODULE_KIND {
+                let m = ZModule::from_name(&row.id).ok_or_else(|| Error::CorruptRow {
+                    kind: row.kind.clone(),
+                    id: row.id.clone(),
+                    source: <serde_json::Error as serde::de::Error>::custom("unknown Zoho module"),
+                })?;
+                if row.kind == ZOHO_FIELDS_KIND {
+                    let f: Vec<ZFieldDef> = serde_json::from_str(&row.body).map_err(corrupt)?;
+                    store.zoho.fields.insert(m, f);
+                } else {
+                    let st: ZModuleState = serde_json::from_str(&row.body).map_err(corrupt)?;
+                    store.zoho.modules.insert(m, st);
+                }
+                continue;
+            }
             if row.kind == SALESFORCE_KIND {
                 let r: SfRecord = serde_json::from_str(&row.body).map_err(corrupt)?;
                 let seq = crate::api::salesforce::model::id_seq(&r.id).unwrap_or(0);
@@ -204,6 +224,15 @@ impl Store {
         for o in SObject::ALL {
             self.persist_salesforce_fields(o);
         }
+        for m in ZModule::ALL {
+            self.persist_zoho_module(m);
+        }
+    }
+
+    /// Rewrites one Zoho module's field definitions and permissions in the state file.
+    pub fn persist_zoho_module(&self, m: ZModule) {
+        self.put(ZOHO_FIELDS_KIND, m.name(), &self.zoho.fields[&m]);
+        self.put(ZOHO_MODULE_KIND, m.name(), &self.zoho.modules[&m]);
     }
 
     /// Rewrites one Salesforce object's field definitions in the state file.

@@ -21,8 +21,10 @@
 
 #[path = "common/memory.rs"]
 mod memory;
+#[path = "common/pull.rs"]
+mod pull;
 
-use memory::{rss_kib, sqlite_peak_mib, RssSampler};
+use pull::PullRow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,7 +37,6 @@ use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::sync::pull::{pull_pass, PullScope};
 use outpost_core::{NewCustomer, Sensitive, Store};
 use serde_json::json;
 
@@ -415,51 +416,13 @@ async fn pull_child(spec: &str) {
     let (store, secrets) = device(&dir, url, id, secret, EndpointSettings::default()).await;
     let config = store.endpoint("crm").await.unwrap().unwrap();
     let sf = crm::build(&config, secrets).await.unwrap();
-    let base = rss_kib();
-    sqlite_peak_mib(true);
-    let sampler = RssSampler::start();
-    let t = Instant::now();
-    let report = pull_pass(&store, sf.as_ref(), "crm", PullScope::default(), &|_| {})
-        .await
-        .unwrap();
-    let secs = t.elapsed().as_secs_f64();
-    let peak = sampler.peak();
-    let sqlite = sqlite_peak_mib(false);
-    let (pages, size): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT page_size FROM pragma_page_size())",
-    )
-    .fetch_one(store.pool_for_tests())
-    .await
-    .unwrap();
-    let customers = store.status().await.unwrap();
-    store.close().await;
-    eprintln!("child: {report:?}; {customers:?}; base rss {base} KiB, peak {peak} KiB");
-    println!(
-        "PULL {secs} {} {} {} {} {sqlite} {}",
-        report.fetched,
-        report.inserted,
-        report.pages,
-        peak.saturating_sub(base),
-        (pages * size) as f64 / (1024.0 * 1024.0)
-    );
-}
-
-struct Pull {
-    n: usize,
-    seed_secs: f64,
-    secs: f64,
-    fetched: u64,
-    requests: u64,
-    token_requests: u64,
-    rss_growth_mib: f64,
-    sqlite_peak_mib: f64,
-    db_mib: f64,
+    pull::measure_in_child(store, sf.as_ref()).await;
 }
 
 /// Seeds `n` Contacts (1,000 per call, a few milliseconds apart, so stamps
 /// spread over a second or more and many share one), then has the child
 /// pull them.
-async fn pull(n: usize) -> Pull {
+async fn pull(n: usize) -> PullRow {
     let emu = Emulator::start(Config::unlimited()).await.unwrap();
     let t = Instant::now();
     let mut i = 0;
@@ -489,42 +452,13 @@ async fn pull(n: usize) -> Pull {
         c.oauth_client_id,
         c.oauth_client_secret
     );
-    let exe = std::env::current_exe().unwrap();
-    // Blocking wait off the runtime: the emulator keeps answering meanwhile.
-    let child = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(exe)
-            .env(CHILD_ENV, spec)
-            .stderr(std::process::Stdio::inherit())
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(child.status.success(), "pull child: {:?}", child.status);
-    let out = String::from_utf8_lossy(&child.stdout);
-    let line = out
-        .lines()
-        .find_map(|l| l.strip_prefix("PULL "))
-        .expect("the child's figures");
-    let v: Vec<f64> = line.split(' ').map(|x| x.parse().unwrap()).collect();
+    let child = pull::run_child(CHILD_ENV, spec).await;
     let (by_label, _) = requests_since(&emu, &before);
     eprintln!("pull {n}: requests {by_label:?}");
     emu.shutdown().await;
     let token_requests = by_label.get(TOKEN).copied().unwrap_or(0);
-    let p = Pull {
-        n,
-        seed_secs,
-        secs: v[0],
-        fetched: v[1] as u64,
-        requests: by_label.values().sum::<u64>() - token_requests,
-        token_requests,
-        rss_growth_mib: v[4] / 1024.0,
-        sqlite_peak_mib: v[5],
-        db_mib: v[6],
-    };
-    assert_eq!(p.fetched, n as u64, "every Contact pulled");
-    assert_eq!(v[2] as u64, n as u64, "every Contact stored as a customer");
-    p
+    let requests = by_label.values().sum::<u64>() - token_requests;
+    PullRow::new(n, seed_secs, requests, token_requests, child)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -641,28 +575,5 @@ async fn pull_figures(n: usize) {
     // 3. Pulls of N/10 and N Contacts.
     let small = pull(n / 10).await;
     let big = pull(n).await;
-    println!("\n| contacts | seed s | pull s | requests (+ token) | records/s | peak RSS growth MiB | of which SQLite's caches (peak) | store MiB |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for p in [&small, &big] {
-        println!(
-            "| {} | {:.1} | {:.1} | {} (+{}) | {:.0} | {:.1} | {:.1} | {:.1} |",
-            p.n,
-            p.seed_secs,
-            p.secs,
-            p.requests,
-            p.token_requests,
-            p.fetched as f64 / p.secs,
-            p.rss_growth_mib,
-            p.sqlite_peak_mib,
-            p.db_mib
-        );
-    }
-    println!(
-        "\nmemory growth {}k vs {}k: {:.2}x for {:.0}x the contacts; records/s {:.2}x",
-        big.n / 1000,
-        small.n / 1000,
-        big.rss_growth_mib / small.rss_growth_mib.max(0.001),
-        big.n as f64 / small.n as f64,
-        (big.fetched as f64 / big.secs) / (small.fetched as f64 / small.secs)
-    );
+    pull::print_table("Contacts", &small, &big);
 }

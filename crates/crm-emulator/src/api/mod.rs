@@ -308,9 +308,16 @@ async fn observe(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
         .get::<MatchedPath>()
         .map_or(UNMATCHED, |m| m.as_str())
         .to_string();
-    let endpoint = format!("{} {template}", req.method());
     let path = req.uri().path().to_string();
     let api = api_of(&path);
+    // Zoho's `/crm/{version}/...` routes also catch the `/crm/v3/...` and
+    // `/crm/v4/...` paths no HubSpot route took: those stay unmatched.
+    let template = if template.starts_with("/crm/{version}") && api != Api::Zoho {
+        UNMATCHED.to_string()
+    } else {
+        template
+    };
+    let endpoint = format!("{} {template}", req.method());
     let kill = req.extensions().get::<ConnKill>().cloned();
     let decision = shared.faults().decide();
     if !decision.delay.is_zero() {

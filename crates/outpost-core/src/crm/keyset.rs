@@ -30,6 +30,14 @@ pub struct Keyset {
     pub next: Option<String>,
 }
 
+/// Records after a position: those stamped later than `at`, and at `at`
+/// those whose id comes after `id` (with no id, every record at `at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct After<'a> {
+    pub at: DateTime<Utc>,
+    pub id: Option<&'a str>,
+}
+
 /// Which of a record's fields carry the order.
 #[derive(Debug, Clone, Copy)]
 pub struct Order {
@@ -55,9 +63,8 @@ impl Keyset {
             .map_err(|e| ConnectorError::Protocol(format!("stored pull cursor {cursor:?}: {e}")))
     }
 
-    /// "After this position" as (stamp, id at that stamp); `None` from the
-    /// start. With no id, every record at the stamp is still to read.
-    pub fn after_condition(&self) -> Result<Option<(DateTime<Utc>, Option<&str>)>, ConnectorError> {
+    /// "After this position", for a query; `None` from the start.
+    pub fn after_condition(&self) -> Result<Option<After<'_>>, ConnectorError> {
         let Some(stamp) = self.stamp else {
             return Ok(None);
         };
@@ -65,7 +72,10 @@ impl Keyset {
             .timestamp_opt(stamp, 0)
             .single()
             .ok_or_else(|| ConnectorError::Protocol(format!("pull cursor stamp {stamp}")))?;
-        Ok(Some((at, self.id.as_deref())))
+        Ok(Some(After {
+            at,
+            id: self.id.as_deref(),
+        }))
     }
 
     /// Whether a record at `stamp` with `id` lies at or before this
@@ -178,9 +188,9 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(k.id.as_deref(), Some("10"));
-        let (at, id) = k.after_condition().unwrap().unwrap();
-        assert_eq!(at, rfc3339("2026-12-04T10:00:00Z").unwrap());
-        assert_eq!(id, Some("10"));
+        let after = k.after_condition().unwrap().unwrap();
+        assert_eq!(after.at, rfc3339("2026-12-04T10:00:00Z").unwrap());
+        assert_eq!(after.id, Some("10"));
         assert!(Keyset::after(&[], Some("t".into()), ORDER).is_err());
         assert!(Keyset::after(&[record("yesterday", "1")], Some("t".into()), ORDER).is_err());
     }

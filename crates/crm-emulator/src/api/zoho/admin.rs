@@ -47,6 +47,8 @@ pub struct SettingsChange {
     /// The 10-per-10-minutes minting limit.
     pub mint_limit: Option<bool>,
     pub request_cost_ms: Option<u64>,
+    /// Lifetime (`expires_in`) of access tokens minted from now on.
+    pub token_lifetime_s: Option<u64>,
 }
 
 pub fn change_settings(shared: &Shared, c: SettingsChange) -> Result<(), String> {
@@ -68,6 +70,9 @@ pub fn change_settings(shared: &Shared, c: SettingsChange) -> Result<(), String>
     }
     if let Some(m) = c.mint_limit {
         rt.mint_limit = m;
+    }
+    if let Some(s) = c.token_lifetime_s {
+        rt.token_lifetime = Duration::from_secs(s);
     }
     if let Some(ms) = c.request_cost_ms {
         rt.request_cost = Duration::from_millis(ms);
@@ -101,6 +106,13 @@ pub fn issue_refresh_token(shared: &Shared, data_centre: Option<&str>) -> String
         },
     );
     token
+}
+
+/// A grant code for `grant_type=authorization_code` (one use).
+pub fn issue_grant_code(shared: &Shared) -> String {
+    let code = format!("1000.{}", uuid::Uuid::new_v4().simple());
+    shared.zoho().grant_codes.insert(code.clone());
+    code
 }
 
 pub fn expire_page_tokens(shared: &Shared) -> usize {
@@ -148,6 +160,7 @@ pub fn define_field(
         .get_mut(&m)
         .expect("every module")
         .push(FieldDef::custom(api_name, data_type, length, unique, id));
+    store.persist_zoho_module(m);
     Ok(())
 }
 
@@ -158,7 +171,9 @@ pub fn remove_field(shared: &Shared, module_name: &str, api_name: &str) -> Resul
     let fields = store.zoho.fields.get_mut(&m).expect("every module");
     let before = fields.len();
     fields.retain(|f| !(f.custom && f.api_name == api_name));
-    Ok(fields.len() != before)
+    let removed = fields.len() != before;
+    store.persist_zoho_module(m);
+    Ok(removed)
 }
 
 /// Flips a field's "Do not allow duplicate values" and picklist restriction.
@@ -181,21 +196,22 @@ pub fn set_field_flags(
     if let Some(r) = restricted {
         f.restricted = r;
     }
-    Ok(
-        json!({"module": m.name(), "api_name": f.api_name, "unique": f.unique, "restricted": f.restricted}),
-    )
+    let v = json!({"module": m.name(), "api_name": f.api_name, "unique": f.unique, "restricted": f.restricted});
+    store.persist_zoho_module(m);
+    Ok(v)
 }
 
 /// The profile may (or may not) create, edit and delete records of a module.
 pub fn set_creatable(shared: &Shared, module_name: &str, creatable: bool) -> Result<(), String> {
     let m = module(module_name)?;
-    shared
-        .store()
+    let mut store = shared.store();
+    store
         .zoho
         .modules
         .get_mut(&m)
         .expect("every module")
         .creatable = creatable;
+    store.persist_zoho_module(m);
     Ok(())
 }
 

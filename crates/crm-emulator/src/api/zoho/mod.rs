@@ -85,6 +85,8 @@ pub struct ZohoRuntime {
     /// How long each request holds its concurrency slot.
     pub request_cost: Duration,
     pub tokens_minted: u64,
+    /// Lifetime of minted access tokens (`expires_in`, default 3600 s).
+    pub token_lifetime: Duration,
     /// The 10-per-10-minutes minting limit is enforced.
     pub mint_limit: bool,
     /// `page` reaches only the first 2,000 records.
@@ -93,6 +95,8 @@ pub struct ZohoRuntime {
     /// Data centre of each minted access token.
     pub token_dc: HashMap<String, String>,
     pub page_tokens: HashMap<String, Cursor>,
+    /// Unused grant codes (a Self Client's), each good for one exchange.
+    pub grant_codes: std::collections::HashSet<String>,
 }
 
 impl ZohoRuntime {
@@ -106,11 +110,13 @@ impl ZohoRuntime {
             in_flight: 0,
             request_cost: cfg.zoho_request_cost,
             tokens_minted: 0,
+            token_lifetime: TOKEN_LIFETIME,
             mint_limit: true,
             page_limit: true,
             refresh: HashMap::new(),
             token_dc: HashMap::new(),
             page_tokens: HashMap::new(),
+            grant_codes: std::collections::HashSet::new(),
         }
     }
 
@@ -126,14 +132,14 @@ impl ZohoRuntime {
         self.credit_log.iter().map(|(_, n)| n).sum()
     }
 
-    /// Charges `cost` credits; `Err(())` when the budget cannot pay them.
-    pub fn charge(&mut self, cost: u64, now: Instant) -> Result<(), ()> {
+    /// Charges `cost` credits; `false` when the budget cannot pay them.
+    pub fn charge(&mut self, cost: u64, now: Instant) -> bool {
         let used = self.credits_used(now);
         if self.credits_max != 0 && used + cost > self.credits_max {
-            return Err(());
+            return false;
         }
         self.credit_log.push_back((now, cost));
-        Ok(())
+        true
     }
 
     /// Sets the budget; `used` replaces the window's history with that many credits.
@@ -161,6 +167,7 @@ impl ZohoRuntime {
             "in_flight": self.in_flight,
             "request_cost_ms": self.request_cost.as_millis() as u64,
             "tokens_minted": self.tokens_minted,
+            "token_lifetime_s": self.token_lifetime.as_secs(),
             "mint_limit": self.mint_limit,
             "page_limit": self.page_limit,
             "page_tokens": self.page_tokens.len(),
@@ -288,6 +295,20 @@ impl Call {
     }
 }
 
+/// Query pairs in order: `+` is a space (as in a form), then `%XX` is decoded,
+/// so `%2B` stays a plus (an e-mail like `a+b@example.com`).
+fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
+    q.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let decode = |s: &str| crate::api::dynamics::pct_decode(&s.replace('+', " "));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
 /// Credits a call costs: writes 1 per 10 records, everything else 1.
 fn cost(call: &Call) -> u64 {
     let writes = matches!(call.method, Method::POST | Method::PUT);
@@ -351,10 +372,7 @@ async fn handle(
             .filter(|s| !s.is_empty())
             .map(crate::api::dynamics::pct_decode)
             .collect(),
-        query: crate::api::dynamics::parse_query(uri.query())
-            .into_iter()
-            .map(|(k, v)| (k, v.replace('+', " ")))
-            .collect(),
+        query: parse_query(uri.query()),
         headers,
         body,
     };
@@ -366,7 +384,12 @@ async fn handle(
         let used = rt.credits_used(now);
         let max = rt.credits_max;
         let remaining = (max != 0 && used * 2 >= max).then(|| max.saturating_sub(used));
-        (charged.map_err(|()| rt.credit_limit_status), remaining)
+        let charged = if charged {
+            Ok(())
+        } else {
+            Err(rt.credit_limit_status)
+        };
+        (charged, remaining)
     };
     let answer = match charged {
         Err(status) => Err(ZError::new(

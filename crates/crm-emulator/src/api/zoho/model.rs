@@ -150,7 +150,7 @@ impl FieldDef {
                 "display_value": v,
                 "actual_value": v,
                 "sequence_number": n + 1,
-                "id": (self.id * 100 + n as u64).to_string(),
+                "id": (self.id + 500_000 + n as u64).to_string(),
             })).collect::<Vec<_>>(),
         });
         if self.unique {
@@ -293,7 +293,7 @@ pub struct Deleted {
 }
 
 /// Module settings an admin can change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleState {
     /// The user's profile may create and edit records in the module.
     pub creatable: bool,

@@ -1,5 +1,5 @@
-//! The accounts server's `POST /oauth/v2/token` (`grant_type=refresh_token`;
-//! parameters in the query or a form body, as Zoho takes both). Errors are
+//! The accounts server's `POST /oauth/v2/token` (`grant_type=refresh_token`,
+//! or `authorization_code` with a code from the control API; parameters in the query or a form body, as Zoho takes both). Errors are
 //! HTTP 200 with `{"error": ...}`, as Zoho's accounts server answers them.
 //! Refresh tokens belong to a data centre: one of another data centre is
 //! `invalid_code`. A refresh token mints at most 10 access tokens per 10
@@ -16,7 +16,7 @@ use axum::Json;
 use chrono::Utc;
 use serde_json::json;
 
-use super::{LIVE_TOKENS, MINTS_PER_WINDOW, MINT_WINDOW, TOKEN_LIFETIME};
+use super::{LIVE_TOKENS, MINTS_PER_WINDOW, MINT_WINDOW};
 use crate::api::body::{parse_form, read_limited};
 use crate::state::Shared;
 
@@ -45,15 +45,29 @@ pub async fn token(shared: Arc<Shared>, uri: Uri, body: Body) -> Response {
     }
     let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
     let cfg = &shared.config;
-    match get("grant_type") {
-        "refresh_token" => {}
-        "" => return error("invalid_request"),
-        _ => return error("unsupported_grant_type"),
+    let grant = get("grant_type");
+    if grant.is_empty() {
+        return error("invalid_request");
+    }
+    if grant != "refresh_token" && grant != "authorization_code" {
+        return error("unsupported_grant_type");
     }
     if get("client_id") != cfg.oauth_client_id || get("client_secret") != cfg.oauth_client_secret {
         return error("invalid_client");
     }
-    let refresh = get("refresh_token").to_string();
+    // A grant code becomes a new refresh token of this data centre, which
+    // then mints the first access token.
+    let new_refresh = if grant == "authorization_code" {
+        if !shared.zoho().grant_codes.remove(get("code")) {
+            return error("invalid_code");
+        }
+        Some(super::admin::issue_refresh_token(&shared, None))
+    } else {
+        None
+    };
+    let refresh = new_refresh
+        .clone()
+        .unwrap_or_else(|| get("refresh_token").to_string());
     let configured =
         refresh == cfg.oauth_refresh_token && shared.tokens().knows_refresh_token(&refresh);
     let mut rt = shared.zoho();
@@ -67,6 +81,7 @@ pub async fn token(shared: Arc<Shared>, uri: Uri, body: Body) -> Response {
     }
     let now = Instant::now();
     let mint_limit = rt.mint_limit;
+    let lifetime = rt.token_lifetime;
     let state = rt.refresh.entry(refresh).or_default();
     if state.data_centre.is_empty() {
         state.data_centre = dc.clone();
@@ -86,7 +101,7 @@ pub async fn token(shared: Arc<Shared>, uri: Uri, body: Body) -> Response {
         .into_response();
     }
     state.mints.push_back(now);
-    let access = shared.tokens().issue_for(Utc::now(), TOKEN_LIFETIME);
+    let access = shared.tokens().issue_for(Utc::now(), lifetime);
     state.live.push_back(access.clone());
     let evicted = if state.live.len() > LIVE_TOKENS {
         state.live.pop_front()
@@ -100,12 +115,15 @@ pub async fn token(shared: Arc<Shared>, uri: Uri, body: Body) -> Response {
     rt.token_dc.insert(access.clone(), dc);
     rt.tokens_minted += 1;
     drop(rt);
-    Json(json!({
+    let mut body = json!({
         "access_token": access,
-        "expires_in": TOKEN_LIFETIME.as_secs(),
+        "expires_in": lifetime.as_secs(),
         "api_domain": super::own_url(&shared),
         "token_type": "Bearer",
         "scope": SCOPE,
-    }))
-    .into_response()
+    });
+    if let Some(r) = new_refresh {
+        body["refresh_token"] = json!(r);
+    }
+    Json(body).into_response()
 }

@@ -23,8 +23,10 @@ pub const DEFAULT_LIMIT: RateLimit = RateLimit {
     requests: 5_880,
     per: WINDOW,
 };
-/// When Dataverse says nothing is left in the window (burst or execution
-/// time), every request waits this long before trying.
+/// When Dataverse says no execution time is left in the window, every
+/// request waits this long before trying. (Requests left are kept by the
+/// [`Budget`] itself: a window used to its last request is no reason to
+/// hold, the budget already waits for room.)
 pub const HOLD: Duration = Duration::from_secs(2);
 
 #[derive(Debug)]
@@ -93,6 +95,13 @@ impl Budget {
         }
     }
 
+    /// Requests that fit the window now, without waiting.
+    pub fn room(&self) -> u32 {
+        let mut sent = self.sent.lock().expect("budget lock");
+        let used = Self::used(&mut sent, Instant::now(), self.limit.per);
+        self.limit.requests.saturating_sub(used)
+    }
+
     /// The answer to the ticket's request came: it counts from now on.
     pub fn answered(&self, ticket: Ticket) {
         let now = Instant::now();
@@ -115,14 +124,6 @@ impl Budget {
             sent.push_back((id, now, ours - remaining));
         }
     }
-
-    /// Requests left in our window now.
-    #[cfg(test)]
-    pub fn left(&self) -> u32 {
-        let mut sent = self.sent.lock().expect("budget lock");
-        let used = Self::used(&mut sent, Instant::now(), self.limit.per);
-        self.limit.requests.saturating_sub(used)
-    }
 }
 
 /// A request's place in the [`Budget`].
@@ -130,8 +131,8 @@ impl Budget {
 #[must_use]
 pub struct Ticket(u64);
 
-/// Reads the limit headers of an answer: `Some(hold)` when the window is
-/// spent (no requests or no execution time left).
+/// Reads the limit headers of an answer: the requests left in Dataverse's
+/// window, and whether its execution time is spent.
 pub fn spent(headers: &reqwest::header::HeaderMap) -> (Option<u32>, bool) {
     let read = |name: &str| {
         headers
@@ -141,7 +142,7 @@ pub fn spent(headers: &reqwest::header::HeaderMap) -> (Option<u32>, bool) {
     };
     let burst = read("x-ms-ratelimit-burst-remaining-xrm-requests");
     let time = read("x-ms-ratelimit-time-remaining-xrm-requests");
-    let spent = burst == Some(0) || time == Some(0);
+    let spent = time == Some(0);
     (burst.map(|b| b.min(u32::MAX as u64) as u32), spent)
 }
 
@@ -158,12 +159,12 @@ mod tests {
         let t0 = Instant::now();
         let _ = b.take(6).await;
         let _ = b.take(4).await;
-        assert_eq!(b.left(), 0);
+        assert_eq!(b.room(), 0);
         assert_eq!(Instant::now(), t0);
         let _ = b.take(5).await;
         // The first batches had to leave the window.
         assert_eq!(Instant::now() - t0, Duration::from_secs(300));
-        assert_eq!(b.left(), 5);
+        assert_eq!(b.room(), 5);
         // Larger than the limit: capped, so it still goes.
         let _ = b.take(50).await;
     }
@@ -191,9 +192,9 @@ mod tests {
         });
         let _ = b.take(10).await;
         b.observe_remaining(40);
-        assert_eq!(b.left(), 40);
+        assert_eq!(b.room(), 40);
         b.observe_remaining(90);
-        assert_eq!(b.left(), 40);
+        assert_eq!(b.room(), 40);
     }
 
     #[test]
@@ -203,7 +204,8 @@ mod tests {
             "x-ms-ratelimit-burst-remaining-xrm-requests",
             "0".parse().unwrap(),
         );
-        assert_eq!(spent(&h), (Some(0), true));
+        // No requests left: the budget waits for room, no hold.
+        assert_eq!(spent(&h), (Some(0), false));
         h.insert(
             "x-ms-ratelimit-burst-remaining-xrm-requests",
             "12".parse().unwrap(),

@@ -27,7 +27,7 @@ use super::{odata, Dynamics, Payload, PULL_PAGE};
 use crate::crm::connector::{DeletedPage, DeletedRecord, Page, PullFilter};
 use crate::crm::error::ConnectorError;
 use crate::crm::http::{body_or_empty, parse_json};
-use crate::crm::keyset::{Keyset, Order};
+use crate::crm::keyset::{After, Keyset, Order};
 
 /// Ids per page of the first change-tracking read (Dataverse's maximum).
 const TRACK_PAGE: usize = 5000;
@@ -41,7 +41,7 @@ const ORDER: Order = Order {
 
 /// The `$filter` "after this position", if there is one.
 fn condition(position: &Keyset) -> Result<Option<String>, ConnectorError> {
-    let Some((at, id)) = position.after_condition()? else {
+    let Some(After { at, id }) = position.after_condition()? else {
         return Ok(None);
     };
     let at = odata::datetime(at);

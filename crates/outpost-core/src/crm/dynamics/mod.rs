@@ -50,6 +50,9 @@ pub const MAX_BATCH: usize = 1000;
 /// that one batch answers well inside the request timeout, large enough
 /// that the batch's own request is 1 % of the budget.
 pub const DEFAULT_BATCH: usize = 100;
+/// A batch cut to fit what is left of the window has at least this many
+/// operations (a smaller one would spend too much on the batch request).
+const MIN_FITTED_BATCH: usize = 10;
 /// Rows per page of the pull (`Prefer: odata.maxpagesize`; at most 5,000).
 pub const PULL_PAGE: usize = 1000;
 const SEARCH_LIMIT: usize = 50;
@@ -148,8 +151,8 @@ impl Dynamics {
 
     /// Sends within the budget (`weight`: the requests Dataverse counts),
     /// with the Web API's headers; on a 401 buys a new token once and
-    /// sends again. A spent window (the limit headers say 0 left) holds
-    /// every later request for [`limits::HOLD`].
+    /// sends again. A window without execution time left (the limit
+    /// headers say 0) holds every later request for [`limits::HOLD`].
     async fn send(
         &self,
         method: Method,
@@ -377,6 +380,20 @@ impl Dynamics {
     }
 }
 
+/// Operations for the next `$batch` of at most `wanted`: when the window
+/// has room for a good part of a batch but not all of it, a batch that
+/// fits goes now instead of waiting for the whole one to fit (a batch
+/// weighs 1 + its operations, so whole batches alone leave up to a
+/// batch's worth of every window unused).
+fn fitting(wanted: usize, room: u32) -> usize {
+    let fits = (room as usize).saturating_sub(1);
+    if fits >= MIN_FITTED_BATCH && fits < wanted {
+        fits
+    } else {
+        wanted
+    }
+}
+
 fn call_info(t: &Timed) -> CallInfo {
     t.call_info(&["x-ms-service-request-id", "req_id"])
 }
@@ -415,8 +432,12 @@ impl CrmConnector for Dynamics {
     async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
         // An upsert by key is safe to repeat: earlier attempts need no look-up.
         let mut out = Vec::with_capacity(batch.len());
-        for chunk in batch.chunks(self.batch_size) {
+        let mut rest = batch;
+        while !rest.is_empty() {
+            let size = fitting(rest.len().min(self.batch_size), self.budget.room());
+            let (chunk, later) = rest.split_at(size);
             out.extend(self.upsert(chunk).await?);
+            rest = later;
         }
         Ok(out)
     }
@@ -515,6 +536,18 @@ impl CrmConnector for Dynamics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_is_cut_to_the_room_left_in_the_window() {
+        assert_eq!(fitting(100, 1000), 100);
+        assert_eq!(fitting(100, 101), 100);
+        assert_eq!(fitting(100, 91), 90, "the rest of the window is used");
+        assert_eq!(fitting(100, 11), 10);
+        // Too little room for a worthwhile batch: wait for the whole one.
+        assert_eq!(fitting(100, 10), 100);
+        assert_eq!(fitting(100, 0), 100);
+        assert_eq!(fitting(5, 3), 5);
+    }
 
     #[test]
     fn versions_are_9_0_to_9_2() {

@@ -15,7 +15,7 @@ use super::{soql, Salesforce};
 use crate::crm::connector::{DeletedPage, DeletedRecord, Page, PullFilter};
 use crate::crm::error::ConnectorError;
 use crate::crm::http::parse_json;
-use crate::crm::keyset::{Keyset, Order};
+use crate::crm::keyset::{After, Keyset, Order};
 
 /// The pull's order: `SystemModstamp, Id`.
 const ORDER: Order = Order {
@@ -26,7 +26,7 @@ const ORDER: Order = Order {
 
 /// The SOQL condition "after this position", if there is one.
 fn condition(position: &Keyset) -> Result<Option<String>, ConnectorError> {
-    let Some((at, id)) = position.after_condition()? else {
+    let Some(After { at, id }) = position.after_condition()? else {
         return Ok(None);
     };
     let at = soql::datetime(at);
