@@ -189,9 +189,9 @@ pub async fn build(
             )))
         }
         (EndpointKind::Zoho, AuthMethod::OauthRefresh) => {
-            // Only pauses (a 429's wait): the connector keeps the
-            // concurrency limit and the credits itself.
-            let http = http::Http::new(Arc::new(Throttle::unlimited()));
+            // Zoho counts credits and concurrency, not a window: the
+            // connector keeps both; an admin's rate limit still applies.
+            let http = http::Http::new(Arc::new(Throttle::new(rate(None))));
             let token_url = config.token_url();
             let auth = zoho::OAuth::new(
                 config.name.clone(),

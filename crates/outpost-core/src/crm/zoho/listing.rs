@@ -50,7 +50,7 @@ struct DeletedRow {
 fn modified_since(position: &Keyset) -> Result<Option<String>, ConnectorError> {
     Ok(position
         .after_condition()?
-        .map(|(at, _)| mapping::zoho_time(at - Duration::seconds(1))))
+        .map(|a| mapping::zoho_time(a.at - Duration::seconds(1))))
 }
 
 impl Zoho {

@@ -96,6 +96,11 @@ pub fn default_api_domain(token_url: &Url) -> Option<String> {
         .map(|(_, api)| (*api).to_owned())
 }
 
+/// [`default_api_domain`] of a token URL as typed (the CLI's `add`).
+pub fn default_api_domain_of(token_url: &str) -> Option<String> {
+    default_api_domain(&Url::parse(token_url.trim()).ok()?)
+}
+
 /// `8` (also `2`, `5`, `6`, `7`: the same calls) → the path segment `v8`.
 /// 3 and 4 are refused: not tested (the emulator serves HubSpot there).
 pub fn api_version_ok(v: &str) -> Option<String> {
