@@ -109,7 +109,16 @@ impl Zoho {
             .next_page_token
             .clone()
             .filter(|t| rows.info.more_records && !t.is_empty());
-        let next = Keyset::after(&rows.data, token, ORDER)?;
+        let mut next = Keyset::after(&rows.data, token, ORDER)?;
+        // A page of rows read before (a resumed pass re-reading its tied
+        // stamp) must not move the position back.
+        if let (Some(k), Some(last)) = (next.as_mut(), rows.data.last()) {
+            let (stamp, id) = ORDER.of(last)?;
+            if position.has_read(stamp, id) {
+                k.stamp = position.stamp;
+                k.id = position.id.clone();
+            }
+        }
         let mut items = Vec::with_capacity(rows.data.len());
         for row in &rows.data {
             let (stamp, id) = ORDER.of(row)?;
