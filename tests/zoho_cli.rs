@@ -72,7 +72,9 @@ async fn an_org_signed_in_with_a_refresh_token_takes_and_gives_contacts() {
     assert_eq!(shown["field_map"]["last_name"], "Last_Name");
     assert_eq!(shown["field_map"]["postal_code"], "Mailing_Zip");
     let text = serde_json::to_string(&shown).unwrap();
-    assert!(!text.contains(&config.oauth_client_secret) && !text.contains(&config.oauth_refresh_token));
+    assert!(
+        !text.contains(&config.oauth_client_secret) && !text.contains(&config.oauth_refresh_token)
+    );
 
     let tested = json(&db, &["endpoints", "test", &name]);
     assert_eq!(tested["outcome"], "ok", "{tested}");
@@ -115,7 +117,11 @@ async fn an_org_signed_in_with_a_refresh_token_takes_and_gives_contacts() {
     let pulled = json(&db, &["pull", "--endpoint", &name]);
     assert_eq!(pulled["fetched"], 2, "{pulled}");
     // Test, sync and pull were three processes: one token for all.
-    assert_eq!(emu.zoho_settings()["tokens_minted"], 1, "never mint per process");
+    assert_eq!(
+        emu.zoho_settings()["tokens_minted"],
+        1,
+        "never mint per process"
+    );
     emu.down().await;
     let found = json(&db, &["customers", "search", "Hopper"]);
     assert_eq!(found[0]["last_name"], "Hopper", "{found}");
@@ -133,13 +139,88 @@ async fn zoho_settings_are_refused_where_they_do_not_fit() {
     };
     let eu = "https://accounts.zoho.eu/oauth/v2/token";
     for (args, field) in [
-        (&["--kind", "zoho", "--client-id", "id", "--url", "https://www.zohoapis.eu", "--secrets-stdin"][..], "token_url"),
-        (&["--kind", "zoho", "--client-id", "id", "--token-url", "https://accounts.zoho.evil.example/oauth/v2/token", "--url", "https://www.zohoapis.com", "--secrets-stdin"][..], "token_url"),
-        (&["--kind", "zoho", "--client-id", "id", "--token-url", eu, "--api-version", "3", "--secrets-stdin"][..], "api_version"),
-        (&["--kind", "zoho", "--client-id", "id", "--token-url", eu, "--concurrency", "0", "--secrets-stdin"][..], "concurrency"),
-        (&["--kind", "zoho", "--token-url", eu, "--secrets-stdin"][..], "client_id"),
-        (&["--kind", "zoho", "--client-id", "id", "--token-url", "https://id.example.com/token", "--secrets-stdin"][..], "url"),
-        (&["--kind", "hubspot", "--url", "https://api.hubapi.com", "--concurrency", "5", "--token-stdin"][..], "concurrency"),
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--url",
+                "https://www.zohoapis.eu",
+                "--secrets-stdin",
+            ][..],
+            "token_url",
+        ),
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--token-url",
+                "https://accounts.zoho.evil.example/oauth/v2/token",
+                "--url",
+                "https://www.zohoapis.com",
+                "--secrets-stdin",
+            ][..],
+            "token_url",
+        ),
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--token-url",
+                eu,
+                "--api-version",
+                "3",
+                "--secrets-stdin",
+            ][..],
+            "api_version",
+        ),
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--token-url",
+                eu,
+                "--concurrency",
+                "0",
+                "--secrets-stdin",
+            ][..],
+            "concurrency",
+        ),
+        (
+            &["--kind", "zoho", "--token-url", eu, "--secrets-stdin"][..],
+            "client_id",
+        ),
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--token-url",
+                "https://id.example.com/token",
+                "--secrets-stdin",
+            ][..],
+            "url",
+        ),
+        (
+            &[
+                "--kind",
+                "hubspot",
+                "--url",
+                "https://api.hubapi.com",
+                "--concurrency",
+                "5",
+                "--token-stdin",
+            ][..],
+            "concurrency",
+        ),
     ] {
         let out = add(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
@@ -150,15 +231,38 @@ async fn zoho_settings_are_refused_where_they_do_not_fit() {
             .unwrap_or_else(|| error["field"].as_str().into_iter().collect());
         assert!(fields.contains(&field), "{args:?}: {error}");
     }
-    let out = add(&["--kind", "zoho", "--client-id", "id", "--token-url", eu, "--module", "Deals", "--secrets-stdin"]);
+    let out = add(&[
+        "--kind",
+        "zoho",
+        "--client-id",
+        "id",
+        "--token-url",
+        eu,
+        "--module",
+        "Deals",
+        "--secrets-stdin",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(json(&db, &["endpoints", "list"]), serde_json::json!([]));
 
     // An EU account: the API domain follows from the accounts server.
-    let out = add(&["--kind", "zoho", "--client-id", "id", "--token-url", eu, "--module", "Leads", "--secrets-stdin"]);
+    let out = add(&[
+        "--kind",
+        "zoho",
+        "--client-id",
+        "id",
+        "--token-url",
+        eu,
+        "--module",
+        "Leads",
+        "--secrets-stdin",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let shown = json(&db, &["endpoints", "show", "zc"]);
-    assert_eq!(shown["base_url"].as_str().unwrap().trim_end_matches('/'), "https://www.zohoapis.eu");
+    assert_eq!(
+        shown["base_url"].as_str().unwrap().trim_end_matches('/'),
+        "https://www.zohoapis.eu"
+    );
     assert_eq!(shown["settings"]["crm_object"], "lead");
     assert_eq!(shown["field_map"]["company"], "Company");
     assert_eq!(shown["field_map"]["postal_code"], "Zip_Code");

@@ -17,11 +17,11 @@ use crm_emulator::crm_user::Target;
 use crm_emulator::Config;
 use outpost_core::crm::connector::{CrmConnector, Outgoing, PullFilter, RecordOutcome};
 use outpost_core::crm::keyset::Keyset;
+use outpost_core::crm::ConnectorError;
 use outpost_core::customer::CustomerFields;
 use outpost_core::endpoint::secrets::SecretKind;
 use outpost_core::endpoint::{AuthMethod, EndpointKind, EndpointSettings};
 use outpost_core::sync::once::flush_once;
-use outpost_core::crm::ConnectorError;
 use outpost_core::{crm, NewCustomer, Sensitive};
 
 async fn zoho(world: &World, settings: EndpointSettings) {
@@ -87,8 +87,17 @@ async fn one_token_serves_every_connector_and_a_refused_one_is_renewed_once() {
     let second = connector(&world).await;
     second.probe().await.unwrap();
     second.search("Nobody", 10).await.unwrap();
-    assert_eq!(minted(&world), 1, "the second found the first's token in the keyring");
-    let cached = world.secrets.get("crm", SecretKind::AccessToken).await.unwrap().unwrap();
+    assert_eq!(
+        minted(&world),
+        1,
+        "the second found the first's token in the keyring"
+    );
+    let cached = world
+        .secrets
+        .get("crm", SecretKind::AccessToken)
+        .await
+        .unwrap()
+        .unwrap();
     let cached: outpost_core::crm::zoho::Cached = serde_json::from_str(cached.expose()).unwrap();
     assert!(cached.expires_at > chrono::Utc::now() + chrono::Duration::minutes(50));
 
@@ -114,17 +123,32 @@ async fn a_refresh_token_of_another_data_centre_or_a_wrong_secret_is_named() {
     let err = connector(&world).await.probe().await.unwrap_err();
     let words = err.to_string();
     assert!(matches!(err, ConnectorError::Queue(_)), "{err:?}");
-    assert!(words.contains("the refresh token was not accepted by 127.0.0.1"), "{words}");
+    assert!(
+        words.contains("the refresh token was not accepted by 127.0.0.1"),
+        "{words}"
+    );
     assert!(words.contains("another Zoho data centre"), "{words}");
     assert!(!words.contains(&eu), "a secret never shows");
 
     world
         .secrets
-        .set("crm", SecretKind::ClientSecret, &Sensitive::new("wrong".into()))
+        .set(
+            "crm",
+            SecretKind::ClientSecret,
+            &Sensitive::new("wrong".into()),
+        )
         .await
         .unwrap();
-    let words = connector(&world).await.probe().await.unwrap_err().to_string();
-    assert!(words.contains("the client id or secret was not accepted"), "{words}");
+    let words = connector(&world)
+        .await
+        .probe()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        words.contains("the client id or secret was not accepted"),
+        "{words}"
+    );
     assert_eq!(minted(&world), 0);
 }
 
@@ -166,17 +190,34 @@ async fn each_record_of_an_upsert_gets_its_own_outcome_and_a_retry_updates() {
         RecordOutcome::Rejected(e) => e.clone(),
         other => panic!("{i}: {other:?}"),
     };
-    assert!(refused(1).message.contains("may already exist in Zoho CRM"), "{}", refused(1));
+    assert!(
+        refused(1).message.contains("may already exist in Zoho CRM"),
+        "{}",
+        refused(1)
+    );
     assert_eq!(refused(1).field.as_deref(), Some("email"));
-    assert!(refused(2).message.contains("at most 40 characters"), "{}", refused(2));
+    assert!(
+        refused(2).message.contains("at most 40 characters"),
+        "{}",
+        refused(2)
+    );
     assert_eq!(refused(2).field.as_deref(), Some("first_name"));
-    assert!(refused(3).message.contains("requires Last name"), "{}", refused(3));
+    assert!(
+        refused(3).message.contains("requires Last name"),
+        "{}",
+        refused(3)
+    );
     assert_eq!(refused(3).field.as_deref(), Some("last_name"));
 
     // The same upsert again is the same record.
     let again = c.upsert_batch(&batch[..1]).await.unwrap();
-    assert!(matches!(&again[0].outcome, RecordOutcome::Delivered { crm_id: id, .. } if id == crm_id));
-    assert_eq!(world.records_per_key()[&batch[0].customer.id.to_string()], 1);
+    assert!(
+        matches!(&again[0].outcome, RecordOutcome::Delivered { crm_id: id, .. } if id == crm_id)
+    );
+    assert_eq!(
+        world.records_per_key()[&batch[0].customer.id.to_string()],
+        1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,18 +226,30 @@ async fn credits_left_show_in_the_budget_and_spent_credits_pause_the_queue() {
     zoho(&world, EndpointSettings::default()).await;
     let c = connector(&world).await;
     c.probe().await.unwrap();
-    assert_eq!(c.api_budget().unwrap().org_left, None, "Zoho tells only once half is used");
+    assert_eq!(
+        c.api_budget().unwrap().org_left,
+        None,
+        "Zoho tells only once half is used"
+    );
     world.emu.set_zoho_credits(1000, Some(600));
     c.search("Nobody", 10).await.unwrap();
     let left = c.api_budget().unwrap().org_left.unwrap();
     assert!((390..400).contains(&left), "{left}");
 
     world.emu.set_zoho_credits(1000, Some(1000));
-    world.store.create_customers(&inputs(3, "Spent")).await.unwrap();
+    world
+        .store
+        .create_customers(&inputs(3, "Spent"))
+        .await
+        .unwrap();
     // The round ends with the queue's wait; nothing is refused.
     let _ = flush_once(&world.store, world.secrets.clone()).await;
     let status = world.store.status().await.unwrap();
-    assert_eq!((status.pending, status.needs_attention), (3, 0), "the queue waits, the records are not at fault");
+    assert_eq!(
+        (status.pending, status.needs_attention),
+        (3, 0),
+        "the queue waits, the records are not at fault"
+    );
     let batch = outgoing(&world, &inputs(1, "Again")).await;
     let err = c.upsert_batch(&batch).await.unwrap_err();
     assert!(err.to_string().contains("LIMIT_EXCEEDED"), "{err}");
@@ -204,7 +257,11 @@ async fn credits_left_show_in_the_budget_and_spent_credits_pause_the_queue() {
     let before = world.emu.stats().count_anywhere("400");
     let err = c.upsert_batch(&batch).await.unwrap_err();
     assert!(err.retry_after().unwrap() <= Duration::from_secs(60));
-    assert_eq!(world.emu.stats().count_anywhere("400"), before, "no request while spent");
+    assert_eq!(
+        world.emu.stats().count_anywhere("400"),
+        before,
+        "no request while spent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,8 +303,14 @@ async fn requests_in_flight_never_exceed_the_concurrency_setting() {
             }
         }
     );
-    assert!(out.iter().all(|d| matches!(d.outcome, RecordOutcome::Delivered { .. })));
-    assert_eq!(world.emu.stats().count_anywhere("429"), 0, "never over the org's limit");
+    assert!(out
+        .iter()
+        .all(|d| matches!(d.outcome, RecordOutcome::Delivered { .. })));
+    assert_eq!(
+        world.emu.stats().count_anywhere("429"),
+        0,
+        "never over the org's limit"
+    );
     let peak = peak.load(Ordering::Relaxed);
     assert!((2..=3).contains(&peak), "in flight at most: {peak}");
     world.assert_exactly_once(&batch.iter().map(|o| o.customer.id).collect::<Vec<_>>());
@@ -306,7 +369,10 @@ async fn a_pull_pages_past_2000_and_resumes_at_a_tied_stamp_without_its_token() 
         .delete_as_crm_user(&Target::zoho(gone.clone()).by("id"))
         .unwrap());
     let deleted = c.list_deleted_since(None, None).await.unwrap().unwrap();
-    assert!(deleted.items.iter().any(|d| d.crm_id == gone), "{deleted:?}");
+    assert!(
+        deleted.items.iter().any(|d| d.crm_id == gone),
+        "{deleted:?}"
+    );
     assert!(deleted.next.is_none());
 }
 
@@ -321,10 +387,21 @@ async fn search_finds_or_answers_none_and_hostile_values_stay_values() {
     )
     .await;
     c.upsert_batch(&batch).await.unwrap();
-    assert!(c.search("nobody@nowhere.example", 10).await.unwrap().is_empty(), "204 is none");
+    assert!(
+        c.search("nobody@nowhere.example", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "204 is none"
+    );
     let found = c.search("paren@example.com", 10).await.unwrap();
     assert_eq!(found[0].fields.last_name.as_deref(), Some("O(Brien), Jr\\"));
-    for hostile in ["x)or(Last_Name:starts_with:O", "\\", "(Brien), Jr\\", "a,b)"] {
+    for hostile in [
+        "x)or(Last_Name:starts_with:O",
+        "\\",
+        "(Brien), Jr\\",
+        "a,b)",
+    ] {
         c.search(hostile, 10).await.unwrap();
     }
     // The key search goes through the criteria parser.
@@ -342,7 +419,11 @@ async fn the_form_and_the_field_list_come_from_the_module_fields() {
     assert!(last.required && last.max_len == Some(80));
     let first = form.fields.iter().find(|f| f.name == "first_name").unwrap();
     assert_eq!(first.max_len, Some(40));
-    let source = form.fields.iter().find(|f| f.name == "lead_source").unwrap();
+    let source = form
+        .fields
+        .iter()
+        .find(|f| f.name == "lead_source")
+        .unwrap();
     assert!(source.attribute);
     assert!(source.options.iter().any(|o| o.value == "Cold Call"));
     assert!(!source.options.iter().any(|o| o.value == "-None-"));
@@ -376,10 +457,16 @@ async fn test_connection_names_each_setup_problem_in_turn() {
 
     world.emu.set_zoho_creatable("Contacts", false).unwrap();
     let err = probe().await.unwrap_err();
-    assert!(err.to_string().contains("may not create and edit Contacts"), "{err}");
+    assert!(
+        err.to_string().contains("may not create and edit Contacts"),
+        "{err}"
+    );
     world.emu.set_zoho_creatable("Contacts", true).unwrap();
 
     let notes = connector(&world).await.setup_notes().await.unwrap();
-    assert!(notes.iter().any(|n| n.contains("edition allows")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("edition allows")),
+        "{notes:?}"
+    );
     assert_eq!(minted(&world), 1, "every probe reused the one token");
 }

@@ -483,7 +483,7 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
 /// domain (from the token URL); every other kind needs one.
 fn default_url(kind: EndpointKind, s: &EndpointSettings) -> Result<String, AppError> {
     let derived = (kind == EndpointKind::Zoho)
-        .then(|| s.token_url.as_deref())
+        .then_some(s.token_url.as_deref())
         .flatten()
         .and_then(outpost_core::crm::zoho::default_api_domain_of);
     derived.ok_or_else(|| {

@@ -206,8 +206,8 @@ pub async fn build(
             // is not the data centre's own.
             let url = config.url();
             let own = zoho::default_api_domain(&token_url);
-            let api_domain = (own.as_deref() != Some(url.as_str().trim_end_matches('/')))
-                .then_some(url);
+            let api_domain =
+                (own.as_deref() != Some(url.as_str().trim_end_matches('/'))).then_some(url);
             let options = zoho::Options {
                 module: zoho_module(config),
                 key_field: s.key_property.clone(),
@@ -216,7 +216,12 @@ pub async fn build(
                 batch_size: s.batch_size,
                 api_domain,
             };
-            Ok(Arc::new(zoho::Zoho::new(auth, options, field_map(config), http)))
+            Ok(Arc::new(zoho::Zoho::new(
+                auth,
+                options,
+                field_map(config),
+                http,
+            )))
         }
         // Validation refuses these; a hand-edited database could still hold one.
         (kind, other) => Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(

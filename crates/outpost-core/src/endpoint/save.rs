@@ -113,14 +113,15 @@ pub async fn save(
         .iter()
         .filter(|k| !used.contains(k))
         .chain(CACHED_KINDS.iter());
-    let stale = unused.map(|&k| (config.name.as_str(), k)).chain(
-        renamed_from.into_iter().flat_map(|old| {
-            SECRET_KINDS
-                .into_iter()
-                .chain(CACHED_KINDS)
-                .map(move |k| (old, k))
-        }),
-    );
+    let stale =
+        unused
+            .map(|&k| (config.name.as_str(), k))
+            .chain(renamed_from.into_iter().flat_map(|old| {
+                SECRET_KINDS
+                    .into_iter()
+                    .chain(CACHED_KINDS)
+                    .map(move |k| (old, k))
+            }));
     for (name, kind) in stale {
         if let Err(e) = secrets.delete(name, kind).await {
             tracing::warn!(endpoint = name, ?kind, error = %e, "could not delete a secret the endpoint no longer uses");

@@ -163,7 +163,11 @@ impl OAuth {
 
     /// The keyring's token, when it was minted for these settings.
     async fn cached(&self) -> Option<Session> {
-        let raw = match self.secrets.get(&self.endpoint, SecretKind::AccessToken).await {
+        let raw = match self
+            .secrets
+            .get(&self.endpoint, SecretKind::AccessToken)
+            .await
+        {
             Ok(v) => v?,
             Err(e) => {
                 tracing::warn!(endpoint = %self.endpoint, error = %e, "could not read the cached Zoho access token");
@@ -232,7 +236,12 @@ impl OAuth {
         };
         let text = |k: &str| answer.get(k).and_then(Value::as_str).unwrap_or("");
         if !text("error").is_empty() || text("access_token").is_empty() {
-            return Err(token_refused(status, text("error"), text("error_description"), host));
+            return Err(token_refused(
+                status,
+                text("error"),
+                text("error_description"),
+                host,
+            ));
         }
         let api_domain = check_url(text("api_domain")).map_err(|why| {
             Minting::Failed(ConnectorError::Protocol(format!(
@@ -305,10 +314,16 @@ mod tests {
     fn token_errors_say_what_to_do() {
         let host = "accounts.zoho.eu";
         let w = words(token_refused(200, "invalid_code", "", host));
-        assert!(w.contains("the refresh token was not accepted by accounts.zoho.eu"), "{w}");
+        assert!(
+            w.contains("the refresh token was not accepted by accounts.zoho.eu"),
+            "{w}"
+        );
         assert!(w.contains("another Zoho data centre"), "{w}");
         let w = words(token_refused(200, "invalid_client", "", host));
-        assert!(w.contains("the client id or secret was not accepted"), "{w}");
+        assert!(
+            w.contains("the client id or secret was not accepted"),
+            "{w}"
+        );
         assert_eq!(
             words(token_refused(
                 200,

@@ -145,7 +145,10 @@ mod tests {
         let e = c.exhausted();
         assert_eq!(e.retry_after(), Some(CREDITS_FIRST_WAIT));
         assert!(e.to_string().contains("LIMIT_EXCEEDED"), "{e}");
-        assert_eq!(c.take().unwrap_err().retry_after(), Some(CREDITS_FIRST_WAIT));
+        assert_eq!(
+            c.take().unwrap_err().retry_after(),
+            Some(CREDITS_FIRST_WAIT)
+        );
         tokio::time::advance(CREDITS_FIRST_WAIT).await;
         c.take().unwrap();
         assert_eq!(c.exhausted().retry_after(), Some(CREDITS_FIRST_WAIT * 2));

@@ -67,7 +67,10 @@ pub fn parse(body: &[u8]) -> ApiError {
 /// The customer field an API name is mapped from, else the API name.
 fn shown(map: &FieldMap, api_name: &str) -> (Option<String>, String) {
     match map.outpost_field(api_name) {
-        Some(f) => (Some(f.name().to_owned()), format!("{} ({api_name})", f.spec().label)),
+        Some(f) => (
+            Some(f.name().to_owned()),
+            format!("{} ({api_name})", f.spec().label),
+        ),
         None => (Some(api_name.to_owned()), api_name.to_owned()),
     }
 }
@@ -171,7 +174,11 @@ mod tests {
         let e = parse(body);
         let r = record_error(&map(), "Outpost_Key", "Contacts", &e);
         assert_eq!(r.field.as_deref(), Some("last_name"));
-        assert!(r.message.contains("requires Last name (Last_Name)"), "{}", r.message);
+        assert!(
+            r.message.contains("requires Last name (Last_Name)"),
+            "{}",
+            r.message
+        );
         assert!(is_record_refusal(&e));
 
         let e = parse(br#"{"code":"INVALID_DATA","details":{"api_name":"First_Name","json_path":"$.data[0].First_Name","expected_data_type":"text","maximum_length":40},"message":"invalid data","status":"error"}"#);
@@ -182,7 +189,11 @@ mod tests {
         let e = parse(br#"{"code":"INVALID_DATA","details":{"api_name":"Lead_Source","expected_data_type":"picklist"},"message":"invalid data","status":"error"}"#);
         let r = record_error(&map(), "Outpost_Key", "Contacts", &e);
         assert_eq!(r.field.as_deref(), Some("Lead_Source"));
-        assert!(r.message.contains("choose one of its options"), "{}", r.message);
+        assert!(
+            r.message.contains("choose one of its options"),
+            "{}",
+            r.message
+        );
 
         let e = parse(br#"{"code":"DUPLICATE_DATA","details":{"api_name":"Email","duplicate_record":{"id":"1"}},"message":"duplicate data","status":"error"}"#);
         let r = record_error(&map(), "Outpost_Key", "Contacts", &e);
@@ -191,9 +202,11 @@ mod tests {
         let e = parse(br#"{"code":"DUPLICATE_DATA","details":{"api_name":"Outpost_Key"},"message":"duplicate data","status":"error"}"#);
         let r = record_error(&map(), "Outpost_Key", "Contacts", &e);
         assert!(r.field.is_none() && r.message.contains("Outpost key"));
-        assert!(!record_error(&map(), "Outpost_Key", "Contacts", &ApiError::default())
-            .message
-            .is_empty());
+        assert!(
+            !record_error(&map(), "Outpost_Key", "Contacts", &ApiError::default())
+                .message
+                .is_empty()
+        );
     }
 
     #[test]

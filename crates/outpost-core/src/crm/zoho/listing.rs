@@ -82,10 +82,22 @@ impl Zoho {
                 .send(reqwest::Method::GET, &path, &query, None, &headers)
                 .await?;
             match a.status {
-                204 => return Ok(Page { items: Vec::new(), next: None }),
-                200..=299 => rows = Some(crate::crm::http::parse_json::<Rows>(&a.body, "Zoho records")?),
+                204 => {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next: None,
+                    })
+                }
+                200..=299 => {
+                    rows = Some(crate::crm::http::parse_json::<Rows>(
+                        &a.body,
+                        "Zoho records",
+                    )?)
+                }
                 // An expired or unknown page token: list again from the position.
-                400 => tracing::info!(code = %super::errors::parse(&a.body).code, "Zoho refused the page token; listing again from the last row"),
+                400 => {
+                    tracing::info!(code = %super::errors::parse(&a.body).code, "Zoho refused the page token; listing again from the last row")
+                }
                 _ => return Err(self.failure(&a)),
             }
         }
@@ -100,7 +112,12 @@ impl Zoho {
                 ];
                 match self.rows(&path, &query, &headers).await? {
                     Some(r) => r,
-                    None => return Ok(Page { items: Vec::new(), next: None }),
+                    None => {
+                        return Ok(Page {
+                            items: Vec::new(),
+                            next: None,
+                        })
+                    }
                 }
             }
         };
@@ -155,7 +172,10 @@ impl Zoho {
         };
         let mut headers = Vec::new();
         if let Some(at) = since {
-            headers.push(("If-Modified-Since", mapping::zoho_time(at - Duration::seconds(1))));
+            headers.push((
+                "If-Modified-Since",
+                mapping::zoho_time(at - Duration::seconds(1)),
+            ));
         }
         let path = format!("{}/deleted", self.module_name());
         let query = [

@@ -86,7 +86,10 @@ pub fn is_api_name(s: &str) -> bool {
 pub fn record(c: &Customer, map: &FieldMap, module: Module, key_field: &str) -> Map<String, Value> {
     let mut m = map.outgoing(c);
     if module == Module::Leads {
-        let company = map.crm_field(Field::Company).unwrap_or("Company").to_owned();
+        let company = map
+            .crm_field(Field::Company)
+            .unwrap_or("Company")
+            .to_owned();
         m.entry(company)
             .or_insert_with(|| Value::String(NO_COMPANY.into()));
     }
@@ -182,7 +185,11 @@ mod tests {
     #[test]
     fn records_and_reads() {
         let map = FieldMap::new(CONTACTS_MAP);
-        let f = fields(&map, "Outpost_Key", &["bad,name".into(), "Lead_Source".into()]);
+        let f = fields(
+            &map,
+            "Outpost_Key",
+            &["bad,name".into(), "Lead_Source".into()],
+        );
         assert!(f.starts_with("First_Name,Last_Name,Email"), "{f}");
         assert!(f.ends_with("Lead_Source,Outpost_Key,Modified_Time"), "{f}");
         let row = serde_json::json!({
@@ -195,7 +202,10 @@ mod tests {
         assert_eq!(r.fields.email.as_deref(), Some("ann@example.com"));
         assert_eq!(r.fields.country.as_deref(), Some("DE"));
         assert_eq!(r.version.as_deref(), Some("2026-12-04T10:00:00+01:00"));
-        assert_eq!(zoho_time(r.updated_at.unwrap()), "2026-12-04T09:00:00+00:00");
+        assert_eq!(
+            zoho_time(r.updated_at.unwrap()),
+            "2026-12-04T09:00:00+00:00"
+        );
         assert!(r.key.is_none());
         assert_eq!(Module::parse("Leads"), Some(Module::Leads));
         assert_eq!(Module::parse("contact"), Some(Module::Contacts));

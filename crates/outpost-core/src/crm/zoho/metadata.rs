@@ -150,10 +150,8 @@ impl Fields {
                 continue;
             }
             fields.push(FormField {
-                name: customer_field.map_or_else(
-                    || f.api_name.to_ascii_lowercase(),
-                    |c| c.name().to_owned(),
-                ),
+                name: customer_field
+                    .map_or_else(|| f.api_name.to_ascii_lowercase(), |c| c.name().to_owned()),
                 attribute: customer_field.is_none(),
                 label: f.label(),
                 kind: if picklist {
@@ -278,7 +276,11 @@ impl Zoho {
     }
 
     /// A GET that must answer 200 with a body.
-    async fn must_get(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ConnectorError> {
+    async fn must_get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Value, ConnectorError> {
         let a = self.send(Method::GET, path, query, None, &[]).await?;
         if a.status != 200 {
             let e = errors::parse(&a.body);
@@ -300,7 +302,9 @@ impl Zoho {
                 drop(checked);
                 // Without a token: Zoho answers (401) and charges no credit.
                 let url = self.url(&session.api_domain, "users");
-                self.http.send_uncounted(self.http.client().get(url)).await?;
+                self.http
+                    .send_uncounted(self.http.client().get(url))
+                    .await?;
                 return Ok(());
             }
         }
@@ -324,7 +328,9 @@ impl Zoho {
         if let Some(p) = key_problem(&fields, &self.key_field, module) {
             return Err(misconfigured(p));
         }
-        let m = self.must_get(&format!("settings/modules/{module}"), &[]).await?;
+        let m = self
+            .must_get(&format!("settings/modules/{module}"), &[])
+            .await?;
         let info: Modules = serde_json::from_value(m)
             .map_err(|e| ConnectorError::Protocol(format!("unreadable module metadata: {e}")))?;
         let info = info.modules.into_iter().find(|i| i.api_name == module);
@@ -421,18 +427,34 @@ mod tests {
         assert!(!first.required);
         let last = form.fields.iter().find(|x| x.name == "last_name").unwrap();
         assert!(last.required);
-        let pick = form.fields.iter().find(|x| x.name == "lead_source").unwrap();
+        let pick = form
+            .fields
+            .iter()
+            .find(|x| x.name == "lead_source")
+            .unwrap();
         assert!(pick.attribute && pick.kind == FieldKind::Picklist);
         assert_eq!(pick.label, "Lead Source");
         assert_eq!(pick.options.len(), 1, "-None- is no option");
-        assert_eq!((pick.options[0].value.as_str(), pick.options[0].label.as_str()), ("Cold Call", "Kaltakquise"));
-        assert!(!form.fields.iter().any(|x| x.name == "outpost_key" || x.name == "modified_time"));
+        assert_eq!(
+            (
+                pick.options[0].value.as_str(),
+                pick.options[0].label.as_str()
+            ),
+            ("Cold Call", "Kaltakquise")
+        );
+        assert!(!form
+            .fields
+            .iter()
+            .any(|x| x.name == "outpost_key" || x.name == "modified_time"));
         assert_eq!(f.api_name("lead_source"), "Lead_Source");
         assert_eq!(f.api_name("unknown_x"), "unknown_x");
         // A Lead's company is filled with a placeholder, so not required.
         let leads = FieldMap::new(super::super::LEADS_MAP);
         let form = f.form(&leads, "Outpost_Key", Module::Leads);
-        assert!(form.fields.iter().all(|x| x.name != "company" || !x.required));
+        assert!(form
+            .fields
+            .iter()
+            .all(|x| x.name != "company" || !x.required));
         let list = f.field_list(Module::Contacts);
         assert_eq!(list.fields.len(), 7);
         assert!(!list.get("Modified_Time").unwrap().writable);
@@ -444,7 +466,11 @@ mod tests {
         assert!(key_problem(&f, "Outpost_Key", "Contacts").is_none());
         let p = key_problem(&f, "Other_Key", "Contacts").unwrap();
         assert!(p.contains("no field with the API name Other_Key"), "{p}");
-        f.fields.iter_mut().find(|x| x.api_name == "Outpost_Key").unwrap().unique = None;
+        f.fields
+            .iter_mut()
+            .find(|x| x.api_name == "Outpost_Key")
+            .unwrap()
+            .unique = None;
         let p = key_problem(&f, "Outpost_Key", "Contacts").unwrap();
         assert!(p.contains("Do not allow duplicate values"), "{p}");
         assert_eq!(edition_concurrency("Enterprise"), Some(20));

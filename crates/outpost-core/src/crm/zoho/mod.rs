@@ -414,7 +414,10 @@ impl Zoho {
     }
 
     /// The record holding `key` in the key field, by a search criteria.
-    async fn find_by_key(&self, key: CustomerId) -> Result<Option<Map<String, Value>>, ConnectorError> {
+    async fn find_by_key(
+        &self,
+        key: CustomerId,
+    ) -> Result<Option<Map<String, Value>>, ConnectorError> {
         let criteria = mapping::criteria_equals(&self.key_field, &key.to_string())
             .ok_or_else(|| ConnectorError::Protocol(format!("key field {:?}", self.key_field)))?;
         let path = format!("{}/search", self.module_name());
@@ -465,10 +468,9 @@ impl CrmConnector for Zoho {
     async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
         // An upsert by key is safe to repeat: earlier attempts need no look-up.
         let chunks: Vec<&[Outgoing]> = batch.chunks(self.batch_size).collect();
-        let results = crate::crm::http::concurrently(&chunks, self.concurrency as usize, |c| {
-            self.upsert(c)
-        })
-        .await;
+        let results =
+            crate::crm::http::concurrently(&chunks, self.concurrency as usize, |c| self.upsert(c))
+                .await;
         let mut out = Vec::with_capacity(batch.len());
         for r in results {
             out.extend(r?);
@@ -490,10 +492,7 @@ impl CrmConnector for Zoho {
     }
 
     async fn get(&self, key: CustomerId) -> Result<Option<RemoteCustomer>, ConnectorError> {
-        Ok(self
-            .find_by_key(key)
-            .await?
-            .and_then(|r| self.remote(&r)))
+        Ok(self.find_by_key(key).await?.and_then(|r| self.remote(&r)))
     }
 
     /// `email=` for an address, `phone=` for a number, `word=` otherwise;
@@ -568,11 +567,19 @@ mod tests {
             assert!(api_version_ok(bad).is_none(), "{bad}");
         }
         let u = |s: &str| Url::parse(s).unwrap();
-        assert!(accounts_host_ok(&u("https://accounts.zoho.eu/oauth/v2/token")));
-        assert!(accounts_host_ok(&u("https://accounts.zohocloud.ca/oauth/v2/token")));
+        assert!(accounts_host_ok(&u(
+            "https://accounts.zoho.eu/oauth/v2/token"
+        )));
+        assert!(accounts_host_ok(&u(
+            "https://accounts.zohocloud.ca/oauth/v2/token"
+        )));
         assert!(accounts_host_ok(&u("http://127.0.0.1:9/oauth/v2/token")));
-        assert!(!accounts_host_ok(&u("https://accounts.zoho.evil.example/oauth/v2/token")));
-        assert!(!accounts_host_ok(&u("http://accounts.zoho.com/oauth/v2/token")));
+        assert!(!accounts_host_ok(&u(
+            "https://accounts.zoho.evil.example/oauth/v2/token"
+        )));
+        assert!(!accounts_host_ok(&u(
+            "http://accounts.zoho.com/oauth/v2/token"
+        )));
         assert_eq!(
             default_api_domain(&u("https://accounts.zoho.com.au/oauth/v2/token")).as_deref(),
             Some("https://www.zohoapis.com.au")

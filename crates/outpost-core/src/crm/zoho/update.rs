@@ -46,7 +46,12 @@ impl Zoho {
 
     async fn try_update(&self, u: &OutgoingUpdate) -> Result<UpdateOutcome, ConnectorError> {
         let module = self.module_name();
-        let id = match u.customer.crm_id.clone().filter(|i| mapping::is_api_name(i)) {
+        let id = match u
+            .customer
+            .crm_id
+            .clone()
+            .filter(|i| mapping::is_api_name(i))
+        {
             Some(id) => id,
             None => match self.get(u.customer.id).await? {
                 Some(r) => r.crm_id,
@@ -58,7 +63,11 @@ impl Zoho {
             true => None,
             false => Some(self.module_fields().await?),
         };
-        let api = |n: &str| names.as_ref().map_or_else(|| n.to_owned(), |f| f.api_name(n));
+        let api = |n: &str| {
+            names
+                .as_ref()
+                .map_or_else(|| n.to_owned(), |f| f.api_name(n))
+        };
         let Some(row) = self.read(u, &id, &api).await? else {
             return Ok(UpdateOutcome::Rejected(gone(module)));
         };
@@ -78,9 +87,7 @@ impl Zoho {
             .collect();
         let body = json!({"data": [record], "trigger": []});
         let path = format!("{module}/{id}");
-        let a = self
-            .send(Method::PUT, &path, &[], Some(&body), &[])
-            .await?;
+        let a = self.send(Method::PUT, &path, &[], Some(&body), &[]).await?;
         if a.status == 204 || a.status == 404 {
             return Ok(UpdateOutcome::Rejected(gone(module)));
         }
@@ -107,7 +114,9 @@ impl Zoho {
                 conflicts: plan.conflicts,
             });
         }
-        if e.code == "INVALID_DATA" && e.details.get("api_name").and_then(Value::as_str) == Some("id") {
+        if e.code == "INVALID_DATA"
+            && e.details.get("api_name").and_then(Value::as_str) == Some("id")
+        {
             return Ok(UpdateOutcome::Rejected(gone(module)));
         }
         if errors::is_record_refusal(&e) {
