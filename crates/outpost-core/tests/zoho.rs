@@ -470,3 +470,34 @@ async fn test_connection_names_each_setup_problem_in_turn() {
     );
     assert_eq!(minted(&world), 1, "every probe reused the one token");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_minting_limit_is_waited_out_in_words_never_spun_on() {
+    let world = World::new(Config::unlimited()).await;
+    zoho(&world, EndpointSettings::default()).await;
+    let c = connector(&world).await;
+    c.probe().await.unwrap();
+    // Zoho ends each token early: ten mints in ten minutes are allowed.
+    for _ in 0..9 {
+        world.emu.expire_tokens(None);
+        c.search("Nobody", 10).await.unwrap();
+    }
+    assert_eq!(minted(&world), 10);
+    world.emu.expire_tokens(None);
+    let err = c.search("Nobody", 10).await.unwrap_err();
+    assert!(
+        err.to_string().contains("refuses new access tokens"),
+        "{err}"
+    );
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
+    let asked = world.emu.count("POST /oauth/v2/token", 200);
+    for _ in 0..5 {
+        let err = c.search("Nobody", 10).await.unwrap_err();
+        assert!(err.retry_after().unwrap() <= Duration::from_secs(60));
+    }
+    assert_eq!(
+        world.emu.count("POST /oauth/v2/token", 200),
+        asked,
+        "no token request while the wait runs"
+    );
+}
