@@ -501,3 +501,76 @@ async fn the_minting_limit_is_waited_out_in_words_never_spun_on() {
         "no token request while the wait runs"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_are_read_merged_and_written_in_one_bulk_request() {
+    use outpost_core::crm::connector::{OutgoingUpdate, UpdateOutcome};
+    use outpost_core::customer::Field;
+    use outpost_core::outbox::{FieldChange, UpdatePayload};
+    let world = World::new(Config::unlimited()).await;
+    zoho(&world, EndpointSettings::default()).await;
+    let c = connector(&world).await;
+    let mut batch = outgoing(
+        &world,
+        &[
+            named("Ann", Some("One"), "ann@example.com"),
+            named("Bob", Some("Two"), "bob@example.com"),
+        ],
+    )
+    .await;
+    let delivered = c.upsert_batch(&batch).await.unwrap();
+    for (o, d) in batch.iter_mut().zip(delivered) {
+        let RecordOutcome::Delivered { crm_id, .. } = d.outcome else {
+            panic!()
+        };
+        o.customer.crm_id = Some(crm_id);
+    }
+    // A person changed Bob's last name in Zoho meanwhile.
+    let bob = batch[1].customer.id.to_string();
+    let fields = serde_json::Map::from_iter([("Last_Name".to_owned(), "Zwei".into())]);
+    assert!(world
+        .emu
+        .edit_as_crm_user(&Target::zoho(bob), &fields)
+        .unwrap());
+    let update = |o: &Outgoing, new: &str| {
+        let mut change = UpdatePayload::default();
+        change.fields.insert(
+            Field::LastName,
+            FieldChange {
+                base: o.customer.fields.last_name.clone(),
+                new: Some(new.into()),
+            },
+        );
+        OutgoingUpdate {
+            customer: o.customer.clone(),
+            change,
+            earlier_attempts: 0,
+        }
+    };
+    let before = world.emu.count("PUT /crm/{version}/{module}", 200);
+    let out = c
+        .update_batch(&[update(&batch[0], "Uno"), update(&batch[1], "Deux")])
+        .await;
+    assert!(
+        matches!(&out[0], UpdateOutcome::Applied { version: Some(_), conflicts } if conflicts.is_empty()),
+        "{out:?}"
+    );
+    let UpdateOutcome::Applied { conflicts, .. } = &out[1] else {
+        panic!("{out:?}")
+    };
+    assert_eq!(conflicts[0].theirs.as_deref(), Some("Zwei"));
+    assert_eq!(conflicts[0].ours.as_deref(), Some("Deux"));
+    let ann = batch[0].customer.id.to_string();
+    let record = world
+        .emu
+        .records()
+        .into_iter()
+        .find(|r| r.api == "zoho" && r.key.as_deref() == Some(ann.as_str()))
+        .unwrap();
+    assert_eq!(record.record["Last_Name"], "Uno");
+    assert_eq!(
+        world.emu.count("PUT /crm/{version}/{module}", 200),
+        before + 1,
+        "one bulk write"
+    );
+}

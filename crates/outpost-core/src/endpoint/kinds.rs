@@ -202,6 +202,17 @@ mod tests {
         let hubspot = kind(EndpointKind::Hubspot);
         assert_eq!(hubspot.rate_limit, Some(100));
         assert_eq!(hubspot.key_property, Some("outpost_key"));
+        let zoho = kind(EndpointKind::Zoho);
+        assert_eq!(
+            (
+                zoho.key_property,
+                zoho.api_version,
+                zoho.batch_size,
+                zoho.rate_limit
+            ),
+            (Some("Outpost_Key"), Some("8"), 100, None)
+        );
+        assert_eq!(zoho.auth_methods, [AuthMethod::OauthRefresh]);
         assert_eq!(kind(EndpointKind::GenericRest).key_property, None);
         assert_eq!(
             secret_input::check(&"x".repeat(secret_input::MAX_CHARS + 1)),

@@ -482,6 +482,11 @@ impl CrmConnector for Zoho {
         self.update_record(update).await
     }
 
+    /// Read and merged one by one, written in bulk (`PUT {Module}`).
+    async fn update_batch(&self, updates: &[OutgoingUpdate]) -> Vec<UpdateOutcome> {
+        self.update_records(updates).await
+    }
+
     async fn form(&self) -> Result<Option<CrmForm>, ConnectorError> {
         let f = self.module_fields().await?;
         Ok(Some(f.form(&self.map, &self.key_field, self.module)))
