@@ -331,3 +331,17 @@ test('the Sync screen shows what is left of the CRM API budget, and nothing when
   await app.emit('status-changed', { ...SEED_STATUS, connection: 'online' });
   await expect(app.page.getByTestId('sync-api-budget')).toHaveCount(0);
 });
+
+test('the Sync screen shows the credits Zoho says are left', async ({ openApp }) => {
+  const app = await openApp({
+    status: {
+      ...SEED_STATUS,
+      connection: 'online',
+      api_budget: { org_used: null, org_max: null, org_left: 2400, device_used: 120, device_cap: null },
+    },
+  });
+  await app.page.keyboard.press('Control+Shift+S');
+  await expect(app.page.getByTestId('sync-api-budget')).toHaveText(
+    'CRM API credits: 2,400 left for the last 24 hours · this device: 120 used',
+  );
+});

@@ -56,11 +56,13 @@ pub enum EndpointsCommand {
 pub struct AddArgs {
     #[arg(long)]
     name: String,
-    /// generic-rest, hubspot, bottlecrm, salesforce or dynamics.
+    /// generic-rest, hubspot, bottlecrm, salesforce, dynamics or zoho.
     #[arg(long, value_parser = parse_kind)]
     kind: EndpointKind,
+    /// The CRM's URL. Zoho: the API domain, by default the data centre's
+    /// (from --token-url; the token answer's api_domain is followed).
     #[arg(long)]
-    url: String,
+    url: Option<String>,
     /// Read the API / private-app token from standard input.
     #[arg(long)]
     token_stdin: bool,
@@ -130,7 +132,7 @@ impl MapArgs {
 pub struct SignIn {
     /// token (default), oauth-client-credentials (generic REST, Salesforce;
     /// Dynamics: its only one) or
-    /// oauth-refresh (HubSpot, Salesforce: its default).
+    /// oauth-refresh (HubSpot, Salesforce: its default; Zoho: its only one).
     #[arg(long, value_parser = parse_auth)]
     auth: Option<AuthMethod>,
     /// The OAuth client id (not a secret).
@@ -212,7 +214,9 @@ pub struct Tuning {
     /// https://login.salesforce.com/services/oauth2/token) or generic REST
     /// client credentials (default {url}/oauth/token; e.g. Keycloak or
     /// https://login.microsoftonline.com/TENANT/oauth2/v2.0/token) or
-    /// Dynamics (required: the tenant's Entra ID token endpoint).
+    /// Dynamics (required: the tenant's Entra ID token endpoint) or Zoho
+    /// (required: the data centre's accounts server, e.g.
+    /// https://accounts.zoho.eu/oauth/v2/token).
     #[arg(long)]
     token_url: Option<String>,
     /// Client credentials: the scope to ask the token endpoint for (generic
@@ -225,13 +229,22 @@ pub struct Tuning {
     /// Salesforce: save records a duplicate rule matched (on) or refuse them (off, default).
     #[arg(long, value_parser = parse_on_off)]
     allow_duplicates: Option<bool>,
-    /// Dynamics: the Web API version, 9.0 to 9.2 (default 9.2).
+    /// Dynamics: the Web API version, 9.0 to 9.2 (default 9.2); Zoho: 8
+    /// (default; 2, 5, 6, 7 accepted).
     #[arg(long)]
     api_version: Option<String>,
     /// Dynamics: run Dataverse's duplicate detection rules on every save
     /// (on) or not (off, default).
     #[arg(long, value_parser = parse_on_off)]
     duplicate_detection: Option<bool>,
+    /// Zoho: the module customers become, Contacts (default) or Leads
+    /// (kept as the setting crm_object).
+    #[arg(long, value_parser = parse_module)]
+    module: Option<CrmObject>,
+    /// Zoho: at most this many requests in flight (the edition's limit:
+    /// Free 5, Standard 10 (default), Professional 15, Enterprise 20, Ultimate 25).
+    #[arg(long)]
+    concurrency: Option<u32>,
 }
 
 impl Tuning {
@@ -260,6 +273,8 @@ impl Tuning {
             .map(|v| v.trim().to_owned())
             .or(s.api_version.take());
         s.duplicate_detection = self.duplicate_detection.or(s.duplicate_detection);
+        s.crm_object = self.module.or(s.crm_object);
+        s.concurrency = self.concurrency.or(s.concurrency);
     }
 }
 
@@ -272,8 +287,18 @@ fn parse_on_off(s: &str) -> Result<bool, String> {
 }
 
 fn parse_kind(s: &str) -> Result<EndpointKind, String> {
-    EndpointKind::parse(s)
-        .ok_or_else(|| "expected generic-rest, hubspot, bottlecrm, salesforce or dynamics".into())
+    EndpointKind::parse(s).ok_or_else(|| {
+        "expected generic-rest, hubspot, bottlecrm, salesforce, dynamics or zoho".into()
+    })
+}
+
+fn parse_module(s: &str) -> Result<CrmObject, String> {
+    use outpost_core::crm::zoho::Module;
+    match Module::parse(s) {
+        Some(Module::Contacts) => Ok(CrmObject::Contact),
+        Some(Module::Leads) => Ok(CrmObject::Lead),
+        None => Err("expected Contacts or Leads".into()),
+    }
 }
 
 fn parse_object(s: &str) -> Result<CrmObject, String> {
@@ -334,10 +359,14 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
             };
             args.sign_in.apply(&mut settings);
             args.tuning.apply(&mut settings);
+            let base_url = match args.url.as_deref().map(str::trim) {
+                Some(url) => url.to_owned(),
+                None => default_url(args.kind, &settings)?,
+            };
             let mut config = EndpointConfig {
                 name: args.name.trim().to_owned(),
                 kind: args.kind,
-                base_url: args.url.trim().to_owned(),
+                base_url,
                 connectivity: args.connectivity,
                 priority: args.priority,
                 settings,
@@ -448,6 +477,23 @@ pub async fn run(app: &Outpost, command: EndpointsCommand, out: &Output) -> Resu
         }
     }
     Ok(())
+}
+
+/// The URL when `--url` is not given: Zoho's is the data centre's API
+/// domain (from the token URL); every other kind needs one.
+fn default_url(kind: EndpointKind, s: &EndpointSettings) -> Result<String, AppError> {
+    let derived = (kind == EndpointKind::Zoho)
+        .then_some(s.token_url.as_deref())
+        .flatten()
+        .and_then(outpost_core::crm::zoho::default_api_domain_of);
+    derived.ok_or_else(|| {
+        let words = if kind == EndpointKind::Zoho {
+            "Zoho needs --url API_DOMAIN when --token-url is not one of Zoho's accounts servers"
+        } else {
+            "--url is required"
+        };
+        AppError::invalid_input("url", words)
+    })
 }
 
 /// Saves the settings with the secret read from stdin, if the flags say

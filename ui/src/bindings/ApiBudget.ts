@@ -11,6 +11,11 @@ export type ApiBudget = {
  */
 org_used: number | null, org_max: number | null, 
 /**
+ * What the CRM said is left of its budget, for a CRM that tells only
+ * that (Zoho's `X-API-CREDITS-REMAINING`, sent once half is used).
+ */
+org_left?: number, 
+/**
  * This device's requests in the window, and the admin's cap.
  */
 device_used: number, device_cap: number | null, };

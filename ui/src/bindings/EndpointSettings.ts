@@ -51,7 +51,8 @@ field_map?: { [key in Field]?: string },
  */
 form_extra?: Array<string>, 
 /**
- * Salesforce: which object the customers are (Contact by default).
+ * Salesforce: which object the customers are (Contact by default);
+ * Zoho: which module (`--module Contacts|Leads`; Contacts by default).
  */
 crm_object?: CrmObject, 
 /**
@@ -78,11 +79,17 @@ daily_request_cap?: number,
  */
 allow_duplicates?: boolean, 
 /**
- * Dynamics: the Web API version, `9.N` ("9.2" by default).
+ * Dynamics: the Web API version, `9.N` ("9.2" by default); Zoho: the
+ * REST API version, `2` or `5` to `8` ("8" by default).
  */
 api_version?: string, 
 /**
  * Dynamics: ask Dataverse to run its duplicate detection rules
  * (`MSCRM.SuppressDuplicateDetection: false`); off by default.
  */
-duplicate_detection?: boolean, };
+duplicate_detection?: boolean, 
+/**
+ * Zoho: at most this many requests in flight at once (the edition's
+ * concurrency limit; 10 by default, Standard's).
+ */
+concurrency?: number, };

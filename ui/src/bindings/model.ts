@@ -1232,6 +1232,22 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
     "takes_shop_number": false,
     "token_label": "API token",
     "url_placeholder": "https://yourorg.crm.dynamics.com"
+  },
+  {
+    "api_version": "8",
+    "auth_methods": [
+      "oauth-refresh"
+    ],
+    "batch_size": 100,
+    "filters_by_owner": false,
+    "key_property": "Outpost_Key",
+    "kind": "zoho",
+    "label": "Zoho CRM",
+    "rate_limit": null,
+    "rate_window_secs": 10,
+    "takes_shop_number": false,
+    "token_label": "API token",
+    "url_placeholder": "https://www.zohoapis.com"
   }
 ];
 
@@ -2384,5 +2400,16 @@ export const DEFAULT_FIELD_MAPS: Readonly<Record<string, Readonly<Record<string,
     "phone": "Phone",
     "postal_code": "MailingPostalCode",
     "street": "MailingStreet"
+  },
+  "zoho": {
+    "city": "Mailing_City",
+    "country": "Mailing_Country",
+    "email": "Email",
+    "first_name": "First_Name",
+    "last_name": "Last_Name",
+    "notes": "Description",
+    "phone": "Phone",
+    "postal_code": "Mailing_Zip",
+    "street": "Mailing_Street"
   }
 };

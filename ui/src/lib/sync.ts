@@ -161,6 +161,8 @@ export function apiBudgetText(b: ApiBudget | null | undefined): string | null {
   if (b.org_used !== null && b.org_max !== null) {
     const left = Math.max(0, b.org_max - b.org_used);
     parts.push(`CRM API budget: ${n(left)} of ${n(b.org_max)} requests left for the last 24 hours`);
+  } else if (b.org_left !== undefined && b.org_left !== null) {
+    parts.push(`CRM API credits: ${n(b.org_left)} left for the last 24 hours`);
   }
   if (b.device_cap !== null) {
     parts.push(`this device: ${n(b.device_used)} of its ${n(b.device_cap)} a day used`);

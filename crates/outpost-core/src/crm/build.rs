@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::field_map::{FieldMap, MapEntry};
 use super::generic_rest::client_credentials;
-use super::{bottlecrm, dynamics, generic_rest, http, hubspot, salesforce};
+use super::{bottlecrm, dynamics, generic_rest, http, hubspot, salesforce, zoho};
 use crate::crm::connector::Outgoing;
 use crate::crm::connector::{
     Capabilities, CrmConnector, Delivery, Page, PullFilter, RateLimit, RemoteCustomer,
@@ -188,6 +188,41 @@ pub async fn build(
                 http,
             )))
         }
+        (EndpointKind::Zoho, AuthMethod::OauthRefresh) => {
+            // Zoho counts credits and concurrency, not a window: the
+            // connector keeps both; an admin's rate limit still applies.
+            let http = http::Http::new(Arc::new(Throttle::new(rate(None))));
+            let token_url = config.token_url();
+            let auth = zoho::OAuth::new(
+                config.name.clone(),
+                token_url.clone(),
+                config.settings.client_id.clone().unwrap_or_default(),
+                secret(SecretKind::ClientSecret).await?,
+                secret(SecretKind::RefreshToken).await?,
+                secrets_for_oauth,
+            );
+            let s = &config.settings;
+            // The URL overrides the token answer's api_domain only when it
+            // is not the data centre's own.
+            let url = config.url();
+            let own = zoho::default_api_domain(&token_url);
+            let api_domain =
+                (own.as_deref() != Some(url.as_str().trim_end_matches('/'))).then_some(url);
+            let options = zoho::Options {
+                module: zoho_module(config),
+                key_field: s.key_property.clone(),
+                api_version: s.api_version.clone(),
+                concurrency: s.concurrency,
+                batch_size: s.batch_size,
+                api_domain,
+            };
+            Ok(Arc::new(zoho::Zoho::new(
+                auth,
+                options,
+                field_map(config),
+                http,
+            )))
+        }
         // Validation refuses these; a hand-edited database could still hold one.
         (kind, other) => Err(ConnectorError::Queue(QueueProblem::Misconfigured(format!(
             "{} does not sign in with {}",
@@ -209,7 +244,8 @@ pub fn key_generator(config: &EndpointConfig) -> Option<Arc<dyn KeyGenerator>> {
         EndpointKind::Hubspot
         | EndpointKind::Bottlecrm
         | EndpointKind::Salesforce
-        | EndpointKind::Dynamics => None,
+        | EndpointKind::Dynamics
+        | EndpointKind::Zoho => None,
     }
 }
 
@@ -222,6 +258,7 @@ pub fn default_map(kind: EndpointKind) -> &'static [MapEntry] {
         EndpointKind::Bottlecrm => bottlecrm::DEFAULT_MAP,
         EndpointKind::Salesforce => salesforce::SObject::Contact.default_map(),
         EndpointKind::Dynamics => dynamics::DEFAULT_MAP,
+        EndpointKind::Zoho => zoho::CONTACTS_MAP,
     }
 }
 
@@ -229,6 +266,7 @@ pub fn default_map(kind: EndpointKind) -> &'static [MapEntry] {
 pub fn endpoint_default_map(config: &EndpointConfig) -> &'static [MapEntry] {
     match config.kind {
         EndpointKind::Salesforce => sobject(config).default_map(),
+        EndpointKind::Zoho => zoho_module(config).default_map(),
         kind => default_map(kind),
     }
 }
@@ -237,6 +275,13 @@ fn sobject(config: &EndpointConfig) -> salesforce::SObject {
     match config.settings.crm_object.unwrap_or_default() {
         CrmObject::Contact => salesforce::SObject::Contact,
         CrmObject::Lead => salesforce::SObject::Lead,
+    }
+}
+
+fn zoho_module(config: &EndpointConfig) -> zoho::Module {
+    match config.settings.crm_object.unwrap_or_default() {
+        CrmObject::Contact => zoho::Module::Contacts,
+        CrmObject::Lead => zoho::Module::Leads,
     }
 }
 

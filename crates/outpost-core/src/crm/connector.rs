@@ -85,6 +85,11 @@ pub struct ApiBudget {
     pub org_used: Option<u64>,
     #[ts(type = "number | null")]
     pub org_max: Option<u64>,
+    /// What the CRM said is left of its budget, for a CRM that tells only
+    /// that (Zoho's `X-API-CREDITS-REMAINING`, sent once half is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "number", optional)]
+    pub org_left: Option<u64>,
     /// This device's requests in the window, and the admin's cap.
     #[ts(type = "number")]
     pub device_used: u64,

@@ -19,6 +19,7 @@ pub mod keyset;
 pub mod salesforce;
 pub mod throttle;
 pub mod update_merge;
+pub mod zoho;
 
 pub(crate) use build::Unusable;
 pub use build::{build, default_map, endpoint_default_map, field_map, key_generator};

@@ -44,6 +44,12 @@ pub mod limits {
         message: "Use {min} to {max} days, or leave empty to keep every customer.",
     };
     /// Salesforce: a device's share of the org's daily API requests.
+    /// Zoho: requests in flight at once (the edition's concurrency limit).
+    pub const CONCURRENCY: Range = Range {
+        min: 1,
+        max: 100,
+        message: "Use a concurrency from {min} to {max} requests in flight.",
+    };
     pub const DAILY_REQUEST_CAP: Range = Range {
         min: 1,
         max: 10_000_000,
@@ -66,6 +72,7 @@ pub const URL_RULE: &str = "Use https://. Plain http:// is only allowed to this 
 /// The example URL the messages and the form use.
 pub const EXAMPLE_URL: &str = "https://crm.example.com";
 pub const CLIENT_ID_REQUIRED: &str = "OAuth needs the app's client id.";
+pub const ZOHO_TOKEN_URL_REQUIRED: &str = "Zoho signs in at the accounts server of your data centre: enter e.g. https://accounts.zoho.com/oauth/v2/token (.eu, .in, .com.au, .jp, .com.cn, accounts.zohocloud.ca, accounts.zoho.sa).";
 pub const DYNAMICS_TOKEN_URL_REQUIRED: &str = "Dynamics signs in at your tenant's Entra ID: enter https://login.microsoftonline.com/TENANT/oauth2/v2.0/token (TENANT: the directory (tenant) id).";
 
 /// Fields an admin may add to the creation form: each one's value is an
@@ -85,15 +92,18 @@ pub enum EndpointKind {
     Salesforce,
     /// Dynamics 365 / Dataverse Web API.
     Dynamics,
+    /// Zoho CRM (REST API v8).
+    Zoho,
 }
 
 impl EndpointKind {
-    pub const ALL: [EndpointKind; 5] = [
+    pub const ALL: [EndpointKind; 6] = [
         EndpointKind::GenericRest,
         EndpointKind::Hubspot,
         EndpointKind::Bottlecrm,
         EndpointKind::Salesforce,
         EndpointKind::Dynamics,
+        EndpointKind::Zoho,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -103,6 +113,7 @@ impl EndpointKind {
             EndpointKind::Bottlecrm => "bottlecrm",
             EndpointKind::Salesforce => "salesforce",
             EndpointKind::Dynamics => "dynamics",
+            EndpointKind::Zoho => "zoho",
         }
     }
 
@@ -118,6 +129,7 @@ impl EndpointKind {
             EndpointKind::Bottlecrm => "BottleCRM",
             EndpointKind::Salesforce => "Salesforce",
             EndpointKind::Dynamics => "Dynamics 365",
+            EndpointKind::Zoho => "Zoho CRM",
         }
     }
 
@@ -147,6 +159,7 @@ impl EndpointKind {
             EndpointKind::Hubspot => Some(crate::crm::hubspot::DEFAULT_KEY_PROPERTY),
             EndpointKind::Salesforce => Some(crate::crm::salesforce::DEFAULT_KEY_FIELD),
             EndpointKind::Dynamics => Some(crate::crm::dynamics::DEFAULT_KEY_PROPERTY),
+            EndpointKind::Zoho => Some(crate::crm::zoho::DEFAULT_KEY_FIELD),
             EndpointKind::GenericRest | EndpointKind::Bottlecrm => None,
         }
     }
@@ -162,6 +175,8 @@ impl EndpointKind {
             }
             // An application user signs in through Entra ID.
             EndpointKind::Dynamics => &[AuthMethod::OauthClientCredentials],
+            // A self client's or server-based client's refresh token.
+            EndpointKind::Zoho => &[AuthMethod::OauthRefresh],
         }
     }
 }
@@ -276,7 +291,8 @@ pub struct EndpointSettings {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[ts(optional, as = "Option<Vec<String>>")]
     pub form_extra: Vec<String>,
-    /// Salesforce: which object the customers are (Contact by default).
+    /// Salesforce: which object the customers are (Contact by default);
+    /// Zoho: which module (`--module Contacts|Leads`; Contacts by default).
     pub crm_object: Option<CrmObject>,
     /// The OAuth token endpoint. Salesforce: production login by default
     /// (`https://test.salesforce.com/services/oauth2/token` for a sandbox,
@@ -293,11 +309,15 @@ pub struct EndpointSettings {
     /// Salesforce: save a record a duplicate rule matched
     /// (`Sforce-Duplicate-Rule-Header: allowSave=true`); off by default.
     pub allow_duplicates: Option<bool>,
-    /// Dynamics: the Web API version, `9.N` ("9.2" by default).
+    /// Dynamics: the Web API version, `9.N` ("9.2" by default); Zoho: the
+    /// REST API version, `2` or `5` to `8` ("8" by default).
     pub api_version: Option<String>,
     /// Dynamics: ask Dataverse to run its duplicate detection rules
     /// (`MSCRM.SuppressDuplicateDetection: false`); off by default.
     pub duplicate_detection: Option<bool>,
+    /// Zoho: at most this many requests in flight at once (the edition's
+    /// concurrency limit; 10 by default, Standard's).
+    pub concurrency: Option<u32>,
 }
 
 /// The Salesforce object customers become.
@@ -473,6 +493,7 @@ impl EndpointConfig {
         errors.extend(self.oauth_settings());
         errors.extend(self.salesforce_settings());
         errors.extend(self.dynamics_settings());
+        errors.extend(self.zoho_settings());
         let auth = self.settings.auth;
         if !self.kind.auth_methods().contains(&auth) {
             let methods: Vec<&str> = self
@@ -585,10 +606,11 @@ impl EndpointConfig {
             self.kind,
             EndpointKind::GenericRest | EndpointKind::Dynamics
         ) && s.auth == AuthMethod::OauthClientCredentials;
-        if s.token_url.is_some() && !(client_credentials || self.kind == EndpointKind::Salesforce) {
+        let own_token_url = matches!(self.kind, EndpointKind::Salesforce | EndpointKind::Zoho);
+        if s.token_url.is_some() && !(client_credentials || own_token_url) {
             errors.push(FieldError::new(
                 "token_url",
-                "Only Salesforce, Dynamics and OAuth client credentials (generic REST) use a token URL.",
+                "Only Salesforce, Dynamics, Zoho and OAuth client credentials (generic REST) use a token URL.",
             ));
         } else if let Some(Err(msg)) = s.token_url.as_deref().map(check_url) {
             errors.push(FieldError::new("token_url", msg));
@@ -617,8 +639,9 @@ impl EndpointConfig {
         let s = &self.settings;
         let mut errors = Vec::new();
         if self.kind != EndpointKind::Salesforce {
+            let object = s.crm_object.is_some() && self.kind != EndpointKind::Zoho;
             for (set, field) in [
-                (s.crm_object.is_some(), "object"),
+                (object, "object"),
                 (s.daily_request_cap.is_some(), "daily_request_cap"),
                 (s.allow_duplicates.is_some(), "allow_duplicates"),
             ] {
@@ -643,8 +666,9 @@ impl EndpointConfig {
         let s = &self.settings;
         let mut errors = Vec::new();
         if self.kind != EndpointKind::Dynamics {
+            let version = s.api_version.is_some() && self.kind != EndpointKind::Zoho;
             for (set, field) in [
-                (s.api_version.is_some(), "api_version"),
+                (version, "api_version"),
                 (s.duplicate_detection.is_some(), "duplicate_detection"),
             ] {
                 if set {
@@ -666,6 +690,50 @@ impl EndpointConfig {
                     "Use a Web API version from 9.0 to 9.2 (e.g. 9.2).",
                 ));
             }
+        }
+        errors
+    }
+
+    /// The settings only Zoho takes; the data centre's accounts server is
+    /// required, and only Zoho's own hosts (or this computer's, for the
+    /// emulator) get the client secret and the refresh token.
+    fn zoho_settings(&self) -> Vec<FieldError> {
+        let s = &self.settings;
+        let mut errors = Vec::new();
+        if self.kind != EndpointKind::Zoho {
+            if s.concurrency.is_some() {
+                errors.push(FieldError::new(
+                    "concurrency",
+                    "Only the Zoho connector takes this setting.",
+                ));
+            }
+            return errors;
+        }
+        match s.token_url.as_deref().map(check_url) {
+            None => errors.push(FieldError::new("token_url", ZOHO_TOKEN_URL_REQUIRED)),
+            Some(Ok(url)) if !crate::crm::zoho::accounts_host_ok(&url) => {
+                errors.push(FieldError::new(
+                    "token_url",
+                    format!(
+                        "{} is not a Zoho accounts server. {ZOHO_TOKEN_URL_REQUIRED}",
+                        url.host_str().unwrap_or("")
+                    ),
+                ))
+            }
+            // Malformed: `oauth_settings` said so.
+            Some(_) => {}
+        }
+        if let Some(v) = &s.api_version {
+            if crate::crm::zoho::api_version_ok(v).is_none() {
+                errors.push(FieldError::new(
+                    "api_version",
+                    "Use Zoho API version 8 (or 2, 5, 6, 7).",
+                ));
+            }
+        }
+        let concurrency = s.concurrency.map(i64::from);
+        if let Some(words) = concurrency.and_then(|v| limits::CONCURRENCY.check(v).err()) {
+            errors.push(FieldError::new("concurrency", words));
         }
         errors
     }
@@ -724,7 +792,7 @@ pub fn check_url(raw: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),

@@ -10,7 +10,7 @@ use ts_rs::TS;
 use super::save::{field_name, missing_message, secrets_used, SECRET_KINDS};
 use super::{secret_input, AuthMethod, EndpointKind, EXAMPLE_URL};
 use crate::crm::connector::DEFAULT_RATE_WINDOW_SECS;
-use crate::crm::{bottlecrm, dynamics, generic_rest, hubspot, salesforce};
+use crate::crm::{bottlecrm, dynamics, generic_rest, hubspot, salesforce, zoho};
 
 /// One kind of endpoint, as the settings form describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -107,6 +107,13 @@ pub fn kind(kind: EndpointKind) -> KindSpec {
             Some(dynamics::limits::DEFAULT_LIMIT),
             Some(dynamics::DEFAULT_KEY_PROPERTY),
         ),
+        // Credits and concurrency, not a window: the connector keeps them.
+        EndpointKind::Zoho => (
+            zoho::API_DOMAIN,
+            zoho::MAX_BATCH,
+            None,
+            Some(zoho::DEFAULT_KEY_FIELD),
+        ),
     };
     KindSpec {
         kind,
@@ -124,6 +131,7 @@ pub fn kind(kind: EndpointKind) -> KindSpec {
         auth_methods: kind.auth_methods().to_vec(),
         api_version: match kind {
             EndpointKind::Dynamics => Some(dynamics::DEFAULT_API_VERSION),
+            EndpointKind::Zoho => Some(zoho::DEFAULT_API_VERSION),
             _ => None,
         },
     }
@@ -174,7 +182,7 @@ mod tests {
     fn every_kind_offers_its_default_sign_in_first() {
         for spec in kinds() {
             let first = match spec.kind {
-                EndpointKind::Salesforce => AuthMethod::OauthRefresh,
+                EndpointKind::Salesforce | EndpointKind::Zoho => AuthMethod::OauthRefresh,
                 EndpointKind::Dynamics => AuthMethod::OauthClientCredentials,
                 _ => AuthMethod::Token,
             };
@@ -194,6 +202,17 @@ mod tests {
         let hubspot = kind(EndpointKind::Hubspot);
         assert_eq!(hubspot.rate_limit, Some(100));
         assert_eq!(hubspot.key_property, Some("outpost_key"));
+        let zoho = kind(EndpointKind::Zoho);
+        assert_eq!(
+            (
+                zoho.key_property,
+                zoho.api_version,
+                zoho.batch_size,
+                zoho.rate_limit
+            ),
+            (Some("Outpost_Key"), Some("8"), 100, None)
+        );
+        assert_eq!(zoho.auth_methods, [AuthMethod::OauthRefresh]);
         assert_eq!(kind(EndpointKind::GenericRest).key_property, None);
         assert_eq!(
             secret_input::check(&"x".repeat(secret_input::MAX_CHARS + 1)),

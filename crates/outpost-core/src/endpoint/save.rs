@@ -17,6 +17,11 @@ pub const SECRET_KINDS: [SecretKind; 3] = [
     SecretKind::RefreshToken,
 ];
 
+/// What the keyring caches for an endpoint besides its secrets (a
+/// minted access token): dropped whenever the settings are saved (they
+/// may name another client or data centre) or the endpoint is removed.
+pub const CACHED_KINDS: [SecretKind; 1] = [SecretKind::AccessToken];
+
 /// Secrets as entered in a form or on stdin; absent ones keep what is stored.
 pub type Entered = HashMap<SecretKind, Sensitive<String>>;
 
@@ -45,6 +50,7 @@ pub fn field_name(kind: SecretKind) -> &'static str {
         SecretKind::Token => "token",
         SecretKind::ClientSecret => "client_secret",
         SecretKind::RefreshToken => "refresh_token",
+        SecretKind::AccessToken => "access_token",
     }
 }
 
@@ -54,6 +60,7 @@ pub fn missing_message(kind: SecretKind) -> &'static str {
         SecretKind::Token => "Enter the API token.",
         SecretKind::ClientSecret => "Enter the client secret.",
         SecretKind::RefreshToken => "Enter the refresh token.",
+        SecretKind::AccessToken => "A new access token is minted when needed.",
     }
 }
 
@@ -102,12 +109,19 @@ pub async fn save(
         None => store.save_endpoint(config).await?,
     }
     // The settings are saved; a leftover secret is tidied up, not a failure.
-    let unused = SECRET_KINDS.iter().filter(|k| !used.contains(k));
-    let stale = unused.map(|&k| (config.name.as_str(), k)).chain(
-        renamed_from
-            .into_iter()
-            .flat_map(|old| SECRET_KINDS.map(|k| (old, k))),
-    );
+    let unused = SECRET_KINDS
+        .iter()
+        .filter(|k| !used.contains(k))
+        .chain(CACHED_KINDS.iter());
+    let stale =
+        unused
+            .map(|&k| (config.name.as_str(), k))
+            .chain(renamed_from.into_iter().flat_map(|old| {
+                SECRET_KINDS
+                    .into_iter()
+                    .chain(CACHED_KINDS)
+                    .map(move |k| (old, k))
+            }));
     for (name, kind) in stale {
         if let Err(e) = secrets.delete(name, kind).await {
             tracing::warn!(endpoint = name, ?kind, error = %e, "could not delete a secret the endpoint no longer uses");
@@ -127,7 +141,7 @@ pub async fn remove(
     if store.endpoint(name).await?.is_none() {
         return Err(EndpointError::NotFound(name.to_owned()));
     }
-    for kind in SECRET_KINDS {
+    for kind in SECRET_KINDS.into_iter().chain(CACHED_KINDS) {
         secrets.delete(name, kind).await?;
     }
     store.remove_endpoint(name).await?;

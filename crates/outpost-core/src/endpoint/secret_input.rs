@@ -100,6 +100,7 @@ impl SecretsInput {
             SecretKind::Token => self.token.as_ref(),
             SecretKind::ClientSecret => self.client_secret.as_ref(),
             SecretKind::RefreshToken => self.refresh_token.as_ref(),
+            SecretKind::AccessToken => None,
         }
     }
 
@@ -108,6 +109,8 @@ impl SecretsInput {
             SecretKind::Token => &mut self.token,
             SecretKind::ClientSecret => &mut self.client_secret,
             SecretKind::RefreshToken => &mut self.refresh_token,
+            // Only SECRET_KINDS reach here; a cache is never entered.
+            SecretKind::AccessToken => unreachable!("an access token is never entered"),
         }
     }
 
@@ -172,6 +175,7 @@ pub fn words(kind: SecretKind) -> &'static str {
         SecretKind::Token => "token",
         SecretKind::ClientSecret => "client secret",
         SecretKind::RefreshToken => "refresh token",
+        SecretKind::AccessToken => "cached access token",
     }
 }
 

@@ -16,6 +16,10 @@ pub enum SecretKind {
     Token,
     ClientSecret,
     RefreshToken,
+    /// A cached OAuth access token with its expiry (Zoho: JSON `{token,
+    /// expires_at, api_domain}`), shared by the app and the CLI so a
+    /// process reuses the token another minted. Never entered by a person.
+    AccessToken,
 }
 
 impl SecretKind {
@@ -24,6 +28,7 @@ impl SecretKind {
             SecretKind::Token => "token",
             SecretKind::ClientSecret => "client-secret",
             SecretKind::RefreshToken => "refresh-token",
+            SecretKind::AccessToken => "access-token",
         }
     }
 }

@@ -83,4 +83,5 @@ conformance! {
     bottlecrm => crate::connectors::bottlecrm::BottleCrm,
     salesforce => crate::connectors::salesforce::Salesforce,
     dynamics => crate::connectors::dynamics::Dynamics,
+    zoho => crate::connectors::zoho::Zoho,
 }

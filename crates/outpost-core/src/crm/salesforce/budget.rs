@@ -162,6 +162,7 @@ impl Budget {
         ApiBudget {
             org_used: s.org.map(|o| o.0),
             org_max: s.org.map(|o| o.1),
+            org_left: None,
             device_used: s.device_used(),
             device_cap: self.cap,
         }

@@ -6,3 +6,4 @@ pub mod dynamics;
 pub mod generic_rest;
 pub mod hubspot;
 pub mod salesforce;
+pub mod zoho;

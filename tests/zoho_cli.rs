@@ -1,0 +1,269 @@
+//! A Zoho CRM endpoint set up the way an admin's script does it, as real
+//! processes with the real keyring (`scripts/with-keyring`) against the
+//! emulator: the client secret and refresh token from `--secrets-stdin`,
+//! the API domain from the token answer (no `--url`), "Test connection",
+//! customers that go both ways, one access token minted for every process,
+//! and the settings refused where they do not fit.
+
+use std::collections::BTreeMap;
+
+use crm_emulator::{Config, Emulator};
+
+mod common;
+use common::{json, run, run_with_stdin, till_db};
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_org_signed_in_with_a_refresh_token_takes_and_gives_contacts() {
+    let (_dir, db) = till_db();
+    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    let config = emu.config().clone();
+    let name = format!("zoho-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let token_url = format!("{}/oauth/v2/token", emu.crm_url());
+    let secrets = format!(
+        r#"{{"client_secret": "{}", "refresh_token": "{}"}}"#,
+        config.oauth_client_secret, config.oauth_refresh_token
+    );
+    let added = run_with_stdin(
+        &db,
+        &[
+            "--json",
+            "endpoints",
+            "add",
+            "--name",
+            &name,
+            "--kind",
+            "zoho",
+            "--token-url",
+            &token_url,
+            "--auth",
+            "oauth-refresh",
+            "--client-id",
+            &config.oauth_client_id,
+            "--module",
+            "Contacts",
+            "--key-property",
+            "Outpost_Key",
+            "--api-version",
+            "8",
+            "--concurrency",
+            "5",
+            "--secrets-stdin",
+        ],
+        &secrets,
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    let shown = json(&db, &["endpoints", "show", &name]);
+    assert_eq!(shown["kind"], "zoho");
+    // Without --url: the data centre's API domain (here the emulator's).
+    assert_eq!(
+        shown["base_url"].as_str().unwrap().trim_end_matches('/'),
+        emu.crm_url().trim_end_matches('/')
+    );
+    assert_eq!(shown["settings"]["auth"], "oauth-refresh");
+    assert_eq!(shown["settings"]["api_version"], "8");
+    assert_eq!(shown["settings"]["concurrency"], 5);
+    assert_eq!(shown["settings"]["crm_object"], "contact");
+    assert_eq!(shown["client_secret"], "set");
+    assert_eq!(shown["refresh_token"], "set");
+    assert_eq!(shown["field_map"]["last_name"], "Last_Name");
+    assert_eq!(shown["field_map"]["postal_code"], "Mailing_Zip");
+    let text = serde_json::to_string(&shown).unwrap();
+    assert!(
+        !text.contains(&config.oauth_client_secret) && !text.contains(&config.oauth_refresh_token)
+    );
+
+    let tested = json(&db, &["endpoints", "test", &name]);
+    assert_eq!(tested["outcome"], "ok", "{tested}");
+
+    let ada = json(
+        &db,
+        &[
+            "customers",
+            "add",
+            "--first-name",
+            "Ada",
+            "--last-name",
+            "O'Lovelace (Byron)",
+            "--email",
+            "ada@example.com",
+            "--country",
+            "DE",
+        ],
+    );
+    assert_eq!(json(&db, &["sync", "--once"])["delivered"], 1);
+    let key = ada["id"].as_str().unwrap();
+    let record = emu
+        .records()
+        .into_iter()
+        .find(|r| r.api == "zoho" && r.key.as_deref() == Some(key))
+        .expect("Ada is in Zoho");
+    assert_eq!(record.record["Last_Name"], "O'Lovelace (Byron)");
+    assert_eq!(record.record["Email"], "ada@example.com");
+    assert_eq!(record.record["Mailing_Country"], "Germany");
+
+    emu.seed_zoho(
+        "Contacts",
+        vec![BTreeMap::from([
+            ("First_Name".to_owned(), "Grace".to_owned()),
+            ("Last_Name".to_owned(), "Hopper".to_owned()),
+            ("Mailing_Country".to_owned(), "United States".to_owned()),
+        ])],
+    )
+    .unwrap();
+    let pulled = json(&db, &["pull", "--endpoint", &name]);
+    assert_eq!(pulled["fetched"], 2, "{pulled}");
+    // Test, sync and pull were three processes: one token for all.
+    assert_eq!(
+        emu.zoho_settings()["tokens_minted"],
+        1,
+        "never mint per process"
+    );
+    emu.down().await;
+    let found = json(&db, &["customers", "search", "Hopper"]);
+    assert_eq!(found[0]["last_name"], "Hopper", "{found}");
+    assert_eq!(found[0]["country"], "US");
+    run(&db, &["endpoints", "remove", &name]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zoho_settings_are_refused_where_they_do_not_fit() {
+    let (_dir, db) = till_db();
+    let add = |args: &[&str]| {
+        let mut all = vec!["--json", "endpoints", "add", "--name", "zc"];
+        all.extend_from_slice(args);
+        run_with_stdin(&db, &all, r#"{"client_secret": "s", "refresh_token": "r"}"#)
+    };
+    let eu = "https://accounts.zoho.eu/oauth/v2/token";
+    for (args, field) in [
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--url",
+                "https://www.zohoapis.eu",
+                "--secrets-stdin",
+            ][..],
+            "token_url",
+        ),
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--token-url",
+                "https://accounts.zoho.evil.example/oauth/v2/token",
+                "--url",
+                "https://www.zohoapis.com",
+                "--secrets-stdin",
+            ][..],
+            "token_url",
+        ),
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--token-url",
+                eu,
+                "--api-version",
+                "3",
+                "--secrets-stdin",
+            ][..],
+            "api_version",
+        ),
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--token-url",
+                eu,
+                "--concurrency",
+                "0",
+                "--secrets-stdin",
+            ][..],
+            "concurrency",
+        ),
+        (
+            &["--kind", "zoho", "--token-url", eu, "--secrets-stdin"][..],
+            "client_id",
+        ),
+        (
+            &[
+                "--kind",
+                "zoho",
+                "--client-id",
+                "id",
+                "--token-url",
+                "https://id.example.com/token",
+                "--secrets-stdin",
+            ][..],
+            "url",
+        ),
+        (
+            &[
+                "--kind",
+                "hubspot",
+                "--url",
+                "https://api.hubapi.com",
+                "--concurrency",
+                "5",
+                "--token-stdin",
+            ][..],
+            "concurrency",
+        ),
+    ] {
+        let out = add(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let error = common::json_error(&out);
+        let fields: Vec<&str> = error["fields"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|f| f["field"].as_str()).collect())
+            .unwrap_or_else(|| error["field"].as_str().into_iter().collect());
+        assert!(fields.contains(&field), "{args:?}: {error}");
+    }
+    let out = add(&[
+        "--kind",
+        "zoho",
+        "--client-id",
+        "id",
+        "--token-url",
+        eu,
+        "--module",
+        "Deals",
+        "--secrets-stdin",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(json(&db, &["endpoints", "list"]), serde_json::json!([]));
+
+    // An EU account: the API domain follows from the accounts server.
+    let out = add(&[
+        "--kind",
+        "zoho",
+        "--client-id",
+        "id",
+        "--token-url",
+        eu,
+        "--module",
+        "Leads",
+        "--secrets-stdin",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = json(&db, &["endpoints", "show", "zc"]);
+    assert_eq!(
+        shown["base_url"].as_str().unwrap().trim_end_matches('/'),
+        "https://www.zohoapis.eu"
+    );
+    assert_eq!(shown["settings"]["crm_object"], "lead");
+    assert_eq!(shown["field_map"]["company"], "Company");
+    assert_eq!(shown["field_map"]["postal_code"], "Zip_Code");
+}
