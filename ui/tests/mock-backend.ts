@@ -474,9 +474,10 @@ export function installMockBackend(opts: MockOptions): void {
       const answer = typeof value === 'string' ? answerFor('endpoint', field, value) : undefined;
       if (answer !== undefined && 'error' in answer) errors.push({ field, message: answer.error });
     }
-    // EndpointConfig::salesforce_settings: refused for other kinds.
+    // EndpointConfig::salesforce_settings: refused for other kinds (Zoho
+    // takes the object as its module).
     const salesforceOnly: Array<[string, string]> = [
-      ['crm_object', 'object'],
+      ...(config.kind === 'zoho' ? [] : [['crm_object', 'object'] as [string, string]]),
       ['daily_request_cap', 'daily_request_cap'],
       ['allow_duplicates', 'allow_duplicates'],
     ];
@@ -490,10 +491,10 @@ export function installMockBackend(opts: MockOptions): void {
     const clientCredentials =
       (config.kind === 'generic-rest' || config.kind === 'dynamics') && settings.auth === 'oauth-client-credentials';
     if (typeof settings.token_url === 'string') {
-      if (!clientCredentials && config.kind !== 'salesforce') {
+      if (!clientCredentials && config.kind !== 'salesforce' && config.kind !== 'zoho') {
         errors.push({
           field: 'token_url',
-          message: 'Only Salesforce, Dynamics and OAuth client credentials (generic REST) use a token URL.',
+          message: 'Only Salesforce, Dynamics, Zoho and OAuth client credentials (generic REST) use a token URL.',
         });
       } else {
         const answer = answerFor('endpoint', 'base_url', settings.token_url.trim());

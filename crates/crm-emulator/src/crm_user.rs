@@ -166,7 +166,7 @@ pub fn edit(store: &mut Store, t: &Target, fields: &Map<String, Value>) -> Resul
 
 /// The live Zoho record a target names: `object` `Contacts` (default) or
 /// `Leads`, matched on `property` (default `Outpost_Key`; `id`, `Email`, any field).
-fn zoho_id(store: &Store, t: &Target) -> Result<Option<(zoho_model::Module, u64)>, String> {
+fn zoho_id(store: &mut Store, t: &Target) -> Result<Option<(zoho_model::Module, u64)>, String> {
     let name = t.object.as_deref().unwrap_or("Contacts");
     let m = zoho_model::Module::from_name(name)
         .ok_or_else(|| format!("unknown Zoho module {name:?}"))?;
@@ -194,9 +194,13 @@ pub(crate) fn edit_zoho(
 ) -> Result<(), String> {
     let changes = zoho_model::check_values(store.zoho.fields(m), fields, 0)
         .map_err(|e| format!("{}: {}", e.code, e.details))?;
-    let r = store.zoho.records.get_mut(&id).ok_or("no such record")?;
-    zoho_model::apply(&mut r.values, changes);
-    r.modified = zoho_model::now();
+    store
+        .zoho
+        .modify(id, |r| {
+            zoho_model::apply(&mut r.values, changes);
+            r.modified = zoho_model::now();
+        })
+        .ok_or("no such record")?;
     crate::api::zoho::records::persist(store, id);
     Ok(())
 }

@@ -147,7 +147,7 @@ impl Store {
             if row.kind == ZOHO_KIND {
                 let r: ZRecord = serde_json::from_str(&row.body).map_err(corrupt)?;
                 store.zoho.next_id = store.zoho.next_id.max(r.id + 1);
-                store.zoho.records.insert(r.id, r);
+                store.zoho.put(r);
                 continue;
             }
             if row.kind == ZOHO_DELETED_KIND {
@@ -358,7 +358,7 @@ impl Store {
                 record: c.render(None),
             });
         }
-        for r in self.zoho.records.values() {
+        for r in self.zoho.records() {
             out.push(StoredRecord {
                 api: "zoho".into(),
                 object: r.module.name().into(),

@@ -119,6 +119,21 @@ pub fn typescript() -> String {
         json!(kinds::kinds()),
     );
     constant(
+        "Zoho's data centres, the default first: the Settings form offers them by region.",
+        "ZOHO_DATA_CENTRES",
+        "ReadonlyArray<{ readonly region: string; readonly accounts: string; readonly api_domain: string; readonly token_url: string }>",
+        Value::Array(
+            crate::crm::zoho::DATA_CENTRES
+                .iter()
+                .map(|d| {
+                    let mut v = json!(d);
+                    v["token_url"] = json!(d.token_url());
+                    v
+                })
+                .collect(),
+        ),
+    );
+    constant(
         "Each sign-in method with the secrets it keeps in the keyring.",
         "AUTH_METHODS",
         "readonly AuthSpec[]",
@@ -159,6 +174,7 @@ pub fn typescript() -> String {
                 l(endpoint::limits::PULL_MODIFIED_WITHIN_DAYS),
             ),
             ("key_shop", l(endpoint::limits::KEY_SHOP)),
+            ("concurrency", l(endpoint::limits::CONCURRENCY)),
         ],
     );
     constant(

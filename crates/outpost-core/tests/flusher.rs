@@ -44,6 +44,7 @@ impl CrmConnector for Fake {
     }
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            requests_at_once: 1,
             max_batch: 10,
             upsert_by_external_id: true,
             rate_limit: None,

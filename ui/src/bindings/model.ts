@@ -1251,6 +1251,58 @@ export const ENDPOINT_KINDS: readonly KindSpec[] = [
   }
 ];
 
+/** Zoho's data centres, the default first: the Settings form offers them by region. */
+export const ZOHO_DATA_CENTRES: ReadonlyArray<{ readonly region: string; readonly accounts: string; readonly api_domain: string; readonly token_url: string }> = [
+  {
+    "accounts": "accounts.zoho.com",
+    "api_domain": "https://www.zohoapis.com",
+    "region": "United States (zoho.com)",
+    "token_url": "https://accounts.zoho.com/oauth/v2/token"
+  },
+  {
+    "accounts": "accounts.zoho.eu",
+    "api_domain": "https://www.zohoapis.eu",
+    "region": "Europe (zoho.eu)",
+    "token_url": "https://accounts.zoho.eu/oauth/v2/token"
+  },
+  {
+    "accounts": "accounts.zoho.in",
+    "api_domain": "https://www.zohoapis.in",
+    "region": "India (zoho.in)",
+    "token_url": "https://accounts.zoho.in/oauth/v2/token"
+  },
+  {
+    "accounts": "accounts.zoho.com.au",
+    "api_domain": "https://www.zohoapis.com.au",
+    "region": "Australia (zoho.com.au)",
+    "token_url": "https://accounts.zoho.com.au/oauth/v2/token"
+  },
+  {
+    "accounts": "accounts.zoho.jp",
+    "api_domain": "https://www.zohoapis.jp",
+    "region": "Japan (zoho.jp)",
+    "token_url": "https://accounts.zoho.jp/oauth/v2/token"
+  },
+  {
+    "accounts": "accounts.zoho.com.cn",
+    "api_domain": "https://www.zohoapis.com.cn",
+    "region": "China (zoho.com.cn)",
+    "token_url": "https://accounts.zoho.com.cn/oauth/v2/token"
+  },
+  {
+    "accounts": "accounts.zohocloud.ca",
+    "api_domain": "https://www.zohoapis.ca",
+    "region": "Canada (zohocloud.ca)",
+    "token_url": "https://accounts.zohocloud.ca/oauth/v2/token"
+  },
+  {
+    "accounts": "accounts.zoho.sa",
+    "api_domain": "https://www.zohoapis.sa",
+    "region": "Saudi Arabia (zoho.sa)",
+    "token_url": "https://accounts.zoho.sa/oauth/v2/token"
+  }
+];
+
 /** Each sign-in method with the secrets it keeps in the keyring. */
 export const AUTH_METHODS: readonly AuthSpec[] = [
   {
@@ -2288,10 +2340,15 @@ export const PHONE_REGIONS: readonly { readonly code: string; readonly calling_c
 ];
 
 /** The ranges of the endpoint's whole-number settings. */
-export const ENDPOINT_LIMITS: { readonly priority: Range; readonly batch_size: Range; readonly rate_limit: Range; readonly rate_window_secs: Range; readonly pull_modified_within_days: Range; readonly key_shop: Range } = {
+export const ENDPOINT_LIMITS: { readonly priority: Range; readonly batch_size: Range; readonly rate_limit: Range; readonly rate_window_secs: Range; readonly pull_modified_within_days: Range; readonly key_shop: Range; readonly concurrency: Range } = {
   "batch_size": {
     "max": 1000,
     "message": "Use a batch size from {min} to {max}.",
+    "min": 1
+  },
+  "concurrency": {
+    "max": 100,
+    "message": "Use a concurrency from {min} to {max} requests in flight.",
     "min": 1
   },
   "key_shop": {

@@ -21,7 +21,7 @@ import { interceptionWords, type Tone } from './sync';
 import type { AuthSpec } from '../bindings/AuthSpec';
 import type { CrmObject } from '../bindings/CrmObject';
 import type { KindSpec } from '../bindings/KindSpec';
-import { ADMIN, AUTH_METHODS, ENDPOINT_DEFAULTS, ENDPOINT_KINDS, ENDPOINT_LIMITS, ENDPOINT_MESSAGES, SECRETS, fill } from './model';
+import { ADMIN, AUTH_METHODS, ENDPOINT_DEFAULTS, ENDPOINT_KINDS, ENDPOINT_LIMITS, ENDPOINT_MESSAGES, SECRETS, ZOHO_DATA_CENTRES, fill } from './model';
 
 export const KINDS: readonly KindSpec[] = ENDPOINT_KINDS;
 
@@ -50,6 +50,36 @@ export const CRM_OBJECTS: ReadonlyArray<{ value: CrmObject; label: string }> = [
   { value: 'contact', label: 'Contact' },
   { value: 'lead', label: 'Lead' },
 ];
+
+/** The Zoho modules customers can become, the connector's default first. */
+export const ZOHO_MODULES: ReadonlyArray<{ value: CrmObject; label: string }> = [
+  { value: 'contact', label: 'Contacts' },
+  { value: 'lead', label: 'Leads' },
+];
+
+/** The data centre whose accounts server a token URL names, if any. */
+export function dataCentreOf(tokenUrl: string): (typeof ZOHO_DATA_CENTRES)[number] | undefined {
+  let host: string;
+  try {
+    host = new URL(tokenUrl.trim()).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
+  return ZOHO_DATA_CENTRES.find((d) => d.accounts === host);
+}
+
+/**
+ * Picking a data centre: its accounts server's token URL, and its API
+ * domain as the URL unless an admin typed another (a URL of another data
+ * centre follows the choice).
+ */
+export function chooseDataCentre(d: EndpointDraft, accounts: string): void {
+  const dc = ZOHO_DATA_CENTRES.find((x) => x.accounts === accounts);
+  if (dc === undefined) return;
+  d.token_url = dc.token_url;
+  const url = d.base_url.trim();
+  if (url === '' || ZOHO_DATA_CENTRES.some((x) => x.api_domain === url.replace(/\/$/, ''))) d.base_url = dc.api_domain;
+}
 
 /** Microsoft Entra ID's token endpoint, with the tenant to fill in. */
 export const ENTRA_TOKEN_URL = 'https://login.microsoftonline.com/TENANT/oauth2/v2.0/token';
@@ -178,6 +208,8 @@ export type EndpointDraft = {
   api_version: string;
   /** Dynamics: ask Dataverse to run its duplicate detection rules. */
   duplicate_detection: boolean;
+  /** Zoho: requests in flight at once (blank: the connector's default, Standard edition's 10). */
+  concurrency: string;
   /** Salesforce: this device's daily API request cap (blank: no cap). */
   daily_request_cap: string;
   /** Salesforce: save records a duplicate rule matched. */
@@ -216,6 +248,7 @@ export const FORM_FIELDS = [
   'allow_duplicates',
   'api_version',
   'duplicate_detection',
+  'concurrency',
   'batch_size',
   'rate_limit',
   'rate_window_secs',
@@ -252,6 +285,7 @@ export const INPUT_IDS: Record<FormField, string> = {
   allow_duplicates: 'ep-allow-duplicates',
   api_version: 'ep-api-version',
   duplicate_detection: 'ep-duplicate-detection',
+  concurrency: 'ep-concurrency',
   batch_size: 'ep-batch-size',
   rate_limit: 'ep-rate-limit',
   rate_window_secs: 'ep-rate-window',
@@ -303,6 +337,7 @@ export function newDraft(existing: EndpointView[]): EndpointDraft {
     scope: '',
     api_version: '',
     duplicate_detection: false,
+    concurrency: '',
     daily_request_cap: '',
     allow_duplicates: false,
     pull_enabled: true,
@@ -343,6 +378,7 @@ export function draftOf(view: EndpointView): EndpointDraft {
     scope: s.scope ?? '',
     api_version: s.api_version ?? '',
     duplicate_detection: s.duplicate_detection ?? false,
+    concurrency: num(s.concurrency),
     daily_request_cap: num(s.daily_request_cap),
     allow_duplicates: s.allow_duplicates ?? false,
     pull_enabled: s.pull_enabled ?? true,
@@ -392,6 +428,7 @@ const NUMBER_RULES: Record<NumberField, { min: number; max: number }> = {
   pull_modified_within_days: { min: 0, max: U32_MAX },
   key_shop: { min: 0, max: U32_MAX },
   daily_request_cap: { min: 0, max: U32_MAX },
+  concurrency: { min: 0, max: U32_MAX },
 };
 
 export type FormOutput =
@@ -445,6 +482,13 @@ export function toRequest(d: EndpointDraft): FormOutput {
   if ((d.kind === 'generic-rest' || d.kind === 'dynamics') && settings.auth === 'oauth-client-credentials') {
     if (d.token_url.trim() !== '') settings.token_url = d.token_url.trim();
     if (d.scope.trim() !== '') settings.scope = d.scope.trim();
+  }
+  if (d.kind === 'zoho') {
+    settings.crm_object = d.crm_object;
+    if (d.token_url.trim() !== '') settings.token_url = d.token_url.trim();
+    if (d.api_version.trim() !== '') settings.api_version = d.api_version.trim();
+    const concurrency = number('concurrency');
+    if (concurrency !== undefined) settings.concurrency = concurrency;
   }
   if (d.kind === 'dynamics') {
     if (d.api_version.trim() !== '') settings.api_version = d.api_version.trim();

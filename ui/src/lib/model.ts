@@ -7,7 +7,7 @@ import { COUNTRIES, FIELDS } from '../bindings/model';
 import type { Field } from '../bindings/Field';
 import type { FieldSpec } from '../bindings/FieldSpec';
 
-export { ADMIN, AUTH_METHODS, CONNECTION_MESSAGES, COUNTRIES, ENDPOINT_DEFAULTS, ENDPOINT_KINDS, ENDPOINT_LIMITS, ENDPOINT_MESSAGES, FIELDS, LIMITS, MESSAGES, SECRETS, SECRET_RULE } from '../bindings/model';
+export { ADMIN, AUTH_METHODS, CONNECTION_MESSAGES, COUNTRIES, ENDPOINT_DEFAULTS, ENDPOINT_KINDS, ENDPOINT_LIMITS, ENDPOINT_MESSAGES, FIELDS, LIMITS, MESSAGES, SECRETS, SECRET_RULE, ZOHO_DATA_CENTRES } from '../bindings/model';
 export type { Field, FieldSpec };
 
 /** Every field's name, in form order. */

@@ -302,6 +302,7 @@ impl CrmConnector for Unusable {
     }
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            requests_at_once: 1,
             max_batch: 1,
             upsert_by_external_id: false,
             rate_limit: None,

@@ -28,8 +28,13 @@ pub const DEFAULT_RATE_WINDOW_SECS: u32 = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
-    /// Most records one `upsert_batch` call may carry.
+    /// Most records one request may carry.
     pub max_batch: usize,
+    /// Requests of `max_batch` records one `upsert_batch` call may send at
+    /// once: a delivery round carries `max_batch × requests_at_once`
+    /// messages (1 for a CRM that limits requests per window; Zoho, which
+    /// limits requests in flight, sends one per concurrency slot).
+    pub requests_at_once: usize,
     /// True when the CRM can create-or-update by Outpost's key in one request,
     /// making every retry safe. When false the connector looks the key up first.
     pub upsert_by_external_id: bool,

@@ -75,7 +75,11 @@ impl Flusher {
             store,
             connector,
             monitor,
-            batch_size: batch_size.clamp(1, max),
+            // `batch_size` is records per request; a round has a request's
+            // worth for each the connector sends at once.
+            batch_size: batch_size
+                .clamp(1, max)
+                .saturating_mul(capabilities.requests_at_once.max(1) as u32),
             wake: Notify::new(),
             unrecorded: Default::default(),
             updates: capabilities.updates,

@@ -209,6 +209,7 @@ mod tests {
         }
         fn capabilities(&self) -> Capabilities {
             Capabilities {
+                requests_at_once: 1,
                 max_batch: 1,
                 upsert_by_external_id: true,
                 rate_limit: None,

@@ -233,16 +233,13 @@ pub fn seed(
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (k, Value::String(v)))
             .collect();
-        store.zoho.records.insert(
+        store.zoho.put(ZRecord {
             id,
-            ZRecord {
-                id,
-                module: m,
-                values,
-                created: at,
-                modified: at,
-            },
-        );
+            module: m,
+            values,
+            created: at,
+            modified: at,
+        });
         super::records::persist(&store, id);
         ids.push(id.to_string());
     }

@@ -2,7 +2,7 @@
 //! definitions as `GET /settings/fields` shows them, records with
 //! second-precision times, the recycle bin, and the value checks of a write.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
@@ -301,7 +301,14 @@ pub struct ModuleState {
 
 #[derive(Debug, Clone)]
 pub struct ZohoData {
-    pub records: BTreeMap<u64, ZRecord>,
+    /// Private so every write goes through [`ZohoData::put`],
+    /// [`ZohoData::modify`] or [`ZohoData::remove`], which keep the index.
+    records: BTreeMap<u64, ZRecord>,
+    /// Ids by lowercased value, per (module, field) looked up so far: an
+    /// upsert's duplicate check would otherwise read every record for
+    /// every record it carries (a 10,000-record flush then measures the
+    /// emulator, not the client). Built on a field's first lookup.
+    index: HashMap<(Module, String), HashMap<String, BTreeSet<u64>>>,
     pub deleted: BTreeMap<u64, Deleted>,
     pub fields: BTreeMap<Module, Vec<FieldDef>>,
     pub modules: BTreeMap<Module, ModuleState>,
@@ -312,6 +319,7 @@ impl Default for ZohoData {
     fn default() -> Self {
         ZohoData {
             records: BTreeMap::new(),
+            index: HashMap::new(),
             deleted: BTreeMap::new(),
             fields: Module::ALL
                 .into_iter()
@@ -351,8 +359,75 @@ impl ZohoData {
         self.records.get(&id).filter(|r| r.module == m)
     }
 
+    /// Every live record, by id.
+    pub fn records(&self) -> impl Iterator<Item = &ZRecord> {
+        self.records.values()
+    }
+
+    pub fn record(&self, id: u64) -> Option<&ZRecord> {
+        self.records.get(&id)
+    }
+
+    /// Stores a record (new, or replacing the one with its id).
+    pub fn put(&mut self, r: ZRecord) {
+        self.unindex(r.id);
+        let id = r.id;
+        self.records.insert(id, r);
+        self.reindex(id);
+    }
+
+    /// Changes a record in place; `None` when there is no such record.
+    pub fn modify<T>(&mut self, id: u64, f: impl FnOnce(&mut ZRecord) -> T) -> Option<T> {
+        self.unindex(id);
+        let out = self.records.get_mut(&id).map(f);
+        self.reindex(id);
+        out
+    }
+
+    pub fn remove(&mut self, id: u64) -> Option<ZRecord> {
+        self.unindex(id);
+        self.records.remove(&id)
+    }
+
+    fn index_key(r: &ZRecord, field: &str) -> Option<String> {
+        r.values
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+    }
+
+    fn unindex(&mut self, id: u64) {
+        let Some(r) = self.records.get(&id) else {
+            return;
+        };
+        for ((m, field), by_value) in &mut self.index {
+            if *m != r.module {
+                continue;
+            }
+            if let Some(k) = Self::index_key(r, field) {
+                if let Some(ids) = by_value.get_mut(&k) {
+                    ids.remove(&id);
+                }
+            }
+        }
+    }
+
+    fn reindex(&mut self, id: u64) {
+        let Some(r) = self.records.get(&id) else {
+            return;
+        };
+        for ((m, field), by_value) in &mut self.index {
+            if *m != r.module {
+                continue;
+            }
+            if let Some(k) = Self::index_key(r, field) {
+                by_value.entry(k).or_default().insert(id);
+            }
+        }
+    }
+
     /// Live records of `m` whose `field` equals `value` (case-insensitive), by id.
-    pub fn find_by(&self, m: Module, field: &str, value: &str) -> Vec<u64> {
+    pub fn find_by(&mut self, m: Module, field: &str, value: &str) -> Vec<u64> {
         if field == "id" {
             return value
                 .parse()
@@ -361,17 +436,20 @@ impl ZohoData {
                 .into_iter()
                 .collect();
         }
-        self.records
-            .values()
-            .filter(|r| r.module == m)
-            .filter(|r| {
-                r.values
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .is_some_and(|v| v.eq_ignore_ascii_case(value))
-            })
-            .map(|r| r.id)
-            .collect()
+        let key = (m, field.to_owned());
+        if !self.index.contains_key(&key) {
+            let mut by_value: HashMap<String, BTreeSet<u64>> = HashMap::new();
+            for r in self.records.values().filter(|r| r.module == m) {
+                if let Some(k) = Self::index_key(r, field) {
+                    by_value.entry(k).or_default().insert(r.id);
+                }
+            }
+            self.index.insert(key.clone(), by_value);
+        }
+        self.index[&key]
+            .get(&value.to_ascii_lowercase())
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default()
     }
 }
 

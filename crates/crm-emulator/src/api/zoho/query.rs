@@ -88,8 +88,7 @@ pub fn list(shared: &Shared, store: &Store, call: &Call, m: Module) -> Answer {
     };
     let mut keyed: Vec<((i64, u64), &ZRecord)> = store
         .zoho
-        .records
-        .values()
+        .records()
         .filter(|r| r.module == m)
         .filter(|r| since.is_none_or(|s| r.modified > s))
         .map(|r| (sort_key(r, &sort_by), r))
@@ -442,8 +441,7 @@ pub fn search(store: &Store, call: &Call, m: Module) -> Answer {
         let w = w.to_lowercase();
         let hits: Vec<&ZRecord> = store
             .zoho
-            .records
-            .values()
+            .records()
             .filter(|r| r.module == m)
             .filter(|r| {
                 text_fields
@@ -457,8 +455,7 @@ pub fn search(store: &Store, call: &Call, m: Module) -> Answer {
     };
     let hits: Vec<&ZRecord> = store
         .zoho
-        .records
-        .values()
+        .records()
         .filter(|r| r.module == m && matches(&criteria, r))
         .collect();
     page_of(store, m, hits, page, per_page)

@@ -22,7 +22,7 @@ pub const MAX_RECORDS: usize = 100;
 /// Mirrors a record (or its absence) into the state file.
 pub fn persist(store: &Store, id: u64) {
     let key = id.to_string();
-    match store.zoho.records.get(&id) {
+    match store.zoho.record(id) {
         Some(r) => store.put(ZOHO_KIND, &key, r),
         None => store.delete(ZOHO_KIND, &key),
     }
@@ -93,7 +93,12 @@ pub fn write_one(
     let defs: Vec<FieldDef> = store.zoho.fields(m).to_vec();
     let changes = model::check_values(&defs, input, index)?;
     let mut values = match target {
-        Some(id) => store.zoho.records[&id].values.clone(),
+        Some(id) => store
+            .zoho
+            .record(id)
+            .expect("the record exists")
+            .values
+            .clone(),
         None => BTreeMap::new(),
     };
     model::apply(&mut values, changes);
@@ -133,23 +138,24 @@ pub fn write_one(
     let now = model::now();
     let id = match target {
         Some(id) => {
-            let r = store.zoho.records.get_mut(&id).expect("target exists");
-            r.values = values;
-            r.modified = now;
+            store
+                .zoho
+                .modify(id, |r| {
+                    r.values = values;
+                    r.modified = now;
+                })
+                .expect("target exists");
             id
         }
         None => {
             let id = store.zoho.next_id();
-            store.zoho.records.insert(
+            store.zoho.put(ZRecord {
                 id,
-                ZRecord {
-                    id,
-                    module: m,
-                    values,
-                    created: now,
-                    modified: now,
-                },
-            );
+                module: m,
+                values,
+                created: now,
+                modified: now,
+            });
             id
         }
     };
@@ -172,7 +178,7 @@ fn overall(results: &[Value], all_ok: StatusCode) -> StatusCode {
 fn success(store: &Store, id: u64, message: &str) -> Value {
     json!({
         "code": "SUCCESS",
-        "details": success_details(&store.zoho.records[&id]),
+        "details": success_details(&store.zoho.record(id).expect("the record exists")),
         "message": message,
         "status": "success",
     })
@@ -350,7 +356,7 @@ pub fn remove(store: &mut Store, m: Module, id: u64) -> bool {
     let Some(r) = store.zoho.live(m, id).cloned() else {
         return false;
     };
-    store.zoho.records.remove(&id);
+    store.zoho.remove(id);
     store.zoho.deleted.insert(
         id,
         Deleted {
@@ -413,7 +419,11 @@ pub fn get(shared: &Shared, store: &mut Store, call: &Call, m: Module, id: &str)
         return no_content();
     };
     let fields = fields_param(call);
-    let body = store.zoho.records[&id].render(store.zoho.fields(m), fields.as_deref());
+    let body = store
+        .zoho
+        .record(id)
+        .expect("the record exists")
+        .render(store.zoho.fields(m), fields.as_deref());
     race_after_read(shared, store, m, id);
     ok(StatusCode::OK, json!({"data": [body]}))
 }

@@ -528,6 +528,7 @@ impl CrmConnector for BottleCrm {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            requests_at_once: 1,
             max_batch: MAX_BATCH,
             upsert_by_external_id: false,
             rate_limit: Self::default_rate_limit(),

@@ -412,6 +412,7 @@ impl CrmConnector for Dynamics {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            requests_at_once: 1,
             max_batch: self.batch_size,
             upsert_by_external_id: true,
             // `limits.rs` keeps the 5-minute window (a batch weighs more than one).

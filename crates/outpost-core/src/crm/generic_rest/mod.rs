@@ -614,6 +614,7 @@ impl CrmConnector for GenericRest {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            requests_at_once: 1,
             max_batch: MAX_BATCH,
             upsert_by_external_id: true,
             rate_limit: Self::default_rate_limit(),

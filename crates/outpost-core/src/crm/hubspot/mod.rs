@@ -462,6 +462,7 @@ impl CrmConnector for HubSpot {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            requests_at_once: 1,
             max_batch: MAX_BATCH,
             upsert_by_external_id: true,
             rate_limit: Some(DEFAULT_RATE_LIMIT),

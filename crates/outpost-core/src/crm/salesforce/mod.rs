@@ -402,6 +402,7 @@ impl CrmConnector for Salesforce {
 
     fn capabilities(&self) -> Capabilities {
         Capabilities {
+            requests_at_once: 1,
             max_batch: MAX_BATCH,
             upsert_by_external_id: true,
             // The budget is a day's, not a window's: `budget.rs` keeps it.

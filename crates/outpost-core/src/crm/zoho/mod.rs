@@ -58,16 +58,72 @@ const SEARCH_LIMIT: usize = 200;
 /// A merged lookup that takes longer is dropped (the local results stand).
 const SEARCH_DEADLINE: Duration = Duration::from_secs(5);
 
-/// Each data centre's accounts server and API domain.
-pub const DATA_CENTRES: &[(&str, &str)] = &[
-    ("accounts.zoho.com", "https://www.zohoapis.com"),
-    ("accounts.zoho.eu", "https://www.zohoapis.eu"),
-    ("accounts.zoho.in", "https://www.zohoapis.in"),
-    ("accounts.zoho.com.au", "https://www.zohoapis.com.au"),
-    ("accounts.zoho.jp", "https://www.zohoapis.jp"),
-    ("accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
-    ("accounts.zohocloud.ca", "https://www.zohoapis.ca"),
-    ("accounts.zoho.sa", "https://www.zohoapis.sa"),
+/// One Zoho data centre: where its accounts live and its API answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct DataCentre {
+    /// For the Settings form's choice, e.g. "Europe (zoho.eu)".
+    pub region: &'static str,
+    pub accounts: &'static str,
+    pub api_domain: &'static str,
+}
+
+impl DataCentre {
+    const fn new(region: &'static str, accounts: &'static str, api_domain: &'static str) -> Self {
+        DataCentre {
+            region,
+            accounts,
+            api_domain,
+        }
+    }
+
+    /// The accounts server's token endpoint (`--token-url`).
+    pub fn token_url(&self) -> String {
+        format!("https://{}/oauth/v2/token", self.accounts)
+    }
+}
+
+/// Every data centre, the default (zoho.com) first.
+pub const DATA_CENTRES: &[DataCentre] = &[
+    DataCentre::new(
+        "United States (zoho.com)",
+        "accounts.zoho.com",
+        "https://www.zohoapis.com",
+    ),
+    DataCentre::new(
+        "Europe (zoho.eu)",
+        "accounts.zoho.eu",
+        "https://www.zohoapis.eu",
+    ),
+    DataCentre::new(
+        "India (zoho.in)",
+        "accounts.zoho.in",
+        "https://www.zohoapis.in",
+    ),
+    DataCentre::new(
+        "Australia (zoho.com.au)",
+        "accounts.zoho.com.au",
+        "https://www.zohoapis.com.au",
+    ),
+    DataCentre::new(
+        "Japan (zoho.jp)",
+        "accounts.zoho.jp",
+        "https://www.zohoapis.jp",
+    ),
+    DataCentre::new(
+        "China (zoho.com.cn)",
+        "accounts.zoho.com.cn",
+        "https://www.zohoapis.com.cn",
+    ),
+    DataCentre::new(
+        "Canada (zohocloud.ca)",
+        "accounts.zohocloud.ca",
+        "https://www.zohoapis.ca",
+    ),
+    DataCentre::new(
+        "Saudi Arabia (zoho.sa)",
+        "accounts.zoho.sa",
+        "https://www.zohoapis.sa",
+    ),
 ];
 
 /// Whether the token URL is a Zoho accounts server (https), or this
@@ -78,9 +134,11 @@ pub fn accounts_host_ok(url: &Url) -> bool {
         return true;
     }
     url.scheme() == "https"
-        && url
-            .host_str()
-            .is_some_and(|h| DATA_CENTRES.iter().any(|(a, _)| a.eq_ignore_ascii_case(h)))
+        && url.host_str().is_some_and(|h| {
+            DATA_CENTRES
+                .iter()
+                .any(|d| d.accounts.eq_ignore_ascii_case(h))
+        })
 }
 
 /// The API domain of the token URL's data centre (this computer's origin
@@ -92,8 +150,8 @@ pub fn default_api_domain(token_url: &Url) -> Option<String> {
     let host = token_url.host_str()?;
     DATA_CENTRES
         .iter()
-        .find(|(a, _)| a.eq_ignore_ascii_case(host))
-        .map(|(_, api)| (*api).to_owned())
+        .find(|d| d.accounts.eq_ignore_ascii_case(host))
+        .map(|d| d.api_domain.to_owned())
 }
 
 /// [`default_api_domain`] of a token URL as typed (the CLI's `add`).
@@ -445,6 +503,9 @@ impl CrmConnector for Zoho {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             max_batch: self.batch_size,
+            // Zoho limits requests in flight, not per second: a round
+            // carries a request's worth for every slot.
+            requests_at_once: self.concurrency as usize,
             upsert_by_external_id: true,
             // Credits and concurrency, not a window: `credits.rs` keeps them.
             rate_limit: None,
@@ -471,9 +532,24 @@ impl CrmConnector for Zoho {
         let results =
             crate::crm::http::concurrently(&chunks, self.concurrency as usize, |c| self.upsert(c))
                 .await;
+        // When every request failed the round failed (offline, credits
+        // gone: the queue waits); otherwise the records of a failed request
+        // fail on their own and the delivered ones are not sent again.
+        if results.iter().all(Result::is_err) {
+            if let Some(Err(e)) = results.into_iter().next() {
+                return Err(e);
+            }
+            return Ok(Vec::new());
+        }
         let mut out = Vec::with_capacity(batch.len());
-        for r in results {
-            out.extend(r?);
+        for (chunk, r) in chunks.iter().zip(results) {
+            match r {
+                Ok(deliveries) => out.extend(deliveries),
+                Err(e) => out.extend(chunk.iter().map(|_| Delivery {
+                    outcome: RecordOutcome::Failed(e.clone()),
+                    call: CallInfo::default(),
+                })),
+            }
         }
         Ok(out)
     }
