@@ -126,6 +126,7 @@ fn credits_used(emu: &Emulator) -> u64 {
 
 struct Flush {
     secs: f64,
+    phase_secs: f64,
     upserts: u64,
     too_many: u64,
     credits: u64,
@@ -174,6 +175,20 @@ async fn flush(n: usize) -> Flush {
     engine.stop(Duration::from_secs(5)).await;
     let credits = credits_used(&emu) - credits_before;
     let by_outcome = requests_since(&emu, &before);
+    // The upsert phase: from the first upsert's start (its answer less the
+    // request cost) to the last answer, without the sign-in and set-up.
+    let upserts: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|e| e.endpoint.ends_with("/upsert"))
+        .map(|e| e.at)
+        .collect();
+    let phase_secs = match (upserts.first(), upserts.last()) {
+        (Some(a), Some(b)) => {
+            (*b - *a).num_milliseconds() as f64 / 1000.0 + REQUEST_COST.as_secs_f64()
+        }
+        _ => 0.0,
+    };
     if std::env::var_os("OUTPOST_BENCH_TRACE").is_some() {
         let log = emu.requests();
         let t0 = log.first().map(|e| e.at).unwrap();
@@ -207,6 +222,7 @@ async fn flush(n: usize) -> Flush {
     };
     let f = Flush {
         secs,
+        phase_secs,
         upserts: count(&|k| {
             k.contains("/upsert") && (k.ends_with("→ 200") || k.ends_with("→ 207"))
         }),
@@ -334,6 +350,13 @@ async fn flush_figures() {
         f.secs,
         n as f64 / ideal_secs,
         ideal_secs / f.secs * 100.0
+    );
+    println!(
+        "| the upserts alone (first upsert sent to last answer: without the sign-in and the set-up check before them) | {:.0} records/s ({:.2} s) | {:.0} records/s ({ideal_secs:.1} s) | {:.0} % |",
+        n as f64 / f.phase_secs,
+        f.phase_secs,
+        n as f64 / ideal_secs,
+        ideal_secs / f.phase_secs * 100.0
     );
     println!(
         "| TOO_MANY_REQUESTS answers in the same flush | {} | 0 | - |",

@@ -36,6 +36,18 @@ pub struct RoundResult {
     pub deferred: u64,
 }
 
+impl std::ops::AddAssign for RoundResult {
+    fn add_assign(&mut self, r: RoundResult) {
+        self.delivered += r.delivered;
+        self.rejected += r.rejected;
+        self.deferred += r.deferred;
+    }
+}
+
+/// Rounds one call of [`Flusher::round`] overlaps at most before it hands
+/// control back (to notice a stop, the monitor, a new configuration).
+const PIPELINED_ROUNDS: usize = 16;
+
 pub struct Flusher {
     endpoint: String,
     store: Store,
@@ -58,6 +70,19 @@ pub struct Flusher {
 pub enum Done {
     Created(Delivery),
     Updated(UpdateOutcome),
+}
+
+impl Done {
+    /// The request failed (the message goes back in the queue).
+    fn failed(&self) -> bool {
+        matches!(
+            self,
+            Done::Created(Delivery {
+                outcome: RecordOutcome::Failed(_),
+                ..
+            }) | Done::Updated(UpdateOutcome::Failed(_))
+        )
+    }
 }
 
 impl Flusher {
@@ -157,6 +182,13 @@ impl Flusher {
 
     /// Claims one batch of due messages and delivers it. An empty result
     /// means nothing was due.
+    ///
+    /// While the CRM takes every record of a batch, the next batch is
+    /// claimed and goes out while this one's outcomes are stored (up to
+    /// [`PIPELINED_ROUNDS`]): the local bookkeeping no longer leaves the
+    /// CRM's capacity idle between batches. Claims hold one message per
+    /// customer and none while an earlier one is unsent (`outbox::claim`),
+    /// so a later change still waits for its customer's earlier one.
     pub async fn round(&self) -> Result<RoundResult> {
         let mut unrecorded = self.unrecorded.lock().await;
         if let Some((claimed, deliveries)) = unrecorded.take() {
@@ -175,15 +207,70 @@ impl Flusher {
             // Taken back meanwhile (recovered): they go again, which the
             // idempotent upsert makes safe.
         }
-        let claimed = self
+        let mut claimed = self
             .store
             .claim_due_for(&self.endpoint, self.batch_size, Utc::now(), self.updates)
             .await?;
         if claimed.is_empty() {
             return Ok(RoundResult::default());
         }
-        let done = self.deliver(&claimed).await;
-        self.record_or_keep(&mut unrecorded, claimed, done).await
+        let mut total = RoundResult::default();
+        // The batch before this one, delivered, its outcomes being stored.
+        let mut previous: Option<(Vec<Claimed>, Vec<Done>)> = None;
+        let mut clean = true;
+        for turn in 1..=PIPELINED_ROUNDS {
+            // The next batch is claimed while this one is out, as long as
+            // the CRM took everything so far; a batch claimed is always
+            // sent (after a failure, one batch more learns it too).
+            let claim_next =
+                clean && turn < PIPELINED_ROUNDS && self.monitor.state() == ConnectionState::Online;
+            let (recorded, done, next) = tokio::join!(
+                async {
+                    match &previous {
+                        Some((c, d)) => Some(self.record(c, d).await),
+                        None => None,
+                    }
+                },
+                self.deliver(&claimed),
+                async {
+                    if !claim_next {
+                        return Vec::new();
+                    }
+                    self.store
+                        .claim_due_for(&self.endpoint, self.batch_size, Utc::now(), self.updates)
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::warn!(endpoint = %self.endpoint, error = %e, "could not claim the next batch");
+                            Vec::new()
+                        })
+                },
+            );
+            if let Some(recorded) = recorded {
+                match recorded {
+                    Ok(r) => total += r,
+                    Err(e) => {
+                        // Everything answered waits for the next round to
+                        // store it; a batch claimed meanwhile goes first.
+                        let next_done = self.deliver(&next).await;
+                        let (mut c, mut d) = previous.take().expect("recorded a previous batch");
+                        c.extend(claimed);
+                        d.extend(done);
+                        c.extend(next);
+                        d.extend(next_done);
+                        *unrecorded = Some((c, d));
+                        return Err(e);
+                    }
+                }
+            }
+            clean = done.iter().all(|d| !d.failed());
+            if next.is_empty() {
+                total += self.record_or_keep(&mut unrecorded, claimed, done).await?;
+                return Ok(total);
+            }
+            previous = Some((claimed, done));
+            claimed = next;
+        }
+        unreachable!("the last turn claims nothing next, so it returns")
     }
 
     /// Creates go in one batch; each update with the CRM's precondition

@@ -178,7 +178,7 @@ fn overall(results: &[Value], all_ok: StatusCode) -> StatusCode {
 fn success(store: &Store, id: u64, message: &str) -> Value {
     json!({
         "code": "SUCCESS",
-        "details": success_details(&store.zoho.record(id).expect("the record exists")),
+        "details": success_details(store.zoho.record(id).expect("the record exists")),
         "message": message,
         "status": "success",
     })
