@@ -15,6 +15,8 @@
 //! `OUTPOST_BENCH_TRACE=1` prints the emulator's request log of the flush (ms
 //! from the first answer, label, outcome): where the time between batches goes.
 
+#[path = "common/flush.rs"]
+mod flush;
 #[path = "common/memory.rs"]
 mod memory;
 #[path = "common/pull.rs"]
@@ -27,13 +29,12 @@ use std::time::{Duration, Instant};
 
 use crm_emulator::{Api, Config, Emulator, RateLimit};
 use outpost_core::crm;
-use outpost_core::customer::CustomerFields;
 use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
 use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::{NewCustomer, Sensitive, Store};
+use outpost_core::{Sensitive, Store};
 
 /// Operations per `$batch` (the connector's default).
 const BATCH: usize = 100;
@@ -82,43 +83,6 @@ async fn device(
     (store, secrets)
 }
 
-fn customers(n: usize) -> Vec<NewCustomer> {
-    (0..n)
-        .map(|i| NewCustomer {
-            fields: CustomerFields {
-                first_name: Some(format!("Flush{i}")),
-                last_name: Some("Bench".into()),
-                email: Some(format!("flush.{i}@example.com")),
-                phone: Some(format!("+49 30 {:07}", i)),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .collect()
-}
-
-/// Requests per "label → outcome" since `before`.
-fn requests_since(emu: &Emulator, before: &crm_emulator::StatsSnapshot) -> BTreeMap<String, u64> {
-    let now = emu.stats();
-    let mut by_outcome = BTreeMap::new();
-    for (label, outcomes) in &now.endpoints {
-        for (outcome, &k) in outcomes {
-            let was = before
-                .endpoints
-                .get(label)
-                .and_then(|m| m.get(outcome))
-                .copied()
-                .unwrap_or(0);
-            if k > was {
-                *by_outcome
-                    .entry(format!("{label} → {outcome}"))
-                    .or_insert(0) += k - was;
-            }
-        }
-    }
-    by_outcome
-}
-
 struct Flush {
     secs: f64,
     batches: u64,
@@ -150,7 +114,7 @@ async fn flush(n: usize) -> Flush {
         settings,
     )
     .await;
-    for chunk in customers(n).chunks(5000) {
+    for chunk in flush::customers(n).chunks(5000) {
         store.create_customers(chunk).await.unwrap();
     }
     let before = emu.stats();
@@ -161,19 +125,8 @@ async fn flush(n: usize) -> Flush {
     }
     let secs = start.elapsed().as_secs_f64();
     engine.stop(Duration::from_secs(5)).await;
-    let by_outcome = requests_since(&emu, &before);
-    if std::env::var_os("OUTPOST_BENCH_TRACE").is_some() {
-        let log = emu.requests();
-        let t0 = log.first().map(|e| e.at).unwrap();
-        for e in &log {
-            eprintln!(
-                "TRACE {:>6} {} {}",
-                (e.at - t0).num_milliseconds(),
-                e.endpoint,
-                e.outcome
-            );
-        }
-    }
+    let by_outcome = flush::requests_since(&emu, &before);
+    flush::trace_requests(&emu);
     assert_eq!(store.status().await.unwrap().needs_attention, 0);
     let (retried,): (i64,) = sqlx::query_as("SELECT count(*) FROM outbox WHERE attempts > 1")
         .fetch_one(store.pool_for_tests())
@@ -263,19 +216,8 @@ async fn pull(n: usize) -> PullRow {
         c.oauth_client_secret
     );
     let child = pull::run_child(CHILD_ENV, spec).await;
-    let by_outcome = requests_since(&emu, &before);
-    if std::env::var_os("OUTPOST_BENCH_TRACE").is_some() {
-        let log = emu.requests();
-        let t0 = log.first().map(|e| e.at).unwrap();
-        for e in &log {
-            eprintln!(
-                "TRACE {:>6} {} {}",
-                (e.at - t0).num_milliseconds(),
-                e.endpoint,
-                e.outcome
-            );
-        }
-    }
+    let by_outcome = flush::requests_since(&emu, &before);
+    flush::trace_requests(&emu);
     eprintln!("pull {n}: requests {by_outcome:?}");
     emu.shutdown().await;
     let count = |token: bool| {

@@ -13,6 +13,8 @@
 //!
 //!     cargo bench -p outpost-core --bench zoho [-- [flush] [pull] [N]]   (N = 100000 contacts; about 2 minutes)
 
+#[path = "common/flush.rs"]
+mod flush;
 #[path = "common/memory.rs"]
 mod memory;
 #[path = "common/pull.rs"]
@@ -25,13 +27,12 @@ use std::time::{Duration, Instant};
 
 use crm_emulator::{Config, Emulator, ZohoSettingsChange};
 use outpost_core::crm;
-use outpost_core::customer::CustomerFields;
 use outpost_core::endpoint::secrets::{MemorySecrets, SecretKind, SecretStore};
 use outpost_core::endpoint::{
     AuthMethod, Connectivity, EndpointConfig, EndpointKind, EndpointSettings,
 };
 use outpost_core::sync::engine::SyncEngine;
-use outpost_core::{NewCustomer, Sensitive, Store};
+use outpost_core::{Sensitive, Store};
 
 /// Records per upsert (Zoho's maximum, the connector's default).
 const BATCH: usize = 100;
@@ -83,43 +84,6 @@ async fn device(
     (store, secrets)
 }
 
-fn customers(n: usize) -> Vec<NewCustomer> {
-    (0..n)
-        .map(|i| NewCustomer {
-            fields: CustomerFields {
-                first_name: Some(format!("Flush{i}")),
-                last_name: Some("Bench".into()),
-                email: Some(format!("flush.{i}@example.com")),
-                phone: Some(format!("+49 30 {:07}", i)),
-                ..Default::default()
-            },
-            ..Default::default()
-        })
-        .collect()
-}
-
-/// Requests per "label → outcome" since `before`.
-fn requests_since(emu: &Emulator, before: &crm_emulator::StatsSnapshot) -> BTreeMap<String, u64> {
-    let now = emu.stats();
-    let mut by_outcome = BTreeMap::new();
-    for (label, outcomes) in &now.endpoints {
-        for (outcome, &k) in outcomes {
-            let was = before
-                .endpoints
-                .get(label)
-                .and_then(|m| m.get(outcome))
-                .copied()
-                .unwrap_or(0);
-            if k > was {
-                *by_outcome
-                    .entry(format!("{label} → {outcome}"))
-                    .or_insert(0) += k - was;
-            }
-        }
-    }
-    by_outcome
-}
-
 fn credits_used(emu: &Emulator) -> u64 {
     emu.zoho_settings()["credits"]["used"].as_u64().unwrap()
 }
@@ -156,7 +120,7 @@ async fn flush(n: usize) -> Flush {
         settings,
     )
     .await;
-    for chunk in customers(n).chunks(5000) {
+    for chunk in flush::customers(n).chunks(5000) {
         store.create_customers(chunk).await.unwrap();
     }
     emu.change_zoho_settings(ZohoSettingsChange {
@@ -174,7 +138,7 @@ async fn flush(n: usize) -> Flush {
     let secs = start.elapsed().as_secs_f64();
     engine.stop(Duration::from_secs(5)).await;
     let credits = credits_used(&emu) - credits_before;
-    let by_outcome = requests_since(&emu, &before);
+    let by_outcome = flush::requests_since(&emu, &before);
     // The upsert phase: from the first upsert's start (its answer less the
     // request cost) to the last answer, without the sign-in and set-up.
     let upserts: Vec<_> = emu
@@ -189,18 +153,7 @@ async fn flush(n: usize) -> Flush {
         }
         _ => 0.0,
     };
-    if std::env::var_os("OUTPOST_BENCH_TRACE").is_some() {
-        let log = emu.requests();
-        let t0 = log.first().map(|e| e.at).unwrap();
-        for e in &log {
-            eprintln!(
-                "TRACE {:>6} {} {}",
-                (e.at - t0).num_milliseconds(),
-                e.endpoint,
-                e.outcome
-            );
-        }
-    }
+    flush::trace_requests(&emu);
     assert_eq!(store.status().await.unwrap().needs_attention, 0);
     let (retried,): (i64,) = sqlx::query_as("SELECT count(*) FROM outbox WHERE attempts > 1")
         .fetch_one(store.pool_for_tests())
@@ -295,7 +248,7 @@ async fn pull(n: usize) -> PullRow {
         emu.issue_zoho_refresh_token(None)
     );
     let child = pull::run_child(CHILD_ENV, spec).await;
-    let by_outcome = requests_since(&emu, &before);
+    let by_outcome = flush::requests_since(&emu, &before);
     eprintln!("pull {n}: requests {by_outcome:?}");
     emu.shutdown().await;
     let count = |token: bool| {
