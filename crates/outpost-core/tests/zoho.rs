@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::{inputs, World};
 use crm_emulator::api::zoho::admin::SettingsChange;
 use crm_emulator::crm_user::Target;
+use crm_emulator::faults::{ErrorKind, Faults};
 use crm_emulator::Config;
 use outpost_core::crm::connector::{CrmConnector, Outgoing, PullFilter, RecordOutcome};
 use outpost_core::crm::keyset::Keyset;
@@ -313,6 +314,50 @@ async fn requests_in_flight_never_exceed_the_concurrency_setting() {
     );
     let peak = peak.load(Ordering::Relaxed);
     assert!((2..=3).contains(&peak), "in flight at most: {peak}");
+    world.assert_exactly_once(&batch.iter().map(|o| o.customer.id).collect::<Vec<_>>());
+}
+
+/// A request that fails as a whole (Zoho down in the middle of a round)
+/// leaves the round's requests not yet sent unsent: they would fail the
+/// same way, so they wait with it instead of hammering a CRM in trouble.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_failing_as_a_whole_leaves_the_rest_of_the_round_unsent() {
+    let world = World::new(Config::unlimited()).await;
+    zoho(
+        &world,
+        EndpointSettings {
+            concurrency: Some(1),
+            batch_size: Some(10),
+            ..Default::default()
+        },
+    )
+    .await;
+    let c = connector(&world).await;
+    c.probe().await.unwrap();
+    let batch = outgoing(&world, &inputs(50, "Down")).await;
+    world.emu.set_faults(Faults {
+        error_rate: 1.0,
+        error_kinds: vec![ErrorKind::Unavailable],
+        ..Default::default()
+    });
+    let upserts = || {
+        world
+            .emu
+            .requests()
+            .iter()
+            .filter(|e| e.endpoint.ends_with("/upsert"))
+            .count()
+    };
+    let before = upserts();
+    let err = c.upsert_batch(&batch).await.unwrap_err();
+    assert!(err.to_string().contains("unavailable"), "{err}");
+    assert_eq!(upserts() - before, 1, "one request of five went out");
+
+    world.emu.clear_faults();
+    let out = c.upsert_batch(&batch).await.unwrap();
+    assert!(out
+        .iter()
+        .all(|d| matches!(d.outcome, RecordOutcome::Delivered { .. })));
     world.assert_exactly_once(&batch.iter().map(|o| o.customer.id).collect::<Vec<_>>());
 }
 

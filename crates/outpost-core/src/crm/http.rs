@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
@@ -97,17 +97,33 @@ pub async fn body_or_empty(response: Response) -> Vec<u8> {
 }
 
 /// `f` over every item, at most `in_flight` at once, the results in the
-/// items' order (connectors that send one request per record).
+/// items' order (connectors that send one request per record, or one per
+/// concurrency slot). A slot is refilled as soon as its request ends: one
+/// slow answer holds only its own slot, not the next `in_flight` items.
 pub async fn concurrently<'a, I, T, F, Fut>(items: &'a [I], in_flight: usize, f: F) -> Vec<T>
 where
     F: Fn(&'a I) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
-    let mut out = Vec::with_capacity(items.len());
-    for chunk in items.chunks(in_flight.max(1)) {
-        out.extend(join_all(chunk.iter().map(&f)).await);
+    let mut waiting = items.iter().enumerate();
+    let mut running = FuturesUnordered::new();
+    for (i, item) in waiting.by_ref().take(in_flight.max(1)) {
+        running.push(numbered(i, f(item)));
     }
-    out
+    let mut out: Vec<Option<T>> = items.iter().map(|_| None).collect();
+    while let Some((i, t)) = running.next().await {
+        out[i] = Some(t);
+        if let Some((j, item)) = waiting.next() {
+            running.push(numbered(j, f(item)));
+        }
+    }
+    out.into_iter()
+        .map(|t| t.expect("every item ran"))
+        .collect()
+}
+
+async fn numbered<Fut: std::future::Future>(i: usize, fut: Fut) -> (usize, Fut::Output) {
+    (i, fut.await)
 }
 
 impl Http {
@@ -180,5 +196,49 @@ impl Http {
             response,
             elapsed: start.elapsed(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::concurrently;
+
+    /// One slow item holds one slot: the others flow through the rest, at
+    /// most `in_flight` at once, and the results keep the items' order.
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_item_holds_only_its_own_slot() {
+        let running = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        let started = tokio::time::Instant::now();
+        let items: Vec<u64> = vec![1000, 10, 10, 10, 10, 10];
+        let out = concurrently(&items, 2, |ms| {
+            let (running, most) = (&running, &most);
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(*ms)).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                (*ms, started.elapsed())
+            }
+        })
+        .await;
+        assert_eq!(
+            most.load(Ordering::SeqCst),
+            2,
+            "never more than two at once"
+        );
+        assert_eq!(
+            out.iter().map(|(ms, _)| *ms).collect::<Vec<_>>(),
+            items,
+            "results in the items' order"
+        );
+        let last_fast = out[1..].iter().map(|(_, at)| *at).max().unwrap();
+        assert!(
+            last_fast <= Duration::from_millis(60),
+            "the five fast items went one after another beside the slow one: {last_fast:?}"
+        );
     }
 }

@@ -47,6 +47,8 @@ impl std::ops::AddAssign for RoundResult {
 /// Rounds one call of [`Flusher::round`] overlaps at most before it hands
 /// control back (to notice a stop, the monitor, a new configuration).
 const PIPELINED_ROUNDS: usize = 16;
+/// Requests per concurrency slot in one round (see [`requests_per_round`]).
+const REQUESTS_PER_SLOT: usize = 4;
 
 pub struct Flusher {
     endpoint: String,
@@ -101,10 +103,12 @@ impl Flusher {
             connector,
             monitor,
             // `batch_size` is records per request; a round has a request's
-            // worth for each the connector sends at once.
+            // worth for each the connector sends at once, several per slot
+            // where there are several slots, so a slot freed early takes
+            // the next request instead of waiting for the round's slowest.
             batch_size: batch_size
                 .clamp(1, max)
-                .saturating_mul(capabilities.requests_at_once.max(1) as u32),
+                .saturating_mul(requests_per_round(capabilities.requests_at_once)),
             wake: Notify::new(),
             unrecorded: Default::default(),
             updates: capabilities.updates,
@@ -493,6 +497,15 @@ impl Flusher {
             "outbox round"
         );
         Ok(result)
+    }
+}
+
+/// Requests a round carries: one for a CRM that takes one at a time,
+/// [`REQUESTS_PER_SLOT`] per slot for one that takes several.
+fn requests_per_round(at_once: usize) -> u32 {
+    match at_once {
+        0 | 1 => 1,
+        n => (n * REQUESTS_PER_SLOT) as u32,
     }
 }
 

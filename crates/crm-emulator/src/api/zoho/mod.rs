@@ -82,7 +82,8 @@ pub struct ZohoRuntime {
     /// Concurrent requests per org; 0: no cap.
     pub concurrency: u32,
     pub in_flight: u32,
-    /// How long each request holds its concurrency slot.
+    /// How long each request holds its concurrency slot, counted from taking
+    /// it: the emulator's own work is part of it, not added on top.
     pub request_cost: Duration,
     pub tokens_minted: u64,
     /// Lifetime of minted access tokens (`expires_in`, default 3600 s).
@@ -361,6 +362,9 @@ async fn handle(
         rt.in_flight += 1;
     }
     let slot = Slot(&shared);
+    // The cost is the request's whole time in its slot, the emulator's own
+    // work included, as a real server's answer time would be.
+    let held_until = Instant::now() + shared.zoho().request_cost;
     let body = match read_limited(body, shared.config.max_body_bytes).await {
         Ok(b) => b,
         Err(e) => return ZError::from(e).into_response(),
@@ -407,11 +411,6 @@ async fn handle(
             a
         }
     };
-    let cost_hold = shared.zoho().request_cost;
-    if !cost_hold.is_zero() {
-        tokio::time::sleep(cost_hold).await;
-    }
-    drop(slot);
     let mut resp = match answer {
         Ok((status, Some(b))) => (status, Json(b)).into_response(),
         Ok((status, None)) => status.into_response(),
@@ -421,6 +420,8 @@ async fn handle(
         resp.headers_mut()
             .insert("x-api-credits-remaining", HeaderValue::from(r));
     }
+    tokio::time::sleep_until(held_until.into()).await;
+    drop(slot);
     resp
 }
 

@@ -529,9 +529,27 @@ impl CrmConnector for Zoho {
     async fn upsert_batch(&self, batch: &[Outgoing]) -> Result<Vec<Delivery>, ConnectorError> {
         // An upsert by key is safe to repeat: earlier attempts need no look-up.
         let chunks: Vec<&[Outgoing]> = batch.chunks(self.batch_size).collect();
-        let results =
-            crate::crm::http::concurrently(&chunks, self.concurrency as usize, |c| self.upsert(c))
-                .await;
+        // A request that failed as a whole (offline, busy, credits gone)
+        // would fail the same way for the chunks not yet sent: they wait.
+        let stopped: std::sync::Mutex<Option<ConnectorError>> = Default::default();
+        let results = crate::crm::http::concurrently(&chunks, self.concurrency as usize, |c| {
+            let stopped = &stopped;
+            async move {
+                let earlier = stopped.lock().expect("not poisoned").clone();
+                if let Some(e) = earlier {
+                    return Err(e);
+                }
+                let r = self.upsert(c).await;
+                if let Err(e) = &r {
+                    stopped
+                        .lock()
+                        .expect("not poisoned")
+                        .get_or_insert_with(|| e.clone());
+                }
+                r
+            }
+        })
+        .await;
         // When every request failed the round failed (offline, credits
         // gone: the queue waits); otherwise the records of a failed request
         // fail on their own and the delivered ones are not sent again.
