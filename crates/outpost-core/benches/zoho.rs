@@ -5,8 +5,11 @@
 //!   credits, so 100 per 1,000), and its records/s against what the
 //!   emulator's concurrency limit allows (each request holds one of
 //!   `CONCURRENCY` slots for `REQUEST_COST`: at most CONCURRENCY /
-//!   REQUEST_COST requests per second, 100 records each), with the
-//!   `TOO_MANY_REQUESTS` answers it took (goal: none);
+//!   REQUEST_COST requests per second, 100 records each) while it
+//!   delivers and over the whole flush from the engine's start (which adds
+//!   the sign-in, the set-up check and the first claim, once whatever the
+//!   queue's size), with the `TOO_MANY_REQUESTS` answers it took (goal:
+//!   none);
 //! - the working-set pull (`pull_pass`) of N/10 and N contacts: records/s
 //!   and peak resident-set growth, in a child process (this binary again),
 //!   so the emulator's own memory is not counted as Outpost's.
@@ -91,11 +94,19 @@ fn credits_used(emu: &Emulator) -> u64 {
 struct Flush {
     secs: f64,
     phase_secs: f64,
+    before_upserts: Start,
     upserts: u64,
     too_many: u64,
     credits: u64,
     by_outcome: BTreeMap<String, u64>,
     retried: i64,
+}
+
+/// What happens before the first upsert, in ms from the engine's start.
+struct Start {
+    token_ms: i64,
+    check_ms: i64,
+    first_upsert_ms: i64,
 }
 
 /// Queues `n` customers, then times a new engine's flush of them until
@@ -131,6 +142,7 @@ async fn flush(n: usize) -> Flush {
     let before = emu.stats();
     let credits_before = credits_used(&emu);
     let start = Instant::now();
+    let started = chrono::Utc::now();
     let engine = SyncEngine::start(store.clone(), secrets).await.unwrap();
     while store.status().await.unwrap().pending > 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -147,6 +159,23 @@ async fn flush(n: usize) -> Flush {
         .filter(|e| e.endpoint.ends_with("/upsert"))
         .map(|e| e.at)
         .collect();
+    // Before the first upsert: when the token and the set-up check were
+    // answered, and the first upsert sent, in ms from the engine's start.
+    let ms_since_start = |at: chrono::DateTime<chrono::Utc>| (at - started).num_milliseconds();
+    let log = emu.requests();
+    let answered = |part: &str| {
+        log.iter()
+            .filter(|e| e.endpoint.contains(part))
+            .map(|e| ms_since_start(e.at))
+            .max()
+    };
+    let before_upserts = Start {
+        token_ms: answered("/oauth/v2/token").unwrap_or(0),
+        check_ms: answered("/settings/").unwrap_or(0),
+        first_upsert_ms: upserts.first().map_or(0, |a| {
+            ms_since_start(*a) - REQUEST_COST.as_millis() as i64
+        }),
+    };
     let phase_secs = match (upserts.first(), upserts.last()) {
         (Some(a), Some(b)) => {
             (*b - *a).num_milliseconds() as f64 / 1000.0 + REQUEST_COST.as_secs_f64()
@@ -176,6 +205,7 @@ async fn flush(n: usize) -> Flush {
     let f = Flush {
         secs,
         phase_secs,
+        before_upserts,
         upserts: count(&|k| {
             k.contains("/upsert") && (k.ends_with("→ 200") || k.ends_with("→ 207"))
         }),
@@ -297,19 +327,23 @@ async fn flush_figures() {
         (per_1000 / 100.0 - 1.0) * 100.0
     );
     println!(
-        "| records/s, concurrency {CONCURRENCY}, {} ms per request (Zoho's and Outpost's limit) | {:.0} records/s ({:.1} s) | what the limit allows: {:.0} records/s ({ideal_secs:.1} s) | {:.0} % |",
+        "| records/s while delivering, concurrency {CONCURRENCY}, {} ms per request (Zoho's and Outpost's limit): first upsert sent to last answer | {:.0} records/s ({:.2} s) | what the limit allows: {:.0} records/s ({ideal_secs:.1} s) | {:.0} % |",
         REQUEST_COST.as_millis(),
-        n as f64 / f.secs,
-        f.secs,
-        n as f64 / ideal_secs,
-        ideal_secs / f.secs * 100.0
-    );
-    println!(
-        "| the upserts alone (first upsert sent to last answer: without the sign-in and the set-up check before them) | {:.0} records/s ({:.2} s) | {:.0} records/s ({ideal_secs:.1} s) | {:.0} % |",
         n as f64 / f.phase_secs,
         f.phase_secs,
         n as f64 / ideal_secs,
         ideal_secs / f.phase_secs * 100.0
+    );
+    let b = &f.before_upserts;
+    println!(
+        "| the whole flush from the engine's start (token answered at {} ms, the set-up check at {} ms, first upsert sent at {} ms) | {:.0} records/s ({:.2} s) | {:.0} records/s ({ideal_secs:.1} s) | {:.0} % |",
+        b.token_ms,
+        b.check_ms,
+        b.first_upsert_ms,
+        n as f64 / f.secs,
+        f.secs,
+        n as f64 / ideal_secs,
+        ideal_secs / f.secs * 100.0
     );
     println!(
         "| TOO_MANY_REQUESTS answers in the same flush | {} | 0 | - |",
