@@ -172,9 +172,9 @@ async fn flush(n: usize) -> Flush {
     let before_upserts = Start {
         token_ms: answered("/oauth/v2/token").unwrap_or(0),
         check_ms: answered("/settings/").unwrap_or(0),
-        first_upsert_ms: upserts.first().map_or(0, |a| {
-            ms_since_start(*a) - REQUEST_COST.as_millis() as i64
-        }),
+        first_upsert_ms: upserts
+            .first()
+            .map_or(0, |a| ms_since_start(*a) - REQUEST_COST.as_millis() as i64),
     };
     let phase_secs = match (upserts.first(), upserts.last()) {
         (Some(a), Some(b)) => {

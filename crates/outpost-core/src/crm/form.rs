@@ -59,6 +59,71 @@ pub struct FormField {
     pub max_len: Option<u32>,
 }
 
+/// One field of a CRM's own metadata (Salesforce's describe, Dataverse's
+/// attributes, Zoho's `settings/fields`), in the terms the form needs.
+pub struct DescribedField<'a> {
+    /// The customer field the field map makes it, if any.
+    pub customer_field: Option<Field>,
+    /// The CRM's name: an unmapped field is an attribute under it, in
+    /// lower case.
+    pub crm_name: &'a str,
+    pub label: String,
+    /// True when the CRM offers a list of values for it.
+    pub picklist: bool,
+    pub options: Vec<FieldOption>,
+    /// The CRM refuses a record without it.
+    pub required: bool,
+    /// The most characters it takes, when the CRM says.
+    pub length: Option<u32>,
+}
+
+impl DescribedField<'_> {
+    /// Its entry in the form: a picklist with values, a mapped text field
+    /// that takes fewer characters than Outpost allows (checked before
+    /// queueing instead of refused days later), or a requirement Outpost
+    /// can fill. Anything else adds nothing to the built-in form (a
+    /// required field Outpost cannot fill is the admin's to map: the field
+    /// list and "Test connection" show it).
+    pub fn form_field(self) -> Option<FormField> {
+        let picklist = self.picklist && !self.options.is_empty();
+        let c = self.customer_field;
+        let max_len = c
+            .zip(self.length)
+            .filter(|(c, len)| *len > 0 && (*len as usize) < c.spec().max_len)
+            .map(|(_, len)| len);
+        if !(picklist || max_len.is_some() || (self.required && c.is_some())) {
+            return None;
+        }
+        Some(FormField {
+            name: c.map_or_else(
+                || self.crm_name.to_ascii_lowercase(),
+                |c| c.name().to_owned(),
+            ),
+            attribute: c.is_none(),
+            label: self.label,
+            kind: match c {
+                _ if picklist => FieldKind::Picklist,
+                Some(c) => form_kind(c),
+                None => FieldKind::Text,
+            },
+            required: self.required,
+            options: if picklist { self.options } else { Vec::new() },
+            max_len,
+        })
+    }
+}
+
+/// How the form shows a customer field.
+pub fn form_kind(f: Field) -> FieldKind {
+    use crate::customer::FieldType;
+    match f.spec().kind {
+        FieldType::Email => FieldKind::Email,
+        FieldType::Phone => FieldKind::Phone,
+        FieldType::Multiline => FieldKind::Multiline,
+        FieldType::Text | FieldType::Country => FieldKind::Text,
+    }
+}
+
 /// What the CRM says about its form; what a connector returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CrmForm {
@@ -178,6 +243,86 @@ fn customer_field(c: &NewCustomer, name: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::customer::CustomerFields;
+
+    fn described(customer_field: Option<Field>, crm_name: &str) -> DescribedField<'_> {
+        DescribedField {
+            customer_field,
+            crm_name,
+            label: crm_name.to_owned(),
+            picklist: false,
+            options: Vec::new(),
+            required: false,
+            length: None,
+        }
+    }
+
+    /// What a CRM's field adds to the form, whichever CRM described it.
+    #[test]
+    fn a_described_field_adds_a_picklist_a_shorter_limit_or_a_requirement_outpost_can_fill() {
+        let first = described(Some(Field::FirstName), "FirstName");
+        assert_eq!(
+            DescribedField {
+                length: Some(40),
+                ..first
+            }
+            .form_field()
+            .unwrap()
+            .max_len,
+            Some(40),
+            "fewer characters than Outpost's limit"
+        );
+        let roomy = described(Some(Field::FirstName), "FirstName");
+        assert!(
+            DescribedField {
+                length: Some(10_000),
+                ..roomy
+            }
+            .form_field()
+            .is_none(),
+            "nothing to add"
+        );
+        let last = described(Some(Field::LastName), "LastName");
+        let f = DescribedField {
+            required: true,
+            ..last
+        }
+        .form_field()
+        .unwrap();
+        assert!(f.required && !f.attribute && f.name == "last_name");
+        let unmapped = described(None, "Region__c");
+        assert!(
+            DescribedField {
+                required: true,
+                ..unmapped
+            }
+            .form_field()
+            .is_none(),
+            "a requirement Outpost cannot fill is the admin's to map"
+        );
+        let source = described(None, "Lead_Source");
+        let options = vec![FieldOption {
+            value: "Web".into(),
+            label: "Web".into(),
+        }];
+        let f = DescribedField {
+            picklist: true,
+            options,
+            ..source
+        }
+        .form_field()
+        .unwrap();
+        assert!(f.attribute && f.kind == FieldKind::Picklist && f.name == "lead_source");
+        let empty = described(None, "Rating");
+        assert!(
+            DescribedField {
+                picklist: true,
+                ..empty
+            }
+            .form_field()
+            .is_none(),
+            "a picklist without values is no picklist"
+        );
+    }
 
     fn form() -> FormMetadata {
         FormMetadata::from_crm(

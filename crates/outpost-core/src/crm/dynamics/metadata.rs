@@ -15,8 +15,7 @@ use super::{odata, Dynamics};
 use crate::crm::error::ConnectorError;
 use crate::crm::field_check::{CrmField, CrmFieldType, FieldList};
 use crate::crm::field_map::FieldMap;
-use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
-use crate::customer::Field;
+use crate::crm::form::{CrmForm, DescribedField, FieldOption};
 
 /// How long metadata is used before it is fetched again (an admin's new
 /// option shows within this).
@@ -159,30 +158,18 @@ impl Table {
                 continue;
             }
             let customer_field = map.outpost_field(&a.logical_name);
-            let options = a.options();
-            let picklist = a.is_picklist() && !options.is_empty();
-            let required = a.required() && customer_field.is_some();
-            let max_len = customer_field
-                .zip(a.max_length)
-                .filter(|(c, len)| *len > 0 && (*len as usize) < c.spec().max_len)
-                .map(|(_, len)| len);
-            if !(picklist || max_len.is_some() || required) {
-                continue;
-            }
-            fields.push(FormField {
-                name: customer_field
-                    .map_or_else(|| a.logical_name.clone(), |c| c.name().to_owned()),
-                attribute: customer_field.is_none(),
-                label: a.label(),
-                kind: if picklist {
-                    FieldKind::Picklist
-                } else {
-                    customer_field.map_or(FieldKind::Text, form_kind)
-                },
-                required,
-                options: if picklist { options } else { Vec::new() },
-                max_len,
-            });
+            fields.extend(
+                DescribedField {
+                    customer_field,
+                    crm_name: &a.logical_name,
+                    label: a.label(),
+                    picklist: a.is_picklist(),
+                    options: a.options(),
+                    required: a.required() && customer_field.is_some(),
+                    length: a.max_length,
+                }
+                .form_field(),
+            );
         }
         CrmForm {
             required_one_of: Vec::new(),
@@ -216,16 +203,6 @@ impl Table {
             fixed: false,
             fields,
         }
-    }
-}
-
-fn form_kind(f: Field) -> FieldKind {
-    use crate::customer::FieldType;
-    match f.spec().kind {
-        FieldType::Email => FieldKind::Email,
-        FieldType::Phone => FieldKind::Phone,
-        FieldType::Multiline => FieldKind::Multiline,
-        FieldType::Text | FieldType::Country => FieldKind::Text,
     }
 }
 
@@ -325,7 +302,7 @@ mod tests {
             .iter()
             .find(|f| f.name == "preferredcontactmethodcode")
             .unwrap();
-        assert!(pick.attribute && pick.kind == FieldKind::Picklist);
+        assert!(pick.attribute && pick.kind == crate::crm::form::FieldKind::Picklist);
         assert_eq!(pick.label, "Preferred Method of Contact");
         assert_eq!(pick.options[0].value, "1");
         assert_eq!(pick.options[1].label, "2");

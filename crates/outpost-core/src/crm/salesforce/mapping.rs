@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::crm::connector::RemoteCustomer;
 use crate::crm::field_check::{CrmField, CrmFieldType, FieldList};
 use crate::crm::field_map::{Conversion, FieldMap, MapEntry};
-use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
+use crate::crm::form::{CrmForm, DescribedField, FieldOption};
 use crate::customer::{Customer, Field};
 
 /// What a Lead's required `Company` gets when the customer has none.
@@ -260,54 +260,28 @@ pub fn form(d: &Describe, map: &FieldMap, object: SObject, key_field: &str) -> C
             continue;
         }
         let customer_field = map.outpost_field(&f.name);
-        let picklist = f.kind == "picklist" && !f.options().is_empty();
         // A Lead's Company is always filled (NO_COMPANY), so never required here.
         let lead_company = object == SObject::Lead && customer_field == Some(Field::Company);
-        let required = f.required() && !lead_company;
-        // A mapped text field that takes fewer characters than Outpost
-        // allows: checked before queueing instead of refused days later.
-        let max_len = customer_field
-            .filter(|c| f.length > 0 && (f.length as usize) < c.spec().max_len)
-            .map(|_| f.length);
-        let shown = picklist || max_len.is_some() || (required && customer_field.is_some());
-        if !shown {
-            // A required field Outpost cannot fill is the admin's to map:
-            // it shows in the field list and in "Test connection".
-            continue;
-        }
-        fields.push(FormField {
-            name: customer_field
-                .map_or_else(|| f.name.to_ascii_lowercase(), |c| c.name().to_owned()),
-            attribute: customer_field.is_none(),
-            label: if f.label.is_empty() {
-                f.name.clone()
-            } else {
-                f.label.clone()
-            },
-            kind: if picklist {
-                FieldKind::Picklist
-            } else {
-                customer_field.map_or(FieldKind::Text, form_kind)
-            },
-            required,
-            options: if picklist { f.options() } else { Vec::new() },
-            max_len,
-        });
+        fields.extend(
+            DescribedField {
+                customer_field,
+                crm_name: &f.name,
+                label: if f.label.is_empty() {
+                    f.name.clone()
+                } else {
+                    f.label.clone()
+                },
+                picklist: f.kind == "picklist",
+                options: f.options(),
+                required: f.required() && !lead_company,
+                length: Some(f.length),
+            }
+            .form_field(),
+        );
     }
     CrmForm {
         required_one_of: Vec::new(),
         fields,
-    }
-}
-
-/// How the form shows a customer field Salesforce constrains.
-fn form_kind(f: Field) -> FieldKind {
-    use crate::customer::FieldType;
-    match f.spec().kind {
-        FieldType::Email => FieldKind::Email,
-        FieldType::Phone => FieldKind::Phone,
-        FieldType::Multiline => FieldKind::Multiline,
-        FieldType::Text | FieldType::Country => FieldKind::Text,
     }
 }
 

@@ -21,7 +21,7 @@ use super::{errors, Zoho, DEFAULT_CONCURRENCY};
 use crate::crm::error::{ConnectorError, QueueProblem};
 use crate::crm::field_check::{CrmField, CrmFieldType, FieldList};
 use crate::crm::field_map::FieldMap;
-use crate::crm::form::{CrmForm, FieldKind, FieldOption, FormField};
+use crate::crm::form::{CrmForm, DescribedField, FieldOption};
 use crate::crm::http::parse_json;
 use crate::customer::Field;
 
@@ -136,33 +136,20 @@ impl Fields {
                 continue;
             }
             let customer_field = map.outpost_field(&f.api_name);
-            let options = f.options();
-            let picklist = f.is_picklist() && !options.is_empty();
             // A Lead's company is sent as "[not provided]" when empty.
-            let required = f.system_mandatory
-                && customer_field.is_some()
-                && !(module == Module::Leads && customer_field == Some(Field::Company));
-            let max_len = customer_field
-                .zip(f.length)
-                .filter(|(c, len)| *len > 0 && (*len as usize) < c.spec().max_len)
-                .map(|(_, len)| len);
-            if !(picklist || max_len.is_some() || required) {
-                continue;
-            }
-            fields.push(FormField {
-                name: customer_field
-                    .map_or_else(|| f.api_name.to_ascii_lowercase(), |c| c.name().to_owned()),
-                attribute: customer_field.is_none(),
-                label: f.label(),
-                kind: if picklist {
-                    FieldKind::Picklist
-                } else {
-                    customer_field.map_or(FieldKind::Text, form_kind)
-                },
-                required,
-                options: if picklist { options } else { Vec::new() },
-                max_len,
-            });
+            let lead_company = module == Module::Leads && customer_field == Some(Field::Company);
+            fields.extend(
+                DescribedField {
+                    customer_field,
+                    crm_name: &f.api_name,
+                    label: f.label(),
+                    picklist: f.is_picklist(),
+                    options: f.options(),
+                    required: f.system_mandatory && customer_field.is_some() && !lead_company,
+                    length: f.length,
+                }
+                .form_field(),
+            );
         }
         CrmForm {
             required_one_of: Vec::new(),
@@ -200,16 +187,6 @@ impl Fields {
                 })
                 .collect(),
         }
-    }
-}
-
-fn form_kind(f: Field) -> FieldKind {
-    use crate::customer::FieldType;
-    match f.spec().kind {
-        FieldType::Email => FieldKind::Email,
-        FieldType::Phone => FieldKind::Phone,
-        FieldType::Multiline => FieldKind::Multiline,
-        FieldType::Text | FieldType::Country => FieldKind::Text,
     }
 }
 
@@ -437,7 +414,7 @@ mod tests {
             .iter()
             .find(|x| x.name == "lead_source")
             .unwrap();
-        assert!(pick.attribute && pick.kind == FieldKind::Picklist);
+        assert!(pick.attribute && pick.kind == crate::crm::form::FieldKind::Picklist);
         assert_eq!(pick.label, "Lead Source");
         assert_eq!(pick.options.len(), 1, "-None- is no option");
         assert_eq!(
