@@ -220,14 +220,7 @@ async fn pull(n: usize) -> PullRow {
     flush::trace_requests(&emu);
     eprintln!("pull {n}: requests {by_outcome:?}");
     emu.shutdown().await;
-    let count = |token: bool| {
-        by_outcome
-            .iter()
-            .filter(|(k, _)| k.starts_with(TOKEN) == token)
-            .map(|(_, v)| v)
-            .sum()
-    };
-    PullRow::new(n, seed_secs, count(false), count(true), child)
+    PullRow::new(n, seed_secs, &by_outcome, TOKEN, child)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -236,16 +229,12 @@ async fn main() {
         pull_child(&spec).await;
         return;
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let n: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(100_000);
-    let only = |part: &str| {
-        !args.iter().any(|a| a == "flush" || a == "pull") || args.iter().any(|a| a == part)
-    };
-    if only("flush") {
+    let args = pull::Args::from_env(100_000);
+    if args.wants("flush") {
         flush_figures().await;
     }
-    if only("pull") {
-        pull_figures(n).await;
+    if args.wants("pull") {
+        pull_figures(args.n).await;
     }
 }
 

@@ -456,9 +456,7 @@ async fn pull(n: usize) -> PullRow {
     let (by_label, _) = requests_since(&emu, &before);
     eprintln!("pull {n}: requests {by_label:?}");
     emu.shutdown().await;
-    let token_requests = by_label.get(TOKEN).copied().unwrap_or(0);
-    let requests = by_label.values().sum::<u64>() - token_requests;
-    PullRow::new(n, seed_secs, requests, token_requests, child)
+    PullRow::new(n, seed_secs, &by_label, TOKEN, child)
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -467,20 +465,12 @@ async fn main() {
         pull_child(&spec).await;
         return;
     }
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(100_000);
-
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let only = |part: &str| {
-        !args.iter().any(|a| a == "flush" || a == "pull") || args.iter().any(|a| a == part)
-    };
-    if only("flush") {
+    let args = pull::Args::from_env(100_000);
+    if args.wants("flush") {
         flush_figures().await;
     }
-    if only("pull") {
-        pull_figures(n).await;
+    if args.wants("pull") {
+        pull_figures(args.n).await;
     }
 }
 

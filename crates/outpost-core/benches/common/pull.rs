@@ -3,6 +3,7 @@
 //! emulator's own memory is not counted as Outpost's, and the table of
 //! N/10 against N records.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use outpost_core::crm::connector::CrmConnector;
@@ -94,12 +95,14 @@ pub struct PullRow {
 }
 
 impl PullRow {
-    /// Checks that every record was pulled and stored.
+    /// Checks that every record was pulled and stored. `requests` are the
+    /// emulator's by label (and outcome); those whose label starts with
+    /// `token` are the sign-in's.
     pub fn new(
         n: usize,
         seed_secs: f64,
-        requests: u64,
-        token_requests: u64,
+        requests: &BTreeMap<String, u64>,
+        token: &str,
         child: ChildFigures,
     ) -> Self {
         assert_eq!(child.fetched, n as u64, "every record pulled");
@@ -107,13 +110,45 @@ impl PullRow {
             child.inserted, n as u64,
             "every record stored as a customer"
         );
+        let count = |sign_in: bool| {
+            requests
+                .iter()
+                .filter(|(label, _)| label.starts_with(token) == sign_in)
+                .map(|(_, k)| k)
+                .sum()
+        };
         PullRow {
             n,
             seed_secs,
-            requests,
-            token_requests,
+            requests: count(false),
+            token_requests: count(true),
             child,
         }
+    }
+}
+
+/// A connector bench's command line, `[flush] [pull] [N]`: the parts asked
+/// for (every part when none is named) and N, the contacts of the larger
+/// pull.
+pub struct Args {
+    named: Vec<String>,
+    pub n: usize,
+}
+
+impl Args {
+    pub fn from_env(default_n: usize) -> Self {
+        let named: Vec<String> = std::env::args().skip(1).collect();
+        let n = named
+            .iter()
+            .find_map(|a| a.parse().ok())
+            .unwrap_or(default_n);
+        Args { named, n }
+    }
+
+    pub fn wants(&self, part: &str) -> bool {
+        let parts = ["flush", "pull"];
+        !self.named.iter().any(|a| parts.contains(&a.as_str()))
+            || self.named.iter().any(|a| a == part)
     }
 }
 
