@@ -317,6 +317,53 @@ async fn requests_in_flight_never_exceed_the_concurrency_setting() {
     world.assert_exactly_once(&batch.iter().map(|o| o.customer.id).collect::<Vec<_>>());
 }
 
+/// The Sync screen's "this device: N used" counts the last 24 hours of
+/// this device, not of this process: a restart goes on counting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn this_devices_requests_go_on_counting_after_a_restart() {
+    let world = World::new(Config::unlimited()).await;
+    zoho(&world, EndpointSettings::default()).await;
+    world
+        .store
+        .create_customers(&inputs(3, "Counted"))
+        .await
+        .unwrap();
+    flush_once(&world.store, world.secrets.clone())
+        .await
+        .unwrap();
+    assert_eq!(world.store.status().await.unwrap().pending, 0);
+    let kept: u32 = world
+        .store
+        .device_usage("crm")
+        .await
+        .unwrap()
+        .hours
+        .iter()
+        .map(|(_, n)| n)
+        .sum();
+    assert!(
+        kept >= 2,
+        "the set-up reads and the upsert at least: {kept}"
+    );
+
+    // The next process (flush_once builds a new connector) starts from
+    // what the store kept and adds its own.
+    world
+        .store
+        .create_customers(&inputs(1, "Later"))
+        .await
+        .unwrap();
+    flush_once(&world.store, world.secrets.clone())
+        .await
+        .unwrap();
+    let budget = world.store.api_budget("crm").await.unwrap();
+    let used = budget.expect("Zoho's budget").device_used;
+    assert!(
+        used > u64::from(kept),
+        "{used} after {kept}: the count went on"
+    );
+}
+
 /// A request that fails as a whole (Zoho down in the middle of a round)
 /// leaves the round's requests not yet sent unsent: they would fail the
 /// same way, so they wait with it instead of hammering a CRM in trouble.

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bottlecrm;
 mod build;
 pub mod connector;
+pub mod device_day;
 pub mod dynamics;
 pub mod error;
 pub mod field_check;

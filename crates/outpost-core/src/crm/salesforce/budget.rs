@@ -7,20 +7,16 @@
 //! seconds inside the request, a longer one as a transient failure. An admin can cap
 //! what one device may use (`daily_request_cap`), so a fleet of tills
 //! leaves the budget to the org's other integrations. The device's count
-//! survives a restart: the store keeps it per UTC hour
-//! ([`DeviceUsage`]), and a restored hour counts until a day after its end.
+//! survives a restart ([`DeviceDay`]).
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::crm::connector::{ApiBudget, DeviceUsage};
+use crate::crm::device_day::DeviceDay;
 use crate::crm::error::ConnectorError;
-
-pub const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 /// The first wait after the org's budget is spent; it doubles each time.
 const FIRST_WAIT: Duration = Duration::from_secs(1);
 /// The longest wait: at most about a hundred looks a day at a spent budget.
@@ -39,11 +35,8 @@ pub struct Budget {
 
 #[derive(Debug, Default)]
 struct State {
-    /// This process's requests inside the last day, oldest first.
-    sent: VecDeque<Instant>,
-    /// Earlier processes' requests by UTC hour (from the store), each
-    /// counted until a day after its hour ended.
-    earlier: Vec<(i64, u32)>,
+    /// This device's requests in the last day.
+    day: DeviceDay,
     /// The org's usage as the last answer said.
     org: Option<(u64, u64)>,
     /// The org's budget is spent: nothing is sent before this.
@@ -73,16 +66,7 @@ impl Budget {
             let now = Instant::now();
             let hold = {
                 let mut s = self.state();
-                while s
-                    .sent
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= DAY)
-                {
-                    s.sent.pop_front();
-                }
-                let wall = Utc::now();
-                s.earlier
-                    .retain(|(hour, _)| earlier_expiry(*hour, wall) > Duration::ZERO);
+                s.day.prune(now);
                 match s.spent_until.filter(|u| *u > now) {
                     Some(until) if until - now > SHORT_HOLD => {
                         return Err(spent(until - now, &s.spent_why));
@@ -90,23 +74,16 @@ impl Budget {
                     Some(until) => Some(until),
                     None => {
                         if let Some(cap) = self.cap {
-                            if s.device_used() >= u64::from(cap) {
+                            if s.day.used() >= u64::from(cap) {
                                 // The oldest counted request leaves the day first.
-                                let wait = match s.earlier.iter().map(|(h, _)| *h).min() {
-                                    Some(hour) => earlier_expiry(hour, wall),
-                                    None => {
-                                        let oldest =
-                                            *s.sent.front().expect("a reached cap has requests");
-                                        DAY.saturating_sub(now.duration_since(oldest))
-                                    }
-                                };
+                                let wait = s.day.until_one_leaves(now);
                                 return Err(spent(
                                     wait,
                                     &format!("this device used its share of the Salesforce API budget ({cap} requests a day, setting daily_request_cap)"),
                                 ));
                             }
                         }
-                        s.sent.push_back(now);
+                        s.day.count(now);
                         None
                     }
                 }
@@ -163,56 +140,20 @@ impl Budget {
             org_used: s.org.map(|o| o.0),
             org_max: s.org.map(|o| o.1),
             org_left: None,
-            device_used: s.device_used(),
+            device_used: s.day.used(),
             device_cap: self.cap,
         }
     }
 
-    /// This device's requests in the last day by UTC hour: earlier
-    /// processes' (as restored) and this one's.
+    /// This device's requests in the last day by UTC hour, for the store.
     pub fn device_usage(&self) -> DeviceUsage {
-        let s = self.state();
-        let (now, wall) = (Instant::now(), Utc::now());
-        let mut usage = DeviceUsage::default();
-        for (hour, n) in &s.earlier {
-            usage.add(*hour, *n);
-        }
-        for t in &s.sent {
-            let at = wall - chrono::Duration::from_std(now.duration_since(*t)).unwrap_or_default();
-            usage.add(hour_of(at), 1);
-        }
-        usage
+        self.state().day.usage()
     }
 
-    /// Counts what earlier processes sent (as the store kept it); replaces
-    /// an earlier restore.
+    /// Counts what earlier processes sent (as the store kept it).
     pub fn restore(&self, usage: &DeviceUsage) {
-        let wall = Utc::now();
-        self.state().earlier = usage
-            .hours
-            .iter()
-            .filter(|(hour, _)| earlier_expiry(*hour, wall) > Duration::ZERO)
-            .copied()
-            .collect();
+        self.state().day.restore(usage);
     }
-}
-
-impl State {
-    fn device_used(&self) -> u64 {
-        self.sent.len() as u64 + self.earlier.iter().map(|(_, n)| u64::from(*n)).sum::<u64>()
-    }
-}
-
-/// The start of `at`'s UTC hour, in Unix seconds.
-pub fn hour_of(at: DateTime<Utc>) -> i64 {
-    at.timestamp().div_euclid(3600) * 3600
-}
-
-/// How long a restored hour still counts: until a day after it ended (its
-/// requests may have come at its last minute).
-fn earlier_expiry(hour: i64, wall: DateTime<Utc>) -> Duration {
-    let end = hour + 3600 + DAY.as_secs() as i64;
-    Duration::from_secs(end.saturating_sub(wall.timestamp()).max(0) as u64)
 }
 
 fn spent(wait: Duration, why: &str) -> ConnectorError {
@@ -237,6 +178,8 @@ pub fn parse_usage(header: &str) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crm::device_day::{hour_of, DAY};
+    use chrono::Utc;
 
     #[test]
     fn usage_headers_parse() {

@@ -10,14 +10,16 @@
 //! doubling to [`BUSY_MAX_WAIT`]; a successful answer ends both. The
 //! connector itself keeps at most `concurrency` requests in flight (a
 //! semaphore in `mod.rs`), so a 429 means another app of the org used the
-//! slots.
+//! slots. This device's requests of the last 24 hours are counted across
+//! restarts ([`DeviceDay`]): the budget's `device_used`.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::crm::connector::ApiBudget;
+use crate::crm::connector::{ApiBudget, DeviceUsage};
+use crate::crm::device_day::DeviceDay;
 use crate::crm::error::ConnectorError;
 
 pub const CREDITS_FIRST_WAIT: Duration = Duration::from_secs(60);
@@ -39,8 +41,8 @@ struct State {
     spent_until: Option<Instant>,
     spent_wait: Option<Duration>,
     busy_wait: Option<Duration>,
-    /// Requests this process sent (the `device_used` of the budget).
-    sent: u64,
+    /// This device's requests in the last day (the budget's `device_used`).
+    day: DeviceDay,
 }
 
 impl Credits {
@@ -56,7 +58,8 @@ impl Credits {
         if let Some(until) = s.spent_until.filter(|u| *u > now) {
             return Err(spent(until - now));
         }
-        s.sent += 1;
+        s.day.prune(now);
+        s.day.count(now);
         Ok(())
     }
 
@@ -103,9 +106,19 @@ impl Credits {
             org_used: None,
             org_max: None,
             org_left: s.remaining,
-            device_used: s.sent,
+            device_used: s.day.used(),
             device_cap: None,
         }
+    }
+
+    /// This device's requests in the last day by UTC hour, for the store.
+    pub fn device_usage(&self) -> DeviceUsage {
+        self.state().day.usage()
+    }
+
+    /// Counts what earlier processes sent (as the store kept it).
+    pub fn restore(&self, usage: &DeviceUsage) {
+        self.state().day.restore(usage);
     }
 }
 

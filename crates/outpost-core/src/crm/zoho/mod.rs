@@ -30,7 +30,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::crm::connector::{
-    ApiBudget, CallInfo, Capabilities, CrmConnector, DeletedPage, Delivery, Outgoing,
+    ApiBudget, CallInfo, Capabilities, CrmConnector, DeletedPage, Delivery, DeviceUsage, Outgoing,
     OutgoingUpdate, Page, PullFilter, RecordOutcome, RemoteCustomer, UpdateOutcome,
 };
 use crate::crm::error::ConnectorError;
@@ -515,6 +515,14 @@ impl CrmConnector for Zoho {
 
     fn api_budget(&self) -> Option<ApiBudget> {
         Some(self.credits.left())
+    }
+
+    fn device_usage(&self) -> Option<DeviceUsage> {
+        Some(self.credits.device_usage())
+    }
+
+    fn restore_device_usage(&self, usage: &DeviceUsage) {
+        self.credits.restore(usage);
     }
 
     /// The sign-in and the set-up (`metadata.rs`).
