@@ -332,15 +332,7 @@ async fn this_devices_requests_go_on_counting_after_a_restart() {
         .await
         .unwrap();
     assert_eq!(world.store.status().await.unwrap().pending, 0);
-    let kept: u32 = world
-        .store
-        .device_usage("crm")
-        .await
-        .unwrap()
-        .hours
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
+    let kept = world.store.device_usage("crm").await.unwrap().total();
     assert!(
         kept >= 2,
         "the set-up reads and the upsert at least: {kept}"

@@ -110,6 +110,11 @@ pub struct DeviceUsage {
 }
 
 impl DeviceUsage {
+    /// Requests in all its hours.
+    pub fn total(&self) -> u32 {
+        self.hours.iter().map(|(_, n)| n).sum()
+    }
+
     pub fn add(&mut self, hour: i64, requests: u32) {
         match self.hours.iter_mut().find(|(h, _)| *h == hour) {
             Some(entry) => entry.1 += requests,

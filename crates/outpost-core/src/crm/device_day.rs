@@ -113,7 +113,7 @@ mod tests {
             DAY - Duration::from_secs(60)
         );
         let kept = day.usage();
-        assert_eq!(kept.hours.iter().map(|(_, n)| n).sum::<u32>(), 2);
+        assert_eq!(kept.total(), 2);
 
         let mut next = DeviceDay::default();
         next.restore(&kept);

@@ -241,7 +241,7 @@ mod tests {
         first.take().await.unwrap();
         first.take().await.unwrap();
         let kept = first.device_usage();
-        assert_eq!(kept.hours.iter().map(|(_, n)| n).sum::<u32>(), 2);
+        assert_eq!(kept.total(), 2);
 
         // The next process restores the count: one request left, then the
         // cap holds until the restored hour leaves the day.
@@ -254,7 +254,7 @@ mod tests {
             wait > DAY && wait <= DAY + Duration::from_secs(3600),
             "{wait:?}"
         );
-        let total: u32 = next.device_usage().hours.iter().map(|(_, n)| n).sum();
+        let total = next.device_usage().total();
         assert_eq!(total, 3);
 
         // Hours that left the day are not restored.
