@@ -121,3 +121,23 @@ pub fn till_db() -> (TempDir, PathBuf) {
     let db = dir.path().join("till.db");
     (dir, db)
 }
+
+/// `out`'s stderr, for assertion messages.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A loopback port with nothing listening.
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `{prefix}-` and 8 hex digits: an endpoint name no other suite uses (the
+/// keyring session may be shared with them).
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
