@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 mod common;
-use common::{assert_refused, json, run_with_stdin, till_db, CrmWorld};
+use common::{assert_refused, json, json_endpoints_add, till_db, CrmWorld};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_environment_signed_in_through_entra_takes_and_gives_contacts() {
@@ -76,17 +76,8 @@ async fn an_environment_signed_in_through_entra_takes_and_gives_contacts() {
 async fn dynamics_settings_are_refused_where_they_do_not_fit() {
     let (_dir, db) = till_db();
     let add = |args: &[&str]| {
-        let mut all = vec![
-            "--json",
-            "endpoints",
-            "add",
-            "--name",
-            "dv",
-            "--url",
-            "https://org.crm.dynamics.com",
-        ];
-        all.extend_from_slice(args);
-        run_with_stdin(&db, &all, r#"{"client_secret": "s"}"#)
+        let fixed = ["--name", "dv", "--url", "https://org.crm.dynamics.com"];
+        json_endpoints_add(&db, &fixed, args, r#"{"client_secret": "s"}"#)
     };
     let tenant = "https://login.microsoftonline.com/t/oauth2/v2.0/token";
     for (args, field) in [

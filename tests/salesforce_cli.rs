@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 mod common;
-use common::{assert_refused, json, run_with_stdin, till_db, CrmWorld};
+use common::{assert_refused, json, json_endpoints_add, till_db, CrmWorld};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_org_at_its_instance_url_with_rotated_refresh_tokens() {
@@ -94,17 +94,9 @@ async fn an_org_at_its_instance_url_with_rotated_refresh_tokens() {
 async fn salesforce_settings_are_refused_where_they_do_not_fit() {
     let (_dir, db) = till_db();
     let add = |args: &[&str]| {
-        let mut all = vec![
-            "--json",
-            "endpoints",
-            "add",
-            "--name",
-            "sf",
-            "--url",
-            "https://example.my.salesforce.com",
-        ];
-        all.extend_from_slice(args);
-        run_with_stdin(&db, &all, r#"{"client_secret": "s", "refresh_token": "r"}"#)
+        let fixed = ["--name", "sf", "--url", "https://example.my.salesforce.com"];
+        let secrets = r#"{"client_secret": "s", "refresh_token": "r"}"#;
+        json_endpoints_add(&db, &fixed, args, secrets)
     };
     for (args, field) in [
         (

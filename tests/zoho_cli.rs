@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 mod common;
-use common::{json, run_with_stdin, stderr, till_db, CrmWorld};
+use common::{json, json_endpoints_add, stderr, till_db, CrmWorld};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_org_signed_in_with_a_refresh_token_takes_and_gives_contacts() {
@@ -97,9 +97,8 @@ async fn an_org_signed_in_with_a_refresh_token_takes_and_gives_contacts() {
 async fn zoho_settings_are_refused_where_they_do_not_fit() {
     let (_dir, db) = till_db();
     let add = |args: &[&str]| {
-        let mut all = vec!["--json", "endpoints", "add", "--name", "zc"];
-        all.extend_from_slice(args);
-        run_with_stdin(&db, &all, r#"{"client_secret": "s", "refresh_token": "r"}"#)
+        let secrets = r#"{"client_secret": "s", "refresh_token": "r"}"#;
+        json_endpoints_add(&db, &["--name", "zc"], args, secrets)
     };
     let eu = "https://accounts.zoho.eu/oauth/v2/token";
     for (args, field) in [

@@ -129,6 +129,15 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// `outpost --json endpoints add` with the flags `fixed` and `args` and
+/// `secrets` on stdin.
+pub fn json_endpoints_add(db: &Path, fixed: &[&str], args: &[&str], secrets: &str) -> Output {
+    let mut all = vec!["--json", "endpoints", "add"];
+    all.extend_from_slice(fixed);
+    all.extend_from_slice(args);
+    run_with_stdin(db, &all, secrets)
+}
+
 /// `out`, a `--json endpoints add` with `args`, was refused (exit 2)
 /// naming `field` among its `fields`.
 pub fn assert_refused(args: &[&str], out: &Output, field: &str) {
@@ -197,9 +206,7 @@ impl CrmWorld {
     /// `outpost --json endpoints add --name <name> <args>` with `secrets`
     /// on stdin, which must succeed.
     pub fn add_endpoint(&self, args: &[&str], secrets: &str) {
-        let mut all = vec!["--json", "endpoints", "add", "--name", &self.name];
-        all.extend_from_slice(args);
-        let added = run_with_stdin(&self.db, &all, secrets);
+        let added = json_endpoints_add(&self.db, &["--name", &self.name], args, secrets);
         assert!(added.status.success(), "{}", stderr(&added));
     }
 
