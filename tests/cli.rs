@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+
 struct Outpost {
     _dir: TempDir,
     db: PathBuf,
@@ -282,33 +284,11 @@ fn db_path_comes_from_the_environment_too() {
 
 mod endpoints {
     use super::*;
-    use std::io::Write;
-    use std::process::Stdio;
+    pub(super) use crate::common::closed_port;
 
     /// Runs with `input` on stdin (for `--token-stdin`).
     fn run_with_stdin(o: &Outpost, args: &[&str], input: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_outpost"))
-            .arg("--db")
-            .arg(&o.db)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    /// A loopback port with nothing listening.
-    pub(super) fn closed_port() -> u16 {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
+        common::run_with_stdin(&o.db, args, input)
     }
 
     #[test]

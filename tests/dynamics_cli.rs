@@ -7,34 +7,15 @@
 
 use std::collections::BTreeMap;
 
-use crm_emulator::{Config, Emulator};
-
 mod common;
-use common::{json, run, run_with_stdin, till_db};
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{assert_refused, json, json_endpoints_add, till_db, CrmWorld};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_environment_signed_in_through_entra_takes_and_gives_contacts() {
-    let (_dir, db) = till_db();
-    let emu = Emulator::start(Config::unlimited()).await.unwrap();
-    let config = emu.config().clone();
-    let name = format!("dv-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let token_url = format!(
-        "{}/contoso.onmicrosoft.com/oauth2/v2.0/token",
-        emu.crm_url()
-    );
-    let secrets = format!(r#"{{"client_secret": "{}"}}"#, config.oauth_client_secret);
-    let added = run_with_stdin(
-        &db,
+    let w = CrmWorld::start("dv").await;
+    let emu = &w.emu;
+    w.add_endpoint(
         &[
-            "--json",
-            "endpoints",
-            "add",
-            "--name",
-            &name,
             "--kind",
             "dynamics",
             "--url",
@@ -42,9 +23,9 @@ async fn an_environment_signed_in_through_entra_takes_and_gives_contacts() {
             "--auth",
             "oauth-client-credentials",
             "--client-id",
-            &config.oauth_client_id,
+            &emu.config().oauth_client_id,
             "--token-url",
-            &token_url,
+            &w.url("/contoso.onmicrosoft.com/oauth2/v2.0/token"),
             "--key-property",
             "outpost_key",
             "--api-version",
@@ -53,10 +34,9 @@ async fn an_environment_signed_in_through_entra_takes_and_gives_contacts() {
             "off",
             "--secrets-stdin",
         ],
-        &secrets,
+        &w.secrets(false),
     );
-    assert!(added.status.success(), "{}", stderr(&added));
-    let shown = json(&db, &["endpoints", "show", &name]);
+    let shown = w.show();
     assert_eq!(shown["kind"], "dynamics");
     assert_eq!(shown["settings"]["auth"], "oauth-client-credentials");
     assert_eq!(shown["settings"]["api_version"], "9.2");
@@ -65,31 +45,19 @@ async fn an_environment_signed_in_through_entra_takes_and_gives_contacts() {
     assert_eq!(shown["field_map"]["last_name"], "lastname");
     assert_eq!(shown["field_map"]["country"], "address1_country");
 
-    let tested = json(&db, &["endpoints", "test", &name]);
-    assert_eq!(tested["outcome"], "ok", "{tested}");
+    w.assert_connects();
 
-    let ada = json(
-        &db,
-        &[
-            "customers",
-            "add",
-            "--first-name",
-            "Ada",
-            "--last-name",
-            "O'Lovelace",
-            "--email",
-            "ada@example.com",
-        ],
-    );
-    assert_eq!(json(&db, &["sync", "--once"])["delivered"], 1);
-    let key = ada["id"].as_str().unwrap();
-    let record = emu
-        .records()
-        .into_iter()
-        .find(|r| r.api == "dynamics" && r.key.as_deref() == Some(key))
-        .expect("Ada is in Dynamics");
-    assert_eq!(record.record["lastname"], "O'Lovelace");
-    assert_eq!(record.record["emailaddress1"], "ada@example.com");
+    let key = w.deliver(&[
+        "--first-name",
+        "Ada",
+        "--last-name",
+        "O'Lovelace",
+        "--email",
+        "ada@example.com",
+    ]);
+    let record = w.record("dynamics", &key);
+    assert_eq!(record["lastname"], "O'Lovelace");
+    assert_eq!(record["emailaddress1"], "ada@example.com");
     assert!(
         emu.count("POST /{tenant}/oauth2/v2.0/token", 200) >= 2,
         "a sign-in per process"
@@ -100,30 +68,16 @@ async fn an_environment_signed_in_through_entra_takes_and_gives_contacts() {
         ("lastname".to_owned(), "Hopper".to_owned()),
         ("address1_country".to_owned(), "United States".to_owned()),
     ])]);
-    let pulled = json(&db, &["pull", "--endpoint", &name]);
-    assert_eq!(pulled["fetched"], 2, "{pulled}");
-    emu.down().await;
-    let found = json(&db, &["customers", "search", "Hopper"]);
-    assert_eq!(found[0]["last_name"], "Hopper", "{found}");
-    assert_eq!(found[0]["country"], "US");
-    run(&db, &["endpoints", "remove", &name]);
+    w.pull(2);
+    w.hopper_is_found_offline().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dynamics_settings_are_refused_where_they_do_not_fit() {
     let (_dir, db) = till_db();
     let add = |args: &[&str]| {
-        let mut all = vec![
-            "--json",
-            "endpoints",
-            "add",
-            "--name",
-            "dv",
-            "--url",
-            "https://org.crm.dynamics.com",
-        ];
-        all.extend_from_slice(args);
-        run_with_stdin(&db, &all, r#"{"client_secret": "s"}"#)
+        let fixed = ["--name", "dv", "--url", "https://org.crm.dynamics.com"];
+        json_endpoints_add(&db, &fixed, args, r#"{"client_secret": "s"}"#)
     };
     let tenant = "https://login.microsoftonline.com/t/oauth2/v2.0/token";
     for (args, field) in [
@@ -180,16 +134,7 @@ async fn dynamics_settings_are_refused_where_they_do_not_fit() {
             "duplicate_detection",
         ),
     ] {
-        let out = add(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        let error = common::json_error(&out);
-        let fields: Vec<&str> = error["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|f| f["field"].as_str())
-            .collect();
-        assert!(fields.contains(&field), "{args:?}: {error}");
+        assert_refused(args, &add(args), field);
     }
     assert_eq!(json(&db, &["endpoints", "list"]), serde_json::json!([]));
 }

@@ -3,41 +3,18 @@
 //! against the CRM (the emulator) as real processes. Needs the OS keyring
 //! (the README's test command provides one).
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use crm_emulator::{Config, Emulator, RestCustomField};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
 mod common;
-use common::outpost;
+use common::{closed_port, outpost, run_with_stdin, stderr};
 
 fn run(db: &Path, args: &[&str]) -> Output {
     outpost(db).args(args).output().unwrap()
-}
-
-/// Runs with `stdin` on standard input.
-fn run_with_stdin(db: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = outpost(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn json_of(o: &Output) -> Value {
@@ -47,12 +24,6 @@ fn json_of(o: &Output) -> Value {
 
 fn show(db: &Path, name: &str) -> Value {
     json_of(&run(db, &["--json", "endpoints", "show", name]))
-}
-
-/// A loopback port with nothing listening.
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 #[test]

@@ -7,44 +7,26 @@
 
 use std::collections::BTreeMap;
 
-use crm_emulator::{Config, Emulator};
-
 mod common;
-use common::{json, run, run_with_stdin, till_db};
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{assert_refused, json, json_endpoints_add, till_db, CrmWorld};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_org_at_its_instance_url_with_rotated_refresh_tokens() {
-    let (_dir, db) = till_db();
-    let emu = Emulator::start(Config::unlimited()).await.unwrap();
+    let w = CrmWorld::start("sf").await;
+    let emu = &w.emu;
     // The org lives at the emulator; the URL the admin typed is an old
     // instance that no longer answers (nothing listens on port 9).
     emu.set_salesforce_instance_url(Some(emu.crm_url()));
     emu.set_salesforce_rotation(true);
-    let config = emu.config().clone();
-    let name = format!("sf-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let token_url = format!("{}/services/oauth2/token", emu.crm_url());
-    let secrets = format!(
-        r#"{{"client_secret": "{}", "refresh_token": "{}"}}"#,
-        config.oauth_client_secret, config.oauth_refresh_token
-    );
-    let added = run_with_stdin(
-        &db,
+    let config = emu.config();
+    w.add_endpoint(
         &[
-            "--json",
-            "endpoints",
-            "add",
-            "--name",
-            &name,
             "--kind",
             "salesforce",
             "--url",
             "http://127.0.0.1:9",
             "--token-url",
-            &token_url,
+            &w.url("/services/oauth2/token"),
             "--client-id",
             &config.oauth_client_id,
             "--object",
@@ -53,10 +35,9 @@ async fn an_org_at_its_instance_url_with_rotated_refresh_tokens() {
             "5000",
             "--secrets-stdin",
         ],
-        &secrets,
+        &w.secrets(true),
     );
-    assert!(added.status.success(), "{}", stderr(&added));
-    let shown = json(&db, &["endpoints", "show", &name]);
+    let shown = w.show();
     assert_eq!(shown["kind"], "salesforce");
     assert_eq!(
         shown["settings"]["auth"], "oauth-refresh",
@@ -70,44 +51,31 @@ async fn an_org_at_its_instance_url_with_rotated_refresh_tokens() {
     );
     assert_eq!(shown["field_map"]["last_name"], "LastName");
 
-    let tested = json(&db, &["endpoints", "test", &name]);
-    assert_eq!(tested["outcome"], "ok", "{tested}");
+    w.assert_connects();
 
     // Each process signs in again: the refresh token the last one was
     // given (the old one stopped working) must have been kept.
-    let ada = json(
-        &db,
-        &[
-            "customers",
-            "add",
-            "--first-name",
-            "Ada",
-            "--last-name",
-            "Lovelace",
-            "--email",
-            "ada@example.com",
-        ],
-    );
-    assert_eq!(json(&db, &["sync", "--once"])["delivered"], 1);
-    json(&db, &["customers", "add", "--last-name", "Byron"]);
-    assert_eq!(json(&db, &["sync", "--once"])["delivered"], 1);
+    let key = w.deliver(&[
+        "--first-name",
+        "Ada",
+        "--last-name",
+        "Lovelace",
+        "--email",
+        "ada@example.com",
+    ]);
+    w.deliver(&["--last-name", "Byron"]);
     assert!(
         emu.count("POST /services/oauth2/token", 200) >= 3,
         "a sign-in per process"
     );
     // The org's budget as Salesforce last counted it, and this device's cap.
-    let budget = json(&db, &["status"])["api_budget"].clone();
+    let budget = json(&w.db, &["status"])["api_budget"].clone();
     assert_eq!(budget["org_max"], 100_000, "{budget}");
     assert!(budget["org_used"].as_u64().unwrap() >= 2, "{budget}");
     assert_eq!(budget["device_cap"], 5000);
-    let key = ada["id"].as_str().unwrap();
-    let record = emu
-        .records()
-        .into_iter()
-        .find(|r| r.key.as_deref() == Some(key))
-        .expect("Ada is in Salesforce");
-    assert_eq!(record.record["LastName"], "Lovelace");
-    assert_eq!(record.record["Email"], "ada@example.com");
+    let record = w.record("salesforce", &key);
+    assert_eq!(record["LastName"], "Lovelace");
+    assert_eq!(record["Email"], "ada@example.com");
 
     // The org's own contacts come into the working set and are found offline.
     emu.seed_salesforce(
@@ -118,30 +86,17 @@ async fn an_org_at_its_instance_url_with_rotated_refresh_tokens() {
             ("MailingCountry".to_owned(), "US".to_owned()),
         ])],
     );
-    let pulled = json(&db, &["pull", "--endpoint", &name]);
-    assert_eq!(pulled["fetched"], 3, "{pulled}");
-    emu.down().await;
-    let found = json(&db, &["customers", "search", "Hopper"]);
-    assert_eq!(found[0]["last_name"], "Hopper", "{found}");
-    assert_eq!(found[0]["country"], "US");
-    run(&db, &["endpoints", "remove", &name]);
+    w.pull(3);
+    w.hopper_is_found_offline().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn salesforce_settings_are_refused_where_they_do_not_fit() {
     let (_dir, db) = till_db();
     let add = |args: &[&str]| {
-        let mut all = vec![
-            "--json",
-            "endpoints",
-            "add",
-            "--name",
-            "sf",
-            "--url",
-            "https://example.my.salesforce.com",
-        ];
-        all.extend_from_slice(args);
-        run_with_stdin(&db, &all, r#"{"client_secret": "s", "refresh_token": "r"}"#)
+        let fixed = ["--name", "sf", "--url", "https://example.my.salesforce.com"];
+        let secrets = r#"{"client_secret": "s", "refresh_token": "r"}"#;
+        json_endpoints_add(&db, &fixed, args, secrets)
     };
     for (args, field) in [
         (
@@ -189,16 +144,7 @@ async fn salesforce_settings_are_refused_where_they_do_not_fit() {
             "daily_request_cap",
         ),
     ] {
-        let out = add(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-        let error = common::json_error(&out);
-        let fields: Vec<&str> = error["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|f| f["field"].as_str())
-            .collect();
-        assert!(fields.contains(&field), "{args:?}: {error}");
+        assert_refused(args, &add(args), field);
     }
     assert_eq!(json(&db, &["endpoints", "list"]), serde_json::json!([]));
 }

@@ -10,19 +10,7 @@ use crm_emulator::{Config, Emulator};
 use serde_json::Value;
 
 mod common;
-use common::{json, json_error, run, run_with_stdin, till_db};
-
-fn unique(prefix: &str) -> String {
-    // The keyring session may be shared with other suites.
-    format!(
-        "{prefix}-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    )
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{json, json_error, run, run_with_stdin, stderr, till_db, unique};
 
 fn assert_nowhere(dir: &Path, outputs: &[&std::process::Output], value: &str) {
     for out in outputs {

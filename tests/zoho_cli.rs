@@ -7,38 +7,20 @@
 
 use std::collections::BTreeMap;
 
-use crm_emulator::{Config, Emulator};
-
 mod common;
-use common::{json, run, run_with_stdin, till_db};
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{json, json_endpoints_add, stderr, till_db, CrmWorld};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_org_signed_in_with_a_refresh_token_takes_and_gives_contacts() {
-    let (_dir, db) = till_db();
-    let emu = Emulator::start(Config::unlimited()).await.unwrap();
-    let config = emu.config().clone();
-    let name = format!("zoho-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let token_url = format!("{}/oauth/v2/token", emu.crm_url());
-    let secrets = format!(
-        r#"{{"client_secret": "{}", "refresh_token": "{}"}}"#,
-        config.oauth_client_secret, config.oauth_refresh_token
-    );
-    let added = run_with_stdin(
-        &db,
+    let w = CrmWorld::start("zoho").await;
+    let emu = &w.emu;
+    let config = emu.config();
+    w.add_endpoint(
         &[
-            "--json",
-            "endpoints",
-            "add",
-            "--name",
-            &name,
             "--kind",
             "zoho",
             "--token-url",
-            &token_url,
+            &w.url("/oauth/v2/token"),
             "--auth",
             "oauth-refresh",
             "--client-id",
@@ -53,10 +35,9 @@ async fn an_org_signed_in_with_a_refresh_token_takes_and_gives_contacts() {
             "5",
             "--secrets-stdin",
         ],
-        &secrets,
+        &w.secrets(true),
     );
-    assert!(added.status.success(), "{}", stderr(&added));
-    let shown = json(&db, &["endpoints", "show", &name]);
+    let shown = w.show();
     assert_eq!(shown["kind"], "zoho");
     // Without --url: the data centre's API domain (here the emulator's).
     assert_eq!(
@@ -76,34 +57,22 @@ async fn an_org_signed_in_with_a_refresh_token_takes_and_gives_contacts() {
         !text.contains(&config.oauth_client_secret) && !text.contains(&config.oauth_refresh_token)
     );
 
-    let tested = json(&db, &["endpoints", "test", &name]);
-    assert_eq!(tested["outcome"], "ok", "{tested}");
+    w.assert_connects();
 
-    let ada = json(
-        &db,
-        &[
-            "customers",
-            "add",
-            "--first-name",
-            "Ada",
-            "--last-name",
-            "O'Lovelace (Byron)",
-            "--email",
-            "ada@example.com",
-            "--country",
-            "DE",
-        ],
-    );
-    assert_eq!(json(&db, &["sync", "--once"])["delivered"], 1);
-    let key = ada["id"].as_str().unwrap();
-    let record = emu
-        .records()
-        .into_iter()
-        .find(|r| r.api == "zoho" && r.key.as_deref() == Some(key))
-        .expect("Ada is in Zoho");
-    assert_eq!(record.record["Last_Name"], "O'Lovelace (Byron)");
-    assert_eq!(record.record["Email"], "ada@example.com");
-    assert_eq!(record.record["Mailing_Country"], "Germany");
+    let key = w.deliver(&[
+        "--first-name",
+        "Ada",
+        "--last-name",
+        "O'Lovelace (Byron)",
+        "--email",
+        "ada@example.com",
+        "--country",
+        "DE",
+    ]);
+    let record = w.record("zoho", &key);
+    assert_eq!(record["Last_Name"], "O'Lovelace (Byron)");
+    assert_eq!(record["Email"], "ada@example.com");
+    assert_eq!(record["Mailing_Country"], "Germany");
 
     emu.seed_zoho(
         "Contacts",
@@ -114,28 +83,22 @@ async fn an_org_signed_in_with_a_refresh_token_takes_and_gives_contacts() {
         ])],
     )
     .unwrap();
-    let pulled = json(&db, &["pull", "--endpoint", &name]);
-    assert_eq!(pulled["fetched"], 2, "{pulled}");
+    w.pull(2);
     // Test, sync and pull were three processes: one token for all.
     assert_eq!(
         emu.zoho_settings()["tokens_minted"],
         1,
         "never mint per process"
     );
-    emu.down().await;
-    let found = json(&db, &["customers", "search", "Hopper"]);
-    assert_eq!(found[0]["last_name"], "Hopper", "{found}");
-    assert_eq!(found[0]["country"], "US");
-    run(&db, &["endpoints", "remove", &name]);
+    w.hopper_is_found_offline().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zoho_settings_are_refused_where_they_do_not_fit() {
     let (_dir, db) = till_db();
     let add = |args: &[&str]| {
-        let mut all = vec!["--json", "endpoints", "add", "--name", "zc"];
-        all.extend_from_slice(args);
-        run_with_stdin(&db, &all, r#"{"client_secret": "s", "refresh_token": "r"}"#)
+        let secrets = r#"{"client_secret": "s", "refresh_token": "r"}"#;
+        json_endpoints_add(&db, &["--name", "zc"], args, secrets)
     };
     let eu = "https://accounts.zoho.eu/oauth/v2/token";
     for (args, field) in [

@@ -1,5 +1,6 @@
 //! Shared by the CLI suites: the real `outpost` binary with a private
-//! database, and adding an endpoint the way an admin's script does.
+//! database, adding an endpoint the way an admin's script does, and
+//! [`CrmWorld`], one CRM's endpoint on the emulator taken through the CLI.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crm_emulator::{Config, Emulator};
+use serde_json::json;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -120,4 +122,137 @@ pub fn till_db() -> (TempDir, PathBuf) {
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("till.db");
     (dir, db)
+}
+
+/// `out`'s stderr, for assertion messages.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `outpost --json endpoints add` with the flags `fixed` and `args` and
+/// `secrets` on stdin.
+pub fn json_endpoints_add(db: &Path, fixed: &[&str], args: &[&str], secrets: &str) -> Output {
+    let mut all = vec!["--json", "endpoints", "add"];
+    all.extend_from_slice(fixed);
+    all.extend_from_slice(args);
+    run_with_stdin(db, &all, secrets)
+}
+
+/// `out`, a `--json endpoints add` with `args`, was refused (exit 2)
+/// naming `field` among its `fields`.
+pub fn assert_refused(args: &[&str], out: &Output, field: &str) {
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(out));
+    let error = json_error(out);
+    let fields: Vec<&str> = error["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert!(fields.contains(&field), "{args:?}: {error}");
+}
+
+/// A loopback port with nothing listening.
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `{prefix}-` and 8 hex digits: an endpoint name no other suite uses (the
+/// keyring session may be shared with them).
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    )
+}
+
+/// One CRM's endpoint set up the way an admin's script does it: a till
+/// database, an emulator (unlimited) and the endpoint's [`unique`] name.
+pub struct CrmWorld {
+    _dir: TempDir,
+    pub db: PathBuf,
+    pub emu: Emulator,
+    pub name: String,
+}
+
+impl CrmWorld {
+    pub async fn start(prefix: &str) -> CrmWorld {
+        let (dir, db) = till_db();
+        CrmWorld {
+            _dir: dir,
+            db,
+            emu: Emulator::start(Config::unlimited()).await.unwrap(),
+            name: unique(prefix),
+        }
+    }
+
+    /// `path` on the emulator (a token URL).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.emu.crm_url())
+    }
+
+    /// The `--secrets-stdin` object: the emulator's client secret, and its
+    /// refresh token with `refresh`.
+    pub fn secrets(&self, refresh: bool) -> String {
+        let config = self.emu.config();
+        let mut secrets = json!({"client_secret": config.oauth_client_secret});
+        if refresh {
+            secrets["refresh_token"] = config.oauth_refresh_token.clone().into();
+        }
+        secrets.to_string()
+    }
+
+    /// `outpost --json endpoints add --name <name> <args>` with `secrets`
+    /// on stdin, which must succeed.
+    pub fn add_endpoint(&self, args: &[&str], secrets: &str) {
+        let added = json_endpoints_add(&self.db, &["--name", &self.name], args, secrets);
+        assert!(added.status.success(), "{}", stderr(&added));
+    }
+
+    /// `endpoints show` of the endpoint.
+    pub fn show(&self) -> Value {
+        json(&self.db, &["endpoints", "show", &self.name])
+    }
+
+    /// "Test connection" answers ok.
+    pub fn assert_connects(&self) {
+        let tested = json(&self.db, &["endpoints", "test", &self.name]);
+        assert_eq!(tested["outcome"], "ok", "{tested}");
+    }
+
+    /// `customers add <customer>`, delivered by one `sync --once`; its key.
+    pub fn deliver(&self, customer: &[&str]) -> String {
+        let mut add = vec!["customers", "add"];
+        add.extend_from_slice(customer);
+        let added = json(&self.db, &add);
+        assert_eq!(json(&self.db, &["sync", "--once"])["delivered"], 1);
+        added["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The record `api` (`salesforce`, `zoho`, ...) holds under `key`.
+    pub fn record(&self, api: &str, key: &str) -> Value {
+        self.emu
+            .records()
+            .into_iter()
+            .find(|r| r.api == api && r.key.as_deref() == Some(key))
+            .unwrap_or_else(|| panic!("{key} is in {api}"))
+            .record
+    }
+
+    /// `pull --endpoint <name>` fetches `fetched` records.
+    pub fn pull(&self, fetched: u64) {
+        let pulled = json(&self.db, &["pull", "--endpoint", &self.name]);
+        assert_eq!(pulled["fetched"], fetched, "{pulled}");
+    }
+
+    /// With the CRM down, the pulled contact Hopper (of the US) is found
+    /// offline; then the endpoint is removed.
+    pub async fn hopper_is_found_offline(&self) {
+        self.emu.down().await;
+        let found = json(&self.db, &["customers", "search", "Hopper"]);
+        assert_eq!(found[0]["last_name"], "Hopper", "{found}");
+        assert_eq!(found[0]["country"], "US");
+        run(&self.db, &["endpoints", "remove", &self.name]);
+    }
 }

@@ -1,100 +1,51 @@
 //! HubSpot CRM v3, against the CRM emulator.
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::collections::BTreeMap;
 
-use crm_emulator::{Api, Config, Emulator, Faults, RateLimit};
-use outpost_core::customer::{CustomerFields, Field};
-use outpost_core::endpoint::secrets::{SecretKind, SecretStore};
+use crm_emulator::Api;
+use outpost_core::customer::Field;
+use outpost_core::endpoint::secrets::SecretStore;
 use outpost_core::endpoint::{AuthMethod, EndpointKind, EndpointSettings};
-use outpost_core::{CustomerId, NewCustomer, Sensitive};
+use outpost_core::CustomerId;
 use serde_json::json;
 
+use super::emulated::{emulated_crm, taken, ContactNames, EmulatedCrm, Parts};
 use crate::crm::{Crm, FormCase, MappingCase, Refusal, Skip};
 
 pub struct HubSpot {
-    emu: Emulator,
+    base: EmulatedCrm,
 }
 
-fn contact(i: usize) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("firstname".to_string(), format!("Contact{i}")),
-        ("lastname".to_string(), "Field".to_string()),
-        ("email".to_string(), format!("contact{i}@hs.example")),
-    ])
-}
+const NAMES: ContactNames = ContactNames {
+    first: "firstname",
+    last: "lastname",
+    email: "email",
+};
 
 impl Crm for HubSpot {
     const NAME: &'static str = "hubspot";
 
-    async fn start() -> Option<Self> {
-        Some(HubSpot {
-            emu: Emulator::start(Config::unlimited()).await.unwrap(),
-        })
-    }
-
-    fn kind(&self) -> EndpointKind {
-        EndpointKind::Hubspot
-    }
-
-    fn base_url(&self) -> String {
-        self.emu.crm_url()
-    }
+    emulated_crm!(Parts {
+        kind: EndpointKind::Hubspot,
+        api: Api::Hubspot,
+        limit_status: "429",
+    });
 
     /// A private-app token.
     async fn sign_in(&self, secrets: &dyn SecretStore) -> EndpointSettings {
-        secrets
-            .set(
-                "crm",
-                SecretKind::Token,
-                &Sensitive::new(self.emu.token().into()),
-            )
-            .await
-            .unwrap();
-        EndpointSettings::default()
+        self.base.token_sign_in(secrets).await
     }
 
     /// OAuth with a refresh token: access tokens expire and are refreshed.
     async fn renewable_sign_in(&self, secrets: &dyn SecretStore) -> Result<EndpointSettings, Skip> {
-        let config = self.emu.config();
-        for (kind, value) in [
-            (SecretKind::ClientSecret, &config.oauth_client_secret),
-            (SecretKind::RefreshToken, &config.oauth_refresh_token),
-        ] {
-            secrets
-                .set("crm", kind, &Sensitive::new(value.clone()))
-                .await
-                .unwrap();
-        }
-        Ok(EndpointSettings {
-            auth: AuthMethod::OauthRefresh,
-            client_id: Some(config.oauth_client_id.clone()),
-            ..Default::default()
-        })
-    }
-
-    fn expire_tokens(&self) {
-        self.emu.expire_tokens(None);
+        Ok(self
+            .base
+            .oauth_sign_in(secrets, AuthMethod::OauthRefresh, None)
+            .await)
     }
 
     fn renewals(&self) -> u64 {
-        self.emu.count("POST /oauth/v1/token", 200)
-    }
-
-    async fn down(&self) {
-        self.emu.down().await;
-    }
-
-    async fn up(&self) {
-        self.emu.up().await.unwrap();
-    }
-
-    async fn records_per_key(&self) -> HashMap<String, usize> {
-        self.emu.records_per_key()
-    }
-
-    async fn total_records(&self) -> usize {
-        self.emu.records().len()
+        self.base.emu.count("POST /oauth/v1/token", 200)
     }
 
     fn assert_created(&self, _: usize, crm_id: &str) {
@@ -104,52 +55,22 @@ impl Crm for HubSpot {
         );
     }
 
-    fn offline_count(&self) -> usize {
-        1000
-    }
-
-    fn set_faults(&self, faults: Faults) {
-        self.emu.set_faults(faults);
-    }
-
-    fn faults_seen(&self, outcome: &str) -> u64 {
-        self.emu.stats().count_anywhere(outcome)
-    }
-
-    fn limit(&self, max: u32, per: Duration) -> Result<(), Skip> {
-        self.emu
-            .set_rate_limit(Api::Hubspot, Some(RateLimit { max, window: per }));
-        Ok(())
-    }
-
-    fn limit_answers(&self) -> u64 {
-        self.emu.stats().count_anywhere("429")
-    }
-
     /// Someone already entered this email in HubSpot by hand.
     async fn refusal(&self) -> Result<Refusal, Skip> {
         let email = "taken.42@example.com";
-        self.emu.seed_hubspot(
+        self.base.emu.seed_hubspot(
             "contacts",
             vec![BTreeMap::from([("email".to_owned(), email.to_owned())])],
         );
         Ok(Refusal {
-            customer: NewCustomer {
-                fields: CustomerFields {
-                    first_name: Some("Taken42".into()),
-                    last_name: Some("Field".into()),
-                    email: Some(email.into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
+            customer: taken(email),
             reason: "already has a contact with this email",
         })
     }
 
     async fn seed(&self, n: usize) {
-        self.emu
-            .seed_hubspot("contacts", (0..n).map(contact).collect());
+        let contacts = (0..n).map(|i| NAMES.numbered(i, "hs.example")).collect();
+        self.base.emu.seed_hubspot("contacts", contacts);
     }
 
     fn pull_page(&self) -> usize {
@@ -172,8 +93,8 @@ impl Crm for HubSpot {
     /// A custom contact property, created the way a HubSpot admin would.
     async fn mapping_case(&self) -> Result<MappingCase, Skip> {
         let status = reqwest::Client::new()
-            .post(format!("{}/crm/v3/properties/contacts", self.emu.crm_url()))
-            .bearer_auth(self.emu.token())
+            .post(self.base.url("/crm/v3/properties/contacts"))
+            .bearer_auth(self.base.emu.token())
             .json(&json!({
                 "name": "vat_number",
                 "label": "VAT number",
@@ -193,23 +114,13 @@ impl Crm for HubSpot {
     }
 
     async fn seed_mapped(&self, case: &MappingCase, value: &str, email: &str) {
-        self.emu.seed_hubspot(
-            "contacts",
-            vec![BTreeMap::from([
-                ("firstname".to_owned(), "Mapped".to_owned()),
-                ("lastname".to_owned(), "Inbound".to_owned()),
-                ("email".to_owned(), email.to_owned()),
-                (case.crm_field.to_owned(), value.to_owned()),
-            ])],
-        );
+        let contact = NAMES.mapped(email, case.crm_field, value);
+        self.base.emu.seed_hubspot("contacts", vec![contact]);
     }
 
     async fn value_in_crm(&self, key: CustomerId, crm_field: &str) -> Option<String> {
-        self.emu
-            .records()
-            .into_iter()
-            .find(|r| r.key.as_deref() == Some(&key.to_string()))?
-            .record
+        self.base
+            .record_of(key)?
             .get("properties")?
             .get(crm_field)?
             .as_str()
@@ -217,11 +128,7 @@ impl Crm for HubSpot {
     }
 
     async fn edit_in_crm(&self, key: CustomerId, crm_field: &str, value: &str) {
-        let target = crm_emulator::crm_user::Target::hubspot(key.to_string());
-        let fields = serde_json::Map::from_iter([(crm_field.to_owned(), value.into())]);
-        assert!(
-            self.emu.edit_as_crm_user(&target, &fields).unwrap(),
-            "in the CRM"
-        );
+        self.base
+            .edit_as_crm_user(key, crm_field.to_owned(), value.into());
     }
 }

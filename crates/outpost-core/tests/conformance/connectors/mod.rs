@@ -3,6 +3,7 @@
 
 pub mod bottlecrm;
 pub mod dynamics;
+pub mod emulated;
 pub mod generic_rest;
 pub mod hubspot;
 pub mod salesforce;

@@ -1,28 +1,26 @@
 //! Zoho CRM v8, against the CRM emulator (Contacts by the unique
 //! `Outpost_Key` field, a refresh token at the emulator's accounts server).
 
-use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::collections::BTreeMap;
 
-use crm_emulator::{Api, Config, Emulator, Faults, RateLimit};
-use outpost_core::customer::{CustomerFields, Field};
-use outpost_core::endpoint::secrets::{SecretKind, SecretStore};
+use crm_emulator::Api;
+use outpost_core::customer::Field;
+use outpost_core::endpoint::secrets::SecretStore;
 use outpost_core::endpoint::{AuthMethod, EndpointKind, EndpointSettings};
-use outpost_core::{CustomerId, NewCustomer, Sensitive};
+use outpost_core::CustomerId;
 
+use super::emulated::{emulated_crm, field_ignoring_case, taken, ContactNames, EmulatedCrm, Parts};
 use crate::crm::{Crm, FormCase, MappingCase, Refusal, Skip};
 
 pub struct Zoho {
-    emu: Emulator,
+    base: EmulatedCrm,
 }
 
-fn contact(i: usize) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("First_Name".to_string(), format!("Contact{i}")),
-        ("Last_Name".to_string(), "Field".to_string()),
-        ("Email".to_string(), format!("contact{i}@zoho.example")),
-    ])
-}
+const NAMES: ContactNames = ContactNames {
+    first: "First_Name",
+    last: "Last_Name",
+    email: "Email",
+};
 
 /// An attribute's name (`lead_source`) as Zoho spells it (`Lead_Source`).
 fn api_name(name: &str) -> String {
@@ -37,51 +35,23 @@ fn api_name(name: &str) -> String {
         .join("_")
 }
 
-impl Zoho {
-    fn record_of(&self, key: CustomerId) -> Option<serde_json::Value> {
-        self.emu
-            .records()
-            .into_iter()
-            .find(|r| r.api == "zoho" && r.key.as_deref() == Some(&key.to_string()))
-            .map(|r| r.record)
-    }
-}
-
 impl Crm for Zoho {
     const NAME: &'static str = "zoho";
 
-    async fn start() -> Option<Self> {
-        Some(Zoho {
-            emu: Emulator::start(Config::unlimited()).await.unwrap(),
-        })
-    }
-
-    fn kind(&self) -> EndpointKind {
-        EndpointKind::Zoho
-    }
-
-    fn base_url(&self) -> String {
-        self.emu.crm_url()
-    }
+    emulated_crm!(Parts {
+        kind: EndpointKind::Zoho,
+        api: Api::Zoho,
+        // 429 `TOO_MANY_REQUESTS` without Retry-After (Zoho sends none).
+        limit_status: "429",
+    });
 
     /// A self client's refresh token at the emulator's accounts server.
     async fn sign_in(&self, secrets: &dyn SecretStore) -> EndpointSettings {
-        let config = self.emu.config();
-        for (kind, value) in [
-            (SecretKind::ClientSecret, &config.oauth_client_secret),
-            (SecretKind::RefreshToken, &config.oauth_refresh_token),
-        ] {
-            secrets
-                .set("crm", kind, &Sensitive::new(value.clone()))
-                .await
-                .unwrap();
-        }
-        EndpointSettings {
-            auth: AuthMethod::OauthRefresh,
-            client_id: Some(config.oauth_client_id.clone()),
-            token_url: Some(format!("{}/oauth/v2/token", self.emu.crm_url())),
-            ..Default::default()
-        }
+        let token_url = self.base.url("/oauth/v2/token");
+        let auth = AuthMethod::OauthRefresh;
+        self.base
+            .oauth_sign_in(secrets, auth, Some(token_url))
+            .await
     }
 
     /// The refresh token mints a new access token whenever one ends.
@@ -89,30 +59,10 @@ impl Crm for Zoho {
         Ok(self.sign_in(secrets).await)
     }
 
-    fn expire_tokens(&self) {
-        self.emu.expire_tokens(None);
-    }
-
     fn renewals(&self) -> u64 {
-        self.emu.zoho_settings()["tokens_minted"]
+        self.base.emu.zoho_settings()["tokens_minted"]
             .as_u64()
             .unwrap_or(0)
-    }
-
-    async fn down(&self) {
-        self.emu.down().await;
-    }
-
-    async fn up(&self) {
-        self.emu.up().await.unwrap();
-    }
-
-    async fn records_per_key(&self) -> HashMap<String, usize> {
-        self.emu.records_per_key()
-    }
-
-    async fn total_records(&self) -> usize {
-        self.emu.records().len()
     }
 
     fn assert_created(&self, _: usize, crm_id: &str) {
@@ -122,37 +72,16 @@ impl Crm for Zoho {
         );
     }
 
-    fn offline_count(&self) -> usize {
-        1000
-    }
-
-    fn set_faults(&self, faults: Faults) {
-        self.emu.set_faults(faults);
-    }
-
-    fn faults_seen(&self, outcome: &str) -> u64 {
-        self.emu.stats().count_anywhere(outcome)
-    }
-
-    /// 429 `TOO_MANY_REQUESTS` without Retry-After (Zoho sends none).
-    fn limit(&self, max: u32, per: Duration) -> Result<(), Skip> {
-        self.emu
-            .set_rate_limit(Api::Zoho, Some(RateLimit { max, window: per }));
-        Ok(())
-    }
-
-    fn limit_answers(&self) -> u64 {
-        self.emu.stats().count_anywhere("429")
-    }
-
     /// Email made unique ("Do not allow duplicate values") and held by a
     /// contact entered by hand: Zoho answers DUPLICATE_DATA.
     async fn refusal(&self) -> Result<Refusal, Skip> {
         let email = "taken.42@example.com";
-        self.emu
+        self.base
+            .emu
             .set_zoho_field_flags("Contacts", "Email", Some(true), None)
             .unwrap();
-        self.emu
+        self.base
+            .emu
             .seed_zoho(
                 "Contacts",
                 vec![BTreeMap::from([
@@ -162,23 +91,14 @@ impl Crm for Zoho {
             )
             .unwrap();
         Ok(Refusal {
-            customer: NewCustomer {
-                fields: CustomerFields {
-                    first_name: Some("Taken42".into()),
-                    last_name: Some("Field".into()),
-                    email: Some(email.into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
+            customer: taken(email),
             reason: "may already exist in Zoho CRM",
         })
     }
 
     async fn seed(&self, n: usize) {
-        self.emu
-            .seed_zoho("Contacts", (0..n).map(contact).collect())
-            .unwrap();
+        let contacts = (0..n).map(|i| NAMES.numbered(i, "zoho.example")).collect();
+        self.base.emu.seed_zoho("Contacts", contacts).unwrap();
     }
 
     fn pull_page(&self) -> usize {
@@ -200,7 +120,8 @@ impl Crm for Zoho {
 
     /// A custom field, as an admin adds one in Setup → Modules and Fields.
     async fn mapping_case(&self) -> Result<MappingCase, Skip> {
-        self.emu
+        self.base
+            .emu
             .define_zoho_field("Contacts", "VAT_Number", "text", 32, false)
             .unwrap();
         Ok(MappingCase {
@@ -210,40 +131,22 @@ impl Crm for Zoho {
     }
 
     async fn seed_mapped(&self, case: &MappingCase, value: &str, email: &str) {
-        self.emu
-            .seed_zoho(
-                "Contacts",
-                vec![BTreeMap::from([
-                    ("First_Name".to_owned(), "Mapped".to_owned()),
-                    ("Last_Name".to_owned(), "Inbound".to_owned()),
-                    ("Email".to_owned(), email.to_owned()),
-                    (case.crm_field.to_owned(), value.to_owned()),
-                ])],
-            )
-            .unwrap();
+        let contact = NAMES.mapped(email, case.crm_field, value);
+        self.base.emu.seed_zoho("Contacts", vec![contact]).unwrap();
     }
 
     async fn value_in_crm(&self, key: CustomerId, crm_field: &str) -> Option<String> {
         // Attributes are lower case (`lead_source` is `Lead_Source`).
-        let record = self.record_of(key)?;
-        let (_, value) = record
-            .as_object()?
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(crm_field))?;
-        value.as_str().map(str::to_owned)
+        field_ignoring_case(&self.base.record_of(key)?, crm_field)
     }
 
+    /// A lower-case attribute is set under Zoho's spelling of it.
     async fn edit_in_crm(&self, key: CustomerId, crm_field: &str, value: &str) {
-        let target = crm_emulator::crm_user::Target::zoho(key.to_string());
         let name = if crm_field.chars().any(|c| c.is_ascii_uppercase()) {
             crm_field.to_owned()
         } else {
             api_name(crm_field)
         };
-        let fields = serde_json::Map::from_iter([(name, value.into())]);
-        assert!(
-            self.emu.edit_as_crm_user(&target, &fields).unwrap(),
-            "in the CRM"
-        );
+        self.base.edit_as_crm_user(key, name, value.into());
     }
 }
