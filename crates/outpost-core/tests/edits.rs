@@ -97,12 +97,50 @@ async fn an_edit_changes_the_row_and_search_finds_the_new_value_at_once() {
     assert!(edited.pending_edit, "edited, not yet sent");
     assert_eq!(store.customer(c.id).await.unwrap().unwrap(), edited);
 
-    assert_eq!(ids(&store.search("Murray", 10).await.unwrap()), [c.id]);
-    assert!(store.search("Hopper", 10).await.unwrap().is_empty());
-    // The same once the background indexer had its turn.
+    // Before the indexer's turn (the old entries are still in the index)
+    // and after it.
+    for _ in 0..2 {
+        assert_eq!(ids(&store.search("Murray", 10).await.unwrap()), [c.id]);
+        assert!(store.search("Hopper", 10).await.unwrap().is_empty());
+        assert!(store.search("Grace Hopper", 10).await.unwrap().is_empty());
+        assert_eq!(ids(&store.search("Grace", 10).await.unwrap()), [c.id]);
+        assert_eq!(
+            ids(&store.search("Grace Murray", 10).await.unwrap()),
+            [c.id]
+        );
+        store.flush_search_index().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_second_edit_before_indexing_leaves_no_old_entry_behind() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir).await;
+    let c = created_and_delivered(&store, "Grace", "Hopper").await;
     store.flush_search_index().await.unwrap();
-    assert_eq!(ids(&store.search("Murray", 10).await.unwrap()), [c.id]);
-    assert!(store.search("Hopper", 10).await.unwrap().is_empty());
+    store
+        .edit_customer(
+            c.id,
+            &CustomerEdit::default().set(Field::LastName, "Murray"),
+        )
+        .await
+        .unwrap();
+    // A second edit while the row waits for the indexer, then the indexer.
+    store
+        .edit_customer(
+            c.id,
+            &CustomerEdit::default().set(Field::FirstName, "Amazing"),
+        )
+        .await
+        .unwrap();
+    store.flush_search_index().await.unwrap();
+    assert_eq!(
+        ids(&store.search("Amazing Murray", 10).await.unwrap()),
+        [c.id]
+    );
+    for gone in ["Grace", "Hopper"] {
+        assert!(store.search(gone, 10).await.unwrap().is_empty(), "{gone}");
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Editing a stored customer, whoever made it (this device or the CRM): the
-//! row, its search entries and its `customer.update` message change in one
-//! transaction. The payload's rules are `outbox::UpdatePayload`'s; how a
+//! row, its place in the search indexer's queue and its `customer.update`
+//! message change in one transaction. The payload's rules are `outbox::UpdatePayload`'s; how a
 //! connector will deliver it is docs/sync-engine.md, "Edits".
 
 use chrono::{DateTime, Utc};
@@ -21,8 +21,8 @@ use crate::outbox::{
 impl Store {
     /// Applies `edit` to the customer: the customer as it would be after the
     /// edit is validated as a creation is (the same rules, then the cached
-    /// CRM form), and on success the row, its search entries and the
-    /// outbox change commit together. The outbox change is, by the
+    /// CRM form), and on success the row, its place in the indexer's queue
+    /// and the outbox change commit together. The outbox change is, by the
     /// customer's messages:
     ///
     /// - a pending update (not yet claimed) exists: the edit merges into it,
