@@ -118,21 +118,11 @@ async fn a_second_edit_before_indexing_leaves_no_old_entry_behind() {
     let store = open(&dir).await;
     let c = created_and_delivered(&store, "Grace", "Hopper").await;
     store.flush_search_index().await.unwrap();
-    store
-        .edit_customer(
-            c.id,
-            &CustomerEdit::default().set(Field::LastName, "Murray"),
-        )
-        .await
-        .unwrap();
-    // A second edit while the row waits for the indexer, then the indexer.
-    store
-        .edit_customer(
-            c.id,
-            &CustomerEdit::default().set(Field::FirstName, "Amazing"),
-        )
-        .await
-        .unwrap();
+    // The second edit comes while the row waits for the indexer.
+    for (field, value) in [(Field::LastName, "Murray"), (Field::FirstName, "Amazing")] {
+        let edit = CustomerEdit::default().set(field, value);
+        store.edit_customer(c.id, &edit).await.unwrap();
+    }
     store.flush_search_index().await.unwrap();
     assert_eq!(
         ids(&store.search("Amazing Murray", 10).await.unwrap()),

@@ -548,6 +548,11 @@ pub(super) async fn unindex(conn: &mut SqliteConnection, seq: i64) -> Result<()>
 /// search matches its current values in [`unindexed_matches`]).
 const NOT_QUEUED: &str = "rowid NOT IN (SELECT seq FROM search_pending)";
 
+/// Whether a word matches any indexed name (a mixed query's split).
+static IS_A_NAME: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT rowid FROM customers_names_fts WHERE customers_names_fts MATCH ?1 AND {NOT_QUEUED} LIMIT 1")
+});
+
 /// Rows the background indexer takes in one transaction. The indexer runs
 /// when the till is quiet, so a large batch (one index segment for all) costs
 /// a create nothing; at worst one create waits for one batch (a few ms).
@@ -875,13 +880,11 @@ async fn words_across_indexes(
     let mut contact = Vec::new();
     for t in terms {
         let in_names = !t.chars().any(|c| c.is_ascii_digit())
-            && sqlx::query_scalar::<_, i64>(
-                &format!("SELECT rowid FROM customers_names_fts WHERE customers_names_fts MATCH ?1 AND {NOT_QUEUED} LIMIT 1"),
-            )
-            .bind(t)
-            .fetch_optional(&mut *conn)
-            .await?
-            .is_some();
+            && sqlx::query_scalar::<_, i64>(&IS_A_NAME)
+                .bind(t)
+                .fetch_optional(&mut *conn)
+                .await?
+                .is_some();
         if in_names {
             names.push(t.as_str());
         } else {

@@ -1,7 +1,8 @@
 //! Editing a stored customer, whoever made it (this device or the CRM): the
 //! row, its place in the search indexer's queue and its `customer.update`
-//! message change in one transaction. The payload's rules are `outbox::UpdatePayload`'s; how a
-//! connector will deliver it is docs/sync-engine.md, "Edits".
+//! message change in one transaction. The payload's rules are
+//! `outbox::UpdatePayload`'s; how a connector will deliver it is
+//! docs/sync-engine.md, "Edits".
 
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
